@@ -1,0 +1,131 @@
+"""`rightful` — the command line, a thin shell over the same services as the console and API."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import typer
+
+from rightful.cli import inventory_cmds, rights_cmds
+from rightful.cli.common import fail_on_error, open_runtime
+from rightful.core.db import unit_of_work
+
+app = typer.Typer(help="Rightful: keep the promises of your privacy statement.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+app.add_typer(inventory_cmds.app, name="inventory")
+app.add_typer(inventory_cmds.systems, name="systems")
+app.add_typer(rights_cmds.app, name="rights")
+db = typer.Typer(help="Rightful's own database.", no_args_is_help=True)
+staff = typer.Typer(help="Staff accounts and API tokens.", no_args_is_help=True)
+demo = typer.Typer(help="The demo company.", no_args_is_help=True)
+app.add_typer(db, name="db")
+app.add_typer(staff, name="staff")
+app.add_typer(demo, name="demo")
+
+
+@db.command("upgrade")
+@fail_on_error
+def db_upgrade() -> None:
+    """Create or migrate Rightful's tables, and load the default taxonomy."""
+    from rightful.inventory.taxonomy import load_default
+    from rightful.migrations import upgrade
+
+    rt = open_runtime()
+    upgrade(rt.engine)
+    with unit_of_work(rt.sessions) as session:
+        added = load_default(session)
+    typer.echo(f"Database is up to date ({added} taxonomy entries added).")
+
+
+@staff.command("create")
+@fail_on_error
+def staff_create(email: str, name: str = typer.Option(..., help="Full name"),
+                 password: str = typer.Option(..., prompt=True, hide_input=True,
+                                              confirmation_prompt=True)) -> None:
+    """Add a staff member (or reset their password)."""
+    from rightful.security.service import create_staff
+
+    with unit_of_work(open_runtime().sessions) as session:
+        create_staff(session, email=email, name=name, password=password)
+    typer.echo(f"Staff member {email} can now sign in at /admin.")
+
+
+@staff.command("token")
+@fail_on_error
+def staff_token(email: str, name: str = typer.Option("cli", help="What the token is for")) -> None:
+    """Issue an API bearer token for a staff member (shown once)."""
+    from sqlalchemy import select
+
+    from rightful.core.errors import NotFoundError
+    from rightful.security.models import StaffUser
+    from rightful.security.service import create_api_token
+
+    with unit_of_work(open_runtime().sessions) as session:
+        user = session.scalar(select(StaffUser).where(StaffUser.email == email.lower()))
+        if user is None:
+            raise NotFoundError(f"No staff member {email}.")
+        typer.echo(create_api_token(session, staff=user, name=name))
+
+
+@demo.command("setup")
+@fail_on_error
+def demo_setup(people: int = typer.Option(3000, help="Synthetic customers to create"),
+               rebuild: bool = typer.Option(False, help="Rebuild the demo databases")) -> None:
+    """Build the demo company and print how to try it."""
+    from rightful.demo.setup import setup_demo
+
+    rt = open_runtime()
+    info = setup_demo(rt, people=people, rebuild=rebuild)
+    p = info.people[0]
+    url = rt.settings.base_url
+    typer.echo(f"""
+Rightful demo is ready: {rt.settings.company_name}, on SQLite in {rt.settings.data_dir}/.
+
+  Privacy center   {url}/
+  Admin console    {url}/admin
+      e-mail       {info.admin_email}
+      password     {info.admin_password}
+  API              {url}/api/docs   (token: {info.api_token})
+
+Try an access request as a demo customer:
+  e-mail {p.email} · phone {p.phone} · name {p.first_name} {p.last_name} · ZIP {p.postal_code}
+  The 6-digit code and every other e-mail appear in the console's Outbox.
+""")
+
+
+@app.command()
+def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve the privacy center, admin console and API (with the embedded worker)."""
+    import uvicorn
+
+    from rightful.web.app import create_app
+
+    rt = open_runtime()
+    uvicorn.run(create_app(rt), host=host, port=port, log_level="info", access_log=False)
+
+
+@app.command()
+@fail_on_error
+def worker(once: bool = typer.Option(False, help="One pass, then exit")) -> None:
+    """Run the database-polling worker in the foreground (no broker needed)."""
+    import time
+
+    from rightful.worker.loop import run_once
+
+    rt = open_runtime()
+    while True:
+        ran = run_once(rt)
+        if once:
+            typer.echo(json.dumps({"requests_run": ran}))
+            return
+        time.sleep(2)
+
+
+def main() -> None:
+    """Console entry point."""
+    os.environ.setdefault("RIGHTFUL_DATA_DIR", str(Path("var")))
+    app(prog_name="rightful")
+    sys.exit(0)

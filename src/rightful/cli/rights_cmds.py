@@ -1,0 +1,125 @@
+"""`rightful rights ...`: the same request actions the console and API offer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from rightful.cli.common import fail_on_error, open_runtime
+from rightful.core.db import unit_of_work
+from rightful.rights.types import RequestType
+
+app = typer.Typer(help="Consumer rights requests.", no_args_is_help=True)
+
+
+def _row(req: object) -> str:
+    from rightful.rights.models import RightsRequest
+
+    assert isinstance(req, RightsRequest)
+    return (f"{req.reference}  {req.id}  {req.request_type:<16} {req.status:<20} "
+            f"due {req.respond_due.isoformat()}")
+
+
+@app.command("submit")
+@fail_on_error
+def submit(request_type: RequestType = typer.Option(..., "--type"),
+           email: str = typer.Option(...), phone: str | None = None, name: str | None = None,
+           postal_code: str | None = None, state: str = "CA",
+           channel: str = typer.Option("post", help="web, email, post, phone or api"),
+           everything: bool = typer.Option(False, help="Since 2022-01-01, not the last 12 months"),
+           signature: str | None = typer.Option(None, help="Signed declaration (typed name)")) -> None:
+    """Record a request received by e-mail, post or phone; the consumer gets the code."""
+    from rightful.rights.flows import submit as do_submit
+    from rightful.rights.schemas import RequestIn
+
+    data = RequestIn.model_validate({
+        "request_type": request_type, "email": email, "phone_number": phone, "name": name,
+        "postal_code": postal_code, "jurisdiction": state, "channel": channel,
+        "date_range": "all" if everything else "last_12_months", "declaration_signature": signature})
+    rt = open_runtime()
+    with unit_of_work(rt.sessions) as session:
+        req = do_submit(session, rt.settings, data, client="cli", actor="staff:cli")
+        typer.echo(_row(req))
+
+
+@app.command("list")
+@fail_on_error
+def list_(status: str | None = None) -> None:
+    """Requests, soonest due first."""
+    from rightful.rights.service import list_requests
+
+    with unit_of_work(open_runtime().sessions) as session:
+        rows = list_requests(session, status=status)
+        for req in rows:
+            typer.echo(_row(req))
+        if not rows:
+            typer.echo("No requests.")
+
+
+@app.command("show")
+@fail_on_error
+def show(request: str = typer.Argument(..., help="Id or reference")) -> None:
+    """One request with its timeline."""
+    from rightful.rights.service import access_request
+    from rightful.security.audit import events_for
+
+    with unit_of_work(open_runtime().sessions) as session:
+        req = access_request(session, request)
+        typer.echo(_row(req))
+        for e in events_for(session, subject_type="rights_request", subject_id=req.id):
+            typer.echo(f"  {e.at:%Y-%m-%d %H:%M:%S}  {e.action:<28} {e.actor}  "
+                       f"{json.dumps(e.detail) if e.detail else ''}")
+
+
+def _act(action: str, request: str, reason: str | None = None) -> None:
+    from rightful.rights import service
+
+    rt = open_runtime()
+    fn = {"approve": service.approve_request, "deny": service.deny_request,
+          "extend": service.extend_request}[action]
+    kwargs = {"reason": reason} if reason is not None else {}
+    with unit_of_work(rt.sessions) as session:
+        req = fn(session, rt.settings, request_id=request, actor="staff:cli", **kwargs)
+        typer.echo(_row(req))
+
+
+@app.command("approve")
+@fail_on_error
+def approve(request: str) -> None:
+    """Approve; a running worker (serve or `rightful worker`) then executes it."""
+    _act("approve", request)
+
+
+@app.command("deny")
+@fail_on_error
+def deny(request: str, reason: str = typer.Option(..., help="Told to the consumer")) -> None:
+    """Deny with a reason."""
+    _act("deny", request, reason)
+
+
+@app.command("extend")
+@fail_on_error
+def extend(request: str, reason: str = typer.Option(..., help="Told to the consumer")) -> None:
+    """Use the one 45-day extension."""
+    _act("extend", request, reason)
+
+
+@app.command("package")
+@fail_on_error
+def package(request: str, output: Path = typer.Option(Path("."), "-o", help="Folder")) -> None:
+    """Write a completed request's package (zip) for sending by post or secure mail."""
+    from rightful.core.errors import NotFoundError
+    from rightful.rights.execution import package_vault
+    from rightful.rights.package import load
+    from rightful.rights.service import access_request
+
+    rt = open_runtime()
+    with unit_of_work(rt.sessions) as session:
+        req = access_request(session, request)
+        if not req.package_file:
+            raise NotFoundError("This request has no package (yet).")
+        target = output / f"{req.reference}.zip"
+        target.write_bytes(load(package_vault(rt.settings), rt.settings.package_dir, req.package_file))
+    typer.echo(f"Wrote {target}")

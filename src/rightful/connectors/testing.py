@@ -1,0 +1,34 @@
+"""An in-memory connector for tests of code that uses connectors."""
+
+from __future__ import annotations
+
+from rightful.connectors.base import FetchRequest, Row, nonempty_matches
+from rightful.core.errors import ConnectorError
+
+
+class FakeConnector:
+    """Holds tables as lists of dicts; behaves like a SQL connector for reads."""
+
+    def __init__(self, tables: dict[str, list[Row]] | None = None, *, reachable: bool = True) -> None:
+        self.tables = tables or {}
+        self.reachable = reachable
+        self.fetches: list[FetchRequest] = []
+
+    def test_connection(self) -> None:
+        """Fail when built unreachable."""
+        if not self.reachable:
+            raise ConnectorError("Cannot connect: fake store is unreachable")
+
+    def fetch(self, request: FetchRequest) -> list[Row]:
+        """Rows whose match field value is among the values."""
+        self.test_connection()
+        self.fetches.append(request)
+        matches = nonempty_matches(request)
+        return [
+            {f: row.get(f) for f in request.fields}
+            for row in self.tables.get(request.collection, [])
+            if any(row.get(f) in values for f, values in matches)
+        ]
+
+    def close(self) -> None:
+        """Nothing to release."""

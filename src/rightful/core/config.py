@@ -1,0 +1,59 @@
+"""Settings, read once at the entry point from RIGHTFUL_* environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from rightful.core.errors import ConfigurationError
+
+DEMO_SECRET = "demo-secret-do-not-use-in-production-0000000000"
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set; see docs/operations.md."""
+
+    model_config = SettingsConfigDict(env_prefix="RIGHTFUL_", env_file=".env", extra="ignore")
+
+    demo_mode: bool = Field(default=False, description="Allow placeholder secrets; show demo hints.")
+    data_dir: Path = Field(default=Path("var"), description="Where packages and SQLite files live.")
+    database_url: str = ""
+    secret_key: str = DEMO_SECRET
+    base_url: str = "http://127.0.0.1:8000"
+    broker_url: str = ""
+    smtp_url: str = ""
+    mail_from: str = "Lumen Devices Privacy Office <privacy@lumen.example>"
+    company_name: str = "Lumen Devices, Inc."
+    privacy_email: str = "privacy@lumen.example"
+    postal_address: str = "Lumen Devices, Inc., Attn: Privacy Office, 100 Harbor Way, San Jose, CA 95110"
+    max_body_bytes: int = 64_000
+    package_link_days: int = 7
+    code_ttl_minutes: int = 10
+    code_max_attempts: int = 5
+    codes_per_identity_per_hour: int = 5
+    codes_per_client_per_hour: int = 20
+    require_approval: bool = True
+    embedded_worker: bool = True
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> Settings:
+        if not self.demo_mode and self.secret_key == DEMO_SECRET:
+            raise ConfigurationError(
+                "RIGHTFUL_SECRET_KEY is the demo placeholder; set a long random value "
+                "(python -c 'import secrets; print(secrets.token_urlsafe(48))') or RIGHTFUL_DEMO_MODE=true."
+            )
+        if len(self.secret_key) < 32:
+            raise ConfigurationError("RIGHTFUL_SECRET_KEY must be at least 32 characters long.")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The configured database, or a SQLite file in the data directory."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'rightful.db').resolve()}"
+
+    @property
+    def package_dir(self) -> Path:
+        """Where encrypted access packages are kept."""
+        return self.data_dir / "packages"

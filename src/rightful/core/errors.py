@@ -1,0 +1,86 @@
+"""One error tree for the whole of Rightful; web/errors.py turns it into problem+json."""
+
+from __future__ import annotations
+
+
+class RightfulError(Exception):
+    """Base of every error Rightful raises on purpose."""
+
+    code = "rightful_error"
+    status = 500
+    title = "Something went wrong"
+
+    def __init__(self, detail: str, *, errors: list[dict[str, str]] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors or []
+
+
+class ConfigurationError(RightfulError):
+    """Settings are missing or unsafe."""
+
+    code = "configuration"
+    title = "Configuration problem"
+
+
+class InvalidInputError(RightfulError):
+    """Input failed validation; `errors` names each field."""
+
+    code = "invalid_input"
+    status = 422
+    title = "Your input needs attention"
+
+
+class NotFoundError(RightfulError):
+    """Missing, or not yours to see: the two are never told apart."""
+
+    code = "not_found"
+    status = 404
+    title = "Not found"
+
+
+class NotAllowedError(RightfulError):
+    """The caller is not signed in or lacks the permission."""
+
+    code = "not_allowed"
+    status = 401
+    title = "Sign-in required"
+
+
+class ConflictError(RightfulError):
+    """The action does not fit the current state (e.g. approving a completed request)."""
+
+    code = "conflict"
+    status = 409
+    title = "That cannot be done now"
+
+
+class RateLimitedError(RightfulError):
+    """Too many attempts; try later."""
+
+    code = "rate_limited"
+    status = 429
+    title = "Too many attempts"
+
+
+class VerificationError(RightfulError):
+    """A code or link was wrong, used up or expired."""
+
+    code = "verification_failed"
+    status = 400
+    title = "We could not verify that"
+
+
+class InventoryError(InvalidInputError):
+    """A data-map file is invalid; `errors` name file, collection and field."""
+
+    code = "invalid_inventory"
+    title = "The data map has problems"
+
+
+class ConnectorError(RightfulError):
+    """A data store could not be reached or queried."""
+
+    code = "connector_failed"
+    status = 502
+    title = "A data store did not answer"

@@ -1,0 +1,28 @@
+"""What an entry point builds once: settings, engine and session factory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from rightful.core.config import Settings
+from rightful.core.db import make_engine, make_sessionmaker
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """Settings plus Rightful's own database, shared by one process."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+
+def build_runtime(settings: Settings | None = None) -> Runtime:
+    """Read settings (unless given) and open the database."""
+    settings = settings or Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.resolved_database_url)
+    return Runtime(settings=settings, engine=engine, sessions=make_sessionmaker(engine))

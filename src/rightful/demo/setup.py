@@ -1,0 +1,60 @@
+"""Set up the demo company: its own databases, its data map, and a staff login."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from rightful.core.db import unit_of_work
+from rightful.core.runtime import Runtime
+from rightful.demo.estate import FEATURED_PEOPLE, SYSTEMS, DemoPerson, build_estate, demo_urls
+from rightful.inventory import service as inventory
+from rightful.inventory import taxonomy
+from rightful.migrations import upgrade
+from rightful.security.service import create_api_token, create_staff
+from rightful.security.vault import Vault
+
+HERE = Path(__file__).parent
+ADMIN_EMAIL = "privacy.officer@lumen.example"
+
+
+@dataclass(frozen=True)
+class DemoInfo:
+    """What a newcomer needs to try the demo."""
+
+    admin_email: str
+    admin_password: str
+    api_token: str
+    people: tuple[DemoPerson, ...]
+
+
+def data_map_files() -> list[tuple[str, str]]:
+    """The demo's data-map files: one dataset per system, plus systems and partners."""
+    files = sorted((HERE / "datasets").glob("*.yml"))
+    return [(f.name, f.read_text()) for f in files] + [("company.yml", (HERE / "company.yml").read_text())]
+
+
+def load_data_map(runtime: Runtime, urls: dict[str, str]) -> None:
+    """Apply the demo data map and point each system at its database."""
+    vault = Vault(runtime.settings.secret_key, "connections")
+    with unit_of_work(runtime.sessions) as session:
+        taxonomy.load_default(session)
+    with unit_of_work(runtime.sessions) as session:
+        inventory.apply_files(session, files=data_map_files(), actor="demo")
+        for key in SYSTEMS:
+            inventory.set_connection(session, vault, system_key=key, url=urls[key], actor="demo")
+
+
+def setup_demo(runtime: Runtime, *, people: int = 3000, rebuild: bool = False) -> DemoInfo:
+    """Idempotent: migrate, build the estate if missing, load the data map, reset the login."""
+    upgrade(runtime.engine)
+    urls = demo_urls(runtime.settings.data_dir)
+    if rebuild or not all(Path(u.removeprefix("sqlite:///")).exists() for u in urls.values()):
+        build_estate(urls, people=people)
+    load_data_map(runtime, urls)
+    password = secrets.token_urlsafe(12)
+    with unit_of_work(runtime.sessions) as session:
+        staff = create_staff(session, email=ADMIN_EMAIL, name="Pat Privacy", password=password)
+        token = create_api_token(session, staff=staff, name="demo")
+    return DemoInfo(ADMIN_EMAIL, password, token, FEATURED_PEOPLE)

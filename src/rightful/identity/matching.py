@@ -1,0 +1,49 @@
+"""Count how many data points a consumer gave match what the company holds."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from rightful.connectors.base import Row
+from rightful.core.errors import InvalidInputError
+from rightful.identity.points import BY_KEY, DataPoint
+from rightful.inventory.specs import CollectionSpec
+
+
+def _fields_for(point: DataPoint, coll: CollectionSpec) -> list[tuple[str, str]]:
+    return [(path, cat) for path, spec in coll.walk() for cat in spec.data_categories
+            if any(cat == c or cat.startswith(c + ".") for c in point.categories)]
+
+
+def _values(point: DataPoint, coll: CollectionSpec, row: Row) -> set[str]:
+    fields = _fields_for(point, coll)
+    raw = [(cat, row.get(path.split(".")[0])) for path, cat in fields]
+    if point.key == "name":
+        # First and last name often sit in separate columns: join them in order.
+        parts = sorted((0 if cat.endswith("first") else 1, str(v)) for cat, v in raw if v)
+        return {point.normalise(" ".join(p for _, p in parts))} if parts else set()
+    found = set()
+    for _, value in raw:
+        if value in (None, ""):
+            continue
+        try:
+            found.add(point.normalise(str(value)))
+        except InvalidInputError:
+            continue  # badly stored data can never match
+    return found
+
+
+def matched_points(provided: Mapping[str, str], records: Mapping[str, list[Row]],
+                   collections: Mapping[str, CollectionSpec]) -> set[str]:
+    """Keys of provided (already normalised) data points found in any record."""
+    matched: set[str] = set()
+    for key, value in provided.items():
+        point = BY_KEY.get(key)
+        if point is None or not value:
+            continue
+        for address, rows in records.items():
+            coll = collections[address]
+            if any(value in _values(point, coll, row) for row in rows):
+                matched.add(key)
+                break
+    return matched

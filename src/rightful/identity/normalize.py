@@ -1,0 +1,49 @@
+"""Normalise identities so the same person always looks the same."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from rightful.core.errors import InvalidInputError
+
+
+def _invalid(field: str, message: str) -> InvalidInputError:
+    return InvalidInputError(message, errors=[{"field": field, "message": message}])
+
+
+def email(value: str) -> str:
+    """A syntactically valid address, lower-cased; no network look-up."""
+    try:
+        result = validate_email(value.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise _invalid("email", f"Enter a valid e-mail address ({exc}).") from exc
+    return result.normalized.lower()
+
+
+def phone(value: str, region: str = "US") -> str:
+    """E.164, e.g. +14155550134."""
+    try:
+        parsed = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException as exc:
+        raise _invalid("phone_number", "Enter a phone number with its area code.") from exc
+    if not phonenumbers.is_valid_number(parsed):
+        raise _invalid("phone_number", "That phone number does not look valid.")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def name(value: str) -> str:
+    """Case- and accent-insensitive, single-spaced."""
+    folded = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
+    return re.sub(r"\s+", " ", folded).strip().casefold()
+
+
+def postal_code(value: str) -> str:
+    """The five-digit ZIP code."""
+    digits = re.sub(r"\D", "", value)
+    if len(digits) not in (5, 9):
+        raise _invalid("postal_code", "Enter a 5-digit ZIP code.")
+    return digits[:5]

@@ -1,0 +1,72 @@
+"""Verification: one-time codes with expiry, attempt caps and rate limits."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from rightful.core.clock import utcnow
+from rightful.core.config import Settings
+from rightful.core.errors import RateLimitedError, VerificationError
+from rightful.identity.models import VerificationCode
+from rightful.security.vault import keyed_hash
+
+WRONG_CODE = "That code is not right, or it has expired. Check the latest e-mail, or ask for a new code."
+
+
+def _hash(settings: Settings, purpose: str, value: str) -> str:
+    return keyed_hash(settings.secret_key, purpose, value)
+
+
+def _recent(session: Session, column: object, value: str) -> int:
+    since = utcnow() - timedelta(hours=1)
+    stmt = select(func.count()).select_from(VerificationCode).where(
+        column == value, VerificationCode.created_at >= since)  # type: ignore[operator]
+    return int(session.scalar(stmt) or 0)
+
+
+def issue_code(session: Session, settings: Settings, *, request_id: str, email: str,
+               client: str) -> str:
+    """A new 6-digit code for a request; earlier codes stop working. Rate-limited."""
+    identity_hash = _hash(settings, "email", email)
+    client_hash = _hash(settings, "client", client)
+    if _recent(session, VerificationCode.identity_hash, identity_hash) >= settings.codes_per_identity_per_hour:
+        raise RateLimitedError("Too many codes were sent to this address. Try again in an hour.")
+    if _recent(session, VerificationCode.client_hash, client_hash) >= settings.codes_per_client_per_hour:
+        raise RateLimitedError("Too many codes were asked for from this connection. Try again later.")
+    now = utcnow()
+    for old in session.scalars(select(VerificationCode).where(
+            VerificationCode.request_id == request_id, VerificationCode.used_at.is_(None))):
+        old.used_at = now
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    session.add(VerificationCode(
+        request_id=request_id, code_hash=_hash(settings, "code", f"{request_id}:{code}"),
+        identity_hash=identity_hash, client_hash=client_hash,
+        expires_at=now + timedelta(minutes=settings.code_ttl_minutes),
+    ))
+    session.flush()
+    return code
+
+
+def check_code(session: Session, settings: Settings, *, request_id: str, code: str) -> None:
+    """Accept the request's live code once; count every wrong try. Raises VerificationError."""
+    live = session.scalar(
+        select(VerificationCode)
+        .where(VerificationCode.request_id == request_id, VerificationCode.used_at.is_(None))
+        .order_by(VerificationCode.id.desc()).limit(1)
+    )
+    candidate = _hash(settings, "code", f"{request_id}:{code.strip()}")
+    if live is None or live.expires_at <= utcnow() or live.attempts >= settings.code_max_attempts:
+        raise VerificationError(WRONG_CODE)
+    live.attempts += 1
+    if not hmac.compare_digest(live.code_hash, candidate):
+        session.flush()
+        left = settings.code_max_attempts - live.attempts
+        raise VerificationError(WRONG_CODE + (f" {left} tries left." if left else
+                                              " No tries left: ask for a new code."))
+    live.used_at = utcnow()
+    session.flush()

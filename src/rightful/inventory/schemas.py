@@ -1,0 +1,68 @@
+"""Shapes of data-map entries as files and the API carry them."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Declaration(BaseModel):
+    """What a system does with which categories (a fideslang privacy declaration)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    name: str = ""
+    data_use: str
+    data_categories: list[str] = Field(default_factory=list)
+    data_subjects: list[str] = Field(default_factory=lambda: ["customer"])
+    sources: list[str] = Field(default_factory=list, description="Where the data comes from.")
+
+
+class SystemIn(BaseModel):
+    """A system entry in a data-map file."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    fides_key: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$")
+    name: str
+    description: str = ""
+    system_type: str = "Application"
+    operated_by: str | None = None
+    dataset_references: list[str] = Field(default_factory=list)
+    privacy_declarations: list[Declaration] = Field(default_factory=list)
+    connection_type: Literal["sql", "manual"] | None = None
+
+
+class PartnerIn(BaseModel):
+    """A business partner entry."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    fides_key: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$")
+    name: str
+    role: Literal["affiliate", "service_provider", "contractor", "third_party"]
+    description: str = ""
+    contact_email: str | None = None
+
+
+class DisclosureIn(BaseModel):
+    """Categories given to a partner for a purpose."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    partner: str
+    data_categories: list[str]
+    data_use: str
+    sale: bool = False
+    share: bool = False
+    description: str = ""
+
+
+class ApplySummary(BaseModel):
+    """What an apply changed."""
+
+    datasets: list[str] = Field(default_factory=list)
+    systems: list[str] = Field(default_factory=list)
+    partners: list[str] = Field(default_factory=list)
+    disclosures: int = 0

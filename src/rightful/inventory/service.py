@@ -1,0 +1,211 @@
+"""Apply, read and export the data map; all changes go through here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from rightful.core.errors import InventoryError, NotFoundError
+from rightful.inventory import taxonomy
+from rightful.inventory.models import Dataset, Disclosure, Partner, System
+from rightful.inventory.schemas import ApplySummary, DisclosureIn, PartnerIn, SystemIn
+from rightful.inventory.specs import DatasetSpec, dataset_from_document
+from rightful.inventory.validation import Problem, check_format, check_graph, describe, problem
+from rightful.security import audit
+from rightful.security.vault import Vault
+
+SECTIONS = ("dataset", "system", "partner", "disclosure")
+
+
+class _Parsed:
+    def __init__(self) -> None:
+        self.datasets: list[DatasetSpec] = []
+        self.systems: list[SystemIn] = []
+        self.partners: list[PartnerIn] = []
+        self.disclosures: list[DisclosureIn] = []
+        self.problems: list[Problem] = []
+
+
+def _typed(model: type[BaseModel], raw: Any, file: str, section: str, out: list[Any],
+           problems: list[Problem]) -> None:
+    try:
+        out.append(model.model_validate(raw))
+    except ValidationError as exc:
+        key = raw.get("fides_key", raw.get("partner", "?")) if isinstance(raw, dict) else "?"
+        for err in exc.errors():
+            where = ".".join(str(x) for x in err["loc"])
+            problems.append(problem(f"{section} '{key}': {where}: {err['msg']}", file=file))
+
+
+def _parse(files: list[tuple[str, str]]) -> _Parsed:
+    parsed = _Parsed()
+    for name, text in files:
+        try:
+            doc = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            parsed.problems.append(problem(f"not valid YAML: {exc}", file=name))
+            continue
+        if not isinstance(doc, dict) or not set(doc) & set(SECTIONS):
+            parsed.problems.append(problem(
+                "expected top-level keys dataset, system, partner or disclosure", file=name))
+            continue
+        for raw in doc.get("dataset") or []:
+            found = check_format(raw, file=name)
+            parsed.problems += found
+            if not found:
+                parsed.datasets.append(dataset_from_document(raw, source_file=name))
+        for section, model, bucket in (("system", SystemIn, parsed.systems),
+                                       ("partner", PartnerIn, parsed.partners),
+                                       ("disclosure", DisclosureIn, parsed.disclosures)):
+            for raw in doc.get(section) or []:
+                _typed(model, raw, name, section, bucket, parsed.problems)
+    return parsed
+
+
+def load_datasets(session: Session) -> list[DatasetSpec]:
+    """Every stored dataset as frozen specs."""
+    return [dataset_from_document(d.document, source_file=d.source_file)
+            for d in session.scalars(select(Dataset).order_by(Dataset.key))]
+
+
+def _check_links(session: Session, parsed: _Parsed, datasets: list[DatasetSpec]) -> list[Problem]:
+    problems: list[Problem] = []
+    categories = taxonomy.keys(session, "data_category")
+    uses = taxonomy.keys(session, "data_use")
+    partner_keys = {p.key for p in session.scalars(select(Partner))} | {
+        p.fides_key for p in parsed.partners}
+    dataset_keys = {d.key for d in datasets}
+    for system in parsed.systems:
+        if system.operated_by and system.operated_by not in partner_keys:
+            problems.append(problem(f"system '{system.fides_key}': unknown partner "
+                                    f"'{system.operated_by}' in operated_by"))
+        problems += [problem(f"system '{system.fides_key}': unknown dataset '{k}'")
+                     for k in system.dataset_references if k not in dataset_keys]
+        for decl in system.privacy_declarations:
+            if decl.data_use not in uses:
+                problems.append(problem(f"system '{system.fides_key}': unknown data use "
+                                        f"'{decl.data_use}'"))
+            problems += [problem(f"system '{system.fides_key}': unknown data category '{c}'")
+                         for c in decl.data_categories if c not in categories]
+    for disc in parsed.disclosures:
+        if disc.partner not in partner_keys:
+            problems.append(problem(f"disclosure: unknown partner '{disc.partner}'"))
+        if disc.data_use not in uses:
+            problems.append(problem(f"disclosure to '{disc.partner}': unknown data use "
+                                    f"'{disc.data_use}'"))
+        problems += [problem(f"disclosure to '{disc.partner}': unknown data category '{c}'")
+                     for c in disc.data_categories if c not in categories]
+    return problems
+
+
+def apply_files(session: Session, *, files: list[tuple[str, str]], actor: str) -> ApplySummary:
+    """Validate the files together with what is stored, then save them all or nothing."""
+    parsed = _parse(files)
+    stored = {d.key: d for d in load_datasets(session)}
+    merged = list({**stored, **{d.key: d for d in parsed.datasets}}.values())
+    problems = parsed.problems
+    if not problems:
+        problems = check_graph(merged, categories=taxonomy.keys(session, "data_category"))
+        problems += _check_links(session, parsed, merged)
+    if problems:
+        lines = "\n".join(describe(p) for p in problems)
+        raise InventoryError(f"The data map was not changed: {len(problems)} problem(s).\n{lines}",
+                             errors=problems)
+    return _save(session, parsed, actor)
+
+
+def _save(session: Session, parsed: _Parsed, actor: str) -> ApplySummary:
+    summary = ApplySummary()
+    for p in parsed.partners:
+        session.merge(Partner(key=p.fides_key, name=p.name, role=p.role,
+                              description=p.description, contact_email=p.contact_email))
+        summary.partners.append(p.fides_key)
+    session.flush()
+    for d in parsed.datasets:
+        session.merge(Dataset(key=d.key, name=d.name, document=d.document, source_file=d.source_file))
+        summary.datasets.append(d.key)
+    for s in parsed.systems:
+        row = session.get(System, s.fides_key) or System(key=s.fides_key)
+        row.name, row.description, row.system_type = s.name, s.description, s.system_type
+        row.operated_by, row.dataset_keys = s.operated_by, list(s.dataset_references)
+        row.declarations = [d.model_dump() for d in s.privacy_declarations]
+        row.connection_type = s.connection_type or row.connection_type
+        session.add(row)
+        summary.systems.append(s.fides_key)
+    for partner_key in {d.partner for d in parsed.disclosures}:
+        session.execute(delete(Disclosure).where(Disclosure.partner_key == partner_key))
+    for disc in parsed.disclosures:
+        session.add(Disclosure(partner_key=disc.partner, data_categories=disc.data_categories,
+                               data_use=disc.data_use, is_sale=disc.sale, is_share=disc.share,
+                               description=disc.description))
+        summary.disclosures += 1
+    session.flush()
+    audit.record(session, actor=actor, action="inventory.applied", subject_type="inventory",
+                 subject_id="data-map", detail=summary.model_dump())
+    return summary
+
+
+def set_connection(session: Session, vault: Vault, *, system_key: str, url: str, actor: str) -> None:
+    """Store a system's connection URL encrypted; it is never shown back."""
+    system = session.get(System, system_key)
+    if system is None:
+        raise NotFoundError(f"There is no system '{system_key}' in the data map.")
+    system.connection_type = "sql"
+    system.connection_secret = vault.encrypt(url.encode()).decode()
+    session.flush()
+    audit.record(session, actor=actor, action="system.connection_set", subject_type="system",
+                 subject_id=system_key)
+
+
+def connection_url(vault: Vault, system: System) -> str | None:
+    """The decrypted connection URL, for connectors only."""
+    return vault.decrypt(system.connection_secret.encode()).decode() if system.connection_secret else None
+
+
+def summary(session: Session) -> dict[str, Any]:
+    """The whole data map for display: secrets are reported as set or not, never shown."""
+    systems = []
+    for s in session.scalars(select(System).order_by(System.key)):
+        systems.append({"key": s.key, "name": s.name, "description": s.description,
+                        "operated_by": s.operated_by, "datasets": s.dataset_keys,
+                        "connection_type": s.connection_type,
+                        "connection_configured": bool(s.connection_secret),
+                        "declarations": s.declarations})
+    datasets = [{"key": d.key, "name": d.name,
+                 "collections": [{"name": c.name, "fields": len(list(c.walk()))}
+                                 for c in d.collections]} for d in load_datasets(session)]
+    partners = [{"key": p.key, "name": p.name, "role": p.role}
+                for p in session.scalars(select(Partner).order_by(Partner.key))]
+    disclosures = [{"partner": d.partner_key, "data_categories": d.data_categories,
+                    "data_use": d.data_use, "sale": d.is_sale, "share": d.is_share}
+                   for d in session.scalars(select(Disclosure).order_by(Disclosure.id))]
+    return {"systems": systems, "datasets": datasets, "partners": partners,
+            "disclosures": disclosures}
+
+
+def export_yaml(session: Session) -> str:
+    """The data map as one fideslang-compatible YAML document (no secrets)."""
+    data = summary(session)
+    doc = {
+        "dataset": [d.document for d in load_datasets(session)],
+        "system": [{"fides_key": s["key"], "name": s["name"], "description": s["description"],
+                    "operated_by": s["operated_by"], "dataset_references": s["datasets"],
+                    "connection_type": s["connection_type"],
+                    "privacy_declarations": s["declarations"]} for s in data["systems"]],
+        "partner": [{"fides_key": p.key, "name": p.name, "role": p.role,
+                     "description": p.description, "contact_email": p.contact_email}
+                    for p in session.scalars(select(Partner).order_by(Partner.key))],
+        "disclosure": [{"partner": d["partner"], "data_categories": d["data_categories"],
+                        "data_use": d["data_use"], "sale": d["sale"], "share": d["share"]}
+                       for d in data["disclosures"]],
+    }
+    return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+
+
+def dataset_systems(session: Session) -> dict[str, System]:
+    """Dataset key → the system that holds it."""
+    return {k: s for s in session.scalars(select(System)) for k in s.dataset_keys}

@@ -1,0 +1,120 @@
+"""Plain, frozen views of fideslang datasets that planning and connectors work on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A field's link to a field elsewhere; `direction` as fideslang has it."""
+
+    dataset: str
+    collection: str
+    field: str
+    direction: str | None
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One annotated field, maybe with nested fields."""
+
+    name: str
+    data_categories: tuple[str, ...] = ()
+    identity: str | None = None
+    primary_key: bool = False
+    data_type: str | None = None
+    length: int | None = None
+    references: tuple[Reference, ...] = ()
+    fields: tuple[FieldSpec, ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class CollectionSpec:
+    """A table (or document collection) and its fields."""
+
+    dataset: str
+    name: str
+    fields: tuple[FieldSpec, ...]
+    description: str = ""
+    date_field: str | None = None
+    skip_processing: bool = False
+
+    @property
+    def address(self) -> str:
+        """`dataset:collection`, the collection's name across the data map."""
+        return f"{self.dataset}:{self.name}"
+
+    def field(self, name: str) -> FieldSpec | None:
+        """The top-level field called `name`."""
+        return next((f for f in self.fields if f.name == name), None)
+
+    def walk(self) -> Iterator[tuple[str, FieldSpec]]:
+        """Every field with its dotted path, nested ones included."""
+        stack: list[tuple[str, FieldSpec]] = [(f.name, f) for f in self.fields]
+        while stack:
+            path, spec = stack.pop(0)
+            yield path, spec
+            stack.extend((f"{path}.{sub.name}", sub) for sub in spec.fields)
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """A dataset with its collections."""
+
+    key: str
+    name: str
+    collections: tuple[CollectionSpec, ...]
+    description: str = ""
+    source_file: str = ""
+    document: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+
+def _field(raw: dict[str, Any]) -> FieldSpec:
+    meta = raw.get("fides_meta") or {}
+    refs = tuple(
+        Reference(
+            dataset=str(ref.get("dataset", "")),
+            collection=str(ref.get("field", "")).split(".", 1)[0],
+            field=str(ref.get("field", "")).split(".", 1)[-1],
+            direction=ref.get("direction"),
+        )
+        for ref in meta.get("references") or []
+    )
+    return FieldSpec(
+        name=str(raw["name"]),
+        data_categories=tuple(raw.get("data_categories") or ()),
+        identity=meta.get("identity"),
+        primary_key=bool(meta.get("primary_key")),
+        data_type=meta.get("data_type"),
+        length=meta.get("length"),
+        references=refs,
+        fields=tuple(_field(sub) for sub in raw.get("fields") or ()),
+        description=str(raw.get("description") or ""),
+    )
+
+
+def dataset_from_document(doc: dict[str, Any], *, source_file: str = "") -> DatasetSpec:
+    """Build the frozen view of one fideslang dataset dictionary (already validated)."""
+    key = str(doc["fides_key"])
+    collections = []
+    for coll in doc.get("collections") or []:
+        extension = coll.get("rightful") or {}
+        meta = coll.get("fides_meta") or {}
+        collections.append(
+            CollectionSpec(
+                dataset=key,
+                name=str(coll["name"]),
+                description=str(coll.get("description") or ""),
+                fields=tuple(_field(f) for f in coll.get("fields") or ()),
+                date_field=extension.get("date_field"),
+                skip_processing=bool(meta.get("skip_processing")),
+            )
+        )
+    return DatasetSpec(
+        key=key, name=str(doc.get("name") or key), description=str(doc.get("description") or ""),
+        collections=tuple(collections), source_file=source_file, document=doc,
+    )

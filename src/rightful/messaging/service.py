@@ -1,0 +1,123 @@
+"""Queue e-mails in the outbox inside the caller's transaction; deliver them after commit."""
+
+from __future__ import annotations
+
+import smtplib
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import make_msgid
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rightful.core.clock import utcnow
+from rightful.core.config import Settings
+from rightful.messaging.models import OutboxMessage
+from rightful.security.vault import Vault
+
+_TEMPLATES = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=select_autoescape(["html"]),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class Letter:
+    """An outbox message opened for reading."""
+
+    id: int
+    to: str
+    subject: str
+    text: str
+    html: str
+    status: str
+    created_at: str
+    template: str
+
+
+def vault(settings: Settings) -> Vault:
+    """The vault that seals outbox messages."""
+    return Vault(settings.secret_key, "outbox")
+
+
+def queue_email(session: Session, settings: Settings, *, to: str, template: str,
+                context: dict[str, Any], request_id: str | None = None) -> OutboxMessage:
+    """Render `template` (.subject, .txt, .html) and add it to the outbox."""
+    ctx = {"company": settings.company_name, "privacy_email": settings.privacy_email,
+           "postal_address": settings.postal_address, **context}
+    subject = _TEMPLATES.get_template(f"{template}.subject").render(ctx).strip()
+    text = _TEMPLATES.get_template(f"{template}.txt").render(ctx)
+    html = _TEMPLATES.get_template(f"{template}.html").render(ctx)
+    sealed = vault(settings).encrypt_json({"to": to, "text": text, "html": html})
+    msg = OutboxMessage(template=template, subject=subject, sealed=sealed, request_id=request_id,
+                        status="queued" if settings.smtp_url else "recorded")
+    session.add(msg)
+    session.flush()
+    return msg
+
+
+def open_letter(settings: Settings, msg: OutboxMessage) -> Letter:
+    """Decrypt one message for a staff member's eyes."""
+    body = vault(settings).decrypt_json(msg.sealed)
+    return Letter(id=msg.id, to=body["to"], subject=msg.subject, text=body["text"],
+                  html=body["html"], status=msg.status, created_at=msg.created_at.isoformat(),
+                  template=msg.template)
+
+
+def list_outbox(session: Session, *, request_id: str | None = None, limit: int = 200) -> list[OutboxMessage]:
+    """Newest messages first, optionally for one request."""
+    stmt = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+    if request_id:
+        stmt = stmt.where(OutboxMessage.request_id == request_id)
+    return list(session.scalars(stmt))
+
+
+def _send(settings: Settings, letter: Letter) -> None:
+    parts = urlsplit(settings.smtp_url)
+    message = EmailMessage()
+    message["From"] = settings.mail_from
+    message["To"] = letter.to
+    message["Subject"] = letter.subject
+    message["Message-ID"] = make_msgid(domain="rightful.local")
+    message.set_content(letter.text)
+    message.add_alternative(letter.html, subtype="html")
+    port = parts.port or (465 if parts.scheme == "smtps" else 25)
+    smtp_cls = smtplib.SMTP_SSL if parts.scheme == "smtps" else smtplib.SMTP
+    with smtp_cls(parts.hostname or "127.0.0.1", port, timeout=20) as smtp:
+        if parts.scheme == "smtp+starttls":
+            smtp.starttls()
+        if parts.username:
+            smtp.login(parts.username, parts.password or "")
+        smtp.send_message(message)
+
+
+def deliver_pending(session: Session, settings: Settings, *, limit: int = 50) -> int:
+    """Send queued messages over SMTP; a failure is kept for a later retry. Returns sent count."""
+    if not settings.smtp_url:
+        return 0
+    stmt = (select(OutboxMessage)
+            .where(OutboxMessage.status == "queued", OutboxMessage.attempts < MAX_ATTEMPTS)
+            .order_by(OutboxMessage.id).limit(limit))
+    sent = 0
+    for msg in session.scalars(stmt).all():
+        msg.attempts += 1
+        try:
+            _send(settings, open_letter(settings, msg))
+        except (OSError, smtplib.SMTPException) as exc:
+            # The reason is kept; the address is not (it is personal data).
+            msg.last_error = type(exc).__name__
+            if msg.attempts >= MAX_ATTEMPTS:
+                msg.status = "failed"
+        else:
+            msg.status, msg.sent_at = "sent", utcnow()
+            sent += 1
+        session.commit()
+    return sent

@@ -1,0 +1,85 @@
+"""Multi-step journeys: submitting a request and verifying the person behind it."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from rightful.core.config import Settings
+from rightful.identity import service as codes
+from rightful.identity.matching import matched_points
+from rightful.inventory.graph import collections_by_address
+from rightful.inventory.service import load_datasets
+from rightful.messaging.service import queue_email
+from rightful.rights import service
+from rightful.rights.execution import connector_lookup, system_index
+from rightful.rights.models import RightsRequest
+from rightful.rights.planning import build_plan, traverse
+from rightful.rights.schemas import RequestIn
+from rightful.rights.types import NEEDS_DECLARATION, RequestType, Status
+
+UNVERIFIED_REASON = (
+    "We could not verify your identity to the degree the law requires for this request. "
+    "Nothing has been disclosed. You can send a new request with details that match our records."
+)
+
+
+def submit(session: Session, settings: Settings, data: RequestIn, *, client: str,
+           actor: str = "consumer") -> RightsRequest:
+    """Create a request, acknowledge it, and start verification when it needs any."""
+    req = service.create_request(session, settings, data, actor=actor)
+    code = None
+    if req.required_level == 0:
+        service.move(session, req, Status.VERIFIED, actor="system",
+                     reason="no verification needed for this request type")
+        service.route_verified(session, settings, req, actor="system")
+    else:
+        email = service.identities_of(settings, req)["email"]
+        code = codes.issue_code(session, settings, request_id=req.id, email=email, client=client)
+        service.move(session, req, Status.VERIFYING, actor="system")
+    service.acknowledge(session, settings, req, code=code)
+    return req
+
+
+def resend_code(session: Session, settings: Settings, *, request_id: str, client: str) -> None:
+    """Send a fresh code for a request still waiting for one."""
+    req = service.access_request(session, request_id)
+    if req.status != Status.VERIFYING.value:
+        return
+    email = service.identities_of(settings, req)["email"]
+    code = codes.issue_code(session, settings, request_id=req.id, email=email, client=client)
+    queue_email(session, settings, to=email, template="code", request_id=req.id,
+                        context={"reference": req.reference, "code": code,
+                                 "ttl": settings.code_ttl_minutes})
+
+
+def _matching_level(session: Session, settings: Settings, req: RightsRequest) -> int:
+    identities = service.identities_of(settings, req)
+    datasets = load_datasets(session)
+    steps = build_plan(datasets, system_of=system_index(session), identity_types=["email"],
+                       max_level=1)
+    records = traverse(steps, {"email": identities["email"]}, connector_lookup(session, settings))
+    provided = {k: v for k, v in identities.items() if k != "email"}
+    return 1 + len(matched_points(provided, records, collections_by_address(datasets)))
+
+
+def verify(session: Session, settings: Settings, *, request_id: str, code: str) -> RightsRequest:
+    """Check the e-mailed code, then the data points; verified requests move on, others close."""
+    req = service.access_request(session, request_id)
+    if req.status != Status.VERIFYING.value:
+        return req
+    codes.check_code(session, settings, request_id=req.id, code=code)
+    level = 1 if req.required_level <= 1 else _matching_level(session, settings, req)
+    req.verification_level = level
+    declared = RequestType(req.request_type) not in NEEDS_DECLARATION or req.declaration_signed_at
+    if level >= req.required_level and declared:
+        service.move(session, req, Status.VERIFIED, actor="consumer",
+                     detail={"level": level, "required": req.required_level})
+        service.route_verified(session, settings, req, actor="system")
+    else:
+        service.move(session, req, Status.DENIED, actor="system", reason="unable_to_verify",
+                     detail={"level": level, "required": req.required_level})
+        req.denial_reason = UNVERIFIED_REASON
+        queue_email(session, settings, to=service.identities_of(settings, req)["email"],
+                            template="denied", request_id=req.id,
+                            context={"reference": req.reference, "reason": UNVERIFIED_REASON})
+    return req

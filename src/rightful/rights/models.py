@@ -1,0 +1,61 @@
+"""Rights requests and the recorded steps of their execution."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from rightful.core.clock import utcnow
+from rightful.core.db import Base, UTCDateTime
+
+
+class RightsRequest(Base):
+    """A consumer's request; personal data lives only in the encrypted `identities`."""
+
+    __tablename__ = "rights_requests"
+    __table_args__ = (Index("ix_rights_status", "status"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    request_type: Mapped[str] = mapped_column(String(30))
+    status: Mapped[str] = mapped_column(String(30))
+    channel: Mapped[str] = mapped_column(String(20), default="web")
+    jurisdiction: Mapped[str] = mapped_column(String(10))
+    by_agent: Mapped[bool] = mapped_column(default=False)
+    date_from: Mapped[date | None] = mapped_column(default=None)
+    date_to: Mapped[date | None] = mapped_column(default=None)
+    identities: Mapped[str] = mapped_column(Text)
+    email_hash: Mapped[str] = mapped_column(String(64), index=True)
+    required_level: Mapped[int] = mapped_column(default=0)
+    verification_level: Mapped[int] = mapped_column(default=0)
+    declaration: Mapped[str | None] = mapped_column(Text, default=None)
+    declaration_signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    acknowledge_due: Mapped[date]
+    respond_due: Mapped[date]
+    extension_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    denial_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    package_file: Mapped[str | None] = mapped_column(String(300), default=None)
+    package_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ExecutionStep(Base):
+    """One collection read for one request; done steps are never run twice."""
+
+    __tablename__ = "execution_steps"
+    __table_args__ = (UniqueConstraint("request_id", "address"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("rights_requests.id", ondelete="CASCADE"))
+    address: Mapped[str] = mapped_column(String(250))
+    row_count: Mapped[int] = mapped_column(default=0)
+    # Encrypted JSON of the rows found; deleted with the package when it expires.
+    result: Mapped[str | None] = mapped_column(Text, default=None)
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

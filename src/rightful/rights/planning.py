@@ -1,0 +1,88 @@
+"""Plan a request: which collections to read, in which order, with which inputs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from rightful.connectors.base import Connector, FetchRequest, Row
+from rightful.inventory.graph import Edge, edges, identity_fields, traversal_levels
+from rightful.inventory.specs import CollectionSpec, DatasetSpec
+
+
+@dataclass(frozen=True)
+class Step:
+    """Read one collection: by identity fields and by values found upstream."""
+
+    address: str
+    system: str
+    collection: CollectionSpec
+    level: int
+    seeds: tuple[tuple[str, str], ...]
+    inputs: tuple[Edge, ...]
+
+
+def build_plan(datasets: Iterable[DatasetSpec], *, system_of: Mapping[str, str],
+               identity_types: Iterable[str], max_level: int | None = None) -> list[Step]:
+    """Steps in breadth-first order from the identities the request carries."""
+    datasets = [d for d in datasets if d.key in system_of]
+    kinds = set(identity_types)
+    levels = traversal_levels(datasets, kinds)
+    colls = {c.address: c for d in datasets for c in d.collections}
+    incoming: dict[str, list[Edge]] = {}
+    for edge in edges(datasets):
+        incoming.setdefault(edge.target, []).append(edge)
+    steps = []
+    for address, level in sorted(levels.items(), key=lambda kv: (kv[1], kv[0])):
+        if max_level is not None and level > max_level:
+            continue
+        coll = colls[address]
+        seeds = tuple((f, k) for f, k in identity_fields(coll) if k in kinds)
+        inputs = tuple(e for e in incoming.get(address, [])
+                       if e.source in levels and levels[e.source] < level)
+        steps.append(Step(address, system_of[coll.dataset], coll, level, seeds, inputs))
+    return steps
+
+
+_CASTS: dict[str, Callable[[Any], Any]] = {"integer": int, "string": str, "float": float}
+
+
+def _cast(values: Iterable[Any], data_type: str | None) -> tuple[Any, ...]:
+    cast = _CASTS.get(data_type or "")
+    out = []
+    for v in values:
+        if v is None:
+            continue
+        try:
+            out.append(cast(v) if cast else v)
+        except (TypeError, ValueError):
+            continue  # a value of the wrong type cannot match this field
+    return tuple(dict.fromkeys(out))
+
+
+def fetch_request(step: Step, identities: Mapping[str, str],
+                  found: Mapping[str, list[Row]]) -> FetchRequest:
+    """The read for one step, given identities and rows found by earlier steps."""
+    match: dict[str, list[Any]] = {}
+    for field, kind in step.seeds:
+        if identities.get(kind):
+            match.setdefault(field, []).append(identities[kind])
+    for edge in step.inputs:
+        top = edge.source_field.split(".")[0]
+        match.setdefault(edge.target_field, []).extend(r.get(top) for r in found.get(edge.source, []))
+    typed = []
+    for field, values in match.items():
+        spec = step.collection.field(field.split(".")[0])
+        typed.append((field, _cast(values, spec.data_type if spec else None)))
+    names = tuple(dict.fromkeys(f.name for f in step.collection.fields))
+    return FetchRequest(collection=step.collection.name, fields=names, match=tuple(typed))
+
+
+def traverse(steps: list[Step], identities: Mapping[str, str],
+             connector_for: Callable[[str], Connector]) -> dict[str, list[Row]]:
+    """Run every step in order, without recording (used for identity matching)."""
+    found: dict[str, list[Row]] = {}
+    for step in steps:
+        found[step.address] = connector_for(step.system).fetch(fetch_request(step, identities, found))
+    return found

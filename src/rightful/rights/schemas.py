@@ -1,0 +1,53 @@
+"""What a consumer or the API submits, and what comes back."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from rightful.rights.types import RequestType
+
+US_STATES = (
+    "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH "
+    "NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY"
+).split()
+
+
+class RequestIn(BaseModel):
+    """A new rights request, from the form, the API or the CLI."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    request_type: RequestType
+    email: str = Field(max_length=254)
+    phone_number: str | None = Field(default=None, max_length=40)
+    name: str | None = Field(default=None, max_length=200)
+    postal_code: str | None = Field(default=None, max_length=12)
+    jurisdiction: str = Field(default="CA", min_length=2, max_length=2)
+    date_range: Literal["last_12_months", "all"] = "last_12_months"
+    by_agent: bool = False
+    agent_name: str | None = Field(default=None, max_length=200)
+    declaration_signature: str | None = Field(
+        default=None, max_length=200,
+        description="The consumer's typed full name, signing the declaration under penalty of perjury.")
+    channel: Literal["web", "email", "post", "phone", "api"] = "web"
+
+
+class RequestOut(BaseModel):
+    """A request as staff and the API see it (identities only when asked)."""
+
+    id: str
+    reference: str
+    request_type: str
+    status: str
+    channel: str
+    jurisdiction: str
+    received_at: str
+    acknowledge_due: str
+    respond_due: str
+    extended: bool
+    verification_level: int
+    required_level: int
+    denial_reason: str | None = None
+    identities: dict[str, str] | None = None

@@ -1,0 +1,247 @@
+"""Every state change of a rights request, each writing its audit event."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rightful.core.clock import utcnow
+from rightful.core.config import Settings
+from rightful.core.errors import ConflictError, InvalidInputError, NotFoundError
+from rightful.identity import normalize
+from rightful.messaging.service import queue_email
+from rightful.rights import deadlines
+from rightful.rights.declaration import DECLARATION
+from rightful.rights.models import RightsRequest
+from rightful.rights.schemas import US_STATES, RequestIn
+from rightful.rights.types import (
+    NEEDS_DECLARATION,
+    REQUIRED_LEVEL,
+    STATUS_LABELS,
+    TRANSITIONS,
+    TYPE_LABELS,
+    RequestType,
+    Status,
+)
+from rightful.security import audit
+from rightful.security.tokens import LinkSigner
+from rightful.security.vault import Vault, keyed_hash
+
+EARLIEST = date(2022, 1, 1)
+STATUS_LINK_SECONDS = 400 * 86400
+_REF_ALPHABET = "ACDEFGHJKMNPQRTUVWXY3479"
+
+
+def identity_vault(settings: Settings) -> Vault:
+    """The vault sealing requesters' identities."""
+    return Vault(settings.secret_key, "identities")
+
+
+def status_signer(settings: Settings) -> LinkSigner:
+    """Signs links to a request's status page."""
+    return LinkSigner(settings.secret_key, "status")
+
+
+def package_signer(settings: Settings) -> LinkSigner:
+    """Signs links to download a package."""
+    return LinkSigner(settings.secret_key, "package")
+
+
+def status_url(settings: Settings, request_id: str) -> str:
+    """The consumer's status page link."""
+    return f"{settings.base_url}/status/{status_signer(settings).sign(request_id)}"
+
+
+def identities_of(settings: Settings, req: RightsRequest) -> dict[str, str]:
+    """The decrypted identities (only inside execution, e-mail and staff views)."""
+    value: dict[str, str] = identity_vault(settings).decrypt_json(req.identities)
+    return value
+
+
+def move(session: Session, req: RightsRequest, to: Status, *, actor: str,
+         reason: str | None = None, detail: dict[str, Any] | None = None) -> None:
+    """The single place a status changes; refuses moves the lifecycle does not allow."""
+    current = Status(req.status)
+    if to not in TRANSITIONS[current]:
+        raise ConflictError(f"A request that is '{STATUS_LABELS[current]}' cannot become "
+                            f"'{STATUS_LABELS[to]}'.")
+    req.status = to.value
+    if to in (Status.COMPLETED, Status.PARTIALLY_COMPLETED, Status.DENIED, Status.WITHDRAWN):
+        req.closed_at = utcnow()
+    session.flush()
+    audit.record(session, actor=actor, action=f"request.{to.value}", subject_type="rights_request",
+                 subject_id=req.id, detail={"from": current.value, **({"reason": reason} if reason
+                                                                       else {}), **(detail or {})})
+
+
+def _identities(data: RequestIn) -> dict[str, str]:
+    found = {"email": normalize.email(data.email)}
+    errors: list[dict[str, str]] = []
+    for key, fn in (("phone_number", normalize.phone), ("name", normalize.name),
+                    ("postal_code", normalize.postal_code)):
+        raw = getattr(data, key)
+        if not raw:
+            continue
+        try:
+            found[key] = fn(raw)
+        except InvalidInputError as exc:
+            errors += exc.errors
+    if errors:
+        raise InvalidInputError("Some details need attention.", errors=errors)
+    return found
+
+
+def _check_declaration(data: RequestIn) -> None:
+    rtype = RequestType(data.request_type)
+    if rtype in NEEDS_DECLARATION and not data.declaration_signature:
+        raise InvalidInputError("To receive specific pieces of information, sign the declaration.",
+                                errors=[{"field": "declaration_signature",
+                                         "message": "Type your full name to sign the declaration."}])
+    if data.jurisdiction.upper() not in US_STATES:
+        raise InvalidInputError("Choose your state of residence.",
+                                errors=[{"field": "jurisdiction", "message": "Choose a US state."}])
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """A new request and the plain code to e-mail (None when no code is needed)."""
+
+    request: RightsRequest
+    code: str | None
+
+
+def create_request(session: Session, settings: Settings, data: RequestIn, *,
+                   actor: str = "consumer") -> RightsRequest:
+    """Record a new request with its deadlines; no e-mail yet."""
+    identities = _identities(data)
+    _check_declaration(data)
+    now = utcnow()
+    rtype = RequestType(data.request_type)
+    jurisdiction = data.jurisdiction.upper()
+    today = deadlines.local_date(now, deadlines.rules_for(jurisdiction))
+    req = RightsRequest(
+        id=uuid.uuid4().hex,
+        reference="R-" + "".join(secrets.choice(_REF_ALPHABET) for _ in range(8)),
+        request_type=rtype.value, status=Status.RECEIVED.value, channel=data.channel,
+        jurisdiction=jurisdiction, by_agent=data.by_agent,
+        date_from=EARLIEST if data.date_range == "all" else max(EARLIEST, today - timedelta(days=365)),
+        date_to=today,
+        identities=identity_vault(settings).encrypt_json(identities),
+        email_hash=keyed_hash(settings.secret_key, "email", identities["email"]),
+        required_level=REQUIRED_LEVEL[rtype],
+        declaration=DECLARATION if data.declaration_signature else None,
+        declaration_signed_at=now if data.declaration_signature else None,
+        received_at=now,
+        acknowledge_due=deadlines.acknowledge_due(now, jurisdiction),
+        respond_due=deadlines.respond_due(now, jurisdiction),
+    )
+    session.add(req)
+    session.flush()
+    audit.record(session, actor=actor, action="request.received", subject_type="rights_request",
+                 subject_id=req.id, detail={"type": rtype.value, "channel": data.channel,
+                                            "by_agent": data.by_agent,
+                                            "signed_declaration": bool(data.declaration_signature)})
+    return req
+
+
+def acknowledge(session: Session, settings: Settings, req: RightsRequest, *, code: str | None) -> None:
+    """Queue the receipt e-mail (with the code when one is needed)."""
+    queue_email(session, settings, to=identities_of(settings, req)["email"],
+                template="acknowledgement", request_id=req.id, context={
+                    "reference": req.reference, "type_label": TYPE_LABELS[RequestType(req.request_type)],
+                    "code": code, "ttl": settings.code_ttl_minutes,
+                    "respond_due": req.respond_due.strftime("%B %-d, %Y"),
+                    "status_url": status_url(settings, req.id),
+                    "needs_verification": req.required_level > 0})
+    audit.record(session, actor="system", action="request.acknowledged",
+                 subject_type="rights_request", subject_id=req.id)
+
+
+def route_verified(session: Session, settings: Settings, req: RightsRequest, *, actor: str) -> None:
+    """After verification: wait for staff approval, or start at once."""
+    if settings.require_approval or RequestType(req.request_type) in (RequestType.DELETE,
+                                                                      RequestType.CORRECT):
+        move(session, req, Status.AWAITING_APPROVAL, actor=actor)
+    else:
+        move(session, req, Status.EXECUTING, actor=actor)
+
+
+def access_request(session: Session, request_id: str) -> RightsRequest:
+    """One request by id; NotFoundError otherwise."""
+    req = session.get(RightsRequest, request_id) if request_id else None
+    if req is None:
+        req = session.scalar(select(RightsRequest).where(RightsRequest.reference == request_id))
+    if req is None:
+        raise NotFoundError("There is no such request.")
+    return req
+
+
+def list_requests(session: Session, *, status: str | None = None, limit: int = 200) -> list[RightsRequest]:
+    """Requests, the ones due soonest first."""
+    stmt = select(RightsRequest).order_by(RightsRequest.respond_due, RightsRequest.received_at)
+    if status:
+        stmt = stmt.where(RightsRequest.status == status)
+    return list(session.scalars(stmt.limit(limit)))
+
+
+def approve_request(session: Session, settings: Settings, *, request_id: str, actor: str) -> RightsRequest:
+    """Staff approve: execution starts off the web request."""
+    req = access_request(session, request_id)
+    move(session, req, Status.EXECUTING, actor=actor)
+    return req
+
+
+def deny_request(session: Session, settings: Settings, *, request_id: str, actor: str,
+                 reason: str) -> RightsRequest:
+    """Staff close a request without action, telling the consumer why."""
+    if len(reason.strip()) < 10:
+        raise InvalidInputError("Give the consumer a reason of at least a sentence.",
+                                errors=[{"field": "reason", "message": "Write the reason in full."}])
+    req = access_request(session, request_id)
+    move(session, req, Status.DENIED, actor=actor, reason=reason.strip())
+    req.denial_reason = reason.strip()
+    queue_email(session, settings, to=identities_of(settings, req)["email"], template="denied",
+                request_id=req.id, context={"reference": req.reference, "reason": req.denial_reason})
+    return req
+
+
+def extend_request(session: Session, settings: Settings, *, request_id: str, actor: str,
+                   reason: str) -> RightsRequest:
+    """Use the one extension the law allows, with notice and reason to the consumer."""
+    req = access_request(session, request_id)
+    if req.extension_reason:
+        raise ConflictError("This request has already been extended once; the law allows one extension.")
+    if Status(req.status) not in (Status.RECEIVED, Status.VERIFYING, Status.VERIFIED,
+                                  Status.AWAITING_APPROVAL, Status.EXECUTING):
+        raise ConflictError("Only open requests can be extended.")
+    if len(reason.strip()) < 10:
+        raise InvalidInputError("Explain the extension to the consumer in a sentence.",
+                                errors=[{"field": "reason", "message": "Write the reason in full."}])
+    req.extension_reason = reason.strip()
+    req.respond_due = deadlines.extended_due(req.respond_due, req.jurisdiction)
+    session.flush()
+    audit.record(session, actor=actor, action="request.extended", subject_type="rights_request",
+                 subject_id=req.id, detail={"reason": req.extension_reason,
+                                            "respond_due": req.respond_due.isoformat()})
+    queue_email(session, settings, to=identities_of(settings, req)["email"], template="extended",
+                request_id=req.id, context={"reference": req.reference, "reason": req.extension_reason,
+                                            "respond_due": req.respond_due.strftime("%B %-d, %Y"),
+                                            "status_url": status_url(settings, req.id)})
+    return req
+
+
+def complete_manually(session: Session, settings: Settings, *, request_id: str, actor: str,
+                      note: str) -> RightsRequest:
+    """Staff record that they carried out a request type Rightful does not automate yet."""
+    req = access_request(session, request_id)
+    move(session, req, Status.COMPLETED, actor=actor, reason=note.strip() or "completed by staff")
+    queue_email(session, settings, to=identities_of(settings, req)["email"], template="done_manually",
+                request_id=req.id, context={"reference": req.reference, "note": note.strip(),
+                                            "type_label": TYPE_LABELS[RequestType(req.request_type)]})
+    return req

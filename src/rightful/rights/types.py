@@ -1,0 +1,82 @@
+"""Request types, statuses and the transition table of the lifecycle."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class RequestType(StrEnum):
+    """What the consumer asks for."""
+
+    KNOW_CATEGORIES = "know_categories"
+    ACCESS = "access"
+    PORTABILITY = "portability"
+    DELETE = "delete"
+    CORRECT = "correct"
+    OPT_OUT_SALE = "opt_out_sale"
+    LIMIT_SENSITIVE = "limit_sensitive"
+
+
+TYPE_LABELS = {
+    RequestType.KNOW_CATEGORIES: "Know what kinds of information we collect and share",
+    RequestType.ACCESS: "Get a copy of my personal information",
+    RequestType.PORTABILITY: "Get my information in a portable, machine-readable format",
+    RequestType.DELETE: "Delete my personal information",
+    RequestType.CORRECT: "Correct my personal information",
+    RequestType.OPT_OUT_SALE: "Do not sell or share my personal information",
+    RequestType.LIMIT_SENSITIVE: "Limit the use of my sensitive personal information",
+}
+
+# How many data points must match (the e-mail code counts as one); the CCPA
+# regulations ask more certainty for specific pieces than for categories.
+REQUIRED_LEVEL = {
+    RequestType.KNOW_CATEGORIES: 2,
+    RequestType.ACCESS: 3,
+    RequestType.PORTABILITY: 3,
+    RequestType.DELETE: 2,
+    RequestType.CORRECT: 2,
+    RequestType.OPT_OUT_SALE: 0,
+    RequestType.LIMIT_SENSITIVE: 0,
+}
+NEEDS_DECLARATION = {RequestType.ACCESS, RequestType.PORTABILITY}
+AUTOMATED = {RequestType.KNOW_CATEGORIES, RequestType.ACCESS, RequestType.PORTABILITY}
+
+
+class Status(StrEnum):
+    """Where a request is in its lifecycle."""
+
+    RECEIVED = "received"
+    VERIFYING = "verifying"
+    VERIFIED = "verified"
+    AWAITING_APPROVAL = "awaiting_approval"
+    EXECUTING = "executing"
+    COMPLETED = "completed"
+    PARTIALLY_COMPLETED = "partially_completed"
+    DENIED = "denied"
+    WITHDRAWN = "withdrawn"
+
+
+STATUS_LABELS = {
+    Status.RECEIVED: "Received",
+    Status.VERIFYING: "Waiting for identity check",
+    Status.VERIFIED: "Identity checked",
+    Status.AWAITING_APPROVAL: "Under review by our privacy team",
+    Status.EXECUTING: "In progress",
+    Status.COMPLETED: "Completed",
+    Status.PARTIALLY_COMPLETED: "Partly completed",
+    Status.DENIED: "Closed without action",
+    Status.WITHDRAWN: "Withdrawn",
+}
+
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.RECEIVED: frozenset({Status.VERIFYING, Status.VERIFIED, Status.DENIED, Status.WITHDRAWN}),
+    Status.VERIFYING: frozenset({Status.VERIFIED, Status.DENIED, Status.WITHDRAWN}),
+    Status.VERIFIED: frozenset({Status.AWAITING_APPROVAL, Status.EXECUTING, Status.DENIED}),
+    Status.AWAITING_APPROVAL: frozenset({Status.EXECUTING, Status.DENIED, Status.WITHDRAWN}),
+    Status.EXECUTING: frozenset({Status.COMPLETED, Status.PARTIALLY_COMPLETED, Status.DENIED}),
+    Status.COMPLETED: frozenset(),
+    Status.PARTIALLY_COMPLETED: frozenset(),
+    Status.DENIED: frozenset(),
+    Status.WITHDRAWN: frozenset(),
+}
+OPEN = frozenset(s for s, nxt in TRANSITIONS.items() if nxt)

@@ -1,0 +1,68 @@
+"""Staff sign-in and API tokens."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rightful.core.errors import InvalidInputError, NotAllowedError
+from rightful.security import audit
+from rightful.security.models import ApiToken, StaffUser
+from rightful.security.passwords import hash_secret, verify_secret
+
+
+def create_staff(session: Session, *, email: str, name: str, password: str) -> StaffUser:
+    """Add a staff member, or reset the password of an existing one."""
+    if len(password) < 12:
+        raise InvalidInputError(
+            "Passwords need at least 12 characters.",
+            errors=[{"field": "password", "message": "Use at least 12 characters."}],
+        )
+    user = session.scalar(select(StaffUser).where(StaffUser.email == email.lower()))
+    if user is None:
+        user = StaffUser(email=email.lower(), name=name, password_hash=hash_secret(password))
+        session.add(user)
+    else:
+        user.password_hash = hash_secret(password)
+        user.active = True
+    session.flush()
+    audit.record(session, actor="system", action="staff.saved", subject_type="staff",
+                 subject_id=str(user.id))
+    return user
+
+
+def authenticate(session: Session, *, email: str, password: str) -> StaffUser:
+    """The staff member with these credentials; one answer for every kind of failure."""
+    user = session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
+    if not verify_secret(user.password_hash if user else None, password) or not user or not user.active:
+        raise NotAllowedError("That e-mail and password do not match an active staff account.")
+    return user
+
+
+def create_api_token(session: Session, *, staff: StaffUser, name: str) -> str:
+    """Issue a bearer token; the plain value is returned once and never stored."""
+    prefix = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    session.add(ApiToken(prefix=prefix, token_hash=hash_secret(secret), name=name, staff_id=staff.id))
+    session.flush()
+    audit.record(session, actor=staff.email, action="token.created", subject_type="staff",
+                 subject_id=str(staff.id), detail={"name": name, "prefix": prefix})
+    return f"rf_{prefix}_{secret}"
+
+
+def access_token_owner(session: Session, *, token: str) -> StaffUser:
+    """The staff member behind a bearer token, or NotAllowedError."""
+    parts = token.split("_", 2)
+    row = None
+    if len(parts) == 3 and parts[0] == "rf":
+        row = session.scalar(
+            select(ApiToken).where(ApiToken.prefix == parts[1], ApiToken.revoked_at.is_(None))
+        )
+    if not verify_secret(row.token_hash if row else None, parts[-1]) or row is None:
+        raise NotAllowedError("The bearer token is missing, revoked or wrong.")
+    staff = session.get(StaffUser, row.staff_id)
+    if staff is None or not staff.active:
+        raise NotAllowedError("The bearer token is missing, revoked or wrong.")
+    return staff

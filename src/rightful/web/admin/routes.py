@@ -1,0 +1,154 @@
+"""The privacy office's console: requests, their timelines, approvals, the outbox, the data map."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+
+from rightful.core.db import unit_of_work
+from rightful.core.errors import NotFoundError, RightfulError
+from rightful.core.runtime import Runtime
+from rightful.inventory.service import summary as inventory_summary
+from rightful.messaging.models import OutboxMessage
+from rightful.messaging.service import list_outbox, open_letter
+from rightful.rights import service
+from rightful.rights.models import ExecutionStep
+from rightful.rights.types import OPEN, STATUS_LABELS, TYPE_LABELS, RequestType, Status
+from rightful.security import audit
+from rightful.security.service import authenticate
+from rightful.web.deps import check_csrf, csrf_token, dispatcher, runtime, staff_from_session
+from rightful.worker.dispatch import Dispatcher
+
+router = APIRouter(prefix="/admin")
+
+
+def _render(request: Request, template: str, status: int = 200, **ctx: Any) -> Response:
+    templates = request.app.state.templates
+    base = {"csrf": csrf_token(request), "settings": request.app.state.runtime.settings,
+            "staff_name": request.session.get("staff_name"), "types": TYPE_LABELS,
+            "statuses": STATUS_LABELS}
+    return templates.TemplateResponse(request, template, {**base, **ctx}, status_code=status)
+
+
+@router.get("/login")
+def login_page(request: Request) -> Response:
+    """Sign-in form."""
+    return _render(request, "admin/login.html", error=None, email="")
+
+
+@router.post("/login")
+async def login(request: Request, rt: Runtime = Depends(runtime)) -> Response:
+    """Check credentials; the same message for every failure."""
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf", "")))
+    email = str(form.get("email", ""))
+    try:
+        with unit_of_work(rt.sessions) as session:
+            staff = authenticate(session, email=email, password=str(form.get("password", "")))
+            audit.record(session, actor=staff.email, action="staff.signed_in", subject_type="staff",
+                         subject_id=str(staff.id))
+            request.session.update({"staff_id": staff.id, "staff_name": staff.name})
+    except RightfulError as exc:
+        return _render(request, "admin/login.html", 401, error=exc.detail, email=email)
+    return RedirectResponse("/admin", status_code=303)
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    """Sign out."""
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf", "")))
+    request.session.clear()
+    return RedirectResponse("/admin/login", status_code=303)
+
+
+@router.get("")
+def requests_list(request: Request, status: str = "", rt: Runtime = Depends(runtime)) -> Response:
+    """All requests, soonest due first."""
+    with unit_of_work(rt.sessions) as session:
+        staff_from_session(request, session)
+        rows = service.list_requests(session, status=status or None)
+    return _render(request, "admin/requests.html", rows=rows, status=status,
+                   open_statuses={s.value for s in OPEN})
+
+
+@router.get("/requests/{request_id}")
+def request_detail(request: Request, request_id: str, rt: Runtime = Depends(runtime),
+                   error: str = "") -> Response:
+    """One request with its timeline, steps and e-mails."""
+    with unit_of_work(rt.sessions) as session:
+        staff_from_session(request, session)
+        req = service.access_request(session, request_id)
+        ctx = {"req": req, "identities": service.identities_of(rt.settings, req),
+               "timeline": audit.events_for(session, subject_type="rights_request", subject_id=req.id),
+               "steps": list(session.query(ExecutionStep).filter_by(request_id=req.id)
+                             .order_by(ExecutionStep.id)),
+               "letters": list_outbox(session, request_id=req.id),
+               "type_label": TYPE_LABELS[RequestType(req.request_type)],
+               "status_label": STATUS_LABELS[Status(req.status)], "error": error,
+               "manual": req.request_type not in ("know_categories", "access", "portability")}
+    return _render(request, "admin/request.html", **ctx)
+
+
+@router.post("/requests/{request_id}/{action}")
+async def act(request: Request, request_id: str, action: str, rt: Runtime = Depends(runtime),
+              disp: Dispatcher = Depends(dispatcher)) -> Response:
+    """Approve, deny, extend or complete; errors come back on the same page."""
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf", "")))
+    reason = str(form.get("reason", ""))
+    try:
+        with unit_of_work(rt.sessions) as session:
+            staff = staff_from_session(request, session)
+            kwargs = {"request_id": request_id, "actor": staff.email}
+            if action == "approve":
+                req = service.approve_request(session, rt.settings, **kwargs)
+            elif action == "deny":
+                req = service.deny_request(session, rt.settings, reason=reason, **kwargs)
+            elif action == "extend":
+                req = service.extend_request(session, rt.settings, reason=reason, **kwargs)
+            elif action == "complete":
+                req = service.complete_manually(session, rt.settings, note=reason, **kwargs)
+            else:
+                raise NotFoundError("There is no such action.")
+            req_id, status = req.id, req.status
+    except RightfulError as exc:
+        if exc.status in (401, 404):
+            raise
+        return request_detail(request, request_id, rt, error=exc.detail)
+    disp.mail_queued()
+    if status == Status.EXECUTING.value:
+        disp.request_ready(req_id)
+    return RedirectResponse(f"/admin/requests/{req_id}", status_code=303)
+
+
+@router.get("/outbox")
+def outbox(request: Request, rt: Runtime = Depends(runtime)) -> Response:
+    """Every e-mail the system sent or recorded."""
+    with unit_of_work(rt.sessions) as session:
+        staff_from_session(request, session)
+        letters = [open_letter(rt.settings, m) for m in list_outbox(session)]
+    return _render(request, "admin/outbox.html", letters=letters)
+
+
+@router.get("/outbox/{message_id}")
+def letter(request: Request, message_id: int, rt: Runtime = Depends(runtime)) -> Response:
+    """One e-mail as the recipient reads it."""
+    with unit_of_work(rt.sessions) as session:
+        staff_from_session(request, session)
+        msg = session.get(OutboxMessage, message_id)
+        if msg is None:
+            raise NotFoundError("There is no such message.")
+        opened = open_letter(rt.settings, msg)
+    return _render(request, "admin/letter.html", letter=opened)
+
+
+@router.get("/data-map")
+def data_map(request: Request, rt: Runtime = Depends(runtime)) -> Response:
+    """Systems, datasets, partners and disclosures."""
+    with unit_of_work(rt.sessions) as session:
+        staff_from_session(request, session)
+        data = inventory_summary(session)
+    return _render(request, "admin/data_map.html", data=data)

@@ -1,0 +1,58 @@
+"""The web application: privacy center, admin console and REST API in one process."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.middleware.sessions import SessionMiddleware
+
+from rightful import __version__
+from rightful.core.runtime import Runtime
+from rightful.web import errors
+from rightful.web.admin.routes import router as admin_router
+from rightful.web.api.routes import router as api_router
+from rightful.web.middleware import LimitsMiddleware
+from rightful.web.privacy_center.routes import router as public_router
+from rightful.worker.dispatch import Dispatcher
+from rightful.worker.loop import EmbeddedWorker
+
+HERE = Path(__file__).parent
+
+
+def create_app(runtime: Runtime, *, start_worker: bool | None = None) -> FastAPI:
+    """Build the app; the embedded worker runs unless told otherwise."""
+    settings = runtime.settings
+    embedded = None
+    if start_worker if start_worker is not None else settings.embedded_worker:
+        embedded = EmbeddedWorker(runtime)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if embedded:
+            embedded.start()
+        yield
+        if embedded:
+            embedded.stop()
+
+    app = FastAPI(title="Rightful API", version=__version__, lifespan=lifespan,
+                  docs_url="/api/docs", openapi_url="/api/v1/openapi.json", redoc_url=None)
+    app.state.runtime = runtime
+    app.state.dispatcher = Dispatcher(runtime, embedded)
+    app.state.templates = Jinja2Templates(directory=HERE / "templates")
+    app.state.templates.env.globals["company"] = settings.company_name
+    app.state.templates.env.globals["demo_mode"] = settings.demo_mode
+    app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie="rf_session",
+                       same_site="lax", https_only=settings.base_url.startswith("https"),
+                       max_age=8 * 3600)
+    app.add_middleware(LimitsMiddleware, max_bytes=settings.max_body_bytes)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    errors.install(app)
+    app.include_router(public_router)
+    app.include_router(admin_router)
+    app.include_router(api_router)
+    return app

@@ -1,0 +1,58 @@
+"""What routes share: the runtime, CSRF tokens, the signed-in staff member."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from fastapi import Request
+
+from rightful.core.errors import NotAllowedError, VerificationError
+from rightful.core.runtime import Runtime
+from rightful.security.models import StaffUser
+from rightful.worker.dispatch import Dispatcher
+
+
+def runtime(request: Request) -> Runtime:
+    """The process's runtime."""
+    value: Runtime = request.app.state.runtime
+    return value
+
+
+def dispatcher(request: Request) -> Dispatcher:
+    """Where to hand off work."""
+    value: Dispatcher = request.app.state.dispatcher
+    return value
+
+
+def client_address(request: Request) -> str:
+    """The caller's address, used only (hashed) for rate limits."""
+    return request.client.host if request.client else "unknown"
+
+
+def csrf_token(request: Request) -> str:
+    """The form token of this browser session."""
+    token = request.session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(24)
+        request.session["csrf"] = token
+    return str(token)
+
+
+def check_csrf(request: Request, submitted: str) -> None:
+    """Refuse a form post that did not come from our own page."""
+    expected = request.session.get("csrf", "")
+    if not expected or not hmac.compare_digest(str(expected), submitted or ""):
+        raise VerificationError("This form has expired. Go back, reload the page and try again.")
+
+
+def staff_from_session(request: Request, session_db: object) -> StaffUser:
+    """The signed-in staff member, or NotAllowedError."""
+    from sqlalchemy.orm import Session
+
+    assert isinstance(session_db, Session)
+    staff_id = request.session.get("staff_id")
+    staff = session_db.get(StaffUser, staff_id) if staff_id else None
+    if staff is None or not staff.active:
+        raise NotAllowedError("Sign in to use the console.")
+    return staff

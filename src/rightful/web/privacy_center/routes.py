@@ -1,0 +1,171 @@
+"""The public privacy center: ask, verify, follow and download. Works without JavaScript."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+
+from rightful.core.clock import utcnow
+from rightful.core.db import unit_of_work
+from rightful.core.errors import InvalidInputError, NotFoundError, RateLimitedError, VerificationError
+from rightful.core.runtime import Runtime
+from rightful.identity.points import DATA_POINTS
+from rightful.rights import flows, service
+from rightful.rights.declaration import DECLARATION
+from rightful.rights.execution import download_url, package_vault
+from rightful.rights.package import load
+from rightful.rights.schemas import US_STATES, RequestIn
+from rightful.rights.types import STATUS_LABELS, TYPE_LABELS, NEEDS_DECLARATION, RequestType, Status
+from rightful.web.deps import check_csrf, client_address, csrf_token, dispatcher, runtime
+from rightful.worker.dispatch import Dispatcher
+
+router = APIRouter()
+FORM_FIELDS = ("request_type", "email", "phone_number", "name", "postal_code", "jurisdiction",
+               "date_range", "agent_name", "declaration_signature")
+
+
+def _render(request: Request, template: str, status: int = 200, **ctx: Any) -> Response:
+    templates = request.app.state.templates
+    base = {"csrf": csrf_token(request), "settings": request.app.state.runtime.settings}
+    return templates.TemplateResponse(request, template, {**base, **ctx}, status_code=status)
+
+
+def _form_page(request: Request, values: dict[str, Any], errors: dict[str, str],
+               status: int = 200, summary: str = "") -> Response:
+    return _render(request, "privacy_center/request_form.html", status=status, values=values,
+                   errors=errors, summary=summary, types=TYPE_LABELS, points=DATA_POINTS,
+                   states=US_STATES, declaration=DECLARATION,
+                   declaration_types=[t.value for t in NEEDS_DECLARATION])
+
+
+@router.get("/")
+def home(request: Request) -> Response:
+    """What you can ask for, in plain words."""
+    return _render(request, "privacy_center/home.html", types=TYPE_LABELS)
+
+
+@router.get("/requests/new")
+def new_request(request: Request, type: str = "access") -> Response:
+    """The request form."""
+    chosen = type if type in {t.value for t in RequestType} else "access"
+    return _form_page(request, {"request_type": chosen, "jurisdiction": "CA",
+                                "date_range": "last_12_months"}, {})
+
+
+@router.post("/requests")
+async def submit_request(request: Request, rt: Runtime = Depends(runtime),
+                         disp: Dispatcher = Depends(dispatcher)) -> Response:
+    """Take the form; on any problem show it again with every field's error."""
+    form = await request.form()
+    values = {k: str(form.get(k, "")).strip() for k in FORM_FIELDS}
+    values["by_agent"] = form.get("by_agent") == "yes"
+    check_csrf(request, str(form.get("csrf", "")))
+    payload = {k: (v or None) for k, v in values.items() if k not in ("by_agent",)}
+    payload["by_agent"] = values["by_agent"]
+    payload = {k: v for k, v in payload.items() if v is not None}
+    try:
+        data = RequestIn.model_validate(payload)
+        with unit_of_work(rt.sessions) as session:
+            req = flows.submit(session, rt.settings, data, client=client_address(request))
+            target = service.status_url(rt.settings, req.id).removeprefix(rt.settings.base_url)
+            request_id, status = req.id, req.status
+    except ValidationError as exc:
+        errors = {str(e["loc"][0]): _plain(e) for e in exc.errors()}
+        return _form_page(request, values, errors, 422, "Some details need attention.")
+    except InvalidInputError as exc:
+        errors = {e["field"]: e["message"] for e in exc.errors}
+        return _form_page(request, values, errors, 422, exc.detail)
+    except RateLimitedError as exc:
+        return _form_page(request, values, {}, 429, exc.detail)
+    disp.mail_queued()
+    if status == Status.EXECUTING.value:
+        disp.request_ready(request_id)
+    return RedirectResponse(target, status_code=303)
+
+
+def _plain(err: Any) -> str:
+    field = str(err["loc"][0])
+    if field == "request_type":
+        return "Choose what you would like us to do."
+    if field == "email":
+        return "Enter your e-mail address."
+    return str(err["msg"]).removeprefix("Value error, ")
+
+
+def _status_ctx(rt: Runtime, token: str) -> dict[str, Any]:
+    request_id = service.status_signer(rt.settings).unsign(token, max_age_seconds=service.STATUS_LINK_SECONDS)
+    with unit_of_work(rt.sessions) as session:
+        req = service.access_request(session, request_id)
+        ready = bool(req.package_file) and req.status == Status.COMPLETED.value
+        return {"req": req, "token": token, "type_label": TYPE_LABELS[RequestType(req.request_type)],
+                "status_label": STATUS_LABELS[Status(req.status)],
+                "download": download_url(rt.settings, req.id).removeprefix(rt.settings.base_url)
+                if ready else None}
+
+
+@router.get("/status/{token}")
+def status_page(request: Request, token: str, rt: Runtime = Depends(runtime)) -> Response:
+    """Where a consumer follows their request (reached only by the signed link)."""
+    return _render(request, "privacy_center/status.html", **_status_ctx(rt, token), error=None)
+
+
+@router.post("/status/{token}/verify")
+async def verify(request: Request, token: str, rt: Runtime = Depends(runtime),
+                 disp: Dispatcher = Depends(dispatcher)) -> Response:
+    """Check the e-mailed code."""
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf", "")))
+    ctx = _status_ctx(rt, token)
+    code = str(form.get("code", "")).strip()
+    try:
+        if not (code.isdigit() and len(code) == 6):
+            raise VerificationError("Enter the 6-digit code from the e-mail.")
+        with unit_of_work(rt.sessions) as session:
+            req = flows.verify(session, rt.settings, request_id=ctx["req"].id, code=code)
+            request_id, status = req.id, req.status
+    except VerificationError as exc:
+        # A wrong try is counted even though the page shows an error.
+        return _render(request, "privacy_center/status.html", 400, **_status_ctx(rt, token),
+                       error=exc.detail)
+    disp.mail_queued()
+    if status == Status.EXECUTING.value:
+        disp.request_ready(request_id)
+    return RedirectResponse(f"/status/{token}", status_code=303)
+
+
+@router.post("/status/{token}/resend")
+async def resend(request: Request, token: str, rt: Runtime = Depends(runtime),
+                 disp: Dispatcher = Depends(dispatcher)) -> Response:
+    """Send a new code."""
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf", "")))
+    ctx = _status_ctx(rt, token)
+    try:
+        with unit_of_work(rt.sessions) as session:
+            flows.resend_code(session, rt.settings, request_id=ctx["req"].id,
+                              client=client_address(request))
+    except RateLimitedError as exc:
+        return _render(request, "privacy_center/status.html", 429, **ctx, error=exc.detail)
+    disp.mail_queued()
+    return _render(request, "privacy_center/status.html", **ctx, error=None,
+                   notice="We sent a new code. It replaces the one before.")
+
+
+@router.get("/download/{token}")
+def download(token: str, rt: Runtime = Depends(runtime)) -> Response:
+    """The package, while the link is valid."""
+    days = rt.settings.package_link_days
+    request_id = service.package_signer(rt.settings).unsign(token, max_age_seconds=days * 86400)
+    with unit_of_work(rt.sessions) as session:
+        req = service.access_request(session, request_id)
+        if not req.package_file or req.status != Status.COMPLETED.value:
+            raise NotFoundError("There is no package to download for this link.")
+        if req.package_expires_at and req.package_expires_at < utcnow():
+            raise VerificationError("This download link has expired. Contact us for a new one.")
+        data = load(package_vault(rt.settings), rt.settings.package_dir, req.package_file)
+        name = f"{req.reference}-your-information.zip"
+    return Response(data, media_type="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})

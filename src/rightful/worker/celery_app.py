@@ -1,0 +1,53 @@
+"""Celery wiring for running at scale: workers on Redis or RabbitMQ share the same functions."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+
+from celery import Celery
+
+from rightful.core.config import Settings
+from rightful.core.runtime import Runtime, build_runtime
+from rightful.messaging.service import deliver_pending
+from rightful.rights.execution import run_request, runnable_ids
+
+app = Celery("rightful", broker=os.environ.get("RIGHTFUL_BROKER_URL") or None)
+app.conf.update(task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,
+                broker_connection_retry_on_startup=True)
+
+
+@cache
+def _runtime() -> Runtime:
+    return build_runtime()
+
+
+def configure(settings: Settings) -> Celery:
+    """Point the app at the configured broker."""
+    app.conf.broker_url = settings.broker_url
+    app.conf.result_backend = None
+    return app
+
+
+@app.task(name="rightful.run_request")
+def run_request_task(request_id: str) -> str:
+    """Run one request; payload is its id, never personal data."""
+    runtime = _runtime()
+    status = run_request(runtime.sessions, runtime.settings, request_id)
+    with runtime.sessions() as session:
+        deliver_pending(session, runtime.settings)
+    return status
+
+
+@app.task(name="rightful.sweep")
+def sweep_task() -> int:
+    """Queue every runnable request (catches anything whose message was lost)."""
+    runtime = _runtime()
+    with runtime.sessions() as session:
+        ids = runnable_ids(session)
+        deliver_pending(session, runtime.settings)
+    for request_id in ids:
+        run_request_task.delay(request_id)
+    return len(ids)
+
+

@@ -1,0 +1,59 @@
+"""The embedded worker: polls the database (the source of truth) for work. No broker needed."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from rightful.core.runtime import Runtime
+from rightful.messaging.service import deliver_pending
+from rightful.rights.execution import run_request, runnable_ids
+
+log = logging.getLogger(__name__)
+
+
+def run_once(runtime: Runtime) -> int:
+    """Deliver mail and run every runnable request once; returns how many requests ran."""
+    with runtime.sessions() as session:
+        deliver_pending(session, runtime.settings)
+        ids = runnable_ids(session)
+    for request_id in ids:
+        run_request(runtime.sessions, runtime.settings, request_id)
+    if ids:
+        with runtime.sessions() as session:
+            deliver_pending(session, runtime.settings)
+    return len(ids)
+
+
+class EmbeddedWorker:
+    """A background thread running `run_once` every `interval` seconds, or when woken."""
+
+    def __init__(self, runtime: Runtime, interval: float = 2.0) -> None:
+        self.runtime = runtime
+        self.interval = interval
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="rightful-worker", daemon=True)
+
+    def start(self) -> None:
+        """Start polling."""
+        self._thread.start()
+
+    def wake(self) -> None:
+        """Run soon, e.g. right after a request was approved."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Finish the current pass and stop."""
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout=30)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                run_once(self.runtime)
+            except Exception:  # the loop must outlive any one failure; the DB keeps the work
+                log.exception("worker pass failed; retrying")
+            self._wake.wait(self.interval)
+            self._wake.clear()
