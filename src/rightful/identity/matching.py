@@ -35,12 +35,13 @@ def _values(point: DataPoint, coll: CollectionSpec, row: Row) -> set[str]:
 
 def matched_points(provided: Mapping[str, str], records: Mapping[str, list[Row]],
                    collections: Mapping[str, CollectionSpec]) -> set[str]:
-    """Keys of provided (already normalised) data points found in any record."""
+    """Keys of the provided data points found in any record."""
     matched: set[str] = set()
-    for key, value in provided.items():
+    for key, given in provided.items():
         point = BY_KEY.get(key)
-        if point is None or not value:
+        if point is None or not given:
             continue
+        value = point.normalise(given)
         for address, rows in records.items():
             coll = collections[address]
             if any(value in _values(point, coll, row) for row in rows):

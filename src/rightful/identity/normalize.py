@@ -47,3 +47,11 @@ def postal_code(value: str) -> str:
     if len(digits) not in (5, 9):
         raise _invalid("postal_code", "Enter a 5-digit ZIP code.")
     return digits[:5]
+
+
+def display_name(value: str) -> str:
+    """A name as the person wrote it, single-spaced."""
+    cleaned = re.sub(r"\s+", " ", value).strip()
+    if not cleaned:
+        raise _invalid("name", "Enter your name, or leave the field empty.")
+    return cleaned

@@ -36,4 +36,4 @@ def keys(session: Session, kind: str) -> set[str]:
 def names(session: Session, kind: str) -> dict[str, str]:
     """Key → human name for one kind, for pages a consumer reads."""
     rows = session.execute(select(TaxonomyEntry.key, TaxonomyEntry.name).where(TaxonomyEntry.kind == kind))
-    return dict(rows.tuples().all())
+    return {key: name for key, name in rows}

@@ -50,6 +50,12 @@ def _in_range(coll: CollectionSpec, row: Row, start: date | None, end: date | No
     return (start is None or day >= start) and (end is None or day <= end)
 
 
+def _sort_key(value: Any) -> tuple[int, float, str]:
+    if isinstance(value, int | float):
+        return (0, float(value), "")
+    return (1, 0.0, str(value))
+
+
 def _group(spec: FieldSpec, names: Mapping[str, str]) -> str:
     cat = spec.data_categories[0] if spec.data_categories else "system"
     top = ".".join(cat.split(".")[:2])
@@ -65,7 +71,10 @@ def assemble(found: Mapping[str, list[Row]], collections: Mapping[str, Collectio
         coll = collections[address]
         system = system_names.get(coll.dataset, coll.dataset)
         rows = []
-        for raw in found[address]:
+        keys = [f.name for f in coll.fields if f.primary_key] or [coll.fields[0].name]
+        # Stores return rows in any order; sorting by key makes every dialect's package alike.
+        ordered = sorted(found[address], key=lambda r: tuple(_sort_key(r.get(k)) for k in keys))
+        for raw in ordered:
             if not _in_range(coll, raw, date_from, date_to):
                 continue
             row: Row = {}

@@ -83,7 +83,8 @@ def move(session: Session, req: RightsRequest, to: Status, *, actor: str,
 def _identities(data: RequestIn) -> dict[str, str]:
     found = {"email": normalize.email(data.email)}
     errors: list[dict[str, str]] = []
-    for key, fn in (("phone_number", normalize.phone), ("name", normalize.name),
+    # Names are kept as written (staff read them); matching normalises them itself.
+    for key, fn in (("phone_number", normalize.phone), ("name", normalize.display_name),
                     ("postal_code", normalize.postal_code)):
         raw = getattr(data, key)
         if not raw:
