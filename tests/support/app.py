@@ -85,3 +85,41 @@ def link_from(message: EmailMessage | str, path: str) -> str:
     found = re.search(rf"https?://[^\s]+{re.escape(path)}[^\s]+", text)
     assert found, f"no {path} link in the e-mail"
     return found.group(0)
+
+
+AVERY = {"email": "avery.quinn@example.com", "phone_number": "415-555-0134", "name": "Avery Quinn",
+         "postal_code": "94107"}
+
+
+def latest_code(runtime: Runtime, request_id: str) -> str:
+    """The code in the newest e-mail of a request (read from the outbox)."""
+    from rightful.messaging.service import list_outbox, open_letter
+
+    with runtime.sessions() as session:
+        letters = [open_letter(runtime.settings, m) for m in list_outbox(session, request_id=request_id)]
+    return code_from(next(m.text for m in letters if re.search(r"\b\d{6}\b", m.text)))
+
+
+def access_package(runtime: Runtime, identities: dict[str, str] | None = None,
+                   request_type: str = "access") -> tuple[str, bytes]:
+    """Submit, verify with the e-mailed code, approve and execute; returns (id, zip bytes)."""
+    from rightful.rights import flows, service
+    from rightful.rights.execution import package_vault, run_request
+    from rightful.rights.package import load
+    from rightful.rights.schemas import RequestIn
+
+    data = RequestIn(request_type=request_type, declaration_signature="Avery Quinn",  # type: ignore[arg-type]
+                     date_range="all", **(identities or AVERY))
+    with unit_of_work(runtime.sessions) as session:
+        request_id = flows.submit(session, runtime.settings, data, client="test").id
+    with unit_of_work(runtime.sessions) as session:
+        assert flows.verify(session, runtime.settings, request_id=request_id,
+                            code=latest_code(runtime, request_id)).error is None
+    with unit_of_work(runtime.sessions) as session:
+        service.approve_request(session, runtime.settings, request_id=request_id, actor="test")
+    assert run_request(runtime.sessions, runtime.settings, request_id) == "completed"
+    with runtime.sessions() as session:
+        req = service.access_request(session, request_id)
+        assert req.package_file
+        return request_id, load(package_vault(runtime.settings), runtime.settings.package_dir,
+                                req.package_file)

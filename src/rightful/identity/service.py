@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
-from rightful.core.errors import RateLimitedError, VerificationError
+from rightful.core.errors import RateLimitedError
 from rightful.identity.models import VerificationCode
 from rightful.security.vault import keyed_hash
 
@@ -52,8 +52,12 @@ def issue_code(session: Session, settings: Settings, *, request_id: str, email: 
     return code
 
 
-def check_code(session: Session, settings: Settings, *, request_id: str, code: str) -> None:
-    """Accept the request's live code once; count every wrong try. Raises VerificationError."""
+def check_code(session: Session, settings: Settings, *, request_id: str, code: str) -> str | None:
+    """Accept the request's live code once; count every wrong try.
+
+    Returns None when the code is right, else the message to show. It does not raise, so
+    the caller commits the counted try: a rollback must never give an attacker tries back.
+    """
     live = session.scalar(
         select(VerificationCode)
         .where(VerificationCode.request_id == request_id, VerificationCode.used_at.is_(None))
@@ -61,12 +65,12 @@ def check_code(session: Session, settings: Settings, *, request_id: str, code: s
     )
     candidate = _hash(settings, "code", f"{request_id}:{code.strip()}")
     if live is None or live.expires_at <= utcnow() or live.attempts >= settings.code_max_attempts:
-        raise VerificationError(WRONG_CODE)
+        return WRONG_CODE
     live.attempts += 1
     if not hmac.compare_digest(live.code_hash, candidate):
         session.flush()
         left = settings.code_max_attempts - live.attempts
-        raise VerificationError(WRONG_CODE + (f" {left} tries left." if left else
-                                              " No tries left: ask for a new code."))
+        return WRONG_CODE + (f" {left} tries left." if left else " No tries left: ask for a new code.")
     live.used_at = utcnow()
     session.flush()
+    return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy.orm import Session
 
 from rightful.core.config import Settings
@@ -62,12 +64,25 @@ def _matching_level(session: Session, settings: Settings, req: RightsRequest) ->
     return 1 + len(matched_points(provided, records, collections_by_address(datasets)))
 
 
-def verify(session: Session, settings: Settings, *, request_id: str, code: str) -> RightsRequest:
-    """Check the e-mailed code, then the data points; verified requests move on, others close."""
+@dataclass(frozen=True)
+class Verification:
+    """The request after a code was tried, and what to tell the person if it was wrong."""
+
+    request: RightsRequest
+    error: str | None
+
+
+def verify(session: Session, settings: Settings, *, request_id: str, code: str) -> Verification:
+    """Check the e-mailed code, then the data points; verified requests move on, others close.
+
+    A wrong code is not raised: the caller commits the counted try, then shows `error`.
+    """
     req = service.access_request(session, request_id)
     if req.status != Status.VERIFYING.value:
-        return req
-    codes.check_code(session, settings, request_id=req.id, code=code)
+        return Verification(req, None)
+    error = codes.check_code(session, settings, request_id=req.id, code=code)
+    if error:
+        return Verification(req, error)
     level = 1 if req.required_level <= 1 else _matching_level(session, settings, req)
     req.verification_level = level
     declared = RequestType(req.request_type) not in NEEDS_DECLARATION or req.declaration_signed_at
@@ -82,4 +97,4 @@ def verify(session: Session, settings: Settings, *, request_id: str, code: str) 
         queue_email(session, settings, to=service.identities_of(settings, req)["email"],
                             template="denied", request_id=req.id,
                             context={"reference": req.reference, "reason": UNVERIFIED_REASON})
-    return req
+    return Verification(req, None)

@@ -23,25 +23,67 @@ class Step:
     inputs: tuple[Edge, ...]
 
 
+def _reaches(graph: Mapping[str, set[str]], start: str, goal: str) -> bool:
+    seen, stack = {start}, [start]
+    while stack:
+        node = stack.pop()
+        if node == goal:
+            return True
+        for nxt in graph.get(node, ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return False
+
+
+def _acyclic_edges(all_edges: list[Edge], levels: Mapping[str, int]) -> list[Edge]:
+    """Keep every edge between reached collections that does not close a cycle, nearest first.
+
+    A two-way reference is then read in the direction the traversal meets it first, while a
+    collection found both by an identity and by a reference (support tickets by e-mail and by
+    customer id) still waits for the collection it references.
+    """
+    kept: list[Edge] = []
+    graph: dict[str, set[str]] = {}
+    candidates = [e for e in all_edges if e.source in levels and e.target in levels
+                  and e.source != e.target]
+    for edge in sorted(candidates, key=lambda e: (levels[e.source], levels[e.target], e.source,
+                                                  e.target)):
+        if edge.target in graph.get(edge.source, set()) or not _reaches(graph, edge.target,
+                                                                         edge.source):
+            graph.setdefault(edge.source, set()).add(edge.target)
+            kept.append(edge)
+    return kept
+
+
+def _order(levels: Mapping[str, int], kept: list[Edge]) -> list[str]:
+    waiting = {a: {e.source for e in kept if e.target == a} for a in levels}
+    order: list[str] = []
+    while waiting:
+        ready = sorted((a for a, deps in waiting.items() if not deps), key=lambda a: (levels[a], a))
+        order.append(ready[0])
+        del waiting[ready[0]]
+        for deps in waiting.values():
+            deps.discard(ready[0])
+    return order
+
+
 def build_plan(datasets: Iterable[DatasetSpec], *, system_of: Mapping[str, str],
                identity_types: Iterable[str], max_level: int | None = None) -> list[Step]:
-    """Steps in breadth-first order from the identities the request carries."""
+    """Steps in dependency order from the identities the request carries."""
     datasets = [d for d in datasets if d.key in system_of]
     kinds = set(identity_types)
     levels = traversal_levels(datasets, kinds)
+    if max_level is not None:
+        levels = {a: lvl for a, lvl in levels.items() if lvl <= max_level}
     colls = {c.address: c for d in datasets for c in d.collections}
-    incoming: dict[str, list[Edge]] = {}
-    for edge in edges(datasets):
-        incoming.setdefault(edge.target, []).append(edge)
+    kept = _acyclic_edges(edges(datasets), levels)
     steps = []
-    for address, level in sorted(levels.items(), key=lambda kv: (kv[1], kv[0])):
-        if max_level is not None and level > max_level:
-            continue
+    for address in _order(levels, kept):
         coll = colls[address]
         seeds = tuple((f, k) for f, k in identity_fields(coll) if k in kinds)
-        inputs = tuple(e for e in incoming.get(address, [])
-                       if e.source in levels and levels[e.source] < level)
-        steps.append(Step(address, system_of[coll.dataset], coll, level, seeds, inputs))
+        inputs = tuple(e for e in kept if e.target == address)
+        steps.append(Step(address, system_of[coll.dataset], coll, levels[address], seeds, inputs))
     return steps
 
 

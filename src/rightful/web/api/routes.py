@@ -10,7 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from rightful.core.db import unit_of_work
-from rightful.core.errors import NotAllowedError, NotFoundError
+from rightful.core.errors import NotAllowedError, NotFoundError, VerificationError
 from rightful.core.runtime import Runtime
 from rightful.inventory import service as inventory
 from rightful.inventory.schemas import ApplySummary
@@ -103,7 +103,10 @@ def verify(request_id: str, body: Code, rt: Runtime = Depends(runtime),
            disp: Dispatcher = Depends(dispatcher)) -> RequestOut:
     """Pass on the code a consumer gave the company's own site."""
     with unit_of_work(rt.sessions) as session:
-        result = out(rt, flows.verify(session, rt.settings, request_id=request_id, code=body.code))
+        outcome = flows.verify(session, rt.settings, request_id=request_id, code=body.code)
+        result = out(rt, outcome.request)
+    if outcome.error:
+        raise VerificationError(outcome.error)
     disp.mail_queued()
     if result.status == Status.EXECUTING.value:
         disp.request_ready(result.id)

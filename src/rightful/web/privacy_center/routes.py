@@ -124,8 +124,10 @@ async def verify(request: Request, token: str, rt: Runtime = Depends(runtime),
         if not (code.isdigit() and len(code) == 6):
             raise VerificationError("Enter the 6-digit code from the e-mail.")
         with unit_of_work(rt.sessions) as session:
-            req = flows.verify(session, rt.settings, request_id=ctx["req"].id, code=code)
-            request_id, status = req.id, req.status
+            outcome = flows.verify(session, rt.settings, request_id=ctx["req"].id, code=code)
+            request_id, status = outcome.request.id, outcome.request.status
+        if outcome.error:
+            raise VerificationError(outcome.error)
     except VerificationError as exc:
         # A wrong try is counted even though the page shows an error.
         return _render(request, "privacy_center/status.html", 400, **_status_ctx(rt, token),

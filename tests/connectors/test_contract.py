@@ -1,0 +1,93 @@
+"""Every connector passes the same contract: read by matches, quote names, fail clearly."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, insert
+
+from rightful.connectors.base import Connector, FetchRequest
+from rightful.connectors.sql import SQLConnector, dispose_all
+from rightful.connectors.testing import FakeConnector
+from rightful.core.errors import ConnectorError
+
+ROWS = [
+    {"id": 1, "email": "a@example.com", "order": "first", "select": "x"},
+    {"id": 2, "email": "b@example.com", "order": "second", "select": "y"},
+    {"id": 3, "email": "o'hara@example.com", "order": "third", "select": "z"},
+]
+
+
+def _sql(url: str) -> Connector:
+    engine = create_engine(url)
+    meta = MetaData()
+    # Reserved words as names prove identifiers are quoted.
+    table = Table("user", meta, Column("id", Integer, primary_key=True), Column("email", String(100)),
+                  Column("order", String(20)), Column("select", String(5)))
+    meta.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(table), ROWS)
+    engine.dispose()
+    return SQLConnector(url)
+
+
+@pytest.fixture(params=["fake", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres),
+                        pytest.param("mariadb", marks=pytest.mark.mariadb)])
+def connector(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[Connector]:
+    factories: dict[str, Callable[[], Connector]] = {
+        "fake": lambda: FakeConnector({"user": [dict(r) for r in ROWS]}),
+        "sqlite": lambda: _sql(f"sqlite:///{tmp_path}/contract.db"),
+        "postgres": lambda: _sql(request.getfixturevalue("postgres_url")),
+        "mariadb": lambda: _sql(request.getfixturevalue("mariadb_url")),
+    }
+    yield factories[request.param]()
+    dispose_all()
+
+
+def read(conn: Connector, **match: tuple[object, ...]) -> list[dict[str, object]]:
+    rows = conn.fetch(FetchRequest("user", ("id", "email", "order"), tuple(match.items())))
+    return sorted(rows, key=lambda r: int(str(r["id"])))
+
+
+def test_reads_rows_matching_any_value(connector: Connector) -> None:
+    rows = read(connector, email=("a@example.com", "o'hara@example.com"))
+    assert [r["id"] for r in rows] == [1, 3]
+    assert rows[1] == {"id": 3, "email": "o'hara@example.com", "order": "third"}
+
+
+def test_matches_on_several_fields_are_alternatives(connector: Connector) -> None:
+    assert [r["id"] for r in read(connector, email=("b@example.com",), id=(3,))] == [2, 3]
+
+
+def test_values_are_bound_not_spliced(connector: Connector) -> None:
+    assert read(connector, email=("' OR '1'='1",)) == []
+
+
+def test_no_values_means_no_rows(connector: Connector) -> None:
+    assert read(connector, email=()) == []
+
+
+def test_connection_test_passes(connector: Connector) -> None:
+    connector.test_connection()
+
+
+def test_unknown_column_is_a_clear_error(connector: Connector) -> None:
+    if isinstance(connector, FakeConnector):
+        pytest.skip("the fake has no schema")
+    with pytest.raises(ConnectorError, match="no column"):
+        connector.fetch(FetchRequest("user", ("id", "nickname"), (("id", (1,)),)))
+
+
+def test_unknown_table_is_a_clear_error(connector: Connector) -> None:
+    if isinstance(connector, FakeConnector):
+        pytest.skip("the fake has no schema")
+    with pytest.raises(ConnectorError, match="no table"):
+        connector.fetch(FetchRequest("nowhere", ("id",), (("id", (1,)),)))
+
+
+def test_unreachable_store_fails_with_connector_error() -> None:
+    with pytest.raises(ConnectorError, match="Cannot connect"):
+        SQLConnector("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1").test_connection()
+    with pytest.raises(ConnectorError):
+        FakeConnector(reachable=False).test_connection()
