@@ -44,6 +44,23 @@ def submit(request_type: RequestType = typer.Option(..., "--type"),
         typer.echo(_row(req))
 
 
+@app.command("verify")
+@fail_on_error
+def verify(request: str, code: str = typer.Option(..., help="The 6-digit code the consumer read out")) -> None:
+    """Enter the code a consumer gave by phone or letter."""
+    from rightful.core.errors import VerificationError
+    from rightful.rights.flows import verify as do_verify
+    from rightful.rights.service import access_request
+
+    rt = open_runtime()
+    with unit_of_work(rt.sessions) as session:
+        outcome = do_verify(session, rt.settings, request_id=access_request(session, request).id,
+                            code=code)
+        typer.echo(_row(outcome.request))
+    if outcome.error:
+        raise VerificationError(outcome.error)
+
+
 @app.command("list")
 @fail_on_error
 def list_(status: str | None = None) -> None:

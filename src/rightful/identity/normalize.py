@@ -55,3 +55,17 @@ def display_name(value: str) -> str:
     if not cleaned:
         raise _invalid("name", "Enter your name, or leave the field empty.")
     return cleaned
+
+
+US_STATES = frozenset(
+    "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH "
+    "NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY".split()
+)
+
+
+def state(value: str) -> str:
+    """A US state's two-letter code."""
+    code = value.strip().upper()
+    if code not in US_STATES:
+        raise _invalid("jurisdiction", "Choose the US state where you live.")
+    return code

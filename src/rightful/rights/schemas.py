@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from rightful.core.errors import InvalidInputError
+from rightful.identity import normalize
 
 from rightful.rights.types import RequestType
 
-US_STATES = (
-    "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH "
-    "NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY"
-).split()
+US_STATES = sorted(normalize.US_STATES)
 
 
 class RequestIn(BaseModel):
@@ -20,7 +20,7 @@ class RequestIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     request_type: RequestType
-    email: str = Field(max_length=254)
+    email: str = Field(max_length=254)  # required; normalised below
     phone_number: str | None = Field(default=None, max_length=40)
     name: str | None = Field(default=None, max_length=200)
     postal_code: str | None = Field(default=None, max_length=12)
@@ -32,6 +32,22 @@ class RequestIn(BaseModel):
         default=None, max_length=200,
         description="The consumer's typed full name, signing the declaration under penalty of perjury.")
     channel: Literal["web", "email", "post", "phone", "api"] = "web"
+
+    @field_validator("email", "phone_number", "name", "postal_code", "jurisdiction")
+    @classmethod
+    def _normalised(cls, value: str | None, info: object) -> str | None:
+        """Each identity in its one normal form, so all field errors come back together."""
+        if value in (None, ""):
+            return None
+        assert isinstance(value, str)
+        field = getattr(info, "field_name", "")
+        fn = {"email": normalize.email, "phone_number": normalize.phone,
+              "name": normalize.display_name, "postal_code": normalize.postal_code,
+              "jurisdiction": normalize.state}[field]
+        try:
+            return fn(value)
+        except InvalidInputError as exc:
+            raise ValueError(exc.errors[0]["message"]) from exc
 
 
 class RequestOut(BaseModel):

@@ -19,7 +19,7 @@ from rightful.messaging.service import queue_email
 from rightful.rights import deadlines
 from rightful.rights.declaration import DECLARATION
 from rightful.rights.models import RightsRequest
-from rightful.rights.schemas import US_STATES, RequestIn
+from rightful.rights.schemas import RequestIn
 from rightful.rights.types import (
     NEEDS_DECLARATION,
     REQUIRED_LEVEL,
@@ -104,9 +104,6 @@ def _check_declaration(data: RequestIn) -> None:
         raise InvalidInputError("To receive specific pieces of information, sign the declaration.",
                                 errors=[{"field": "declaration_signature",
                                          "message": "Type your full name to sign the declaration."}])
-    if data.jurisdiction.upper() not in US_STATES:
-        raise InvalidInputError("Choose your state of residence.",
-                                errors=[{"field": "jurisdiction", "message": "Choose a US state."}])
 
 
 @dataclass(frozen=True)

@@ -24,12 +24,12 @@ from rightful.worker.dispatch import Dispatcher
 router = APIRouter(prefix="/admin")
 
 
-def _render(request: Request, template: str, status: int = 200, **ctx: Any) -> Response:
+def _render(request: Request, template: str, http_status: int = 200, **ctx: Any) -> Response:
     templates = request.app.state.templates
     base = {"csrf": csrf_token(request), "settings": request.app.state.runtime.settings,
             "staff_name": request.session.get("staff_name"), "types": TYPE_LABELS,
             "statuses": STATUS_LABELS}
-    return templates.TemplateResponse(request, template, {**base, **ctx}, status_code=status)
+    return templates.TemplateResponse(request, template, {**base, **ctx}, status_code=http_status)
 
 
 @router.get("/login")

@@ -27,15 +27,15 @@ FORM_FIELDS = ("request_type", "email", "phone_number", "name", "postal_code", "
                "date_range", "agent_name", "declaration_signature")
 
 
-def _render(request: Request, template: str, status: int = 200, **ctx: Any) -> Response:
+def _render(request: Request, template: str, http_status: int = 200, **ctx: Any) -> Response:
     templates = request.app.state.templates
     base = {"csrf": csrf_token(request), "settings": request.app.state.runtime.settings}
-    return templates.TemplateResponse(request, template, {**base, **ctx}, status_code=status)
+    return templates.TemplateResponse(request, template, {**base, **ctx}, status_code=http_status)
 
 
 def _form_page(request: Request, values: dict[str, Any], errors: dict[str, str],
                status: int = 200, summary: str = "") -> Response:
-    return _render(request, "privacy_center/request_form.html", status=status, values=values,
+    return _render(request, "privacy_center/request_form.html", http_status=status, values=values,
                    errors=errors, summary=summary, types=TYPE_LABELS, points=DATA_POINTS,
                    states=US_STATES, declaration=DECLARATION,
                    declaration_types=[t.value for t in NEEDS_DECLARATION])
@@ -90,7 +90,7 @@ def _plain(err: Any) -> str:
     field = str(err["loc"][0])
     if field == "request_type":
         return "Choose what you would like us to do."
-    if field == "email":
+    if field == "email" and err["type"] == "missing":
         return "Enter your e-mail address."
     return str(err["msg"]).removeprefix("Value error, ")
 

@@ -1,0 +1,109 @@
+"""The CLI as a newcomer uses it: set up the demo, look at the data map, handle a request."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rightful.cli.main import app
+from rightful.connectors.sql import dispose_all
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("RIGHTFUL_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("RIGHTFUL_SECRET_KEY", secrets.token_urlsafe(40))
+    monkeypatch.delenv("RIGHTFUL_DATABASE_URL", raising=False)
+    monkeypatch.delenv("RIGHTFUL_SMTP_URL", raising=False)
+    result = runner.invoke(app, ["demo", "setup", "--people", "30"])
+    assert result.exit_code == 0, result.output
+    yield tmp_path
+    dispose_all()
+
+
+def run(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_demo_setup_prints_the_login_and_a_customer_to_try(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RIGHTFUL_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("RIGHTFUL_DEMO_MODE", "true")
+    out = run("demo", "setup", "--people", "30")
+    assert "privacy.officer@lumen.example" in out and "avery.quinn@example.com" in out
+    assert re.search(r"password\s+\S{12,}", out)
+    dispose_all()
+
+
+def test_settings_refuse_the_placeholder_secret_outside_demo_mode(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RIGHTFUL_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("RIGHTFUL_SECRET_KEY", raising=False)
+    monkeypatch.delenv("RIGHTFUL_DEMO_MODE", raising=False)
+    result = runner.invoke(app, ["rights", "list"])
+    assert result.exit_code != 0
+    assert "RIGHTFUL_SECRET_KEY" in str(result.exception) + result.output
+
+
+def test_inventory_show_and_export(cli_env: Path) -> None:
+    shown = run("inventory", "show")
+    assert "storefront" in shown and "connected" in shown and "brightads" in shown
+    exported = run("inventory", "export")
+    assert "fides_key: support_desk" in exported and "sqlite" not in exported
+
+
+def test_inventory_apply_reports_each_problem_and_exits_nonzero(cli_env: Path) -> None:
+    bad = cli_env / "bad.yml"
+    bad.write_text("dataset:\n  - fides_key: x\n    collections:\n      - name: c\n        fields:\n"
+                   "          - name: f\n            data_categories: [user.nonsense]\n")
+    result = runner.invoke(app, ["inventory", "apply", str(bad)])
+    assert result.exit_code == 2
+    assert "dataset x, collection c, field f: unknown data category 'user.nonsense'" in result.output
+
+
+def test_systems_test_checks_the_connection(cli_env: Path) -> None:
+    assert "storefront: connection works." in run("systems", "test", "storefront")
+
+
+def test_a_postal_request_from_submit_to_package(cli_env: Path) -> None:
+    from rightful.core.runtime import build_runtime
+    from tests.support.app import latest_code
+
+    out = run("rights", "submit", "--type", "access", "--email", "avery.quinn@example.com",
+              "--phone", "415 555 0134", "--name", "Avery Quinn", "--signature", "Avery Quinn",
+              "--everything")
+    reference, request_id = out.split()[:2]
+    assert "verifying" in out
+    runtime = build_runtime()
+    code = latest_code(runtime, request_id)
+    runtime.engine.dispose()
+    assert "awaiting_approval" in run("rights", "verify", reference, "--code", code)
+    assert "executing" in run("rights", "approve", reference)
+    assert '"requests_run": 1' in run("worker", "--once")
+    assert "completed" in run("rights", "list")
+    shown = run("rights", "show", reference)
+    assert "request.completed" in shown and "avery" not in shown.lower()
+    written = run("rights", "package", reference, "-o", str(cli_env))
+    assert (cli_env / f"{reference}.zip").stat().st_size > 1000, written
+
+
+def test_deny_needs_a_reason(cli_env: Path) -> None:
+    out = run("rights", "submit", "--type", "delete", "--email", "jordan.lee@example.com")
+    reference = out.split()[0]
+    result = runner.invoke(app, ["rights", "deny", reference, "--reason", "no"])
+    assert result.exit_code == 2 and "reason" in result.output
+    assert "denied" in run("rights", "deny", reference, "--reason",
+                           "The consumer withdrew the request by phone.")
+
+
+def test_unknown_request_is_a_clear_error(cli_env: Path) -> None:
+    result = runner.invoke(app, ["rights", "show", "R-NOPE"])
+    assert result.exit_code == 1 and "There is no such request." in result.output

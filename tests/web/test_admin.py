@@ -1,0 +1,109 @@
+"""The console: staff sign in, see requests with deadlines, act on them, read the outbox."""
+
+from __future__ import annotations
+
+import re
+
+from tests.support.app import STAFF_EMAIL, STAFF_PASSWORD, App, latest_code
+
+
+def csrf(app: App, path: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', app.client.get(path).text)
+    assert found
+    return found.group(1)
+
+
+def sign_in(app: App) -> None:
+    r = app.client.post("/admin/login", data={"csrf": csrf(app, "/admin/login"),
+                                               "email": STAFF_EMAIL, "password": STAFF_PASSWORD},
+                        follow_redirects=False)
+    assert r.status_code == 303
+
+
+def verified_request(app: App) -> str:
+    from tests.web.test_api import submit
+
+    rid = str(submit(app)["id"])
+    app.client.post(f"/api/v1/rights-requests/{rid}/verify", headers=app.auth,
+                    json={"code": latest_code(app.runtime, rid)})
+    return rid
+
+
+def test_console_pages_need_a_signed_in_staff_member(rightful_app: App) -> None:
+    for path in ("/admin", "/admin/outbox", "/admin/data-map", "/admin/requests/x"):
+        r = rightful_app.client.get(path, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == "/admin/login"
+
+
+def test_wrong_password_gets_one_message_for_every_failure(rightful_app: App) -> None:
+    messages = []
+    for email, password in ((STAFF_EMAIL, "wrong password!"), ("nobody@lumen.example", "x" * 12)):
+        r = rightful_app.client.post("/admin/login", data={
+            "csrf": csrf(rightful_app, "/admin/login"), "email": email, "password": password})
+        assert r.status_code == 401
+        messages.append(re.search(r'role="alert"><p>([^<]+)', r.text).group(1))  # type: ignore[union-attr]
+    assert messages[0] == messages[1]
+
+
+def test_list_shows_type_status_and_due_date(rightful_app: App) -> None:
+    rid = verified_request(rightful_app)
+    sign_in(rightful_app)
+    page = rightful_app.client.get("/admin").text
+    assert "Get a copy of my personal information" in page
+    assert "Under review by our privacy team" in page
+    assert f"/admin/requests/{rid}" in page
+
+
+def test_approving_in_the_console_starts_execution_and_shows_the_timeline(rightful_app: App) -> None:
+    from rightful.worker.loop import run_once
+
+    rid = verified_request(rightful_app)
+    sign_in(rightful_app)
+    r = rightful_app.client.post(f"/admin/requests/{rid}/approve",
+                                 data={"csrf": csrf(rightful_app, f"/admin/requests/{rid}")})
+    assert r.status_code == 200 and "In progress" in r.text
+    run_once(rightful_app.runtime)
+    page = rightful_app.client.get(f"/admin/requests/{rid}").text
+    assert "Completed" in page and "storefront:customers" in page
+    for step in ("received", "verifying", "verified", "awaiting approval", "executing", "completed"):
+        assert f"<strong>{step}</strong>" in page
+
+
+def test_deny_without_a_reason_shows_the_error_and_changes_nothing(rightful_app: App) -> None:
+    rid = verified_request(rightful_app)
+    sign_in(rightful_app)
+    r = rightful_app.client.post(f"/admin/requests/{rid}/deny",
+                                 data={"csrf": csrf(rightful_app, f"/admin/requests/{rid}"),
+                                       "reason": "no"})
+    assert "Give the consumer a reason" in r.text
+    assert "Under review by our privacy team" in r.text
+
+
+def test_extend_tells_the_consumer_and_moves_the_due_date(rightful_app: App) -> None:
+    rid = verified_request(rightful_app)
+    sign_in(rightful_app)
+    before = rightful_app.client.get(f"/api/v1/rights-requests/{rid}", headers=rightful_app.auth)
+    rightful_app.client.post(f"/admin/requests/{rid}/extend", data={
+        "csrf": csrf(rightful_app, f"/admin/requests/{rid}"),
+        "reason": "Records must be retrieved from an archive."})
+    after = rightful_app.client.get(f"/api/v1/rights-requests/{rid}", headers=rightful_app.auth)
+    assert after.json()["respond_due"] > before.json()["respond_due"]
+    outbox = rightful_app.client.get("/admin/outbox").text
+    assert "We need more time for your request" in outbox
+
+
+def test_outbox_shows_each_email_as_sent(rightful_app: App) -> None:
+    verified_request(rightful_app)
+    sign_in(rightful_app)
+    page = rightful_app.client.get("/admin/outbox").text
+    assert "We received your privacy request" in page and "avery.quinn@example.com" in page
+    letter_id = re.search(r'/admin/outbox/(\d+)"', page).group(1)  # type: ignore[union-attr]
+    letter = rightful_app.client.get(f"/admin/outbox/{letter_id}").text
+    assert "enter this code" in letter
+
+
+def test_data_map_page_lists_systems_and_partners(rightful_app: App) -> None:
+    sign_in(rightful_app)
+    page = rightful_app.client.get("/admin/data-map").text
+    assert "Online store" in page and "brightads" in page
+    assert "sqlite" not in page  # connection secrets are never shown
