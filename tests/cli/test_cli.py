@@ -33,8 +33,9 @@ def run(*args: str) -> str:
     return result.output
 
 
-def test_demo_setup_prints_the_login_and_a_customer_to_try(tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_demo_setup_prints_the_login_and_a_customer_to_try(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("RIGHTFUL_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("RIGHTFUL_DEMO_MODE", "true")
     out = run("demo", "setup", "--people", "30")
@@ -44,7 +45,8 @@ def test_demo_setup_prints_the_login_and_a_customer_to_try(tmp_path: Path,
 
 
 def test_settings_refuse_the_placeholder_secret_outside_demo_mode(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("RIGHTFUL_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("RIGHTFUL_SECRET_KEY", raising=False)
     monkeypatch.delenv("RIGHTFUL_DEMO_MODE", raising=False)
@@ -62,11 +64,15 @@ def test_inventory_show_and_export(cli_env: Path) -> None:
 
 def test_inventory_apply_reports_each_problem_and_exits_nonzero(cli_env: Path) -> None:
     bad = cli_env / "bad.yml"
-    bad.write_text("dataset:\n  - fides_key: x\n    collections:\n      - name: c\n        fields:\n"
-                   "          - name: f\n            data_categories: [user.nonsense]\n")
+    bad.write_text(
+        "dataset:\n  - fides_key: x\n    collections:\n      - name: c\n        fields:\n"
+        "          - name: f\n            data_categories: [user.nonsense]\n"
+    )
     result = runner.invoke(app, ["inventory", "apply", str(bad)])
     assert result.exit_code == 2
-    assert "dataset x, collection c, field f: unknown data category 'user.nonsense'" in result.output
+    assert (
+        "dataset x, collection c, field f: unknown data category 'user.nonsense'" in result.output
+    )
 
 
 def test_systems_test_checks_the_connection(cli_env: Path) -> None:
@@ -77,9 +83,21 @@ def test_a_postal_request_from_submit_to_package(cli_env: Path) -> None:
     from rightful.core.runtime import build_runtime
     from tests.support.app import latest_code
 
-    out = run("rights", "submit", "--type", "access", "--email", "avery.quinn@example.com",
-              "--phone", "415 555 0134", "--name", "Avery Quinn", "--signature", "Avery Quinn",
-              "--everything")
+    out = run(
+        "rights",
+        "submit",
+        "--type",
+        "access",
+        "--email",
+        "avery.quinn@example.com",
+        "--phone",
+        "415 555 0134",
+        "--name",
+        "Avery Quinn",
+        "--signature",
+        "Avery Quinn",
+        "--everything",
+    )
     reference, request_id = out.split()[:2]
     assert "verifying" in out
     runtime = build_runtime()
@@ -100,8 +118,9 @@ def test_deny_needs_a_reason(cli_env: Path) -> None:
     reference = out.split()[0]
     result = runner.invoke(app, ["rights", "deny", reference, "--reason", "no"])
     assert result.exit_code == 2 and "reason" in result.output
-    assert "denied" in run("rights", "deny", reference, "--reason",
-                           "The consumer withdrew the request by phone.")
+    assert "denied" in run(
+        "rights", "deny", reference, "--reason", "The consumer withdrew the request by phone."
+    )
 
 
 def test_unknown_request_is_a_clear_error(cli_env: Path) -> None:

@@ -23,8 +23,14 @@ def _sql(url: str) -> Connector:
     engine = create_engine(url)
     meta = MetaData()
     # Reserved words as names prove identifiers are quoted.
-    table = Table("user", meta, Column("id", Integer, primary_key=True), Column("email", String(100)),
-                  Column("order", String(20)), Column("select", String(5)))
+    table = Table(
+        "user",
+        meta,
+        Column("id", Integer, primary_key=True),
+        Column("email", String(100)),
+        Column("order", String(20)),
+        Column("select", String(5)),
+    )
     meta.create_all(engine)
     with engine.begin() as conn:
         conn.execute(insert(table), ROWS)
@@ -32,8 +38,14 @@ def _sql(url: str) -> Connector:
     return SQLConnector(url)
 
 
-@pytest.fixture(params=["fake", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres),
-                        pytest.param("mariadb", marks=pytest.mark.mariadb)])
+@pytest.fixture(
+    params=[
+        "fake",
+        "sqlite",
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("mariadb", marks=pytest.mark.mariadb),
+    ]
+)
 def connector(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[Connector]:
     factories: dict[str, Callable[[], Connector]] = {
         "fake": lambda: FakeConnector({"user": [dict(r) for r in ROWS]}),
@@ -88,6 +100,8 @@ def test_unknown_table_is_a_clear_error(connector: Connector) -> None:
 
 def test_unreachable_store_fails_with_connector_error() -> None:
     with pytest.raises(ConnectorError, match="Cannot connect"):
-        SQLConnector("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1").test_connection()
+        SQLConnector(
+            "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1"
+        ).test_connection()
     with pytest.raises(ConnectorError):
         FakeConnector(reachable=False).test_connection()

@@ -42,13 +42,19 @@ class App:
 
 def make_settings(tmp_path: Path, **overrides: object) -> Settings:
     """Settings for a test: its own data dir and a random secret."""
-    values: dict[str, object] = {"data_dir": tmp_path, "secret_key": secrets.token_urlsafe(40),
-                                 "base_url": "http://testserver", "require_approval": True}
+    values: dict[str, object] = {
+        "data_dir": tmp_path,
+        "secret_key": secrets.token_urlsafe(40),
+        "base_url": "http://testserver",
+        "require_approval": True,
+    }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
 
 
-def prepare(settings: Settings, estate_urls: dict[str, str] | None = None, people: int = 40) -> Runtime:
+def prepare(
+    settings: Settings, estate_urls: dict[str, str] | None = None, people: int = 40
+) -> Runtime:
     """Migrate, build the demo estate (SQLite unless URLs given), load the data map, add staff."""
     runtime = build_runtime(settings)
     upgrade(runtime.engine)
@@ -63,7 +69,9 @@ def rightful_app(tmp_path: Path) -> Iterator[App]:
     """Rightful on SQLite with the demo estate; no SMTP, no background worker."""
     runtime = prepare(make_settings(tmp_path))
     with unit_of_work(runtime.sessions) as session:
-        staff = create_staff(session, email=STAFF_EMAIL, name="Olive Officer", password=STAFF_PASSWORD)
+        staff = create_staff(
+            session, email=STAFF_EMAIL, name="Olive Officer", password=STAFF_PASSWORD
+        )
         token = create_api_token(session, staff=staff, name="tests")
     with TestClient(create_app(runtime, start_worker=False)) as client:
         yield App(runtime, client, token)
@@ -87,8 +95,12 @@ def link_from(message: EmailMessage | str, path: str) -> str:
     return found.group(0)
 
 
-AVERY = {"email": "avery.quinn@example.com", "phone_number": "415-555-0134", "name": "Avery Quinn",
-         "postal_code": "94107"}
+AVERY = {
+    "email": "avery.quinn@example.com",
+    "phone_number": "415-555-0134",
+    "name": "Avery Quinn",
+    "postal_code": "94107",
+}
 
 
 def latest_code(runtime: Runtime, request_id: str) -> str:
@@ -96,30 +108,45 @@ def latest_code(runtime: Runtime, request_id: str) -> str:
     from rightful.messaging.service import list_outbox, open_letter
 
     with runtime.sessions() as session:
-        letters = [open_letter(runtime.settings, m) for m in list_outbox(session, request_id=request_id)]
+        letters = [
+            open_letter(runtime.settings, m) for m in list_outbox(session, request_id=request_id)
+        ]
     return code_from(next(m.text for m in letters if re.search(r"\b\d{6}\b", m.text)))
 
 
-def access_package(runtime: Runtime, identities: dict[str, str] | None = None,
-                   request_type: str = "access") -> tuple[str, bytes]:
+def access_package(
+    runtime: Runtime, identities: dict[str, str] | None = None, request_type: str = "access"
+) -> tuple[str, bytes]:
     """Submit, verify with the e-mailed code, approve and execute; returns (id, zip bytes)."""
     from rightful.rights import flows, service
     from rightful.rights.execution import package_vault, run_request
     from rightful.rights.package import load
     from rightful.rights.schemas import RequestIn
 
-    data = RequestIn(request_type=request_type, declaration_signature="Avery Quinn",  # type: ignore[arg-type]
-                     date_range="all", **(identities or AVERY))
+    data = RequestIn(
+        request_type=request_type,
+        declaration_signature="Avery Quinn",  # type: ignore[arg-type]
+        date_range="all",
+        **(identities or AVERY),
+    )
     with unit_of_work(runtime.sessions) as session:
         request_id = flows.submit(session, runtime.settings, data, client="test").id
     with unit_of_work(runtime.sessions) as session:
-        assert flows.verify(session, runtime.settings, request_id=request_id,
-                            code=latest_code(runtime, request_id)).error is None
+        assert (
+            flows.verify(
+                session,
+                runtime.settings,
+                request_id=request_id,
+                code=latest_code(runtime, request_id),
+            ).error
+            is None
+        )
     with unit_of_work(runtime.sessions) as session:
         service.approve_request(session, runtime.settings, request_id=request_id, actor="test")
     assert run_request(runtime.sessions, runtime.settings, request_id) == "completed"
     with runtime.sessions() as session:
         req = service.access_request(session, request_id)
         assert req.package_file
-        return request_id, load(package_vault(runtime.settings), runtime.settings.package_dir,
-                                req.package_file)
+        return request_id, load(
+            package_vault(runtime.settings), runtime.settings.package_dir, req.package_file
+        )

@@ -14,9 +14,11 @@ def csrf(app: App, path: str) -> str:
 
 
 def sign_in(app: App) -> None:
-    r = app.client.post("/admin/login", data={"csrf": csrf(app, "/admin/login"),
-                                               "email": STAFF_EMAIL, "password": STAFF_PASSWORD},
-                        follow_redirects=False)
+    r = app.client.post(
+        "/admin/login",
+        data={"csrf": csrf(app, "/admin/login"), "email": STAFF_EMAIL, "password": STAFF_PASSWORD},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
 
 
@@ -24,8 +26,11 @@ def verified_request(app: App) -> str:
     from tests.web.test_api import submit
 
     rid = str(submit(app)["id"])
-    app.client.post(f"/api/v1/rights-requests/{rid}/verify", headers=app.auth,
-                    json={"code": latest_code(app.runtime, rid)})
+    app.client.post(
+        f"/api/v1/rights-requests/{rid}/verify",
+        headers=app.auth,
+        json={"code": latest_code(app.runtime, rid)},
+    )
     return rid
 
 
@@ -38,8 +43,10 @@ def test_console_pages_need_a_signed_in_staff_member(rightful_app: App) -> None:
 def test_wrong_password_gets_one_message_for_every_failure(rightful_app: App) -> None:
     messages = []
     for email, password in ((STAFF_EMAIL, "wrong password!"), ("nobody@lumen.example", "x" * 12)):
-        r = rightful_app.client.post("/admin/login", data={
-            "csrf": csrf(rightful_app, "/admin/login"), "email": email, "password": password})
+        r = rightful_app.client.post(
+            "/admin/login",
+            data={"csrf": csrf(rightful_app, "/admin/login"), "email": email, "password": password},
+        )
         assert r.status_code == 401
         messages.append(re.search(r'role="alert"><p>([^<]+)', r.text).group(1))  # type: ignore[union-attr]
     assert messages[0] == messages[1]
@@ -54,27 +61,39 @@ def test_list_shows_type_status_and_due_date(rightful_app: App) -> None:
     assert f"/admin/requests/{rid}" in page
 
 
-def test_approving_in_the_console_starts_execution_and_shows_the_timeline(rightful_app: App) -> None:
+def test_approving_in_the_console_starts_execution_and_shows_the_timeline(
+    rightful_app: App,
+) -> None:
     from rightful.worker.loop import run_once
 
     rid = verified_request(rightful_app)
     sign_in(rightful_app)
-    r = rightful_app.client.post(f"/admin/requests/{rid}/approve",
-                                 data={"csrf": csrf(rightful_app, f"/admin/requests/{rid}")})
+    r = rightful_app.client.post(
+        f"/admin/requests/{rid}/approve",
+        data={"csrf": csrf(rightful_app, f"/admin/requests/{rid}")},
+    )
     assert r.status_code == 200 and "In progress" in r.text
     run_once(rightful_app.runtime)
     page = rightful_app.client.get(f"/admin/requests/{rid}").text
     assert "Completed" in page and "storefront:customers" in page
-    for step in ("received", "verifying", "verified", "awaiting approval", "executing", "completed"):
+    for step in (
+        "received",
+        "verifying",
+        "verified",
+        "awaiting approval",
+        "executing",
+        "completed",
+    ):
         assert f"<strong>{step}</strong>" in page
 
 
 def test_deny_without_a_reason_shows_the_error_and_changes_nothing(rightful_app: App) -> None:
     rid = verified_request(rightful_app)
     sign_in(rightful_app)
-    r = rightful_app.client.post(f"/admin/requests/{rid}/deny",
-                                 data={"csrf": csrf(rightful_app, f"/admin/requests/{rid}"),
-                                       "reason": "no"})
+    r = rightful_app.client.post(
+        f"/admin/requests/{rid}/deny",
+        data={"csrf": csrf(rightful_app, f"/admin/requests/{rid}"), "reason": "no"},
+    )
     assert "Give the consumer a reason" in r.text
     assert "Under review by our privacy team" in r.text
 
@@ -83,9 +102,13 @@ def test_extend_tells_the_consumer_and_moves_the_due_date(rightful_app: App) -> 
     rid = verified_request(rightful_app)
     sign_in(rightful_app)
     before = rightful_app.client.get(f"/api/v1/rights-requests/{rid}", headers=rightful_app.auth)
-    rightful_app.client.post(f"/admin/requests/{rid}/extend", data={
-        "csrf": csrf(rightful_app, f"/admin/requests/{rid}"),
-        "reason": "Records must be retrieved from an archive."})
+    rightful_app.client.post(
+        f"/admin/requests/{rid}/extend",
+        data={
+            "csrf": csrf(rightful_app, f"/admin/requests/{rid}"),
+            "reason": "Records must be retrieved from an archive.",
+        },
+    )
     after = rightful_app.client.get(f"/api/v1/rights-requests/{rid}", headers=rightful_app.auth)
     assert after.json()["respond_due"] > before.json()["respond_due"]
     outbox = rightful_app.client.get("/admin/outbox").text

@@ -12,8 +12,13 @@ from rightful.rights.models import RightsRequest
 from rightful.worker.loop import run_once
 from tests.support.app import AVERY, App, latest_code
 
-ACCESS = {"request_type": "access", "declaration_signature": "Avery Quinn", "channel": "api",
-          "date_range": "all", **AVERY}
+ACCESS = {
+    "request_type": "access",
+    "declaration_signature": "Avery Quinn",
+    "channel": "api",
+    "date_range": "all",
+    **AVERY,
+}
 
 
 def count_requests(app: App) -> int:
@@ -32,7 +37,9 @@ def test_requests_without_a_token_are_refused_as_problem_json(rightful_app: App)
     assert r.status_code == 401
     assert r.headers["content-type"] == "application/problem+json"
     assert r.json()["title"] == "Sign-in required" and "Bearer" in r.json()["detail"]
-    r = rightful_app.client.get("/api/v1/rights-requests", headers={"Authorization": "Bearer rf_x_y"})
+    r = rightful_app.client.get(
+        "/api/v1/rights-requests", headers={"Authorization": "Bearer rf_x_y"}
+    )
     assert r.status_code == 401
 
 
@@ -41,10 +48,18 @@ def test_full_access_request_through_the_api(rightful_app: App) -> None:
     created = submit(rightful_app)
     assert created["status"] == "verifying" and created["identities"] is None
     rid = str(created["id"])
-    r = c.post(f"/api/v1/rights-requests/{rid}/verify", headers=auth,
-               json={"code": latest_code(rightful_app.runtime, rid)})
-    assert r.json()["status"] == "awaiting_approval" and r.json()["verification_level"] == 4  # e-mail code + phone, name, ZIP
-    assert c.post(f"/api/v1/rights-requests/{rid}/approve", headers=auth).json()["status"] == "executing"
+    r = c.post(
+        f"/api/v1/rights-requests/{rid}/verify",
+        headers=auth,
+        json={"code": latest_code(rightful_app.runtime, rid)},
+    )
+    assert (
+        r.json()["status"] == "awaiting_approval" and r.json()["verification_level"] == 4
+    )  # e-mail code + phone, name, ZIP
+    assert (
+        c.post(f"/api/v1/rights-requests/{rid}/approve", headers=auth).json()["status"]
+        == "executing"
+    )
     assert run_once(rightful_app.runtime) == 1
     assert c.get(f"/api/v1/rights-requests/{rid}", headers=auth).json()["status"] == "completed"
     package = c.get(f"/api/v1/rights-requests/{rid}/package", headers=auth)
@@ -54,8 +69,11 @@ def test_full_access_request_through_the_api(rightful_app: App) -> None:
 
 
 def test_unknown_request_type_is_a_422_naming_the_field(rightful_app: App) -> None:
-    r = rightful_app.client.post("/api/v1/rights-requests", headers=rightful_app.auth,
-                                 json={**ACCESS, "request_type": "teleport"})
+    r = rightful_app.client.post(
+        "/api/v1/rights-requests",
+        headers=rightful_app.auth,
+        json={**ACCESS, "request_type": "teleport"},
+    )
     assert r.status_code == 422
     assert r.headers["content-type"] == "application/problem+json"
     assert r.json()["errors"][0]["field"] == "request_type"
@@ -63,8 +81,11 @@ def test_unknown_request_type_is_a_422_naming_the_field(rightful_app: App) -> No
 
 
 def test_malformed_identities_are_refused_and_nothing_is_created(rightful_app: App) -> None:
-    r = rightful_app.client.post("/api/v1/rights-requests", headers=rightful_app.auth,
-                                 json={**ACCESS, "email": "not-an-address", "phone_number": "12"})
+    r = rightful_app.client.post(
+        "/api/v1/rights-requests",
+        headers=rightful_app.auth,
+        json={**ACCESS, "email": "not-an-address", "phone_number": "12"},
+    )
     assert r.status_code == 422
     fields = {e["field"] for e in r.json()["errors"]}
     assert "email" in fields
@@ -72,15 +93,19 @@ def test_malformed_identities_are_refused_and_nothing_is_created(rightful_app: A
 
 
 def test_access_without_signed_declaration_is_refused(rightful_app: App) -> None:
-    r = rightful_app.client.post("/api/v1/rights-requests", headers=rightful_app.auth,
-                                 json={**ACCESS, "declaration_signature": None})
+    r = rightful_app.client.post(
+        "/api/v1/rights-requests",
+        headers=rightful_app.auth,
+        json={**ACCESS, "declaration_signature": None},
+    )
     assert r.status_code == 422
     assert r.json()["errors"][0]["field"] == "declaration_signature"
 
 
 def test_oversized_body_is_refused_with_413(rightful_app: App) -> None:
-    r = rightful_app.client.post("/api/v1/rights-requests", headers=rightful_app.auth,
-                                 json={**ACCESS, "name": "x" * 100_000})
+    r = rightful_app.client.post(
+        "/api/v1/rights-requests", headers=rightful_app.auth, json={**ACCESS, "name": "x" * 100_000}
+    )
     assert r.status_code == 413
     assert r.json()["title"] == "Too large"
     assert count_requests(rightful_app) == 0
@@ -91,12 +116,14 @@ def test_wrong_code_is_refused_and_counted_then_locked(rightful_app: App) -> Non
     real = latest_code(rightful_app.runtime, rid)
     wrong = "000000" if real != "000000" else "111111"
     for _ in range(5):
-        r = rightful_app.client.post(f"/api/v1/rights-requests/{rid}/verify",
-                                     headers=rightful_app.auth, json={"code": wrong})
+        r = rightful_app.client.post(
+            f"/api/v1/rights-requests/{rid}/verify", headers=rightful_app.auth, json={"code": wrong}
+        )
         assert r.status_code == 400
     # After five wrong tries even the right code no longer works.
-    r = rightful_app.client.post(f"/api/v1/rights-requests/{rid}/verify",
-                                 headers=rightful_app.auth, json={"code": real})
+    r = rightful_app.client.post(
+        f"/api/v1/rights-requests/{rid}/verify", headers=rightful_app.auth, json={"code": real}
+    )
     assert r.status_code == 400
     show = rightful_app.client.get(f"/api/v1/rights-requests/{rid}", headers=rightful_app.auth)
     assert show.json()["status"] == "verifying"
@@ -104,15 +131,23 @@ def test_wrong_code_is_refused_and_counted_then_locked(rightful_app: App) -> Non
 
 def test_unknown_person_is_denied_with_the_same_words_as_a_mismatch(rightful_app: App) -> None:
     reasons = []
-    for identities in ({"email": "nobody@example.com", "phone_number": "415-555-0100",
-                        "name": "No Body"},
-                       {**AVERY, "phone_number": "415-555-0100", "name": "Someone Else",
-                        "postal_code": "10001"}):
-        rid = str(submit(rightful_app, **{**ACCESS, **identities, "postal_code": None}
-                         if "postal_code" not in identities else {**ACCESS, **identities})["id"])
-        r = rightful_app.client.post(f"/api/v1/rights-requests/{rid}/verify",
-                                     headers=rightful_app.auth,
-                                     json={"code": latest_code(rightful_app.runtime, rid)})
+    for identities in (
+        {"email": "nobody@example.com", "phone_number": "415-555-0100", "name": "No Body"},
+        {**AVERY, "phone_number": "415-555-0100", "name": "Someone Else", "postal_code": "10001"},
+    ):
+        rid = str(
+            submit(
+                rightful_app,
+                **{**ACCESS, **identities, "postal_code": None}
+                if "postal_code" not in identities
+                else {**ACCESS, **identities},
+            )["id"]
+        )
+        r = rightful_app.client.post(
+            f"/api/v1/rights-requests/{rid}/verify",
+            headers=rightful_app.auth,
+            json={"code": latest_code(rightful_app.runtime, rid)},
+        )
         assert r.json()["status"] == "denied"
         reasons.append(r.json()["denial_reason"])
     assert reasons[0] == reasons[1]
@@ -126,16 +161,29 @@ def test_opt_out_needs_no_verification(rightful_app: App) -> None:
 def test_deny_and_extend_need_a_real_reason_and_extend_only_once(rightful_app: App) -> None:
     c, auth = rightful_app.client, rightful_app.auth
     rid = str(submit(rightful_app)["id"])
-    assert c.post(f"/api/v1/rights-requests/{rid}/extend", headers=auth,
-                  json={"reason": "short"}).status_code == 422
-    first = c.post(f"/api/v1/rights-requests/{rid}/extend", headers=auth,
-                   json={"reason": "We are collecting records from an archived system."})
+    assert (
+        c.post(
+            f"/api/v1/rights-requests/{rid}/extend", headers=auth, json={"reason": "short"}
+        ).status_code
+        == 422
+    )
+    first = c.post(
+        f"/api/v1/rights-requests/{rid}/extend",
+        headers=auth,
+        json={"reason": "We are collecting records from an archived system."},
+    )
     assert first.status_code == 200 and first.json()["extended"] is True
-    again = c.post(f"/api/v1/rights-requests/{rid}/extend", headers=auth,
-                   json={"reason": "We are collecting records from an archived system."})
+    again = c.post(
+        f"/api/v1/rights-requests/{rid}/extend",
+        headers=auth,
+        json={"reason": "We are collecting records from an archived system."},
+    )
     assert again.status_code == 409 and "one extension" in again.json()["detail"]
-    denied = c.post(f"/api/v1/rights-requests/{rid}/deny", headers=auth,
-                    json={"reason": "The request was withdrawn by the consumer by phone."})
+    denied = c.post(
+        f"/api/v1/rights-requests/{rid}/deny",
+        headers=auth,
+        json={"reason": "The request was withdrawn by the consumer by phone."},
+    )
     assert denied.json()["status"] == "denied"
     assert c.post(f"/api/v1/rights-requests/{rid}/approve", headers=auth).status_code == 409
 
@@ -162,10 +210,18 @@ def test_inventory_round_trips_through_the_api_without_secrets(rightful_app: App
 
 
 def test_invalid_inventory_is_a_problem_listing_each_error(rightful_app: App) -> None:
-    bad = "dataset:\n  - fides_key: x\n    collections:\n      - name: c\n        fields:\n" \
-          "          - name: f\n            data_categories: [user.nonsense]\n"
-    r = rightful_app.client.post("/api/v1/inventory", headers=rightful_app.auth,
-                                 json=[{"name": "x.yml", "content": bad}])
+    bad = (
+        "dataset:\n  - fides_key: x\n    collections:\n      - name: c\n        fields:\n"
+        "          - name: f\n            data_categories: [user.nonsense]\n"
+    )
+    r = rightful_app.client.post(
+        "/api/v1/inventory", headers=rightful_app.auth, json=[{"name": "x.yml", "content": bad}]
+    )
     assert r.status_code == 422
-    assert {"file": "x.yml", "dataset": "x", "collection": "c", "field": "f",
-            "message": "unknown data category 'user.nonsense'"} in r.json()["errors"]
+    assert {
+        "file": "x.yml",
+        "dataset": "x",
+        "collection": "c",
+        "field": "f",
+        "message": "unknown data category 'user.nonsense'",
+    } in r.json()["errors"]

@@ -18,8 +18,15 @@ def csrf(app: App, path: str = "/requests/new") -> str:
 
 
 def form(app: App, **overrides: str) -> dict[str, str]:
-    values = {"csrf": csrf(app), "request_type": "access", "date_range": "all", "by_agent": "no",
-              "jurisdiction": "CA", "declaration_signature": "Avery Quinn", **AVERY}
+    values = {
+        "csrf": csrf(app),
+        "request_type": "access",
+        "date_range": "all",
+        "by_agent": "no",
+        "jurisdiction": "CA",
+        "declaration_signature": "Avery Quinn",
+        **AVERY,
+    }
     values.update(overrides)
     return values
 
@@ -46,8 +53,9 @@ def test_submitting_the_form_leads_to_a_private_status_page(rightful_app: App) -
 
 
 def test_form_errors_re_render_with_every_field_and_keep_input(rightful_app: App) -> None:
-    r = rightful_app.client.post("/requests", data=form(rightful_app, email="nope",
-                                                        phone_number="12", request_type=""))
+    r = rightful_app.client.post(
+        "/requests", data=form(rightful_app, email="nope", phone_number="12", request_type="")
+    )
     assert r.status_code == 422
     assert "Enter a valid e-mail address" in r.text
     assert "Choose what you would like us to do." in r.text
@@ -62,30 +70,37 @@ def test_a_form_without_its_token_is_refused(rightful_app: App) -> None:
 
 
 def test_right_code_on_the_status_page_moves_the_request_to_review(rightful_app: App) -> None:
-    location = rightful_app.client.post("/requests", data=form(rightful_app),
-                                        follow_redirects=False).headers["location"]
+    location = rightful_app.client.post(
+        "/requests", data=form(rightful_app), follow_redirects=False
+    ).headers["location"]
     with rightful_app.runtime.sessions() as session:
         rid = session.scalar(select(RightsRequest.id))
     assert rid
-    r = rightful_app.client.post(f"{location}/verify", data={
-        "csrf": csrf(rightful_app, location), "code": latest_code(rightful_app.runtime, rid)})
+    r = rightful_app.client.post(
+        f"{location}/verify",
+        data={"csrf": csrf(rightful_app, location), "code": latest_code(rightful_app.runtime, rid)},
+    )
     assert r.status_code == 200 and "Under review by our privacy team" in r.text
 
 
 def test_wrong_code_shows_a_clear_error_and_tries_left(rightful_app: App) -> None:
-    location = rightful_app.client.post("/requests", data=form(rightful_app),
-                                        follow_redirects=False).headers["location"]
-    r = rightful_app.client.post(f"{location}/verify",
-                                 data={"csrf": csrf(rightful_app, location), "code": "12345"})
+    location = rightful_app.client.post(
+        "/requests", data=form(rightful_app), follow_redirects=False
+    ).headers["location"]
+    r = rightful_app.client.post(
+        f"{location}/verify", data={"csrf": csrf(rightful_app, location), "code": "12345"}
+    )
     assert r.status_code == 400 and "Enter the 6-digit code" in r.text
-    r = rightful_app.client.post(f"{location}/verify",
-                                 data={"csrf": csrf(rightful_app, location), "code": "999999"})
+    r = rightful_app.client.post(
+        f"{location}/verify", data={"csrf": csrf(rightful_app, location), "code": "999999"}
+    )
     assert r.status_code == 400 and "tries left" in r.text
 
 
 def test_tampered_status_link_shows_an_error_page_without_details(rightful_app: App) -> None:
-    location = rightful_app.client.post("/requests", data=form(rightful_app),
-                                        follow_redirects=False).headers["location"]
+    location = rightful_app.client.post(
+        "/requests", data=form(rightful_app), follow_redirects=False
+    ).headers["location"]
     tampered = location[:-3] + ("AAA" if not location.endswith("AAA") else "BBB")
     r = rightful_app.client.get(tampered)
     assert r.status_code == 400 and "This link is not valid" in r.text

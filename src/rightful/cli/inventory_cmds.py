@@ -10,20 +10,26 @@ import typer
 from rightful.cli.common import fail_on_error, open_runtime
 from rightful.core.db import unit_of_work
 
-app = typer.Typer(help="The data map: datasets, systems, partners, disclosures.", no_args_is_help=True)
+app = typer.Typer(
+    help="The data map: datasets, systems, partners, disclosures.", no_args_is_help=True
+)
 systems = typer.Typer(help="Connections to the company's data stores.", no_args_is_help=True)
 
 
 @app.command("apply")
 @fail_on_error
-def apply(files: list[Path] = typer.Argument(..., exists=True, dir_okay=False, readable=True)) -> None:
+def apply(
+    files: list[Path] = typer.Argument(..., exists=True, dir_okay=False, readable=True),
+) -> None:
     """Validate and save data-map YAML files (fideslang datasets, systems, partners)."""
     from rightful.inventory.service import apply_files
 
     with unit_of_work(open_runtime().sessions) as session:
         result = apply_files(session, files=[(str(f), f.read_text()) for f in files], actor="cli")
-    typer.echo(f"Applied {len(result.datasets)} dataset(s), {len(result.systems)} system(s), "
-               f"{len(result.partners)} partner(s), {result.disclosures} disclosure(s).")
+    typer.echo(
+        f"Applied {len(result.datasets)} dataset(s), {len(result.systems)} system(s), "
+        f"{len(result.partners)} partner(s), {result.disclosures} disclosure(s)."
+    )
 
 
 @app.command("show")
@@ -65,16 +71,25 @@ def export(output: Path | None = typer.Option(None, "-o", help="Write to a file"
 
 @systems.command("connect")
 @fail_on_error
-def connect(system: str, url: str = typer.Option(..., prompt=True, hide_input=True,
-                                                  help="SQLAlchemy URL, e.g. postgresql+psycopg://...")) -> None:
+def connect(
+    system: str,
+    url: str = typer.Option(
+        ..., prompt=True, hide_input=True, help="SQLAlchemy URL, e.g. postgresql+psycopg://..."
+    ),
+) -> None:
     """Store a system's connection URL, encrypted."""
     from rightful.inventory.service import set_connection
     from rightful.security.vault import Vault
 
     rt = open_runtime()
     with unit_of_work(rt.sessions) as session:
-        set_connection(session, Vault(rt.settings.secret_key, "connections"), system_key=system,
-                       url=url, actor="cli")
+        set_connection(
+            session,
+            Vault(rt.settings.secret_key, "connections"),
+            system_key=system,
+            url=url,
+            actor="cli",
+        )
     typer.echo(f"Connection for {system} saved (encrypted).")
 
 

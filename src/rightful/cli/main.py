@@ -13,8 +13,11 @@ from rightful.cli import inventory_cmds, rights_cmds
 from rightful.cli.common import fail_on_error, open_runtime
 from rightful.core.db import unit_of_work
 
-app = typer.Typer(help="Rightful: keep the promises of your privacy statement.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Rightful: keep the promises of your privacy statement.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 app.add_typer(inventory_cmds.app, name="inventory")
 app.add_typer(inventory_cmds.systems, name="systems")
 app.add_typer(rights_cmds.app, name="rights")
@@ -42,9 +45,11 @@ def db_upgrade() -> None:
 
 @staff.command("create")
 @fail_on_error
-def staff_create(email: str, name: str = typer.Option(..., help="Full name"),
-                 password: str = typer.Option(..., prompt=True, hide_input=True,
-                                              confirmation_prompt=True)) -> None:
+def staff_create(
+    email: str,
+    name: str = typer.Option(..., help="Full name"),
+    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
+) -> None:
     """Add a staff member (or reset their password)."""
     from rightful.security.service import create_staff
 
@@ -72,8 +77,10 @@ def staff_token(email: str, name: str = typer.Option("cli", help="What the token
 
 @demo.command("setup")
 @fail_on_error
-def demo_setup(people: int = typer.Option(3000, help="Synthetic customers to create"),
-               rebuild: bool = typer.Option(False, help="Rebuild the demo databases")) -> None:
+def demo_setup(
+    people: int = typer.Option(3000, help="Synthetic customers to create"),
+    rebuild: bool = typer.Option(False, help="Rebuild the demo databases"),
+) -> None:
     """Build the demo company and print how to try it."""
     from rightful.demo.setup import setup_demo
 

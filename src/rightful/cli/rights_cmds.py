@@ -3,41 +3,56 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
 
 from rightful.cli.common import fail_on_error, open_runtime
 from rightful.core.db import unit_of_work
+from rightful.rights.models import RightsRequest
 from rightful.rights.types import RequestType
 
 app = typer.Typer(help="Consumer rights requests.", no_args_is_help=True)
 
 
-def _row(req: object) -> str:
-    from rightful.rights.models import RightsRequest
-
-    assert isinstance(req, RightsRequest)
-    return (f"{req.reference}  {req.id}  {req.request_type:<16} {req.status:<20} "
-            f"due {req.respond_due.isoformat()}")
+def _row(req: RightsRequest) -> str:
+    return (
+        f"{req.reference}  {req.id}  {req.request_type:<16} {req.status:<20} "
+        f"due {req.respond_due.isoformat()}"
+    )
 
 
 @app.command("submit")
 @fail_on_error
-def submit(request_type: RequestType = typer.Option(..., "--type"),
-           email: str = typer.Option(...), phone: str | None = None, name: str | None = None,
-           postal_code: str | None = None, state: str = "CA",
-           channel: str = typer.Option("post", help="web, email, post, phone or api"),
-           everything: bool = typer.Option(False, help="Since 2022-01-01, not the last 12 months"),
-           signature: str | None = typer.Option(None, help="Signed declaration (typed name)")) -> None:
+def submit(
+    request_type: RequestType = typer.Option(..., "--type"),
+    email: str = typer.Option(...),
+    phone: str | None = None,
+    name: str | None = None,
+    postal_code: str | None = None,
+    state: str = "CA",
+    channel: str = typer.Option("post", help="web, email, post, phone or api"),
+    everything: bool = typer.Option(False, help="Since 2022-01-01, not the last 12 months"),
+    signature: str | None = typer.Option(None, help="Signed declaration (typed name)"),
+) -> None:
     """Record a request received by e-mail, post or phone; the consumer gets the code."""
     from rightful.rights.flows import submit as do_submit
     from rightful.rights.schemas import RequestIn
 
-    data = RequestIn.model_validate({
-        "request_type": request_type, "email": email, "phone_number": phone, "name": name,
-        "postal_code": postal_code, "jurisdiction": state, "channel": channel,
-        "date_range": "all" if everything else "last_12_months", "declaration_signature": signature})
+    data = RequestIn.model_validate(
+        {
+            "request_type": request_type,
+            "email": email,
+            "phone_number": phone,
+            "name": name,
+            "postal_code": postal_code,
+            "jurisdiction": state,
+            "channel": channel,
+            "date_range": "all" if everything else "last_12_months",
+            "declaration_signature": signature,
+        }
+    )
     rt = open_runtime()
     with unit_of_work(rt.sessions) as session:
         req = do_submit(session, rt.settings, data, client="cli", actor="staff:cli")
@@ -46,7 +61,9 @@ def submit(request_type: RequestType = typer.Option(..., "--type"),
 
 @app.command("verify")
 @fail_on_error
-def verify(request: str, code: str = typer.Option(..., help="The 6-digit code the consumer read out")) -> None:
+def verify(
+    request: str, code: str = typer.Option(..., help="The 6-digit code the consumer read out")
+) -> None:
     """Enter the code a consumer gave by phone or letter."""
     from rightful.core.errors import VerificationError
     from rightful.rights.flows import verify as do_verify
@@ -54,8 +71,9 @@ def verify(request: str, code: str = typer.Option(..., help="The 6-digit code th
 
     rt = open_runtime()
     with unit_of_work(rt.sessions) as session:
-        outcome = do_verify(session, rt.settings, request_id=access_request(session, request).id,
-                            code=code)
+        outcome = do_verify(
+            session, rt.settings, request_id=access_request(session, request).id, code=code
+        )
         typer.echo(_row(outcome.request))
     if outcome.error:
         raise VerificationError(outcome.error)
@@ -86,16 +104,22 @@ def show(request: str = typer.Argument(..., help="Id or reference")) -> None:
         req = access_request(session, request)
         typer.echo(_row(req))
         for e in events_for(session, subject_type="rights_request", subject_id=req.id):
-            typer.echo(f"  {e.at:%Y-%m-%d %H:%M:%S}  {e.action:<28} {e.actor}  "
-                       f"{json.dumps(e.detail) if e.detail else ''}")
+            typer.echo(
+                f"  {e.at:%Y-%m-%d %H:%M:%S}  {e.action:<28} {e.actor}  "
+                f"{json.dumps(e.detail) if e.detail else ''}"
+            )
 
 
 def _act(action: str, request: str, reason: str | None = None) -> None:
     from rightful.rights import service
 
     rt = open_runtime()
-    fn = {"approve": service.approve_request, "deny": service.deny_request,
-          "extend": service.extend_request}[action]
+    actions: dict[str, Callable[..., RightsRequest]] = {
+        "approve": service.approve_request,
+        "deny": service.deny_request,
+        "extend": service.extend_request,
+    }
+    fn = actions[action]
     kwargs = {"reason": reason} if reason is not None else {}
     with unit_of_work(rt.sessions) as session:
         req = fn(session, rt.settings, request_id=request, actor="staff:cli", **kwargs)
@@ -138,5 +162,7 @@ def package(request: str, output: Path = typer.Option(Path("."), "-o", help="Fol
         if not req.package_file:
             raise NotFoundError("This request has no package (yet).")
         target = output / f"{req.reference}.zip"
-        target.write_bytes(load(package_vault(rt.settings), rt.settings.package_dir, req.package_file))
+        target.write_bytes(
+            load(package_vault(rt.settings), rt.settings.package_dir, req.package_file)
+        )
     typer.echo(f"Wrote {target}")

@@ -58,7 +58,8 @@ class SQLConnector:
             with self._engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
         except SQLAlchemyError as exc:
-            raise ConnectorError(f"Cannot connect: {type(getattr(exc, 'orig', None) or exc).__name__}") from exc
+            cause = type(getattr(exc, "orig", None) or exc).__name__
+            raise ConnectorError(f"Cannot connect: {cause}") from exc
 
     def fetch(self, request: FetchRequest) -> list[Row]:
         """SELECT the fields WHERE any match field is IN its values."""
@@ -78,9 +79,8 @@ class SQLConnector:
         except NoSuchTableError as exc:
             raise ConnectorError(f"There is no table {request.collection}") from exc
         except SQLAlchemyError as exc:
-            raise ConnectorError(
-                f"Reading {request.collection} failed: {type(getattr(exc, 'orig', None) or exc).__name__}"
-            ) from exc
+            cause = type(getattr(exc, "orig", None) or exc).__name__
+            raise ConnectorError(f"Reading {request.collection} failed: {cause}") from exc
 
     def close(self) -> None:
         """Pools are shared per process; nothing to release per use."""

@@ -9,7 +9,9 @@ from rightful.core.errors import ConnectorError
 class FakeConnector:
     """Holds tables as lists of dicts; behaves like a SQL connector for reads."""
 
-    def __init__(self, tables: dict[str, list[Row]] | None = None, *, reachable: bool = True) -> None:
+    def __init__(
+        self, tables: dict[str, list[Row]] | None = None, *, reachable: bool = True
+    ) -> None:
         self.tables = tables or {}
         self.reachable = reachable
         self.fetches: list[FetchRequest] = []

@@ -9,7 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rightful.core.errors import ConfigurationError
 
-DEMO_SECRET = "demo-secret-do-not-use-in-production-0000000000"
+DEMO_SECRET = "demo-secret-do-not-use-in-production-0000000000"  # noqa: S105 - refused outside demo
 
 
 class Settings(BaseSettings):
@@ -17,7 +17,9 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="RIGHTFUL_", env_file=".env", extra="ignore")
 
-    demo_mode: bool = Field(default=False, description="Allow placeholder secrets; show demo hints.")
+    demo_mode: bool = Field(
+        default=False, description="Allow placeholder secrets; show demo hints."
+    )
     data_dir: Path = Field(default=Path("var"), description="Where packages and SQLite files live.")
     database_url: str = ""
     secret_key: str = DEMO_SECRET
@@ -27,7 +29,9 @@ class Settings(BaseSettings):
     mail_from: str = "Lumen Devices Privacy Office <privacy@lumen.example>"
     company_name: str = "Lumen Devices, Inc."
     privacy_email: str = "privacy@lumen.example"
-    postal_address: str = "Lumen Devices, Inc., Attn: Privacy Office, 100 Harbor Way, San Jose, CA 95110"
+    postal_address: str = (
+        "Lumen Devices, Inc., Attn: Privacy Office, 100 Harbor Way, San Jose, CA 95110"
+    )
     max_body_bytes: int = 64_000
     package_link_days: int = 7
     code_ttl_minutes: int = 10
@@ -42,7 +46,8 @@ class Settings(BaseSettings):
         if not self.demo_mode and self.secret_key == DEMO_SECRET:
             raise ConfigurationError(
                 "RIGHTFUL_SECRET_KEY is the demo placeholder; set a long random value "
-                "(python -c 'import secrets; print(secrets.token_urlsafe(48))') or RIGHTFUL_DEMO_MODE=true."
+                "(python -c 'import secrets; print(secrets.token_urlsafe(48))') "
+                "or RIGHTFUL_DEMO_MODE=true."
             )
         if len(self.secret_key) < 32:
             raise ConfigurationError("RIGHTFUL_SECRET_KEY must be at least 32 characters long.")

@@ -32,7 +32,9 @@ class DemoInfo:
 def data_map_files() -> list[tuple[str, str]]:
     """The demo's data-map files: one dataset per system, plus systems and partners."""
     files = sorted((HERE / "datasets").glob("*.yml"))
-    return [(f.name, f.read_text()) for f in files] + [("company.yml", (HERE / "company.yml").read_text())]
+    return [(f.name, f.read_text()) for f in files] + [
+        ("company.yml", (HERE / "company.yml").read_text())
+    ]
 
 
 def load_data_map(runtime: Runtime, urls: dict[str, str]) -> None:

@@ -11,8 +11,12 @@ from rightful.inventory.specs import CollectionSpec
 
 
 def _fields_for(point: DataPoint, coll: CollectionSpec) -> list[tuple[str, str]]:
-    return [(path, cat) for path, spec in coll.walk() for cat in spec.data_categories
-            if any(cat == c or cat.startswith(c + ".") for c in point.categories)]
+    return [
+        (path, cat)
+        for path, spec in coll.walk()
+        for cat in spec.data_categories
+        if any(cat == c or cat.startswith(c + ".") for c in point.categories)
+    ]
 
 
 def _values(point: DataPoint, coll: CollectionSpec, row: Row) -> set[str]:
@@ -33,8 +37,11 @@ def _values(point: DataPoint, coll: CollectionSpec, row: Row) -> set[str]:
     return found
 
 
-def matched_points(provided: Mapping[str, str], records: Mapping[str, list[Row]],
-                   collections: Mapping[str, CollectionSpec]) -> set[str]:
+def matched_points(
+    provided: Mapping[str, str],
+    records: Mapping[str, list[Row]],
+    collections: Mapping[str, CollectionSpec],
+) -> set[str]:
     """Keys of the provided data points found in any record."""
     matched: set[str] = set()
     for key, given in provided.items():

@@ -15,12 +15,15 @@ class VerificationCode(Base):
     """A 6-digit code, stored only as a keyed hash."""
 
     __tablename__ = "verification_codes"
-    __table_args__ = (Index("ix_codes_identity_time", "identity_hash", "created_at"),
-                      Index("ix_codes_client_time", "client_hash", "created_at"))
+    __table_args__ = (
+        Index("ix_codes_identity_time", "identity_hash", "created_at"),
+        Index("ix_codes_client_time", "client_hash", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    request_id: Mapped[str] = mapped_column(ForeignKey("rights_requests.id", ondelete="CASCADE"),
-                                            index=True)
+    request_id: Mapped[str] = mapped_column(
+        ForeignKey("rights_requests.id", ondelete="CASCADE"), index=True
+    )
     code_hash: Mapped[str] = mapped_column(String(64))
     identity_hash: Mapped[str] = mapped_column(String(64))
     client_hash: Mapped[str] = mapped_column(String(64))

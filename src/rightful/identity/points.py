@@ -21,11 +21,29 @@ class DataPoint:
 
 
 DATA_POINTS: tuple[DataPoint, ...] = (
-    DataPoint("phone_number", "Phone number", "The number on your account, with area code.",
-              ("user.contact.phone_number",), normalize.phone, "tel"),
-    DataPoint("name", "Full name", "First and last name, as on your account.",
-              ("user.name",), normalize.name, "name"),
-    DataPoint("postal_code", "ZIP code", "The ZIP code of an address we have for you.",
-              ("user.contact.address.postal_code",), normalize.postal_code, "postal-code"),
+    DataPoint(
+        "phone_number",
+        "Phone number",
+        "The number on your account, with area code.",
+        ("user.contact.phone_number",),
+        normalize.phone,
+        "tel",
+    ),
+    DataPoint(
+        "name",
+        "Full name",
+        "First and last name, as on your account.",
+        ("user.name",),
+        normalize.name,
+        "name",
+    ),
+    DataPoint(
+        "postal_code",
+        "ZIP code",
+        "The ZIP code of an address we have for you.",
+        ("user.contact.address.postal_code",),
+        normalize.postal_code,
+        "postal-code",
+    ),
 )
 BY_KEY = {p.key: p for p in DATA_POINTS}

@@ -7,7 +7,7 @@ import secrets
 from datetime import timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
@@ -15,39 +15,60 @@ from rightful.core.errors import RateLimitedError
 from rightful.identity.models import VerificationCode
 from rightful.security.vault import keyed_hash
 
-WRONG_CODE = "That code is not right, or it has expired. Check the latest e-mail, or ask for a new code."
+WRONG_CODE = (
+    "That code is not right, or it has expired. Check the latest e-mail, or ask for a new code."
+)
 
 
 def _hash(settings: Settings, purpose: str, value: str) -> str:
     return keyed_hash(settings.secret_key, purpose, value)
 
 
-def _recent(session: Session, column: object, value: str) -> int:
+def _recent(session: Session, column: InstrumentedAttribute[str], value: str) -> int:
     since = utcnow() - timedelta(hours=1)
-    stmt = select(func.count()).select_from(VerificationCode).where(
-        column == value, VerificationCode.created_at >= since)  # type: ignore[operator]
+    stmt = (
+        select(func.count())
+        .select_from(VerificationCode)
+        .where(column == value, VerificationCode.created_at >= since)
+    )
     return int(session.scalar(stmt) or 0)
 
 
-def issue_code(session: Session, settings: Settings, *, request_id: str, email: str,
-               client: str) -> str:
+def issue_code(
+    session: Session, settings: Settings, *, request_id: str, email: str, client: str
+) -> str:
     """A new 6-digit code for a request; earlier codes stop working. Rate-limited."""
     identity_hash = _hash(settings, "email", email)
     client_hash = _hash(settings, "client", client)
-    if _recent(session, VerificationCode.identity_hash, identity_hash) >= settings.codes_per_identity_per_hour:
+    if (
+        _recent(session, VerificationCode.identity_hash, identity_hash)
+        >= settings.codes_per_identity_per_hour
+    ):
         raise RateLimitedError("Too many codes were sent to this address. Try again in an hour.")
-    if _recent(session, VerificationCode.client_hash, client_hash) >= settings.codes_per_client_per_hour:
-        raise RateLimitedError("Too many codes were asked for from this connection. Try again later.")
+    if (
+        _recent(session, VerificationCode.client_hash, client_hash)
+        >= settings.codes_per_client_per_hour
+    ):
+        raise RateLimitedError(
+            "Too many codes were asked for from this connection. Try again later."
+        )
     now = utcnow()
-    for old in session.scalars(select(VerificationCode).where(
-            VerificationCode.request_id == request_id, VerificationCode.used_at.is_(None))):
+    for old in session.scalars(
+        select(VerificationCode).where(
+            VerificationCode.request_id == request_id, VerificationCode.used_at.is_(None)
+        )
+    ):
         old.used_at = now
     code = f"{secrets.randbelow(1_000_000):06d}"
-    session.add(VerificationCode(
-        request_id=request_id, code_hash=_hash(settings, "code", f"{request_id}:{code}"),
-        identity_hash=identity_hash, client_hash=client_hash,
-        expires_at=now + timedelta(minutes=settings.code_ttl_minutes),
-    ))
+    session.add(
+        VerificationCode(
+            request_id=request_id,
+            code_hash=_hash(settings, "code", f"{request_id}:{code}"),
+            identity_hash=identity_hash,
+            client_hash=client_hash,
+            expires_at=now + timedelta(minutes=settings.code_ttl_minutes),
+        )
+    )
     session.flush()
     return code
 
@@ -61,7 +82,8 @@ def check_code(session: Session, settings: Settings, *, request_id: str, code: s
     live = session.scalar(
         select(VerificationCode)
         .where(VerificationCode.request_id == request_id, VerificationCode.used_at.is_(None))
-        .order_by(VerificationCode.id.desc()).limit(1)
+        .order_by(VerificationCode.id.desc())
+        .limit(1)
     )
     candidate = _hash(settings, "code", f"{request_id}:{code.strip()}")
     if live is None or live.expires_at <= utcnow() or live.attempts >= settings.code_max_attempts:
@@ -70,7 +92,9 @@ def check_code(session: Session, settings: Settings, *, request_id: str, code: s
     if not hmac.compare_digest(live.code_hash, candidate):
         session.flush()
         left = settings.code_max_attempts - live.attempts
-        return WRONG_CODE + (f" {left} tries left." if left else " No tries left: ask for a new code.")
+        return WRONG_CODE + (
+            f" {left} tries left." if left else " No tries left: ask for a new code."
+        )
     live.used_at = utcnow()
     session.flush()
     return None

@@ -30,8 +30,14 @@ class _Parsed:
         self.problems: list[Problem] = []
 
 
-def _typed(model: type[BaseModel], raw: Any, file: str, section: str, out: list[Any],
-           problems: list[Problem]) -> None:
+def _typed(
+    model: type[BaseModel],
+    raw: Any,
+    file: str,
+    section: str,
+    out: list[Any],
+    problems: list[Problem],
+) -> None:
     try:
         out.append(model.model_validate(raw))
     except ValidationError as exc:
@@ -50,17 +56,20 @@ def _parse(files: list[tuple[str, str]]) -> _Parsed:
             parsed.problems.append(problem(f"not valid YAML: {exc}", file=name))
             continue
         if not isinstance(doc, dict) or not set(doc) & set(SECTIONS):
-            parsed.problems.append(problem(
-                "expected top-level keys dataset, system, partner or disclosure", file=name))
+            parsed.problems.append(
+                problem("expected top-level keys dataset, system, partner or disclosure", file=name)
+            )
             continue
         for raw in doc.get("dataset") or []:
             found = check_format(raw, file=name)
             parsed.problems += found
             if not found:
                 parsed.datasets.append(dataset_from_document(raw, source_file=name))
-        for section, model, bucket in (("system", SystemIn, parsed.systems),
-                                       ("partner", PartnerIn, parsed.partners),
-                                       ("disclosure", DisclosureIn, parsed.disclosures)):
+        for section, model, bucket in (
+            ("system", SystemIn, parsed.systems),
+            ("partner", PartnerIn, parsed.partners),
+            ("disclosure", DisclosureIn, parsed.disclosures),
+        ):
             for raw in doc.get(section) or []:
                 _typed(model, raw, name, section, bucket, parsed.problems)
     return parsed
@@ -68,8 +77,10 @@ def _parse(files: list[tuple[str, str]]) -> _Parsed:
 
 def load_datasets(session: Session) -> list[DatasetSpec]:
     """Every stored dataset as frozen specs."""
-    return [dataset_from_document(d.document, source_file=d.source_file)
-            for d in session.scalars(select(Dataset).order_by(Dataset.key))]
+    return [
+        dataset_from_document(d.document, source_file=d.source_file)
+        for d in session.scalars(select(Dataset).order_by(Dataset.key))
+    ]
 
 
 def _check_links(session: Session, parsed: _Parsed, datasets: list[DatasetSpec]) -> list[Problem]:
@@ -77,28 +88,44 @@ def _check_links(session: Session, parsed: _Parsed, datasets: list[DatasetSpec])
     categories = taxonomy.keys(session, "data_category")
     uses = taxonomy.keys(session, "data_use")
     partner_keys = {p.key for p in session.scalars(select(Partner))} | {
-        p.fides_key for p in parsed.partners}
+        p.fides_key for p in parsed.partners
+    }
     dataset_keys = {d.key for d in datasets}
     for system in parsed.systems:
         if system.operated_by and system.operated_by not in partner_keys:
-            problems.append(problem(f"system '{system.fides_key}': unknown partner "
-                                    f"'{system.operated_by}' in operated_by"))
-        problems += [problem(f"system '{system.fides_key}': unknown dataset '{k}'")
-                     for k in system.dataset_references if k not in dataset_keys]
+            problems.append(
+                problem(
+                    f"system '{system.fides_key}': unknown partner "
+                    f"'{system.operated_by}' in operated_by"
+                )
+            )
+        problems += [
+            problem(f"system '{system.fides_key}': unknown dataset '{k}'")
+            for k in system.dataset_references
+            if k not in dataset_keys
+        ]
         for decl in system.privacy_declarations:
             if decl.data_use not in uses:
-                problems.append(problem(f"system '{system.fides_key}': unknown data use "
-                                        f"'{decl.data_use}'"))
-            problems += [problem(f"system '{system.fides_key}': unknown data category '{c}'")
-                         for c in decl.data_categories if c not in categories]
+                problems.append(
+                    problem(f"system '{system.fides_key}': unknown data use '{decl.data_use}'")
+                )
+            problems += [
+                problem(f"system '{system.fides_key}': unknown data category '{c}'")
+                for c in decl.data_categories
+                if c not in categories
+            ]
     for disc in parsed.disclosures:
         if disc.partner not in partner_keys:
             problems.append(problem(f"disclosure: unknown partner '{disc.partner}'"))
         if disc.data_use not in uses:
-            problems.append(problem(f"disclosure to '{disc.partner}': unknown data use "
-                                    f"'{disc.data_use}'"))
-        problems += [problem(f"disclosure to '{disc.partner}': unknown data category '{c}'")
-                     for c in disc.data_categories if c not in categories]
+            problems.append(
+                problem(f"disclosure to '{disc.partner}': unknown data use '{disc.data_use}'")
+            )
+        problems += [
+            problem(f"disclosure to '{disc.partner}': unknown data category '{c}'")
+            for c in disc.data_categories
+            if c not in categories
+        ]
     return problems
 
 
@@ -113,20 +140,30 @@ def apply_files(session: Session, *, files: list[tuple[str, str]], actor: str) -
         problems += _check_links(session, parsed, merged)
     if problems:
         lines = "\n".join(describe(p) for p in problems)
-        raise InventoryError(f"The data map was not changed: {len(problems)} problem(s).\n{lines}",
-                             errors=problems)
+        raise InventoryError(
+            f"The data map was not changed: {len(problems)} problem(s).\n{lines}", errors=problems
+        )
     return _save(session, parsed, actor)
 
 
 def _save(session: Session, parsed: _Parsed, actor: str) -> ApplySummary:
     summary = ApplySummary()
     for p in parsed.partners:
-        session.merge(Partner(key=p.fides_key, name=p.name, role=p.role,
-                              description=p.description, contact_email=p.contact_email))
+        session.merge(
+            Partner(
+                key=p.fides_key,
+                name=p.name,
+                role=p.role,
+                description=p.description,
+                contact_email=p.contact_email,
+            )
+        )
         summary.partners.append(p.fides_key)
     session.flush()
     for d in parsed.datasets:
-        session.merge(Dataset(key=d.key, name=d.name, document=d.document, source_file=d.source_file))
+        session.merge(
+            Dataset(key=d.key, name=d.name, document=d.document, source_file=d.source_file)
+        )
         summary.datasets.append(d.key)
     for s in parsed.systems:
         row = session.get(System, s.fides_key) or System(key=s.fides_key)
@@ -139,17 +176,32 @@ def _save(session: Session, parsed: _Parsed, actor: str) -> ApplySummary:
     for partner_key in {d.partner for d in parsed.disclosures}:
         session.execute(delete(Disclosure).where(Disclosure.partner_key == partner_key))
     for disc in parsed.disclosures:
-        session.add(Disclosure(partner_key=disc.partner, data_categories=disc.data_categories,
-                               data_use=disc.data_use, is_sale=disc.sale, is_share=disc.share,
-                               description=disc.description))
+        session.add(
+            Disclosure(
+                partner_key=disc.partner,
+                data_categories=disc.data_categories,
+                data_use=disc.data_use,
+                is_sale=disc.sale,
+                is_share=disc.share,
+                description=disc.description,
+            )
+        )
         summary.disclosures += 1
     session.flush()
-    audit.record(session, actor=actor, action="inventory.applied", subject_type="inventory",
-                 subject_id="data-map", detail=summary.model_dump())
+    audit.record(
+        session,
+        actor=actor,
+        action="inventory.applied",
+        subject_type="inventory",
+        subject_id="data-map",
+        detail=summary.model_dump(),
+    )
     return summary
 
 
-def set_connection(session: Session, vault: Vault, *, system_key: str, url: str, actor: str) -> None:
+def set_connection(
+    session: Session, vault: Vault, *, system_key: str, url: str, actor: str
+) -> None:
     """Store a system's connection URL encrypted; it is never shown back."""
     system = session.get(System, system_key)
     if system is None:
@@ -157,34 +209,68 @@ def set_connection(session: Session, vault: Vault, *, system_key: str, url: str,
     system.connection_type = "sql"
     system.connection_secret = vault.encrypt(url.encode()).decode()
     session.flush()
-    audit.record(session, actor=actor, action="system.connection_set", subject_type="system",
-                 subject_id=system_key)
+    audit.record(
+        session,
+        actor=actor,
+        action="system.connection_set",
+        subject_type="system",
+        subject_id=system_key,
+    )
 
 
 def connection_url(vault: Vault, system: System) -> str | None:
     """The decrypted connection URL, for connectors only."""
-    return vault.decrypt(system.connection_secret.encode()).decode() if system.connection_secret else None
+    return (
+        vault.decrypt(system.connection_secret.encode()).decode()
+        if system.connection_secret
+        else None
+    )
 
 
 def summary(session: Session) -> dict[str, Any]:
     """The whole data map for display: secrets are reported as set or not, never shown."""
     systems = []
     for s in session.scalars(select(System).order_by(System.key)):
-        systems.append({"key": s.key, "name": s.name, "description": s.description,
-                        "operated_by": s.operated_by, "datasets": s.dataset_keys,
-                        "connection_type": s.connection_type,
-                        "connection_configured": bool(s.connection_secret),
-                        "declarations": s.declarations})
-    datasets = [{"key": d.key, "name": d.name,
-                 "collections": [{"name": c.name, "fields": len(list(c.walk()))}
-                                 for c in d.collections]} for d in load_datasets(session)]
-    partners = [{"key": p.key, "name": p.name, "role": p.role}
-                for p in session.scalars(select(Partner).order_by(Partner.key))]
-    disclosures = [{"partner": d.partner_key, "data_categories": d.data_categories,
-                    "data_use": d.data_use, "sale": d.is_sale, "share": d.is_share}
-                   for d in session.scalars(select(Disclosure).order_by(Disclosure.id))]
-    return {"systems": systems, "datasets": datasets, "partners": partners,
-            "disclosures": disclosures}
+        systems.append(
+            {
+                "key": s.key,
+                "name": s.name,
+                "description": s.description,
+                "operated_by": s.operated_by,
+                "datasets": s.dataset_keys,
+                "connection_type": s.connection_type,
+                "connection_configured": bool(s.connection_secret),
+                "declarations": s.declarations,
+            }
+        )
+    datasets = [
+        {
+            "key": d.key,
+            "name": d.name,
+            "collections": [{"name": c.name, "fields": len(list(c.walk()))} for c in d.collections],
+        }
+        for d in load_datasets(session)
+    ]
+    partners = [
+        {"key": p.key, "name": p.name, "role": p.role}
+        for p in session.scalars(select(Partner).order_by(Partner.key))
+    ]
+    disclosures = [
+        {
+            "partner": d.partner_key,
+            "data_categories": d.data_categories,
+            "data_use": d.data_use,
+            "sale": d.is_sale,
+            "share": d.is_share,
+        }
+        for d in session.scalars(select(Disclosure).order_by(Disclosure.id))
+    ]
+    return {
+        "systems": systems,
+        "datasets": datasets,
+        "partners": partners,
+        "disclosures": disclosures,
+    }
 
 
 def export_yaml(session: Session) -> str:
@@ -192,16 +278,38 @@ def export_yaml(session: Session) -> str:
     data = summary(session)
     doc = {
         "dataset": [d.document for d in load_datasets(session)],
-        "system": [{"fides_key": s["key"], "name": s["name"], "description": s["description"],
-                    "operated_by": s["operated_by"], "dataset_references": s["datasets"],
-                    "connection_type": s["connection_type"],
-                    "privacy_declarations": s["declarations"]} for s in data["systems"]],
-        "partner": [{"fides_key": p.key, "name": p.name, "role": p.role,
-                     "description": p.description, "contact_email": p.contact_email}
-                    for p in session.scalars(select(Partner).order_by(Partner.key))],
-        "disclosure": [{"partner": d["partner"], "data_categories": d["data_categories"],
-                        "data_use": d["data_use"], "sale": d["sale"], "share": d["share"]}
-                       for d in data["disclosures"]],
+        "system": [
+            {
+                "fides_key": s["key"],
+                "name": s["name"],
+                "description": s["description"],
+                "operated_by": s["operated_by"],
+                "dataset_references": s["datasets"],
+                "connection_type": s["connection_type"],
+                "privacy_declarations": s["declarations"],
+            }
+            for s in data["systems"]
+        ],
+        "partner": [
+            {
+                "fides_key": p.key,
+                "name": p.name,
+                "role": p.role,
+                "description": p.description,
+                "contact_email": p.contact_email,
+            }
+            for p in session.scalars(select(Partner).order_by(Partner.key))
+        ],
+        "disclosure": [
+            {
+                "partner": d["partner"],
+                "data_categories": d["data_categories"],
+                "data_use": d["data_use"],
+                "sale": d["sale"],
+                "share": d["share"],
+            }
+            for d in data["disclosures"]
+        ],
     }
     return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
 

@@ -115,6 +115,10 @@ def dataset_from_document(doc: dict[str, Any], *, source_file: str = "") -> Data
             )
         )
     return DatasetSpec(
-        key=key, name=str(doc.get("name") or key), description=str(doc.get("description") or ""),
-        collections=tuple(collections), source_file=source_file, document=doc,
+        key=key,
+        name=str(doc.get("name") or key),
+        description=str(doc.get("description") or ""),
+        collections=tuple(collections),
+        source_file=source_file,
+        document=doc,
     )

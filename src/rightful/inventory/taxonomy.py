@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fideslang import DEFAULT_TAXONOMY
+from fideslang.default_taxonomy import DEFAULT_TAXONOMY
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -13,16 +13,23 @@ KINDS = ("data_category", "data_use", "data_subject")
 
 def load_default(session: Session) -> int:
     """Insert the fideslang default taxonomy entries not yet present; returns how many."""
-    existing = {(k, key) for k, key in session.execute(select(TaxonomyEntry.kind, TaxonomyEntry.key))}
+    existing = {
+        (k, key) for k, key in session.execute(select(TaxonomyEntry.kind, TaxonomyEntry.key))
+    }
     added = 0
     for kind in KINDS:
         for item in getattr(DEFAULT_TAXONOMY, kind):
             if (kind, item.fides_key) in existing:
                 continue
-            session.add(TaxonomyEntry(
-                kind=kind, key=item.fides_key, name=item.name or item.fides_key,
-                description=item.description or "", parent_key=getattr(item, "parent_key", None),
-            ))
+            session.add(
+                TaxonomyEntry(
+                    kind=kind,
+                    key=item.fides_key,
+                    name=item.name or item.fides_key,
+                    description=item.description or "",
+                    parent_key=getattr(item, "parent_key", None),
+                )
+            )
             added += 1
     session.flush()
     return added
@@ -35,5 +42,7 @@ def keys(session: Session, kind: str) -> set[str]:
 
 def names(session: Session, kind: str) -> dict[str, str]:
     """Key → human name for one kind, for pages a consumer reads."""
-    rows = session.execute(select(TaxonomyEntry.key, TaxonomyEntry.name).where(TaxonomyEntry.kind == kind))
+    rows = session.execute(
+        select(TaxonomyEntry.key, TaxonomyEntry.name).where(TaxonomyEntry.kind == kind)
+    )
     return {key: name for key, name in rows}

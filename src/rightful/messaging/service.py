@@ -48,17 +48,33 @@ def vault(settings: Settings) -> Vault:
     return Vault(settings.secret_key, "outbox")
 
 
-def queue_email(session: Session, settings: Settings, *, to: str, template: str,
-                context: dict[str, Any], request_id: str | None = None) -> OutboxMessage:
+def queue_email(
+    session: Session,
+    settings: Settings,
+    *,
+    to: str,
+    template: str,
+    context: dict[str, Any],
+    request_id: str | None = None,
+) -> OutboxMessage:
     """Render `template` (.subject, .txt, .html) and add it to the outbox."""
-    ctx = {"company": settings.company_name, "privacy_email": settings.privacy_email,
-           "postal_address": settings.postal_address, **context}
+    ctx = {
+        "company": settings.company_name,
+        "privacy_email": settings.privacy_email,
+        "postal_address": settings.postal_address,
+        **context,
+    }
     subject = _TEMPLATES.get_template(f"{template}.subject").render(ctx).strip()
     text = _TEMPLATES.get_template(f"{template}.txt").render(ctx)
     html = _TEMPLATES.get_template(f"{template}.html").render(ctx)
     sealed = vault(settings).encrypt_json({"to": to, "text": text, "html": html})
-    msg = OutboxMessage(template=template, subject=subject, sealed=sealed, request_id=request_id,
-                        status="queued" if settings.smtp_url else "recorded")
+    msg = OutboxMessage(
+        template=template,
+        subject=subject,
+        sealed=sealed,
+        request_id=request_id,
+        status="queued" if settings.smtp_url else "recorded",
+    )
     session.add(msg)
     session.flush()
     return msg
@@ -67,12 +83,21 @@ def queue_email(session: Session, settings: Settings, *, to: str, template: str,
 def open_letter(settings: Settings, msg: OutboxMessage) -> Letter:
     """Decrypt one message for a staff member's eyes."""
     body = vault(settings).decrypt_json(msg.sealed)
-    return Letter(id=msg.id, to=body["to"], subject=msg.subject, text=body["text"],
-                  html=body["html"], status=msg.status, created_at=msg.created_at.isoformat(),
-                  template=msg.template)
+    return Letter(
+        id=msg.id,
+        to=body["to"],
+        subject=msg.subject,
+        text=body["text"],
+        html=body["html"],
+        status=msg.status,
+        created_at=msg.created_at.isoformat(),
+        template=msg.template,
+    )
 
 
-def list_outbox(session: Session, *, request_id: str | None = None, limit: int = 200) -> list[OutboxMessage]:
+def list_outbox(
+    session: Session, *, request_id: str | None = None, limit: int = 200
+) -> list[OutboxMessage]:
     """Newest messages first, optionally for one request."""
     stmt = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
     if request_id:
@@ -103,9 +128,12 @@ def deliver_pending(session: Session, settings: Settings, *, limit: int = 50) ->
     """Send queued messages over SMTP; a failure is kept for a later retry. Returns sent count."""
     if not settings.smtp_url:
         return 0
-    stmt = (select(OutboxMessage)
-            .where(OutboxMessage.status == "queued", OutboxMessage.attempts < MAX_ATTEMPTS)
-            .order_by(OutboxMessage.id).limit(limit))
+    stmt = (
+        select(OutboxMessage)
+        .where(OutboxMessage.status == "queued", OutboxMessage.attempts < MAX_ATTEMPTS)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
     sent = 0
     for msg in session.scalars(stmt).all():
         msg.attempts += 1

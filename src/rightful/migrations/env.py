@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from rightful.core.models import Base
+from rightful.all_models import Base
 
 config = context.config
 target_metadata = Base.metadata
@@ -12,8 +12,9 @@ def run() -> None:
     """Run migrations online on the configured connection or URL."""
     connection = config.attributes.get("connection")
     if connection is not None:
-        context.configure(connection=connection, target_metadata=target_metadata,
-                          render_as_batch=True)
+        context.configure(
+            connection=connection, target_metadata=target_metadata, render_as_batch=True
+        )
         with context.begin_transaction():
             context.run_migrations()
         return

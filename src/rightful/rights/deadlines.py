@@ -20,8 +20,12 @@ class Rules:
     timezone: str
 
 
-CALIFORNIA = Rules(acknowledge_business_days=10, respond_calendar_days=45,
-                   extension_calendar_days=45, timezone="America/Los_Angeles")
+CALIFORNIA = Rules(
+    acknowledge_business_days=10,
+    respond_calendar_days=45,
+    extension_calendar_days=45,
+    timezone="America/Los_Angeles",
+)
 # Until other states get their own rules, California's (the strictest common ones) apply.
 RULES: dict[str, Rules] = {"CA": CALIFORNIA}
 

@@ -57,8 +57,11 @@ def claim(session: Session, request_id: str) -> bool:
     now = utcnow()
     result = session.execute(
         update(RightsRequest)
-        .where(RightsRequest.id == request_id, RightsRequest.status == Status.EXECUTING.value,
-               or_(RightsRequest.lease_until.is_(None), RightsRequest.lease_until < now))
+        .where(
+            RightsRequest.id == request_id,
+            RightsRequest.status == Status.EXECUTING.value,
+            or_(RightsRequest.lease_until.is_(None), RightsRequest.lease_until < now),
+        )
         .values(lease_until=now + LEASE)
     )
     session.commit()
@@ -67,21 +70,31 @@ def claim(session: Session, request_id: str) -> bool:
 
 def runnable_ids(session: Session, limit: int = 20) -> list[str]:
     """Executing, automated requests whose lease is free."""
-    stmt = (select(RightsRequest.id)
-            .where(RightsRequest.status == Status.EXECUTING.value,
-                   RightsRequest.request_type.in_([t.value for t in AUTOMATED]),
-                   or_(RightsRequest.lease_until.is_(None), RightsRequest.lease_until < utcnow()))
-            .order_by(RightsRequest.updated_at).limit(limit))
+    stmt = (
+        select(RightsRequest.id)
+        .where(
+            RightsRequest.status == Status.EXECUTING.value,
+            RightsRequest.request_type.in_([t.value for t in AUTOMATED]),
+            or_(RightsRequest.lease_until.is_(None), RightsRequest.lease_until < utcnow()),
+        )
+        .order_by(RightsRequest.updated_at)
+        .limit(limit)
+    )
     return list(session.scalars(stmt))
 
 
 def _collect(session: Session, settings: Settings, req: RightsRequest) -> dict[str, list[Row]]:
     vault = Vault(settings.secret_key, "execution")
-    done = {s.address: s for s in session.scalars(
-        select(ExecutionStep).where(ExecutionStep.request_id == req.id))}
+    done = {
+        s.address: s
+        for s in session.scalars(select(ExecutionStep).where(ExecutionStep.request_id == req.id))
+    }
     identities = service.identities_of(settings, req)
-    steps = build_plan(load_datasets(session), system_of=system_index(session),
-                       identity_types=[k for k in identities if k in ("email", "phone_number")])
+    steps = build_plan(
+        load_datasets(session),
+        system_of=system_index(session),
+        identity_types=[k for k in identities if k in ("email", "phone_number")],
+    )
     lookup = connector_lookup(session, settings)
     found: dict[str, list[Row]] = {}
     for step in steps:
@@ -90,30 +103,47 @@ def _collect(session: Session, settings: Settings, req: RightsRequest) -> dict[s
             continue
         rows = lookup(step.system).fetch(fetch_request(step, identities, found))
         found[step.address] = rows
-        session.add(ExecutionStep(request_id=req.id, address=step.address, row_count=len(rows),
-                                  result=vault.encrypt_json(rows)))
+        session.add(
+            ExecutionStep(
+                request_id=req.id,
+                address=step.address,
+                row_count=len(rows),
+                result=vault.encrypt_json(rows),
+            )
+        )
         session.commit()  # each finished read is kept: a crash resumes after it
     return found
 
 
 def _build_package(session: Session, settings: Settings, req: RightsRequest) -> dict[str, int]:
-    meta = {"reference": req.reference, "type": TYPE_LABELS[RequestType(req.request_type)],
-            "received": req.received_at.date().isoformat(),
-            "date_from": req.date_from.isoformat() if req.date_from else None,
-            "date_to": req.date_to.isoformat() if req.date_to else None,
-            "company": settings.company_name, "privacy_email": settings.privacy_email}
+    meta = {
+        "reference": req.reference,
+        "type": TYPE_LABELS[RequestType(req.request_type)],
+        "received": req.received_at.date().isoformat(),
+        "date_from": req.date_from.isoformat() if req.date_from else None,
+        "date_to": req.date_to.isoformat() if req.date_to else None,
+        "company": settings.company_name,
+        "privacy_email": settings.privacy_email,
+    }
     if req.request_type == RequestType.KNOW_CATEGORIES.value:
         report = categories_report(session)
-        data = package.render_zip(package.PackageContent(), meta=meta, template="categories.html",
-                                  extra={"categories_report": report})
+        data = package.render_zip(
+            package.PackageContent(),
+            meta=meta,
+            template="categories.html",
+            extra={"categories_report": report},
+        )
         counts: dict[str, int] = {}
     else:
         found = _collect(session, settings, req)
         content = package.assemble(
-            found, collections_by_address(load_datasets(session)),
+            found,
+            collections_by_address(load_datasets(session)),
             system_names={k: s.name for k, s in dataset_systems(session).items()},
             category_names=taxonomy.names(session, "data_category"),
-            date_from=req.date_from, date_to=req.date_to)
+            date_from=req.date_from,
+            date_to=req.date_to,
+        )
         data = package.render_zip(content, meta=meta)
         counts = content.counts
     req.package_file = package.store(package_vault(settings), settings.package_dir, req.id, data)
@@ -138,15 +168,27 @@ def run_request(factory: sessionmaker[Session], settings: Settings, request_id: 
             session.commit()
             return req.status
         req.summary = {"rows": counts}
-        service.move(session, req, Status.COMPLETED, actor="worker",
-                     detail={"collections": len(counts), "rows": sum(counts.values())})
-        queue_email(session, settings, to=service.identities_of(settings, req)["email"],
-                    template="completed", request_id=req.id, context={
-                        "reference": req.reference,
-                        "type_label": TYPE_LABELS[RequestType(req.request_type)],
-                        "download_url": download_url(settings, req.id),
-                        "status_url": service.status_url(settings, req.id),
-                        "days": settings.package_link_days})
+        service.move(
+            session,
+            req,
+            Status.COMPLETED,
+            actor="worker",
+            detail={"collections": len(counts), "rows": sum(counts.values())},
+        )
+        queue_email(
+            session,
+            settings,
+            to=service.identities_of(settings, req)["email"],
+            template="completed",
+            request_id=req.id,
+            context={
+                "reference": req.reference,
+                "type_label": TYPE_LABELS[RequestType(req.request_type)],
+                "download_url": download_url(settings, req.id),
+                "status_url": service.status_url(settings, req.id),
+                "days": settings.package_link_days,
+            },
+        )
         req.lease_until = None
         session.commit()
         return req.status

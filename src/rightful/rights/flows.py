@@ -25,14 +25,20 @@ UNVERIFIED_REASON = (
 )
 
 
-def submit(session: Session, settings: Settings, data: RequestIn, *, client: str,
-           actor: str = "consumer") -> RightsRequest:
+def submit(
+    session: Session, settings: Settings, data: RequestIn, *, client: str, actor: str = "consumer"
+) -> RightsRequest:
     """Create a request, acknowledge it, and start verification when it needs any."""
     req = service.create_request(session, settings, data, actor=actor)
     code = None
     if req.required_level == 0:
-        service.move(session, req, Status.VERIFIED, actor="system",
-                     reason="no verification needed for this request type")
+        service.move(
+            session,
+            req,
+            Status.VERIFIED,
+            actor="system",
+            reason="no verification needed for this request type",
+        )
         service.route_verified(session, settings, req, actor="system")
     else:
         email = service.identities_of(settings, req)["email"]
@@ -49,16 +55,22 @@ def resend_code(session: Session, settings: Settings, *, request_id: str, client
         return
     email = service.identities_of(settings, req)["email"]
     code = codes.issue_code(session, settings, request_id=req.id, email=email, client=client)
-    queue_email(session, settings, to=email, template="code", request_id=req.id,
-                        context={"reference": req.reference, "code": code,
-                                 "ttl": settings.code_ttl_minutes})
+    queue_email(
+        session,
+        settings,
+        to=email,
+        template="code",
+        request_id=req.id,
+        context={"reference": req.reference, "code": code, "ttl": settings.code_ttl_minutes},
+    )
 
 
 def _matching_level(session: Session, settings: Settings, req: RightsRequest) -> int:
     identities = service.identities_of(settings, req)
     datasets = load_datasets(session)
-    steps = build_plan(datasets, system_of=system_index(session), identity_types=["email"],
-                       max_level=1)
+    steps = build_plan(
+        datasets, system_of=system_index(session), identity_types=["email"], max_level=1
+    )
     records = traverse(steps, {"email": identities["email"]}, connector_lookup(session, settings))
     provided = {k: v for k, v in identities.items() if k != "email"}
     return 1 + len(matched_points(provided, records, collections_by_address(datasets)))
@@ -87,14 +99,30 @@ def verify(session: Session, settings: Settings, *, request_id: str, code: str) 
     req.verification_level = level
     declared = RequestType(req.request_type) not in NEEDS_DECLARATION or req.declaration_signed_at
     if level >= req.required_level and declared:
-        service.move(session, req, Status.VERIFIED, actor="consumer",
-                     detail={"level": level, "required": req.required_level})
+        service.move(
+            session,
+            req,
+            Status.VERIFIED,
+            actor="consumer",
+            detail={"level": level, "required": req.required_level},
+        )
         service.route_verified(session, settings, req, actor="system")
     else:
-        service.move(session, req, Status.DENIED, actor="system", reason="unable_to_verify",
-                     detail={"level": level, "required": req.required_level})
+        service.move(
+            session,
+            req,
+            Status.DENIED,
+            actor="system",
+            reason="unable_to_verify",
+            detail={"level": level, "required": req.required_level},
+        )
         req.denial_reason = UNVERIFIED_REASON
-        queue_email(session, settings, to=service.identities_of(settings, req)["email"],
-                            template="denied", request_id=req.id,
-                            context={"reference": req.reference, "reason": UNVERIFIED_REASON})
+        queue_email(
+            session,
+            settings,
+            to=service.identities_of(settings, req)["email"],
+            template="denied",
+            request_id=req.id,
+            context={"reference": req.reference, "reason": UNVERIFIED_REASON},
+        )
     return Verification(req, None)

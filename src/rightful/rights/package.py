@@ -20,12 +20,18 @@ from rightful.rights.values import plain
 from rightful.security.vault import Vault
 
 # Never disclosed, by law and for the person's own safety; the package says we hold them.
-WITHHELD_PREFIXES = ("user.authorization", "user.government_id", "user.financial.bank_account",
-                     "user.financial.credit_card")
+WITHHELD_PREFIXES = (
+    "user.authorization",
+    "user.government_id",
+    "user.financial.bank_account",
+    "user.financial.credit_card",
+)
 WITHHELD = "[held by us, not shown for your security]"
 
-_PAGES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
-                     autoescape=select_autoescape(["html"]))
+_PAGES = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=select_autoescape(["html"]),
+)
 
 
 @dataclass
@@ -62,9 +68,15 @@ def _group(spec: FieldSpec, names: Mapping[str, str]) -> str:
     return names.get(top, top)
 
 
-def assemble(found: Mapping[str, list[Row]], collections: Mapping[str, CollectionSpec], *,
-             system_names: Mapping[str, str], category_names: Mapping[str, str],
-             date_from: date | None, date_to: date | None) -> PackageContent:
+def assemble(
+    found: Mapping[str, list[Row]],
+    collections: Mapping[str, CollectionSpec],
+    *,
+    system_names: Mapping[str, str],
+    category_names: Mapping[str, str],
+    date_from: date | None,
+    date_to: date | None,
+) -> PackageContent:
     """Filter, withhold and group what the steps found."""
     content = PackageContent()
     for address in sorted(found):
@@ -85,8 +97,13 @@ def assemble(found: Mapping[str, list[Row]], collections: Mapping[str, Collectio
                 row[spec.name] = value
                 if value is not None and any(c.startswith("user") for c in spec.data_categories):
                     content.by_category.setdefault(_group(spec, category_names), []).append(
-                        {"system": system, "collection": coll.name,
-                         "field": spec.description or spec.name, "value": value})
+                        {
+                            "system": system,
+                            "collection": coll.name,
+                            "field": spec.description or spec.name,
+                            "value": value,
+                        }
+                    )
             rows.append(row)
         content.counts[address] = len(rows)
         if not rows:
@@ -94,8 +111,13 @@ def assemble(found: Mapping[str, list[Row]], collections: Mapping[str, Collectio
         content.records.setdefault(system, {})[coll.name] = rows
         for spec in coll.fields:
             if is_withheld(spec) and any(r.get(spec.name) == WITHHELD for r in rows):
-                content.withheld.append({"system": system, "collection": coll.name,
-                                         "field": spec.description or spec.name})
+                content.withheld.append(
+                    {
+                        "system": system,
+                        "collection": coll.name,
+                        "field": spec.description or spec.name,
+                    }
+                )
     return content
 
 
@@ -107,10 +129,20 @@ def _csv(rows: list[Row]) -> str:
     return buf.getvalue()
 
 
-def render_zip(content: PackageContent, *, meta: dict[str, Any], template: str = "package.html",
-               extra: dict[str, Any] | None = None) -> bytes:
+def render_zip(
+    content: PackageContent,
+    *,
+    meta: dict[str, Any],
+    template: str = "package.html",
+    extra: dict[str, Any] | None = None,
+) -> bytes:
     """The zip: data.json, csv/<system>/<collection>.csv and index.html."""
-    payload = {"request": meta, "data": content.records, "withheld": content.withheld, **(extra or {})}
+    payload = {
+        "request": meta,
+        "data": content.records,
+        "withheld": content.withheld,
+        **(extra or {}),
+    }
     page = _PAGES.get_template(template).render(meta=meta, content=content, extra=extra or {})
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -119,8 +151,11 @@ def render_zip(content: PackageContent, *, meta: dict[str, Any], template: str =
         for system, colls in content.records.items():
             for name, rows in colls.items():
                 zf.writestr(f"csv/{system}/{name}.csv", _csv(rows))
-        zf.writestr("README.txt", "Open index.html in a browser to read your information.\n"
-                    "data.json and the csv folder hold the same information for other programs.\n")
+        zf.writestr(
+            "README.txt",
+            "Open index.html in a browser to read your information.\n"
+            "data.json and the csv folder hold the same information for other programs.\n",
+        )
     return buf.getvalue()
 
 

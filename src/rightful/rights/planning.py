@@ -45,12 +45,15 @@ def _acyclic_edges(all_edges: list[Edge], levels: Mapping[str, int]) -> list[Edg
     """
     kept: list[Edge] = []
     graph: dict[str, set[str]] = {}
-    candidates = [e for e in all_edges if e.source in levels and e.target in levels
-                  and e.source != e.target]
-    for edge in sorted(candidates, key=lambda e: (levels[e.source], levels[e.target], e.source,
-                                                  e.target)):
-        if edge.target in graph.get(edge.source, set()) or not _reaches(graph, edge.target,
-                                                                         edge.source):
+    candidates = [
+        e for e in all_edges if e.source in levels and e.target in levels and e.source != e.target
+    ]
+    for edge in sorted(
+        candidates, key=lambda e: (levels[e.source], levels[e.target], e.source, e.target)
+    ):
+        if edge.target in graph.get(edge.source, set()) or not _reaches(
+            graph, edge.target, edge.source
+        ):
             graph.setdefault(edge.source, set()).add(edge.target)
             kept.append(edge)
     return kept
@@ -68,8 +71,13 @@ def _order(levels: Mapping[str, int], kept: list[Edge]) -> list[str]:
     return order
 
 
-def build_plan(datasets: Iterable[DatasetSpec], *, system_of: Mapping[str, str],
-               identity_types: Iterable[str], max_level: int | None = None) -> list[Step]:
+def build_plan(
+    datasets: Iterable[DatasetSpec],
+    *,
+    system_of: Mapping[str, str],
+    identity_types: Iterable[str],
+    max_level: int | None = None,
+) -> list[Step]:
     """Steps in dependency order from the identities the request carries."""
     datasets = [d for d in datasets if d.key in system_of]
     kinds = set(identity_types)
@@ -103,8 +111,9 @@ def _cast(values: Iterable[Any], data_type: str | None) -> tuple[Any, ...]:
     return tuple(dict.fromkeys(out))
 
 
-def fetch_request(step: Step, identities: Mapping[str, str],
-                  found: Mapping[str, list[Row]]) -> FetchRequest:
+def fetch_request(
+    step: Step, identities: Mapping[str, str], found: Mapping[str, list[Row]]
+) -> FetchRequest:
     """The read for one step, given identities and rows found by earlier steps."""
     match: dict[str, list[Any]] = {}
     for field, kind in step.seeds:
@@ -112,7 +121,9 @@ def fetch_request(step: Step, identities: Mapping[str, str],
             match.setdefault(field, []).append(identities[kind])
     for edge in step.inputs:
         top = edge.source_field.split(".")[0]
-        match.setdefault(edge.target_field, []).extend(r.get(top) for r in found.get(edge.source, []))
+        match.setdefault(edge.target_field, []).extend(
+            r.get(top) for r in found.get(edge.source, [])
+        )
     typed = []
     for field, values in match.items():
         spec = step.collection.field(field.split(".")[0])
@@ -121,10 +132,13 @@ def fetch_request(step: Step, identities: Mapping[str, str],
     return FetchRequest(collection=step.collection.name, fields=names, match=tuple(typed))
 
 
-def traverse(steps: list[Step], identities: Mapping[str, str],
-             connector_for: Callable[[str], Connector]) -> dict[str, list[Row]]:
+def traverse(
+    steps: list[Step], identities: Mapping[str, str], connector_for: Callable[[str], Connector]
+) -> dict[str, list[Row]]:
     """Run every step in order, without recording (used for identity matching)."""
     found: dict[str, list[Row]] = {}
     for step in steps:
-        found[step.address] = connector_for(step.system).fetch(fetch_request(step, identities, found))
+        found[step.address] = connector_for(step.system).fetch(
+            fetch_request(step, identities, found)
+        )
     return found

@@ -8,7 +8,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from rightful.core.errors import InvalidInputError
 from rightful.identity import normalize
-
 from rightful.rights.types import RequestType
 
 US_STATES = sorted(normalize.US_STATES)
@@ -29,8 +28,11 @@ class RequestIn(BaseModel):
     by_agent: bool = False
     agent_name: str | None = Field(default=None, max_length=200)
     declaration_signature: str | None = Field(
-        default=None, max_length=200,
-        description="The consumer's typed full name, signing the declaration under penalty of perjury.")
+        default=None,
+        max_length=200,
+        description="The consumer's typed full name, signing the declaration "
+        "under penalty of perjury.",
+    )
     channel: Literal["web", "email", "post", "phone", "api"] = "web"
 
     @field_validator("email", "phone_number", "name", "postal_code", "jurisdiction")
@@ -41,9 +43,13 @@ class RequestIn(BaseModel):
             return None
         assert isinstance(value, str)
         field = getattr(info, "field_name", "")
-        fn = {"email": normalize.email, "phone_number": normalize.phone,
-              "name": normalize.display_name, "postal_code": normalize.postal_code,
-              "jurisdiction": normalize.state}[field]
+        fn = {
+            "email": normalize.email,
+            "phone_number": normalize.phone,
+            "name": normalize.display_name,
+            "postal_code": normalize.postal_code,
+            "jurisdiction": normalize.state,
+        }[field]
         try:
             return fn(value)
         except InvalidInputError as exc:

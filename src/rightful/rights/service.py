@@ -64,28 +64,44 @@ def identities_of(settings: Settings, req: RightsRequest) -> dict[str, str]:
     return value
 
 
-def move(session: Session, req: RightsRequest, to: Status, *, actor: str,
-         reason: str | None = None, detail: dict[str, Any] | None = None) -> None:
+def move(
+    session: Session,
+    req: RightsRequest,
+    to: Status,
+    *,
+    actor: str,
+    reason: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
     """The single place a status changes; refuses moves the lifecycle does not allow."""
     current = Status(req.status)
     if to not in TRANSITIONS[current]:
-        raise ConflictError(f"A request that is '{STATUS_LABELS[current]}' cannot become "
-                            f"'{STATUS_LABELS[to]}'.")
+        raise ConflictError(
+            f"A request that is '{STATUS_LABELS[current]}' cannot become '{STATUS_LABELS[to]}'."
+        )
     req.status = to.value
     if to in (Status.COMPLETED, Status.PARTIALLY_COMPLETED, Status.DENIED, Status.WITHDRAWN):
         req.closed_at = utcnow()
     session.flush()
-    audit.record(session, actor=actor, action=f"request.{to.value}", subject_type="rights_request",
-                 subject_id=req.id, detail={"from": current.value, **({"reason": reason} if reason
-                                                                       else {}), **(detail or {})})
+    audit.record(
+        session,
+        actor=actor,
+        action=f"request.{to.value}",
+        subject_type="rights_request",
+        subject_id=req.id,
+        detail={"from": current.value, **({"reason": reason} if reason else {}), **(detail or {})},
+    )
 
 
 def _identities(data: RequestIn) -> dict[str, str]:
     found = {"email": normalize.email(data.email)}
     errors: list[dict[str, str]] = []
     # Names are kept as written (staff read them); matching normalises them itself.
-    for key, fn in (("phone_number", normalize.phone), ("name", normalize.display_name),
-                    ("postal_code", normalize.postal_code)):
+    for key, fn in (
+        ("phone_number", normalize.phone),
+        ("name", normalize.display_name),
+        ("postal_code", normalize.postal_code),
+    ):
         raw = getattr(data, key)
         if not raw:
             continue
@@ -101,9 +117,15 @@ def _identities(data: RequestIn) -> dict[str, str]:
 def _check_declaration(data: RequestIn) -> None:
     rtype = RequestType(data.request_type)
     if rtype in NEEDS_DECLARATION and not data.declaration_signature:
-        raise InvalidInputError("To receive specific pieces of information, sign the declaration.",
-                                errors=[{"field": "declaration_signature",
-                                         "message": "Type your full name to sign the declaration."}])
+        raise InvalidInputError(
+            "To receive specific pieces of information, sign the declaration.",
+            errors=[
+                {
+                    "field": "declaration_signature",
+                    "message": "Type your full name to sign the declaration.",
+                }
+            ],
+        )
 
 
 @dataclass(frozen=True)
@@ -114,8 +136,9 @@ class Submitted:
     code: str | None
 
 
-def create_request(session: Session, settings: Settings, data: RequestIn, *,
-                   actor: str = "consumer") -> RightsRequest:
+def create_request(
+    session: Session, settings: Settings, data: RequestIn, *, actor: str = "consumer"
+) -> RightsRequest:
     """Record a new request with its deadlines; no e-mail yet."""
     identities = _identities(data)
     _check_declaration(data)
@@ -126,9 +149,14 @@ def create_request(session: Session, settings: Settings, data: RequestIn, *,
     req = RightsRequest(
         id=uuid.uuid4().hex,
         reference="R-" + "".join(secrets.choice(_REF_ALPHABET) for _ in range(8)),
-        request_type=rtype.value, status=Status.RECEIVED.value, channel=data.channel,
-        jurisdiction=jurisdiction, by_agent=data.by_agent,
-        date_from=EARLIEST if data.date_range == "all" else max(EARLIEST, today - timedelta(days=365)),
+        request_type=rtype.value,
+        status=Status.RECEIVED.value,
+        channel=data.channel,
+        jurisdiction=jurisdiction,
+        by_agent=data.by_agent,
+        date_from=EARLIEST
+        if data.date_range == "all"
+        else max(EARLIEST, today - timedelta(days=365)),
         date_to=today,
         identities=identity_vault(settings).encrypt_json(identities),
         email_hash=keyed_hash(settings.secret_key, "email", identities["email"]),
@@ -141,30 +169,57 @@ def create_request(session: Session, settings: Settings, data: RequestIn, *,
     )
     session.add(req)
     session.flush()
-    audit.record(session, actor=actor, action="request.received", subject_type="rights_request",
-                 subject_id=req.id, detail={"type": rtype.value, "channel": data.channel,
-                                            "by_agent": data.by_agent,
-                                            "signed_declaration": bool(data.declaration_signature)})
+    audit.record(
+        session,
+        actor=actor,
+        action="request.received",
+        subject_type="rights_request",
+        subject_id=req.id,
+        detail={
+            "type": rtype.value,
+            "channel": data.channel,
+            "by_agent": data.by_agent,
+            "signed_declaration": bool(data.declaration_signature),
+        },
+    )
     return req
 
 
-def acknowledge(session: Session, settings: Settings, req: RightsRequest, *, code: str | None) -> None:
+def acknowledge(
+    session: Session, settings: Settings, req: RightsRequest, *, code: str | None
+) -> None:
     """Queue the receipt e-mail (with the code when one is needed)."""
-    queue_email(session, settings, to=identities_of(settings, req)["email"],
-                template="acknowledgement", request_id=req.id, context={
-                    "reference": req.reference, "type_label": TYPE_LABELS[RequestType(req.request_type)],
-                    "code": code, "ttl": settings.code_ttl_minutes,
-                    "respond_due": req.respond_due.strftime("%B %-d, %Y"),
-                    "status_url": status_url(settings, req.id),
-                    "needs_verification": req.required_level > 0})
-    audit.record(session, actor="system", action="request.acknowledged",
-                 subject_type="rights_request", subject_id=req.id)
+    queue_email(
+        session,
+        settings,
+        to=identities_of(settings, req)["email"],
+        template="acknowledgement",
+        request_id=req.id,
+        context={
+            "reference": req.reference,
+            "type_label": TYPE_LABELS[RequestType(req.request_type)],
+            "code": code,
+            "ttl": settings.code_ttl_minutes,
+            "respond_due": req.respond_due.strftime("%B %-d, %Y"),
+            "status_url": status_url(settings, req.id),
+            "needs_verification": req.required_level > 0,
+        },
+    )
+    audit.record(
+        session,
+        actor="system",
+        action="request.acknowledged",
+        subject_type="rights_request",
+        subject_id=req.id,
+    )
 
 
 def route_verified(session: Session, settings: Settings, req: RightsRequest, *, actor: str) -> None:
     """After verification: wait for staff approval, or start at once."""
-    if settings.require_approval or RequestType(req.request_type) in (RequestType.DELETE,
-                                                                      RequestType.CORRECT):
+    if settings.require_approval or RequestType(req.request_type) in (
+        RequestType.DELETE,
+        RequestType.CORRECT,
+    ):
         move(session, req, Status.AWAITING_APPROVAL, actor=actor)
     else:
         move(session, req, Status.EXECUTING, actor=actor)
@@ -180,7 +235,9 @@ def access_request(session: Session, request_id: str) -> RightsRequest:
     return req
 
 
-def list_requests(session: Session, *, status: str | None = None, limit: int = 200) -> list[RightsRequest]:
+def list_requests(
+    session: Session, *, status: str | None = None, limit: int = 200
+) -> list[RightsRequest]:
     """Requests, the ones due soonest first."""
     stmt = select(RightsRequest).order_by(RightsRequest.respond_due, RightsRequest.received_at)
     if status:
@@ -188,58 +245,103 @@ def list_requests(session: Session, *, status: str | None = None, limit: int = 2
     return list(session.scalars(stmt.limit(limit)))
 
 
-def approve_request(session: Session, settings: Settings, *, request_id: str, actor: str) -> RightsRequest:
+def approve_request(
+    session: Session, settings: Settings, *, request_id: str, actor: str
+) -> RightsRequest:
     """Staff approve: execution starts off the web request."""
     req = access_request(session, request_id)
     move(session, req, Status.EXECUTING, actor=actor)
     return req
 
 
-def deny_request(session: Session, settings: Settings, *, request_id: str, actor: str,
-                 reason: str) -> RightsRequest:
+def deny_request(
+    session: Session, settings: Settings, *, request_id: str, actor: str, reason: str
+) -> RightsRequest:
     """Staff close a request without action, telling the consumer why."""
     if len(reason.strip()) < 10:
-        raise InvalidInputError("Give the consumer a reason of at least a sentence.",
-                                errors=[{"field": "reason", "message": "Write the reason in full."}])
+        raise InvalidInputError(
+            "Give the consumer a reason of at least a sentence.",
+            errors=[{"field": "reason", "message": "Write the reason in full."}],
+        )
     req = access_request(session, request_id)
     move(session, req, Status.DENIED, actor=actor, reason=reason.strip())
     req.denial_reason = reason.strip()
-    queue_email(session, settings, to=identities_of(settings, req)["email"], template="denied",
-                request_id=req.id, context={"reference": req.reference, "reason": req.denial_reason})
+    queue_email(
+        session,
+        settings,
+        to=identities_of(settings, req)["email"],
+        template="denied",
+        request_id=req.id,
+        context={"reference": req.reference, "reason": req.denial_reason},
+    )
     return req
 
 
-def extend_request(session: Session, settings: Settings, *, request_id: str, actor: str,
-                   reason: str) -> RightsRequest:
+def extend_request(
+    session: Session, settings: Settings, *, request_id: str, actor: str, reason: str
+) -> RightsRequest:
     """Use the one extension the law allows, with notice and reason to the consumer."""
     req = access_request(session, request_id)
     if req.extension_reason:
-        raise ConflictError("This request has already been extended once; the law allows one extension.")
-    if Status(req.status) not in (Status.RECEIVED, Status.VERIFYING, Status.VERIFIED,
-                                  Status.AWAITING_APPROVAL, Status.EXECUTING):
+        raise ConflictError(
+            "This request has already been extended once; the law allows one extension."
+        )
+    if Status(req.status) not in (
+        Status.RECEIVED,
+        Status.VERIFYING,
+        Status.VERIFIED,
+        Status.AWAITING_APPROVAL,
+        Status.EXECUTING,
+    ):
         raise ConflictError("Only open requests can be extended.")
     if len(reason.strip()) < 10:
-        raise InvalidInputError("Explain the extension to the consumer in a sentence.",
-                                errors=[{"field": "reason", "message": "Write the reason in full."}])
+        raise InvalidInputError(
+            "Explain the extension to the consumer in a sentence.",
+            errors=[{"field": "reason", "message": "Write the reason in full."}],
+        )
     req.extension_reason = reason.strip()
     req.respond_due = deadlines.extended_due(req.respond_due, req.jurisdiction)
     session.flush()
-    audit.record(session, actor=actor, action="request.extended", subject_type="rights_request",
-                 subject_id=req.id, detail={"reason": req.extension_reason,
-                                            "respond_due": req.respond_due.isoformat()})
-    queue_email(session, settings, to=identities_of(settings, req)["email"], template="extended",
-                request_id=req.id, context={"reference": req.reference, "reason": req.extension_reason,
-                                            "respond_due": req.respond_due.strftime("%B %-d, %Y"),
-                                            "status_url": status_url(settings, req.id)})
+    audit.record(
+        session,
+        actor=actor,
+        action="request.extended",
+        subject_type="rights_request",
+        subject_id=req.id,
+        detail={"reason": req.extension_reason, "respond_due": req.respond_due.isoformat()},
+    )
+    queue_email(
+        session,
+        settings,
+        to=identities_of(settings, req)["email"],
+        template="extended",
+        request_id=req.id,
+        context={
+            "reference": req.reference,
+            "reason": req.extension_reason,
+            "respond_due": req.respond_due.strftime("%B %-d, %Y"),
+            "status_url": status_url(settings, req.id),
+        },
+    )
     return req
 
 
-def complete_manually(session: Session, settings: Settings, *, request_id: str, actor: str,
-                      note: str) -> RightsRequest:
+def complete_manually(
+    session: Session, settings: Settings, *, request_id: str, actor: str, note: str
+) -> RightsRequest:
     """Staff record that they carried out a request type Rightful does not automate yet."""
     req = access_request(session, request_id)
     move(session, req, Status.COMPLETED, actor=actor, reason=note.strip() or "completed by staff")
-    queue_email(session, settings, to=identities_of(settings, req)["email"], template="done_manually",
-                request_id=req.id, context={"reference": req.reference, "note": note.strip(),
-                                            "type_label": TYPE_LABELS[RequestType(req.request_type)]})
+    queue_email(
+        session,
+        settings,
+        to=identities_of(settings, req)["email"],
+        template="done_manually",
+        request_id=req.id,
+        context={
+            "reference": req.reference,
+            "note": note.strip(),
+            "type_label": TYPE_LABELS[RequestType(req.request_type)],
+        },
+    )
     return req

@@ -69,7 +69,9 @@ STATUS_LABELS = {
 }
 
 TRANSITIONS: dict[Status, frozenset[Status]] = {
-    Status.RECEIVED: frozenset({Status.VERIFYING, Status.VERIFIED, Status.DENIED, Status.WITHDRAWN}),
+    Status.RECEIVED: frozenset(
+        {Status.VERIFYING, Status.VERIFIED, Status.DENIED, Status.WITHDRAWN}
+    ),
     Status.VERIFYING: frozenset({Status.VERIFIED, Status.DENIED, Status.WITHDRAWN}),
     Status.VERIFIED: frozenset({Status.AWAITING_APPROVAL, Status.EXECUTING, Status.DENIED}),
     Status.AWAITING_APPROVAL: frozenset({Status.EXECUTING, Status.DENIED, Status.WITHDRAWN}),

@@ -17,22 +17,40 @@ GENESIS = "0" * 64
 
 def _digest(prev_hash: str, event: AuditEvent) -> str:
     body = json.dumps(
-        [prev_hash, event.at.isoformat(), event.actor, event.action, event.subject_type,
-         event.subject_id, event.detail],
-        sort_keys=True, default=str,
+        [
+            prev_hash,
+            event.at.isoformat(),
+            event.actor,
+            event.action,
+            event.subject_type,
+            event.subject_id,
+            event.detail,
+        ],
+        sort_keys=True,
+        default=str,
     )
     return hashlib.sha256(body.encode()).hexdigest()
 
 
 def record(
-    session: Session, *, actor: str, action: str, subject_type: str, subject_id: str,
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    subject_type: str,
+    subject_id: str,
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event to the chain (flushes; the caller commits)."""
     prev = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
     event = AuditEvent(
-        at=utcnow(), actor=actor, action=action, subject_type=subject_type,
-        subject_id=subject_id, detail=detail or {}, prev_hash=prev or GENESIS,
+        at=utcnow(),
+        actor=actor,
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        detail=detail or {},
+        prev_hash=prev or GENESIS,
     )
     event.hash = _digest(event.prev_hash, event)
     session.add(event)

@@ -28,15 +28,20 @@ def create_staff(session: Session, *, email: str, name: str, password: str) -> S
         user.password_hash = hash_secret(password)
         user.active = True
     session.flush()
-    audit.record(session, actor="system", action="staff.saved", subject_type="staff",
-                 subject_id=str(user.id))
+    audit.record(
+        session, actor="system", action="staff.saved", subject_type="staff", subject_id=str(user.id)
+    )
     return user
 
 
 def authenticate(session: Session, *, email: str, password: str) -> StaffUser:
     """The staff member with these credentials; one answer for every kind of failure."""
     user = session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
-    if not verify_secret(user.password_hash if user else None, password) or not user or not user.active:
+    if (
+        not verify_secret(user.password_hash if user else None, password)
+        or not user
+        or not user.active
+    ):
         raise NotAllowedError("That e-mail and password do not match an active staff account.")
     return user
 
@@ -45,10 +50,18 @@ def create_api_token(session: Session, *, staff: StaffUser, name: str) -> str:
     """Issue a bearer token; the plain value is returned once and never stored."""
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
-    session.add(ApiToken(prefix=prefix, token_hash=hash_secret(secret), name=name, staff_id=staff.id))
+    session.add(
+        ApiToken(prefix=prefix, token_hash=hash_secret(secret), name=name, staff_id=staff.id)
+    )
     session.flush()
-    audit.record(session, actor=staff.email, action="token.created", subject_type="staff",
-                 subject_id=str(staff.id), detail={"name": name, "prefix": prefix})
+    audit.record(
+        session,
+        actor=staff.email,
+        action="token.created",
+        subject_type="staff",
+        subject_id=str(staff.id),
+        detail={"name": name, "prefix": prefix},
+    )
     return f"rf_{prefix}_{secret}"
 
 

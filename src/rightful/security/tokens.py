@@ -24,4 +24,6 @@ class LinkSigner:
         except SignatureExpired as exc:
             raise VerificationError("This link has expired. Ask for a new one.") from exc
         except BadSignature as exc:
-            raise VerificationError("This link is not valid. Check that it was copied whole.") from exc
+            raise VerificationError(
+                "This link is not valid. Check that it was copied whole."
+            ) from exc

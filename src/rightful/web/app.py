@@ -39,16 +39,27 @@ def create_app(runtime: Runtime, *, start_worker: bool | None = None) -> FastAPI
         if embedded:
             embedded.stop()
 
-    app = FastAPI(title="Rightful API", version=__version__, lifespan=lifespan,
-                  docs_url="/api/docs", openapi_url="/api/v1/openapi.json", redoc_url=None)
+    app = FastAPI(
+        title="Rightful API",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        openapi_url="/api/v1/openapi.json",
+        redoc_url=None,
+    )
     app.state.runtime = runtime
     app.state.dispatcher = Dispatcher(runtime, embedded)
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
     app.state.templates.env.globals["company"] = settings.company_name
     app.state.templates.env.globals["demo_mode"] = settings.demo_mode
-    app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie="rf_session",
-                       same_site="lax", https_only=settings.base_url.startswith("https"),
-                       max_age=8 * 3600)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="rf_session",
+        same_site="lax",
+        https_only=settings.base_url.startswith("https"),
+        max_age=8 * 3600,
+    )
     app.add_middleware(LimitsMiddleware, max_bytes=settings.max_body_bytes)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     errors.install(app)

@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rightful.core.errors import NotAllowedError, RightfulError
@@ -15,11 +16,23 @@ log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
 
 
-def problem(status: int, title: str, detail: str, *, code: str, instance: str,
-            errors: list[dict[str, str]] | None = None) -> JSONResponse:
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    code: str,
+    instance: str,
+    errors: list[dict[str, str]] | None = None,
+) -> JSONResponse:
     """An RFC 9457 problem document."""
-    body: dict[str, object] = {"type": f"https://rightful.dev/problems/{code}", "title": title,
-                               "status": status, "detail": detail, "instance": instance}
+    body: dict[str, object] = {
+        "type": f"https://rightful.dev/problems/{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+    }
     if errors:
         body["errors"] = errors
     return JSONResponse(body, status_code=status, media_type=PROBLEM)
@@ -30,9 +43,10 @@ def _wants_page(request: Request) -> bool:
 
 
 def _page(request: Request, status: int, title: str, detail: str) -> Response:
-    templates = request.app.state.templates
-    return templates.TemplateResponse(request, "message.html", {"title": title, "detail": detail},
-                                      status_code=status)
+    templates: Jinja2Templates = request.app.state.templates
+    return templates.TemplateResponse(
+        request, "message.html", {"title": title, "detail": detail}, status_code=status
+    )
 
 
 def install(app: FastAPI) -> None:
@@ -44,30 +58,53 @@ def install(app: FastAPI) -> None:
             return RedirectResponse("/admin/login", status_code=303)
         if _wants_page(request):
             return _page(request, exc.status, exc.title, exc.detail)
-        return problem(exc.status, exc.title, exc.detail, code=exc.code,
-                       instance=request.url.path, errors=exc.errors)
+        return problem(
+            exc.status,
+            exc.title,
+            exc.detail,
+            code=exc.code,
+            instance=request.url.path,
+            errors=exc.errors,
+        )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
-        errors = [{"field": ".".join(str(p) for p in e["loc"][1:]) or "body", "message": str(e["msg"]).removeprefix("Value error, ")}
-                  for e in exc.errors()]
+        errors = [
+            {
+                "field": ".".join(str(p) for p in e["loc"][1:]) or "body",
+                "message": str(e["msg"]).removeprefix("Value error, "),
+            }
+            for e in exc.errors()
+        ]
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
         if _wants_page(request):
             return _page(request, 422, "Your input needs attention", detail)
-        return problem(422, "Your input needs attention", detail, code="invalid_input",
-                       instance=request.url.path, errors=errors)
+        return problem(
+            422,
+            "Your input needs attention",
+            detail,
+            code="invalid_input",
+            instance=request.url.path,
+            errors=errors,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         title = {404: "Not found", 405: "Method not allowed", 413: "Too large"}.get(
-            exc.status_code, "Request failed")
+            exc.status_code, "Request failed"
+        )
         detail = str(exc.detail) if exc.detail else title
         if exc.status_code == 404:
             detail = "There is nothing at this address."
         if _wants_page(request):
             return _page(request, exc.status_code, title, detail)
-        return problem(exc.status_code, title, detail, code=f"http_{exc.status_code}",
-                       instance=request.url.path)
+        return problem(
+            exc.status_code,
+            title,
+            detail,
+            code=f"http_{exc.status_code}",
+            instance=request.url.path,
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
@@ -75,5 +112,6 @@ def install(app: FastAPI) -> None:
         detail = "Something went wrong on our side. Nothing was changed; please try again."
         if _wants_page(request):
             return _page(request, 500, "Something went wrong", detail)
-        return problem(500, "Something went wrong", detail, code="internal",
-                       instance=request.url.path)
+        return problem(
+            500, "Something went wrong", detail, code="internal", instance=request.url.path
+        )

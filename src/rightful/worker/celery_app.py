@@ -13,8 +13,12 @@ from rightful.messaging.service import deliver_pending
 from rightful.rights.execution import run_request, runnable_ids
 
 app = Celery("rightful", broker=os.environ.get("RIGHTFUL_BROKER_URL") or None)
-app.conf.update(task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,
-                broker_connection_retry_on_startup=True)
+app.conf.update(
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    broker_connection_retry_on_startup=True,
+)
 
 
 @cache
@@ -49,5 +53,3 @@ def sweep_task() -> int:
     for request_id in ids:
         run_request_task.delay(request_id)
     return len(ids)
-
-

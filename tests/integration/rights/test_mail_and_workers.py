@@ -35,13 +35,16 @@ def submit_and_approve(runtime: object) -> str:
     with unit_of_work(runtime.sessions) as session:
         request_id = flows.submit(session, runtime.settings, data, client="test").id
     with unit_of_work(runtime.sessions) as session:
-        flows.verify(session, runtime.settings, request_id=request_id,
-                     code=latest_code(runtime, request_id))
+        flows.verify(
+            session, runtime.settings, request_id=request_id, code=latest_code(runtime, request_id)
+        )
         service.approve_request(session, runtime.settings, request_id=request_id, actor="test")
     return request_id
 
 
-def test_code_and_download_link_arrive_over_smtp(tmp_path: Path, smtp_server: SmtpTestServer) -> None:
+def test_code_and_download_link_arrive_over_smtp(
+    tmp_path: Path, smtp_server: SmtpTestServer
+) -> None:
     runtime = prepare(make_settings(tmp_path, smtp_url=smtp_server.url))
     data = RequestIn(request_type="access", declaration_signature="Avery Quinn", **AVERY)  # type: ignore[arg-type]
     with unit_of_work(runtime.sessions) as session:
@@ -95,8 +98,12 @@ def test_a_request_is_run_once_even_when_two_workers_race(tmp_path: Path) -> Non
     assert run_request(runtime.sessions, runtime.settings, request_id) == "completed"
     assert run_request(runtime.sessions, runtime.settings, request_id) == "completed"
     with runtime.sessions() as session:
-        events = [e.action for e in service.audit.events_for(
-            session, subject_type="rights_request", subject_id=request_id)]
+        events = [
+            e.action
+            for e in service.audit.events_for(
+                session, subject_type="rights_request", subject_id=request_id
+            )
+        ]
     assert events.count("request.completed") == 1
     runtime.engine.dispose()
     dispose_all()
@@ -107,19 +114,37 @@ def test_a_request_is_run_once_even_when_two_workers_race(tmp_path: Path) -> Non
 def test_celery_worker_on_redis_runs_the_request_with_postgres_as_the_store(
     tmp_path: Path, postgres_url: str, redis_url: str
 ) -> None:
-    settings = make_settings(tmp_path, database_url=postgres_url, broker_url=redis_url,
-                             embedded_worker=False)
+    settings = make_settings(
+        tmp_path, database_url=postgres_url, broker_url=redis_url, embedded_worker=False
+    )
     runtime = prepare(settings)
     request_id = submit_and_approve(runtime)
     Dispatcher(runtime, None).request_ready(request_id)
-    env = {**os.environ, "RIGHTFUL_DATA_DIR": str(tmp_path), "RIGHTFUL_SECRET_KEY": settings.secret_key,
-           "RIGHTFUL_DATABASE_URL": postgres_url, "RIGHTFUL_BROKER_URL": redis_url,
-           "RIGHTFUL_BASE_URL": settings.base_url}
+    env = {
+        **os.environ,
+        "RIGHTFUL_DATA_DIR": str(tmp_path),
+        "RIGHTFUL_SECRET_KEY": settings.secret_key,
+        "RIGHTFUL_DATABASE_URL": postgres_url,
+        "RIGHTFUL_BROKER_URL": redis_url,
+        "RIGHTFUL_BASE_URL": settings.base_url,
+    }
     celery = Path(sys.executable).parent / "celery"
     worker = subprocess.Popen(
-        [str(celery), "-A", "rightful.worker.celery_app:app", "worker", "--pool=solo",
-         "--loglevel=warning", "--without-heartbeat", "--without-gossip", "--without-mingle"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        [
+            str(celery),
+            "-A",
+            "rightful.worker.celery_app:app",
+            "worker",
+            "--pool=solo",
+            "--loglevel=warning",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         status = ""
         for _ in range(120):  # wait up to a minute for the worker to finish

@@ -50,8 +50,15 @@ def test_a_valid_dataset_is_saved(rightful_app: App) -> None:
 
 def test_unknown_category_names_file_collection_and_field(rightful_app: App) -> None:
     found = problems(rightful_app, GOOD.replace("user.content.private", "user.diary"))
-    assert found == [{"file": "crm.yml", "dataset": "crm", "collection": "notes", "field": "body",
-                      "message": "unknown data category 'user.diary'"}]
+    assert found == [
+        {
+            "file": "crm.yml",
+            "dataset": "crm",
+            "collection": "notes",
+            "field": "body",
+            "message": "unknown data category 'user.diary'",
+        }
+    ]
 
 
 def test_dangling_reference_is_named(rightful_app: App) -> None:
@@ -60,8 +67,9 @@ def test_dangling_reference_is_named(rightful_app: App) -> None:
 
 
 def test_unreachable_collection_is_named(rightful_app: App) -> None:
-    text = GOOD.replace("references: [{dataset: crm, field: contacts.id, direction: from}]",
-                        "data_type: integer")
+    text = GOOD.replace(
+        "references: [{dataset: crm, field: contacts.id, direction: from}]", "data_type: integer"
+    )
     found = problems(rightful_app, text)
     assert [p["collection"] for p in found] == ["notes"]
     assert "cannot be reached" in found[0]["message"]
@@ -74,24 +82,28 @@ def test_fideslang_format_errors_are_located(rightful_app: App) -> None:
 
 def test_nothing_is_saved_when_any_file_has_a_problem(rightful_app: App) -> None:
     bad = GOOD.replace("fides_key: crm", "fides_key: crm2").replace("user.content.private", "nope")
-    with pytest.raises(InventoryError):
-        with rightful_app.runtime.sessions() as session:
-            apply_files(session, files=[("a.yml", GOOD), ("b.yml", bad)], actor="test")
-    keys = [d["key"] for d in rightful_app.client.get("/api/v1/inventory",
-                                                        headers=rightful_app.auth).json()["datasets"]]
+    with pytest.raises(InventoryError), rightful_app.runtime.sessions() as session:
+        apply_files(session, files=[("a.yml", GOOD), ("b.yml", bad)], actor="test")
+    keys = [
+        d["key"]
+        for d in rightful_app.client.get("/api/v1/inventory", headers=rightful_app.auth).json()[
+            "datasets"
+        ]
+    ]
     assert "crm" not in keys and "crm2" not in keys
 
 
 def test_no_identity_anywhere_is_refused() -> None:
+    import yaml
+
     from rightful.inventory.specs import dataset_from_document
     from rightful.inventory.validation import check_graph
 
-    import yaml
-
     doc = yaml.safe_load(GOOD.replace("fides_meta: {identity: email}", "description: x"))
     specs = [dataset_from_document(d) for d in doc["dataset"]]
-    found = check_graph(specs, categories={"user.unique_id", "user.contact.email",
-                                           "user.content.private"})
+    found = check_graph(
+        specs, categories={"user.unique_id", "user.contact.email", "user.content.private"}
+    )
     assert "no field anywhere is marked as an identity" in found[0]["message"]
 
 

@@ -12,8 +12,11 @@ DATASETS = Path(__file__).parents[3] / "src/rightful/demo/datasets"
 
 
 def demo_specs() -> list:
-    return [dataset_from_document(d) for f in sorted(DATASETS.glob("*.yml"))
-            for d in yaml.safe_load(f.read_text())["dataset"]]
+    return [
+        dataset_from_document(d)
+        for f in sorted(DATASETS.glob("*.yml"))
+        for d in yaml.safe_load(f.read_text())["dataset"]
+    ]
 
 
 SYSTEMS = {"storefront": "storefront", "support_desk": "support_desk", "engagement": "engagement"}
@@ -29,27 +32,45 @@ def test_every_demo_collection_is_reached_from_an_email() -> None:
 
 
 def test_collections_are_queried_by_upstream_values() -> None:
-    steps = {s.address: s for s in build_plan(demo_specs(), system_of=SYSTEMS, identity_types=["email"])}
-    req = fetch_request(steps["storefront:orders"], {"email": "a@example.com"},
-                        {"storefront:customers": [{"id": 7}, {"id": "8"}]})
+    steps = {
+        s.address: s for s in build_plan(demo_specs(), system_of=SYSTEMS, identity_types=["email"])
+    }
+    req = fetch_request(
+        steps["storefront:orders"],
+        {"email": "a@example.com"},
+        {"storefront:customers": [{"id": 7}, {"id": "8"}]},
+    )
     assert req.collection == "orders"
     assert dict(req.match) == {"customer_id": (7, 8)}  # cast by fides_meta.data_type
 
 
 def test_max_level_stops_the_plan_early() -> None:
     steps = build_plan(demo_specs(), system_of=SYSTEMS, identity_types=["email"], max_level=0)
-    assert {s.address for s in steps} == {"storefront:customers", "support_desk:support_tickets",
-                                         "engagement:marketing_subscriptions"}
+    assert {s.address for s in steps} == {
+        "storefront:customers",
+        "support_desk:support_tickets",
+        "engagement:marketing_subscriptions",
+    }
 
 
 def test_traverse_walks_across_systems_with_fake_connectors() -> None:
     stores = {
-        "storefront": FakeConnector({"customers": [{"id": 1, "email": "a@example.com"},
-                                                   {"id": 2, "email": "b@example.com"}],
-                                     "orders": [{"id": 10, "customer_id": 1}, {"id": 11, "customer_id": 2}],
-                                     "order_items": [{"id": 100, "order_id": 10}]}),
-        "support_desk": FakeConnector({"support_tickets": [{"id": 5, "customer_id": 1}],
-                                       "chat_messages": [{"id": 50, "ticket_id": 5}]}),
+        "storefront": FakeConnector(
+            {
+                "customers": [
+                    {"id": 1, "email": "a@example.com"},
+                    {"id": 2, "email": "b@example.com"},
+                ],
+                "orders": [{"id": 10, "customer_id": 1}, {"id": 11, "customer_id": 2}],
+                "order_items": [{"id": 100, "order_id": 10}],
+            }
+        ),
+        "support_desk": FakeConnector(
+            {
+                "support_tickets": [{"id": 5, "customer_id": 1}],
+                "chat_messages": [{"id": 50, "ticket_id": 5}],
+            }
+        ),
         "engagement": FakeConnector({}),
     }
     steps = build_plan(demo_specs(), system_of=SYSTEMS, identity_types=["email"])

@@ -18,24 +18,17 @@ from rightful.rights.models import ExecutionStep
 from rightful.rights.types import OPEN, STATUS_LABELS, TYPE_LABELS, RequestType, Status
 from rightful.security import audit
 from rightful.security.service import authenticate
-from rightful.web.deps import check_csrf, csrf_token, dispatcher, runtime, staff_from_session
+from rightful.web.deps import check_csrf, dispatcher, runtime, staff_from_session
+from rightful.web.pages import render
 from rightful.worker.dispatch import Dispatcher
 
 router = APIRouter(prefix="/admin")
 
 
-def _render(request: Request, template: str, http_status: int = 200, **ctx: Any) -> Response:
-    templates = request.app.state.templates
-    base = {"csrf": csrf_token(request), "settings": request.app.state.runtime.settings,
-            "staff_name": request.session.get("staff_name"), "types": TYPE_LABELS,
-            "statuses": STATUS_LABELS}
-    return templates.TemplateResponse(request, template, {**base, **ctx}, status_code=http_status)
-
-
 @router.get("/login")
 def login_page(request: Request) -> Response:
     """Sign-in form."""
-    return _render(request, "admin/login.html", error=None, email="")
+    return render(request, "admin/login.html", error=None, email="")
 
 
 @router.post("/login")
@@ -47,11 +40,16 @@ async def login(request: Request, rt: Runtime = Depends(runtime)) -> Response:
     try:
         with unit_of_work(rt.sessions) as session:
             staff = authenticate(session, email=email, password=str(form.get("password", "")))
-            audit.record(session, actor=staff.email, action="staff.signed_in", subject_type="staff",
-                         subject_id=str(staff.id))
+            audit.record(
+                session,
+                actor=staff.email,
+                action="staff.signed_in",
+                subject_type="staff",
+                subject_id=str(staff.id),
+            )
             request.session.update({"staff_id": staff.id, "staff_name": staff.name})
     except RightfulError as exc:
-        return _render(request, "admin/login.html", 401, error=exc.detail, email=email)
+        return render(request, "admin/login.html", 401, error=exc.detail, email=email)
     return RedirectResponse("/admin", status_code=303)
 
 
@@ -70,31 +68,47 @@ def requests_list(request: Request, status: str = "", rt: Runtime = Depends(runt
     with unit_of_work(rt.sessions) as session:
         staff_from_session(request, session)
         rows = service.list_requests(session, status=status or None)
-    return _render(request, "admin/requests.html", rows=rows, status=status,
-                   open_statuses={s.value for s in OPEN})
+    return render(
+        request,
+        "admin/requests.html",
+        rows=rows,
+        status=status,
+        open_statuses={s.value for s in OPEN},
+    )
 
 
 @router.get("/requests/{request_id}")
-def request_detail(request: Request, request_id: str, rt: Runtime = Depends(runtime),
-                   error: str = "") -> Response:
+def request_detail(
+    request: Request, request_id: str, rt: Runtime = Depends(runtime), error: str = ""
+) -> Response:
     """One request with its timeline, steps and e-mails."""
     with unit_of_work(rt.sessions) as session:
         staff_from_session(request, session)
         req = service.access_request(session, request_id)
-        ctx = {"req": req, "identities": service.identities_of(rt.settings, req),
-               "timeline": audit.events_for(session, subject_type="rights_request", subject_id=req.id),
-               "steps": list(session.query(ExecutionStep).filter_by(request_id=req.id)
-                             .order_by(ExecutionStep.id)),
-               "letters": list_outbox(session, request_id=req.id),
-               "type_label": TYPE_LABELS[RequestType(req.request_type)],
-               "status_label": STATUS_LABELS[Status(req.status)], "error": error,
-               "manual": req.request_type not in ("know_categories", "access", "portability")}
-    return _render(request, "admin/request.html", **ctx)
+        ctx: dict[str, Any] = {
+            "req": req,
+            "identities": service.identities_of(rt.settings, req),
+            "timeline": audit.events_for(session, subject_type="rights_request", subject_id=req.id),
+            "steps": list(
+                session.query(ExecutionStep).filter_by(request_id=req.id).order_by(ExecutionStep.id)
+            ),
+            "letters": list_outbox(session, request_id=req.id),
+            "type_label": TYPE_LABELS[RequestType(req.request_type)],
+            "status_label": STATUS_LABELS[Status(req.status)],
+            "error": error,
+            "manual": req.request_type not in ("know_categories", "access", "portability"),
+        }
+    return render(request, "admin/request.html", **ctx)
 
 
 @router.post("/requests/{request_id}/{action}")
-async def act(request: Request, request_id: str, action: str, rt: Runtime = Depends(runtime),
-              disp: Dispatcher = Depends(dispatcher)) -> Response:
+async def act(
+    request: Request,
+    request_id: str,
+    action: str,
+    rt: Runtime = Depends(runtime),
+    disp: Dispatcher = Depends(dispatcher),
+) -> Response:
     """Approve, deny, extend or complete; errors come back on the same page."""
     form = await request.form()
     check_csrf(request, str(form.get("csrf", "")))
@@ -130,7 +144,7 @@ def outbox(request: Request, rt: Runtime = Depends(runtime)) -> Response:
     with unit_of_work(rt.sessions) as session:
         staff_from_session(request, session)
         letters = [open_letter(rt.settings, m) for m in list_outbox(session)]
-    return _render(request, "admin/outbox.html", letters=letters)
+    return render(request, "admin/outbox.html", letters=letters)
 
 
 @router.get("/outbox/{message_id}")
@@ -142,7 +156,7 @@ def letter(request: Request, message_id: int, rt: Runtime = Depends(runtime)) ->
         if msg is None:
             raise NotFoundError("There is no such message.")
         opened = open_letter(rt.settings, msg)
-    return _render(request, "admin/letter.html", letter=opened)
+    return render(request, "admin/letter.html", letter=opened)
 
 
 @router.get("/data-map")
@@ -151,4 +165,4 @@ def data_map(request: Request, rt: Runtime = Depends(runtime)) -> Response:
     with unit_of_work(rt.sessions) as session:
         staff_from_session(request, session)
         data = inventory_summary(session)
-    return _render(request, "admin/data_map.html", data=data)
+    return render(request, "admin/data_map.html", data=data)

@@ -28,8 +28,9 @@ from rightful.worker.dispatch import Dispatcher
 _bearer = HTTPBearer(auto_error=False)
 
 
-def api_actor(creds: HTTPAuthorizationCredentials | None = Depends(_bearer),
-              rt: Runtime = Depends(runtime)) -> str:
+def api_actor(
+    creds: HTTPAuthorizationCredentials | None = Depends(_bearer), rt: Runtime = Depends(runtime)
+) -> str:
     """The e-mail of the staff member whose token signed the call."""
     if creds is None:
         raise NotAllowedError("Send an API token as 'Authorization: Bearer rf_...'.")
@@ -62,21 +63,36 @@ class DataMapFile(BaseModel):
 def out(rt: Runtime, req: RightsRequest, *, with_identities: bool = False) -> RequestOut:
     """The API view of a request."""
     return RequestOut(
-        id=req.id, reference=req.reference, request_type=req.request_type, status=req.status,
-        channel=req.channel, jurisdiction=req.jurisdiction, received_at=req.received_at.isoformat(),
-        acknowledge_due=req.acknowledge_due.isoformat(), respond_due=req.respond_due.isoformat(),
-        extended=bool(req.extension_reason), verification_level=req.verification_level,
-        required_level=req.required_level, denial_reason=req.denial_reason,
-        identities=service.identities_of(rt.settings, req) if with_identities else None)
+        id=req.id,
+        reference=req.reference,
+        request_type=req.request_type,
+        status=req.status,
+        channel=req.channel,
+        jurisdiction=req.jurisdiction,
+        received_at=req.received_at.isoformat(),
+        acknowledge_due=req.acknowledge_due.isoformat(),
+        respond_due=req.respond_due.isoformat(),
+        extended=bool(req.extension_reason),
+        verification_level=req.verification_level,
+        required_level=req.required_level,
+        denial_reason=req.denial_reason,
+        identities=service.identities_of(rt.settings, req) if with_identities else None,
+    )
 
 
 @router.post("/rights-requests", status_code=201, response_model=RequestOut)
-def create(data: RequestIn, request: Request, rt: Runtime = Depends(runtime),
-           actor: str = Depends(api_actor), disp: Dispatcher = Depends(dispatcher)) -> RequestOut:
+def create(
+    data: RequestIn,
+    request: Request,
+    rt: Runtime = Depends(runtime),
+    actor: str = Depends(api_actor),
+    disp: Dispatcher = Depends(dispatcher),
+) -> RequestOut:
     """Submit a request on a consumer's behalf (e.g. from the company's own site)."""
     with unit_of_work(rt.sessions) as session:
-        req = flows.submit(session, rt.settings, data, client=client_address(request),
-                           actor=f"api:{actor}")
+        req = flows.submit(
+            session, rt.settings, data, client=client_address(request), actor=f"api:{actor}"
+        )
         result = out(rt, req)
     disp.mail_queued()
     if result.status == Status.EXECUTING.value:
@@ -99,8 +115,12 @@ def show(request_id: str, rt: Runtime = Depends(runtime)) -> RequestOut:
 
 
 @router.post("/rights-requests/{request_id}/verify", response_model=RequestOut)
-def verify(request_id: str, body: Code, rt: Runtime = Depends(runtime),
-           disp: Dispatcher = Depends(dispatcher)) -> RequestOut:
+def verify(
+    request_id: str,
+    body: Code,
+    rt: Runtime = Depends(runtime),
+    disp: Dispatcher = Depends(dispatcher),
+) -> RequestOut:
     """Pass on the code a consumer gave the company's own site."""
     with unit_of_work(rt.sessions) as session:
         outcome = flows.verify(session, rt.settings, request_id=request_id, code=body.code)
@@ -123,26 +143,42 @@ def _act(rt: Runtime, disp: Dispatcher, fn: Any, **kwargs: Any) -> RequestOut:
 
 
 @router.post("/rights-requests/{request_id}/approve", response_model=RequestOut)
-def approve(request_id: str, rt: Runtime = Depends(runtime), actor: str = Depends(api_actor),
-            disp: Dispatcher = Depends(dispatcher)) -> RequestOut:
+def approve(
+    request_id: str,
+    rt: Runtime = Depends(runtime),
+    actor: str = Depends(api_actor),
+    disp: Dispatcher = Depends(dispatcher),
+) -> RequestOut:
     """Approve; execution starts in the background."""
     return _act(rt, disp, service.approve_request, request_id=request_id, actor=actor)
 
 
 @router.post("/rights-requests/{request_id}/deny", response_model=RequestOut)
-def deny(request_id: str, body: Reason, rt: Runtime = Depends(runtime),
-         actor: str = Depends(api_actor), disp: Dispatcher = Depends(dispatcher)) -> RequestOut:
+def deny(
+    request_id: str,
+    body: Reason,
+    rt: Runtime = Depends(runtime),
+    actor: str = Depends(api_actor),
+    disp: Dispatcher = Depends(dispatcher),
+) -> RequestOut:
     """Deny with a reason the consumer is sent."""
-    return _act(rt, disp, service.deny_request, request_id=request_id, actor=actor,
-                reason=body.reason)
+    return _act(
+        rt, disp, service.deny_request, request_id=request_id, actor=actor, reason=body.reason
+    )
 
 
 @router.post("/rights-requests/{request_id}/extend", response_model=RequestOut)
-def extend(request_id: str, body: Reason, rt: Runtime = Depends(runtime),
-           actor: str = Depends(api_actor), disp: Dispatcher = Depends(dispatcher)) -> RequestOut:
+def extend(
+    request_id: str,
+    body: Reason,
+    rt: Runtime = Depends(runtime),
+    actor: str = Depends(api_actor),
+    disp: Dispatcher = Depends(dispatcher),
+) -> RequestOut:
     """Use the one 45-day extension, with notice and reason."""
-    return _act(rt, disp, service.extend_request, request_id=request_id, actor=actor,
-                reason=body.reason)
+    return _act(
+        rt, disp, service.extend_request, request_id=request_id, actor=actor, reason=body.reason
+    )
 
 
 @router.get("/rights-requests/{request_id}/package")
@@ -153,8 +189,11 @@ def package(request_id: str, rt: Runtime = Depends(runtime)) -> Response:
         if not req.package_file:
             raise NotFoundError("This request has no package (yet).")
         data = load(package_vault(rt.settings), rt.settings.package_dir, req.package_file)
-    return Response(data, media_type="application/zip", headers={
-        "Content-Disposition": f'attachment; filename="{req.reference}.zip"'})
+    return Response(
+        data,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{req.reference}.zip"'},
+    )
 
 
 @router.get("/inventory")
@@ -165,12 +204,16 @@ def inventory_show(rt: Runtime = Depends(runtime)) -> dict[str, Any]:
 
 
 @router.post("/inventory", response_model=ApplySummary)
-def inventory_apply(files: list[DataMapFile] = Body(...), rt: Runtime = Depends(runtime),
-                    actor: str = Depends(api_actor)) -> ApplySummary:
+def inventory_apply(
+    files: list[DataMapFile] = Body(...),
+    rt: Runtime = Depends(runtime),
+    actor: str = Depends(api_actor),
+) -> ApplySummary:
     """Apply data-map files: all valid and saved, or nothing saved and every problem named."""
     with unit_of_work(rt.sessions) as session:
-        return inventory.apply_files(session, files=[(f.name, f.content) for f in files],
-                                     actor=actor)
+        return inventory.apply_files(
+            session, files=[(f.name, f.content) for f in files], actor=actor
+        )
 
 
 @router.get("/inventory/export", response_class=PlainTextResponse)

@@ -10,7 +10,12 @@ from pydantic import ValidationError
 
 from rightful.core.clock import utcnow
 from rightful.core.db import unit_of_work
-from rightful.core.errors import InvalidInputError, NotFoundError, RateLimitedError, VerificationError
+from rightful.core.errors import (
+    InvalidInputError,
+    NotFoundError,
+    RateLimitedError,
+    VerificationError,
+)
 from rightful.core.runtime import Runtime
 from rightful.identity.points import DATA_POINTS
 from rightful.rights import flows, service
@@ -18,49 +23,69 @@ from rightful.rights.declaration import DECLARATION
 from rightful.rights.execution import download_url, package_vault
 from rightful.rights.package import load
 from rightful.rights.schemas import US_STATES, RequestIn
-from rightful.rights.types import STATUS_LABELS, TYPE_LABELS, NEEDS_DECLARATION, RequestType, Status
-from rightful.web.deps import check_csrf, client_address, csrf_token, dispatcher, runtime
+from rightful.rights.types import NEEDS_DECLARATION, STATUS_LABELS, TYPE_LABELS, RequestType, Status
+from rightful.web.deps import check_csrf, client_address, dispatcher, runtime
+from rightful.web.pages import render
 from rightful.worker.dispatch import Dispatcher
 
 router = APIRouter()
-FORM_FIELDS = ("request_type", "email", "phone_number", "name", "postal_code", "jurisdiction",
-               "date_range", "agent_name", "declaration_signature")
+FORM_FIELDS = (
+    "request_type",
+    "email",
+    "phone_number",
+    "name",
+    "postal_code",
+    "jurisdiction",
+    "date_range",
+    "agent_name",
+    "declaration_signature",
+)
 
 
-def _render(request: Request, template: str, http_status: int = 200, **ctx: Any) -> Response:
-    templates = request.app.state.templates
-    base = {"csrf": csrf_token(request), "settings": request.app.state.runtime.settings}
-    return templates.TemplateResponse(request, template, {**base, **ctx}, status_code=http_status)
-
-
-def _form_page(request: Request, values: dict[str, Any], errors: dict[str, str],
-               status: int = 200, summary: str = "") -> Response:
-    return _render(request, "privacy_center/request_form.html", http_status=status, values=values,
-                   errors=errors, summary=summary, types=TYPE_LABELS, points=DATA_POINTS,
-                   states=US_STATES, declaration=DECLARATION,
-                   declaration_types=[t.value for t in NEEDS_DECLARATION])
+def _form_page(
+    request: Request,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    status: int = 200,
+    summary: str = "",
+) -> Response:
+    return render(
+        request,
+        "privacy_center/request_form.html",
+        http_status=status,
+        values=values,
+        errors=errors,
+        summary=summary,
+        types=TYPE_LABELS,
+        points=DATA_POINTS,
+        states=US_STATES,
+        declaration=DECLARATION,
+        declaration_types=[t.value for t in NEEDS_DECLARATION],
+    )
 
 
 @router.get("/")
 def home(request: Request) -> Response:
     """What you can ask for, in plain words."""
-    return _render(request, "privacy_center/home.html", types=TYPE_LABELS)
+    return render(request, "privacy_center/home.html", types=TYPE_LABELS)
 
 
 @router.get("/requests/new")
 def new_request(request: Request, type: str = "access") -> Response:
     """The request form."""
     chosen = type if type in {t.value for t in RequestType} else "access"
-    return _form_page(request, {"request_type": chosen, "jurisdiction": "CA",
-                                "date_range": "last_12_months"}, {})
+    return _form_page(
+        request, {"request_type": chosen, "jurisdiction": "CA", "date_range": "last_12_months"}, {}
+    )
 
 
 @router.post("/requests")
-async def submit_request(request: Request, rt: Runtime = Depends(runtime),
-                         disp: Dispatcher = Depends(dispatcher)) -> Response:
+async def submit_request(
+    request: Request, rt: Runtime = Depends(runtime), disp: Dispatcher = Depends(dispatcher)
+) -> Response:
     """Take the form; on any problem show it again with every field's error."""
     form = await request.form()
-    values = {k: str(form.get(k, "")).strip() for k in FORM_FIELDS}
+    values: dict[str, Any] = {k: str(form.get(k, "")).strip() for k in FORM_FIELDS}
     values["by_agent"] = form.get("by_agent") == "yes"
     check_csrf(request, str(form.get("csrf", "")))
     payload = {k: (v or None) for k, v in values.items() if k not in ("by_agent",)}
@@ -96,25 +121,36 @@ def _plain(err: Any) -> str:
 
 
 def _status_ctx(rt: Runtime, token: str) -> dict[str, Any]:
-    request_id = service.status_signer(rt.settings).unsign(token, max_age_seconds=service.STATUS_LINK_SECONDS)
+    request_id = service.status_signer(rt.settings).unsign(
+        token, max_age_seconds=service.STATUS_LINK_SECONDS
+    )
     with unit_of_work(rt.sessions) as session:
         req = service.access_request(session, request_id)
         ready = bool(req.package_file) and req.status == Status.COMPLETED.value
-        return {"req": req, "token": token, "type_label": TYPE_LABELS[RequestType(req.request_type)],
-                "status_label": STATUS_LABELS[Status(req.status)],
-                "download": download_url(rt.settings, req.id).removeprefix(rt.settings.base_url)
-                if ready else None}
+        return {
+            "req": req,
+            "token": token,
+            "type_label": TYPE_LABELS[RequestType(req.request_type)],
+            "status_label": STATUS_LABELS[Status(req.status)],
+            "download": download_url(rt.settings, req.id).removeprefix(rt.settings.base_url)
+            if ready
+            else None,
+        }
 
 
 @router.get("/status/{token}")
 def status_page(request: Request, token: str, rt: Runtime = Depends(runtime)) -> Response:
     """Where a consumer follows their request (reached only by the signed link)."""
-    return _render(request, "privacy_center/status.html", **_status_ctx(rt, token), error=None)
+    return render(request, "privacy_center/status.html", **_status_ctx(rt, token), error=None)
 
 
 @router.post("/status/{token}/verify")
-async def verify(request: Request, token: str, rt: Runtime = Depends(runtime),
-                 disp: Dispatcher = Depends(dispatcher)) -> Response:
+async def verify(
+    request: Request,
+    token: str,
+    rt: Runtime = Depends(runtime),
+    disp: Dispatcher = Depends(dispatcher),
+) -> Response:
     """Check the e-mailed code."""
     form = await request.form()
     check_csrf(request, str(form.get("csrf", "")))
@@ -130,8 +166,9 @@ async def verify(request: Request, token: str, rt: Runtime = Depends(runtime),
             raise VerificationError(outcome.error)
     except VerificationError as exc:
         # A wrong try is counted even though the page shows an error.
-        return _render(request, "privacy_center/status.html", 400, **_status_ctx(rt, token),
-                       error=exc.detail)
+        return render(
+            request, "privacy_center/status.html", 400, **_status_ctx(rt, token), error=exc.detail
+        )
     disp.mail_queued()
     if status == Status.EXECUTING.value:
         disp.request_ready(request_id)
@@ -139,21 +176,31 @@ async def verify(request: Request, token: str, rt: Runtime = Depends(runtime),
 
 
 @router.post("/status/{token}/resend")
-async def resend(request: Request, token: str, rt: Runtime = Depends(runtime),
-                 disp: Dispatcher = Depends(dispatcher)) -> Response:
+async def resend(
+    request: Request,
+    token: str,
+    rt: Runtime = Depends(runtime),
+    disp: Dispatcher = Depends(dispatcher),
+) -> Response:
     """Send a new code."""
     form = await request.form()
     check_csrf(request, str(form.get("csrf", "")))
     ctx = _status_ctx(rt, token)
     try:
         with unit_of_work(rt.sessions) as session:
-            flows.resend_code(session, rt.settings, request_id=ctx["req"].id,
-                              client=client_address(request))
+            flows.resend_code(
+                session, rt.settings, request_id=ctx["req"].id, client=client_address(request)
+            )
     except RateLimitedError as exc:
-        return _render(request, "privacy_center/status.html", 429, **ctx, error=exc.detail)
+        return render(request, "privacy_center/status.html", 429, **ctx, error=exc.detail)
     disp.mail_queued()
-    return _render(request, "privacy_center/status.html", **ctx, error=None,
-                   notice="We sent a new code. It replaces the one before.")
+    return render(
+        request,
+        "privacy_center/status.html",
+        **ctx,
+        error=None,
+        notice="We sent a new code. It replaces the one before.",
+    )
 
 
 @router.get("/download/{token}")
@@ -169,5 +216,11 @@ def download(token: str, rt: Runtime = Depends(runtime)) -> Response:
             raise VerificationError("This download link has expired. Contact us for a new one.")
         data = load(package_vault(rt.settings), rt.settings.package_dir, req.package_file)
         name = f"{req.reference}-your-information.zip"
-    return Response(data, media_type="application/zip", headers={
-        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+    return Response(
+        data,
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
+    )

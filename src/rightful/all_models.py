@@ -7,5 +7,11 @@ from rightful.messaging import models as messaging_models
 from rightful.rights import models as rights_models
 from rightful.security import models as security_models
 
-__all__ = ["Base", "identity_models", "inventory_models", "messaging_models", "rights_models",
-           "security_models"]
+__all__ = [
+    "Base",
+    "identity_models",
+    "inventory_models",
+    "messaging_models",
+    "rights_models",
+    "security_models",
+]

@@ -1,0 +1,25 @@
+"""Rendering server-side pages with what every template needs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import Response
+
+from rightful.rights.types import STATUS_LABELS, TYPE_LABELS
+from rightful.web.deps import csrf_token
+
+
+def render(request: Request, template: str, http_status: int = 200, **ctx: Any) -> Response:
+    """A page from `template`, with the form token, settings and labels added."""
+    templates: Jinja2Templates = request.app.state.templates
+    base = {
+        "csrf": csrf_token(request),
+        "settings": request.app.state.runtime.settings,
+        "staff_name": request.session.get("staff_name"),
+        "types": TYPE_LABELS,
+        "statuses": STATUS_LABELS,
+    }
+    return templates.TemplateResponse(request, template, {**base, **ctx}, status_code=http_status)
