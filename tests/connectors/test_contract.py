@@ -38,6 +38,13 @@ def _sql(url: str) -> Connector:
     return SQLConnector(url)
 
 
+SQL_KINDS = [
+    "sqlite",
+    pytest.param("postgres", marks=pytest.mark.postgres),
+    pytest.param("mariadb", marks=pytest.mark.mariadb),
+]
+
+
 @pytest.fixture(
     params=[
         "fake",
@@ -84,16 +91,23 @@ def test_connection_test_passes(connector: Connector) -> None:
     connector.test_connection()
 
 
-def test_unknown_column_is_a_clear_error(connector: Connector) -> None:
-    if isinstance(connector, FakeConnector):
-        pytest.skip("the fake has no schema")
+@pytest.fixture(params=SQL_KINDS)
+def sql_connector(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[Connector]:
+    if request.param == "sqlite":
+        yield _sql(f"sqlite:///{tmp_path}/contract.db")
+    else:
+        yield _sql(request.getfixturevalue(f"{request.param}_url"))
+    dispose_all()
+
+
+def test_unknown_column_is_a_clear_error(sql_connector: Connector) -> None:
+    connector = sql_connector
     with pytest.raises(ConnectorError, match="no column"):
         connector.fetch(FetchRequest("user", ("id", "nickname"), (("id", (1,)),)))
 
 
-def test_unknown_table_is_a_clear_error(connector: Connector) -> None:
-    if isinstance(connector, FakeConnector):
-        pytest.skip("the fake has no schema")
+def test_unknown_table_is_a_clear_error(sql_connector: Connector) -> None:
+    connector = sql_connector
     with pytest.raises(ConnectorError, match="no table"):
         connector.fetch(FetchRequest("nowhere", ("id",), (("id", (1,)),)))
 
