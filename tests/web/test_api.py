@@ -225,3 +225,38 @@ def test_invalid_inventory_is_a_problem_listing_each_error(rightful_app: App) ->
         "field": "f",
         "message": "unknown data category 'user.nonsense'",
     } in r.json()["errors"]
+
+
+def test_an_expired_code_is_refused(rightful_app: App) -> None:
+    from datetime import timedelta
+
+    from rightful.core import clock
+
+    rid = str(submit(rightful_app)["id"])
+    code = latest_code(rightful_app.runtime, rid)
+    clock.freeze(clock.utcnow() + timedelta(minutes=11))
+    try:
+        r = rightful_app.client.post(
+            f"/api/v1/rights-requests/{rid}/verify", headers=rightful_app.auth, json={"code": code}
+        )
+    finally:
+        clock.freeze(None)
+    assert r.status_code == 400 and "expired" in r.json()["detail"]
+
+
+def test_an_expired_download_link_is_refused(rightful_app: App) -> None:
+    from datetime import timedelta
+
+    from rightful.core import clock
+    from rightful.rights.execution import download_url
+    from tests.support.app import access_package
+
+    rid, _ = access_package(rightful_app.runtime)
+    path = download_url(rightful_app.runtime.settings, rid).removeprefix("http://testserver")
+    assert rightful_app.client.get(path).status_code == 200
+    clock.freeze(clock.utcnow() + timedelta(days=8))
+    try:
+        r = rightful_app.client.get(path)
+    finally:
+        clock.freeze(None)
+    assert r.status_code == 400 and "expired" in r.text
