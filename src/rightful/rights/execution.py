@@ -18,7 +18,6 @@ from rightful.inventory import taxonomy
 from rightful.inventory.graph import collections_by_address
 from rightful.inventory.models import System
 from rightful.inventory.service import connection_url, dataset_systems, load_datasets
-from rightful.messaging.service import queue_email
 from rightful.rights import package, service
 from rightful.rights.know import categories_report
 from rightful.rights.models import ExecutionStep, RightsRequest
@@ -175,17 +174,13 @@ def run_request(factory: sessionmaker[Session], settings: Settings, request_id: 
             actor="worker",
             detail={"collections": len(counts), "rows": sum(counts.values())},
         )
-        queue_email(
+        service.notify_consumer(
             session,
             settings,
-            to=service.identities_of(settings, req)["email"],
-            template="completed",
-            request_id=req.id,
-            context={
-                "reference": req.reference,
-                "type_label": TYPE_LABELS[RequestType(req.request_type)],
+            req,
+            "completed",
+            {
                 "download_url": download_url(settings, req.id),
-                "status_url": service.status_url(settings, req.id),
                 "days": settings.package_link_days,
             },
         )

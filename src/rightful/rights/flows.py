@@ -11,7 +11,6 @@ from rightful.identity import service as codes
 from rightful.identity.matching import matched_points
 from rightful.inventory.graph import collections_by_address
 from rightful.inventory.service import load_datasets
-from rightful.messaging.service import queue_email
 from rightful.rights import service
 from rightful.rights.execution import connector_lookup, system_index
 from rightful.rights.models import RightsRequest
@@ -55,13 +54,12 @@ def resend_code(session: Session, settings: Settings, *, request_id: str, client
         return
     email = service.identities_of(settings, req)["email"]
     code = codes.issue_code(session, settings, request_id=req.id, email=email, client=client)
-    queue_email(
+    service.notify_consumer(
         session,
         settings,
-        to=email,
-        template="code",
-        request_id=req.id,
-        context={"reference": req.reference, "code": code, "ttl": settings.code_ttl_minutes},
+        req,
+        "code",
+        {"code": code, "ttl": settings.code_ttl_minutes},
     )
 
 
@@ -117,12 +115,11 @@ def verify(session: Session, settings: Settings, *, request_id: str, code: str) 
             detail={"level": level, "required": req.required_level},
         )
         req.denial_reason = UNVERIFIED_REASON
-        queue_email(
+        service.notify_consumer(
             session,
             settings,
-            to=service.identities_of(settings, req)["email"],
-            template="denied",
-            request_id=req.id,
-            context={"reference": req.reference, "reason": UNVERIFIED_REASON},
+            req,
+            "denied",
+            {"reason": UNVERIFIED_REASON},
         )
     return Verification(req, None)

@@ -64,6 +64,30 @@ def identities_of(settings: Settings, req: RightsRequest) -> dict[str, str]:
     return value
 
 
+def notify_consumer(
+    session: Session,
+    settings: Settings,
+    req: RightsRequest,
+    template: str,
+    context: dict[str, Any] | None = None,
+) -> None:
+    """E-mail the requester at their verified address; the request's basics are always there."""
+    base = {
+        "reference": req.reference,
+        "type_label": TYPE_LABELS[RequestType(req.request_type)],
+        "respond_due": req.respond_due.strftime("%B %-d, %Y"),
+        "status_url": status_url(settings, req.id),
+    }
+    queue_email(
+        session,
+        settings,
+        to=identities_of(settings, req)["email"],
+        template=template,
+        request_id=req.id,
+        context={**base, **(context or {})},
+    )
+
+
 def move(
     session: Session,
     req: RightsRequest,
@@ -189,19 +213,14 @@ def acknowledge(
     session: Session, settings: Settings, req: RightsRequest, *, code: str | None
 ) -> None:
     """Queue the receipt e-mail (with the code when one is needed)."""
-    queue_email(
+    notify_consumer(
         session,
         settings,
-        to=identities_of(settings, req)["email"],
-        template="acknowledgement",
-        request_id=req.id,
-        context={
-            "reference": req.reference,
-            "type_label": TYPE_LABELS[RequestType(req.request_type)],
+        req,
+        "acknowledgement",
+        {
             "code": code,
             "ttl": settings.code_ttl_minutes,
-            "respond_due": req.respond_due.strftime("%B %-d, %Y"),
-            "status_url": status_url(settings, req.id),
             "needs_verification": req.required_level > 0,
         },
     )
@@ -266,14 +285,7 @@ def deny_request(
     req = access_request(session, request_id)
     move(session, req, Status.DENIED, actor=actor, reason=reason.strip())
     req.denial_reason = reason.strip()
-    queue_email(
-        session,
-        settings,
-        to=identities_of(settings, req)["email"],
-        template="denied",
-        request_id=req.id,
-        context={"reference": req.reference, "reason": req.denial_reason},
-    )
+    notify_consumer(session, settings, req, "denied", {"reason": req.denial_reason})
     return req
 
 
@@ -310,17 +322,13 @@ def extend_request(
         subject_id=req.id,
         detail={"reason": req.extension_reason, "respond_due": req.respond_due.isoformat()},
     )
-    queue_email(
+    notify_consumer(
         session,
         settings,
-        to=identities_of(settings, req)["email"],
-        template="extended",
-        request_id=req.id,
-        context={
-            "reference": req.reference,
+        req,
+        "extended",
+        {
             "reason": req.extension_reason,
-            "respond_due": req.respond_due.strftime("%B %-d, %Y"),
-            "status_url": status_url(settings, req.id),
         },
     )
     return req
@@ -332,16 +340,13 @@ def complete_manually(
     """Staff record that they carried out a request type Rightful does not automate yet."""
     req = access_request(session, request_id)
     move(session, req, Status.COMPLETED, actor=actor, reason=note.strip() or "completed by staff")
-    queue_email(
+    notify_consumer(
         session,
         settings,
-        to=identities_of(settings, req)["email"],
-        template="done_manually",
-        request_id=req.id,
-        context={
-            "reference": req.reference,
+        req,
+        "done_manually",
+        {
             "note": note.strip(),
-            "type_label": TYPE_LABELS[RequestType(req.request_type)],
         },
     )
     return req
