@@ -260,3 +260,24 @@ def test_an_expired_download_link_is_refused(rightful_app: App) -> None:
     finally:
         clock.freeze(None)
     assert r.status_code == 400 and "expired" in r.text
+
+
+def test_codes_are_rate_limited_per_address_and_nothing_is_created(rightful_app: App) -> None:
+    for _ in range(5):
+        submit(rightful_app)
+    r = rightful_app.client.post("/api/v1/rights-requests", headers=rightful_app.auth, json=ACCESS)
+    assert r.status_code == 429 and "Too many codes" in r.json()["detail"]
+    assert count_requests(rightful_app) == 5
+
+
+def test_api_callers_are_not_limited_per_client_address(rightful_app: App) -> None:
+    # The company's own site submits for many consumers from one server address.
+    for i in range(21):
+        submit(
+            rightful_app,
+            email=f"person{i}@example.com",
+            phone_number=None,
+            name=None,
+            postal_code=None,
+        )
+    assert count_requests(rightful_app) == 21

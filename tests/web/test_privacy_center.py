@@ -129,3 +129,14 @@ def test_security_headers_are_set(rightful_app: App) -> None:
 def test_unknown_page_is_a_friendly_404(rightful_app: App) -> None:
     r = rightful_app.client.get("/nowhere")
     assert r.status_code == 404 and "There is nothing at this address." in r.text
+
+
+def test_one_browser_address_gets_at_most_20_codes_an_hour(rightful_app: App) -> None:
+    for i in range(20):
+        r = rightful_app.client.post(
+            "/requests", data=form(rightful_app, email=f"p{i}@example.com")
+        )
+        assert r.status_code == 200
+    r = rightful_app.client.post("/requests", data=form(rightful_app, email="p21@example.com"))
+    assert r.status_code == 429 and "from this connection" in r.text
+    assert requests_count(rightful_app) == 20

@@ -55,7 +55,7 @@ def submit(
     )
     rt = open_runtime()
     with unit_of_work(rt.sessions) as session:
-        req = do_submit(session, rt.settings, data, client="cli", actor="staff:cli")
+        req = do_submit(session, rt.settings, data, client=None, actor="staff:cli")
         typer.echo(_row(req))
 
 

@@ -35,17 +35,21 @@ def _recent(session: Session, column: InstrumentedAttribute[str], value: str) ->
 
 
 def issue_code(
-    session: Session, settings: Settings, *, request_id: str, email: str, client: str
+    session: Session, settings: Settings, *, request_id: str, email: str, client: str | None
 ) -> str:
-    """A new 6-digit code for a request; earlier codes stop working. Rate-limited."""
+    """A new 6-digit code for a request; earlier codes stop working. Rate-limited.
+
+    `client` is the browser's address; None for trusted callers (API tokens, staff), whose one
+    server address speaks for many consumers, so only the per-address limit applies to them.
+    """
     identity_hash = _hash(settings, "email", email)
-    client_hash = _hash(settings, "client", client)
+    client_hash = _hash(settings, "client", client or "trusted")
     if (
         _recent(session, VerificationCode.identity_hash, identity_hash)
         >= settings.codes_per_identity_per_hour
     ):
         raise RateLimitedError("Too many codes were sent to this address. Try again in an hour.")
-    if (
+    if client is not None and (
         _recent(session, VerificationCode.client_hash, client_hash)
         >= settings.codes_per_client_per_hour
     ):

@@ -25,7 +25,12 @@ UNVERIFIED_REASON = (
 
 
 def submit(
-    session: Session, settings: Settings, data: RequestIn, *, client: str, actor: str = "consumer"
+    session: Session,
+    settings: Settings,
+    data: RequestIn,
+    *,
+    client: str | None,
+    actor: str = "consumer",
 ) -> RightsRequest:
     """Create a request, acknowledge it, and start verification when it needs any."""
     req = service.create_request(session, settings, data, actor=actor)

@@ -22,7 +22,7 @@ from rightful.rights.package import load
 from rightful.rights.schemas import RequestIn, RequestOut
 from rightful.rights.types import Status
 from rightful.security.service import access_token_owner
-from rightful.web.deps import client_address, dispatcher, runtime
+from rightful.web.deps import dispatcher, runtime
 from rightful.worker.dispatch import Dispatcher
 
 _bearer = HTTPBearer(auto_error=False)
@@ -90,9 +90,7 @@ def create(
 ) -> RequestOut:
     """Submit a request on a consumer's behalf (e.g. from the company's own site)."""
     with unit_of_work(rt.sessions) as session:
-        req = flows.submit(
-            session, rt.settings, data, client=client_address(request), actor=f"api:{actor}"
-        )
+        req = flows.submit(session, rt.settings, data, client=None, actor=f"api:{actor}")
         result = out(rt, req)
     disp.mail_queued()
     if result.status == Status.EXECUTING.value:
