@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from rightful.core.clock import utcnow
@@ -124,6 +124,25 @@ def _send(settings: Settings, letter: Letter) -> None:
         smtp.send_message(message)
 
 
+def _claim(session: Session, msg: OutboxMessage) -> bool:
+    # Optimistic: only the worker that moves `attempts` on from what it read sends the message.
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == msg.id,
+            OutboxMessage.status == "queued",
+            OutboxMessage.attempts == msg.attempts,
+        )
+        .values(attempts=msg.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return False
+    session.refresh(msg)
+    return True
+
+
 def deliver_pending(session: Session, settings: Settings, *, limit: int = 50) -> int:
     """Send queued messages over SMTP; a failure is kept for a later retry. Returns sent count."""
     if not settings.smtp_url:
@@ -136,7 +155,8 @@ def deliver_pending(session: Session, settings: Settings, *, limit: int = 50) ->
     )
     sent = 0
     for msg in session.scalars(stmt).all():
-        msg.attempts += 1
+        if not _claim(session, msg):
+            continue  # another worker took it
         try:
             _send(settings, open_letter(settings, msg))
         except (OSError, smtplib.SMTPException) as exc:
