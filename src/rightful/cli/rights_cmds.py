@@ -110,7 +110,7 @@ def show(request: str = typer.Argument(..., help="Id or reference")) -> None:
             )
 
 
-def _act(action: str, request: str, reason: str | None = None) -> None:
+def _act(action: str, request: str, **kwargs: str) -> None:
     from rightful.rights import service
 
     rt = open_runtime()
@@ -118,9 +118,9 @@ def _act(action: str, request: str, reason: str | None = None) -> None:
         "approve": service.approve_request,
         "deny": service.deny_request,
         "extend": service.extend_request,
+        "complete": service.complete_manually,
     }
     fn = actions[action]
-    kwargs = {"reason": reason} if reason is not None else {}
     with unit_of_work(rt.sessions) as session:
         req = fn(session, rt.settings, request_id=request, actor="staff:cli", **kwargs)
         typer.echo(_row(req))
@@ -137,14 +137,23 @@ def approve(request: str) -> None:
 @fail_on_error
 def deny(request: str, reason: str = typer.Option(..., help="Told to the consumer")) -> None:
     """Deny with a reason."""
-    _act("deny", request, reason)
+    _act("deny", request, reason=reason)
 
 
 @app.command("extend")
 @fail_on_error
 def extend(request: str, reason: str = typer.Option(..., help="Told to the consumer")) -> None:
     """Use the one 45-day extension."""
-    _act("extend", request, reason)
+    _act("extend", request, reason=reason)
+
+
+@app.command("complete")
+@fail_on_error
+def complete(
+    request: str, note: str = typer.Option(..., help="What was done; sent to the consumer")
+) -> None:
+    """Record that staff carried out a request Rightful does not automate yet."""
+    _act("complete", request, note=note)
 
 
 @app.command("package")

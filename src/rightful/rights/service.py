@@ -21,6 +21,7 @@ from rightful.rights.declaration import DECLARATION
 from rightful.rights.models import RightsRequest
 from rightful.rights.schemas import RequestIn
 from rightful.rights.types import (
+    AUTOMATED,
     NEEDS_DECLARATION,
     REQUIRED_LEVEL,
     STATUS_LABELS,
@@ -339,14 +340,13 @@ def complete_manually(
 ) -> RightsRequest:
     """Staff record that they carried out a request type Rightful does not automate yet."""
     req = access_request(session, request_id)
-    move(session, req, Status.COMPLETED, actor=actor, reason=note.strip() or "completed by staff")
-    notify_consumer(
-        session,
-        settings,
-        req,
-        "done_manually",
-        {
-            "note": note.strip(),
-        },
-    )
+    if RequestType(req.request_type) in AUTOMATED:
+        raise ConflictError("Rightful carries out this request itself once it is approved.")
+    if len(note.strip()) < 10:
+        raise InvalidInputError(
+            "Tell the consumer what was done, in a sentence.",
+            errors=[{"field": "note", "message": "Write what was done."}],
+        )
+    move(session, req, Status.COMPLETED, actor=actor, reason=note.strip())
+    notify_consumer(session, settings, req, "done_manually", {"note": note.strip()})
     return req

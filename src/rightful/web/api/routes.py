@@ -179,6 +179,26 @@ def extend(
     )
 
 
+class Note(BaseModel):
+    """What staff did, told to the consumer."""
+
+    note: str = Field(min_length=10, max_length=2000)
+
+
+@router.post("/rights-requests/{request_id}/complete", response_model=RequestOut)
+def complete(
+    request_id: str,
+    body: Note,
+    rt: Runtime = Depends(runtime),
+    actor: str = Depends(api_actor),
+    disp: Dispatcher = Depends(dispatcher),
+) -> RequestOut:
+    """Record that staff carried out a request type Rightful does not automate yet."""
+    return _act(
+        rt, disp, service.complete_manually, request_id=request_id, actor=actor, note=body.note
+    )
+
+
 @router.get("/rights-requests/{request_id}/package")
 def package(request_id: str, rt: Runtime = Depends(runtime)) -> Response:
     """The zipped package of a completed request."""
