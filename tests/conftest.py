@@ -1,3 +1,3 @@
 """Shared pytest configuration: the fixture plugins every test can use."""
 
-pytest_plugins = ["tests.support.services", "tests.support.app"]
+pytest_plugins = ["tests.support.services", "tests.support.app", "tests.support.live"]

@@ -57,7 +57,7 @@ def test_list_shows_type_status_and_due_date(rightful_app: App) -> None:
     sign_in(rightful_app)
     page = rightful_app.client.get("/admin").text
     assert "Get a copy of my personal information" in page
-    assert "Under review by our privacy team" in page
+    assert "Awaiting approval" in page
     assert f"/admin/requests/{rid}" in page
 
 
@@ -72,7 +72,7 @@ def test_approving_in_the_console_starts_execution_and_shows_the_timeline(
         f"/admin/requests/{rid}/approve",
         data={"csrf": csrf(rightful_app, f"/admin/requests/{rid}")},
     )
-    assert r.status_code == 200 and "In progress" in r.text
+    assert r.status_code == 200 and "Executing" in r.text
     run_once(rightful_app.runtime)
     page = rightful_app.client.get(f"/admin/requests/{rid}").text
     assert "Completed" in page and "storefront:customers" in page
@@ -95,7 +95,7 @@ def test_deny_without_a_reason_shows_the_error_and_changes_nothing(rightful_app:
         data={"csrf": csrf(rightful_app, f"/admin/requests/{rid}"), "reason": "no"},
     )
     assert "Give the consumer a reason" in r.text
-    assert "Under review by our privacy team" in r.text
+    assert "Awaiting approval" in r.text
 
 
 def test_extend_tells_the_consumer_and_moves_the_due_date(rightful_app: App) -> None:
@@ -123,6 +123,9 @@ def test_outbox_shows_each_email_as_sent(rightful_app: App) -> None:
     letter_id = re.search(r'/admin/outbox/(\d+)"', page).group(1)  # type: ignore[union-attr]
     letter = rightful_app.client.get(f"/admin/outbox/{letter_id}").text
     assert "enter this code" in letter
+    # Staff see what was sent, but not a code or private link they could use.
+    assert "••••••" in letter and "/status/[hidden]" in letter
+    assert not re.search(r"\b\d{6}\b", letter.split("enter this code")[1][:200])
 
 
 def test_data_map_page_lists_systems_and_partners(rightful_app: App) -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import smtplib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
@@ -93,6 +94,27 @@ def open_letter(settings: Settings, msg: OutboxMessage) -> Letter:
         created_at=msg.created_at.isoformat(),
         template=msg.template,
     )
+
+
+_SECRETS = re.compile(r"\b\d{6}\b|(/(?:status|download)/)[A-Za-z0-9_.\-]+")
+
+
+def hide_secrets(letter: Letter) -> Letter:
+    """The letter as staff may read it: codes and private links are masked.
+
+    Staff need to see what was sent, not to use a consumer's code or download their data.
+    """
+
+    def mask(text: str) -> str:
+        return _SECRETS.sub(lambda m: f"{m.group(1)}[hidden]" if m.group(1) else "••••••", text)
+
+    return replace(letter, text=mask(letter.text), html=mask(letter.html))
+
+
+def staff_view(settings: Settings, msg: OutboxMessage) -> Letter:
+    """A message for the console and API: secrets masked, except in the demo (no real mail)."""
+    letter = open_letter(settings, msg)
+    return letter if settings.demo_mode else hide_secrets(letter)
 
 
 def list_outbox(

@@ -10,7 +10,7 @@ from rightful.core.errors import InvalidInputError
 from rightful.identity import normalize
 from rightful.rights.types import RequestType
 
-US_STATES = sorted(normalize.US_STATES)
+US_STATES = sorted(normalize.US_STATE_NAMES.items(), key=lambda kv: kv[1])
 
 
 class RequestIn(BaseModel):

@@ -68,6 +68,16 @@ STATUS_LABELS = {
     Status.WITHDRAWN: "Withdrawn",
 }
 
+# The console speaks the privacy office's language; consumers see STATUS_LABELS.
+STAFF_STATUS_LABELS = {
+    **STATUS_LABELS,
+    Status.VERIFYING: "Verifying identity",
+    Status.VERIFIED: "Verified",
+    Status.AWAITING_APPROVAL: "Awaiting approval",
+    Status.EXECUTING: "Executing",
+    Status.DENIED: "Denied",
+}
+
 TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.RECEIVED: frozenset(
         {Status.VERIFYING, Status.VERIFIED, Status.DENIED, Status.WITHDRAWN}

@@ -52,6 +52,7 @@ def create_app(runtime: Runtime, *, start_worker: bool | None = None) -> FastAPI
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
     app.state.templates.env.globals["company"] = settings.company_name
     app.state.templates.env.globals["demo_mode"] = settings.demo_mode
+    app.state.templates.env.globals["settings"] = settings  # error pages show contact details too
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,

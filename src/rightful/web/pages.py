@@ -8,7 +8,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
-from rightful.rights.types import STATUS_LABELS, TYPE_LABELS
+from rightful.rights.types import STAFF_STATUS_LABELS, TYPE_LABELS
 from rightful.web.deps import csrf_token
 
 
@@ -20,6 +20,6 @@ def render(request: Request, template: str, http_status: int = 200, **ctx: Any) 
         "settings": request.app.state.runtime.settings,
         "staff_name": request.session.get("staff_name"),
         "types": TYPE_LABELS,
-        "statuses": STATUS_LABELS,
+        "statuses": STAFF_STATUS_LABELS,
     }
     return templates.TemplateResponse(request, template, {**base, **ctx}, status_code=http_status)

@@ -12,10 +12,10 @@ from rightful.core.errors import NotFoundError, RightfulError
 from rightful.core.runtime import Runtime
 from rightful.inventory.service import summary as inventory_summary
 from rightful.messaging.models import OutboxMessage
-from rightful.messaging.service import list_outbox, open_letter
+from rightful.messaging.service import list_outbox, staff_view
 from rightful.rights import service
 from rightful.rights.models import ExecutionStep
-from rightful.rights.types import OPEN, STATUS_LABELS, TYPE_LABELS, RequestType, Status
+from rightful.rights.types import OPEN, STAFF_STATUS_LABELS, TYPE_LABELS, RequestType, Status
 from rightful.security import audit
 from rightful.security.service import authenticate
 from rightful.web.deps import check_csrf, dispatcher, runtime, staff_from_session
@@ -94,7 +94,7 @@ def request_detail(
             ),
             "letters": list_outbox(session, request_id=req.id),
             "type_label": TYPE_LABELS[RequestType(req.request_type)],
-            "status_label": STATUS_LABELS[Status(req.status)],
+            "status_label": STAFF_STATUS_LABELS[Status(req.status)],
             "error": error,
             "manual": req.request_type not in ("know_categories", "access", "portability"),
         }
@@ -143,7 +143,7 @@ def outbox(request: Request, rt: Runtime = Depends(runtime)) -> Response:
     """Every e-mail the system sent or recorded."""
     with unit_of_work(rt.sessions) as session:
         staff_from_session(request, session)
-        letters = [open_letter(rt.settings, m) for m in list_outbox(session)]
+        letters = [staff_view(rt.settings, m) for m in list_outbox(session)]
     return render(request, "admin/outbox.html", letters=letters)
 
 
@@ -151,11 +151,18 @@ def outbox(request: Request, rt: Runtime = Depends(runtime)) -> Response:
 def letter(request: Request, message_id: int, rt: Runtime = Depends(runtime)) -> Response:
     """One e-mail as the recipient reads it."""
     with unit_of_work(rt.sessions) as session:
-        staff_from_session(request, session)
+        staff = staff_from_session(request, session)
         msg = session.get(OutboxMessage, message_id)
         if msg is None:
             raise NotFoundError("There is no such message.")
-        opened = open_letter(rt.settings, msg)
+        opened = staff_view(rt.settings, msg)
+        audit.record(
+            session,
+            actor=staff.email,
+            action="outbox.read",
+            subject_type="outbox",
+            subject_id=str(msg.id),
+        )
     return render(request, "admin/letter.html", letter=opened)
 
 

@@ -14,7 +14,7 @@ from rightful.core.errors import NotAllowedError, NotFoundError, VerificationErr
 from rightful.core.runtime import Runtime
 from rightful.inventory import service as inventory
 from rightful.inventory.schemas import ApplySummary
-from rightful.messaging.service import list_outbox, open_letter
+from rightful.messaging.service import list_outbox, staff_view
 from rightful.rights import flows, service
 from rightful.rights.execution import package_vault
 from rightful.rights.models import RightsRequest
@@ -245,4 +245,4 @@ def inventory_export(rt: Runtime = Depends(runtime)) -> str:
 def outbox(rt: Runtime = Depends(runtime)) -> list[dict[str, Any]]:
     """Every e-mail sent or recorded, newest first."""
     with unit_of_work(rt.sessions) as session:
-        return [open_letter(rt.settings, m).__dict__ for m in list_outbox(session)]
+        return [staff_view(rt.settings, m).__dict__ for m in list_outbox(session)]

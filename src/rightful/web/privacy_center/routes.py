@@ -71,9 +71,9 @@ def home(request: Request) -> Response:
 
 
 @router.get("/requests/new")
-def new_request(request: Request, type: str = "access") -> Response:
-    """The request form."""
-    chosen = type if type in {t.value for t in RequestType} else "access"
+def new_request(request: Request, type: str = "") -> Response:
+    """The request form; a link from the home page chooses the type, otherwise the person does."""
+    chosen = type if type in {t.value for t in RequestType} else ""
     return _form_page(
         request, {"request_type": chosen, "jurisdiction": "CA", "date_range": "last_12_months"}, {}
     )
