@@ -204,8 +204,11 @@ def assert_package_holds_averys_information(package: Path, live: LiveRightful) -
 
 
 def test_consumer_downloads_a_copy_of_their_information_after_staff_approval(
-    page: Page, chromium_browser: Browser, live_rightful: LiveRightful,
-    smtp_server: SmtpTestServer, tmp_path: Path,
+    page: Page,
+    chromium_browser: Browser,
+    live_rightful: LiveRightful,
+    smtp_server: SmtpTestServer,
+    tmp_path: Path,
 ) -> None:
     ask_for_a_copy(page, live_rightful)
     assert_accessible_basics(page)
@@ -263,7 +266,9 @@ def test_a_tampered_status_link_shows_an_error_and_no_request_details(
 
 
 def test_an_invalid_form_is_shown_again_with_every_error_and_nothing_is_created(
-    page: Page, chromium_browser: Browser, live_rightful: LiveRightful,
+    page: Page,
+    chromium_browser: Browser,
+    live_rightful: LiveRightful,
     smtp_server: SmtpTestServer,
 ) -> None:
     page.goto(live_rightful.url("/requests/new"))
