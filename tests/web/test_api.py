@@ -281,3 +281,18 @@ def test_api_callers_are_not_limited_per_client_address(rightful_app: App) -> No
             postal_code=None,
         )
     assert count_requests(rightful_app) == 21
+
+
+def test_know_categories_is_answered_from_the_data_map(rightful_app: App) -> None:
+    from tests.support.app import access_package
+
+    _, data = access_package(rightful_app.runtime, request_type="know_categories")
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        report = json.loads(zf.read("data.json"))["categories_report"]
+        page = zf.read("index.html").decode()
+    assert "Contact Data" in report["categories"]
+    assert "Directly from you, when you create an account or place an order" in report["sources"]
+    third = next(r for r in report["recipients"] if r["label"] == "Third parties")
+    assert third["shared"] is True and third["sold"] is False
+    assert report["sold"] is False
+    assert "We do not sell your personal information." in page

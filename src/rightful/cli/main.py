@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import sys
-from pathlib import Path
 
 import typer
 
@@ -129,10 +126,3 @@ def worker(once: bool = typer.Option(False, help="One pass, then exit")) -> None
             typer.echo(json.dumps({"requests_run": ran}))
             return
         time.sleep(2)
-
-
-def main() -> None:
-    """Console entry point."""
-    os.environ.setdefault("RIGHTFUL_DATA_DIR", str(Path("var")))
-    app(prog_name="rightful")
-    sys.exit(0)

@@ -6,6 +6,7 @@ import hmac
 import secrets
 
 from fastapi import Request
+from sqlalchemy.orm import Session
 
 from rightful.core.errors import NotAllowedError, VerificationError
 from rightful.core.runtime import Runtime
@@ -46,11 +47,8 @@ def check_csrf(request: Request, submitted: str) -> None:
         raise VerificationError("This form has expired. Go back, reload the page and try again.")
 
 
-def staff_from_session(request: Request, session_db: object) -> StaffUser:
+def staff_from_session(request: Request, session_db: Session) -> StaffUser:
     """The signed-in staff member, or NotAllowedError."""
-    from sqlalchemy.orm import Session
-
-    assert isinstance(session_db, Session)
     staff_id = request.session.get("staff_id")
     staff = session_db.get(StaffUser, staff_id) if staff_id else None
     if staff is None or not staff.active:

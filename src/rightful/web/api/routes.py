@@ -89,6 +89,8 @@ def create(
     disp: Dispatcher = Depends(dispatcher),
 ) -> RequestOut:
     """Submit a request on a consumer's behalf (e.g. from the company's own site)."""
+    if "channel" not in data.model_fields_set:
+        data = data.model_copy(update={"channel": "api"})
     with unit_of_work(rt.sessions) as session:
         req = flows.submit(session, rt.settings, data, client=None, actor=f"api:{actor}")
         result = out(rt, req)
