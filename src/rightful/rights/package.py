@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -32,6 +33,17 @@ _PAGES = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=select_autoescape(["html"]),
 )
+_ISO_MOMENT = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(:\d{2})?$")
+
+
+def readable(value: Any) -> str:
+    """A value as a person reads it: `2023-07-24 12:00`, not `2023-07-24T12:00:00`."""
+    text = str(value)
+    found = _ISO_MOMENT.match(text)
+    return f"{found.group(1)} {found.group(2)}" if found else text
+
+
+_PAGES.filters["readable"] = readable
 
 
 @dataclass
