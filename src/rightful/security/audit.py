@@ -6,11 +6,11 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from rightful.core.clock import utcnow
-from rightful.security.models import AuditEvent
+from rightful.security.models import AuditChainHead, AuditEvent
 
 GENESIS = "0" * 64
 
@@ -41,8 +41,20 @@ def record(
     subject_id: str,
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain (flushes; the caller commits)."""
-    prev = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
+    """Append one event to the chain (flushes; the caller commits).
+
+    Updating the head row first takes its lock (a row lock on PostgreSQL, the write lock on
+    SQLite) until the caller commits, so two workers never chain onto the same hash.
+    """
+    prev = session.scalar(
+        update(AuditChainHead)
+        .where(AuditChainHead.id == 1)
+        .values(events=AuditChainHead.events + 1)
+        .returning(AuditChainHead.last_hash)
+    )
+    if prev is None:  # a store created without migrations (tests): start the chain
+        session.add(AuditChainHead(id=1, events=1, last_hash=GENESIS))
+        session.flush()
     event = AuditEvent(
         at=utcnow(),
         actor=actor,
@@ -54,6 +66,9 @@ def record(
     )
     event.hash = _digest(event.prev_hash, event)
     session.add(event)
+    session.execute(
+        update(AuditChainHead).where(AuditChainHead.id == 1).values(last_hash=event.hash)
+    )
     session.flush()
     return event
 

@@ -40,6 +40,16 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
+class AuditChainHead(Base):
+    """The chain's last hash, in one row whose lock puts concurrent appends in order."""
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    events: Mapped[int] = mapped_column(default=0)
+    last_hash: Mapped[str] = mapped_column(String(64))
+
+
 class AuditEvent(Base):
     """One thing that happened; each row hashes the one before, so edits show."""
 
