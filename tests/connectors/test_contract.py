@@ -60,7 +60,9 @@ def connector(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[Conn
         "postgres": lambda: _sql(request.getfixturevalue("postgres_url")),
         "mariadb": lambda: _sql(request.getfixturevalue("mariadb_url")),
     }
-    yield factories[request.param]()
+    made = factories[request.param]()
+    yield made
+    made.close()
     dispose_all()
 
 
@@ -94,9 +96,11 @@ def test_connection_test_passes(connector: Connector) -> None:
 @pytest.fixture(params=SQL_KINDS)
 def sql_connector(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[Connector]:
     if request.param == "sqlite":
-        yield _sql(f"sqlite:///{tmp_path}/contract.db")
+        made = _sql(f"sqlite:///{tmp_path}/contract.db")
     else:
-        yield _sql(request.getfixturevalue(f"{request.param}_url"))
+        made = _sql(request.getfixturevalue(f"{request.param}_url"))
+    yield made
+    made.close()
     dispose_all()
 
 

@@ -98,13 +98,16 @@ def connect(
 def test(system: str) -> None:
     """Check that Rightful can reach a system's data store."""
     from rightful.core.errors import NotFoundError
-    from rightful.rights.execution import connector_lookup
+    from rightful.inventory.service import load_map
+    from rightful.rights.execution import Connectors
 
     rt = open_runtime()
-    with unit_of_work(rt.sessions) as session:
-        lookup = connector_lookup(session, rt.settings)
+    with (
+        unit_of_work(rt.sessions) as session,
+        Connectors(rt.settings, load_map(session).systems) as c,
+    ):
         try:
-            connector = lookup(system)
+            connector = c(system)
         except KeyError as exc:
             raise NotFoundError(f"There is no system '{system}'.") from exc
         connector.test_connection()

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from threading import Lock
 
-from sqlalchemy import Engine, Float, MetaData, Numeric, Table, create_engine, or_, select, text
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Float,
+    MetaData,
+    Numeric,
+    Table,
+    create_engine,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.exc import NoSuchTableError, SQLAlchemyError
 
 from rightful.connectors.base import FetchRequest, Row, nonempty_matches
@@ -51,6 +62,13 @@ class SQLConnector:
     def __init__(self, url: str) -> None:
         self._url = url
         self._engine = _engine(url)
+        self._conn: Connection | None = None
+
+    def _connection(self) -> Connection:
+        # One connection for all reads of a run: one pool checkout and ping, not one per read.
+        if self._conn is None:
+            self._conn = self._engine.connect()
+        return self._conn
 
     def test_connection(self) -> None:
         """Run `SELECT 1`."""
@@ -74,13 +92,16 @@ class SQLConnector:
             stmt = select(*(tbl.c[f] for f in request.fields)).where(
                 or_(*(tbl.c[f].in_(list(values)) for f, values in matches))
             )
-            with self._engine.connect() as conn:
-                return [dict(r._mapping) for r in conn.execute(stmt)]
+            return [dict(r._mapping) for r in self._connection().execute(stmt)]
         except NoSuchTableError as exc:
             raise ConnectorError(f"There is no table {request.collection}") from exc
         except SQLAlchemyError as exc:
+            self.close()  # a failed transaction cannot be read on; start afresh next time
             cause = type(getattr(exc, "orig", None) or exc).__name__
             raise ConnectorError(f"Reading {request.collection} failed: {cause}") from exc
 
     def close(self) -> None:
-        """Pools are shared per process; nothing to release per use."""
+        """Give the connection back to the shared pool."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -13,7 +14,7 @@ from rightful.core.errors import InventoryError, NotFoundError
 from rightful.inventory import taxonomy
 from rightful.inventory.models import Dataset, Disclosure, Partner, System
 from rightful.inventory.schemas import ApplySummary, DisclosureIn, PartnerIn, SystemIn
-from rightful.inventory.specs import DatasetSpec, dataset_from_document
+from rightful.inventory.specs import CollectionSpec, DatasetSpec, dataset_from_document
 from rightful.inventory.validation import Problem, check_format, check_graph, describe, problem
 from rightful.security import audit
 from rightful.security.vault import Vault
@@ -314,6 +315,29 @@ def export_yaml(session: Session) -> str:
     return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
 
 
-def dataset_systems(session: Session) -> dict[str, System]:
-    """Dataset key → the system that holds it."""
-    return {k: s for s in session.scalars(select(System)) for k in s.dataset_keys}
+@dataclass(frozen=True)
+class DataMap:
+    """The parts of the data map a request needs, read once per run."""
+
+    datasets: list[DatasetSpec]
+    systems: dict[str, System]
+
+    @property
+    def system_by_dataset(self) -> dict[str, System]:
+        """Dataset key → the system that holds it."""
+        return {k: s for s in self.systems.values() for k in s.dataset_keys}
+
+    @property
+    def system_of(self) -> dict[str, str]:
+        """Dataset key → system key."""
+        return {k: s.key for k, s in self.system_by_dataset.items()}
+
+    @property
+    def collections(self) -> dict[str, CollectionSpec]:
+        """Every collection by `dataset:collection`."""
+        return {c.address: c for d in self.datasets for c in d.collections}
+
+
+def load_map(session: Session) -> DataMap:
+    """Datasets and systems in two queries."""
+    return DataMap(load_datasets(session), {s.key: s for s in session.scalars(select(System))})

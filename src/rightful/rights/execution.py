@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from rightful.connectors.base import Connector, Row
@@ -15,9 +17,8 @@ from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.core.errors import ConnectorError
 from rightful.inventory import taxonomy
-from rightful.inventory.graph import collections_by_address
 from rightful.inventory.models import System
-from rightful.inventory.service import connection_url, dataset_systems, load_datasets
+from rightful.inventory.service import DataMap, connection_url, load_map
 from rightful.rights import package, service
 from rightful.rights.know import categories_report
 from rightful.rights.models import ExecutionStep, RightsRequest
@@ -27,23 +28,33 @@ from rightful.security.vault import Vault
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=10)
+# Steps are committed in batches: small requests cost one commit, long ones lose little work.
+CHECKPOINT_SECONDS = 2.0
 
 
-def system_index(session: Session) -> dict[str, str]:
-    """Dataset key → system key, for systems that can be queried."""
-    return {k: s.key for k, s in dataset_systems(session).items()}
+class Connectors:
+    """The connectors of one run, one per system, released together."""
 
+    def __init__(self, settings: Settings, systems: Mapping[str, System]) -> None:
+        self._vault = Vault(settings.secret_key, "connections")
+        self._systems = systems
+        self._open: dict[str, Connector] = {}
 
-def connector_lookup(session: Session, settings: Settings) -> Callable[[str], Connector]:
-    """A function giving the connector of a system by key."""
-    vault = Vault(settings.secret_key, "connections")
-    systems = {s.key: s for s in session.scalars(select(System))}
+    def __call__(self, key: str) -> Connector:
+        """The connector of a system (KeyError for an unknown system)."""
+        if key not in self._open:
+            system = self._systems[key]
+            url = connection_url(self._vault, system)
+            self._open[key] = connector_for(key, system.connection_type, url)
+        return self._open[key]
 
-    def lookup(key: str) -> Connector:
-        system = systems[key]
-        return connector_for(key, system.connection_type, connection_url(vault, system))
+    def __enter__(self) -> Connectors:
+        return self
 
-    return lookup
+    def __exit__(self, *_: object) -> None:
+        for connector in self._open.values():
+            connector.close()
+        self._open.clear()
 
 
 def package_vault(settings: Settings) -> Vault:
@@ -82,35 +93,55 @@ def runnable_ids(session: Session, limit: int = 20) -> list[str]:
     return list(session.scalars(stmt))
 
 
-def _collect(session: Session, settings: Settings, req: RightsRequest) -> dict[str, list[Row]]:
+def _save_steps(session: Session, pending: list[dict[str, Any]]) -> None:
+    # One multi-row statement per checkpoint, committed with whatever the caller commits next.
+    if pending:
+        session.execute(insert(ExecutionStep), pending)
+        pending.clear()
+
+
+def _collect(
+    session: Session, settings: Settings, req: RightsRequest, data_map: DataMap
+) -> dict[str, list[Row]]:
     vault = Vault(settings.secret_key, "execution")
     done = {
-        s.address: s
+        s.address: s.result
         for s in session.scalars(select(ExecutionStep).where(ExecutionStep.request_id == req.id))
     }
     identities = service.identities_of(settings, req)
     steps = build_plan(
-        load_datasets(session),
-        system_of=system_index(session),
+        data_map.datasets,
+        system_of=data_map.system_of,
         identity_types=[k for k in identities if k in ("email", "phone_number")],
     )
-    lookup = connector_lookup(session, settings)
     found: dict[str, list[Row]] = {}
-    for step in steps:
-        if step.address in done and done[step.address].result is not None:
-            found[step.address] = vault.decrypt_json(done[step.address].result or "[]")
-            continue
-        rows = lookup(step.system).fetch(fetch_request(step, identities, found))
-        found[step.address] = rows
-        session.add(
-            ExecutionStep(
-                request_id=req.id,
-                address=step.address,
-                row_count=len(rows),
-                result=vault.encrypt_json(rows),
-            )
-        )
-        session.commit()  # each finished read is kept: a crash resumes after it
+    pending: list[dict[str, Any]] = []
+    last_checkpoint = time.monotonic()
+    with Connectors(settings, data_map.systems) as connectors:
+        try:
+            for step in steps:
+                if done.get(step.address) is not None:
+                    found[step.address] = vault.decrypt_json(done[step.address] or "[]")
+                    continue
+                rows = connectors(step.system).fetch(fetch_request(step, identities, found))
+                found[step.address] = rows
+                pending.append(
+                    {
+                        "request_id": req.id,
+                        "address": step.address,
+                        "row_count": len(rows),
+                        "result": vault.encrypt_json(rows),
+                        "finished_at": utcnow(),
+                    }
+                )
+                if time.monotonic() - last_checkpoint > CHECKPOINT_SECONDS:
+                    # Finished reads are kept: after a crash at most this much work is redone.
+                    _save_steps(session, pending)
+                    session.commit()
+                    last_checkpoint = time.monotonic()
+        finally:
+            # Also when a store fails: what was read is kept for the retry.
+            _save_steps(session, pending)
     return found
 
 
@@ -134,11 +165,12 @@ def _build_package(session: Session, settings: Settings, req: RightsRequest) -> 
         )
         counts: dict[str, int] = {}
     else:
-        found = _collect(session, settings, req)
+        data_map = load_map(session)
+        found = _collect(session, settings, req, data_map)
         content = package.assemble(
             found,
-            collections_by_address(load_datasets(session)),
-            system_names={k: s.name for k, s in dataset_systems(session).items()},
+            data_map.collections,
+            system_names={k: s.name for k, s in data_map.system_by_dataset.items()},
             category_names=taxonomy.names(session, "data_category"),
             date_from=req.date_from,
             date_to=req.date_to,
@@ -167,6 +199,7 @@ def run_request(factory: sessionmaker[Session], settings: Settings, request_id: 
             session.commit()
             return req.status
         req.summary = {"rows": counts}
+        req.lease_until = None
         service.move(
             session,
             req,
@@ -184,7 +217,6 @@ def run_request(factory: sessionmaker[Session], settings: Settings, request_id: 
                 "days": settings.package_link_days,
             },
         )
-        req.lease_until = None
         session.commit()
         return req.status
 

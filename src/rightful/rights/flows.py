@@ -9,10 +9,9 @@ from sqlalchemy.orm import Session
 from rightful.core.config import Settings
 from rightful.identity import service as codes
 from rightful.identity.matching import matched_points
-from rightful.inventory.graph import collections_by_address
-from rightful.inventory.service import load_datasets
+from rightful.inventory.service import load_map
 from rightful.rights import service
-from rightful.rights.execution import connector_lookup, system_index
+from rightful.rights.execution import Connectors
 from rightful.rights.models import RightsRequest
 from rightful.rights.planning import build_plan, traverse
 from rightful.rights.schemas import RequestIn
@@ -70,13 +69,14 @@ def resend_code(session: Session, settings: Settings, *, request_id: str, client
 
 def _matching_level(session: Session, settings: Settings, req: RightsRequest) -> int:
     identities = service.identities_of(settings, req)
-    datasets = load_datasets(session)
+    data_map = load_map(session)
     steps = build_plan(
-        datasets, system_of=system_index(session), identity_types=["email"], max_level=1
+        data_map.datasets, system_of=data_map.system_of, identity_types=["email"], max_level=1
     )
-    records = traverse(steps, {"email": identities["email"]}, connector_lookup(session, settings))
+    with Connectors(settings, data_map.systems) as connectors:
+        records = traverse(steps, {"email": identities["email"]}, connectors)
     provided = {k: v for k, v in identities.items() if k != "email"}
-    return 1 + len(matched_points(provided, records, collections_by_address(datasets)))
+    return 1 + len(matched_points(provided, records, data_map.collections))
 
 
 @dataclass(frozen=True)
