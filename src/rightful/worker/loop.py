@@ -8,6 +8,7 @@ import threading
 from rightful.core.runtime import Runtime
 from rightful.messaging.service import deliver_pending
 from rightful.rights.execution import run_request, runnable_ids
+from rightful.rights.retention import expire_packages
 
 log = logging.getLogger(__name__)
 
@@ -16,6 +17,7 @@ def run_once(runtime: Runtime) -> int:
     """Deliver mail and run every runnable request once; returns how many requests ran."""
     with runtime.sessions() as session:
         deliver_pending(session, runtime.settings)
+        expire_packages(session, runtime.settings)
         ids = runnable_ids(session)
     for request_id in ids:
         run_request(runtime.sessions, runtime.settings, request_id)

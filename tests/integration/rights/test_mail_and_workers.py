@@ -161,3 +161,31 @@ def test_celery_worker_on_redis_runs_the_request_with_postgres_as_the_store(
         assert len(list(session.scalars(select(ExecutionStep)))) == 11
     runtime.engine.dispose()
     dispose_all()
+
+
+def test_expired_packages_and_the_reads_behind_them_are_destroyed(tmp_path: Path) -> None:
+    from rightful.worker.loop import run_once
+    from tests.support.app import access_package
+
+    runtime = prepare(make_settings(tmp_path))
+    request_id, _ = access_package(runtime)
+    with runtime.sessions() as session:
+        req = session.get(RightsRequest, request_id)
+        assert req is not None and req.package_file
+        file = runtime.settings.package_dir / req.package_file
+    assert file.exists()
+    run_once(runtime)
+    assert file.exists()  # still within its 7 days
+    clock.freeze(clock.utcnow() + timedelta(days=8))
+    try:
+        run_once(runtime)
+    finally:
+        clock.freeze(None)
+    assert not file.exists()
+    with runtime.sessions() as session:
+        req = session.get(RightsRequest, request_id)
+        assert req is not None and req.package_file is None and req.status == "completed"
+        steps = list(session.scalars(select(ExecutionStep)))
+        assert len(steps) == 11 and all(s.result is None for s in steps)
+    runtime.engine.dispose()
+    dispose_all()
