@@ -112,7 +112,9 @@ def _collect(
     steps = build_plan(
         data_map.datasets,
         system_of=data_map.system_of,
-        identity_types=[k for k in identities if k in ("email", "phone_number")],
+        # Only the identity the person proved (the e-mail, by its code) may find records: a
+        # phone number is matched as a data point, never used to find others who share it.
+        identity_types=["email"],
     )
     found: dict[str, list[Row]] = {}
     pending: list[dict[str, Any]] = []

@@ -41,3 +41,23 @@ def test_sqlite_postgres_and_mariadb_give_the_same_package(
     assert len(on_sqlite["csv"]) == 11  # type: ignore[arg-type]
     assert on_postgres == on_sqlite
     assert on_mariadb == on_sqlite
+
+
+def test_a_shared_phone_number_never_brings_in_someone_elses_records(tmp_path: Path) -> None:
+    from sqlalchemy import create_engine, text
+
+    settings = make_settings(tmp_path)
+    runtime = prepare(settings, people=60)
+    # Another customer with Avery's phone number (families and businesses share numbers).
+    store = create_engine(f"sqlite:///{tmp_path}/estate/storefront.db")
+    with store.begin() as conn:
+        conn.execute(text("UPDATE customers SET phone = '+14155550134' WHERE id = 2"))
+    store.dispose()
+    try:
+        _, data = access_package(runtime)
+    finally:
+        runtime.engine.dispose()
+        dispose_all()
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        customers = json.loads(zf.read("data.json"))["data"]["Online store"]["customers"]
+    assert [c["email"] for c in customers] == ["avery.quinn@example.com"]

@@ -1,0 +1,1 @@
+"""Benchmarks of Rightful on a large PostgreSQL estate; run them with `make bench`."""

@@ -1,0 +1,222 @@
+"""`make bench`: time access requests through Rightful on a large PostgreSQL estate.
+
+Builds (once) an estate of a million customers, sets up a fresh Rightful store, then times one
+request, a thousand one after another and a thousand over two processes, against the same
+index lookups issued directly with psycopg. Prints a table; writes benchmarks/results/latest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from benchmarks import bound, estate, parallel, profiling, report
+from benchmarks.counting import StatementCounter, transactions
+from benchmarks.databases import DEFAULT_CUSTOMERS, STORE, Server, estate_name
+from benchmarks.drive import Driver, Record
+from benchmarks.store import Person, prepare, sample_people, settings_values
+from rightful.core.runtime import Runtime
+from rightful.rights.models import ExecutionStep
+from rightful.security import audit
+
+RESULTS = Path(__file__).parent / "results"
+SINGLES = 7  # a cold request, five warm-ups and a warm one, from people outside the runs
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
+    parser.add_argument("--customers", type=int, help=f"default {DEFAULT_CUSTOMERS:,}")
+    parser.add_argument("--requests", type=int, help="default 1,000")
+    parser.add_argument("--processes", type=int, default=2, help="for the throughput run")
+    parser.add_argument("--profile-requests", type=int, default=50)
+    parser.add_argument("--rebuild", action="store_true", help="rebuild the estate")
+    parser.add_argument("--quick", action="store_true", help="20,000 customers, 100 requests")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=5432)
+    args = parser.parse_args(argv)
+    args.customers = args.customers or (20_000 if args.quick else DEFAULT_CUSTOMERS)
+    args.requests = args.requests or (100 if args.quick else 1000)
+    return args
+
+
+def _estate(server: Server, customers: int, rebuild: bool) -> dict[str, Any]:
+    name = estate_name(customers)
+    conninfo = server.conninfo(name)
+    found = None if rebuild or not server.exists(name) else estate.is_built(conninfo, customers)
+    if found is not None:
+        _log(f"estate {name}: already built, {sum(found.values()):,} rows")
+        out: dict[str, Any] = {"database": name, "built_now": False, "rows": found}
+    else:
+        _log(f"estate {name}: building {customers:,} customers")
+        server.recreate(name)
+        started = time.perf_counter()
+        out = {"database": name, "built_now": True, **estate.build(conninfo, customers, _log)}
+        out["build_s"] = round(time.perf_counter() - started, 1)
+    return {
+        **out,
+        "customers": customers,
+        "total_rows": sum(out["rows"].values()),
+        "size_gb": estate.size_gb(conninfo),
+    }
+
+
+def _single(driver: Driver, people: list[Person]) -> dict[str, Any]:
+    """The first request of the process, then one after a few warm-ups (all tables reflected)."""
+    out = {}
+    for label, person in (("cold", people[0]), ("warm", people[-1])):
+        if label == "warm":
+            for other in people[1:-1]:
+                driver.request(other)
+        record = driver.request(person)
+        out[label] = {
+            "execute_ms": 1000 * record["execute_s"],
+            "end_to_end_ms": 1000 * record["end_to_end_s"],
+            "counts": {p: record[f"{p}_counts"] for p in report.PHASES},
+        }
+    return out
+
+
+def _sequential(
+    server: Server, counter: StatementCounter, driver: Driver, people: list[Person], estate_db: str
+) -> tuple[dict[str, Any], list[Record]]:
+    counter.close_pools()  # the server counts a backend's transactions when it exits
+    before = transactions(server, [STORE, estate_db])
+    started = time.perf_counter()
+    records = driver.run(people, lambda n: _log(f"  {n} done"))
+    wall = time.perf_counter() - started
+    counter.close_pools()
+    after = transactions(server, [STORE, estate_db])
+    xacts = {
+        side: round((after[db] - before[db]) / len(people), 2)
+        for side, db in (("store", STORE), ("estate", estate_db))
+    }
+    return {
+        "wall_s": round(wall, 2),
+        "per_minute": round(60 * len(people) / wall, 1),
+        "timings": report.timings(records),
+        "counts_per_request": report.counts_per_request(records),
+        "transactions_per_request": xacts,
+    }, records
+
+
+def _rows_read(runtime: Runtime, records: list[Record]) -> dict[str, int]:
+    """Rows each request read from the estate, by e-mail, as execution recorded them."""
+    by_request = {r["request_id"]: r["email"] for r in records}
+    with runtime.sessions() as session:
+        stmt = (
+            select(ExecutionStep.request_id, func.sum(ExecutionStep.row_count))
+            .where(ExecutionStep.request_id.in_(list(by_request)))
+            .group_by(ExecutionStep.request_id)
+        )
+        return {by_request[rid]: int(rows) for rid, rows in session.execute(stmt)}
+
+
+def _bound(
+    server: Server,
+    estate_db: str,
+    people: list[Person],
+    processes: int,
+    rightful_rows: dict[str, int],
+) -> dict[str, Any]:
+    conninfo = server.conninfo(estate_db)
+    records = bound.run(conninfo, [p.email for p in people])
+    par = parallel.in_processes("bound", people, processes, conninfo)
+    mismatches = sum(1 for email, _, rows in records if rightful_rows.get(email) != rows)
+    return {
+        "sequential": report.spread([s for _, s, _ in records]),
+        "per_minute_1": round(60 * len(records) / sum(s for _, s, _ in records), 1),
+        "per_minute_parallel": round(par["per_minute"], 1),
+        "statements_per_request": len(bound.LOOKUPS),
+        "rows_per_request": round(sum(r for _, _, r in records) / len(records), 1),
+        "rows_differing_from_rightful": mismatches,
+    }
+
+
+def _ratios(result: dict[str, Any]) -> dict[str, float]:
+    bound_ms = result["bound"]["sequential"]["mean_ms"]
+    timings = result["sequential"]["timings"]
+    return {
+        "execute_mean": round(timings["execute"]["mean_ms"] / bound_ms, 2),
+        "execute_median": round(
+            timings["execute"]["median_ms"] / result["bound"]["sequential"]["median_ms"], 2
+        ),
+        "warm_single": round(result["single"]["warm"]["execute_ms"] / bound_ms, 2),
+        "end_to_end_mean": round(timings["end_to_end"]["mean_ms"] / bound_ms, 2),
+    }
+
+
+def _parallel(people: list[Person], processes: int, values: dict[str, Any]) -> dict[str, Any]:
+    par = parallel.in_processes("rightful", people, processes, values, STORE)
+    return {
+        "processes": processes,
+        "wall_s": round(par["wall_s"], 2),
+        "per_minute": round(par["per_minute"], 1),
+        "timings": report.timings(par["records"]),
+    }
+
+
+def _measure(
+    server: Server, args: argparse.Namespace, estate_db: str, data_dir: Path
+) -> dict[str, Any]:
+    """Every measurement on a fresh store; the caller adds the machine and the estate."""
+    values = settings_values(server, data_dir)
+    runtime = prepare(server, server.url(estate_db), values)
+    counter = StatementCounter(STORE)
+    counter.install()
+    driver = Driver(runtime, counter)
+    people = sample_people(server.conninfo(estate_db), args.customers, args.requests + SINGLES)
+    singles, people = people[:SINGLES], people[SINGLES:]
+    result: dict[str, Any] = {}
+    _log("one request, cold then warm")
+    result["single"] = _single(driver, singles)
+    counter.captured = []
+    driver.request(singles[1])
+    result["statements_of_one_request"], counter.captured = counter.captured, None
+    _log(f"{args.requests:,} requests, one after another")
+    result["sequential"], records = _sequential(server, counter, driver, people, estate_db)
+    rows = _rows_read(runtime, records)
+    with runtime.sessions() as session:
+        result["audit_chain_broken_at_after_sequential"] = audit.verify_chain(session)
+    _log(f"{args.requests:,} requests over {args.processes} processes")
+    result["parallel"] = _parallel(people, args.processes, values)
+    with runtime.sessions() as session:
+        result["audit_chain_broken_at_after_parallel"] = audit.verify_chain(session)
+    _log("the same lookups with psycopg")
+    result["bound"] = _bound(server, estate_db, people, args.processes, rows)
+    _log(f"profiling {args.profile_requests} requests")
+    result["profile"] = profiling.profile(driver, people[: args.profile_requests], RESULTS)
+    counter.close_pools()
+    return result
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Build or reuse the estate, run every measurement, print and save the results."""
+    args = _args(argv)
+    server = Server(args.host, args.port)
+    result: dict[str, Any] = {
+        "machine": report.machine(server),
+        "requests": args.requests,
+        "estate": _estate(server, args.customers, args.rebuild),
+    }
+    with tempfile.TemporaryDirectory(prefix="rightful-bench-") as data_dir:
+        result.update(_measure(server, args, result["estate"]["database"], Path(data_dir)))
+    result["ratio"] = _ratios(result)
+    result["machine"]["load_average_1m_at_end"] = round(os.getloadavg()[0], 2)
+    report.write(result, RESULTS / "latest.json")
+    print(report.table(result))
+    print(f"\nraw results: {RESULTS / 'latest.json'}; profile: {RESULTS / 'profile.txt'}")
+
+
+if __name__ == "__main__":
+    main()
