@@ -11,38 +11,19 @@ from typing import Any
 
 from faker import Faker
 
-from rightful.demo.estate import CATALOG
+from rightful.demo.vocabulary import (
+    AGENT_LINES,
+    BRANDS,
+    CATALOG,
+    DOMAINS,
+    ORDER_STATUSES,
+    QUESTIONS,
+    SOURCES,
+    SUBJECTS,
+    TOPICS,
+)
 
 SIZE = 250
-QUESTIONS = (
-    ("What was the name of your first pet?", ("Biscuit", "Luna", "Pepper", "Milo", "Daisy")),
-    ("In what city were you born?", ("Sacramento", "Fresno", "Denver", "Austin", "Tucson")),
-    ("What was your childhood nickname?", ("Bug", "Ace", "Sunny", "Scout", "Pip", "Red")),
-    ("What was the make of your first car?", ("Toyota", "Honda", "Ford", "Subaru", "Saab")),
-)
-SUBJECTS = (
-    "Camera keeps going offline",
-    "Thermostat won't connect to Wi-Fi",
-    "Return request",
-    "Doorbell battery drains quickly",
-    "Can't sign in to the app",
-    "Smart lock update failed",
-    "Too many marketing emails",
-    "Where is my order?",
-)
-AGENT_LINES = (
-    "Thanks for reaching out, I'm happy to help with that.",
-    "Could you confirm the serial number on the back of the device?",
-    "I've reset that on our side; please try again in a few minutes.",
-    "I've escalated this to our hardware team and will follow up by email.",
-    "Glad that worked! Is there anything else I can help with?",
-)
-# Six of ten orders are delivered, as in the demo generator.
-ORDER_STATUSES = ("delivered",) * 6 + ("shipped", "processing", "cancelled", "returned")
-TOPICS = ("product_news", "offers", "newsletter", "beta_program")
-SOURCES = ("checkout", "website_footer", "app", "event")
-BRANDS = ("visa", "mastercard", "amex", "discover")
-DOMAINS = ("example.com", "example.org", "example.net")
 # First octets of public unicast ranges (no 10/8, 127/8, 172.16/12, 192.168/16 or multicast).
 IP_FIRST_OCTETS = (
     23,

@@ -36,6 +36,17 @@ from sqlalchemy import (
 )
 
 from rightful.core.db import NAMING, make_engine
+from rightful.demo.vocabulary import (
+    AGENT_LINES,
+    BRANDS,
+    CATALOG,
+    DOMAINS,
+    ORDER_STATUSES,
+    QUESTIONS,
+    SOURCES,
+    SUBJECTS,
+    TOPICS,
+)
 
 __all__ = [
     "ANCHOR",
@@ -254,46 +265,7 @@ FEATURED_PEOPLE: tuple[DemoPerson, ...] = (
     DemoPerson("jordan.lee@example.com", "Jordan", "Lee", "+1 510 555 0199", "94612", "CA"),
 )
 
-CATALOG: tuple[tuple[str, str, Decimal], ...] = (
-    ("LUM-HUB-2", "Lumen Hub (2nd gen)", Decimal("129.00")),
-    ("LUM-CAM-IN", "Lumen Indoor Cam", Decimal("59.99")),
-    ("LUM-CAM-OUT", "Lumen Outdoor Cam", Decimal("149.99")),
-    ("LUM-BELL-1", "Lumen Video Doorbell", Decimal("179.00")),
-    ("LUM-THERM-3", "Lumen Smart Thermostat", Decimal("199.00")),
-    ("LUM-PLUG-4", "Lumen Smart Plug (4-pack)", Decimal("39.99")),
-    ("LUM-BULB-C", "Lumen Color Bulb", Decimal("24.99")),
-    ("LUM-LOCK-1", "Lumen Smart Lock", Decimal("229.00")),
-    ("LUM-SENS-MO", "Lumen Motion Sensor", Decimal("29.99")),
-)
 _PRODUCT = {sku: (name, price) for sku, name, price in CATALOG}
-_QUESTIONS = (
-    ("What was the name of your first pet?", ("Biscuit", "Luna", "Pepper", "Milo", "Daisy")),
-    ("In what city were you born?", ("Sacramento", "Fresno", "Denver", "Austin", "Tucson")),
-    ("What was your childhood nickname?", ("Bug", "Ace", "Sunny", "Scout", "Pip", "Red")),
-    ("What was the make of your first car?", ("Toyota", "Honda", "Ford", "Subaru", "Saab")),
-)
-_SUBJECTS = (
-    "Camera keeps going offline",
-    "Thermostat won't connect to Wi-Fi",
-    "Return request",
-    "Doorbell battery drains quickly",
-    "Can't sign in to the app",
-    "Smart lock update failed",
-    "Too many marketing emails",
-    "Where is my order?",
-)
-_AGENT_LINES = (
-    "Thanks for reaching out, I'm happy to help with that.",
-    "Could you confirm the serial number on the back of the device?",
-    "I've reset that on our side; please try again in a few minutes.",
-    "I've escalated this to our hardware team and will follow up by email.",
-    "Glad that worked! Is there anything else I can help with?",
-)
-_TOPICS = ("product_news", "offers", "newsletter", "beta_program")
-_ORDER_STATUSES = ("delivered",) * 6 + ("shipped", "processing", "cancelled", "returned")
-_SOURCES = ("checkout", "website_footer", "app", "event")
-_BRANDS = ("visa", "mastercard", "amex", "discover")
-_DOMAINS = ("example.com", "example.org", "example.net")
 _SF = ("CA", "94107", "US")
 # Plausible area codes (no N11 service codes, no x9x), minus the featured people's own.
 _AREA_CODES = [
@@ -339,7 +311,7 @@ def _token(rng: random.Random, size: int) -> str:
 
 def _customer(rows: _Rows, p: DemoPerson, born: date, joined: datetime, rng: random.Random) -> int:
     """A customer row; the password hash is argon2-shaped noise, as the demo never logs in."""
-    question, answers = rng.choice(_QUESTIONS)
+    question, answers = rng.choice(QUESTIONS)
     answer = rng.choice(answers)
     hashed = f"$argon2id$v=19$m=65536,t=3,p=4${_token(rng, 16)}${_token(rng, 32)}"
     values = (p.first_name, p.last_name, p.phone_e164, born, hashed, question, answer)
@@ -440,7 +412,7 @@ def _synthetic_person(fake: Faker, index: int) -> DemoPerson:
     local = ".".join(re.sub(r"[^a-z]", "", name.lower()) for name in (first, last))
     phone = f"+1 {_AREA_CODES[index // 100 % len(_AREA_CODES)]} 555 0{100 + index % 100}"
     state = fake.state_abbr(include_territories=False, include_freely_associated_states=False)
-    domain = _DOMAINS[index % len(_DOMAINS)]
+    domain = DOMAINS[index % len(DOMAINS)]
     return DemoPerson(
         f"{local}.{index}@{domain}", first, last, phone, fake.zipcode_in_state(state), state
     )
@@ -461,10 +433,10 @@ def _add_person(rows: _Rows, fake: Faker, rng: random.Random, index: int) -> Non
     for _ in range(rng.randint(0, 6)):
         at = _between(rng, joined, ANCHOR)
         items = [(sku, rng.randint(1, 3)) for sku in rng.sample(list(_PRODUCT), rng.randint(1, 4))]
-        _order(rows, cid, ship_to, at, rng.choice(_ORDER_STATUSES), items)
+        _order(rows, cid, ship_to, at, rng.choice(ORDER_STATUSES), items)
         bought += [(sku, at) for sku, _ in items]
     for _ in range(rng.randint(0, 2)):
-        card = (rng.choice(_BRANDS), f"{rng.randint(0, 9999):04d}", f"tok_{_token(rng, 18)}")
+        card = (rng.choice(BRANDS), f"{rng.randint(0, 9999):04d}", f"tok_{_token(rng, 18)}")
         expires = (rng.randint(1, 12), ANCHOR.year + rng.randint(0, 5))
         rows.add("payment_methods", cid, *card, *expires, _between(rng, joined, ANCHOR))
     for sku, at in rng.sample(bought, min(len(bought), rng.randint(0, 3))):
@@ -481,14 +453,14 @@ def _add_engagement(
         chat = [("customer", fake.sentence(nb_words=12))]
         for n in range(1, rng.randint(2, 6)):
             chat.append(
-                ("agent", rng.choice(_AGENT_LINES)) if n % 2 else ("customer", fake.sentence())
+                ("agent", rng.choice(AGENT_LINES)) if n % 2 else ("customer", fake.sentence())
             )
         status = rng.choice(("open", "pending", "solved"))
         _ticket(
-            rows, cid, email, rng.choice(_SUBJECTS), _between(rng, joined, ANCHOR), (status, chat)
+            rows, cid, email, rng.choice(SUBJECTS), _between(rng, joined, ANCHOR), (status, chat)
         )
-    for topic in rng.sample(_TOPICS, rng.randint(0, 3)):
-        choice = (rng.choice(("subscribed", "subscribed", "unsubscribed")), rng.choice(_SOURCES))
+    for topic in rng.sample(TOPICS, rng.randint(0, 3)):
+        choice = (rng.choice(("subscribed", "subscribed", "unsubscribed")), rng.choice(SOURCES))
         rows.add("marketing_subscriptions", email, topic, *choice, _between(rng, joined, ANCHOR))
     for _ in range(rng.randint(1, 3)):
         sku, name, _price = rng.choice(CATALOG)
