@@ -98,7 +98,7 @@ def connect(
 def test(system: str) -> None:
     """Check that Rightful can reach a system's data store."""
     from rightful.core.errors import NotFoundError
-    from rightful.inventory.service import load_map
+    from rightful.inventory.revision import load_map
     from rightful.rights.execution import Connectors
 
     rt = open_runtime()

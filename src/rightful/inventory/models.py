@@ -12,6 +12,15 @@ from rightful.core.clock import utcnow
 from rightful.core.db import Base, UTCDateTime
 
 
+class DataMapRevision(Base):
+    """A counter bumped by every change to the data map, so processes know when to re-read it."""
+
+    __tablename__ = "data_map_revision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    revision: Mapped[int] = mapped_column(default=1)
+
+
 class TaxonomyEntry(Base):
     """A data category, data use (purpose) or data subject."""
 

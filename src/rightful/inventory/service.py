@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -13,8 +12,9 @@ from sqlalchemy.orm import Session
 from rightful.core.errors import InventoryError, NotFoundError
 from rightful.inventory import taxonomy
 from rightful.inventory.models import Dataset, Disclosure, Partner, System
+from rightful.inventory.revision import SystemView, bump_revision
 from rightful.inventory.schemas import ApplySummary, DisclosureIn, PartnerIn, SystemIn
-from rightful.inventory.specs import CollectionSpec, DatasetSpec, dataset_from_document
+from rightful.inventory.specs import DatasetSpec, dataset_from_document
 from rightful.inventory.validation import Problem, check_format, check_graph, describe, problem
 from rightful.security import audit
 from rightful.security.vault import Vault
@@ -188,6 +188,7 @@ def _save(session: Session, parsed: _Parsed, actor: str) -> ApplySummary:
             )
         )
         summary.disclosures += 1
+    bump_revision(session)
     session.flush()
     audit.record(
         session,
@@ -209,6 +210,7 @@ def set_connection(
         raise NotFoundError(f"There is no system '{system_key}' in the data map.")
     system.connection_type = "sql"
     system.connection_secret = vault.encrypt(url.encode()).decode()
+    bump_revision(session)
     session.flush()
     audit.record(
         session,
@@ -219,7 +221,7 @@ def set_connection(
     )
 
 
-def connection_url(vault: Vault, system: System) -> str | None:
+def connection_url(vault: Vault, system: System | SystemView) -> str | None:
     """The decrypted connection URL, for connectors only."""
     return (
         vault.decrypt(system.connection_secret.encode()).decode()
@@ -313,31 +315,3 @@ def export_yaml(session: Session) -> str:
         ],
     }
     return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
-
-
-@dataclass(frozen=True)
-class DataMap:
-    """The parts of the data map a request needs, read once per run."""
-
-    datasets: list[DatasetSpec]
-    systems: dict[str, System]
-
-    @property
-    def system_by_dataset(self) -> dict[str, System]:
-        """Dataset key → the system that holds it."""
-        return {k: s for s in self.systems.values() for k in s.dataset_keys}
-
-    @property
-    def system_of(self) -> dict[str, str]:
-        """Dataset key → system key."""
-        return {k: s.key for k, s in self.system_by_dataset.items()}
-
-    @property
-    def collections(self) -> dict[str, CollectionSpec]:
-        """Every collection by `dataset:collection`."""
-        return {c.address: c for d in self.datasets for c in d.collections}
-
-
-def load_map(session: Session) -> DataMap:
-    """Datasets and systems in two queries."""
-    return DataMap(load_datasets(session), {s.key: s for s in session.scalars(select(System))})

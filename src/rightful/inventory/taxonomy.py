@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rightful.inventory.models import TaxonomyEntry
+from rightful.inventory.revision import bump_revision
 
 KINDS = ("data_category", "data_use", "data_subject")
 
@@ -31,6 +32,8 @@ def load_default(session: Session) -> int:
                 )
             )
             added += 1
+    if added:
+        bump_revision(session)
     session.flush()
     return added
 

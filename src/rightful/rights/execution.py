@@ -16,9 +16,8 @@ from rightful.connectors.registry import connector_for
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.core.errors import ConnectorError
-from rightful.inventory import taxonomy
-from rightful.inventory.models import System
-from rightful.inventory.service import DataMap, connection_url, load_map
+from rightful.inventory.revision import DataMap, SystemView, load_map
+from rightful.inventory.service import connection_url
 from rightful.rights import package, service
 from rightful.rights.know import categories_report
 from rightful.rights.models import ExecutionStep, RightsRequest
@@ -35,7 +34,7 @@ CHECKPOINT_SECONDS = 2.0
 class Connectors:
     """The connectors of one run, one per system, released together."""
 
-    def __init__(self, settings: Settings, systems: Mapping[str, System]) -> None:
+    def __init__(self, settings: Settings, systems: Mapping[str, SystemView]) -> None:
         self._vault = Vault(settings.secret_key, "connections")
         self._systems = systems
         self._open: dict[str, Connector] = {}
@@ -173,7 +172,7 @@ def _build_package(session: Session, settings: Settings, req: RightsRequest) -> 
             found,
             data_map.collections,
             system_names={k: s.name for k, s in data_map.system_by_dataset.items()},
-            category_names=taxonomy.names(session, "data_category"),
+            category_names=data_map.category_names,
             date_from=req.date_from,
             date_to=req.date_to,
         )

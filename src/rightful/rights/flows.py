@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from rightful.core.config import Settings
 from rightful.identity import service as codes
 from rightful.identity.matching import matched_points
-from rightful.inventory.service import load_map
+from rightful.inventory.revision import load_map
 from rightful.rights import service
 from rightful.rights.execution import Connectors
 from rightful.rights.models import RightsRequest

@@ -110,3 +110,16 @@ def test_no_identity_anywhere_is_refused() -> None:
 def test_invalid_yaml_is_reported_with_the_file_name(rightful_app: App) -> None:
     found = problems(rightful_app, "dataset: [unclosed")
     assert found[0]["file"] == "crm.yml" and "not valid YAML" in found[0]["message"]
+
+
+def test_a_changed_data_map_is_seen_by_the_next_run(rightful_app: App) -> None:
+    from rightful.inventory.revision import load_map
+
+    with rightful_app.runtime.sessions() as session:
+        before = load_map(session)
+        assert load_map(session) is before  # unchanged: served from this process's cache
+    apply(rightful_app, GOOD)
+    with rightful_app.runtime.sessions() as session:
+        after = load_map(session)
+    assert after.revision > before.revision
+    assert "crm:contacts" in after.collections and "crm:contacts" not in before.collections

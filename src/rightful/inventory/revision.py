@@ -1,0 +1,99 @@
+"""The data map as requests read it: a snapshot per revision, cached per process.
+
+Every change to the data map bumps one counter; a run reads the counter (one statement) and
+re-reads datasets, systems and taxonomy only when it moved.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from threading import Lock
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from rightful.inventory.models import DataMapRevision, Dataset, System, TaxonomyEntry
+from rightful.inventory.specs import CollectionSpec, DatasetSpec, dataset_from_document
+
+
+@dataclass(frozen=True)
+class SystemView:
+    """What execution needs of a system, as plain values (never an ORM row)."""
+
+    key: str
+    name: str
+    connection_type: str | None
+    connection_secret: str | None
+    dataset_keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DataMap:
+    """The parts of the data map a request needs."""
+
+    revision: int
+    datasets: tuple[DatasetSpec, ...]
+    systems: dict[str, SystemView]
+    category_names: dict[str, str]
+
+    @property
+    def system_by_dataset(self) -> dict[str, SystemView]:
+        """Dataset key → the system that holds it."""
+        return {k: s for s in self.systems.values() for k in s.dataset_keys}
+
+    @property
+    def system_of(self) -> dict[str, str]:
+        """Dataset key → system key."""
+        return {k: s.key for k, s in self.system_by_dataset.items()}
+
+    @property
+    def collections(self) -> dict[str, CollectionSpec]:
+        """Every collection by `dataset:collection`."""
+        return {c.address: c for d in self.datasets for c in d.collections}
+
+
+_cache: dict[str, DataMap] = {}
+_lock = Lock()
+
+
+def bump_revision(session: Session) -> None:
+    """Mark the data map changed (inside the caller's transaction)."""
+    result = session.execute(
+        update(DataMapRevision)
+        .where(DataMapRevision.id == 1)
+        .values(revision=DataMapRevision.revision + 1)
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        session.add(DataMapRevision(id=1, revision=2))
+        session.flush()
+
+
+def _read(session: Session, revision: int) -> DataMap:
+    datasets = tuple(
+        dataset_from_document(d.document, source_file=d.source_file)
+        for d in session.scalars(select(Dataset).order_by(Dataset.key))
+    )
+    systems = {
+        s.key: SystemView(
+            s.key, s.name, s.connection_type, s.connection_secret, tuple(s.dataset_keys)
+        )
+        for s in session.scalars(select(System))
+    }
+    names = session.execute(
+        select(TaxonomyEntry.key, TaxonomyEntry.name).where(TaxonomyEntry.kind == "data_category")
+    )
+    return DataMap(revision, datasets, systems, {key: name for key, name in names})
+
+
+def load_map(session: Session) -> DataMap:
+    """The current data map: one statement when this process already holds its revision."""
+    revision = session.scalar(select(DataMapRevision.revision).where(DataMapRevision.id == 1)) or 0
+    bind = str(session.get_bind().engine.url)
+    with _lock:
+        cached = _cache.get(bind)
+    if cached is not None and cached.revision == revision and revision:
+        return cached
+    fresh = _read(session, revision)
+    with _lock:
+        _cache[bind] = fresh
+    return fresh
