@@ -6,8 +6,8 @@ import hmac
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
 
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
@@ -24,18 +24,27 @@ def _hash(settings: Settings, purpose: str, value: str) -> str:
     return keyed_hash(settings.secret_key, purpose, value)
 
 
-def _recent(session: Session, column: InstrumentedAttribute[str], value: str) -> int:
+def _recent_codes(session: Session, identity_hash: str, client_hash: str) -> tuple[int, int]:
+    """Codes sent in the last hour to this address, and asked for from this client (one query)."""
     since = utcnow() - timedelta(hours=1)
-    stmt = (
-        select(func.count())
-        .select_from(VerificationCode)
-        .where(column == value, VerificationCode.created_at >= since)
-    )
-    return int(session.scalar(stmt) or 0)
+    to_identity = VerificationCode.identity_hash == identity_hash
+    from_client = VerificationCode.client_hash == client_hash
+    row = session.execute(
+        select(func.count().filter(to_identity), func.count().filter(from_client)).where(
+            or_(to_identity, from_client), VerificationCode.created_at >= since
+        )
+    ).one()
+    return int(row[0] or 0), int(row[1] or 0)
 
 
 def issue_code(
-    session: Session, settings: Settings, *, request_id: str, email: str, client: str | None
+    session: Session,
+    settings: Settings,
+    *,
+    request_id: str,
+    email: str,
+    client: str | None,
+    replaces: bool = True,
 ) -> str:
     """A new 6-digit code for a request; earlier codes stop working. Rate-limited.
 
@@ -44,25 +53,20 @@ def issue_code(
     """
     identity_hash = _hash(settings, "email", email)
     client_hash = _hash(settings, "client", client or "trusted")
-    if (
-        _recent(session, VerificationCode.identity_hash, identity_hash)
-        >= settings.codes_per_identity_per_hour
-    ):
+    to_identity, from_client = _recent_codes(session, identity_hash, client_hash)
+    if to_identity >= settings.codes_per_identity_per_hour:
         raise RateLimitedError("Too many codes were sent to this address. Try again in an hour.")
-    if client is not None and (
-        _recent(session, VerificationCode.client_hash, client_hash)
-        >= settings.codes_per_client_per_hour
-    ):
+    if client is not None and from_client >= settings.codes_per_client_per_hour:
         raise RateLimitedError(
             "Too many codes were asked for from this connection. Try again later."
         )
     now = utcnow()
-    for old in session.scalars(
-        select(VerificationCode).where(
-            VerificationCode.request_id == request_id, VerificationCode.used_at.is_(None)
+    if replaces:  # a brand-new request has no earlier code to retire
+        session.execute(
+            update(VerificationCode)
+            .where(VerificationCode.request_id == request_id, VerificationCode.used_at.is_(None))
+            .values(used_at=now)
         )
-    ):
-        old.used_at = now
     code = f"{secrets.randbelow(1_000_000):06d}"
     session.add(
         VerificationCode(

@@ -45,7 +45,9 @@ def submit(
         service.route_verified(session, settings, req, actor="system")
     else:
         email = service.identities_of(settings, req)["email"]
-        code = codes.issue_code(session, settings, request_id=req.id, email=email, client=client)
+        code = codes.issue_code(
+            session, settings, request_id=req.id, email=email, client=client, replaces=False
+        )
         service.move(session, req, Status.VERIFYING, actor="system")
     service.acknowledge(session, settings, req, code=code)
     return req
