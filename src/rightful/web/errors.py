@@ -108,7 +108,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s", request.url.path)
+        # The route's pattern, not the path: paths carry signed links that must not reach logs.
+        route = getattr(request.scope.get("route"), "path", "unknown route")
+        log.exception("unhandled error on %s %s", request.method, route)
         detail = "Something went wrong on our side. Nothing was changed; please try again."
         if _wants_page(request):
             return _page(request, 500, "Something went wrong", detail)
