@@ -140,3 +140,43 @@ def test_one_browser_address_gets_at_most_20_codes_an_hour(rightful_app: App) ->
     r = rightful_app.client.post("/requests", data=form(rightful_app, email="p21@example.com"))
     assert r.status_code == 429 and "from this connection" in r.text
     assert requests_count(rightful_app) == 20
+
+
+def test_a_detail_the_company_configured_is_asked_for_and_matched(rightful_app: App) -> None:
+    from rightful.core.config import ExtraDataPoint
+
+    rightful_app.runtime.settings.extra_data_points = [
+        ExtraDataPoint(
+            key="device_serial",
+            label="A device serial number",
+            hint="On the back of any Lumen device.",
+            categories=["user.device.device_id"],
+        )
+    ]
+    page = rightful_app.client.get("/requests/new").text
+    assert 'name="device_serial"' in page and "A device serial number" in page
+    values = form(rightful_app, phone_number="", postal_code="")
+    values["device_serial"] = "lmn-therm-00a1b2c3d4"  # as typed, case aside
+    location = rightful_app.client.post("/requests", data=values, follow_redirects=False).headers[
+        "location"
+    ]
+    with rightful_app.runtime.sessions() as session:
+        rid = session.scalar(select(RightsRequest.id))
+    assert rid
+    r = rightful_app.client.post(
+        f"{location}/verify",
+        data={"csrf": csrf(rightful_app, location), "code": latest_code(rightful_app.runtime, rid)},
+    )
+    # e-mail code + name + serial = 3 points, enough for a copy.
+    assert "Under review by our privacy team" in r.text
+
+
+def test_a_detail_the_company_does_not_ask_for_is_refused(rightful_app: App) -> None:
+    r = rightful_app.client.post(
+        "/api/v1/rights-requests",
+        headers=rightful_app.auth,
+        json={"request_type": "delete", "email": AVERY["email"], "other_points": {"ssn": "123"}},
+    )
+    assert r.status_code == 422
+    assert r.json()["errors"] == [{"field": "ssn", "message": "We do not ask for this detail."}]
+    assert requests_count(rightful_app) == 0

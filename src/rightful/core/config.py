@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rightful.core.errors import ConfigurationError
 
 DEMO_SECRET = "demo-secret-do-not-use-in-production-0000000000"  # noqa: S105 - refused outside demo
+
+
+class ExtraDataPoint(BaseModel):
+    """A detail the company asks for to match records, beyond phone, name and ZIP code."""
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]{1,39}$")
+    label: str = Field(max_length=80)
+    hint: str = Field(default="", max_length=200)
+    categories: list[str] = Field(
+        min_length=1, description="Data categories it is matched against."
+    )
 
 
 class Settings(BaseSettings):
@@ -39,6 +50,9 @@ class Settings(BaseSettings):
     codes_per_identity_per_hour: int = 5
     codes_per_client_per_hour: int = 20
     require_approval: bool = True
+    # JSON, e.g. [{"key": "device_serial", "label": "A device serial number",
+    #              "categories": ["user.device.device_id"]}]
+    extra_data_points: list[ExtraDataPoint] = Field(default_factory=list)
     embedded_worker: bool = True
 
     @model_validator(mode="after")

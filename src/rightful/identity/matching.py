@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from rightful.connectors.base import Row
 from rightful.core.errors import InvalidInputError
-from rightful.identity.points import BY_KEY, DataPoint
+from rightful.identity.points import DataPoint
 from rightful.inventory.specs import CollectionSpec
 
 
@@ -41,11 +41,13 @@ def matched_points(
     provided: Mapping[str, str],
     records: Mapping[str, list[Row]],
     collections: Mapping[str, CollectionSpec],
+    points: tuple[DataPoint, ...],
 ) -> set[str]:
     """Keys of the provided data points found in any record."""
+    by_key = {p.key: p for p in points}
     matched: set[str] = set()
     for key, given in provided.items():
-        point = BY_KEY.get(key)
+        point = by_key.get(key)
         if point is None or not given:
             continue
         value = point.normalise(given)

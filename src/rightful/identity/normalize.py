@@ -119,3 +119,8 @@ def state(value: str) -> str:
     if code not in US_STATES:
         raise _invalid("jurisdiction", "Choose the US state where you live.")
     return code
+
+
+def text(value: str) -> str:
+    """Any other detail: case-insensitive, single-spaced."""
+    return re.sub(r"\s+", " ", value).strip().casefold()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from rightful.core.config import Settings
 from rightful.identity import normalize
 
 
@@ -46,4 +47,13 @@ DATA_POINTS: tuple[DataPoint, ...] = (
         "postal-code",
     ),
 )
-BY_KEY = {p.key: p for p in DATA_POINTS}
+
+
+def configured_points(settings: Settings) -> tuple[DataPoint, ...]:
+    """The built-in data points and the ones the company added in its settings."""
+    extra = tuple(
+        DataPoint(x.key, x.label, x.hint, tuple(x.categories), normalize.text, "off")
+        for x in settings.extra_data_points
+        if x.key not in {p.key for p in DATA_POINTS}
+    )
+    return DATA_POINTS + extra

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from rightful.core.config import Settings
 from rightful.identity import service as codes
 from rightful.identity.matching import matched_points
+from rightful.identity.points import configured_points
 from rightful.inventory.revision import load_map
 from rightful.rights import service
 from rightful.rights.execution import Connectors
@@ -78,7 +79,8 @@ def _matching_level(session: Session, settings: Settings, req: RightsRequest) ->
     with Connectors(settings, data_map.systems) as connectors:
         records = traverse(steps, {"email": identities["email"]}, connectors)
     provided = {k: v for k, v in identities.items() if k != "email"}
-    return 1 + len(matched_points(provided, records, data_map.collections))
+    points = configured_points(settings)
+    return 1 + len(matched_points(provided, records, data_map.collections, points))
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,11 @@ class RequestIn(BaseModel):
         "under penalty of perjury.",
     )
     channel: Literal["web", "email", "post", "phone", "api"] = "web"
+    other_points: dict[str, str] = Field(
+        default_factory=dict,
+        max_length=10,
+        description="Details the company configured (RIGHTFUL_EXTRA_DATA_POINTS), by key.",
+    )
 
     @field_validator("email", "phone_number", "name", "postal_code", "jurisdiction")
     @classmethod

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.core.errors import ConflictError, InvalidInputError, NotFoundError
-from rightful.identity import normalize
+from rightful.identity.points import configured_points
 from rightful.messaging.service import queue_email
 from rightful.rights import deadlines
 from rightful.rights.declaration import DECLARATION
@@ -118,24 +118,19 @@ def move(
     )
 
 
-def _identities(data: RequestIn) -> dict[str, str]:
-    found = {"email": normalize.email(data.email)}
-    errors: list[dict[str, str]] = []
-    # Names are kept as written (staff read them); matching normalises them itself.
-    for key, fn in (
-        ("phone_number", normalize.phone),
-        ("name", normalize.display_name),
-        ("postal_code", normalize.postal_code),
-    ):
-        raw = getattr(data, key)
-        if not raw:
-            continue
-        try:
-            found[key] = fn(raw)
-        except InvalidInputError as exc:
-            errors += exc.errors
+def _identities(settings: Settings, data: RequestIn) -> dict[str, str]:
+    # RequestIn already put e-mail, phone, name and ZIP in their normal forms.
+    found = {"email": data.email}
+    found.update({k: v for k in ("phone_number", "name", "postal_code") if (v := getattr(data, k))})
+    known = {p.key for p in configured_points(settings)}
+    errors = [
+        {"field": key, "message": "We do not ask for this detail."}
+        for key in data.other_points
+        if key not in known or key in found
+    ]
     if errors:
-        raise InvalidInputError("Some details need attention.", errors=errors)
+        raise InvalidInputError("Some details are not ones we ask for.", errors=errors)
+    found.update({k: v.strip()[:200] for k, v in data.other_points.items() if v.strip()})
     return found
 
 
@@ -165,7 +160,7 @@ def create_request(
     session: Session, settings: Settings, data: RequestIn, *, actor: str = "consumer"
 ) -> RightsRequest:
     """Record a new request with its deadlines; no e-mail yet."""
-    identities = _identities(data)
+    identities = _identities(settings, data)
     _check_declaration(data)
     now = utcnow()
     rtype = RequestType(data.request_type)

@@ -17,7 +17,7 @@ from rightful.core.errors import (
     VerificationError,
 )
 from rightful.core.runtime import Runtime
-from rightful.identity.points import DATA_POINTS
+from rightful.identity.points import DATA_POINTS, configured_points
 from rightful.rights import flows, service
 from rightful.rights.declaration import DECLARATION
 from rightful.rights.execution import download_url, package_vault
@@ -57,7 +57,7 @@ def _form_page(
         errors=errors,
         summary=summary,
         types=TYPE_LABELS,
-        points=DATA_POINTS,
+        points=configured_points(request.app.state.runtime.settings),
         states=US_STATES,
         declaration=DECLARATION,
         declaration_types=[t.value for t in NEEDS_DECLARATION],
@@ -91,6 +91,10 @@ async def submit_request(
     payload = {k: (v or None) for k, v in values.items() if k not in ("by_agent",)}
     payload["by_agent"] = values["by_agent"]
     payload = {k: v for k, v in payload.items() if v is not None}
+    builtin = {p.key for p in DATA_POINTS}
+    extras = [p.key for p in configured_points(rt.settings) if p.key not in builtin]
+    values.update({k: str(form.get(k, "")).strip() for k in extras})
+    payload["other_points"] = {k: values[k] for k in extras if values[k]}
     try:
         data = RequestIn.model_validate(payload)
         with unit_of_work(rt.sessions) as session:
