@@ -142,3 +142,12 @@ def test_a_deletion_is_approved_then_recorded_as_done_by_staff(cli_env: Path) ->
         "--note",
         "Your opt-out is recorded in every marketing system.",
     )
+
+
+def test_bad_input_gets_field_errors_not_a_traceback(cli_env: Path) -> None:
+    result = runner.invoke(
+        app, ["rights", "submit", "--type", "access", "--email", "nope", "--phone", "12"]
+    )
+    assert result.exit_code == 2
+    assert "email: Enter a valid e-mail address" in result.output
+    assert "phone_number:" in result.output and "Traceback" not in result.output

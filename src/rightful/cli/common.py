@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import typer
+from pydantic import ValidationError
 
 from rightful.core.errors import RightfulError
 from rightful.core.runtime import Runtime, build_runtime
@@ -28,6 +29,15 @@ def fail_on_error(fn: F) -> F:
             return fn(*args, **kwargs)
         except RightfulError as exc:
             typer.secho(f"Error: {exc.detail}", err=True, fg=typer.colors.RED)
+            for item in exc.errors if "\n" not in exc.detail else []:  # else listed in detail
+                typer.secho(f"  {item.get('field', '')}: {item['message']}", err=True)
             raise typer.Exit(2 if exc.status in (400, 409, 422) else 1) from exc
+        except ValidationError as exc:
+            typer.secho("Error: some values need attention.", err=True, fg=typer.colors.RED)
+            for err in exc.errors():
+                field = ".".join(str(p) for p in err["loc"])
+                message = str(err["msg"]).removeprefix("Value error, ")
+                typer.secho(f"  {field}: {message}", err=True)
+            raise typer.Exit(2) from exc
 
     return wrapper  # type: ignore[return-value]

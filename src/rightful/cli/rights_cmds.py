@@ -35,6 +35,9 @@ def submit(
     channel: str = typer.Option("post", help="web, email, post, phone or api"),
     everything: bool = typer.Option(False, help="Since 2022-01-01, not the last 12 months"),
     signature: str | None = typer.Option(None, help="Signed declaration (typed name)"),
+    detail: list[str] = typer.Option(
+        [], "--detail", help="KEY=VALUE for a detail in RIGHTFUL_EXTRA_DATA_POINTS (repeatable)"
+    ),
 ) -> None:
     """Record a request received by e-mail, post or phone; the consumer gets the code."""
     from rightful.rights.flows import submit as do_submit
@@ -51,6 +54,7 @@ def submit(
             "channel": channel,
             "date_range": "all" if everything else "last_12_months",
             "declaration_signature": signature,
+            "other_points": dict(d.split("=", 1) for d in detail if "=" in d),
         }
     )
     rt = open_runtime()
