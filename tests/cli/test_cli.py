@@ -151,3 +151,27 @@ def test_bad_input_gets_field_errors_not_a_traceback(cli_env: Path) -> None:
     assert result.exit_code == 2
     assert "email: Enter a valid e-mail address" in result.output
     assert "phone_number:" in result.output and "Traceback" not in result.output
+
+
+def test_erasure_preview_from_the_cli(cli_env: Path) -> None:
+    from rightful.core.runtime import build_runtime
+    from tests.support.app import latest_code
+
+    out = run(
+        "rights",
+        "submit",
+        "--type",
+        "delete",
+        "--email",
+        "avery.quinn@example.com",
+        "--phone",
+        "415 555 0134",
+    )
+    reference, request_id = out.split()[:2]
+    runtime = build_runtime()
+    code = latest_code(runtime, request_id)
+    runtime.engine.dispose()
+    run("rights", "verify", reference, "--code", code)
+    shown = run("rights", "preview", reference)
+    assert "customers" in shown and "delete_rows" in shown
+    assert "retain_rows" in shown and "seven years" in shown

@@ -133,3 +133,18 @@ def test_data_map_page_lists_systems_and_partners(rightful_app: App) -> None:
     page = rightful_app.client.get("/admin/data-map").text
     assert "Online store" in page and "brightads" in page
     assert "sqlite" not in page  # connection secrets are never shown
+
+
+def test_a_verified_deletion_shows_its_erasure_preview(rightful_app: App) -> None:
+    from tests.web.test_api import submit
+
+    rid = str(submit(rightful_app, request_type="delete", declaration_signature=None)["id"])
+    rightful_app.client.post(
+        f"/api/v1/rights-requests/{rid}/verify",
+        headers=rightful_app.auth,
+        json={"code": latest_code(rightful_app.runtime, rid)},
+    )
+    sign_in(rightful_app)
+    page = rightful_app.client.get(f"/admin/requests/{rid}").text
+    assert "Erasure preview" in page and "Nothing has changed yet" in page
+    assert "Keep rows" in page and "Delete rows" in page and "seven years" in page

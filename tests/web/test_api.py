@@ -296,3 +296,38 @@ def test_know_categories_is_answered_from_the_data_map(rightful_app: App) -> Non
     assert third["shared"] is True and third["sold"] is False
     assert report["sold"] is False
     assert "We do not sell your personal information." in page
+
+
+def test_erasure_preview_shows_what_would_be_deleted_masked_and_kept(rightful_app: App) -> None:
+    c, auth = rightful_app.client, rightful_app.auth
+    rid = str(submit(rightful_app, request_type="delete", declaration_signature=None)["id"])
+    early = c.get(f"/api/v1/rights-requests/{rid}/erasure-preview", headers=auth)
+    assert early.status_code == 409 and "not verified" in early.json()["detail"]
+    c.post(
+        f"/api/v1/rights-requests/{rid}/verify",
+        headers=auth,
+        json={"code": latest_code(rightful_app.runtime, rid)},
+    )
+    rows = c.get(f"/api/v1/rights-requests/{rid}/erasure-preview", headers=auth).json()
+    by_name = {r["collection"]: r for r in rows}
+    assert by_name["customers"]["action"] == "delete_rows" and by_name["customers"]["rows"] == 1
+    assert by_name["orders"]["action"] == "retain_rows" and by_name["orders"]["rows"] == 3
+    assert by_name["orders"]["masks"][0]["name"] == "customer_id"
+    assert "seven years" in by_name["orders"]["legal_basis"]
+    # A preview reads only: Avery is still there.
+    from sqlalchemy import create_engine, text
+
+    estate = create_engine(
+        f"sqlite:///{rightful_app.runtime.settings.data_dir}/estate/storefront.db"
+    )
+    with estate.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM customers WHERE id = 1")).scalar() == 1
+    estate.dispose()
+
+
+def test_only_deletion_requests_have_an_erasure_preview(rightful_app: App) -> None:
+    rid = str(submit(rightful_app)["id"])
+    r = rightful_app.client.get(
+        f"/api/v1/rights-requests/{rid}/erasure-preview", headers=rightful_app.auth
+    )
+    assert r.status_code == 409 and "Only deletion requests" in r.json()["detail"]

@@ -160,6 +160,35 @@ def complete(
     _act("complete", request, note=note)
 
 
+@app.command("policy")
+@fail_on_error
+def policy(file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True)) -> None:
+    """Apply a policy file (e.g. the erasure policy); it replaces the one for its request type."""
+    from rightful.rights.erasure import apply_policy
+
+    with unit_of_work(open_runtime().sessions) as session:
+        applied = apply_policy(session, text=file.read_text(), actor="staff:cli", source=str(file))
+    typer.echo(f"Applied '{applied.name}' for {applied.request_type} requests.")
+
+
+@app.command("preview")
+@fail_on_error
+def preview(request: str) -> None:
+    """What a deletion would do, per system and collection, before anything changes."""
+    from rightful.rights.erasure import preview as erasure_preview
+
+    rt = open_runtime()
+    with unit_of_work(rt.sessions) as session:
+        rows = erasure_preview(session, rt.settings, request_id=request)
+    for p in rows:
+        masks = ", ".join(f"{m.name}:{m.strategy}" for m in p.masks)
+        kept = f" kept until {p.retain_until}: {p.legal_basis}" if p.legal_basis else ""
+        typer.echo(
+            f"{p.system:<28} {p.collection:<24} {p.rows:>4} rows  {p.action:<12}"
+            f"{'  mask ' + masks if masks else ''}{kept}"
+        )
+
+
 @app.command("package")
 @fail_on_error
 def package(request: str, output: Path = typer.Option(Path("."), "-o", help="Folder")) -> None:

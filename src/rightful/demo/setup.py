@@ -12,6 +12,7 @@ from rightful.demo.estate import FEATURED_PEOPLE, SYSTEMS, DemoPerson, build_est
 from rightful.inventory import service as inventory
 from rightful.inventory import taxonomy
 from rightful.migrations import upgrade
+from rightful.rights.erasure import apply_policy
 from rightful.security.service import create_api_token, create_staff
 from rightful.security.vault import Vault
 
@@ -46,6 +47,8 @@ def load_data_map(runtime: Runtime, urls: dict[str, str]) -> None:
         inventory.apply_files(session, files=data_map_files(), actor="demo")
         for key in SYSTEMS:
             inventory.set_connection(session, vault, system_key=key, url=urls[key], actor="demo")
+        for policy in sorted((HERE / "policies").glob("*.yml")):
+            apply_policy(session, text=policy.read_text(), actor="demo", source=policy.name)
 
 
 def setup_demo(runtime: Runtime, *, people: int = 3000, rebuild: bool = False) -> DemoInfo:

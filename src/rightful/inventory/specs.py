@@ -30,6 +30,7 @@ class FieldSpec:
     references: tuple[Reference, ...] = ()
     fields: tuple[FieldSpec, ...] = ()
     description: str = ""
+    masking_override: dict[str, Any] | None = field(default=None, compare=False, hash=False)
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class CollectionSpec:
     description: str = ""
     date_field: str | None = None
     skip_processing: bool = False
+    erase_strategy: str | None = None
 
     @property
     def address(self) -> str:
@@ -94,6 +96,7 @@ def _field(raw: dict[str, Any]) -> FieldSpec:
         references=refs,
         fields=tuple(_field(sub) for sub in raw.get("fields") or ()),
         description=str(raw.get("description") or ""),
+        masking_override=meta.get("masking_strategy_override"),
     )
 
 
@@ -112,6 +115,7 @@ def dataset_from_document(doc: dict[str, Any], *, source_file: str = "") -> Data
                 fields=tuple(_field(f) for f in coll.get("fields") or ()),
                 date_field=extension.get("date_field"),
                 skip_processing=bool(meta.get("skip_processing")),
+                erase_strategy=(meta.get("masking_strategy_override") or {}).get("strategy"),
             )
         )
     return DatasetSpec(

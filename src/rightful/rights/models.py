@@ -46,6 +46,17 @@ class RightsRequest(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
+class RequestPolicy(Base):
+    """The policy staff signed off for a request type, stored as its YAML text."""
+
+    __tablename__ = "request_policies"
+
+    request_type: Mapped[str] = mapped_column(String(30), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    document: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
 class ExecutionStep(Base):
     """One collection read for one request; done steps are never run twice."""
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from rightful.core.db import unit_of_work
 from rightful.core.errors import NotFoundError, RightfulError
@@ -14,7 +15,8 @@ from rightful.inventory.service import summary as inventory_summary
 from rightful.messaging.models import OutboxMessage
 from rightful.messaging.service import list_outbox, staff_view
 from rightful.rights import service
-from rightful.rights.models import ExecutionStep
+from rightful.rights.erasure import preview
+from rightful.rights.models import ExecutionStep, RightsRequest
 from rightful.rights.types import OPEN, STAFF_STATUS_LABELS, TYPE_LABELS, RequestType, Status
 from rightful.security import audit
 from rightful.security.service import authenticate
@@ -97,8 +99,19 @@ def request_detail(
             "status_label": STAFF_STATUS_LABELS[Status(req.status)],
             "error": error,
             "manual": req.request_type not in ("know_categories", "access", "portability"),
+            "preview": _erasure_preview(session, rt, req),
         }
     return render(request, "admin/request.html", **ctx)
+
+
+def _erasure_preview(session: Session, rt: Runtime, req: RightsRequest) -> dict[str, Any] | None:
+    # Shown on verified deletion requests; a missing policy or unreachable store is explained.
+    if req.request_type != "delete" or req.verification_level < req.required_level:
+        return None
+    try:
+        return {"rows": preview(session, rt.settings, request_id=req.id), "error": None}
+    except RightfulError as exc:
+        return {"rows": [], "error": exc.detail}
 
 
 @router.post("/requests/{request_id}/{action}")

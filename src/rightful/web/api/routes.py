@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Request
@@ -16,6 +17,7 @@ from rightful.inventory import service as inventory
 from rightful.inventory.schemas import ApplySummary
 from rightful.messaging.service import list_outbox, staff_view
 from rightful.rights import flows, service
+from rightful.rights.erasure import preview
 from rightful.rights.execution import package_vault
 from rightful.rights.models import RightsRequest
 from rightful.rights.package import load
@@ -199,6 +201,13 @@ def complete(
     return _act(
         rt, disp, service.complete_manually, request_id=request_id, actor=actor, note=body.note
     )
+
+
+@router.get("/rights-requests/{request_id}/erasure-preview")
+def erasure_preview(request_id: str, rt: Runtime = Depends(runtime)) -> list[dict[str, Any]]:
+    """What a deletion would do per system and collection, before anything changes."""
+    with unit_of_work(rt.sessions) as session:
+        return [asdict(p) for p in preview(session, rt.settings, request_id=request_id)]
 
 
 @router.get("/rights-requests/{request_id}/package")

@@ -1,0 +1,93 @@
+"""Erasure, first step: the dry-run preview staff read before anything changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from rightful.core.config import Settings
+from rightful.core.errors import ConflictError, NotFoundError
+from rightful.inventory.revision import load_map
+from rightful.rights import deadlines, service
+from rightful.rights.execution import Connectors
+from rightful.rights.models import RequestPolicy
+from rightful.rights.planning import build_plan, traverse
+from rightful.rights.policy import FieldAction, Policy, decide, parse_policy
+from rightful.rights.types import RequestType
+from rightful.security import audit
+
+
+@dataclass(frozen=True)
+class CollectionPreview:
+    """What erasure would do to one collection for this person."""
+
+    system: str
+    collection: str
+    rows: int
+    action: str
+    masks: tuple[FieldAction, ...]
+    legal_basis: str | None
+    retain_until: str | None
+
+
+def apply_policy(session: Session, *, text: str, actor: str, source: str = "policy") -> Policy:
+    """Validate and store a policy; it replaces the one for its request type."""
+    policy = parse_policy(text, source=source)
+    row = session.get(RequestPolicy, policy.request_type) or RequestPolicy(
+        request_type=policy.request_type
+    )
+    row.name, row.document = policy.name, text
+    session.add(row)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="policy.applied",
+        subject_type="policy",
+        subject_id=policy.request_type,
+        detail={"name": policy.name},
+    )
+    return policy
+
+
+def current_policy(session: Session, request_type: str) -> Policy:
+    """The stored policy for a request type, or NotFoundError saying how to add one."""
+    row = session.get(RequestPolicy, request_type)
+    if row is None:
+        raise NotFoundError(
+            f"There is no {request_type} policy yet: apply one with `rightful rights policy FILE`."
+        )
+    return parse_policy(row.document, source=f"stored {request_type} policy")
+
+
+def preview(session: Session, settings: Settings, *, request_id: str) -> list[CollectionPreview]:
+    """Per system and collection: rows to delete, fields to mask, rows kept and why. Reads only."""
+    req = service.access_request(session, request_id)
+    if req.request_type != RequestType.DELETE.value:
+        raise ConflictError("Only deletion requests have an erasure preview.")
+    if req.verification_level < req.required_level:
+        raise ConflictError("The person's identity is not verified yet; nothing can be previewed.")
+    policy = current_policy(session, RequestType.DELETE.value)
+    data_map = load_map(session)
+    identities = service.identities_of(settings, req)
+    steps = build_plan(data_map.datasets, system_of=data_map.system_of, identity_types=["email"])
+    with Connectors(settings, data_map.systems) as connectors:
+        found = traverse(steps, {"email": identities["email"]}, connectors)
+    today = deadlines.local_date(req.received_at, deadlines.rules_for(req.jurisdiction))
+    names = {k: s.name for k, s in data_map.system_by_dataset.items()}
+    out = []
+    for step in steps:
+        decision = decide(step.collection, policy, today)
+        out.append(
+            CollectionPreview(
+                system=names.get(step.collection.dataset, step.collection.dataset),
+                collection=step.collection.name,
+                rows=len(found.get(step.address, [])),
+                action=decision.action,
+                masks=decision.masks,
+                legal_basis=decision.legal_basis,
+                retain_until=decision.retain_until.isoformat() if decision.retain_until else None,
+            )
+        )
+    return out

@@ -1,0 +1,135 @@
+"""Erasure policy: per data category, delete the row, mask the field, or keep it and say why."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from datetime import date, timedelta
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from rightful.core.errors import InvalidInputError
+from rightful.inventory.specs import CollectionSpec, FieldSpec
+from rightful.rights.masking import STRATEGIES
+
+
+class Rule(BaseModel):
+    """What to do with fields of the given categories (and their sub-categories)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    categories: list[str] = Field(min_length=1)
+    action: Literal["delete", "mask", "retain"]
+    strategy: str | None = None
+    configuration: dict[str, Any] = Field(default_factory=dict)
+    legal_basis: str | None = None
+    retain_days: int | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _complete(self) -> Rule:
+        if self.action == "mask" and self.strategy not in STRATEGIES:
+            raise ValueError(f"mask needs a strategy, one of {', '.join(sorted(STRATEGIES))}")
+        if self.action == "retain" and not (self.legal_basis and self.retain_days):
+            raise ValueError("retain needs a legal_basis and retain_days")
+        return self
+
+
+class Policy(BaseModel):
+    """The rules for one request type; the most specific category wins."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    request_type: Literal["delete"] = "delete"
+    rules: list[Rule]
+
+
+@dataclass(frozen=True)
+class FieldAction:
+    """The decision for one field."""
+
+    name: str
+    action: str
+    strategy: str | None = None
+    configuration: dict[str, Any] = dataclass_field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CollectionDecision:
+    """What erasure does to a collection's rows for one person."""
+
+    address: str
+    action: Literal["delete_rows", "mask_fields", "retain_rows", "nothing"]
+    masks: tuple[FieldAction, ...] = ()
+    legal_basis: str | None = None
+    retain_until: date | None = None
+
+
+def parse_policy(text: str, *, source: str = "policy") -> Policy:
+    """A policy from YAML (`policy:` mapping), with every problem named."""
+    try:
+        doc = yaml.safe_load(text)
+        return Policy.model_validate((doc or {}).get("policy"))
+    except yaml.YAMLError as exc:
+        raise InvalidInputError(f"{source}: not valid YAML: {exc}") from exc
+    except ValidationError as exc:
+        errors = [
+            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
+        ]
+        lines = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        raise InvalidInputError(f"{source}: {lines}", errors=errors) from exc
+
+
+def _rule_for(spec: FieldSpec, policy: Policy) -> Rule | None:
+    best: tuple[int, Rule] | None = None
+    for cat in spec.data_categories:
+        for rule in policy.rules:
+            for prefix in rule.categories:
+                if (cat == prefix or cat.startswith(prefix + ".")) and (
+                    best is None or len(prefix) > best[0]
+                ):
+                    best = (len(prefix), rule)
+    return best[1] if best else None
+
+
+def _override(spec: FieldSpec) -> FieldAction | None:
+    raw = spec.masking_override
+    if raw and raw.get("strategy") in STRATEGIES:
+        return FieldAction(spec.name, "mask", raw["strategy"], dict(raw.get("configuration") or {}))
+    return None
+
+
+def decide(coll: CollectionSpec, policy: Policy, today: date) -> CollectionDecision:
+    """Delete, mask or keep: a collection-level `delete` override wins, then any retained field
+    keeps the row (masking the rest, to cut it off from the person), then deletion."""
+    if coll.erase_strategy == "delete":
+        return CollectionDecision(coll.address, "delete_rows")
+    masks: list[FieldAction] = []
+    retain: list[Rule] = []
+    deletes = False
+    for spec in coll.fields:
+        personal = any(c.startswith("user") for c in spec.data_categories)
+        if spec.primary_key or not personal:
+            continue
+        override = _override(spec)
+        rule = _rule_for(spec, policy)
+        if override:
+            masks.append(override)
+        elif rule is None or rule.action == "delete":
+            deletes = True
+            masks.append(FieldAction(spec.name, "mask", "null_rewrite"))
+        elif rule.action == "mask":
+            masks.append(FieldAction(spec.name, "mask", rule.strategy, rule.configuration))
+        else:
+            retain.append(rule)
+    if retain:
+        longest = max(retain, key=lambda r: r.retain_days or 0)
+        until = today + timedelta(days=longest.retain_days or 0)
+        return CollectionDecision(
+            coll.address, "retain_rows", tuple(masks), longest.legal_basis, until
+        )
+    if deletes:
+        return CollectionDecision(coll.address, "delete_rows")
+    return CollectionDecision(coll.address, "mask_fields" if masks else "nothing", tuple(masks))
