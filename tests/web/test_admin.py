@@ -148,3 +148,21 @@ def test_a_verified_deletion_shows_its_erasure_preview(rightful_app: App) -> Non
     page = rightful_app.client.get(f"/admin/requests/{rid}").text
     assert "Erasure preview" in page and "Nothing has changed yet" in page
     assert "Keep rows" in page and "Delete rows" in page and "seven years" in page
+
+
+def test_after_erasure_the_console_shows_the_record_of_what_was_done(rightful_app: App) -> None:
+    from rightful.worker.loop import run_once
+    from tests.web.test_api import submit
+
+    rid = str(submit(rightful_app, request_type="delete", declaration_signature=None)["id"])
+    rightful_app.client.post(
+        f"/api/v1/rights-requests/{rid}/verify",
+        headers=rightful_app.auth,
+        json={"code": latest_code(rightful_app.runtime, rid)},
+    )
+    rightful_app.client.post(f"/api/v1/rights-requests/{rid}/approve", headers=rightful_app.auth)
+    assert run_once(rightful_app.runtime) == 1
+    sign_in(rightful_app)
+    page = rightful_app.client.get(f"/admin/requests/{rid}").text
+    assert "Erasure record" in page and "Completed" in page
+    assert "customer_id" in page and "seven years" in page

@@ -99,7 +99,7 @@ def test(system: str) -> None:
     """Check that Rightful can reach a system's data store."""
     from rightful.core.errors import NotFoundError
     from rightful.inventory.revision import load_map
-    from rightful.rights.execution import Connectors
+    from rightful.rights.stores import Connectors
 
     rt = open_runtime()
     with (

@@ -18,6 +18,16 @@ class FetchRequest:
     match: tuple[tuple[str, tuple[Any, ...]], ...]
 
 
+@dataclass(frozen=True)
+class RowChange:
+    """Delete one row (`values` None) or set some of its fields, found by its key."""
+
+    collection: str
+    key_field: str
+    key: Any
+    values: dict[str, Any] | None = None
+
+
 class Connector(Protocol):
     """A data store Rightful can read from (and, in later work, erase in)."""
 
@@ -26,6 +36,13 @@ class Connector(Protocol):
 
     def fetch(self, request: FetchRequest) -> list[Row]:
         """Rows matching the request; an empty match returns nothing."""
+
+    def apply(self, changes: Sequence[RowChange]) -> int:
+        """Make all changes in one transaction, dependents first; returns rows touched.
+
+        Deleting a row that is gone, or setting a value it already has, changes nothing, so
+        applying the same changes twice ends in the same state.
+        """
 
     def close(self) -> None:
         """Release connections."""

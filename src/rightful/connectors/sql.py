@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date, datetime
 from threading import Lock
+from typing import Any
 
 from sqlalchemy import (
     Connection,
@@ -12,13 +15,16 @@ from sqlalchemy import (
     Numeric,
     Table,
     create_engine,
+    delete,
+    inspect,
     or_,
     select,
     text,
+    update,
 )
 from sqlalchemy.exc import NoSuchTableError, SQLAlchemyError
 
-from rightful.connectors.base import FetchRequest, Row, nonempty_matches
+from rightful.connectors.base import FetchRequest, Row, RowChange, nonempty_matches
 from rightful.core.errors import ConnectorError
 
 _engines: dict[str, Engine] = {}
@@ -54,6 +60,22 @@ def _reflect(url: str, engine: Engine, name: str) -> Table:
                         col.type = Float()  # SQLite keeps floats; avoid lossy Decimal emulation
             _tables[(url, name)] = tbl
         return _tables[(url, name)]
+
+
+def _typed(tbl: Table, values: dict[str, Any]) -> dict[str, Any]:
+    """Values as the columns take them: ISO text back to dates for date columns."""
+    out = {}
+    for name, value in values.items():
+        try:
+            kind = tbl.c[name].type.python_type
+        except NotImplementedError:
+            kind = object
+        if isinstance(value, str) and kind is datetime:
+            value = datetime.fromisoformat(value)
+        elif isinstance(value, str) and kind is date:
+            value = date.fromisoformat(value[:10])
+        out[name] = value
+    return out
 
 
 class SQLConnector:
@@ -99,6 +121,54 @@ class SQLConnector:
             self.close()  # a failed transaction cannot be read on; start afresh next time
             cause = type(getattr(exc, "orig", None) or exc).__name__
             raise ConnectorError(f"Reading {request.collection} failed: {cause}") from exc
+
+    def apply(self, changes: Sequence[RowChange]) -> int:
+        """All changes in one transaction, tables that reference others first."""
+        if not changes:
+            return 0
+        self.close()  # end the read transaction: SQLite lets no writer commit past it
+        try:
+            order = self._dependents_first(list(dict.fromkeys(c.collection for c in changes)))
+            touched = 0
+            with self._engine.begin() as conn:
+                for collection in order:
+                    tbl = _reflect(self._url, self._engine, collection)
+                    for change in (c for c in changes if c.collection == collection):
+                        where = tbl.c[change.key_field] == change.key
+                        if change.values is None:
+                            stmt: Any = delete(tbl).where(where)
+                        else:
+                            stmt = update(tbl).where(where).values(_typed(tbl, change.values))
+                        touched += conn.execute(stmt).rowcount
+            return touched
+        except (NoSuchTableError, KeyError) as exc:
+            raise ConnectorError(f"Cannot change {exc}: no such table or column") from exc
+        except SQLAlchemyError as exc:
+            cause = type(getattr(exc, "orig", None) or exc).__name__
+            raise ConnectorError(f"Changing rows failed and was rolled back: {cause}") from exc
+
+    def _dependents_first(self, collections: list[str]) -> list[str]:
+        # A table whose foreign key points at another changes before it, so deleting the
+        # referenced rows never trips the key; otherwise the given (plan) order holds.
+        inspector = inspect(self._engine)
+        parents = {
+            c: {fk["referred_table"] for fk in inspector.get_foreign_keys(c)} & set(collections)
+            for c in collections
+        }
+        ordered: list[str] = []
+        while len(ordered) < len(collections):
+            ready = [
+                c
+                for c in collections
+                if c not in ordered
+                and not any(
+                    c in parents[other]
+                    for other in collections
+                    if other not in ordered and other != c
+                )
+            ]
+            ordered.append(ready[0] if ready else next(c for c in collections if c not in ordered))
+        return ordered
 
     def close(self) -> None:
         """Give the connection back to the shared pool."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from rightful.connectors.base import FetchRequest, Row, nonempty_matches
+from collections.abc import Sequence
+
+from rightful.connectors.base import FetchRequest, Row, RowChange, nonempty_matches
 from rightful.core.errors import ConnectorError
 
 
@@ -31,6 +33,21 @@ class FakeConnector:
             for row in self.tables.get(request.collection, [])
             if any(row.get(f) in values for f, values in matches)
         ]
+
+    def apply(self, changes: Sequence[RowChange]) -> int:
+        """Delete or update rows in the in-memory tables."""
+        self.test_connection()
+        touched = 0
+        for change in changes:
+            rows = self.tables.get(change.collection, [])
+            hits = [r for r in rows if r.get(change.key_field) == change.key]
+            for row in hits:
+                if change.values is None:
+                    rows.remove(row)
+                else:
+                    row.update(change.values)
+                touched += 1
+        return touched
 
     def close(self) -> None:
         """Nothing to release."""

@@ -73,11 +73,11 @@ def _id() -> Column[int]:
     return Column("id", Integer, primary_key=True)
 
 
-def _ref(name: str, target: str | None = None) -> Column[int]:
+def _ref(name: str, target: str | None = None, *, nullable: bool = False) -> Column[int]:
     """An indexed integer column, a foreign key when the target lives in the same system."""
     if target is None:  # points into another system, so the database cannot enforce it
-        return Column(name, Integer, nullable=False, index=True)
-    return Column(name, Integer, ForeignKey(target), nullable=False, index=True)
+        return Column(name, Integer, nullable=nullable, index=True)
+    return Column(name, Integer, ForeignKey(target), nullable=nullable, index=True)
 
 
 def _storefront() -> MetaData:
@@ -114,11 +114,12 @@ def _storefront() -> MetaData:
         "orders",
         md,
         _id(),
-        _ref("customer_id", "customers.id"),
+        # Nullable: orders are kept for tax after an erasure, no longer tied to the person.
+        _ref("customer_id", "customers.id", nullable=True),
         Column("placed_at", DateTime, nullable=False),
         Column("status", String(20), nullable=False),
         Column("total", Numeric(10, 2), nullable=False),
-        _ref("shipping_address_id", "addresses.id"),
+        _ref("shipping_address_id", "addresses.id", nullable=True),
     )
     Table(
         "order_items",

@@ -4,24 +4,23 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from rightful.connectors.base import Connector, Row
-from rightful.connectors.registry import connector_for
+from rightful.connectors.base import Row
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
-from rightful.core.errors import ConnectorError
-from rightful.inventory.revision import DataMap, SystemView, load_map
-from rightful.inventory.service import connection_url
+from rightful.core.errors import ConnectorError, NotFoundError
+from rightful.inventory.revision import DataMap, load_map
 from rightful.rights import package, service
+from rightful.rights.erasure_run import apply_erasure, erasure_summary, plan_erasure, suppress
 from rightful.rights.know import categories_report
 from rightful.rights.models import ExecutionStep, RightsRequest
 from rightful.rights.planning import build_plan, fetch_request
+from rightful.rights.stores import Connectors
 from rightful.rights.types import AUTOMATED, TYPE_LABELS, RequestType, Status
 from rightful.security.vault import Vault
 
@@ -29,31 +28,6 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=10)
 # Steps are committed in batches: small requests cost one commit, long ones lose little work.
 CHECKPOINT_SECONDS = 2.0
-
-
-class Connectors:
-    """The connectors of one run, one per system, released together."""
-
-    def __init__(self, settings: Settings, systems: Mapping[str, SystemView]) -> None:
-        self._vault = Vault(settings.secret_key, "connections")
-        self._systems = systems
-        self._open: dict[str, Connector] = {}
-
-    def __call__(self, key: str) -> Connector:
-        """The connector of a system (KeyError for an unknown system)."""
-        if key not in self._open:
-            system = self._systems[key]
-            url = connection_url(self._vault, system)
-            self._open[key] = connector_for(key, system.connection_type, url)
-        return self._open[key]
-
-    def __enter__(self) -> Connectors:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        for connector in self._open.values():
-            connector.close()
-        self._open.clear()
 
 
 def package_vault(settings: Settings) -> Vault:
@@ -191,10 +165,14 @@ def run_request(factory: sessionmaker[Session], settings: Settings, request_id: 
             return req.status if req else "missing"
         req = service.access_request(session, request_id)
         try:
+            if req.request_type == RequestType.DELETE.value:
+                _erase(session, settings, req)
+                session.commit()
+                return req.status
             counts = _build_package(session, settings, req)
-        except ConnectorError as exc:
+        except (ConnectorError, NotFoundError) as exc:
             # Kept executing with the lease released, so a later run retries it.
-            log.warning("request %s: a data store failed (%s); will retry", req.reference, exc.code)
+            log.warning("request %s: cannot finish yet (%s); will retry", req.reference, exc.code)
             req.lease_until = utcnow() + timedelta(minutes=1)
             req.summary = {**req.summary, "last_error": exc.detail}
             session.commit()
@@ -220,6 +198,27 @@ def run_request(factory: sessionmaker[Session], settings: Settings, request_id: 
         )
         session.commit()
         return req.status
+
+
+def _erase(session: Session, settings: Settings, req: RightsRequest) -> None:
+    plan_erasure(session, settings, req)
+    steps = apply_erasure(session, settings, req)
+    suppress(session, settings, req)
+    names = {s.key: s.name for s in load_map(session).systems.values()}
+    summary = erasure_summary(steps, names)
+    req.summary = {"erasure": summary}
+    req.lease_until = None
+    service.move(
+        session,
+        req,
+        Status.COMPLETED,
+        actor="worker",
+        detail={
+            "deleted_rows": sum(i["rows"] for i in summary if i["action"] == "delete_rows"),
+            "kept_rows": sum(i["rows"] for i in summary if i["action"] == "retain_rows"),
+        },
+    )
+    service.notify_consumer(session, settings, req, "erased", {"summary": summary})
 
 
 def download_url(settings: Settings, request_id: str) -> str:

@@ -12,10 +12,10 @@ from rightful.identity.matching import matched_points
 from rightful.identity.points import configured_points
 from rightful.inventory.revision import load_map
 from rightful.rights import service
-from rightful.rights.execution import Connectors
 from rightful.rights.models import RightsRequest
 from rightful.rights.planning import build_plan, traverse
 from rightful.rights.schemas import RequestIn
+from rightful.rights.stores import Connectors
 from rightful.rights.types import NEEDS_DECLARATION, RequestType, Status
 
 UNVERIFIED_REASON = (

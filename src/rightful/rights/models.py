@@ -57,6 +57,33 @@ class RequestPolicy(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
+class ErasureStep(Base):
+    """One system's share of an erasure: the planned changes until done, then only counts."""
+
+    __tablename__ = "erasure_steps"
+    __table_args__ = (UniqueConstraint("request_id", "system"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("rights_requests.id", ondelete="CASCADE"))
+    system: Mapped[str] = mapped_column(String(100))
+    position: Mapped[int]
+    # Encrypted planned changes; dropped once applied, so the record keeps no erased data.
+    changes: Mapped[str | None] = mapped_column(Text, default=None)
+    report: Mapped[list[Any]] = mapped_column(default=list)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class Suppression(Base):
+    """A keyed hash of an erased person's e-mail, so later imports can be cleaned again."""
+
+    __tablename__ = "suppressions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    identity_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    request_id: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class ExecutionStep(Base):
     """One collection read for one request; done steps are never run twice."""
 

@@ -39,7 +39,12 @@ REQUIRED_LEVEL = {
     RequestType.LIMIT_SENSITIVE: 0,
 }
 NEEDS_DECLARATION = {RequestType.ACCESS, RequestType.PORTABILITY}
-AUTOMATED = {RequestType.KNOW_CATEGORIES, RequestType.ACCESS, RequestType.PORTABILITY}
+AUTOMATED = {
+    RequestType.KNOW_CATEGORIES,
+    RequestType.ACCESS,
+    RequestType.PORTABILITY,
+    RequestType.DELETE,
+}
 
 
 class Status(StrEnum):

@@ -24,7 +24,10 @@ def test_the_customer_record_is_deleted() -> None:
 def test_orders_are_kept_for_tax_but_cut_off_from_the_person() -> None:
     decision = decide(COLLS["storefront:orders"], POLICY, TODAY)
     assert decision.action == "retain_rows"
-    assert [(m.name, m.strategy) for m in decision.masks] == [("customer_id", "null_rewrite")]
+    assert [(m.name, m.strategy) for m in decision.masks] == [
+        ("customer_id", "null_rewrite"),
+        ("shipping_address_id", "null_rewrite"),
+    ]
     assert decision.legal_basis and "seven years" in decision.legal_basis
     assert decision.retain_until == date(2033, 12, 1)
 

@@ -17,7 +17,14 @@ from rightful.messaging.service import list_outbox, staff_view
 from rightful.rights import service
 from rightful.rights.erasure import preview
 from rightful.rights.models import ExecutionStep, RightsRequest
-from rightful.rights.types import OPEN, STAFF_STATUS_LABELS, TYPE_LABELS, RequestType, Status
+from rightful.rights.types import (
+    AUTOMATED,
+    OPEN,
+    STAFF_STATUS_LABELS,
+    TYPE_LABELS,
+    RequestType,
+    Status,
+)
 from rightful.security import audit
 from rightful.security.service import authenticate
 from rightful.web.deps import check_csrf, dispatcher, runtime, staff_from_session
@@ -98,7 +105,7 @@ def request_detail(
             "type_label": TYPE_LABELS[RequestType(req.request_type)],
             "status_label": STAFF_STATUS_LABELS[Status(req.status)],
             "error": error,
-            "manual": req.request_type not in ("know_categories", "access", "portability"),
+            "manual": RequestType(req.request_type) not in AUTOMATED,
             "preview": _erasure_preview(session, rt, req),
         }
     return render(request, "admin/request.html", **ctx)
@@ -108,6 +115,12 @@ def _erasure_preview(session: Session, rt: Runtime, req: RightsRequest) -> dict[
     # Shown on verified deletion requests; a missing policy or unreachable store is explained.
     if req.request_type != "delete" or req.verification_level < req.required_level:
         return None
+    if "erasure" in req.summary:  # done: show the record of what was done, not a new preview
+        rows = [
+            {**item, "masks": [{"name": f, "strategy": "removed"} for f in item["fields"]]}
+            for item in req.summary["erasure"]
+        ]
+        return {"rows": rows, "error": None, "done": True}
     try:
         return {"rows": preview(session, rt.settings, request_id=req.id), "error": None}
     except RightfulError as exc:

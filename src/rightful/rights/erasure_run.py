@@ -1,0 +1,146 @@
+"""Carrying out an erasure: plan once, apply per system in one transaction, keep only counts.
+
+The planned changes (row keys and masked values, computed from the original values) are stored
+before anything changes. Re-running a finished or interrupted erasure applies the same stored
+changes again, which ends in the same state: a deleted row stays deleted, a masked value is set
+to the same masked value, and nothing is done twice to data that was already changed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rightful.connectors.base import Row, RowChange
+from rightful.core.clock import utcnow
+from rightful.core.config import Settings
+from rightful.inventory.revision import load_map
+from rightful.rights import deadlines, service
+from rightful.rights.erasure import current_policy
+from rightful.rights.masking import mask_value
+from rightful.rights.models import ErasureStep, RightsRequest, Suppression
+from rightful.rights.planning import build_plan, traverse
+from rightful.rights.policy import CollectionDecision, decide
+from rightful.rights.stores import Connectors
+from rightful.rights.types import RequestType
+from rightful.security.vault import Vault, keyed_hash
+
+
+def _vault(settings: Settings) -> Vault:
+    return Vault(settings.secret_key, "erasure")
+
+
+def _changes(
+    decision: CollectionDecision, collection: str, key: str, rows: list[Row], secret: str
+) -> list[dict[str, Any]]:
+    if decision.action == "delete_rows":
+        return [{"collection": collection, "key_field": key, "key": r[key]} for r in rows]
+    if decision.action in ("mask_fields", "retain_rows") and decision.masks:
+        return [
+            {
+                "collection": collection,
+                "key_field": key,
+                "key": r[key],
+                "values": {
+                    m.name: mask_value(
+                        m.strategy or "null_rewrite",
+                        r.get(m.name),
+                        config=m.configuration,
+                        secret=secret,
+                    )
+                    for m in decision.masks
+                },
+            }
+            for r in rows
+        ]
+    return []
+
+
+def plan_erasure(session: Session, settings: Settings, req: RightsRequest) -> None:
+    """Read the person's rows, decide by policy and store the changes per system (once)."""
+    if session.scalar(select(ErasureStep.id).where(ErasureStep.request_id == req.id).limit(1)):
+        return
+    policy = current_policy(session, RequestType.DELETE.value)
+    data_map = load_map(session)
+    email = service.identities_of(settings, req)["email"]
+    steps = build_plan(data_map.datasets, system_of=data_map.system_of, identity_types=["email"])
+    with Connectors(settings, data_map.systems) as connectors:
+        found = traverse(steps, {"email": email}, connectors)
+    today = deadlines.local_date(req.received_at, deadlines.rules_for(req.jurisdiction))
+    secret = keyed_hash(settings.secret_key, "masking", "hmac-secret")
+    per_system: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {}
+    for step in reversed(steps):  # dependents first, across systems too
+        rows = found.get(step.address, [])
+        decision = decide(step.collection, policy, today)
+        keys = [f.name for f in step.collection.fields if f.primary_key]
+        changes = _changes(decision, step.collection.name, keys[0], rows, secret) if keys else []
+        plan, report = per_system.setdefault(step.system, ([], []))
+        plan.extend(changes)
+        report.append(
+            {
+                "collection": step.collection.name,
+                "rows": len(rows),
+                "action": decision.action,
+                "fields": [m.name for m in decision.masks],
+                "legal_basis": decision.legal_basis,
+                "retain_until": decision.retain_until.isoformat()
+                if decision.retain_until
+                else None,
+            }
+        )
+    vault = _vault(settings)
+    for position, (system, (plan, report)) in enumerate(per_system.items()):
+        session.add(
+            ErasureStep(
+                request_id=req.id,
+                system=system,
+                position=position,
+                changes=vault.encrypt_json(plan),
+                report=report,
+            )
+        )
+    session.commit()  # the plan is kept before anything changes
+
+
+def apply_erasure(session: Session, settings: Settings, req: RightsRequest) -> list[ErasureStep]:
+    """Apply each system's stored changes in one transaction; record counts, drop the data."""
+    data_map = load_map(session)
+    vault = _vault(settings)
+    steps = list(
+        session.scalars(
+            select(ErasureStep)
+            .where(ErasureStep.request_id == req.id)
+            .order_by(ErasureStep.position)
+        )
+    )
+    with Connectors(settings, data_map.systems) as connectors:
+        for step in steps:
+            if step.done_at is not None:
+                continue
+            planned = [RowChange(**c) for c in vault.decrypt_json(step.changes or "[]")]
+            connectors(step.system).apply(planned)
+            step.changes, step.done_at = None, utcnow()
+            session.commit()  # this system is done; a crash resumes with the next one
+    return steps
+
+
+def suppress(session: Session, settings: Settings, req: RightsRequest) -> None:
+    """Remember the erased e-mail as a keyed hash only."""
+    digest = keyed_hash(
+        settings.secret_key, "suppression", service.identities_of(settings, req)["email"]
+    )
+    if session.scalar(select(Suppression.id).where(Suppression.identity_hash == digest)) is None:
+        session.add(Suppression(identity_hash=digest, request_id=req.id))
+        session.flush()
+
+
+def erasure_summary(steps: list[ErasureStep], system_names: dict[str, str]) -> list[dict[str, Any]]:
+    """Per collection, in plain terms, for the completion e-mail and the record."""
+    out = []
+    for step in steps:
+        for item in step.report:
+            if item["rows"]:
+                out.append({**item, "system": system_names.get(step.system, step.system)})
+    return out

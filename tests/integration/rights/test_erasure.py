@@ -1,0 +1,175 @@
+"""Erasure in the real stores: rows gone or masked as the policy says, safely re-runnable."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, select, text
+
+from rightful.connectors import registry
+from rightful.connectors.sql import dispose_all
+from rightful.connectors.testing import FakeConnector
+from rightful.core import clock
+from rightful.core.db import unit_of_work
+from rightful.core.runtime import Runtime
+from rightful.demo.estate import SYSTEMS, estate_metadata
+from rightful.messaging.service import list_outbox, open_letter
+from rightful.rights import flows, service
+from rightful.rights.execution import run_request
+from rightful.rights.models import Suppression
+from rightful.rights.schemas import RequestIn
+from tests.support.app import AVERY, latest_code, make_settings, prepare
+
+
+def erase_avery(runtime: Runtime) -> str:
+    data = RequestIn(
+        request_type="delete", email=AVERY["email"], phone_number=AVERY["phone_number"]
+    )  # type: ignore[arg-type]
+    with unit_of_work(runtime.sessions) as session:
+        request_id = flows.submit(session, runtime.settings, data, client=None).id
+    with unit_of_work(runtime.sessions) as session:
+        flows.verify(
+            session, runtime.settings, request_id=request_id, code=latest_code(runtime, request_id)
+        )
+        service.approve_request(session, runtime.settings, request_id=request_id, actor="test")
+    return request_id
+
+
+def snapshot(urls: dict[str, str]) -> dict[str, list[tuple[Any, ...]]]:
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    for system, meta in estate_metadata().items():
+        engine = create_engine(urls[system])
+        with engine.connect() as conn:
+            for table in meta.sorted_tables:
+                rows = conn.execute(select(table).order_by(*table.primary_key.columns)).all()
+                out[table.name] = [tuple(r) for r in rows]
+        engine.dispose()
+    return out
+
+
+def estate_urls(tmp_path: Path, shared: str | None) -> dict[str, str]:
+    if shared:
+        return {key: shared for key in SYSTEMS}
+    (tmp_path / "estate").mkdir(parents=True, exist_ok=True)
+    return {key: f"sqlite:///{tmp_path}/estate/{key}.db" for key in SYSTEMS}
+
+
+def run_erasure(tmp_path: Path, shared: str | None = None) -> tuple[Runtime, str, dict[str, str]]:
+    urls = estate_urls(tmp_path, shared)
+    runtime = prepare(make_settings(tmp_path), urls, people=40)
+    request_id = erase_avery(runtime)
+    assert run_request(runtime.sessions, runtime.settings, request_id) == "completed"
+    return runtime, request_id, urls
+
+
+def check_erased(urls: dict[str, str]) -> None:
+    store = create_engine(urls["storefront"])
+    with store.connect() as conn:
+        q = lambda sql: conn.execute(text(sql)).all()  # noqa: E731
+        assert q("SELECT id FROM customers WHERE id = 1") == []
+        assert q("SELECT id FROM addresses WHERE customer_id = 1") == []
+        assert q("SELECT id FROM payment_methods WHERE customer_id = 1") == []
+        assert q("SELECT id FROM product_reviews WHERE customer_id = 1") == []
+        # Orders are kept for tax, cut off from Avery.
+        kept = q(
+            "SELECT customer_id, shipping_address_id, total FROM orders WHERE id IN "
+            "(SELECT order_id FROM order_items) AND customer_id IS NULL"
+        )
+        assert len(kept) == 3 and all(r[0] is None and r[1] is None and r[2] for r in kept)
+        assert q("SELECT count(*) FROM customers")[0][0] == 39  # nobody else touched
+    store.dispose()
+    support = create_engine(urls["support_desk"])
+    with support.connect() as conn:
+        assert (
+            conn.execute(
+                text(
+                    "SELECT count(*) FROM support_tickets WHERE customer_email = "
+                    "'avery.quinn@example.com'"
+                )
+            ).scalar()
+            == 0
+        )
+    support.dispose()
+    engagement = create_engine(urls["engagement"])
+    with engagement.connect() as conn:
+        assert (
+            conn.execute(
+                text(
+                    "SELECT count(*) FROM marketing_subscriptions WHERE email = "
+                    "'avery.quinn@example.com'"
+                )
+            ).scalar()
+            == 0
+        )
+        assert (
+            conn.execute(text("SELECT count(*) FROM devices WHERE customer_id = 1")).scalar() == 0
+        )
+    engagement.dispose()
+
+
+def test_erasure_on_sqlite_deletes_masks_and_keeps_as_the_policy_says(tmp_path: Path) -> None:
+    runtime, request_id, urls = run_erasure(tmp_path)
+    check_erased(urls)
+    with runtime.sessions() as session:
+        letter = next(
+            open_letter(runtime.settings, m)
+            for m in list_outbox(session, request_id=request_id)
+            if m.template == "erased"
+        )
+        suppressed = list(session.scalars(select(Suppression.identity_hash)))
+    assert "deleted 1 record" in letter.text
+    assert "kept 3 records" in letter.text and "seven years" in letter.text
+    assert len(suppressed) == 1 and "avery" not in suppressed[0]
+    runtime.engine.dispose()
+    dispose_all()
+
+
+@pytest.mark.postgres
+def test_erasure_on_postgres_respects_foreign_keys(tmp_path: Path, postgres_url: str) -> None:
+    runtime, _, urls = run_erasure(tmp_path, postgres_url)
+    check_erased(urls)
+    runtime.engine.dispose()
+    dispose_all()
+
+
+@pytest.mark.mariadb
+def test_erasure_on_mariadb_respects_foreign_keys(tmp_path: Path, mariadb_url: str) -> None:
+    runtime, _, urls = run_erasure(tmp_path, mariadb_url)
+    check_erased(urls)
+    runtime.engine.dispose()
+    dispose_all()
+
+
+def test_an_interrupted_erasure_ends_exactly_like_an_uninterrupted_one(tmp_path: Path) -> None:
+    whole_runtime, _, whole_urls = run_erasure(tmp_path / "whole")
+    whole = snapshot(whole_urls)
+    whole_runtime.engine.dispose()
+    dispose_all()
+
+    urls = estate_urls(tmp_path / "broken", None)
+    runtime = prepare(make_settings(tmp_path / "broken"), urls, people=40)
+    request_id = erase_avery(runtime)
+    registry.override("engagement", FakeConnector(reachable=False))
+    try:
+        # The plan reads every system first, so break the store only for the writes.
+        from rightful.rights.erasure_run import plan_erasure
+
+        registry.override("engagement", None)
+        with runtime.sessions() as session:
+            req = service.access_request(session, request_id)
+            plan_erasure(session, runtime.settings, req)
+        registry.override("engagement", FakeConnector(reachable=False))
+        assert run_request(runtime.sessions, runtime.settings, request_id) == "executing"
+    finally:
+        registry.override("engagement", None)
+    clock.freeze(clock.utcnow() + timedelta(minutes=5))
+    try:
+        assert run_request(runtime.sessions, runtime.settings, request_id) == "completed"
+    finally:
+        clock.freeze(None)
+    assert snapshot(urls) == whole
+    runtime.engine.dispose()
+    dispose_all()
