@@ -123,3 +123,56 @@ def test_unreachable_store_fails_with_connector_error() -> None:
         ).test_connection()
     with pytest.raises(ConnectorError):
         FakeConnector(reachable=False).test_connection()
+
+
+def test_apply_deletes_and_updates_in_one_go(connector: Connector) -> None:
+    from rightful.connectors.base import RowChange
+
+    changes = [RowChange("user", "id", 1), RowChange("user", "id", 2, {"email": "masked"})]
+    assert connector.apply(changes) == 2
+    rows = read(connector, id=(1, 2, 3))
+    assert [(r["id"], r["email"]) for r in rows] == [(2, "masked"), (3, "o'hara@example.com")]
+
+
+def test_applying_the_same_changes_twice_ends_in_the_same_state(connector: Connector) -> None:
+    from rightful.connectors.base import RowChange
+
+    changes = [RowChange("user", "id", 1), RowChange("user", "id", 2, {"email": "masked"})]
+    connector.apply(changes)
+    first = read(connector, id=(1, 2, 3))
+    connector.apply(changes)
+    assert read(connector, id=(1, 2, 3)) == first
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("mariadb", marks=pytest.mark.mariadb),
+    ],
+)  # the stores that enforce foreign keys
+def test_rows_that_reference_others_change_first(kind: str, request: pytest.FixtureRequest) -> None:
+    from sqlalchemy import ForeignKey
+
+    from rightful.connectors.base import RowChange
+
+    url = request.getfixturevalue(f"{kind}_url")
+    connector = _sql(url)
+    engine = create_engine(url)
+    meta = MetaData()
+    Table("user", meta, autoload_with=engine)
+    note = Table(
+        "note",
+        meta,
+        Column("id", Integer, primary_key=True),
+        Column("user_id", Integer, ForeignKey("user.id")),
+    )
+    note.create(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(note), [{"id": 1, "user_id": 1}])
+    engine.dispose()
+    # Given parent first, the connector still deletes the referencing row first.
+    assert connector.apply([RowChange("user", "id", 1), RowChange("note", "id", 1)]) == 2
+    assert read(connector, id=(1,)) == []
+    connector.close()
+    dispose_all()
