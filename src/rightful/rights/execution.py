@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -166,10 +167,9 @@ def run_request(factory: sessionmaker[Session], settings: Settings, request_id: 
         req = service.access_request(session, request_id)
         try:
             if req.request_type == RequestType.DELETE.value:
-                _erase(session, settings, req)
-                session.commit()
-                return req.status
-            counts = _build_package(session, settings, req)
+                outcome = _erase(session, settings, req)
+            else:
+                outcome = _package(session, settings, req)
         except (ConnectorError, NotFoundError) as exc:
             # Kept executing with the lease released, so a later run retries it.
             log.warning("request %s: cannot finish yet (%s); will retry", req.reference, exc.code)
@@ -177,48 +177,49 @@ def run_request(factory: sessionmaker[Session], settings: Settings, request_id: 
             req.summary = {**req.summary, "last_error": exc.detail}
             session.commit()
             return req.status
-        req.summary = {"rows": counts}
-        req.lease_until = None
-        service.move(
-            session,
-            req,
-            Status.COMPLETED,
-            actor="worker",
-            detail={"collections": len(counts), "rows": sum(counts.values())},
-        )
-        service.notify_consumer(
-            session,
-            settings,
-            req,
-            "completed",
-            {
-                "download_url": download_url(settings, req.id),
-                "days": settings.package_link_days,
-            },
-        )
+        req.summary, req.lease_until = outcome.summary, None
+        service.move(session, req, Status.COMPLETED, actor="worker", detail=outcome.detail)
+        service.notify_consumer(session, settings, req, outcome.template, outcome.context)
         session.commit()
         return req.status
 
 
-def _erase(session: Session, settings: Settings, req: RightsRequest) -> None:
+@dataclass(frozen=True)
+class _Outcome:
+    summary: dict[str, Any]
+    detail: dict[str, Any]
+    template: str
+    context: dict[str, Any]
+
+
+def _package(session: Session, settings: Settings, req: RightsRequest) -> _Outcome:
+    counts = _build_package(session, settings, req)
+    return _Outcome(
+        summary={"rows": counts},
+        detail={"collections": len(counts), "rows": sum(counts.values())},
+        template="completed",
+        context={
+            "download_url": download_url(settings, req.id),
+            "days": settings.package_link_days,
+        },
+    )
+
+
+def _erase(session: Session, settings: Settings, req: RightsRequest) -> _Outcome:
     plan_erasure(session, settings, req)
     steps = apply_erasure(session, settings, req)
     suppress(session, settings, req)
     names = {s.key: s.name for s in load_map(session).systems.values()}
     summary = erasure_summary(steps, names)
-    req.summary = {"erasure": summary}
-    req.lease_until = None
-    service.move(
-        session,
-        req,
-        Status.COMPLETED,
-        actor="worker",
+    return _Outcome(
+        summary={"erasure": summary},
         detail={
             "deleted_rows": sum(i["rows"] for i in summary if i["action"] == "delete_rows"),
             "kept_rows": sum(i["rows"] for i in summary if i["action"] == "retain_rows"),
         },
+        template="erased",
+        context={"summary": summary},
     )
-    service.notify_consumer(session, settings, req, "erased", {"summary": summary})
 
 
 def download_url(settings: Settings, request_id: str) -> str:

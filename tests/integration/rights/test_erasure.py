@@ -127,17 +127,17 @@ def test_erasure_on_sqlite_deletes_masks_and_keeps_as_the_policy_says(tmp_path: 
     dispose_all()
 
 
-@pytest.mark.postgres
-def test_erasure_on_postgres_respects_foreign_keys(tmp_path: Path, postgres_url: str) -> None:
-    runtime, _, urls = run_erasure(tmp_path, postgres_url)
-    check_erased(urls)
-    runtime.engine.dispose()
-    dispose_all()
-
-
-@pytest.mark.mariadb
-def test_erasure_on_mariadb_respects_foreign_keys(tmp_path: Path, mariadb_url: str) -> None:
-    runtime, _, urls = run_erasure(tmp_path, mariadb_url)
+@pytest.mark.parametrize(
+    "kind",
+    [
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("mariadb", marks=pytest.mark.mariadb),
+    ],
+)
+def test_erasure_respects_foreign_keys_in_stores_that_enforce_them(
+    tmp_path: Path, kind: str, request: pytest.FixtureRequest
+) -> None:
+    runtime, _, urls = run_erasure(tmp_path, request.getfixturevalue(f"{kind}_url"))
     check_erased(urls)
     runtime.engine.dispose()
     dispose_all()
