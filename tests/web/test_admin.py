@@ -164,5 +164,19 @@ def test_after_erasure_the_console_shows_the_record_of_what_was_done(rightful_ap
     assert run_once(rightful_app.runtime) == 1
     sign_in(rightful_app)
     page = rightful_app.client.get(f"/admin/requests/{rid}").text
+    assert "Business partners" in page and "Waiting for answer" in page
+    for partner in ("brightads", "helpdesk_cloud", "lumen_services", "parcelgo", "payflow"):
+        r = rightful_app.client.post(
+            f"/admin/requests/{rid}/waive",
+            data={
+                "csrf": csrf(rightful_app, f"/admin/requests/{rid}"),
+                "partner": partner,
+                "reason": "The partner has closed its business and cannot be reached.",
+            },
+        )
+        assert r.status_code == 200
+    assert run_once(rightful_app.runtime) == 1
+    page = rightful_app.client.get(f"/admin/requests/{rid}").text
     assert "Erasure record" in page and "Completed" in page
+    assert "Recorded as not possible" in page
     assert "customer_id" in page and "seven years" in page

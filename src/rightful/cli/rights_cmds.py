@@ -189,6 +189,30 @@ def preview(request: str) -> None:
         )
 
 
+@app.command("waive")
+@fail_on_error
+def waive(
+    request: str,
+    partner: str,
+    reason: str = typer.Option(..., help="Why the partner's confirmation cannot be had"),
+) -> None:
+    """Stop waiting for a partner's confirmation, recording why."""
+    from rightful.rights.partners import waive as do_waive
+
+    with unit_of_work(open_runtime().sessions) as session:
+        do_waive(session, request_id=request, partner_key=partner, actor="staff:cli", reason=reason)
+    typer.echo(f"Recorded for {partner}. The worker completes the request once no partner is left.")
+
+
+@app.command("partner-secret")
+@fail_on_error
+def partner_secret(partner: str) -> None:
+    """The secret a partner uses to check the signature of erasure webhooks."""
+    from rightful.rights.partners import partner_secret as secret_for
+
+    typer.echo(secret_for(open_runtime().settings, partner))
+
+
 @app.command("package")
 @fail_on_error
 def package(request: str, output: Path = typer.Option(Path("."), "-o", help="Folder")) -> None:

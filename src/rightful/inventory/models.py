@@ -46,6 +46,7 @@ class Partner(Base):
     role: Mapped[str] = mapped_column(String(30))
     description: Mapped[str] = mapped_column(Text, default="")
     contact_email: Mapped[str | None] = mapped_column(String(254), default=None)
+    erasure_webhook: Mapped[str | None] = mapped_column(String(500), default=None)
 
 
 class System(Base):

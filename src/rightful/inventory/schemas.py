@@ -44,6 +44,9 @@ class PartnerIn(BaseModel):
     role: Literal["affiliate", "service_provider", "contractor", "third_party"]
     description: str = ""
     contact_email: str | None = None
+    erasure_webhook: str | None = Field(
+        default=None, pattern=r"^https?://", description="Where erasure notices are POSTed."
+    )
 
 
 class DisclosureIn(BaseModel):

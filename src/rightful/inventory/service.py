@@ -157,6 +157,7 @@ def _save(session: Session, parsed: _Parsed, actor: str) -> ApplySummary:
                 role=p.role,
                 description=p.description,
                 contact_email=p.contact_email,
+                erasure_webhook=p.erasure_webhook,
             )
         )
         summary.partners.append(p.fides_key)

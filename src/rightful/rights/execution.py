@@ -15,11 +15,13 @@ from rightful.connectors.base import Row
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.core.errors import ConnectorError, NotFoundError
+from rightful.inventory.models import Partner
 from rightful.inventory.revision import DataMap, load_map
 from rightful.rights import package, service
 from rightful.rights.erasure_run import apply_erasure, erasure_summary, plan_erasure, suppress
 from rightful.rights.know import categories_report
 from rightful.rights.models import ExecutionStep, RightsRequest
+from rightful.rights.partners import open_notices, unanswered
 from rightful.rights.planning import build_plan, fetch_request
 from rightful.rights.stores import Connectors
 from rightful.rights.types import AUTOMATED, TYPE_LABELS, RequestType, Status
@@ -29,6 +31,7 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=10)
 # Steps are committed in batches: small requests cost one commit, long ones lose little work.
 CHECKPOINT_SECONDS = 2.0
+PARTNER_RECHECK = timedelta(minutes=10)
 
 
 def package_vault(settings: Settings) -> Vault:
@@ -170,6 +173,10 @@ def run_request(factory: sessionmaker[Session], settings: Settings, request_id: 
                 outcome = _erase(session, settings, req)
             else:
                 outcome = _package(session, settings, req)
+            if outcome is None:  # waiting for business partners; an answer wakes it sooner
+                req.lease_until = utcnow() + PARTNER_RECHECK
+                session.commit()
+                return req.status
         except (ConnectorError, NotFoundError) as exc:
             # Kept executing with the lease released, so a later run retries it.
             log.warning("request %s: cannot finish yet (%s); will retry", req.reference, exc.code)
@@ -205,20 +212,29 @@ def _package(session: Session, settings: Settings, req: RightsRequest) -> _Outco
     )
 
 
-def _erase(session: Session, settings: Settings, req: RightsRequest) -> _Outcome:
+def _erase(session: Session, settings: Settings, req: RightsRequest) -> _Outcome | None:
     plan_erasure(session, settings, req)
     steps = apply_erasure(session, settings, req)
     suppress(session, settings, req)
     names = {s.key: s.name for s in load_map(session).systems.values()}
     summary = erasure_summary(steps, names)
+    req.summary = {"erasure": summary}
+    notices = open_notices(session, settings, req)
+    if unanswered(session, req.id):
+        return None
+    partners = {p.key: p.name for p in session.scalars(select(Partner))}
+    told = [
+        {"partner": partners.get(n.partner_key, n.partner_key), "status": n.status, "note": n.note}
+        for n in notices
+    ]
     return _Outcome(
-        summary={"erasure": summary},
+        summary={"erasure": summary, "partners": told},
         detail={
             "deleted_rows": sum(i["rows"] for i in summary if i["action"] == "delete_rows"),
             "kept_rows": sum(i["rows"] for i in summary if i["action"] == "retain_rows"),
         },
         template="erased",
-        context={"summary": summary},
+        context={"summary": summary, "partners": told},
     )
 
 

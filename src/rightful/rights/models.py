@@ -73,6 +73,27 @@ class ErasureStep(Base):
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
+class PartnerNotice(Base):
+    """A business partner told to delete a person's data, and whether they confirmed."""
+
+    __tablename__ = "partner_notices"
+    __table_args__ = (UniqueConstraint("request_id", "partner_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("rights_requests.id", ondelete="CASCADE"))
+    partner_key: Mapped[str] = mapped_column(String(100))
+    channel: Mapped[str] = mapped_column(String(20))
+    # pending (to send) -> sent (waiting for an answer) -> acknowledged | waived; failed
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    reminders: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    due: Mapped[date]
+    last_error: Mapped[str | None] = mapped_column(String(200), default=None)
+    note: Mapped[str | None] = mapped_column(Text, default=None)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
 class Suppression(Base):
     """A keyed hash of an erased person's e-mail, so later imports can be cleaned again."""
 

@@ -8,6 +8,7 @@ import threading
 from rightful.core.runtime import Runtime
 from rightful.messaging.service import deliver_pending
 from rightful.rights.execution import run_request, runnable_ids
+from rightful.rights.partners import deliver_notices
 from rightful.rights.retention import expire_packages
 
 log = logging.getLogger(__name__)
@@ -18,11 +19,13 @@ def run_once(runtime: Runtime) -> int:
     with runtime.sessions() as session:
         deliver_pending(session, runtime.settings)
         expire_packages(session, runtime.settings)
+        deliver_notices(session, runtime.settings)
         ids = runnable_ids(session)
     for request_id in ids:
         run_request(runtime.sessions, runtime.settings, request_id)
-    if ids:
+    if ids:  # what the requests just queued goes out in the same pass
         with runtime.sessions() as session:
+            deliver_notices(session, runtime.settings)
             deliver_pending(session, runtime.settings)
     return len(ids)
 

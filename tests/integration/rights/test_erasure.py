@@ -57,10 +57,28 @@ def estate_urls(tmp_path: Path, shared: str | None) -> dict[str, str]:
     return {key: f"sqlite:///{tmp_path}/estate/{key}.db" for key in SYSTEMS}
 
 
+def partners_confirm(runtime: Runtime, request_id: str) -> None:
+    """Every partner confirms through its signed link, as the e-mailed ones would."""
+    from rightful.rights import partners
+    from rightful.rights.models import PartnerNotice
+    from rightful.security.tokens import LinkSigner
+
+    signer = LinkSigner(runtime.settings.secret_key, "partner-ack")
+    with unit_of_work(runtime.sessions) as session:
+        ids = list(
+            session.scalars(select(PartnerNotice.id).where(PartnerNotice.request_id == request_id))
+        )
+        for notice_id in ids:
+            partners.acknowledge(session, runtime.settings, token=signer.sign(str(notice_id)))
+
+
 def run_erasure(tmp_path: Path, shared: str | None = None) -> tuple[Runtime, str, dict[str, str]]:
     urls = estate_urls(tmp_path, shared)
     runtime = prepare(make_settings(tmp_path), urls, people=40)
     request_id = erase_avery(runtime)
+    # Erased in our stores, then waiting for the business partners' confirmations.
+    assert run_request(runtime.sessions, runtime.settings, request_id) == "executing"
+    partners_confirm(runtime, request_id)
     assert run_request(runtime.sessions, runtime.settings, request_id) == "completed"
     return runtime, request_id, urls
 
@@ -167,6 +185,8 @@ def test_an_interrupted_erasure_ends_exactly_like_an_uninterrupted_one(tmp_path:
         registry.override("engagement", None)
     clock.freeze(clock.utcnow() + timedelta(minutes=5))
     try:
+        assert run_request(runtime.sessions, runtime.settings, request_id) == "executing"
+        partners_confirm(runtime, request_id)
         assert run_request(runtime.sessions, runtime.settings, request_id) == "completed"
     finally:
         clock.freeze(None)

@@ -6,17 +6,19 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rightful.core.clock import utcnow
 from rightful.core.db import unit_of_work
 from rightful.core.errors import NotFoundError, RightfulError
 from rightful.core.runtime import Runtime
 from rightful.inventory.service import summary as inventory_summary
 from rightful.messaging.models import OutboxMessage
 from rightful.messaging.service import list_outbox, staff_view
-from rightful.rights import service
+from rightful.rights import partners, service
 from rightful.rights.erasure import preview
-from rightful.rights.models import ExecutionStep, RightsRequest
+from rightful.rights.models import ExecutionStep, PartnerNotice, RightsRequest
 from rightful.rights.types import (
     AUTOMATED,
     OPEN,
@@ -107,6 +109,10 @@ def request_detail(
             "error": error,
             "manual": RequestType(req.request_type) not in AUTOMATED,
             "preview": _erasure_preview(session, rt, req),
+            "notices": list(
+                session.scalars(select(PartnerNotice).where(PartnerNotice.request_id == req.id))
+            ),
+            "today": utcnow().date(),
         }
     return render(request, "admin/request.html", **ctx)
 
@@ -149,6 +155,15 @@ async def act(
                 req = service.deny_request(session, rt.settings, reason=reason, **kwargs)
             elif action == "extend":
                 req = service.extend_request(session, rt.settings, reason=reason, **kwargs)
+            elif action == "waive":
+                partners.waive(
+                    session,
+                    request_id=request_id,
+                    actor=staff.email,
+                    reason=reason,
+                    partner_key=str(form.get("partner", "")),
+                )
+                req = service.access_request(session, request_id)
             elif action == "complete":
                 req = service.complete_manually(session, rt.settings, note=reason, **kwargs)
             else:

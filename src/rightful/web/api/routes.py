@@ -16,7 +16,7 @@ from rightful.core.runtime import Runtime
 from rightful.inventory import service as inventory
 from rightful.inventory.schemas import ApplySummary
 from rightful.messaging.service import list_outbox, staff_view
-from rightful.rights import flows, service
+from rightful.rights import flows, partners, service
 from rightful.rights.erasure import preview
 from rightful.rights.execution import package_vault
 from rightful.rights.models import RightsRequest
@@ -201,6 +201,24 @@ def complete(
     return _act(
         rt, disp, service.complete_manually, request_id=request_id, actor=actor, note=body.note
     )
+
+
+@router.post(
+    "/rights-requests/{request_id}/partners/{partner_key}/waive", response_model=RequestOut
+)
+def waive_partner(
+    request_id: str,
+    partner_key: str,
+    body: Reason,
+    rt: Runtime = Depends(runtime),
+    actor: str = Depends(api_actor),
+) -> RequestOut:
+    """Record why a partner's confirmation cannot be had; the request can then complete."""
+    with unit_of_work(rt.sessions) as session:
+        partners.waive(
+            session, request_id=request_id, partner_key=partner_key, actor=actor, reason=body.reason
+        )
+        return out(rt, service.access_request(session, request_id))
 
 
 @router.get("/rights-requests/{request_id}/erasure-preview")

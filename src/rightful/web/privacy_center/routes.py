@@ -18,7 +18,7 @@ from rightful.core.errors import (
 )
 from rightful.core.runtime import Runtime
 from rightful.identity.points import DATA_POINTS, configured_points
-from rightful.rights import flows, service
+from rightful.rights import flows, partners, service
 from rightful.rights.declaration import DECLARATION
 from rightful.rights.execution import download_url, package_vault
 from rightful.rights.package import load
@@ -228,3 +228,20 @@ def download(token: str, rt: Runtime = Depends(runtime)) -> Response:
             "Cache-Control": "no-store",
         },
     )
+
+
+@router.get("/partners/ack/{token}")
+def partner_ack_page(request: Request, token: str, rt: Runtime = Depends(runtime)) -> Response:
+    """The page a partner's link opens: one button to confirm the deletion."""
+    partners.notice_from_token(rt.settings, token)  # a bad or old link gets the error page
+    return render(request, "privacy_center/partner_ack.html", token=token, done=False)
+
+
+@router.post("/partners/ack/{token}")
+def partner_ack(request: Request, token: str, rt: Runtime = Depends(runtime)) -> Response:
+    """Confirm a deletion; the signed link itself is the permission, so no session is needed."""
+    with unit_of_work(rt.sessions) as session:
+        partners.acknowledge(session, rt.settings, token=token)
+    if "application/json" in request.headers.get("accept", ""):
+        return Response('{"status": "acknowledged"}', media_type="application/json")
+    return render(request, "privacy_center/partner_ack.html", token=token, done=True)

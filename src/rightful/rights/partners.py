@@ -1,0 +1,237 @@
+"""Telling business partners to delete, and tracking their answers until every one is in.
+
+A partner with an erasure webhook gets a signed POST (HMAC-SHA256 over timestamp and body, the
+secret derived per partner from Rightful's key); one without gets an e-mail. Either way the
+notice carries a signed link the partner uses to confirm. Failed sends are retried with
+exponential backoff; unanswered notices get a reminder every few business days and are overdue
+after ten. A request is complete only when every notice is confirmed or staff record why not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from datetime import timedelta
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rightful.core.clock import utcnow
+from rightful.core.config import Settings
+from rightful.core.errors import ConflictError, InvalidInputError, NotFoundError
+from rightful.inventory.models import Disclosure, Partner
+from rightful.messaging.service import queue_email
+from rightful.rights import deadlines, service
+from rightful.rights.models import PartnerNotice, RightsRequest
+from rightful.security import audit
+from rightful.security.tokens import LinkSigner
+from rightful.security.vault import keyed_hash
+
+MAX_ATTEMPTS = 8
+REMINDER_BUSINESS_DAYS = 3
+ANSWER_BUSINESS_DAYS = 10
+ACK_LINK_SECONDS = 180 * 86400
+OPEN_STATUSES = ("pending", "sent", "failed")
+
+
+def partner_secret(settings: Settings, partner_key: str) -> str:
+    """The webhook signing secret shared with one partner (`rightful rights partner-secret`)."""
+    return keyed_hash(settings.secret_key, "partner-webhook", partner_key)
+
+
+def signature(secret: str, timestamp: str, body: bytes) -> str:
+    """`sha256=<hex>` over `timestamp.body`, as partners verify it."""
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def ack_url(settings: Settings, notice_id: int) -> str:
+    """The signed link a partner uses to confirm the deletion."""
+    token = LinkSigner(settings.secret_key, "partner-ack").sign(str(notice_id))
+    return f"{settings.base_url}/partners/ack/{token}"
+
+
+def notice_from_token(settings: Settings, token: str) -> int:
+    """The notice id inside a valid confirmation link."""
+    signer = LinkSigner(settings.secret_key, "partner-ack")
+    return int(signer.unsign(token, max_age_seconds=ACK_LINK_SECONDS))
+
+
+def open_notices(session: Session, settings: Settings, req: RightsRequest) -> list[PartnerNotice]:
+    """One notice per partner that received personal data (once per request)."""
+    existing = {
+        n.partner_key: n
+        for n in session.scalars(select(PartnerNotice).where(PartnerNotice.request_id == req.id))
+    }
+    keys = sorted(set(session.scalars(select(Disclosure.partner_key))))
+    today = deadlines.local_date(utcnow(), deadlines.rules_for(req.jurisdiction))
+    for key in keys:
+        if key in existing:
+            continue
+        partner = session.get(Partner, key)
+        if partner is None:
+            continue
+        channel = (
+            "webhook" if partner.erasure_webhook else "email" if partner.contact_email else "manual"
+        )
+        existing[key] = PartnerNotice(
+            request_id=req.id,
+            partner_key=key,
+            channel=channel,
+            status="failed" if channel == "manual" else "pending",
+            last_error="no webhook or e-mail address on file" if channel == "manual" else None,
+            due=deadlines.add_business_days(today, ANSWER_BUSINESS_DAYS),
+        )
+        session.add(existing[key])
+    session.flush()
+    return list(existing.values())
+
+
+def unanswered(session: Session, request_id: str) -> list[PartnerNotice]:
+    """Notices still waiting for a partner's answer or a staff decision."""
+    return list(
+        session.scalars(
+            select(PartnerNotice).where(
+                PartnerNotice.request_id == request_id, PartnerNotice.status.in_(OPEN_STATUSES)
+            )
+        )
+    )
+
+
+def _payload(settings: Settings, notice: PartnerNotice, req: RightsRequest) -> dict[str, object]:
+    return {
+        "type": "erasure_request",
+        "reference": req.reference,
+        "identity": {"email": service.identities_of(settings, req)["email"]},
+        "requested_at": req.received_at.isoformat(),
+        "reminder": notice.reminders,
+        "acknowledge_url": ack_url(settings, notice.id),
+    }
+
+
+def _post(settings: Settings, url: str, partner_key: str, payload: dict[str, object]) -> bool:
+    """POST a signed notice; True when the partner says it already deleted."""
+    body = json.dumps(payload, sort_keys=True).encode()
+    stamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/json",
+        "X-Rightful-Timestamp": stamp,
+        "X-Rightful-Signature": signature(partner_secret(settings, partner_key), stamp, body),
+    }
+    response = httpx.post(url, content=body, headers=headers, timeout=10)
+    response.raise_for_status()
+    try:
+        return bool(response.json().get("status") == "deleted")
+    except ValueError:
+        return False
+
+
+def _send(session: Session, settings: Settings, notice: PartnerNotice) -> None:
+    req = session.get(RightsRequest, notice.request_id)
+    partner = session.get(Partner, notice.partner_key)
+    assert req is not None and partner is not None
+    payload = _payload(settings, notice, req)
+    now = utcnow()
+    if notice.channel == "webhook":
+        try:
+            done = _post(settings, str(partner.erasure_webhook), partner.key, payload)
+        except httpx.HTTPError as exc:
+            notice.attempts += 1
+            notice.last_error = type(exc).__name__
+            notice.status = "failed" if notice.attempts >= MAX_ATTEMPTS else "pending"
+            notice.next_attempt_at = now + timedelta(minutes=min(2 ** (notice.attempts - 1), 360))
+            return
+        if done:
+            _answer(session, notice, "acknowledged", actor=f"partner:{partner.key}", note=None)
+            return
+    else:
+        queue_email(
+            session,
+            settings,
+            to=str(partner.contact_email),
+            template="partner_erasure",
+            request_id=req.id,
+            context={"partner": partner.name, **payload},
+        )
+    notice.status, notice.last_error = "sent", None
+    notice.next_attempt_at = now + _business_days(REMINDER_BUSINESS_DAYS)
+
+
+def _business_days(days: int) -> timedelta:
+    today = utcnow().date()
+    return deadlines.add_business_days(today, days) - today
+
+
+def deliver_notices(session: Session, settings: Settings, *, limit: int = 50) -> int:
+    """Send due notices and reminders; returns how many went out."""
+    due = list(
+        session.scalars(
+            select(PartnerNotice)
+            .where(
+                PartnerNotice.status.in_(("pending", "sent")),
+                PartnerNotice.next_attempt_at <= utcnow(),
+            )
+            .order_by(PartnerNotice.id)
+            .limit(limit)
+        )
+    )
+    for notice in due:
+        if notice.status == "sent":
+            notice.reminders += 1
+        _send(session, settings, notice)
+        session.commit()
+    return len(due)
+
+
+def _answer(
+    session: Session, notice: PartnerNotice, status: str, *, actor: str, note: str | None
+) -> None:
+    notice.status, notice.answered_at, notice.note = status, utcnow(), note
+    req = session.get(RightsRequest, notice.request_id)
+    if req is not None:
+        req.lease_until = None  # let the worker close the request now
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action=f"partner.{status}",
+        subject_type="rights_request",
+        subject_id=notice.request_id,
+        detail={"partner": notice.partner_key, **({"reason": note} if note else {})},
+    )
+
+
+def acknowledge(session: Session, settings: Settings, *, token: str) -> PartnerNotice:
+    """A partner confirms through its signed link (a second time changes nothing)."""
+    notice = session.get(PartnerNotice, notice_from_token(settings, token))
+    if notice is None:
+        raise NotFoundError("There is no such notice.")
+    if notice.status in OPEN_STATUSES:
+        _answer(session, notice, "acknowledged", actor=f"partner:{notice.partner_key}", note=None)
+    return notice
+
+
+def waive(
+    session: Session, *, request_id: str, partner_key: str, actor: str, reason: str
+) -> PartnerNotice:
+    """Staff record why a partner's confirmation cannot be had (impossible or disproportionate)."""
+    if len(reason.strip()) < 10:
+        raise InvalidInputError(
+            "Record the reason in a sentence.",
+            errors=[{"field": "reason", "message": "Write the reason in full."}],
+        )
+    req = service.access_request(session, request_id)
+    notice = session.scalar(
+        select(PartnerNotice).where(
+            PartnerNotice.request_id == req.id, PartnerNotice.partner_key == partner_key
+        )
+    )
+    if notice is None:
+        raise NotFoundError(f"No notice to partner '{partner_key}' on this request.")
+    if notice.status not in OPEN_STATUSES:
+        raise ConflictError("This partner has already answered.")
+    _answer(session, notice, "waived", actor=actor, note=reason.strip())
+    return notice
