@@ -21,7 +21,7 @@ from rightful.rights import deadlines, service
 from rightful.rights.erasure import current_policy
 from rightful.rights.masking import mask_value
 from rightful.rights.models import ErasureStep, RightsRequest, Suppression
-from rightful.rights.planning import build_plan, traverse
+from rightful.rights.planning import Step, build_plan, traverse
 from rightful.rights.policy import CollectionDecision, decide
 from rightful.rights.stores import Connectors
 from rightful.rights.types import RequestType
@@ -91,7 +91,8 @@ def plan_erasure(session: Session, settings: Settings, req: RightsRequest) -> No
             }
         )
     vault = _vault(settings)
-    for position, (system, (plan, report)) in enumerate(per_system.items()):
+    for position, system in enumerate(_dependents_first(steps, list(per_system))):
+        plan, report = per_system[system]
         session.add(
             ErasureStep(
                 request_id=req.id,
@@ -102,6 +103,22 @@ def plan_erasure(session: Session, settings: Settings, req: RightsRequest) -> No
             )
         )
     session.commit()  # the plan is kept before anything changes
+
+
+def _dependents_first(steps: list[Step], systems: list[str]) -> list[str]:
+    """Systems holding references to another system's rows are erased before that system."""
+    system_of = {s.address: s.system for s in steps}
+    before: dict[str, set[str]] = {s: set() for s in systems}  # system -> systems to do first
+    for step in steps:
+        for edge in step.inputs:
+            source = system_of.get(edge.source)
+            if source and source != step.system:
+                before[source].add(step.system)
+    ordered: list[str] = []
+    while len(ordered) < len(systems):
+        ready = sorted(s for s in systems if s not in ordered and before[s] <= set(ordered))
+        ordered.append(ready[0] if ready else next(s for s in systems if s not in ordered))
+    return ordered
 
 
 def apply_erasure(session: Session, settings: Settings, req: RightsRequest) -> list[ErasureStep]:

@@ -28,7 +28,6 @@ from rightful.rights.types import AUTOMATED, TYPE_LABELS, RequestType, Status
 from rightful.security.vault import Vault
 
 log = logging.getLogger(__name__)
-LEASE = timedelta(minutes=10)
 # Steps are committed in batches: small requests cost one commit, long ones lose little work.
 CHECKPOINT_SECONDS = 2.0
 PARTNER_RECHECK = timedelta(minutes=10)
@@ -39,8 +38,11 @@ def package_vault(settings: Settings) -> Vault:
     return Vault(settings.secret_key, "packages")
 
 
-def claim(session: Session, request_id: str) -> bool:
-    """Take a lease on an executing request so one worker runs it at a time."""
+def claim(session: Session, request_id: str, lease: timedelta) -> bool:
+    """Take a lease on an executing request so one worker runs it at a time.
+
+    A worker that dies keeps its lease until it runs out; then another takes the work over.
+    """
     now = utcnow()
     result = session.execute(
         update(RightsRequest)
@@ -49,7 +51,7 @@ def claim(session: Session, request_id: str) -> bool:
             RightsRequest.status == Status.EXECUTING.value,
             or_(RightsRequest.lease_until.is_(None), RightsRequest.lease_until < now),
         )
-        .values(lease_until=now + LEASE)
+        .values(lease_until=now + lease)
     )
     session.commit()
     return bool(result.rowcount)  # type: ignore[attr-defined]
@@ -164,7 +166,7 @@ def _build_package(session: Session, settings: Settings, req: RightsRequest) -> 
 def run_request(factory: sessionmaker[Session], settings: Settings, request_id: str) -> str:
     """Execute one request to completion; safe to call again after any crash. Returns status."""
     with factory() as session:
-        if not claim(session, request_id):
+        if not claim(session, request_id, timedelta(seconds=settings.lease_seconds)):
             req = session.get(RightsRequest, request_id)
             return req.status if req else "missing"
         req = service.access_request(session, request_id)
