@@ -331,3 +331,33 @@ def test_only_deletion_requests_have_an_erasure_preview(rightful_app: App) -> No
         f"/api/v1/rights-requests/{rid}/erasure-preview", headers=rightful_app.auth
     )
     assert r.status_code == 409 and "Only deletion requests" in r.json()["detail"]
+
+
+def test_a_second_person_must_approve_when_the_policy_asks(rightful_app: App) -> None:
+    from rightful.core.db import unit_of_work
+    from rightful.security.service import create_api_token, create_staff
+
+    rightful_app.runtime.settings.second_approval_types = ["delete"]
+    c, auth = rightful_app.client, rightful_app.auth
+    rid = str(submit(rightful_app, request_type="delete", declaration_signature=None)["id"])
+    c.post(
+        f"/api/v1/rights-requests/{rid}/verify",
+        headers=auth,
+        json={"code": latest_code(rightful_app.runtime, rid)},
+    )
+    first = c.post(f"/api/v1/rights-requests/{rid}/approve", headers=auth)
+    assert first.json()["status"] == "awaiting_approval"
+    again = c.post(f"/api/v1/rights-requests/{rid}/approve", headers=auth)
+    assert again.status_code == 409 and "second person" in again.json()["detail"]
+    with unit_of_work(rightful_app.runtime.sessions) as session:
+        second = create_staff(
+            session,
+            email="second@lumen.example",
+            name="Sam Second",
+            password="another long password",
+        )
+        token = create_api_token(session, staff=second, name="second")
+    final = c.post(
+        f"/api/v1/rights-requests/{rid}/approve", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert final.json()["status"] == "executing"

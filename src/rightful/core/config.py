@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     codes_per_identity_per_hour: int = 5
     codes_per_client_per_hour: int = 20
     require_approval: bool = True
+    second_approval_types: list[str] = Field(
+        default_factory=list, description='Request types two people must approve, e.g. ["delete"].'
+    )
     lease_seconds: int = Field(default=600, ge=1, description="How long a worker owns a request.")
     # JSON, e.g. [{"key": "device_serial", "label": "A device serial number",
     #              "categories": ["user.device.device_id"]}]

@@ -263,8 +263,30 @@ def list_requests(
 def approve_request(
     session: Session, settings: Settings, *, request_id: str, actor: str
 ) -> RightsRequest:
-    """Staff approve: execution starts off the web request."""
+    """Staff approve: execution starts off the web request.
+
+    For the request types in RIGHTFUL_SECOND_APPROVAL_TYPES, two different people must approve.
+    """
     req = access_request(session, request_id)
+    if (
+        req.request_type in settings.second_approval_types
+        and req.status == Status.AWAITING_APPROVAL
+    ):
+        approvals = list(req.summary.get("approvals", []))
+        if actor in approvals:
+            raise ConflictError("You approved this already; a second person must approve it.")
+        if not approvals:
+            req.summary = {**req.summary, "approvals": [actor]}
+            session.flush()
+            audit.record(
+                session,
+                actor=actor,
+                action="request.first_approval",
+                subject_type="rights_request",
+                subject_id=req.id,
+            )
+            return req
+        req.summary = {**req.summary, "approvals": [*approvals, actor]}
     move(session, req, Status.EXECUTING, actor=actor)
     return req
 
