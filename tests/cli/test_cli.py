@@ -175,3 +175,32 @@ def test_erasure_preview_from_the_cli(cli_env: Path) -> None:
     shown = run("rights", "preview", reference)
     assert "customers" in shown and "delete_rows" in shown
     assert "retain_rows" in shown and "seven years" in shown
+
+
+def test_a_correction_received_by_post_is_reviewed_from_the_cli(cli_env: Path) -> None:
+    from rightful.core.runtime import build_runtime
+    from tests.support.app import latest_code
+
+    out = run(
+        "rights",
+        "submit",
+        "--type",
+        "correct",
+        "--email",
+        "avery.quinn@example.com",
+        "--name",
+        "Avery Quinn",
+        "--postal-code",
+        "94107",
+        "--correct",
+        "name",
+        "--to",
+        "Avery Quinn-Park",
+    )
+    reference, request_id = out.split()[:2]
+    runtime = build_runtime()
+    code = latest_code(runtime, request_id)
+    runtime.engine.dispose()
+    run("rights", "verify", reference, "--code", code)
+    shown = run("rights", "review", reference)
+    assert "customers.last_name" in shown and "Quinn-Park" in shown

@@ -35,6 +35,10 @@ def submit(
     channel: str = typer.Option("post", help="web, email, post, phone or api"),
     everything: bool = typer.Option(False, help="Since 2022-01-01, not the last 12 months"),
     signature: str | None = typer.Option(None, help="Signed declaration (typed name)"),
+    correct: str | None = typer.Option(
+        None, help="For --type correct: what is wrong (name, phone_number, date_of_birth)"
+    ),
+    to: str | None = typer.Option(None, help="For --type correct: the right value"),
     detail: list[str] = typer.Option(
         [], "--detail", help="KEY=VALUE for a detail in RIGHTFUL_EXTRA_DATA_POINTS (repeatable)"
     ),
@@ -55,6 +59,8 @@ def submit(
             "date_range": "all" if everything else "last_12_months",
             "declaration_signature": signature,
             "other_points": dict(d.split("=", 1) for d in detail if "=" in d),
+            "correction_item": correct,
+            "correction_value": to,
         }
     )
     rt = open_runtime()
@@ -211,6 +217,23 @@ def partner_secret(partner: str) -> None:
     from rightful.rights.partners import partner_secret as secret_for
 
     typer.echo(secret_for(open_runtime().settings, partner))
+
+
+@app.command("review")
+@fail_on_error
+def review(request: str) -> None:
+    """What a correction request would change, field by field, before approving it."""
+    from rightful.rights.correction import plan_correction
+
+    rt = open_runtime()
+    with unit_of_work(rt.sessions) as session:
+        changes = plan_correction(session, rt.settings, request_id=request)
+    for c in changes:
+        typer.echo(
+            f"{c.system:<16} {c.collection}.{c.field:<20} {c.current!s:<24} -> {c.corrected}"
+        )
+    if not changes:
+        typer.echo("Nothing to change: the value is already right everywhere.")
 
 
 @app.command("package")

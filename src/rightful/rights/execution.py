@@ -18,6 +18,8 @@ from rightful.core.errors import ConnectorError, NotFoundError
 from rightful.inventory.models import Partner
 from rightful.inventory.revision import DataMap, load_map
 from rightful.rights import package, service
+from rightful.rights.correction import apply_correction
+from rightful.rights.correction_values import CORRECTABLE
 from rightful.rights.erasure_run import apply_erasure, erasure_summary, plan_erasure, suppress
 from rightful.rights.know import categories_report
 from rightful.rights.models import ExecutionStep, RightsRequest
@@ -173,6 +175,8 @@ def run_request(factory: sessionmaker[Session], settings: Settings, request_id: 
         try:
             if req.request_type == RequestType.DELETE.value:
                 outcome = _erase(session, settings, req)
+            elif req.request_type == RequestType.CORRECT.value:
+                outcome = _correct(session, settings, req)
             else:
                 outcome = _package(session, settings, req)
             if outcome is None:  # waiting for business partners; an answer wakes it sooner
@@ -237,6 +241,23 @@ def _erase(session: Session, settings: Settings, req: RightsRequest) -> _Outcome
         },
         template="erased",
         context={"summary": summary, "partners": told},
+    )
+
+
+def _correct(session: Session, settings: Settings, req: RightsRequest) -> _Outcome:
+    changed = apply_correction(session, settings, request_id=req.id)
+    item = CORRECTABLE[service.identities_of(settings, req)["correction_item"]]
+    names = {s.key: s.name for s in load_map(session).systems.values()}
+    places = sorted({names.get(c.system, c.system) for c in changed})
+    return _Outcome(
+        summary={
+            "corrected": [
+                {"system": c.system, "collection": c.collection, "field": c.field} for c in changed
+            ]
+        },
+        detail={"fields_changed": len(changed)},
+        template="corrected",
+        context={"item": item.label.removeprefix("My ").lower(), "places": places},
     )
 
 

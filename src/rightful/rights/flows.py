@@ -12,6 +12,7 @@ from rightful.identity.matching import matched_points
 from rightful.identity.points import configured_points
 from rightful.inventory.revision import load_map
 from rightful.rights import service
+from rightful.rights.correction_values import CORRECTABLE
 from rightful.rights.models import RightsRequest
 from rightful.rights.planning import build_plan, traverse
 from rightful.rights.schemas import RequestIn
@@ -78,7 +79,11 @@ def _matching_level(session: Session, settings: Settings, req: RightsRequest) ->
     )
     with Connectors(settings, data_map.systems) as connectors:
         records = traverse(steps, {"email": identities["email"]}, connectors)
-    provided = {k: v for k, v in identities.items() if k != "email"}
+    # The detail being corrected never vouches for the person (see rights/correction.py).
+    corrected = CORRECTABLE.get(identities.get("correction_item", ""))
+    skip = {"email", "correction_item", "correction_value", "correction_evidence"}
+    skip |= {corrected.identity_point} if corrected and corrected.identity_point else set()
+    provided = {k: v for k, v in identities.items() if k not in skip}
     points = configured_points(settings)
     return 1 + len(matched_points(provided, records, data_map.collections, points))
 

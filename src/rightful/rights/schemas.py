@@ -34,6 +34,9 @@ class RequestIn(BaseModel):
         "under penalty of perjury.",
     )
     channel: Literal["web", "email", "post", "phone", "api"] = "web"
+    correction_item: str | None = Field(default=None, max_length=40)
+    correction_value: str | None = Field(default=None, max_length=200)
+    correction_evidence: str | None = Field(default=None, max_length=2000)
     other_points: dict[str, str] = Field(
         default_factory=dict,
         max_length=10,

@@ -17,6 +17,7 @@ from rightful.core.errors import ConflictError, InvalidInputError, NotFoundError
 from rightful.identity.points import configured_points
 from rightful.messaging.service import queue_email
 from rightful.rights import deadlines
+from rightful.rights.correction_values import normalise_new_value
 from rightful.rights.declaration import DECLARATION
 from rightful.rights.models import RightsRequest
 from rightful.rights.schemas import RequestIn
@@ -131,7 +132,26 @@ def _identities(settings: Settings, data: RequestIn) -> dict[str, str]:
     if errors:
         raise InvalidInputError("Some details are not ones we ask for.", errors=errors)
     found.update({k: v.strip()[:200] for k, v in data.other_points.items() if v.strip()})
+    if data.request_type == RequestType.CORRECT:
+        found.update(_correction(data))
     return found
+
+
+def _correction(data: RequestIn) -> dict[str, str]:
+    if not data.correction_item or not data.correction_value:
+        raise InvalidInputError(
+            "Tell us what to correct and the right value.",
+            errors=[
+                {"field": "correction_item", "message": "Choose what to correct."},
+                {"field": "correction_value", "message": "Enter the right value."},
+            ],
+        )
+    value = normalise_new_value(data.correction_item, data.correction_value)
+    return {
+        "correction_item": data.correction_item,
+        "correction_value": value,
+        "correction_evidence": (data.correction_evidence or "").strip(),
+    }
 
 
 def _check_declaration(data: RequestIn) -> None:

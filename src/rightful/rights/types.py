@@ -44,6 +44,7 @@ AUTOMATED = {
     RequestType.ACCESS,
     RequestType.PORTABILITY,
     RequestType.DELETE,
+    RequestType.CORRECT,
 }
 
 

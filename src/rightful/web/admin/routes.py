@@ -17,6 +17,7 @@ from rightful.inventory.service import summary as inventory_summary
 from rightful.messaging.models import OutboxMessage
 from rightful.messaging.service import list_outbox, staff_view
 from rightful.rights import partners, service
+from rightful.rights.correction import plan_correction
 from rightful.rights.erasure import preview
 from rightful.rights.models import ExecutionStep, PartnerNotice, RightsRequest
 from rightful.rights.types import (
@@ -109,12 +110,34 @@ def request_detail(
             "error": error,
             "manual": RequestType(req.request_type) not in AUTOMATED,
             "preview": _erasure_preview(session, rt, req),
+            "correction": _correction_review(session, rt, req),
             "notices": list(
                 session.scalars(select(PartnerNotice).where(PartnerNotice.request_id == req.id))
             ),
             "today": utcnow().date(),
         }
     return render(request, "admin/request.html", **ctx)
+
+
+def _correction_review(session: Session, rt: Runtime, req: RightsRequest) -> dict[str, Any] | None:
+    # Staff review the change before approving; once done, the record lists what changed.
+    if req.request_type != "correct" or req.verification_level < req.required_level:
+        return None
+    identities = service.identities_of(rt.settings, req)
+    review: dict[str, Any] = {
+        "evidence": identities.get("correction_evidence"),
+        "error": None,
+        "done": "corrected" in req.summary,
+        "changes": [],
+    }
+    if review["done"]:
+        review["changes"] = req.summary["corrected"]
+        return review
+    try:
+        review["changes"] = plan_correction(session, rt.settings, request_id=req.id)
+    except RightfulError as exc:
+        review["error"] = exc.detail
+    return review
 
 
 def _erasure_preview(session: Session, rt: Runtime, req: RightsRequest) -> dict[str, Any] | None:

@@ -17,6 +17,7 @@ from rightful.inventory import service as inventory
 from rightful.inventory.schemas import ApplySummary
 from rightful.messaging.service import list_outbox, staff_view
 from rightful.rights import flows, partners, service
+from rightful.rights.correction import plan_correction
 from rightful.rights.erasure import preview
 from rightful.rights.execution import package_vault
 from rightful.rights.models import RightsRequest
@@ -219,6 +220,13 @@ def waive_partner(
             session, request_id=request_id, partner_key=partner_key, actor=actor, reason=body.reason
         )
         return out(rt, service.access_request(session, request_id))
+
+
+@router.get("/rights-requests/{request_id}/correction-preview")
+def correction_preview(request_id: str, rt: Runtime = Depends(runtime)) -> list[dict[str, Any]]:
+    """Each field the correction would change, from its current value to the corrected one."""
+    with unit_of_work(rt.sessions) as session:
+        return [asdict(c) for c in plan_correction(session, rt.settings, request_id=request_id)]
 
 
 @router.get("/rights-requests/{request_id}/erasure-preview")

@@ -19,6 +19,7 @@ from rightful.core.errors import (
 from rightful.core.runtime import Runtime
 from rightful.identity.points import DATA_POINTS, configured_points
 from rightful.rights import flows, partners, service
+from rightful.rights.correction_values import CORRECTABLE
 from rightful.rights.declaration import DECLARATION
 from rightful.rights.execution import download_url, package_vault
 from rightful.rights.package import load
@@ -39,6 +40,9 @@ FORM_FIELDS = (
     "date_range",
     "agent_name",
     "declaration_signature",
+    "correction_item",
+    "correction_value",
+    "correction_evidence",
 )
 
 
@@ -60,6 +64,7 @@ def _form_page(
         points=configured_points(request.app.state.runtime.settings),
         states=US_STATES,
         declaration=DECLARATION,
+        correctables=CORRECTABLE,
         declaration_types=[t.value for t in NEEDS_DECLARATION],
     )
 

@@ -1,0 +1,99 @@
+"""Correction: the person names what is wrong and the right value; staff review; connectors apply.
+
+The detail being corrected never counts towards verifying the person: someone who knows only
+the wrong value on file must not be helped by it, nor someone who knows only the new one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from rightful.connectors.base import Row, RowChange
+from rightful.core.config import Settings
+from rightful.core.errors import ConflictError
+from rightful.inventory.revision import load_map
+from rightful.inventory.specs import CollectionSpec
+from rightful.rights import service
+from rightful.rights.correction_values import CORRECTABLE, Correctable, new_value
+from rightful.rights.planning import build_plan, traverse
+from rightful.rights.stores import Connectors
+from rightful.rights.types import RequestType
+
+
+@dataclass(frozen=True)
+class FieldCorrection:
+    """One field in one row, from its current value to the corrected one."""
+
+    system: str
+    collection: str
+    field: str
+    key_field: str
+    key: Any
+    current: Any
+    corrected: Any
+
+
+def _fields(coll: CollectionSpec, item: Correctable) -> list[tuple[str, str]]:
+    return [
+        (spec.name, cat)
+        for spec in coll.fields
+        for cat in spec.data_categories
+        if any(cat == c or cat.startswith(c + ".") for c in item.categories)
+    ]
+
+
+def plan_correction(
+    session: Session, settings: Settings, *, request_id: str
+) -> list[FieldCorrection]:
+    """What would change, read from the stores (reads only)."""
+    req = service.access_request(session, request_id)
+    if req.request_type != RequestType.CORRECT.value:
+        raise ConflictError("Only correction requests have a correction to review.")
+    if req.verification_level < req.required_level:
+        raise ConflictError("The person's identity is not verified yet.")
+    identities = service.identities_of(settings, req)
+    item = CORRECTABLE[identities["correction_item"]]
+    data_map = load_map(session)
+    steps = build_plan(data_map.datasets, system_of=data_map.system_of, identity_types=["email"])
+    with Connectors(settings, data_map.systems) as connectors:
+        found: dict[str, list[Row]] = traverse(steps, {"email": identities["email"]}, connectors)
+    out = []
+    for step in steps:
+        keys = [f.name for f in step.collection.fields if f.primary_key]
+        for name, category in _fields(step.collection, item) if keys else []:
+            new = new_value(item.key, identities["correction_value"], category)
+            for row in found.get(step.address, []):
+                if row.get(name) != new:
+                    out.append(
+                        FieldCorrection(
+                            step.system,
+                            step.collection.name,
+                            name,
+                            keys[0],
+                            row[keys[0]],
+                            row.get(name),
+                            new,
+                        )
+                    )
+    return out
+
+
+def apply_correction(
+    session: Session, settings: Settings, *, request_id: str
+) -> list[FieldCorrection]:
+    """Apply the reviewed correction, one transaction per system; returns what changed."""
+    changes = plan_correction(session, settings, request_id=request_id)
+    data_map = load_map(session)
+    with Connectors(settings, data_map.systems) as connectors:
+        for system in sorted({c.system for c in changes}):
+            connectors(system).apply(
+                [
+                    RowChange(c.collection, c.key_field, c.key, {c.field: c.corrected})
+                    for c in changes
+                    if c.system == system
+                ]
+            )
+    return changes

@@ -1,0 +1,62 @@
+"""What a person can ask to correct, and the corrected value in the form stores keep it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from rightful.core.errors import InvalidInputError
+from rightful.identity import normalize
+
+
+@dataclass(frozen=True)
+class Correctable:
+    """Something a person can ask us to correct, and the categories that hold it."""
+
+    key: str
+    label: str
+    categories: tuple[str, ...]
+    identity_point: str | None  # the verification data point it must not count as
+
+
+CORRECTABLE = {
+    c.key: c
+    for c in (
+        Correctable("name", "My name", ("user.name",), "name"),
+        Correctable(
+            "phone_number", "My phone number", ("user.contact.phone_number",), "phone_number"
+        ),
+        Correctable("date_of_birth", "My date of birth", ("user.demographic.date_of_birth",), None),
+    )
+}
+
+
+def normalise_new_value(item: str, value: str) -> str:
+    """The corrected value in the form stores keep it; InvalidInputError for nonsense."""
+    if item not in CORRECTABLE:
+        raise InvalidInputError(
+            "Choose what to correct.",
+            errors=[{"field": "correction_item", "message": "Choose what to correct."}],
+        )
+    if item == "phone_number":
+        return normalize.phone(value)
+    if item == "date_of_birth":
+        try:
+            return date.fromisoformat(value.strip()).isoformat()
+        except ValueError as exc:
+            raise InvalidInputError(
+                "Enter the date as YYYY-MM-DD.",
+                errors=[{"field": "correction_value", "message": "Enter the date as YYYY-MM-DD."}],
+            ) from exc
+    return normalize.display_name(value)
+
+
+def new_value(item: str, value: str, category: str) -> Any:
+    if item == "name" and category.endswith(".first"):
+        return value.split(" ", 1)[0]
+    if item == "name" and category.endswith(".last"):
+        return value.split(" ", 1)[-1]
+    if item == "date_of_birth":
+        return date.fromisoformat(value)
+    return value
