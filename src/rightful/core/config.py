@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     second_approval_types: list[str] = Field(
         default_factory=list, description='Request types two people must approve, e.g. ["delete"].'
     )
+    records_retention_days: int = Field(
+        default=730,
+        ge=1,
+        description="Closed requests keep personal data this long (CCPA: 24 months).",
+    )
     lease_seconds: int = Field(default=600, ge=1, description="How long a worker owns a request.")
     # JSON, e.g. [{"key": "device_serial", "label": "A device serial number",
     #              "categories": ["user.device.device_id"]}]

@@ -39,6 +39,7 @@ class RightsRequest(Base):
     extension_reason: Mapped[str | None] = mapped_column(Text, default=None)
     denial_reason: Mapped[str | None] = mapped_column(Text, default=None)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    minimised_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     package_file: Mapped[str | None] = mapped_column(String(300), default=None)
     package_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

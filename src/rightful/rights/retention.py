@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from datetime import timedelta
+
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
-from rightful.rights.models import ExecutionStep, RightsRequest
+from rightful.identity.models import VerificationCode
+from rightful.messaging.models import OutboxMessage
+from rightful.messaging.service import vault as outbox_vault
+from rightful.rights.models import ErasureStep, ExecutionStep, RightsRequest
+from rightful.rights.service import identity_vault
 from rightful.security import audit
 
 
@@ -36,3 +42,44 @@ def expire_packages(session: Session, settings: Settings) -> int:
         )
     session.commit()
     return len(expired)
+
+
+def minimise_old_requests(session: Session, settings: Settings) -> int:
+    """Closed requests keep their record for `records_retention_days`, then only the timeline.
+
+    Identities, the e-mails' contents, codes and recorded reads are removed; type, dates,
+    status, counts and the audit timeline (which never held personal data) stay as evidence.
+    """
+    cutoff = utcnow() - timedelta(days=settings.records_retention_days)
+    old = list(
+        session.scalars(
+            select(RightsRequest).where(
+                RightsRequest.closed_at < cutoff, RightsRequest.minimised_at.is_(None)
+            )
+        )
+    )
+    removed = outbox_vault(settings).encrypt_json(
+        {"to": "[removed]", "text": "[removed after the retention period]", "html": ""}
+    )
+    for req in old:
+        req.identities = identity_vault(settings).encrypt_json({})
+        req.email_hash, req.minimised_at = "", utcnow()
+        session.execute(
+            update(OutboxMessage).where(OutboxMessage.request_id == req.id).values(sealed=removed)
+        )
+        session.execute(delete(VerificationCode).where(VerificationCode.request_id == req.id))
+        session.execute(
+            update(ExecutionStep).where(ExecutionStep.request_id == req.id).values(result=None)
+        )
+        session.execute(
+            update(ErasureStep).where(ErasureStep.request_id == req.id).values(changes=None)
+        )
+        audit.record(
+            session,
+            actor="worker",
+            action="request.minimised",
+            subject_type="rights_request",
+            subject_id=req.id,
+        )
+    session.commit()
+    return len(old)

@@ -12,7 +12,7 @@ from rightful.core.runtime import Runtime, build_runtime
 from rightful.messaging.service import deliver_pending
 from rightful.rights.execution import run_request, runnable_ids
 from rightful.rights.partners import deliver_notices
-from rightful.rights.retention import expire_packages
+from rightful.rights.retention import expire_packages, minimise_old_requests
 
 app = Celery("rightful", broker=os.environ.get("RIGHTFUL_BROKER_URL") or None)
 app.conf.update(
@@ -53,6 +53,7 @@ def sweep_task() -> int:
         ids = runnable_ids(session)
         deliver_pending(session, runtime.settings)
         expire_packages(session, runtime.settings)
+        minimise_old_requests(session, runtime.settings)
         deliver_notices(session, runtime.settings)
     for request_id in ids:
         run_request_task.delay(request_id)

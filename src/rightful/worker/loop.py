@@ -9,7 +9,7 @@ from rightful.core.runtime import Runtime
 from rightful.messaging.service import deliver_pending
 from rightful.rights.execution import run_request, runnable_ids
 from rightful.rights.partners import deliver_notices
-from rightful.rights.retention import expire_packages
+from rightful.rights.retention import expire_packages, minimise_old_requests
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +19,7 @@ def run_once(runtime: Runtime) -> int:
     with runtime.sessions() as session:
         deliver_pending(session, runtime.settings)
         expire_packages(session, runtime.settings)
+        minimise_old_requests(session, runtime.settings)
         deliver_notices(session, runtime.settings)
         ids = runnable_ids(session)
     for request_id in ids:

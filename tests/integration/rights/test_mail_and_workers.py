@@ -189,3 +189,42 @@ def test_expired_packages_and_the_reads_behind_them_are_destroyed(tmp_path: Path
         assert len(steps) == 11 and all(s.result is None for s in steps)
     runtime.engine.dispose()
     dispose_all()
+
+
+def test_closed_requests_keep_personal_data_24_months_then_only_the_timeline(
+    tmp_path: Path,
+) -> None:
+    from rightful.identity.models import VerificationCode
+    from rightful.messaging.service import list_outbox, open_letter
+    from rightful.worker.loop import run_once
+    from tests.support.app import access_package
+
+    runtime = prepare(make_settings(tmp_path))
+    request_id, _ = access_package(runtime)
+    clock.freeze(clock.utcnow() + timedelta(days=700))
+    try:
+        run_once(runtime)
+        with runtime.sessions() as session:
+            assert service.identities_of(runtime.settings, session.get(RightsRequest, request_id))
+        clock.freeze(clock.utcnow() + timedelta(days=40))  # now past 24 months
+        run_once(runtime)
+    finally:
+        clock.freeze(None)
+    with runtime.sessions() as session:
+        req = session.get(RightsRequest, request_id)
+        assert req is not None and req.minimised_at is not None and req.status == "completed"
+        assert service.identities_of(runtime.settings, req) == {}
+        letters = [
+            open_letter(runtime.settings, m) for m in list_outbox(session, request_id=request_id)
+        ]
+        assert letters and all(AVERY["email"] not in x.text + x.to for x in letters)
+        assert session.scalars(select(VerificationCode)).all() == []
+        timeline = [
+            e.action
+            for e in service.audit.events_for(
+                session, subject_type="rights_request", subject_id=request_id
+            )
+        ]
+    assert "request.completed" in timeline and timeline[-1] == "request.minimised"
+    runtime.engine.dispose()
+    dispose_all()
