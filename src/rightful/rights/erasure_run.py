@@ -8,6 +8,7 @@ to the same masked value, and nothing is done twice to data that was already cha
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -25,6 +26,7 @@ from rightful.rights.planning import Step, build_plan, traverse
 from rightful.rights.policy import CollectionDecision, decide
 from rightful.rights.stores import Connectors
 from rightful.rights.types import RequestType
+from rightful.security import audit
 from rightful.security.vault import Vault, keyed_hash
 
 
@@ -88,6 +90,12 @@ def plan_erasure(session: Session, settings: Settings, req: RightsRequest) -> No
                 "retain_until": decision.retain_until.isoformat()
                 if decision.retain_until
                 else None,
+                # Keys of rows kept (no longer tied to the person) so they can be destroyed
+                # when their period ends, as the completion e-mail promises.
+                "key_field": keys[0] if keys else None,
+                "retained_keys": [r[keys[0]] for r in rows]
+                if keys and decision.action == "retain_rows"
+                else [],
             }
         )
     vault = _vault(settings)
@@ -100,6 +108,10 @@ def plan_erasure(session: Session, settings: Settings, req: RightsRequest) -> No
                 position=position,
                 changes=vault.encrypt_json(plan),
                 report=report,
+                retained_until=min(
+                    (date.fromisoformat(i["retain_until"]) for i in report if i["retained_keys"]),
+                    default=None,
+                ),
             )
         )
     session.commit()  # the plan is kept before anything changes
@@ -161,3 +173,45 @@ def erasure_summary(steps: list[ErasureStep], system_names: dict[str, str]) -> l
             if item["rows"]:
                 out.append({**item, "system": system_names.get(step.system, step.system)})
     return out
+
+
+def destroy_retained(session: Session, settings: Settings) -> int:
+    """Delete rows kept for a legal period once it has ended; returns how many steps ran."""
+    today = utcnow().date()
+    due = list(
+        session.scalars(
+            select(ErasureStep).where(
+                ErasureStep.done_at.is_not(None), ErasureStep.retained_until <= today
+            )
+        )
+    )
+    if not due:
+        return 0
+    data_map = load_map(session)
+    with Connectors(settings, data_map.systems) as connectors:
+        for step in due:
+            report, ended = [], []
+            for item in step.report:
+                if item["retained_keys"] and date.fromisoformat(item["retain_until"]) <= today:
+                    ended += [
+                        RowChange(item["collection"], item["key_field"], k)
+                        for k in item["retained_keys"]
+                    ]
+                    item = {**item, "retained_keys": [], "destroyed_on": today.isoformat()}
+                report.append(item)
+            connectors(step.system).apply(ended)
+            step.report = report
+            step.retained_until = min(
+                (date.fromisoformat(i["retain_until"]) for i in report if i["retained_keys"]),
+                default=None,
+            )
+            audit.record(
+                session,
+                actor="worker",
+                action="request.retained_rows_destroyed",
+                subject_type="rights_request",
+                subject_id=step.request_id,
+                detail={"system": step.system, "rows": len(ended)},
+            )
+            session.commit()
+    return len(due)

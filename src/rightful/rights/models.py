@@ -72,6 +72,8 @@ class ErasureStep(Base):
     changes: Mapped[str | None] = mapped_column(Text, default=None)
     report: Mapped[list[Any]] = mapped_column(default=list)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # The earliest end of a legal period for rows kept; None when nothing is left to destroy.
+    retained_until: Mapped[date | None] = mapped_column(default=None, index=True)
 
 
 class PartnerNotice(Base):

@@ -10,6 +10,7 @@ from celery import Celery
 from rightful.core.config import Settings
 from rightful.core.runtime import Runtime, build_runtime
 from rightful.messaging.service import deliver_pending
+from rightful.rights.erasure_run import destroy_retained
 from rightful.rights.execution import run_request, runnable_ids
 from rightful.rights.partners import deliver_notices
 from rightful.rights.retention import expire_packages, minimise_old_requests
@@ -54,6 +55,7 @@ def sweep_task() -> int:
         deliver_pending(session, runtime.settings)
         expire_packages(session, runtime.settings)
         minimise_old_requests(session, runtime.settings)
+        destroy_retained(session, runtime.settings)
         deliver_notices(session, runtime.settings)
     for request_id in ids:
         run_request_task.delay(request_id)

@@ -7,6 +7,7 @@ import threading
 
 from rightful.core.runtime import Runtime
 from rightful.messaging.service import deliver_pending
+from rightful.rights.erasure_run import destroy_retained
 from rightful.rights.execution import run_request, runnable_ids
 from rightful.rights.partners import deliver_notices
 from rightful.rights.retention import expire_packages, minimise_old_requests
@@ -20,6 +21,7 @@ def run_once(runtime: Runtime) -> int:
         deliver_pending(session, runtime.settings)
         expire_packages(session, runtime.settings)
         minimise_old_requests(session, runtime.settings)
+        destroy_retained(session, runtime.settings)
         deliver_notices(session, runtime.settings)
         ids = runnable_ids(session)
     for request_id in ids:

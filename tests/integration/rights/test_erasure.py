@@ -193,3 +193,40 @@ def test_an_interrupted_erasure_ends_exactly_like_an_uninterrupted_one(tmp_path:
     assert snapshot(urls) == whole
     runtime.engine.dispose()
     dispose_all()
+
+
+def test_rows_kept_for_a_legal_period_are_destroyed_when_it_ends(tmp_path: Path) -> None:
+    from rightful.worker.loop import run_once
+
+    runtime, _, urls = run_erasure(tmp_path)
+    store = create_engine(urls["storefront"])
+    kept = "SELECT count(*) FROM orders WHERE customer_id IS NULL"
+    with store.connect() as conn:
+        assert conn.execute(text(kept)).scalar() == 3
+    clock.freeze(clock.utcnow() + timedelta(days=365 * 7 - 10))  # not yet
+    try:
+        run_once(runtime)
+    finally:
+        clock.freeze(None)
+    with store.connect() as conn:
+        assert conn.execute(text(kept)).scalar() == 3
+    clock.freeze(clock.utcnow() + timedelta(days=365 * 7 + 5))
+    try:
+        run_once(runtime)
+        run_once(runtime)  # nothing left to do the second time
+    finally:
+        clock.freeze(None)
+    with store.connect() as conn:
+        assert conn.execute(text(kept)).scalar() == 0
+        assert (
+            conn.execute(
+                text(
+                    "SELECT count(*) FROM order_items WHERE order_id NOT IN (SELECT id FROM orders)"
+                )
+            ).scalar()
+            == 0
+        )
+        assert conn.execute(text("SELECT count(*) FROM orders")).scalar() > 0  # others untouched
+    store.dispose()
+    runtime.engine.dispose()
+    dispose_all()
