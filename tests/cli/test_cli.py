@@ -27,6 +27,19 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     dispose_all()
 
 
+def verify_from_outbox(submitted: str) -> str:
+    """Enter the code the consumer was sent, as staff would from a letter; returns the reference."""
+    from rightful.core.runtime import build_runtime
+    from tests.support.app import latest_code
+
+    reference, request_id = submitted.split()[:2]
+    runtime = build_runtime()
+    code = latest_code(runtime, request_id)
+    runtime.engine.dispose()
+    run("rights", "verify", reference, "--code", code)
+    return reference
+
+
 def run(*args: str) -> str:
     result = runner.invoke(app, list(args))
     assert result.exit_code == 0, result.output
@@ -80,8 +93,6 @@ def test_systems_test_checks_the_connection(cli_env: Path) -> None:
 
 
 def test_a_postal_request_from_submit_to_package(cli_env: Path) -> None:
-    from rightful.core.runtime import build_runtime
-    from tests.support.app import latest_code
 
     out = run(
         "rights",
@@ -98,12 +109,9 @@ def test_a_postal_request_from_submit_to_package(cli_env: Path) -> None:
         "Avery Quinn",
         "--everything",
     )
-    reference, request_id = out.split()[:2]
     assert "verifying" in out
-    runtime = build_runtime()
-    code = latest_code(runtime, request_id)
-    runtime.engine.dispose()
-    assert "awaiting_approval" in run("rights", "verify", reference, "--code", code)
+    reference = verify_from_outbox(out)
+    assert "awaiting_approval" in run("rights", "list")
     assert "executing" in run("rights", "approve", reference)
     assert '"requests_run": 1' in run("worker", "--once")
     assert "completed" in run("rights", "list")
@@ -154,8 +162,6 @@ def test_bad_input_gets_field_errors_not_a_traceback(cli_env: Path) -> None:
 
 
 def test_erasure_preview_from_the_cli(cli_env: Path) -> None:
-    from rightful.core.runtime import build_runtime
-    from tests.support.app import latest_code
 
     out = run(
         "rights",
@@ -167,19 +173,13 @@ def test_erasure_preview_from_the_cli(cli_env: Path) -> None:
         "--phone",
         "415 555 0134",
     )
-    reference, request_id = out.split()[:2]
-    runtime = build_runtime()
-    code = latest_code(runtime, request_id)
-    runtime.engine.dispose()
-    run("rights", "verify", reference, "--code", code)
+    reference = verify_from_outbox(out)
     shown = run("rights", "preview", reference)
     assert "customers" in shown and "delete_rows" in shown
     assert "retain_rows" in shown and "seven years" in shown
 
 
 def test_a_correction_received_by_post_is_reviewed_from_the_cli(cli_env: Path) -> None:
-    from rightful.core.runtime import build_runtime
-    from tests.support.app import latest_code
 
     out = run(
         "rights",
@@ -197,10 +197,6 @@ def test_a_correction_received_by_post_is_reviewed_from_the_cli(cli_env: Path) -
         "--to",
         "Avery Quinn-Park",
     )
-    reference, request_id = out.split()[:2]
-    runtime = build_runtime()
-    code = latest_code(runtime, request_id)
-    runtime.engine.dispose()
-    run("rights", "verify", reference, "--code", code)
+    reference = verify_from_outbox(out)
     shown = run("rights", "review", reference)
     assert "customers.last_name" in shown and "Quinn-Park" in shown
