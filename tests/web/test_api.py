@@ -361,3 +361,21 @@ def test_a_second_person_must_approve_when_the_policy_asks(rightful_app: App) ->
         f"/api/v1/rights-requests/{rid}/approve", headers={"Authorization": f"Bearer {token}"}
     )
     assert final.json()["status"] == "executing"
+
+
+def test_a_carried_out_erasure_can_no_longer_be_denied(rightful_app: App) -> None:
+    c, auth = rightful_app.client, rightful_app.auth
+    rid = str(submit(rightful_app, request_type="delete", declaration_signature=None)["id"])
+    c.post(
+        f"/api/v1/rights-requests/{rid}/verify",
+        headers=auth,
+        json={"code": latest_code(rightful_app.runtime, rid)},
+    )
+    c.post(f"/api/v1/rights-requests/{rid}/approve", headers=auth)
+    run_once(rightful_app.runtime)  # erased; now waiting for business partners
+    r = c.post(
+        f"/api/v1/rights-requests/{rid}/deny",
+        headers=auth,
+        json={"reason": "Changed our mind about this deletion request."},
+    )
+    assert r.status_code == 409 and "already been carried out" in r.json()["detail"]

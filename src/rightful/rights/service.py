@@ -321,6 +321,10 @@ def deny_request(
             errors=[{"field": "reason", "message": "Write the reason in full."}],
         )
     req = access_request(session, request_id)
+    if "erasure" in req.summary or "corrected" in req.summary:
+        raise ConflictError(
+            "This request has already been carried out; it can no longer be denied."
+        )
     move(session, req, Status.DENIED, actor=actor, reason=reason.strip())
     req.denial_reason = reason.strip()
     notify_consumer(session, settings, req, "denied", {"reason": req.denial_reason})

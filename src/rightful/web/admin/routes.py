@@ -13,6 +13,8 @@ from rightful.core.clock import utcnow
 from rightful.core.db import unit_of_work
 from rightful.core.errors import NotFoundError, RightfulError
 from rightful.core.runtime import Runtime
+from rightful.inventory.models import Partner
+from rightful.inventory.revision import load_map
 from rightful.inventory.service import summary as inventory_summary
 from rightful.messaging.models import OutboxMessage
 from rightful.messaging.service import list_outbox, staff_view
@@ -115,6 +117,8 @@ def request_detail(
                 session.scalars(select(PartnerNotice).where(PartnerNotice.request_id == req.id))
             ),
             "today": utcnow().date(),
+            "partner_names": {p.key: p.name for p in session.scalars(select(Partner))},
+            "system_names": {s.key: s.name for s in load_map(session).systems.values()},
         }
     return render(request, "admin/request.html", **ctx)
 
