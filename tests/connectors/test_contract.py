@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, insert
@@ -175,4 +176,26 @@ def test_rows_that_reference_others_change_first(kind: str, request: pytest.Fixt
     assert connector.apply([RowChange("user", "id", 1), RowChange("note", "id", 1)]) == 2
     assert read(connector, id=(1,)) == []
     connector.close()
+    dispose_all()
+
+
+def test_rows_older_than_a_moment_are_found_for_retention(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    from sqlalchemy import DateTime
+
+    url = f"sqlite:///{tmp_path}/dated.db"
+    engine = create_engine(url)
+    meta = MetaData()
+    visits = Table("visit", meta, Column("id", Integer, primary_key=True), Column("at", DateTime))
+    meta.create_all(engine)
+    rows = [{"id": 1, "at": datetime(2020, 1, 1)}, {"id": 2, "at": datetime(2026, 1, 1)}]
+    with engine.begin() as conn:
+        conn.execute(insert(visits), rows)
+    engine.dispose()
+    cutoff = datetime(2024, 1, 1)
+    for connector in (SQLConnector(url), FakeConnector({"visit": [dict(r) for r in rows]})):
+        found = connector.fetch(FetchRequest("visit", ("id",), (), older_than=("at", cutoff)))
+        assert [r["id"] for r in found] == [1]
+        connector.close()
     dispose_all()

@@ -236,6 +236,28 @@ def review(request: str) -> None:
         typer.echo("Nothing to change: the value is already right everywhere.")
 
 
+@app.command("retention")
+@fail_on_error
+def retention(
+    run_now: bool = typer.Option(False, "--run", help="Apply it now, not only preview"),
+) -> None:
+    """Preview (or run) the retention schedule: rows past their period, per collection."""
+    from rightful.rights.retention_schedule import preview_retention, run_retention
+
+    rt = open_runtime()
+    with unit_of_work(rt.sessions) as session:
+        rows = (
+            run_retention(session, rt.settings, actor="staff:cli")
+            if run_now
+            else (preview_retention(session, rt.settings))
+        )
+    for c in rows:
+        verb = ("deleted" if c.action == "delete" else "masked") if run_now else f"to {c.action}"
+        typer.echo(f"{c.system:<16} {c.collection:<24} {c.rows:>6} rows {verb} (before {c.cutoff})")
+    if not rows:
+        typer.echo("No retention schedule applied yet: `rightful rights policy FILE`.")
+
+
 @app.command("package")
 @fail_on_error
 def package(request: str, output: Path = typer.Option(Path("."), "-o", help="Folder")) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 Row = dict[str, Any]
@@ -11,11 +12,16 @@ Row = dict[str, Any]
 
 @dataclass(frozen=True)
 class FetchRequest:
-    """Read `fields` of rows in `collection` where any (field IN values) pair matches."""
+    """Read `fields` of rows in `collection` where any (field IN values) pair matches.
+
+    With `older_than` (field, moment) the rows are instead those dated before the moment, for
+    retention schedules; `match` may then be empty.
+    """
 
     collection: str
     fields: tuple[str, ...]
     match: tuple[tuple[str, tuple[Any, ...]], ...]
+    older_than: tuple[str, datetime] | None = None
 
 
 @dataclass(frozen=True)

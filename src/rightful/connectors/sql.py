@@ -104,16 +104,21 @@ class SQLConnector:
     def fetch(self, request: FetchRequest) -> list[Row]:
         """SELECT the fields WHERE any match field is IN its values."""
         matches = nonempty_matches(request)
-        if not matches:
+        if not matches and request.older_than is None:
             return []
         try:
             tbl = _reflect(self._url, self._engine, request.collection)
-            missing = sorted({*request.fields, *(f for f, _ in matches)} - set(tbl.c.keys()))
+            dated = [request.older_than[0]] if request.older_than else []
+            wanted = {*request.fields, *(f for f, _ in matches), *dated}
+            missing = sorted(wanted - set(tbl.c.keys()))
             if missing:
                 raise ConnectorError(f"{request.collection} has no column(s) {', '.join(missing)}")
-            stmt = select(*(tbl.c[f] for f in request.fields)).where(
-                or_(*(tbl.c[f].in_(list(values)) for f, values in matches))
-            )
+            stmt = select(*(tbl.c[f] for f in request.fields))
+            if matches:
+                stmt = stmt.where(or_(*(tbl.c[f].in_(list(values)) for f, values in matches)))
+            if request.older_than:
+                field, moment = request.older_than
+                stmt = stmt.where(tbl.c[field] < moment)
             return [dict(r._mapping) for r in self._connection().execute(stmt)]
         except NoSuchTableError as exc:
             raise ConnectorError(f"There is no table {request.collection}") from exc

@@ -28,10 +28,20 @@ class FakeConnector:
         self.test_connection()
         self.fetches.append(request)
         matches = nonempty_matches(request)
+        if not matches and request.older_than is None:
+            return []
+
+        def wanted(row: Row) -> bool:
+            found = not matches or any(row.get(f) in values for f, values in matches)
+            if request.older_than:
+                field, moment = request.older_than
+                found = found and row.get(field) is not None and row[field] < moment
+            return found
+
         return [
             {f: row.get(f) for f in request.fields}
             for row in self.tables.get(request.collection, [])
-            if any(row.get(f) in values for f, values in matches)
+            if wanted(row)
         ]
 
     def apply(self, changes: Sequence[RowChange]) -> int:

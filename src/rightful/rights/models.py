@@ -56,6 +56,7 @@ class RequestPolicy(Base):
     name: Mapped[str] = mapped_column(String(200))
     document: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
 class ErasureStep(Base):

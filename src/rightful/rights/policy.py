@@ -36,14 +36,57 @@ class Rule(BaseModel):
         return self
 
 
+class ScheduledMask(BaseModel):
+    """A field a retention schedule de-identifies, and how."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    field: str
+    strategy: str
+    configuration: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _known(self) -> ScheduledMask:
+        if self.strategy not in STRATEGIES:
+            raise ValueError(f"unknown strategy, use one of {', '.join(sorted(STRATEGIES))}")
+        return self
+
+
+class Schedule(BaseModel):
+    """Rows of a collection older than `keep_days` (by its date field) are destroyed or masked."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    collection: str = Field(pattern=r"^[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+$")
+    keep_days: int = Field(gt=0)
+    action: Literal["delete", "mask"] = "delete"
+    masks: list[ScheduledMask] = Field(default_factory=list)
+    legal_basis: str = ""
+
+    @model_validator(mode="after")
+    def _masks_for_mask(self) -> Schedule:
+        if self.action == "mask" and not self.masks:
+            raise ValueError("mask needs masks: [{field, strategy}]")
+        return self
+
+
 class Policy(BaseModel):
-    """The rules for one request type; the most specific category wins."""
+    """Erasure rules (most specific category wins), or a retention schedule."""
 
     model_config = ConfigDict(extra="forbid")
 
     name: str
-    request_type: Literal["delete"] = "delete"
-    rules: list[Rule]
+    request_type: Literal["delete", "retention"] = "delete"
+    rules: list[Rule] = Field(default_factory=list)
+    schedules: list[Schedule] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _fits_type(self) -> Policy:
+        if self.request_type == "delete" and not self.rules:
+            raise ValueError("an erasure policy needs rules")
+        if self.request_type == "retention" and not self.schedules:
+            raise ValueError("a retention policy needs schedules")
+        return self
 
 
 @dataclass(frozen=True)

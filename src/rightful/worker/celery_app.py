@@ -14,6 +14,7 @@ from rightful.rights.erasure_run import destroy_retained
 from rightful.rights.execution import run_request, runnable_ids
 from rightful.rights.partners import deliver_notices
 from rightful.rights.retention import expire_packages, minimise_old_requests
+from rightful.rights.retention_schedule import run_retention_daily
 
 app = Celery("rightful", broker=os.environ.get("RIGHTFUL_BROKER_URL") or None)
 app.conf.update(
@@ -56,6 +57,7 @@ def sweep_task() -> int:
         expire_packages(session, runtime.settings)
         minimise_old_requests(session, runtime.settings)
         destroy_retained(session, runtime.settings)
+        run_retention_daily(session, runtime.settings)
         deliver_notices(session, runtime.settings)
     for request_id in ids:
         run_request_task.delay(request_id)

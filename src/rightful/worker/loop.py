@@ -11,6 +11,7 @@ from rightful.rights.erasure_run import destroy_retained
 from rightful.rights.execution import run_request, runnable_ids
 from rightful.rights.partners import deliver_notices
 from rightful.rights.retention import expire_packages, minimise_old_requests
+from rightful.rights.retention_schedule import run_retention_daily
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +23,7 @@ def run_once(runtime: Runtime) -> int:
         expire_packages(session, runtime.settings)
         minimise_old_requests(session, runtime.settings)
         destroy_retained(session, runtime.settings)
+        run_retention_daily(session, runtime.settings)
         deliver_notices(session, runtime.settings)
         ids = runnable_ids(session)
     for request_id in ids:

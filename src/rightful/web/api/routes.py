@@ -22,6 +22,7 @@ from rightful.rights.erasure import preview
 from rightful.rights.execution import package_vault
 from rightful.rights.models import RightsRequest
 from rightful.rights.package import load
+from rightful.rights.retention_schedule import preview_retention
 from rightful.rights.schemas import RequestIn, RequestOut
 from rightful.rights.types import Status
 from rightful.security.service import access_token_owner
@@ -227,6 +228,13 @@ def correction_preview(request_id: str, rt: Runtime = Depends(runtime)) -> list[
     """Each field the correction would change, from its current value to the corrected one."""
     with unit_of_work(rt.sessions) as session:
         return [asdict(c) for c in plan_correction(session, rt.settings, request_id=request_id)]
+
+
+@router.get("/retention/preview")
+def retention_preview(rt: Runtime = Depends(runtime)) -> list[dict[str, Any]]:
+    """What the retention schedule would destroy or mask now, per collection."""
+    with unit_of_work(rt.sessions) as session:
+        return [asdict(c) for c in preview_retention(session, rt.settings)]
 
 
 @router.get("/rights-requests/{request_id}/erasure-preview")
