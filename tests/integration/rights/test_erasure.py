@@ -230,3 +230,18 @@ def test_rows_kept_for_a_legal_period_are_destroyed_when_it_ends(tmp_path: Path)
     store.dispose()
     runtime.engine.dispose()
     dispose_all()
+
+
+def test_the_completion_email_lists_one_line_per_collection(tmp_path: Path) -> None:
+    runtime, request_id, _ = run_erasure(tmp_path)
+    with runtime.sessions() as session:
+        letter = next(
+            open_letter(runtime.settings, m)
+            for m in list_outbox(session, request_id=request_id)
+            if m.template == "erased"
+        )
+    lines = [x for x in letter.text.splitlines() if x.startswith("- Online store")]
+    assert any(x.startswith("- Online store, customers: deleted 1 record.") for x in lines)
+    assert all(x.count(" - ") == 0 and x.count(".- ") == 0 for x in lines)
+    runtime.engine.dispose()
+    dispose_all()
