@@ -30,30 +30,35 @@ LOOKUPS: tuple[tuple[str, str, tuple[str, str] | None], ...] = (
     ("web_sessions", "device_id", ("devices", "device_id")),
     ("order_items", "order_id", ("orders", "id")),
 )
-_COLUMNS = {
+COLUMNS = {
     t.name: [c.name for c in t.columns]
     for md in estate_metadata().values()
     for t in md.tables.values()
 }
 _QUERIES = {
-    table: f"SELECT {', '.join(_COLUMNS[table])} FROM {table} WHERE {column} = ANY(%s)"
+    table: f"SELECT {', '.join(COLUMNS[table])} FROM {table} WHERE {column} = ANY(%s)"
     for table, column, _ in LOOKUPS
 }
 
 
 def lookup(conn: psycopg.Connection[Any], email: str) -> int:
     """Every row Rightful reads for one e-mail address; returns how many."""
+    return sum(len(rows) for rows in find(conn, email).values())
+
+
+def find(conn: psycopg.Connection[Any], email: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row Rightful reads for one e-mail address, by table (all columns, in `COLUMNS`)."""
     found: dict[str, list[tuple[Any, ...]]] = {}
     for table, _, source in LOOKUPS:
         if source is None:
             values: list[Any] = [email]
         else:
-            position = _COLUMNS[source[0]].index(source[1])
+            position = COLUMNS[source[0]].index(source[1])
             values = list(dict.fromkeys(row[position] for row in found[source[0]]))
         found[table] = (
             conn.execute(_QUERIES[table], (values,), prepare=True).fetchall() if values else []
         )
-    return sum(len(rows) for rows in found.values())
+    return found
 
 
 def run(

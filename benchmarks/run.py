@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from benchmarks import bound, estate, parallel, profiling, report
+from benchmarks import bound, erasure, estate, parallel, profiling, report
 from benchmarks.counting import StatementCounter, transactions
 from benchmarks.databases import DEFAULT_CUSTOMERS, STORE, Server, estate_name
 from benchmarks.drive import Driver, Record
@@ -40,6 +40,10 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, help="default 1,000")
     parser.add_argument("--processes", type=int, default=2, help="for the throughput run")
     parser.add_argument("--profile-requests", type=int, default=50)
+    parser.add_argument(
+        "--erasures", type=int, help="erasure requests, on a copy of the estate (0 skips)"
+    )
+    parser.add_argument("--only-erasures", action="store_true", help="skip the access requests")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the estate")
     parser.add_argument("--quick", action="store_true", help="20,000 customers, 100 requests")
     parser.add_argument("--host", default="127.0.0.1")
@@ -47,6 +51,8 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     args.customers = args.customers or (20_000 if args.quick else DEFAULT_CUSTOMERS)
     args.requests = args.requests or (100 if args.quick else 1000)
+    if args.erasures is None:
+        args.erasures = 100 if args.quick else 1000
     return args
 
 
@@ -197,7 +203,28 @@ def _measure(
     _log(f"profiling {args.profile_requests} requests")
     result["profile"] = profiling.profile(driver, people[: args.profile_requests], RESULTS)
     counter.close_pools()
+    if args.erasures:
+        result["erasure"] = erasure.measure(
+            server, estate_db, args.customers, args.erasures, data_dir, _log, counter
+        )
     return result
+
+
+def _erasures_only(server: Server, args: argparse.Namespace, result: dict[str, Any]) -> None:
+    """`--only-erasures`: the erasure section alone, written to results/erasure.json."""
+    with tempfile.TemporaryDirectory(prefix="rightful-bench-") as data_dir:
+        result["erasure"] = erasure.measure(
+            server,
+            result["estate"]["database"],
+            args.customers,
+            args.erasures,
+            Path(data_dir),
+            _log,
+        )
+    result["machine"]["load_average_1m_at_end"] = round(os.getloadavg()[0], 2)
+    report.write(result, RESULTS / "erasure.json")
+    print(erasure.table(result["erasure"]))
+    print(f"\nraw results: {RESULTS / 'erasure.json'}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -209,12 +236,17 @@ def main(argv: list[str] | None = None) -> None:
         "requests": args.requests,
         "estate": _estate(server, args.customers, args.rebuild),
     }
+    if args.only_erasures:
+        _erasures_only(server, args, result)
+        return
     with tempfile.TemporaryDirectory(prefix="rightful-bench-") as data_dir:
         result.update(_measure(server, args, result["estate"]["database"], Path(data_dir)))
     result["ratio"] = _ratios(result)
     result["machine"]["load_average_1m_at_end"] = round(os.getloadavg()[0], 2)
     report.write(result, RESULTS / "latest.json")
     print(report.table(result))
+    if "erasure" in result:
+        print("\n" + erasure.table(result["erasure"]))
     print(f"\nraw results: {RESULTS / 'latest.json'}; profile: {RESULTS / 'profile.txt'}")
 
 
