@@ -16,7 +16,6 @@ from sqlalchemy import (
     Table,
     create_engine,
     delete,
-    inspect,
     or_,
     select,
     text,
@@ -75,6 +74,28 @@ def _typed(tbl: Table, values: dict[str, Any]) -> dict[str, Any]:
         elif isinstance(value, str) and kind is date:
             value = date.fromisoformat(value[:10])
         out[name] = value
+    return out
+
+
+_BATCH = 500
+
+
+def _statements(tbl: Table, changes: list[RowChange]) -> list[Any]:
+    """Few statements for many rows: one DELETE per key field, one UPDATE per distinct values."""
+    groups: dict[tuple[str, str | None], tuple[dict[str, Any] | None, list[Any]]] = {}
+    for change in changes:
+        values = _typed(tbl, change.values) if change.values is not None else None
+        marker = None if values is None else repr(sorted(values.items()))
+        groups.setdefault((change.key_field, marker), (values, []))[1].append(change.key)
+    out: list[Any] = []
+    for (key_field, _), (values, keys) in groups.items():
+        for start in range(0, len(keys), _BATCH):
+            where = tbl.c[key_field].in_(keys[start : start + _BATCH])
+            out.append(
+                delete(tbl).where(where)
+                if values is None
+                else update(tbl).where(where).values(values)
+            )
     return out
 
 
@@ -138,12 +159,9 @@ class SQLConnector:
             with self._engine.begin() as conn:
                 for collection in order:
                     tbl = _reflect(self._url, self._engine, collection)
-                    for change in (c for c in changes if c.collection == collection):
-                        where = tbl.c[change.key_field] == change.key
-                        if change.values is None:
-                            stmt: Any = delete(tbl).where(where)
-                        else:
-                            stmt = update(tbl).where(where).values(_typed(tbl, change.values))
+                    for stmt in _statements(
+                        tbl, [c for c in changes if c.collection == collection]
+                    ):
                         touched += conn.execute(stmt).rowcount
             return touched
         except (NoSuchTableError, KeyError) as exc:
@@ -155,9 +173,9 @@ class SQLConnector:
     def _dependents_first(self, collections: list[str]) -> list[str]:
         # A table whose foreign key points at another changes before it, so deleting the
         # referenced rows never trips the key; otherwise the given (plan) order holds.
-        inspector = inspect(self._engine)
         parents = {
-            c: {fk["referred_table"] for fk in inspector.get_foreign_keys(c)} & set(collections)
+            c: {fk.column.table.name for fk in _reflect(self._url, self._engine, c).foreign_keys}
+            & set(collections)
             for c in collections
         }
         ordered: list[str] = []
