@@ -28,16 +28,15 @@ from psycopg import sql
 from benchmarks import bound, report
 from benchmarks.counting import StatementCounter, delta, transactions
 from benchmarks.databases import STORE, Server
-from benchmarks.drive import capture_codes
+from benchmarks.drive import capture_codes, submit_and_verify
 from benchmarks.store import Person, prepare, sample_people, settings_values
 from rightful.core.db import unit_of_work
 from rightful.core.runtime import Runtime
 from rightful.demo.estate import estate_metadata
 from rightful.inventory import revision
-from rightful.rights import flows, service
+from rightful.rights import service
 from rightful.rights.execution import run_request
 from rightful.rights.models import RightsRequest
-from rightful.rights.schemas import RequestIn
 
 COPY = "rightful_bench_erase"
 WARMUPS = 5  # erased first on both sides, not measured: reflection, prepared statements
@@ -184,18 +183,6 @@ def run_bound(
 # ----------------------------------------------------------------------------------- Rightful
 
 
-def _form(person: Person) -> RequestIn:
-    return RequestIn(
-        request_type="delete",
-        email=person.email,
-        name=person.name,
-        postal_code=person.postal_code,
-        jurisdiction="CA",
-        declaration_signature=person.name,
-        channel="api",
-    )
-
-
 class EraseDriver:
     """One person's deletion request: submit, verify, approve, then the timed erasure."""
 
@@ -208,10 +195,7 @@ class EraseDriver:
         """Submit, verify, approve and carry out one erasure; the phases' times and counts."""
         settings, sessions = self.runtime.settings, self.runtime.sessions
         marks = [(time.perf_counter(), self.counter.snapshot())]
-        with unit_of_work(sessions) as session:
-            request_id = flows.submit(session, settings, _form(person), client="bench").id
-        with unit_of_work(sessions) as session:
-            flows.verify(session, settings, request_id=request_id, code=self.issued.pop(request_id))
+        request_id = submit_and_verify(self.runtime, self.issued, person, "delete")
         with unit_of_work(sessions) as session:
             service.approve_request(session, settings, request_id=request_id, actor="bench")
         marks.append((time.perf_counter(), self.counter.snapshot()))
