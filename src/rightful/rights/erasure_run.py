@@ -22,8 +22,8 @@ from rightful.rights import deadlines, service
 from rightful.rights.erasure import current_policy
 from rightful.rights.masking import mask_value
 from rightful.rights.models import ErasureStep, RightsRequest, Suppression
-from rightful.rights.planning import Step, build_plan, traverse
-from rightful.rights.policy import CollectionDecision, decide
+from rightful.rights.planning import Step, build_plan, rows_of, traverse
+from rightful.rights.policy import CollectionDecision, Policy, decide
 from rightful.rights.stores import Connectors
 from rightful.rights.types import RequestType
 from rightful.security import audit
@@ -62,14 +62,39 @@ def _changes(
 
 def plan_erasure(session: Session, settings: Settings, req: RightsRequest) -> None:
     """Read the person's rows, decide by policy and store the changes per system (once)."""
-    if session.scalar(select(ErasureStep.id).where(ErasureStep.request_id == req.id).limit(1)):
+    plan_erasures(session, settings, [req])
+
+
+def plan_erasures(session: Session, settings: Settings, reqs: list[RightsRequest]) -> None:
+    """Plan many erasures with one read per collection for all of them (a batch)."""
+    planned = set(
+        session.scalars(
+            select(ErasureStep.request_id).where(ErasureStep.request_id.in_([r.id for r in reqs]))
+        )
+    )
+    todo = [r for r in reqs if r.id not in planned]
+    if not todo:
         return
     policy = current_policy(session, RequestType.DELETE.value)
     data_map = load_map(session)
-    email = service.identities_of(settings, req)["email"]
+    emails = {r.id: service.identities_of(settings, r)["email"] for r in todo}
     steps = build_plan(data_map.datasets, system_of=data_map.system_of, identity_types=["email"])
     with Connectors(settings, data_map.systems) as connectors:
-        found = traverse(steps, {"email": email}, connectors)
+        found = traverse(steps, {"email": sorted(set(emails.values()))}, connectors)
+    for req in todo:
+        mine = found if len(todo) == 1 else rows_of(steps, {"email": emails[req.id]}, found)
+        _store_plan(session, settings, req, steps, mine, policy)
+    session.commit()  # the plans are kept before anything changes
+
+
+def _store_plan(
+    session: Session,
+    settings: Settings,
+    req: RightsRequest,
+    steps: list[Step],
+    found: dict[str, list[Row]],
+    policy: Policy,
+) -> None:
     today = deadlines.local_date(req.received_at, deadlines.rules_for(req.jurisdiction))
     secret = keyed_hash(settings.secret_key, "masking", "hmac-secret")
     per_system: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {}
@@ -114,7 +139,6 @@ def plan_erasure(session: Session, settings: Settings, req: RightsRequest) -> No
                 ),
             )
         )
-    session.commit()  # the plan is kept before anything changes
 
 
 def _dependents_first(steps: list[Step], systems: list[str]) -> list[str]:
@@ -135,24 +159,36 @@ def _dependents_first(steps: list[Step], systems: list[str]) -> list[str]:
 
 def apply_erasure(session: Session, settings: Settings, req: RightsRequest) -> list[ErasureStep]:
     """Apply each system's stored changes in one transaction; record counts, drop the data."""
-    data_map = load_map(session)
-    vault = _vault(settings)
-    steps = list(
+    apply_erasures(session, settings, [req.id])
+    return list(
         session.scalars(
             select(ErasureStep)
             .where(ErasureStep.request_id == req.id)
             .order_by(ErasureStep.position)
         )
     )
+
+
+def apply_erasures(session: Session, settings: Settings, request_ids: list[str]) -> None:
+    """Apply the stored changes of many erasures: per system, one transaction for them all."""
+    data_map = load_map(session)
+    vault = _vault(settings)
+    pending = list(
+        session.scalars(
+            select(ErasureStep)
+            .where(ErasureStep.request_id.in_(request_ids), ErasureStep.done_at.is_(None))
+            .order_by(ErasureStep.position)
+        )
+    )
+    order = list(dict.fromkeys(step.system for step in pending))
     with Connectors(settings, data_map.systems) as connectors:
-        for step in steps:
-            if step.done_at is not None:
-                continue
-            planned = [RowChange(**c) for c in vault.decrypt_json(step.changes or "[]")]
-            connectors(step.system).apply(planned)
-            step.changes, step.done_at = None, utcnow()
-            session.commit()  # this system is done; a crash resumes with the next one
-    return steps
+        for system in order:
+            steps = [s for s in pending if s.system == system]
+            changes = [RowChange(**c) for s in steps for c in vault.decrypt_json(s.changes or "[]")]
+            connectors(system).apply(changes)
+            for step in steps:
+                step.changes, step.done_at = None, utcnow()
+            session.commit()  # this system is done for all of them; a crash resumes after it
 
 
 def suppress(session: Session, settings: Settings, req: RightsRequest) -> None:

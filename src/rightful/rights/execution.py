@@ -20,7 +20,14 @@ from rightful.inventory.revision import DataMap, load_map
 from rightful.rights import package, service
 from rightful.rights.correction import apply_correction
 from rightful.rights.correction_values import CORRECTABLE
-from rightful.rights.erasure_run import apply_erasure, erasure_summary, plan_erasure, suppress
+from rightful.rights.erasure_run import (
+    apply_erasure,
+    apply_erasures,
+    erasure_summary,
+    plan_erasure,
+    plan_erasures,
+    suppress,
+)
 from rightful.rights.know import categories_report
 from rightful.rights.models import ExecutionStep, RightsRequest
 from rightful.rights.partners import open_notices, unanswered
@@ -216,6 +223,33 @@ def _package(session: Session, settings: Settings, req: RightsRequest) -> _Outco
             "days": settings.package_link_days,
         },
     )
+
+
+def run_erasures(factory: sessionmaker[Session], settings: Settings, request_ids: list[str]) -> int:
+    """Erase for many deletion requests with one read and one write pass per collection, then
+    finish each request as `run_request` does. Returns how many were erased in the batch."""
+    lease = timedelta(seconds=settings.lease_seconds)
+    with factory() as session:
+        mine = [rid for rid in request_ids if claim(session, rid, lease)]
+        reqs = [
+            r
+            for r in (session.get(RightsRequest, rid) for rid in mine)
+            if r is not None and r.request_type == RequestType.DELETE.value
+        ]
+        try:
+            plan_erasures(session, settings, reqs)
+            apply_erasures(session, settings, [r.id for r in reqs])
+        except (ConnectorError, NotFoundError) as exc:
+            log.warning(
+                "erasure batch of %d: cannot finish yet (%s); will retry", len(reqs), exc.code
+            )
+        session.execute(
+            update(RightsRequest).where(RightsRequest.id.in_(mine)).values(lease_until=None)
+        )
+        session.commit()
+    for rid in mine:  # plans are stored and applied: this is the per-request bookkeeping
+        run_request(factory, settings, rid)
+    return len(reqs)
 
 
 def _erase(session: Session, settings: Settings, req: RightsRequest) -> _Outcome | None:

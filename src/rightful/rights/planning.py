@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rightful.connectors.base import Connector, FetchRequest, Row
+from rightful.connectors.base import Connector, FetchRequest, Row, nonempty_matches
 from rightful.inventory.graph import Edge, edges, identity_fields, traversal_levels
 from rightful.inventory.specs import CollectionSpec, DatasetSpec
 
@@ -111,14 +111,19 @@ def _cast(values: Iterable[Any], data_type: str | None) -> tuple[Any, ...]:
     return tuple(dict.fromkeys(out))
 
 
+Identities = Mapping[str, str | Sequence[str]]
+
+
 def fetch_request(
-    step: Step, identities: Mapping[str, str], found: Mapping[str, list[Row]]
+    step: Step, identities: Identities, found: Mapping[str, list[Row]]
 ) -> FetchRequest:
-    """The read for one step, given identities and rows found by earlier steps."""
+    """The read for one step, given identities (one value or several people's) and rows found
+    by earlier steps."""
     match: dict[str, list[Any]] = {}
     for field, kind in step.seeds:
-        if identities.get(kind):
-            match.setdefault(field, []).append(identities[kind])
+        given = identities.get(kind)
+        if given:
+            match.setdefault(field, []).extend([given] if isinstance(given, str) else given)
     for edge in step.inputs:
         top = edge.source_field.split(".")[0]
         match.setdefault(edge.target_field, []).extend(
@@ -132,8 +137,21 @@ def fetch_request(
     return FetchRequest(collection=step.collection.name, fields=names, match=tuple(typed))
 
 
+def rows_of(
+    steps: list[Step], identities: Mapping[str, str], found: Mapping[str, list[Row]]
+) -> dict[str, list[Row]]:
+    """One person's share of rows read for many people at once: the same walk, in memory."""
+    mine: dict[str, list[Row]] = {}
+    for step in steps:
+        wanted = [(f, set(v)) for f, v in nonempty_matches(fetch_request(step, identities, mine))]
+        mine[step.address] = [
+            r for r in found.get(step.address, []) if any(r.get(f) in v for f, v in wanted)
+        ]
+    return mine
+
+
 def traverse(
-    steps: list[Step], identities: Mapping[str, str], connector_for: Callable[[str], Connector]
+    steps: list[Step], identities: Identities, connector_for: Callable[[str], Connector]
 ) -> dict[str, list[Row]]:
     """Run every step in order, without recording (used for identity matching)."""
     found: dict[str, list[Row]] = {}

@@ -5,13 +5,17 @@ from __future__ import annotations
 import logging
 import threading
 
+from sqlalchemy import select
+
 from rightful.core.runtime import Runtime
 from rightful.messaging.service import deliver_pending
 from rightful.rights.erasure_run import destroy_retained
-from rightful.rights.execution import run_request, runnable_ids
+from rightful.rights.execution import run_erasures, run_request, runnable_ids
+from rightful.rights.models import RightsRequest
 from rightful.rights.partners import deliver_notices
 from rightful.rights.retention import expire_packages, minimise_old_requests
 from rightful.rights.retention_schedule import run_retention_daily
+from rightful.rights.types import RequestType
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +30,19 @@ def run_once(runtime: Runtime) -> int:
         run_retention_daily(session, runtime.settings)
         deliver_notices(session, runtime.settings)
         ids = runnable_ids(session)
+        deletions = set(
+            session.scalars(
+                select(RightsRequest.id).where(
+                    RightsRequest.id.in_(ids),
+                    RightsRequest.request_type == RequestType.DELETE.value,
+                )
+            )
+        )
+    if len(deletions) > 1:  # one read and one write pass per collection for all of them
+        run_erasures(runtime.sessions, runtime.settings, sorted(deletions))
     for request_id in ids:
-        run_request(runtime.sessions, runtime.settings, request_id)
+        if len(deletions) <= 1 or request_id not in deletions:
+            run_request(runtime.sessions, runtime.settings, request_id)
     if ids:  # what the requests just queued goes out in the same pass
         with runtime.sessions() as session:
             deliver_notices(session, runtime.settings)

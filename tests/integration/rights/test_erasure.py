@@ -97,7 +97,7 @@ def check_erased(urls: dict[str, str]) -> None:
             "(SELECT order_id FROM order_items) AND customer_id IS NULL"
         )
         assert len(kept) == 3 and all(r[0] is None and r[1] is None and r[2] for r in kept)
-        assert q("SELECT count(*) FROM customers")[0][0] == 39  # nobody else touched
+        assert q("SELECT count(*) FROM customers WHERE id > 2")[0][0] == 38  # nobody else touched
     store.dispose()
     support = create_engine(urls["support_desk"])
     with support.connect() as conn:
@@ -243,5 +243,60 @@ def test_the_completion_email_lists_one_line_per_collection(tmp_path: Path) -> N
     lines = [x for x in letter.text.splitlines() if x.startswith("- Online store")]
     assert any(x.startswith("- Online store, customers: deleted 1 record.") for x in lines)
     assert all(x.count(" - ") == 0 and x.count(".- ") == 0 for x in lines)
+    runtime.engine.dispose()
+    dispose_all()
+
+
+def test_many_erasures_share_one_read_per_collection(tmp_path: Path) -> None:
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    from rightful.worker.loop import run_once
+
+    urls = estate_urls(tmp_path, None)
+    runtime = prepare(make_settings(tmp_path), urls, people=40)
+    avery = erase_avery(runtime)
+    data = RequestIn(
+        request_type="delete",
+        email="jordan.lee@example.com",  # type: ignore[arg-type]
+        phone_number="510-555-0199",
+    )
+    with unit_of_work(runtime.sessions) as session:
+        jordan = flows.submit(session, runtime.settings, data, client=None).id
+    with unit_of_work(runtime.sessions) as session:
+        flows.verify(
+            session, runtime.settings, request_id=jordan, code=latest_code(runtime, jordan)
+        )
+        service.approve_request(session, runtime.settings, request_id=jordan, actor="test")
+    reads: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if (
+            "/estate/" in str(conn.engine.url)
+            and statement.lstrip().upper().startswith("SELECT")
+            and "sqlite_" not in statement
+        ):
+            reads.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        assert run_once(runtime) == 2
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+    assert len(reads) == 11  # one per collection for both people, not 11 each
+    for request_id in (avery, jordan):
+        partners_confirm(runtime, request_id)
+    run_once(runtime)
+    store = create_engine(urls["storefront"])
+    with store.connect() as conn:
+        q = lambda sql: conn.execute(text(sql)).scalar()  # noqa: E731
+        assert q("SELECT count(*) FROM customers WHERE id IN (1, 2)") == 0
+        assert q("SELECT count(*) FROM customers") == 38  # nobody else touched
+        assert q("SELECT count(*) FROM orders WHERE customer_id IS NULL") == 4  # 3 + 1 kept
+        assert q("SELECT count(*) FROM addresses WHERE customer_id IN (1, 2)") == 0
+    store.dispose()
+    with runtime.sessions() as session:
+        statuses = {service.access_request(session, r).status for r in (avery, jordan)}
+    assert statuses == {"completed"}
     runtime.engine.dispose()
     dispose_all()
