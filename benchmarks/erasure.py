@@ -24,6 +24,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from sqlalchemy import func, select
 
 from benchmarks import bound, report
 from benchmarks.counting import StatementCounter, delta, transactions
@@ -35,8 +36,8 @@ from rightful.core.runtime import Runtime
 from rightful.demo.estate import estate_metadata
 from rightful.inventory import revision
 from rightful.rights import service
-from rightful.rights.execution import run_request
-from rightful.rights.models import RightsRequest
+from rightful.rights.execution import run_erasures, run_request
+from rightful.rights.models import ErasureStep, RightsRequest
 
 COPY = "rightful_bench_erase"
 WARMUPS = 5  # erased first on both sides, not measured: reflection, prepared statements
@@ -191,13 +192,20 @@ class EraseDriver:
         self.counter = counter
         self.issued = capture_codes()
 
+    def stage(self, person: Person) -> str:
+        """Submit, verify and approve one deletion request, ready for the worker."""
+        request_id = submit_and_verify(self.runtime, self.issued, person, "delete")
+        with unit_of_work(self.runtime.sessions) as session:
+            service.approve_request(
+                session, self.runtime.settings, request_id=request_id, actor="bench"
+            )
+        return request_id
+
     def request(self, person: Person) -> Record:
         """Submit, verify, approve and carry out one erasure; the phases' times and counts."""
         settings, sessions = self.runtime.settings, self.runtime.sessions
         marks = [(time.perf_counter(), self.counter.snapshot())]
-        request_id = submit_and_verify(self.runtime, self.issued, person, "delete")
-        with unit_of_work(sessions) as session:
-            service.approve_request(session, settings, request_id=request_id, actor="bench")
+        request_id = self.stage(person)
         marks.append((time.perf_counter(), self.counter.snapshot()))
         status = run_request(sessions, settings, request_id)
         marks.append((time.perf_counter(), self.counter.snapshot()))
@@ -292,6 +300,7 @@ def measure(
         counter.close_pools()
         drop(server)
 
+    result["batch"] = _batch(server, template, people, data_dir, log)
     by_email = {r["email"]: r for r in direct}
     differing = sum(
         1
@@ -335,6 +344,39 @@ def measure(
     return result
 
 
+def _batch(
+    server: Server, template: str, people: list[Person], data_dir: Path, log: Callable[[str], None]
+) -> dict[str, Any]:
+    """The same erasures as one batch: one read and one write pass per collection for all."""
+    log(f"erasure: copying {template} for the batch")
+    copy_estate(server, template)
+    revision._cache.clear()
+    try:
+        runtime = prepare(server, server.url(COPY), settings_values(server, data_dir / "batch"))
+        driver = EraseDriver(runtime, StatementCounter(STORE))
+        ids = [driver.stage(person) for person in people]
+        log(f"erasure: {len(ids):,} erasures through Rightful as one batch")
+        started = time.perf_counter()
+        erased = run_erasures(runtime.sessions, runtime.settings, ids)
+        seconds = time.perf_counter() - started
+        with runtime.sessions() as session:
+            done = session.scalar(
+                select(func.count(ErasureStep.id)).where(
+                    ErasureStep.request_id.in_(ids), ErasureStep.done_at.is_not(None)
+                )
+            )
+        runtime.engine.dispose()
+    finally:
+        drop(server)
+    return {
+        "requests": len(ids),
+        "erased": erased,
+        "systems_done": int(done or 0),
+        "total_s": round(seconds, 2),
+        "per_request_ms": round(1000 * seconds / len(ids), 2),
+    }
+
+
 def table(result: dict[str, Any]) -> str:
     """The erasure figures, printed after the access table."""
     r, b = result["rightful"], result["bound"]
@@ -358,4 +400,10 @@ def table(result: dict[str, Any]) -> str:
         f"  end to end (submit, verify, approve, erase): "
         f"{r['per_minute_end_to_end']:,.0f} a minute",
     ]
+    if "batch" in result:
+        bt = result["batch"]
+        lines.append(
+            f"  as one batch: {bt['requests']:,} erasures in {bt['total_s']} s,"
+            f" {bt['per_request_ms']} ms a request ({bt['systems_done']} system steps done)"
+        )
     return "\n".join(lines)
