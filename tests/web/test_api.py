@@ -379,3 +379,16 @@ def test_a_carried_out_erasure_can_no_longer_be_denied(rightful_app: App) -> Non
         json={"reason": "Changed our mind about this deletion request."},
     )
     assert r.status_code == 409 and "already been carried out" in r.json()["detail"]
+
+
+def test_the_suppression_list_can_be_checked_through_the_api(rightful_app: App) -> None:
+    r = rightful_app.client.post(
+        "/api/v1/suppressions/check",
+        headers=rightful_app.auth,
+        json={"emails": ["nobody@example.com"]},
+    )
+    assert r.status_code == 200 and r.json() == {"suppressed": []}
+    bad = rightful_app.client.post(
+        "/api/v1/suppressions/check", headers=rightful_app.auth, json={"emails": "not a list"}
+    )
+    assert bad.status_code == 422

@@ -201,6 +201,17 @@ def suppress(session: Session, settings: Settings, req: RightsRequest) -> None:
         session.flush()
 
 
+def suppressed(session: Session, settings: Settings, emails: list[str]) -> list[str]:
+    """Which of these addresses belong to people who were erased (for imports and restores)."""
+    digests = {keyed_hash(settings.secret_key, "suppression", e.strip().lower()): e for e in emails}
+    found = set(
+        session.scalars(
+            select(Suppression.identity_hash).where(Suppression.identity_hash.in_(list(digests)))
+        )
+    )
+    return [e for d, e in digests.items() if d in found]
+
+
 def erasure_summary(steps: list[ErasureStep], system_names: dict[str, str]) -> list[dict[str, Any]]:
     """Per collection, in plain terms, for the completion e-mail and the record."""
     out = []

@@ -300,3 +300,37 @@ def test_many_erasures_share_one_read_per_collection(tmp_path: Path) -> None:
     assert statuses == {"completed"}
     runtime.engine.dispose()
     dispose_all()
+
+
+def test_the_completion_email_arrives_over_smtp_saying_what_was_kept_and_why(
+    tmp_path: Path, smtp_server: Any
+) -> None:
+    from rightful.messaging.service import deliver_pending
+
+    urls = estate_urls(tmp_path, None)
+    runtime = prepare(make_settings(tmp_path, smtp_url=smtp_server.url), urls, people=40)
+    request_id = erase_avery(runtime)
+    run_request(runtime.sessions, runtime.settings, request_id)
+    partners_confirm(runtime, request_id)
+    assert run_request(runtime.sessions, runtime.settings, request_id) == "completed"
+    with runtime.sessions() as session:
+        deliver_pending(session, runtime.settings)
+    mail = smtp_server.wait_for("avery.quinn@example.com", subject_contains="deleted")
+    body = mail.get_body(("plain",)).get_content()
+    assert "Online store, orders: kept 3 records" in body
+    assert "seven years" in body and "We will destroy them by" in body
+    runtime.engine.dispose()
+    dispose_all()
+
+
+def test_imports_can_be_checked_against_the_erased(tmp_path: Path) -> None:
+    from rightful.rights.erasure_run import suppressed
+
+    runtime, _, _ = run_erasure(tmp_path)
+    with runtime.sessions() as session:
+        found = suppressed(
+            session, runtime.settings, ["Avery.Quinn@example.com", "jordan.lee@example.com"]
+        )
+    assert found == ["Avery.Quinn@example.com"]
+    runtime.engine.dispose()
+    dispose_all()

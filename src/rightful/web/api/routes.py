@@ -19,6 +19,7 @@ from rightful.messaging.service import list_outbox, staff_view
 from rightful.rights import flows, partners, service
 from rightful.rights.correction import plan_correction
 from rightful.rights.erasure import preview
+from rightful.rights.erasure_run import suppressed
 from rightful.rights.execution import package_vault
 from rightful.rights.models import RightsRequest
 from rightful.rights.package import load
@@ -228,6 +229,19 @@ def correction_preview(request_id: str, rt: Runtime = Depends(runtime)) -> list[
     """Each field the correction would change, from its current value to the corrected one."""
     with unit_of_work(rt.sessions) as session:
         return [asdict(c) for c in plan_correction(session, rt.settings, request_id=request_id)]
+
+
+class Addresses(BaseModel):
+    """E-mail addresses to check against the suppression list."""
+
+    emails: list[str] = Field(max_length=10_000)
+
+
+@router.post("/suppressions/check")
+def suppression_check(body: Addresses, rt: Runtime = Depends(runtime)) -> dict[str, list[str]]:
+    """Which addresses were erased: check an import or a restored backup before loading it."""
+    with unit_of_work(rt.sessions) as session:
+        return {"suppressed": suppressed(session, rt.settings, body.emails)}
 
 
 @router.get("/retention/preview")
