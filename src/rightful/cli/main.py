@@ -115,14 +115,10 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
 @fail_on_error
 def worker(once: bool = typer.Option(False, help="One pass, then exit")) -> None:
     """Run the database-polling worker in the foreground (no broker needed)."""
-    import time
-
-    from rightful.worker.loop import run_once
+    from rightful.worker.loop import EmbeddedWorker, run_once
 
     rt = open_runtime()
-    while True:
-        ran = run_once(rt)
-        if once:
-            typer.echo(json.dumps({"requests_run": ran}))
-            return
-        time.sleep(2)
+    if once:
+        typer.echo(json.dumps({"requests_run": run_once(rt)}))
+        return
+    EmbeddedWorker(rt).run_forever()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -166,14 +165,6 @@ def _check_declaration(data: RequestIn) -> None:
                 }
             ],
         )
-
-
-@dataclass(frozen=True)
-class Submitted:
-    """A new request and the plain code to e-mail (None when no code is needed)."""
-
-    request: RightsRequest
-    code: str | None
 
 
 def create_request(

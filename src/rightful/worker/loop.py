@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from sqlalchemy import select
 
@@ -20,14 +21,25 @@ from rightful.rights.types import RequestType
 log = logging.getLogger(__name__)
 
 
-def run_once(runtime: Runtime) -> int:
-    """Deliver mail and run every runnable request once; returns how many requests ran."""
+MAINTENANCE_SECONDS = 60.0
+
+
+def maintain(runtime: Runtime) -> None:
+    """Housekeeping on Rightful's own data and the stores' retention; none of it is urgent."""
     with runtime.sessions() as session:
-        deliver_pending(session, runtime.settings)
         expire_packages(session, runtime.settings)
         minimise_old_requests(session, runtime.settings)
         destroy_retained(session, runtime.settings)
         run_retention_daily(session, runtime.settings)
+
+
+def run_once(runtime: Runtime, *, maintenance: bool = True) -> int:
+    """Deliver mail and notices, run every runnable request once (and, unless told not to,
+    housekeeping); returns how many requests ran."""
+    if maintenance:
+        maintain(runtime)
+    with runtime.sessions() as session:
+        deliver_pending(session, runtime.settings)
         deliver_notices(session, runtime.settings)
         ids = runnable_ids(session)
         deletions = set(
@@ -58,7 +70,9 @@ class EmbeddedWorker:
         self.interval = interval
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="rightful-worker", daemon=True)
+        self._thread = threading.Thread(
+            target=self.run_forever, name="rightful-worker", daemon=True
+        )
 
     def start(self) -> None:
         """Start polling."""
@@ -74,11 +88,21 @@ class EmbeddedWorker:
         self._wake.set()
         self._thread.join(timeout=30)
 
-    def _loop(self) -> None:
+    def run_forever(self) -> None:
+        """Poll until stopped: requests and mail every pass, housekeeping once a minute."""
+        last_maintenance = float("-inf")
         while not self._stop.is_set():
+            # Each part must outlive any one failure (the DB keeps the work), and failing
+            # housekeeping must never hold up requests.
+            if time.monotonic() - last_maintenance >= MAINTENANCE_SECONDS:
+                last_maintenance = time.monotonic()
+                try:
+                    maintain(self.runtime)
+                except Exception:
+                    log.exception("housekeeping failed; retrying in a minute")
             try:
-                run_once(self.runtime)
-            except Exception:  # the loop must outlive any one failure; the DB keeps the work
+                run_once(self.runtime, maintenance=False)
+            except Exception:
                 log.exception("worker pass failed; retrying")
             self._wake.wait(self.interval)
             self._wake.clear()
