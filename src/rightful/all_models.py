@@ -1,5 +1,6 @@
 """Imports every model module so the metadata is complete (for Alembic and tests)."""
 
+from rightful.consent import models as consent_models
 from rightful.core.db import Base
 from rightful.identity import models as identity_models
 from rightful.inventory import models as inventory_models
@@ -9,6 +10,7 @@ from rightful.security import models as security_models
 
 __all__ = [
     "Base",
+    "consent_models",
     "identity_models",
     "inventory_models",
     "messaging_models",

@@ -63,6 +63,22 @@ class Settings(BaseSettings):
     #              "categories": ["user.device.device_id"]}]
     extra_data_points: list[ExtraDataPoint] = Field(default_factory=list)
     embedded_worker: bool = True
+    notice_version: str = Field(
+        default="2026-01-01", description="The privacy notice version choices are recorded against."
+    )
+    default_jurisdiction: str = Field(
+        default="US-CA", description="Where consent is taken when the page does not say."
+    )
+    preference_jwt_secret: str = Field(
+        default="", description="HS256 secret your site signs preference-center assertions with."
+    )
+    preference_jwt_public_key: str = Field(
+        default="", description="Or a PEM public key, for RS256/ES256 assertions."
+    )
+    preference_jwt_issuer: str = Field(default="", description="The `iss` assertions must carry.")
+    consent_alert_email: str = Field(
+        default="", description="Who hears of overdue consent propagation (default: privacy_email)."
+    )
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import smtplib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
@@ -42,6 +42,7 @@ class Letter:
     status: str
     created_at: str
     template: str
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def vault(settings: Settings) -> Vault:
@@ -57,6 +58,7 @@ def queue_email(
     template: str,
     context: dict[str, Any],
     request_id: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> OutboxMessage:
     """Render `template` (.subject, .txt, .html) and add it to the outbox."""
     ctx = {
@@ -68,11 +70,37 @@ def queue_email(
     subject = _TEMPLATES.get_template(f"{template}.subject").render(ctx).strip()
     text = _TEMPLATES.get_template(f"{template}.txt").render(ctx)
     html = _TEMPLATES.get_template(f"{template}.html").render(ctx)
-    sealed = vault(settings).encrypt_json({"to": to, "text": text, "html": html})
+    return queue_message(
+        session,
+        settings,
+        to=to,
+        subject=subject,
+        text=text,
+        html=html,
+        template=template,
+        request_id=request_id,
+        headers=headers,
+    )
+
+
+def queue_message(
+    session: Session,
+    settings: Settings,
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    html: str,
+    template: str,
+    request_id: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> OutboxMessage:
+    """Add an already written message to the outbox (extra headers such as List-Unsubscribe)."""
+    body = {"to": to, "text": text, "html": html, "headers": headers or {}}
     msg = OutboxMessage(
         template=template,
         subject=subject,
-        sealed=sealed,
+        sealed=vault(settings).encrypt_json(body),
         request_id=request_id,
         status="queued" if settings.smtp_url else "recorded",
     )
@@ -93,10 +121,14 @@ def open_letter(settings: Settings, msg: OutboxMessage) -> Letter:
         status=msg.status,
         created_at=msg.created_at.isoformat(),
         template=msg.template,
+        headers=body.get("headers", {}),
     )
 
 
-_SECRETS = re.compile(r"\b\d{6}\b|(/(?:status|download)/)[A-Za-z0-9_.\-]+")
+_SECRETS = re.compile(
+    r"\b\d{6}\b|(/(?:status|download|unsubscribe|preferences/open|list-removal/confirm)/)"
+    r"[A-Za-z0-9_.\-]+"
+)
 
 
 def hide_secrets(letter: Letter) -> Letter:
@@ -134,6 +166,8 @@ def _send(settings: Settings, letter: Letter) -> None:
     message["To"] = letter.to
     message["Subject"] = letter.subject
     message["Message-ID"] = make_msgid(domain="rightful.local")
+    for name, value in letter.headers.items():
+        message[name] = value
     message.set_content(letter.text)
     message.add_alternative(letter.html, subtype="html")
     port = parts.port or (465 if parts.scheme == "smtps" else 25)

@@ -15,8 +15,11 @@ from rightful import __version__
 from rightful.core.runtime import Runtime
 from rightful.web import errors
 from rightful.web.admin.routes import router as admin_router
+from rightful.web.api.consent_routes import router as consent_api_router
 from rightful.web.api.routes import router as api_router
+from rightful.web.banner.routes import router as banner_router
 from rightful.web.middleware import LimitsMiddleware
+from rightful.web.privacy_center.preferences import router as preferences_router
 from rightful.web.privacy_center.routes import router as public_router
 from rightful.worker.dispatch import Dispatcher
 from rightful.worker.loop import EmbeddedWorker
@@ -65,6 +68,9 @@ def create_app(runtime: Runtime, *, start_worker: bool | None = None) -> FastAPI
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     errors.install(app)
     app.include_router(public_router)
+    app.include_router(preferences_router)
+    app.include_router(banner_router)
     app.include_router(admin_router)
     app.include_router(api_router)
+    app.include_router(consent_api_router)
     return app

@@ -1,0 +1,67 @@
+"""Signed assertions from the company's own site: "this signed-in customer is <e-mail>".
+
+The site signs a short-lived JWT (HS256 with a shared secret, or RS256/ES256 with its private
+key) and posts it to the preference center, so account holders need no e-mailed link.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import jwt
+
+from rightful.core.config import Settings
+from rightful.core.errors import ConfigurationError, VerificationError
+
+MAX_LIFETIME_SECONDS = 600
+
+
+def _key_and_algorithms(settings: Settings) -> tuple[str, list[str]]:
+    if settings.preference_jwt_public_key:
+        return settings.preference_jwt_public_key, ["RS256", "ES256"]
+    if settings.preference_jwt_secret:
+        return settings.preference_jwt_secret, ["HS256"]
+    raise ConfigurationError(
+        "Sign-in from your site is not set up: set RIGHTFUL_PREFERENCE_JWT_SECRET "
+        "or RIGHTFUL_PREFERENCE_JWT_PUBLIC_KEY."
+    )
+
+
+def verified_email(settings: Settings, assertion: str) -> str:
+    """The e-mail address inside a valid, unexpired assertion meant for us."""
+    key, algorithms = _key_and_algorithms(settings)
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            assertion,
+            key,
+            algorithms=algorithms,
+            audience=settings.base_url,
+            issuer=settings.preference_jwt_issuer or None,
+            options={"require": ["exp", "iat", "aud", "email"]},
+            leeway=30,
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise VerificationError(
+            "Your sign-in has expired. Go back to your account and retry."
+        ) from exc
+    except jwt.PyJWTError as exc:
+        raise VerificationError(
+            "We could not confirm your sign-in. Go back and try again."
+        ) from exc
+    if int(claims["exp"]) - int(claims["iat"]) > MAX_LIFETIME_SECONDS:
+        raise VerificationError("This sign-in lasts too long to be accepted; ask for a new one.")
+    return str(claims["email"])
+
+
+def issue(settings: Settings, email: str, *, lifetime: int = 300) -> str:
+    """An assertion as the company's site would make it (used by the demo store and tests)."""
+    now = int(time.time())
+    claims = {
+        "email": email,
+        "aud": settings.base_url,
+        "iat": now,
+        "exp": now + lifetime,
+        **({"iss": settings.preference_jwt_issuer} if settings.preference_jwt_issuer else {}),
+    }
+    return jwt.encode(claims, settings.preference_jwt_secret, algorithm="HS256")

@@ -1,0 +1,132 @@
+"""The consent ledger and what is derived from it: current state and the suppression list."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from rightful.core.clock import utcnow
+from rightful.core.db import Base, UTCDateTime
+
+
+class ConsentPurpose(Base):
+    """Something a person can agree to or refuse: a marketing topic, a cookie category,
+    targeted advertising, or the sale and sharing of their personal information."""
+
+    __tablename__ = "consent_purposes"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # marketing | cookies | advertising | sale_share
+    title: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    channels: Mapped[list[Any]] = mapped_column(default=list)
+    default: Mapped[str] = mapped_column(String(10), default="withdrawn")
+    data_use: Mapped[str | None] = mapped_column(String(120), default=None)
+    position: Mapped[int] = mapped_column(default=0)
+    cookie_names: Mapped[list[Any]] = mapped_column(default=list)  # removed when withdrawn
+
+
+class ConsentSubject(Base):
+    """A person (by e-mail address) or a browser or device (by a random id).
+
+    Only hashes are kept for lookups; the address itself is sealed, for propagation and receipts.
+    """
+
+    __tablename__ = "consent_subjects"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # person | device
+    lookup_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    email_sha256: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
+    sealed_email: Mapped[str | None] = mapped_column(Text, default=None)
+    person_id: Mapped[str | None] = mapped_column(
+        ForeignKey("consent_subjects.id"), default=None, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ConsentEvent(Base):
+    """One choice, given or withdrawn, as it was made: never changed, hash-chained."""
+
+    __tablename__ = "consent_events"
+    __table_args__ = (Index("ix_consent_events_subject", "subject_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(32), unique=True)
+    subject_id: Mapped[str] = mapped_column(ForeignKey("consent_subjects.id"))
+    purpose: Mapped[str] = mapped_column(String(80))
+    channel: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(10))  # given | withdrawn
+    interface: Mapped[str] = mapped_column(String(30))
+    notice_version: Mapped[str] = mapped_column(String(40))
+    jurisdiction: Mapped[str] = mapped_column(String(10))
+    proof: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    actor: Mapped[str | None] = mapped_column(String(200), default=None)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class ConsentState(Base):
+    """The latest choice per subject, purpose and channel (rebuildable from the ledger)."""
+
+    __tablename__ = "consent_states"
+
+    subject_id: Mapped[str] = mapped_column(ForeignKey("consent_subjects.id"), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(80), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    state: Mapped[str] = mapped_column(String(10))
+    event_id: Mapped[int] = mapped_column(ForeignKey("consent_events.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MarketingSuppression(Base):
+    """An e-mail address (its SHA-256) that must not get marketing: all of it (`*`) or a topic."""
+
+    __tablename__ = "marketing_suppressions"
+
+    email_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(80), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(30))
+    since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ConsentDestination(Base):
+    """A system told of every change: a signed webhook, or a field in a connected store."""
+
+    __tablename__ = "consent_destinations"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(10))  # webhook | store
+    url: Mapped[str | None] = mapped_column(String(500), default=None)
+    purposes: Mapped[list[Any]] = mapped_column(default=list)  # empty: every purpose
+    target: Mapped[dict[str, Any]] = mapped_column(default=dict)  # store: system/collection/field
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ConsentDelivery(Base):
+    """One change on its way to one destination, until the destination acknowledges it."""
+
+    __tablename__ = "consent_deliveries"
+    __table_args__ = (
+        UniqueConstraint("event_id", "destination_key"),
+        Index("ix_consent_deliveries_open", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("consent_events.id"))
+    destination_key: Mapped[str] = mapped_column(ForeignKey("consent_destinations.key"))
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(String(300), default=None)
+    target_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

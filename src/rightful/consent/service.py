@@ -1,0 +1,178 @@
+"""What the privacy center, console, API and CLI ask of consent: one function per action."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from rightful.consent import catalog, ledger, links, subjects
+from rightful.consent.catalog import Channel, Interface, State
+from rightful.consent.ledger import Choice, Collected
+from rightful.consent.models import ConsentEvent, ConsentSubject
+from rightful.consent.state import Decision, decide
+from rightful.consent.suppression import check_addresses
+from rightful.core.config import Settings
+from rightful.core.errors import InvalidInputError, NotFoundError
+from rightful.messaging.models import OutboxMessage
+from rightful.messaging.service import queue_email, queue_message
+
+MARKETING_CHANNELS = (Channel.EMAIL, Channel.SMS, Channel.PHONE, Channel.POST)
+
+
+def check(
+    session: Session,
+    settings: Settings,
+    *,
+    purpose: str,
+    channel: str,
+    email: str | None = None,
+    device_id: str | None = None,
+    subject_id: str | None = None,
+) -> Decision:
+    """May this purpose be used on this channel for this person or device? Creates nothing."""
+    row = catalog.checked(session, purpose, channel)
+    subject = subjects.resolve(
+        session, settings, email=email, device_id=device_id, subject_id=subject_id, create=False
+    )
+    if email and channel == Channel.EMAIL and row.kind == "marketing":
+        topic = None if purpose == catalog.ALL_MARKETING else purpose
+        if check_addresses(session, settings, [email], topic):
+            return Decision(False, State.WITHDRAWN.value, "on the suppression list")
+    return decide(session, subject, row, channel)
+
+
+def unsubscribe_headers(
+    session: Session, settings: Settings, *, email: str, topic: str
+) -> dict[str, str]:
+    """List-Unsubscribe headers for one recipient and topic (the person is created if new)."""
+    row = catalog.checked(session, topic, Channel.EMAIL)
+    if row.kind != "marketing":
+        raise InvalidInputError(
+            f"'{topic}' is not a marketing topic.",
+            errors=[{"field": "topic", "message": "Use a marketing topic's key."}],
+        )
+    person = subjects.person(session, settings, email)
+    return links.list_unsubscribe_headers(
+        settings, links.unsubscribe_token(settings, person.id, topic)
+    )
+
+
+@dataclass(frozen=True)
+class Unsubscribed:
+    """What an unsubscribe did."""
+
+    topic: str
+    title: str
+    everything: bool
+    events: list[ConsentEvent]
+
+
+def unsubscribe(
+    session: Session,
+    settings: Settings,
+    *,
+    token: str,
+    everything: bool = False,
+    one_click: bool = False,
+) -> Unsubscribed:
+    """Withdraw the token's topic on e-mail (or all marketing e-mail). Repeats change nothing."""
+    target = links.unsubscribe_target(settings, token)
+    person = subjects.by_id(session, target.subject_id)
+    purpose = catalog.ALL_MARKETING if everything else target.topic
+    row = catalog.checked(session, purpose, Channel.EMAIL)
+    proof = {"method": "RFC 8058 one-click POST" if one_click else "confirmation page"}
+    events = ledger.record(
+        session,
+        settings,
+        person,
+        [Choice(purpose, Channel.EMAIL, State.WITHDRAWN)],
+        Collected(interface=Interface.UNSUBSCRIBE_LINK, proof=proof),
+    )
+    return Unsubscribed(purpose, row.title, everything, events)
+
+
+def unsubscribe_topic(session: Session, settings: Settings, token: str) -> str:
+    """The title of the topic a link unsubscribes from (for the confirmation page)."""
+    target = links.unsubscribe_target(settings, token)
+    row = catalog.checked(session, target.topic, Channel.EMAIL)
+    return row.title
+
+
+def send_preferences_link(session: Session, settings: Settings, *, email: str) -> None:
+    """E-mail a magic link to whoever owns this address; the answer never says if we know them."""
+    person = subjects.person(session, settings, email)
+    token = links.preferences_token(settings, person.id)
+    queue_email(
+        session,
+        settings,
+        to=subjects.email_of(settings, person) or email,
+        template="preferences_link",
+        context={"url": f"{settings.base_url}/preferences/open/{token}", "hours": 24},
+    )
+
+
+def send_list_removal_link(session: Session, settings: Settings, *, email: str) -> None:
+    """E-mail the confirmation link that takes an address off every marketing list."""
+    person = subjects.person(session, settings, email)
+    token = links.list_removal_token(settings, person.id)
+    queue_email(
+        session,
+        settings,
+        to=subjects.email_of(settings, person) or email,
+        template="list_removal",
+        context={"url": f"{settings.base_url}/list-removal/confirm/{token}", "hours": 24},
+    )
+
+
+def confirm_list_removal(
+    session: Session, settings: Settings, *, token: str, proof: dict[str, str]
+) -> ConsentSubject:
+    """Suppress the address globally: no marketing on any channel."""
+    person = subjects.by_id(session, links.list_removal_subject(settings, token))
+    catalog.ensure_built_in(session)
+    ledger.record(
+        session,
+        settings,
+        person,
+        [Choice(catalog.ALL_MARKETING, ch, State.WITHDRAWN) for ch in MARKETING_CHANNELS],
+        Collected(interface=Interface.LIST_REMOVAL, proof=proof),
+    )
+    return person
+
+
+def send_marketing(
+    session: Session,
+    settings: Settings,
+    *,
+    to: str,
+    topic: str,
+    subject: str,
+    text: str,
+    html: str,
+) -> OutboxMessage | None:
+    """Send one marketing e-mail through Rightful's outbox, with unsubscribe headers and a
+    footer link; None (nothing sent) when the person may not get this topic."""
+    if not check(session, settings, purpose=topic, channel=Channel.EMAIL, email=to).allowed:
+        return None
+    headers = unsubscribe_headers(session, settings, email=to, topic=topic)
+    link = headers["List-Unsubscribe"].strip("<>")
+    footer_text = f"\n\n--\nUnsubscribe from these e-mails: {link}\n"
+    footer_html = f'<hr><p><a href="{link}">Unsubscribe from these e-mails</a></p>'
+    return queue_message(
+        session,
+        settings,
+        to=to,
+        subject=subject,
+        text=text + footer_text,
+        html=html + footer_html,
+        template=f"marketing:{topic}",
+        headers=headers,
+    )
+
+
+def person_for_session(session: Session, subject_id: str | None) -> ConsentSubject:
+    """The person a preference-center session belongs to."""
+    if not subject_id:
+        raise NotFoundError("Open the preference center from your e-mailed link or your account.")
+    return subjects.by_id(session, subject_id)

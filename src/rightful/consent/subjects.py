@@ -1,0 +1,138 @@
+"""Who a choice belongs to: a person by e-mail address, or a browser or device by a random id.
+
+Lookups go by keyed hash, so a stolen table does not list addresses. Each person also carries
+the plain SHA-256 of the normalised address: that is what marketing senders send to the bulk
+suppression check, so they never have to send the address itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from rightful.consent.models import ConsentSubject
+from rightful.core.config import Settings
+from rightful.core.errors import InvalidInputError, NotFoundError
+from rightful.identity import normalize
+from rightful.security.vault import Vault, keyed_hash
+
+DEVICE_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def email_sha256(address: str) -> str:
+    """SHA-256 of a normalised (trimmed, lower-cased) address, as senders compute it."""
+    return hashlib.sha256(address.strip().lower().encode()).hexdigest()
+
+
+def _vault(settings: Settings) -> Vault:
+    return Vault(settings.secret_key, "consent-subject")
+
+
+def _lookup(settings: Settings, kind: str, value: str) -> str:
+    return keyed_hash(settings.secret_key, f"consent-{kind}", value)
+
+
+def _get_or_create(session: Session, lookup: str, make: ConsentSubject) -> ConsentSubject:
+    existing = session.scalar(select(ConsentSubject).where(ConsentSubject.lookup_hash == lookup))
+    if existing is not None:
+        return existing
+    try:  # two first choices at once: the loser reads the winner's row
+        with session.begin_nested():
+            session.add(make)
+        return make
+    except IntegrityError:
+        found = session.scalar(select(ConsentSubject).where(ConsentSubject.lookup_hash == lookup))
+        assert found is not None
+        return found
+
+
+def person(session: Session, settings: Settings, address: str) -> ConsentSubject:
+    """The person with this e-mail address, created on first use."""
+    clean = normalize.email(address)
+    lookup = _lookup(settings, "person", clean)
+    return _get_or_create(
+        session,
+        lookup,
+        ConsentSubject(
+            id=uuid.uuid4().hex,
+            kind="person",
+            lookup_hash=lookup,
+            email_sha256=email_sha256(clean),
+            sealed_email=_vault(settings).encrypt_json(clean),
+        ),
+    )
+
+
+def find_person(session: Session, settings: Settings, address: str) -> ConsentSubject | None:
+    """The person with this address, if any choice was ever recorded for them."""
+    lookup = _lookup(settings, "person", normalize.email(address))
+    return session.scalar(select(ConsentSubject).where(ConsentSubject.lookup_hash == lookup))
+
+
+def device(session: Session, settings: Settings, device_id: str) -> ConsentSubject:
+    """The browser or device with this random id (set by consent.js), created on first use."""
+    if not DEVICE_ID.match(device_id or ""):
+        raise InvalidInputError(
+            "A device id is 16 to 64 letters, digits, '-' or '_'.",
+            errors=[{"field": "device_id", "message": "Send the id consent.js stored."}],
+        )
+    lookup = _lookup(settings, "device", device_id)
+    return _get_or_create(
+        session, lookup, ConsentSubject(id=uuid.uuid4().hex, kind="device", lookup_hash=lookup)
+    )
+
+
+def by_id(session: Session, subject_id: str) -> ConsentSubject:
+    """A subject by its pseudonymous id."""
+    subject = session.get(ConsentSubject, subject_id)
+    if subject is None:
+        raise NotFoundError("There is no such consent subject.")
+    return subject
+
+
+def email_of(settings: Settings, subject: ConsentSubject) -> str | None:
+    """The person's address (for propagation and their own receipt), never for logs."""
+    if not subject.sealed_email:
+        return None
+    return str(_vault(settings).decrypt_json(subject.sealed_email))
+
+
+def link_device(session: Session, device_subject: ConsentSubject, person_id: str) -> None:
+    """Remember that this browser belongs to a known person (so a GPC signal covers them)."""
+    if device_subject.kind == "device" and device_subject.person_id != person_id:
+        device_subject.person_id = person_id
+        session.flush()
+
+
+def resolve(
+    session: Session,
+    settings: Settings,
+    *,
+    email: str | None = None,
+    device_id: str | None = None,
+    subject_id: str | None = None,
+    create: bool = True,
+) -> ConsentSubject | None:
+    """The subject named by exactly one of e-mail, device id or subject id."""
+    given = [v for v in (email, device_id, subject_id) if v]
+    if len(given) != 1:
+        raise InvalidInputError(
+            "Name the subject by exactly one of email, device_id or subject_id.",
+            errors=[{"field": "subject", "message": "Send one of email, device_id, subject_id."}],
+        )
+    if subject_id:
+        return by_id(session, subject_id)
+    if email:
+        return person(session, settings, email) if create else find_person(session, settings, email)
+    assert device_id is not None
+    if not create:
+        if not DEVICE_ID.match(device_id):
+            return None
+        lookup = _lookup(settings, "device", device_id)
+        return session.scalar(select(ConsentSubject).where(ConsentSubject.lookup_hash == lookup))
+    return device(session, settings, device_id)

@@ -1,0 +1,93 @@
+"""The marketing suppression list: who must not be sent marketing, checked in bulk.
+
+Senders check before they send: by address, or by the SHA-256 of the normalised address
+(trimmed, lower-cased) so the address need not travel. People whose data was erased are on it
+too (their keyed hash is checked when an address is given).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rightful.consent.models import MarketingSuppression
+from rightful.consent.subjects import email_sha256
+from rightful.core.config import Settings
+from rightful.core.errors import InvalidInputError
+from rightful.rights.erasure_run import suppressed as erased
+
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+CHUNK = 5_000
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of the exported list."""
+
+    email_sha256: str
+    topic: str
+    reason: str
+    since: str
+
+
+def parse_hashes(values: Iterable[str]) -> list[str]:
+    """Lower-cased hex digests; any malformed one is named and nothing is checked."""
+    clean, bad = [], []
+    for i, raw in enumerate(values):
+        value = raw.strip().lower()
+        if not value:
+            continue
+        if SHA256.match(value):
+            clean.append(value)
+        else:
+            bad.append(i + 1)
+    if bad:
+        shown = ", ".join(str(n) for n in bad[:10]) + (" …" if len(bad) > 10 else "")
+        raise InvalidInputError(
+            f"{len(bad)} value(s) are not SHA-256 hex digests (64 characters 0-9a-f): "
+            f"line/item {shown}.",
+            errors=[{"field": "sha256", "message": f"Item {n} is malformed."} for n in bad[:10]],
+        )
+    return clean
+
+
+def check_hashes(session: Session, hashes: list[str], topic: str | None = None) -> set[str]:
+    """The digests that must not be sent marketing (all of it, or `topic`)."""
+    topics = ["*", topic] if topic else ["*"]
+    hits: set[str] = set()
+    for start in range(0, len(hashes), CHUNK):
+        chunk = hashes[start : start + CHUNK]
+        hits.update(
+            session.scalars(
+                select(MarketingSuppression.email_sha256).where(
+                    MarketingSuppression.email_sha256.in_(chunk),
+                    MarketingSuppression.topic.in_(topics),
+                )
+            )
+        )
+    return hits
+
+
+def check_addresses(
+    session: Session, settings: Settings, addresses: list[str], topic: str | None = None
+) -> list[str]:
+    """The addresses (as given) that must not be sent marketing."""
+    digests = {email_sha256(a): a for a in addresses if a.strip()}
+    hits = {digests[h] for h in check_hashes(session, list(digests), topic)}
+    hits.update(erased(session, settings, [a for a in addresses if a.strip()]))
+    return [a for a in addresses if a in hits]
+
+
+def export(session: Session) -> Iterator[Entry]:
+    """Every suppressed digest and scope, oldest first."""
+    stmt = (
+        select(MarketingSuppression)
+        .order_by(MarketingSuppression.since, MarketingSuppression.email_sha256)
+        .execution_options(yield_per=5000)
+    )
+    for row in session.scalars(stmt):
+        yield Entry(row.email_sha256, row.topic, row.reason, row.since.isoformat())

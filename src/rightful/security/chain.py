@@ -1,0 +1,68 @@
+"""Hash chains: each row hashes the one before, so an edit anywhere shows.
+
+Several chains (the audit log, the consent ledger) keep their last hash in one row each of
+`audit_chain_head`. Updating that row takes its lock (a row lock on PostgreSQL, the write lock
+on SQLite) until commit, so concurrent writers never chain onto the same hash. Later rows of the
+same transaction reuse the tip; each head is written back once, just before commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from sqlalchemy import event, update
+from sqlalchemy.orm import Session
+
+from rightful.security.models import AuditChainHead
+
+GENESIS = "0" * 64
+AUDIT_CHAIN = 1
+CONSENT_CHAIN = 2
+_PENDING = "hash_chains"
+
+
+def digest(prev_hash: str, fields: list[Any]) -> str:
+    """SHA-256 over the previous hash and a row's fields, in a stable JSON form."""
+    body = json.dumps([prev_hash, *fields], sort_keys=True, default=str)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def tip(session: Session, chain: int) -> str:
+    """The hash to chain the next row onto, taking the head row's lock on first use."""
+    tips: dict[int, dict[str, Any]] = session.info.setdefault(_PENDING, {})
+    current = tips.get(chain)
+    if current is None:
+        prev = session.scalar(
+            update(AuditChainHead)
+            .where(AuditChainHead.id == chain)
+            .values(events=AuditChainHead.events)
+            .returning(AuditChainHead.last_hash)
+        )
+        if prev is None:  # a store created without migrations (tests): start the chain
+            session.add(AuditChainHead(id=chain, events=0, last_hash=GENESIS))
+            session.flush()
+        current = tips[chain] = {"last": prev or GENESIS, "count": 0}
+    return str(current["last"])
+
+
+def advance(session: Session, chain: int, new_hash: str) -> None:
+    """Record that a row with `new_hash` now ends the chain (written back at commit)."""
+    current = session.info[_PENDING][chain]
+    current["last"], current["count"] = new_hash, current["count"] + 1
+
+
+@event.listens_for(Session, "before_commit")
+def _write_heads(session: Session) -> None:
+    for chain, current in session.info.pop(_PENDING, {}).items():
+        session.execute(
+            update(AuditChainHead)
+            .where(AuditChainHead.id == chain)
+            .values(last_hash=current["last"], events=AuditChainHead.events + current["count"])
+        )
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_heads(session: Session) -> None:
+    session.info.pop(_PENDING, None)
