@@ -199,10 +199,11 @@ def verify(session: Session) -> int | None:
     """The id of the first event whose hash does not hold, or None when the ledger is intact."""
     prev = chain.GENESIS
     stmt = select(ConsentEvent).order_by(ConsentEvent.id).execution_options(yield_per=2000)
-    for row in session.scalars(stmt):
-        if row.prev_hash != prev or _digest(prev, row) != row.hash:
-            return row.id
-        prev = row.hash
+    with session.scalars(stmt) as rows:  # closes the server-side cursor on an early return
+        for row in rows:
+            if row.prev_hash != prev or _digest(prev, row) != row.hash:
+                return row.id
+            prev = row.hash
     return None
 
 

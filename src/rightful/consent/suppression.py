@@ -78,7 +78,9 @@ def check_addresses(
     """The addresses (as given) that must not be sent marketing."""
     digests = {email_sha256(a): a for a in addresses if a.strip()}
     hits = {digests[h] for h in check_hashes(session, list(digests), topic)}
-    hits.update(erased(session, settings, [a for a in addresses if a.strip()]))
+    given = [a for a in addresses if a.strip()]
+    for start in range(0, len(given), CHUNK):
+        hits.update(erased(session, settings, given[start : start + CHUNK]))
     return [a for a in addresses if a in hits]
 
 

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
         "Lumen Devices, Inc., Attn: Privacy Office, 100 Harbor Way, San Jose, CA 95110"
     )
     max_body_bytes: int = 64_000
+    max_bulk_bytes: int = Field(
+        default=200_000_000, description="Body limit of the bulk suppression check (2M hashes)."
+    )
     package_link_days: int = 7
     code_ttl_minutes: int = 10
     code_max_attempts: int = 5

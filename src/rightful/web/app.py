@@ -64,7 +64,11 @@ def create_app(runtime: Runtime, *, start_worker: bool | None = None) -> FastAPI
         https_only=settings.base_url.startswith("https"),
         max_age=8 * 3600,
     )
-    app.add_middleware(LimitsMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        LimitsMiddleware,
+        max_bytes=settings.max_body_bytes,
+        bulk={"/api/v1/suppressions/bulk": settings.max_bulk_bytes},
+    )
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     errors.install(app)
     app.include_router(public_router)

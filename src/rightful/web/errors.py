@@ -38,8 +38,11 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM)
 
 
+MACHINE_PATHS = ("/api/", "/consent/", "/.well-known/")  # called by code, not read by people
+
+
 def _wants_page(request: Request) -> bool:
-    return not request.url.path.startswith("/api/")
+    return not request.url.path.startswith(MACHINE_PATHS)
 
 
 def _page(request: Request, status: int, title: str, detail: str) -> Response:

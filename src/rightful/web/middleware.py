@@ -23,19 +23,25 @@ class _TooLargeError(Exception):
 
 
 class LimitsMiddleware:
-    """Refuse bodies over `max_bytes` with 413, and add security headers to every answer."""
+    """Refuse bodies over `max_bytes` with 413, and add security headers to every answer.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    Paths in `bulk` (e.g. the bulk suppression check, which takes a million hashes) get their
+    own, larger limit.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int, bulk: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.bulk = bulk or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.bulk.get(scope.get("path", ""), self.max_bytes)
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, send)
+        if declared and declared.isdigit() and int(declared) > limit:
+            await self._refuse(scope, send, limit)
             return
         seen = 0
 
@@ -43,7 +49,7 @@ class LimitsMiddleware:
             nonlocal seen
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > self.max_bytes:
+            if seen > limit:
                 raise _TooLargeError
             return message
 
@@ -55,15 +61,15 @@ class LimitsMiddleware:
         try:
             await self.app(scope, limited_receive, secured_send)
         except _TooLargeError:
-            await self._refuse(scope, send)
+            await self._refuse(scope, send, limit)
 
-    async def _refuse(self, scope: Scope, send: Send) -> None:
+    async def _refuse(self, scope: Scope, send: Send, limit: int) -> None:
         body = json.dumps(
             {
                 "type": "https://rightful.dev/problems/too_large",
                 "title": "Too large",
                 "status": 413,
-                "detail": f"The request body is over the {self.max_bytes}-byte limit.",
+                "detail": f"The request body is over the {limit}-byte limit.",
                 "instance": scope.get("path", ""),
             }
         ).encode()

@@ -1,9 +1,305 @@
-"""REST API v1 for consent: state, checks, history, recording, suppression, unsubscribe headers."""
+"""REST API v1 for consent: state, checks, history, recording, suppression, unsubscribe headers.
+
+Subjects are named in request bodies (e-mail, device id or pseudonymous subject id), never in
+URLs, so addresses stay out of access logs.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+import csv
+import io
+from collections.abc import Iterator
+from typing import Any, Literal
 
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import PlainTextResponse, Response, StreamingResponse
+from pydantic import BaseModel, Field, model_validator
+
+from rightful.consent import catalog, ledger, service, subjects, suppression
+from rightful.consent.catalog import Interface, State
+from rightful.consent.models import ConsentEvent
+from rightful.consent.state import current
+from rightful.core.db import unit_of_work
+from rightful.core.errors import InvalidInputError
+from rightful.core.runtime import Runtime
 from rightful.web.api.routes import api_actor
+from rightful.web.deps import runtime
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(api_actor)], tags=["consent"])
+
+
+class SubjectRef(BaseModel):
+    """Exactly one of: an e-mail address, a device id (from consent.js), a subject id."""
+
+    email: str | None = Field(default=None, max_length=254)
+    device_id: str | None = Field(default=None, max_length=64)
+    subject_id: str | None = Field(default=None, max_length=32)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> SubjectRef:
+        if sum(bool(v) for v in (self.email, self.device_id, self.subject_id)) != 1:
+            raise ValueError("Name the subject by exactly one of email, device_id or subject_id.")
+        return self
+
+
+class CheckIn(SubjectRef):
+    """Whether a purpose may be used on a channel."""
+
+    purpose: str = Field(max_length=80)
+    channel: str = Field(max_length=20)
+
+
+class ChoiceIn(BaseModel):
+    """One choice."""
+
+    purpose: str = Field(max_length=80)
+    channel: str = Field(max_length=20)
+    state: State
+
+
+class EventsIn(SubjectRef):
+    """Choices a company system (or staff, on the consumer's behalf) records."""
+
+    choices: list[ChoiceIn] = Field(min_length=1, max_length=100)
+    interface: Literal["api", "staff"] = "api"
+    jurisdiction: str | None = Field(default=None, max_length=10)
+    notice_version: str | None = Field(default=None, max_length=40)
+    proof: dict[str, str] = Field(default_factory=dict, max_length=20)
+
+
+class HeadersIn(BaseModel):
+    """The recipient and topic of a marketing e-mail."""
+
+    email: str = Field(max_length=254)
+    topic: str = Field(max_length=80)
+
+
+class BulkIn(BaseModel):
+    """Addresses, or SHA-256 digests of normalised (trimmed, lower-cased) addresses."""
+
+    emails: list[str] | None = Field(default=None, max_length=100_000)
+    sha256: list[str] | None = None
+    topic: str | None = Field(default=None, max_length=80)
+
+    @model_validator(mode="after")
+    def _one_list(self) -> BulkIn:
+        if (self.emails is None) == (self.sha256 is None):
+            raise ValueError("Send either `emails` or `sha256`.")
+        return self
+
+
+class MarketingIn(BaseModel):
+    """A marketing e-mail Rightful checks, stamps with unsubscribe headers and sends."""
+
+    to: str = Field(max_length=254)
+    topic: str = Field(max_length=80)
+    subject: str = Field(min_length=1, max_length=300)
+    text: str = Field(min_length=1, max_length=100_000)
+    html: str = Field(default="", max_length=200_000)
+
+
+def event_out(e: ConsentEvent) -> dict[str, Any]:
+    """An event as the API shows it."""
+    return {
+        "id": e.uid,
+        "subject_id": e.subject_id,
+        "purpose": e.purpose,
+        "channel": e.channel,
+        "state": e.state,
+        "interface": e.interface,
+        "notice_version": e.notice_version,
+        "jurisdiction": e.jurisdiction,
+        "proof": e.proof,
+        "actor": e.actor,
+        "at": e.at.isoformat(),
+        "hash": e.hash,
+        "prev_hash": e.prev_hash,
+    }
+
+
+@router.get("/consent/purposes")
+def purposes(rt: Runtime = Depends(runtime)) -> list[dict[str, Any]]:
+    """Everything that can be consented to, in display order."""
+    with unit_of_work(rt.sessions) as session:
+        return [
+            {
+                "key": p.key,
+                "kind": p.kind,
+                "title": p.title,
+                "description": p.description,
+                "channels": p.channels,
+                "default": p.default,
+                "data_use": p.data_use,
+            }
+            for p in catalog.purposes(session)
+        ]
+
+
+@router.put("/consent/purposes")
+def apply_purposes(
+    body: catalog.CatalogFile, rt: Runtime = Depends(runtime)
+) -> list[dict[str, Any]]:
+    """Add or update purposes (built-in ones always stay; none is ever deleted)."""
+    with unit_of_work(rt.sessions) as session:
+        catalog.apply(session, body)
+    return purposes(rt)
+
+
+@router.post("/consent/state")
+def consent_state(body: SubjectRef, rt: Runtime = Depends(runtime)) -> dict[str, Any]:
+    """Every purpose and channel for a subject: their choice, or the default."""
+    with unit_of_work(rt.sessions) as session:
+        subject = subjects.resolve(session, rt.settings, **body.model_dump(), create=False)
+        return {
+            "subject_id": subject.id if subject else None,
+            "states": [
+                {**c.__dict__, "since": c.since.isoformat() if c.since else None}
+                for c in current(session, subject)
+            ],
+        }
+
+
+@router.post("/consent/check")
+def consent_check(body: CheckIn, rt: Runtime = Depends(runtime)) -> dict[str, Any]:
+    """May this purpose be used on this channel for this subject? Creates nothing."""
+    with unit_of_work(rt.sessions) as session:
+        decision = service.check(
+            session,
+            rt.settings,
+            purpose=body.purpose,
+            channel=body.channel,
+            email=body.email,
+            device_id=body.device_id,
+            subject_id=body.subject_id,
+        )
+    return decision.__dict__
+
+
+@router.post("/consent/history")
+def consent_history(body: SubjectRef, rt: Runtime = Depends(runtime)) -> dict[str, Any]:
+    """A subject's choices as they were made, newest first."""
+    with unit_of_work(rt.sessions) as session:
+        subject = subjects.resolve(session, rt.settings, **body.model_dump(), create=False)
+        events = ledger.history(session, subject.id) if subject else []
+        return {"subject_id": subject.id if subject else None, "events": map_events(events)}
+
+
+def map_events(events: list[ConsentEvent]) -> list[dict[str, Any]]:
+    """Events as the API shows them."""
+    return [event_out(e) for e in events]
+
+
+@router.post("/consent/events", status_code=201)
+def record_events(
+    body: EventsIn, rt: Runtime = Depends(runtime), actor: str = Depends(api_actor)
+) -> dict[str, Any]:
+    """Record choices made elsewhere (a sign-up form, a call centre). Unchanged ones are skipped."""
+    with unit_of_work(rt.sessions) as session:
+        subject = subjects.resolve(
+            session,
+            rt.settings,
+            email=body.email,
+            device_id=body.device_id,
+            subject_id=body.subject_id,
+        )
+        assert subject is not None
+        events = ledger.record(
+            session,
+            rt.settings,
+            subject,
+            [ledger.Choice(c.purpose, c.channel, c.state) for c in body.choices],
+            ledger.Collected(
+                interface=Interface(body.interface),
+                jurisdiction=body.jurisdiction,
+                notice_version=body.notice_version,
+                proof=body.proof,
+                actor=actor,
+            ),
+        )
+        return {"subject_id": subject.id, "events": map_events(events)}
+
+
+@router.get("/consent/verify")
+def verify_ledger(rt: Runtime = Depends(runtime)) -> dict[str, Any]:
+    """Whether every event's hash still holds."""
+    with unit_of_work(rt.sessions) as session:
+        broken = ledger.verify(session)
+    return {"intact": broken is None, "first_broken_event": broken}
+
+
+@router.post("/consent/unsubscribe-headers")
+def unsubscribe_headers(body: HeadersIn, rt: Runtime = Depends(runtime)) -> dict[str, str]:
+    """RFC 2369 / RFC 8058 headers to put on one marketing e-mail."""
+    with unit_of_work(rt.sessions) as session:
+        return service.unsubscribe_headers(session, rt.settings, email=body.email, topic=body.topic)
+
+
+@router.post("/marketing/messages", status_code=202)
+def send_marketing(body: MarketingIn, rt: Runtime = Depends(runtime)) -> dict[str, Any]:
+    """Send a marketing e-mail if the person may get it; it carries one-click unsubscribe."""
+    with unit_of_work(rt.sessions) as session:
+        msg = service.send_marketing(session, rt.settings, **body.model_dump())
+    if msg is None:
+        return {"status": "suppressed", "message_id": None}
+    return {"status": msg.status, "message_id": msg.id}
+
+
+def _bulk_json(session: Any, rt: Runtime, body: BulkIn) -> dict[str, Any]:
+    if body.emails is not None:
+        hits = suppression.check_addresses(session, rt.settings, body.emails, body.topic)
+        return {"checked": len(body.emails), "suppressed": hits}
+    digests = suppression.parse_hashes(body.sha256 or [])
+    found = suppression.check_hashes(session, digests, body.topic)
+    return {"checked": len(digests), "suppressed": [d for d in digests if d in found]}
+
+
+@router.post("/suppressions/bulk", response_model=None)
+async def bulk_check(
+    request: Request, topic: str | None = None, rt: Runtime = Depends(runtime)
+) -> dict[str, Any] | Response:
+    """Which of these may not be sent marketing. JSON (`emails` or `sha256`, up to 100,000) or
+    text/plain with one SHA-256 digest per line (any number; answers the suppressed lines)."""
+    raw = await request.body()
+    if request.headers.get("content-type", "").startswith("text/plain"):
+        digests = suppression.parse_hashes(raw.decode("utf-8", "replace").splitlines())
+        with unit_of_work(rt.sessions) as session:
+            if topic:
+                catalog.checked(session, topic, "email")
+            found = suppression.check_hashes(session, digests, topic)
+        lines = "".join(f"{d}\n" for d in digests if d in found)
+        return PlainTextResponse(lines, headers={"X-Checked": str(len(digests))})
+    try:
+        body = BulkIn.model_validate_json(raw)
+    except ValueError as exc:
+        raise InvalidInputError(
+            "Send JSON with `emails` or `sha256` (a list), or text/plain digests one per line.",
+            errors=[{"field": "body", "message": str(exc).splitlines()[0][:200]}],
+        ) from exc
+    with unit_of_work(rt.sessions) as session:
+        if body.topic:
+            catalog.checked(session, body.topic, "email")
+        return _bulk_json(session, rt, body)
+
+
+@router.get("/suppressions/export")
+def export_suppressions(rt: Runtime = Depends(runtime)) -> StreamingResponse:
+    """The whole list as CSV: email_sha256, topic (`*` = all marketing), reason, since."""
+
+    def rows() -> Iterator[str]:
+        with unit_of_work(rt.sessions) as session:
+            out = io.StringIO()
+            writer = csv.writer(out)
+            writer.writerow(["email_sha256", "topic", "reason", "since"])
+            for entry in suppression.export(session):
+                writer.writerow([entry.email_sha256, entry.topic, entry.reason, entry.since])
+                if out.tell() > 64_000:
+                    yield out.getvalue()
+                    out.seek(0)
+                    out.truncate()
+            yield out.getvalue()
+
+    return StreamingResponse(
+        rows(),
+        media_type="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="suppressions.csv"'},
+    )
