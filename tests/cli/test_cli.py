@@ -3,28 +3,13 @@
 from __future__ import annotations
 
 import re
-import secrets
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from rightful.cli.main import app
 from rightful.connectors.sql import dispose_all
-
-runner = CliRunner()
-
-
-@pytest.fixture
-def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("RIGHTFUL_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("RIGHTFUL_SECRET_KEY", secrets.token_urlsafe(40))
-    monkeypatch.delenv("RIGHTFUL_DATABASE_URL", raising=False)
-    monkeypatch.delenv("RIGHTFUL_SMTP_URL", raising=False)
-    result = runner.invoke(app, ["demo", "setup", "--people", "30"])
-    assert result.exit_code == 0, result.output
-    yield tmp_path
-    dispose_all()
+from tests.support.cli import run, runner
 
 
 def verify_from_outbox(submitted: str) -> str:
@@ -38,12 +23,6 @@ def verify_from_outbox(submitted: str) -> str:
     runtime.engine.dispose()
     run("rights", "verify", reference, "--code", code)
     return reference
-
-
-def run(*args: str) -> str:
-    result = runner.invoke(app, list(args))
-    assert result.exit_code == 0, result.output
-    return result.output
 
 
 def test_demo_setup_prints_the_login_and_a_customer_to_try(

@@ -6,7 +6,7 @@ import json
 
 import typer
 
-from rightful.cli import inventory_cmds, rights_cmds
+from rightful.cli import consent_cmds, inventory_cmds, rights_cmds
 from rightful.cli.common import fail_on_error, open_runtime
 from rightful.core.db import unit_of_work
 
@@ -18,6 +18,7 @@ app = typer.Typer(
 app.add_typer(inventory_cmds.app, name="inventory")
 app.add_typer(inventory_cmds.systems, name="systems")
 app.add_typer(rights_cmds.app, name="rights")
+app.add_typer(consent_cmds.app, name="consent")
 db = typer.Typer(help="Rightful's own database.", no_args_is_help=True)
 staff = typer.Typer(help="Staff accounts and API tokens.", no_args_is_help=True)
 demo = typer.Typer(help="The demo company.", no_args_is_help=True)

@@ -11,6 +11,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rightful.consent.destinations import wants
 from rightful.consent.models import ConsentDelivery, ConsentDestination, ConsentEvent
 from rightful.core.clock import utcnow
 from rightful.rights import deadlines
@@ -36,7 +37,7 @@ def enqueue(session: Session, events: list[ConsentEvent]) -> list[ConsentDeliver
     made = []
     for event in events:
         for dest in destinations:
-            if dest.purposes and event.purpose not in dest.purposes:
+            if not wants(dest, event):
                 continue
             made.append(
                 ConsentDelivery(

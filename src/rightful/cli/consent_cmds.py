@@ -1,0 +1,171 @@
+"""`rightful consent ...`: purposes, choices, the ledger and the suppression list."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+import typer
+
+from rightful.cli.common import fail_on_error, open_runtime
+from rightful.core.db import unit_of_work
+
+app = typer.Typer(help="Consent and marketing choices.", no_args_is_help=True)
+suppressions = typer.Typer(help="The marketing suppression list.", no_args_is_help=True)
+app.add_typer(suppressions, name="suppressions")
+
+
+@app.command("apply")
+@fail_on_error
+def apply(file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True)) -> None:
+    """Add or update purposes from a catalogue file (see docs/consent.md)."""
+    from rightful.consent import catalog
+
+    with unit_of_work(open_runtime().sessions) as session:
+        rows = catalog.apply(session, catalog.parse(file.read_text(), name=file.name))
+    typer.echo(f"{len(rows)} purpose(s) in the catalogue.")
+
+
+@app.command("purposes")
+@fail_on_error
+def purposes() -> None:
+    """List what people can consent to."""
+    from rightful.consent import catalog
+
+    with unit_of_work(open_runtime().sessions) as session:
+        for p in catalog.purposes(session):
+            channels = ",".join(p.channels)
+            typer.echo(f"{p.key:<28} {p.kind:<11} {channels:<22} default {p.default:<9} {p.title}")
+
+
+@app.command("record")
+@fail_on_error
+def record(
+    email: str = typer.Option(..., help="The person's e-mail address"),
+    purpose: str = typer.Option(..., help="Purpose key, e.g. marketing.offers"),
+    channel: str = typer.Option(..., help="email, sms, phone, post, web or all"),
+    withdraw: bool = typer.Option(
+        True, "--withdraw/--give", help="Withdraw (default) or give consent"
+    ),
+    proof: str = typer.Option(..., help="How the person told you, e.g. 'letter of 3 May, ref 12'"),
+) -> None:
+    """Record a choice a person made by post or phone, as staff on their behalf."""
+    from rightful.consent import ledger, subjects
+    from rightful.consent.catalog import Interface, State
+
+    rt = open_runtime()
+    state = State.WITHDRAWN if withdraw else State.GIVEN
+    with unit_of_work(rt.sessions) as session:
+        person = subjects.person(session, rt.settings, email)
+        events = ledger.record(
+            session,
+            rt.settings,
+            person,
+            [ledger.Choice(purpose, channel, state)],
+            ledger.Collected(interface=Interface.STAFF, proof={"note": proof}, actor="cli"),
+        )
+    typer.echo(f"Recorded {state.value} for {purpose} on {channel}." if events else "No change.")
+
+
+@app.command("show")
+@fail_on_error
+def show(email: str = typer.Option(..., help="The person's e-mail address")) -> None:
+    """A person's current choices and their history."""
+    from rightful.consent import ledger, subjects
+    from rightful.consent.state import current
+
+    rt = open_runtime()
+    with unit_of_work(rt.sessions) as session:
+        person = subjects.find_person(session, rt.settings, email)
+        for c in current(session, person):
+            how = f"since {c.since:%Y-%m-%d %H:%M}" if c.since else "default"
+            typer.echo(f"{c.purpose:<28} {c.channel:<6} {c.state:<9} {how}")
+        events = ledger.history(session, person.id) if person else []
+    typer.echo(f"\n{len(events)} recorded choice(s).")
+    for e in events:
+        typer.echo(f"{e.at:%Y-%m-%d %H:%M} {e.purpose}/{e.channel} {e.state} via {e.interface}")
+
+
+@app.command("check")
+@fail_on_error
+def check(
+    email: str = typer.Option(...),
+    purpose: str = typer.Option(...),
+    channel: str = typer.Option(...),
+) -> None:
+    """May this purpose be used on this channel for this person? Exit 0 yes, 3 no."""
+    from rightful.consent import service
+
+    rt = open_runtime()
+    with unit_of_work(rt.sessions) as session:
+        decision = service.check(
+            session, rt.settings, purpose=purpose, channel=channel, email=email
+        )
+    typer.echo(f"{'allowed' if decision.allowed else 'not allowed'}: {decision.reason}")
+    if not decision.allowed:
+        raise typer.Exit(3)
+
+
+@app.command("verify")
+@fail_on_error
+def verify() -> None:
+    """Check every event's hash; exit 1 and name the first broken event if the chain is broken."""
+    from rightful.consent import ledger
+
+    with unit_of_work(open_runtime().sessions) as session:
+        broken = ledger.verify(session)
+    if broken is not None:
+        typer.secho(f"The consent ledger is broken at event {broken}.", err=True, fg="red")
+        raise typer.Exit(1)
+    typer.echo("The consent ledger is intact.")
+
+
+@app.command("rebuild")
+@fail_on_error
+def rebuild() -> None:
+    """Derive the current state again from the ledger alone."""
+    from rightful.consent import ledger
+
+    with unit_of_work(open_runtime().sessions) as session:
+        count = ledger.rebuild_states(session)
+    typer.echo(f"Rebuilt {count} current choice(s) from the ledger.")
+
+
+@suppressions.command("export")
+@fail_on_error
+def export(output: Path = typer.Option(None, help="CSV file (default: standard output)")) -> None:
+    """Write the list as CSV: email_sha256, topic (* = all marketing), reason, since."""
+    from rightful.consent.suppression import export as rows
+
+    stream = output.open("w", newline="") if output else sys.stdout
+    writer = csv.writer(stream)
+    writer.writerow(["email_sha256", "topic", "reason", "since"])
+    with unit_of_work(open_runtime().sessions) as session:
+        for entry in rows(session):
+            writer.writerow([entry.email_sha256, entry.topic, entry.reason, entry.since])
+    if output:
+        stream.close()
+
+
+@suppressions.command("check")
+@fail_on_error
+def check_file(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
+    topic: str = typer.Option(None, help="Also a topic's own opt-outs"),
+) -> None:
+    """Print which lines of FILE (SHA-256 digests or addresses, one per line) are suppressed."""
+    from rightful.consent import suppression
+
+    lines = [line.strip() for line in file.read_text().splitlines() if line.strip()]
+    rt = open_runtime()
+    with unit_of_work(rt.sessions) as session:
+        if lines and all(suppression.SHA256.match(x.lower()) for x in lines):
+            digests = suppression.parse_hashes(lines)
+            found = suppression.check_hashes(session, digests, topic)
+            hits = [d for d in digests if d in found]
+        else:
+            hits = suppression.check_addresses(session, rt.settings, lines, topic)
+    for hit in hits:
+        typer.echo(hit)
+    typer.secho(f"{len(hits)} of {len(lines)} suppressed.", err=True)

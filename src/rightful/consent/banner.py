@@ -1,0 +1,277 @@
+"""The cookie banner's side of consent: what consent.js shows per jurisdiction, and turning
+what a visitor clicked into ledger choices.
+
+Two modes. Where the law asks for consent first (the EU, the UK and, by default, anywhere
+not listed as opt-out), nothing optional runs before the visitor says yes. In US states the law
+asks for notice and an opt-out, so each cookie category starts from the catalogue's default and
+the banner adds the "sale or sharing" choice. A Global Privacy Control signal always wins.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from sqlalchemy.orm import Session
+
+from rightful.consent import catalog, ledger, subjects
+from rightful.consent.catalog import Channel, Interface, State
+from rightful.consent.ledger import Choice, Collected
+from rightful.consent.models import ConsentEvent, ConsentPurpose, ConsentSubject
+from rightful.consent.state import current, decide
+from rightful.core.config import Settings
+from rightful.core.errors import ConflictError, InvalidInputError
+
+JURISDICTION = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")  # ISO 3166-1, optionally -2: US-CA
+OPT_OUT_COUNTRIES = frozenset({"US"})
+SALE_SHARE_CHOICE = "sale_share"
+# California's "share" is cross-context behavioural advertising, so the one switch covers both.
+SALE_SHARE_PURPOSES = (catalog.SALE_SHARE, catalog.TARGETED_ADS)
+TARGETING = "targeting"
+# What a GPC signal locks off in the banner: the visitor is not asked about these.
+GPC_LOCKED = frozenset({TARGETING, SALE_SHARE_CHOICE})
+ACTIONS = ("accept_all", "reject_all", "save", "gpc")
+
+
+class Mode(StrEnum):
+    """How the law of a jurisdiction treats optional cookies."""
+
+    OPT_IN = "opt-in"  # ask first; nothing optional before a yes
+    OPT_OUT = "opt-out"  # tell, and let people say no (and no to sale/share)
+
+
+@dataclass(frozen=True)
+class Category:
+    """One switch in the banner: a cookie category, or the sale/share choice."""
+
+    key: str
+    purposes: tuple[str, ...]
+    channel: str
+    title: str
+    description: str
+    cookies: tuple[str, ...] = ()
+    required: bool = False
+    default: bool = False
+
+
+@dataclass(frozen=True)
+class BannerConfig:
+    """Everything consent.js needs to ask, for one jurisdiction."""
+
+    jurisdiction: str
+    mode: Mode
+    notice_version: str
+    categories: list[Category]
+    sale_share: Category | None
+    texts: dict[str, str]
+
+    def switches(self) -> list[Category]:
+        """Every category and, in opt-out mode, the sale/share choice."""
+        return self.categories + ([self.sale_share] if self.sale_share else [])
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a visitor sent from the banner."""
+
+    device_id: str
+    jurisdiction: str | None
+    choices: dict[str, bool]
+    gpc_source: str | None = None  # "Sec-GPC" or "navigator.globalPrivacyControl"
+    action: str = "save"
+    notice_version: str | None = None
+    proof: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What recording an answer did, and where the visitor now stands."""
+
+    config: BannerConfig
+    events: list[ConsentEvent]
+    allowed: dict[str, bool]
+    gpc: bool
+
+
+def _invalid(message: str, field_name: str) -> InvalidInputError:
+    return InvalidInputError(message, errors=[{"field": field_name, "message": message}])
+
+
+def jurisdiction_of(settings: Settings, value: str | None) -> str:
+    """A jurisdiction code such as `US-CA`, `FR` or `GB`; the default when none is given."""
+    code = (value or settings.default_jurisdiction).strip().upper()
+    if not JURISDICTION.match(code):
+        raise _invalid(
+            "A jurisdiction is an ISO 3166 code such as US-CA, FR or GB.", "jurisdiction"
+        )
+    return code
+
+
+def mode_for(jurisdiction: str) -> Mode:
+    """Opt-out for US states; opt-in everywhere else, the choice that is safe anywhere."""
+    return Mode.OPT_OUT if jurisdiction.split("-")[0] in OPT_OUT_COUNTRIES else Mode.OPT_IN
+
+
+def _category(purpose: ConsentPurpose, mode: Mode) -> Category:
+    required = purpose.key == catalog.STRICTLY_NECESSARY
+    default_given = purpose.default == State.GIVEN
+    return Category(
+        key=purpose.key.removeprefix("cookies."),
+        purposes=(purpose.key,),
+        channel=Channel.WEB,
+        title=purpose.title,
+        description=purpose.description,
+        cookies=tuple(str(c) for c in purpose.cookie_names),
+        required=required,
+        default=required or (mode == Mode.OPT_OUT and default_given),
+    )
+
+
+def _sale_share(session: Session) -> Category:
+    row = catalog.checked(session, catalog.SALE_SHARE, Channel.ALL)
+    return Category(
+        key=SALE_SHARE_CHOICE,
+        purposes=SALE_SHARE_PURPOSES,
+        channel=Channel.ALL,
+        title=row.title,
+        description=row.description,
+        default=row.default == State.GIVEN,
+    )
+
+
+def _texts(settings: Settings, mode: Mode) -> dict[str, str]:
+    company = settings.company_name
+    common = {
+        "accept_all": "Accept all",
+        "reject_all": "Reject all",
+        "choose": "Choose",
+        "save": "Save my choices",
+        "categories": "Cookie categories",
+        "always_on": "Always on",
+        "cookies": "Cookies",
+        "privacy_center": "Privacy center",
+        "gpc_honored": "Opt-out request honored",
+        "gpc_detail": "Your browser sent a Global Privacy Control signal, so we do not sell or "
+        "share your personal information or use it for targeted advertising.",
+        "gpc_locked": "Off: your browser's Global Privacy Control",
+    }
+    if mode == Mode.OPT_IN:
+        return common | {
+            "title": "Cookies on this site",
+            "body": f"{company} uses strictly necessary cookies to make this site work. With "
+            "your consent we would also use optional cookies, some set by partners. Nothing "
+            "optional is set until you choose, and you can change your mind at any time from "
+            "“Cookie settings”.",
+        }
+    return common | {
+        "title": "Your privacy choices",
+        "body": f"{company} uses cookies to make this site work and, as you choose, to "
+        "measure visits, remember settings and show ads. Sharing information with advertising "
+        "partners can be a “sale” or “sharing” of personal information under US state laws; "
+        "you can opt out here at any time.",
+    }
+
+
+def config(session: Session, settings: Settings, jurisdiction: str | None) -> BannerConfig:
+    """What the banner shows in a jurisdiction: categories, texts, and the notice version."""
+    code = jurisdiction_of(settings, jurisdiction)
+    mode = mode_for(code)
+    catalog.ensure_built_in(session)
+    return BannerConfig(
+        jurisdiction=code,
+        mode=mode,
+        notice_version=settings.notice_version,
+        categories=[_category(p, mode) for p in catalog.purposes(session, kind="cookies")],
+        sale_share=_sale_share(session) if mode == Mode.OPT_OUT else None,
+        texts=_texts(settings, mode),
+    )
+
+
+def _choices(cfg: BannerConfig, answers: dict[str, bool], gpc: bool) -> list[Choice]:
+    """Ledger choices for the switches a visitor set; GPC wins over a "yes" to targeting."""
+    offered = {c.key: c for c in cfg.switches()}
+    unknown = sorted(set(answers) - set(offered))
+    if unknown:
+        raise _invalid(
+            f"Unknown choice {', '.join(repr(u) for u in unknown)}; in {cfg.jurisdiction} the "
+            f"banner offers {', '.join(offered)}.",
+            "choices",
+        )
+    result = []
+    for key, given in answers.items():
+        category = offered[key]
+        if category.required:
+            if not given:
+                raise _invalid(f"'{key}' cookies are needed for the site to work.", "choices")
+            continue  # always on: nothing to record
+        if gpc and given and key in GPC_LOCKED:
+            continue
+        state = State.GIVEN if given else State.WITHDRAWN
+        result += [Choice(p, category.channel, state) for p in category.purposes]
+    return result
+
+
+def _check_notice(settings: Settings, shown: str | None) -> None:
+    """A choice counts against the notice the visitor saw; a stale banner must ask again."""
+    if shown and shown != settings.notice_version:
+        raise ConflictError(
+            f"The privacy notice changed (now {settings.notice_version}) after this banner was "
+            "shown; show the banner again."
+        )
+
+
+def _person_opt_outs(choices: list[Choice]) -> list[Choice]:
+    """A known person's opt-outs of sale/share made on their browser cover them everywhere;
+    a yes on one browser does not undo what they refused elsewhere."""
+    return [c for c in choices if c.channel == Channel.ALL and c.state == State.WITHDRAWN]
+
+
+def record(session: Session, settings: Settings, answer: Answer) -> Outcome:
+    """Record a visitor's banner answer (and GPC signal) in the ledger; flushes only."""
+    cfg = config(session, settings, answer.jurisdiction)
+    gpc = answer.gpc_source is not None
+    if answer.action not in ACTIONS:
+        raise _invalid(f"The action is one of {', '.join(ACTIONS)}.", "action")
+    _check_notice(settings, answer.notice_version)
+    choices = _choices(cfg, answer.choices, gpc)  # all input checked before anything is written
+    if not answer.choices and not gpc:
+        raise _invalid("Send at least one choice, or gpc: true.", "choices")
+    device = subjects.device(session, settings, answer.device_id)
+    events: list[ConsentEvent] = []
+    if answer.gpc_source:
+        events += ledger.honour_gpc(
+            session, settings, device, jurisdiction=cfg.jurisdiction, source=answer.gpc_source
+        )
+    if choices:
+        proof = {"action": answer.action, "mode": cfg.mode.value, **answer.proof}
+        collected = Collected(
+            interface=Interface.BANNER,
+            jurisdiction=cfg.jurisdiction,
+            notice_version=cfg.notice_version,
+            proof=proof,
+        )
+        events += ledger.record(session, settings, device, choices, collected)
+        opt_outs = _person_opt_outs(choices)
+        if opt_outs and device.person_id:
+            person = subjects.by_id(session, device.person_id)
+            events += ledger.record(session, settings, person, opt_outs, collected)
+    return Outcome(cfg, events, allowed(session, cfg, device), gpc)
+
+
+def allowed(session: Session, cfg: BannerConfig, subject: ConsentSubject) -> dict[str, bool]:
+    """Each switch as it now stands for this browser (and the person it belongs to).
+
+    In opt-in mode only an explicit yes counts; otherwise the stricter of the browser's and the
+    person's choices, falling back to the catalogue default."""
+    chosen = {(c.purpose, c.channel) for c in current(session, subject) if c.explicit}
+    result = {}
+    for category in cfg.switches():
+        verdicts = []
+        for key in category.purposes:
+            purpose = catalog.checked(session, key, category.channel)
+            explicit = (key, category.channel) in chosen
+            ok = decide(session, subject, purpose, category.channel).allowed
+            verdicts.append(ok and (explicit or cfg.mode == Mode.OPT_OUT or category.required))
+        result[category.key] = all(verdicts)
+    return result

@@ -1,0 +1,161 @@
+"""Consent receipts: a person's choices as an ISO/IEC TS 27560-style consent record.
+
+The record names the person only by their pseudonymous subject id, so it can be kept or
+forwarded without disclosing the address; the e-mail that carries it goes to that address.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rightful.consent import catalog, ledger, subjects
+from rightful.consent.models import ConsentEvent, ConsentPurpose, ConsentSubject
+from rightful.consent.state import current
+from rightful.core.clock import utcnow
+from rightful.core.config import Settings
+from rightful.core.errors import NotFoundError
+from rightful.messaging.models import OutboxMessage
+from rightful.messaging.service import queue_email
+
+SCHEMA = "ISO/IEC TS 27560:2023 consent record"
+SCHEMA_VERSION = "1.0"
+INTERFACE_WORDS = {
+    "banner": "the cookie banner on our website",
+    "preference_center": "the preference center",
+    "unsubscribe_link": "an unsubscribe link in an e-mail",
+    "list_removal": "the list-removal page",
+    "gpc": "a Global Privacy Control signal from your browser",
+    "api": "one of our own systems, on your behalf",
+    "staff": "our privacy team, at your request",
+}
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _purposes(session: Session, subject: ConsentSubject) -> list[dict[str, Any]]:
+    rows = {p.key: p for p in session.scalars(select(ConsentPurpose))}
+    found = []
+    for c in current(session, subject):
+        purpose = rows[c.purpose]
+        if subject.kind == "person" and purpose.kind == "cookies":
+            continue  # cookie choices belong to a browser, not to the person's address
+        found.append(
+            {
+                "purpose_id": purpose.key,
+                "purpose": purpose.title,
+                "description": purpose.description,
+                "channel": c.channel,
+                "lawful_basis": "consent",
+                "consent_status": c.state,
+                "consent_type": "explicit" if c.explicit else "default",
+                "state_since": _iso(c.since),
+                "event_id": c.event_uid,
+                "data_use": purpose.data_use,
+            }
+        )
+    return found
+
+
+def _event(e: ConsentEvent) -> dict[str, Any]:
+    return {
+        "event_id": e.uid,
+        "event_time": _iso(e.at),
+        "event_type": e.state,
+        "event_by": "staff" if e.interface == "staff" else "pii_principal",
+        "purpose_id": e.purpose,
+        "channel": e.channel,
+        "collection_method": e.interface,
+        "notice_version": e.notice_version,
+        "jurisdiction": e.jurisdiction,
+        "prev_hash": e.prev_hash,
+        "hash": e.hash,
+    }
+
+
+def receipt(
+    session: Session,
+    settings: Settings,
+    subject: ConsentSubject,
+    events: list[ConsentEvent] | None = None,
+) -> dict[str, Any]:
+    """A consent record: every choice as it stands, and the events it covers (all of the
+    subject's when `events` is None), with the hashes that tie them to the ledger."""
+    catalog.ensure_built_in(session)
+    covered = sorted(events if events is not None else ledger.history(session, subject.id),
+                     key=lambda e: e.id)
+    latest = covered[-1] if covered else None
+    return {
+        "schema": SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        "record_id": uuid.uuid4().hex,
+        "record_time": utcnow().isoformat(),
+        "language": "en",
+        "pii_principal_id": subject.id,
+        "controller": {
+            "name": settings.company_name,
+            "contact": settings.privacy_email,
+            "address": settings.postal_address,
+            "url": settings.base_url,
+        },
+        "notice": {"version": latest.notice_version if latest else settings.notice_version},
+        "jurisdiction": latest.jurisdiction if latest else settings.default_jurisdiction,
+        "collection_method": {
+            "interface": latest.interface if latest else None,
+            "description": INTERFACE_WORDS.get(latest.interface, "") if latest else None,
+        },
+        "withdrawal_method": f"{settings.base_url}/preferences",
+        "purposes": _purposes(session, subject),
+        "events": [_event(e) for e in covered],
+        "proof": {
+            "ledger": "SHA-256 hash chain; each event's hash covers the one before it",
+            "latest_event_hash": latest.hash if latest else None,
+            "latest_event_proof": latest.proof if latest else None,
+        },
+    }
+
+
+def as_text(record: dict[str, Any]) -> str:
+    """The record in plain words, for the e-mail."""
+    lines = [
+        f"Record {record['record_id']}, made {record['record_time'][:16].replace('T', ' ')} UTC",
+        f"Your reference at {record['controller']['name']}: {record['pii_principal_id']}",
+        f"Privacy notice version {record['notice']['version']}, "
+        f"jurisdiction {record['jurisdiction']}",
+        "",
+        "Your choices:",
+    ]
+    for p in record["purposes"]:
+        state = "yes" if p["consent_status"] == "given" else "no"
+        how = "" if p["consent_type"] == "explicit" else " (our default; you have not chosen)"
+        channel = "" if p["channel"] == "all" else f" ({p['channel']})"
+        lines.append(f"  - {p['purpose']}{channel}: {state}{how}")
+    if record["events"]:
+        lines += ["", "Changes this record covers:"]
+        for e in record["events"]:
+            lines.append(
+                f"  - {e['event_time'][:16].replace('T', ' ')} UTC {e['purpose_id']} "
+                f"({e['channel']}): {e['event_type']} via {e['collection_method']}, "
+                f"hash {e['hash'][:16]}…"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def email_receipt(session: Session, settings: Settings, subject: ConsentSubject) -> OutboxMessage:
+    """Queue the person's receipt to their own address."""
+    to = subjects.email_of(settings, subject)
+    if to is None:
+        raise NotFoundError("There is no e-mail address to send a receipt to.")
+    record = receipt(session, settings, subject)
+    return queue_email(
+        session,
+        settings,
+        to=to,
+        template="consent_receipt",
+        context={"record": record, "text": as_text(record), "url": record["withdrawal_method"]},
+    )

@@ -1,0 +1,101 @@
+"""The consent commands as staff use them: catalogue, a choice by post, checks, the ledger."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from rightful.cli.main import app
+from rightful.consent.subjects import email_sha256
+from tests.support.cli import run, runner
+
+
+def test_staff_record_a_letter_and_check_it(cli_env: Path) -> None:
+    purposes = run("consent", "purposes")
+    assert "marketing.offers" in purposes and "sale_share" in purposes
+    recorded = run(
+        "consent",
+        "record",
+        "--email",
+        "Pat@Example.com",
+        "--purpose",
+        "marketing",
+        "--channel",
+        "post",
+        "--proof",
+        "letter of 3 May",
+    )
+    assert "Recorded withdrawn for marketing on post" in recorded
+    again = run(
+        "consent",
+        "record",
+        "--email",
+        "pat@example.com",
+        "--purpose",
+        "marketing",
+        "--channel",
+        "post",
+        "--proof",
+        "second copy of the letter",
+    )
+    assert "No change" in again
+    denied = runner.invoke(
+        app,
+        [
+            "consent",
+            "check",
+            "--email",
+            "pat@example.com",
+            "--purpose",
+            "marketing.offers",
+            "--channel",
+            "post",
+        ],
+    )
+    assert denied.exit_code == 3 and "not allowed" in denied.output
+    shown = run("consent", "show", "--email", "pat@example.com")
+    assert "via staff" in shown and "1 recorded choice" in shown
+    assert "intact" in run("consent", "verify")
+
+
+def test_bad_input_is_named_and_changes_nothing(cli_env: Path) -> None:
+    bad = runner.invoke(
+        app,
+        [
+            "consent",
+            "record",
+            "--email",
+            "pat@example.com",
+            "--purpose",
+            "marketing.nope",
+            "--channel",
+            "email",
+            "--proof",
+            "call",
+        ],
+    )
+    assert bad.exit_code == 2 and "no purpose 'marketing.nope'" in bad.output
+    assert "0 recorded choice" in run("consent", "show", "--email", "pat@example.com")
+
+
+def test_suppression_list_export_and_check(cli_env: Path, tmp_path: Path) -> None:
+    run(
+        "consent",
+        "record",
+        "--email",
+        "gone@example.com",
+        "--purpose",
+        "marketing",
+        "--channel",
+        "email",
+        "--proof",
+        "phone call",
+    )
+    exported = run("consent", "suppressions", "export")
+    assert f"{email_sha256('gone@example.com')},*,staff" in exported
+    hashes = tmp_path / "list.txt"
+    hashes.write_text(
+        "\n".join(hashlib.sha256(a.encode()).hexdigest() for a in ["gone@example.com", "x@y.z"])
+    )
+    checked = run("consent", "suppressions", "check", str(hashes))
+    assert checked.strip().splitlines()[0] == email_sha256("gone@example.com")
