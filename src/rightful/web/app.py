@@ -14,6 +14,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from rightful import __version__
 from rightful.core.runtime import Runtime
 from rightful.web import errors
+from rightful.web.admin.consent_routes import router as admin_consent_router
 from rightful.web.admin.routes import router as admin_router
 from rightful.web.api.consent_routes import router as consent_api_router
 from rightful.web.api.routes import router as api_router
@@ -75,6 +76,7 @@ def create_app(runtime: Runtime, *, start_worker: bool | None = None) -> FastAPI
     app.include_router(preferences_router)
     app.include_router(banner_router)
     app.include_router(admin_router)
+    app.include_router(admin_consent_router)
     app.include_router(api_router)
     app.include_router(consent_api_router)
     return app

@@ -1,0 +1,58 @@
+"""The console's consent pages: overview, finding a person, recording a choice by post."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from rightful.consent.models import ConsentEvent
+from tests.support.app import App
+from tests.web.test_admin import csrf, sign_in
+
+
+def test_staff_find_a_person_and_record_their_letter(rightful_app: App) -> None:
+    app = rightful_app
+    app.client.post(
+        "/api/v1/consent/events",
+        json={
+            "email": "kim@example.com",
+            "choices": [{"purpose": "marketing.offers", "channel": "email", "state": "given"}],
+        },
+        headers=app.auth,
+    )
+    assert app.client.get("/admin/consent", follow_redirects=False).status_code == 303
+    sign_in(app)
+    home = app.client.get("/admin/consent")
+    assert "Intact" in home.text and "Offers and sales" in home.text
+    assert "kim@example.com" not in home.text  # subjects appear by pseudonymous id
+
+    found = app.client.post(
+        "/admin/consent/lookup",
+        data={"csrf": csrf(app, "/admin/consent"), "email": "Kim@Example.com"},
+        follow_redirects=False,
+    )
+    assert found.status_code == 303
+    subject_url = found.headers["location"]
+    assert "kim" not in subject_url
+
+    token = csrf(app, subject_url)
+    missing_note = app.client.post(
+        f"{subject_url}/record",
+        data={"csrf": token, "choice": "marketing|post", "state": "withdrawn", "proof": ""},
+    )
+    assert missing_note.status_code == 422 and "how the person told you" in missing_note.text
+    recorded = app.client.post(
+        f"{subject_url}/record",
+        data={"csrf": token, "choice": "marketing|post", "state": "withdrawn", "proof": "Letter"},
+    )
+    assert recorded.status_code == 200 and "officer@lumen.example" in recorded.text
+    with app.runtime.sessions() as session:
+        event = session.scalars(select(ConsentEvent).order_by(ConsentEvent.id.desc())).first()
+    assert event is not None
+    assert (event.purpose, event.channel, event.interface) == ("marketing", "post", "staff")
+    assert event.proof == {"note": "Letter"} and event.actor == "officer@lumen.example"
+
+    nobody = app.client.post(
+        "/admin/consent/lookup",
+        data={"csrf": csrf(app, "/admin/consent"), "email": "nobody@example.com"},
+    )
+    assert "No choices on record" in nobody.text
