@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from rightful.consent import catalog
+from rightful.consent import catalog, destinations
 from rightful.core.db import unit_of_work
 from rightful.core.runtime import Runtime
 from rightful.demo.estate import FEATURED_PEOPLE, SYSTEMS, DemoPerson, build_estate, demo_urls
@@ -52,6 +52,7 @@ def load_data_map(runtime: Runtime, urls: dict[str, str]) -> None:
             apply_policy(session, text=policy.read_text(), actor="demo", source=policy.name)
         consent_file = HERE / "consent.yml"
         catalog.apply(session, catalog.parse(consent_file.read_text(), name=consent_file.name))
+        destinations.apply_from_file(session, consent_file.read_text(), name=consent_file.name)
 
 
 def setup_demo(runtime: Runtime, *, people: int = 3000, rebuild: bool = False) -> DemoInfo:

@@ -8,6 +8,7 @@ import time
 
 from sqlalchemy import select
 
+from rightful.consent.deliver import deliver_due, mark_overdue
 from rightful.core.runtime import Runtime
 from rightful.messaging.service import deliver_pending
 from rightful.rights.erasure_run import destroy_retained
@@ -31,6 +32,7 @@ def maintain(runtime: Runtime) -> None:
         minimise_old_requests(session, runtime.settings)
         destroy_retained(session, runtime.settings)
         run_retention_daily(session, runtime.settings)
+        mark_overdue(session, runtime.settings)
 
 
 def run_once(runtime: Runtime, *, maintenance: bool = True) -> int:
@@ -41,6 +43,7 @@ def run_once(runtime: Runtime, *, maintenance: bool = True) -> int:
     with runtime.sessions() as session:
         deliver_pending(session, runtime.settings)
         deliver_notices(session, runtime.settings)
+        deliver_due(session, runtime.settings)
         ids = runnable_ids(session)
         deletions = set(
             session.scalars(

@@ -1,0 +1,422 @@
+"""Delivering consent changes to their destinations, and tracking each until it is acknowledged.
+
+A worker claims a due delivery by moving its attempt count on (optimistic: one worker wins) and
+leasing it for a few minutes, so one that dies mid-send leaves it to be retried, never lost.
+A webhook gets a signed POST (signed as partner erasure notices are) and a 2xx acknowledges
+it; a store is written through its connector. Failures are retried with exponential backoff.
+A crash between sending and recording the answer can mean a second delivery, so the event uid
+travels as an idempotency key. Deliveries past the legal deadline are overdue and staff are
+told once.
+
+A little over 400 lines on purpose: a delivery's whole life (claim, send, retry, overdue,
+report) reads in one module.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from rightful.consent import subjects
+from rightful.consent.destinations import OPEN_STATUSES, destination_secret
+from rightful.consent.models import (
+    ConsentDelivery,
+    ConsentDestination,
+    ConsentEvent,
+    ConsentSubject,
+)
+from rightful.consent.propagation import LEGAL_BUSINESS_DAYS, TARGET_HOURS
+from rightful.consent.store_sync import sync_person
+from rightful.core.clock import utcnow
+from rightful.core.config import Settings
+from rightful.core.errors import ConflictError, ConnectorError, NotFoundError
+from rightful.messaging.service import queue_email
+from rightful.rights.partners import signature
+from rightful.security import audit
+
+LEASE = timedelta(minutes=5)  # far longer than one send, so a live worker always finishes first
+TIMEOUT_SECONDS = 10.0
+MAX_BACKOFF_MINUTES = 360
+# At the longest backoff this keeps trying for about 18 days: past the legal deadline, where
+# staff have been alerted and decide (`redeliver` once the destination is fixed).
+MAX_ATTEMPTS = 80
+RETRYING = ("pending", "overdue")
+LIST_LIMIT = 200
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long to wait after the n-th failed attempt: 1, 2, 4 … minutes, at most 6 hours."""
+    return timedelta(minutes=min(2 ** max(attempts - 1, 0), MAX_BACKOFF_MINUTES))
+
+
+def webhook_payload(
+    settings: Settings, event: ConsentEvent, subject: ConsentSubject, *, include_email: bool
+) -> dict[str, object]:
+    """The JSON a webhook destination receives (docs/consent-propagation.md)."""
+    who: dict[str, object] = {"id": subject.id, "device": subject.kind == "device"}
+    if subject.kind == "person":
+        who["email_sha256"] = subject.email_sha256
+        email = subjects.email_of(settings, subject) if include_email else None
+        if email:
+            who["email"] = email
+    return {
+        "type": "consent.changed",
+        "id": event.uid,
+        "sequence": event.id,  # grows with every change: apply a change only if it is newer
+        "purpose": event.purpose,
+        "channel": event.channel,
+        "state": event.state,
+        "interface": event.interface,
+        "at": event.at.isoformat(),
+        "notice_version": event.notice_version,
+        "jurisdiction": event.jurisdiction,
+        "subject": who,
+    }
+
+
+def _post(
+    client: httpx.Client,
+    settings: Settings,
+    destination: ConsentDestination,
+    event: ConsentEvent,
+    subject: ConsentSubject,
+) -> None:
+    """POST a signed change; any answer but a 2xx raises."""
+    include_email = bool(destination.target.get("include_email", True))
+    payload = webhook_payload(settings, event, subject, include_email=include_email)
+    body = json.dumps(payload, sort_keys=True).encode()
+    stamp = str(int(time.time()))  # wall time: receivers check it against their own clock
+    headers = {
+        "Content-Type": "application/json",
+        "Idempotency-Key": event.uid,
+        "X-Rightful-Event": "consent.changed",
+        "X-Rightful-Timestamp": stamp,
+        "X-Rightful-Signature": signature(
+            destination_secret(settings, destination.key), stamp, body
+        ),
+    }
+    client.post(str(destination.url), content=body, headers=headers).raise_for_status()
+
+
+def _error_label(exc: Exception) -> str:
+    # The status or the class only: messages can quote URLs, rows or addresses.
+    if isinstance(exc, httpx.HTTPStatusError):
+        return f"HTTP {exc.response.status_code}"
+    return type(exc).__name__
+
+
+def _attempt(
+    session: Session, settings: Settings, client: httpx.Client, delivery: ConsentDelivery
+) -> str | None:
+    """Deliver once; None when acknowledged, otherwise why not."""
+    destination = session.get(ConsentDestination, delivery.destination_key)
+    event = session.get(ConsentEvent, delivery.event_id)
+    subject = session.get(ConsentSubject, event.subject_id) if event else None
+    if destination is None or event is None or subject is None:
+        return "missing record"
+    try:
+        if destination.kind == "webhook":
+            _post(client, settings, destination, event, subject)
+        else:
+            sync_person(session, settings, destination, subject)
+    except (httpx.HTTPError, ConnectorError) as exc:
+        return _error_label(exc)
+    return None
+
+
+def _due(session: Session, limit: int) -> list[tuple[int, int, str]]:
+    """(id, attempts, destination) of deliveries due now to active destinations, oldest first."""
+    stmt = (
+        select(ConsentDelivery.id, ConsentDelivery.attempts, ConsentDelivery.destination_key)
+        .join(ConsentDestination, ConsentDestination.key == ConsentDelivery.destination_key)
+        .where(
+            ConsentDestination.active.is_(True),
+            ConsentDelivery.status.in_(RETRYING),
+            ConsentDelivery.next_attempt_at <= utcnow(),
+        )
+        .order_by(ConsentDelivery.next_attempt_at, ConsentDelivery.id)
+        .limit(limit)
+    )
+    due = [(row.id, row.attempts, row.destination_key) for row in session.execute(stmt)]
+    session.commit()  # end the read, so SQLite lets the claims below write
+    return due
+
+
+def _claim(session: Session, delivery_id: int, attempts: int) -> ConsentDelivery | None:
+    # Only the worker that moves `attempts` on from what it read sends; the lease keeps the
+    # others off until it is done, or lets them retry if it died.
+    now = utcnow()
+    result = session.execute(
+        update(ConsentDelivery)
+        .where(
+            ConsentDelivery.id == delivery_id,
+            ConsentDelivery.status.in_(RETRYING),
+            ConsentDelivery.attempts == attempts,
+            ConsentDelivery.next_attempt_at <= now,
+        )
+        .values(attempts=attempts + 1, next_attempt_at=now + LEASE)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return None
+    return session.get(ConsentDelivery, delivery_id, populate_existing=True)
+
+
+def _record(delivery: ConsentDelivery, error: str | None) -> None:
+    now = utcnow()
+    if error is None:
+        delivery.status, delivery.acknowledged_at, delivery.last_error = "acknowledged", now, None
+        return
+    delivery.last_error = error[:300]
+    delivery.next_attempt_at = now + backoff(delivery.attempts)
+    if delivery.attempts >= MAX_ATTEMPTS:
+        delivery.status = "failed"
+
+
+def _hold_back(session: Session, delivery: ConsentDelivery) -> None:
+    # A destination that just failed is not tried again for its other changes until this one
+    # is due again: a partner that is down costs one timeout per backoff, not one per change.
+    session.execute(
+        update(ConsentDelivery)
+        .where(
+            ConsentDelivery.destination_key == delivery.destination_key,
+            ConsentDelivery.status.in_(RETRYING),
+            ConsentDelivery.next_attempt_at <= utcnow(),
+        )
+        .values(next_attempt_at=delivery.next_attempt_at)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def deliver_due(session: Session, settings: Settings, *, limit: int = 50) -> int:
+    """Send the deliveries that are due, committing each (a worker job); returns how many
+    were acknowledged."""
+    due = _due(session, limit)
+    if not due:
+        return 0
+    acknowledged, failing = 0, set[str]()
+    with httpx.Client(timeout=TIMEOUT_SECONDS) as client:  # one connection per partner
+        for delivery_id, attempts, destination_key in due:
+            if destination_key in failing:
+                continue
+            delivery = _claim(session, delivery_id, attempts)
+            if delivery is None:
+                continue  # another worker has it
+            error = _attempt(session, settings, client, delivery)
+            _record(delivery, error)
+            if error is not None:
+                failing.add(destination_key)
+                _hold_back(session, delivery)
+            session.commit()
+            acknowledged += error is None
+    return acknowledged
+
+
+def redeliver(session: Session, delivery_id: int, *, actor: str = "staff") -> ConsentDelivery:
+    """Staff retry a delivery now, e.g. once its destination is fixed (flushes only)."""
+    delivery = session.get(ConsentDelivery, delivery_id)
+    if delivery is None:
+        raise NotFoundError("There is no such delivery.")
+    destination = session.get(ConsentDestination, delivery.destination_key)
+    if delivery.status not in OPEN_STATUSES or destination is None or not destination.active:
+        raise ConflictError("This delivery is acknowledged, cancelled or its destination is off.")
+    now = utcnow()
+    delivery.status = "overdue" if delivery.due_at <= now else "pending"
+    delivery.next_attempt_at = now
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="consent.delivery_retried",
+        subject_type="consent_delivery",
+        subject_id=str(delivery.id),
+        detail={"destination": delivery.destination_key, "attempts": delivery.attempts},
+    )
+    return delivery
+
+
+def _take_alert(session: Session, delivery_id: int, now: datetime) -> bool:
+    # One alert per delivery, even with two workers: only one of them sets `alerted_at`.
+    result = session.execute(
+        update(ConsentDelivery)
+        .where(ConsentDelivery.id == delivery_id, ConsentDelivery.alerted_at.is_(None))
+        .values(alerted_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _alert(session: Session, settings: Settings, late: list[ConsentDelivery]) -> None:
+    """One e-mail to staff naming destinations and counts (never a person)."""
+    names = {d.key: d.name for d in session.scalars(select(ConsentDestination))}
+    rows = []
+    for key in sorted({d.destination_key for d in late}):
+        mine = [d for d in late if d.destination_key == key]
+        rows.append(
+            {
+                "name": names.get(key, key),
+                "key": key,
+                "count": len(mine),
+                "oldest_due": min(d.due_at for d in mine).date().isoformat(),
+                "last_error": next((d.last_error for d in mine if d.last_error), "no answer"),
+            }
+        )
+    queue_email(
+        session,
+        settings,
+        to=settings.consent_alert_email or settings.privacy_email,
+        template="consent_overdue",
+        context={"rows": rows, "total": len(late), "legal_days": LEGAL_BUSINESS_DAYS},
+    )
+
+
+def mark_overdue(session: Session, settings: Settings) -> int:
+    """Deliveries past their legal deadline become overdue and staff get one e-mail about
+    them; commits (a worker job). Returns how many were newly reported."""
+    now = utcnow()
+    session.execute(
+        update(ConsentDelivery)
+        .where(ConsentDelivery.status == "pending", ConsentDelivery.due_at <= now)
+        .values(status="overdue")
+        .execution_options(synchronize_session=False)
+    )
+    unreported = session.scalars(
+        select(ConsentDelivery)
+        .where(
+            ConsentDelivery.status.in_(OPEN_STATUSES),
+            ConsentDelivery.due_at <= now,
+            ConsentDelivery.alerted_at.is_(None),
+        )
+        .order_by(ConsentDelivery.id)
+    ).all()
+    taken = [d for d in unreported if _take_alert(session, d.id, now)]
+    if taken:
+        _alert(session, settings, taken)
+    session.commit()  # the alert and `alerted_at` land together, or neither does
+    return len(taken)
+
+
+@dataclass(frozen=True)
+class OpenDelivery:
+    """A delivery still waiting for its destination, as staff see it (no personal data)."""
+
+    id: int
+    destination_key: str
+    event_uid: str
+    purpose: str
+    channel: str
+    status: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    target_at: datetime
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class DestinationStatus:
+    """How one destination is keeping up."""
+
+    key: str
+    name: str
+    kind: str
+    active: bool
+    counts: dict[str, int]  # status → deliveries
+    late: int  # unacknowledged past the 48-hour aim, not yet overdue
+    overdue: int  # unacknowledged past the legal deadline
+
+
+@dataclass(frozen=True)
+class DeliverySummary:
+    """Propagation at a glance, for the console and the API."""
+
+    destinations: list[DestinationStatus]
+    late: list[OpenDelivery]
+    overdue: list[OpenDelivery]
+    target_hours: int = TARGET_HOURS
+    legal_business_days: int = LEGAL_BUSINESS_DAYS
+
+
+def _open_deliveries(session: Session, *, overdue: bool) -> list[OpenDelivery]:
+    now = utcnow()
+    when = (
+        ConsentDelivery.due_at <= now
+        if overdue
+        else (ConsentDelivery.target_at <= now) & (ConsentDelivery.due_at > now)
+    )
+    stmt = (
+        select(ConsentDelivery, ConsentEvent)
+        .join(ConsentEvent, ConsentEvent.id == ConsentDelivery.event_id)
+        .where(ConsentDelivery.status.in_(OPEN_STATUSES), when)
+        .order_by(ConsentDelivery.due_at, ConsentDelivery.id)
+        .limit(LIST_LIMIT)
+    )
+    return [
+        OpenDelivery(
+            d.id,
+            d.destination_key,
+            e.uid,
+            e.purpose,
+            e.channel,
+            d.status,
+            d.attempts,
+            d.last_error,
+            d.created_at,
+            d.target_at,
+            d.due_at,
+        )
+        for d, e in session.execute(stmt)
+    ]
+
+
+def _counts(session: Session) -> dict[str, dict[str, int]]:
+    rows = session.execute(
+        select(ConsentDelivery.destination_key, ConsentDelivery.status, func.count()).group_by(
+            ConsentDelivery.destination_key, ConsentDelivery.status
+        )
+    )
+    out: dict[str, dict[str, int]] = {}
+    for key, status, count in rows:
+        out.setdefault(key, {})[status] = count
+    return out
+
+
+def _past(session: Session, column: InstrumentedAttribute[datetime]) -> dict[str, int]:
+    """Unacknowledged deliveries per destination whose `column` moment has passed."""
+    rows = session.execute(
+        select(ConsentDelivery.destination_key, func.count())
+        .where(ConsentDelivery.status.in_(OPEN_STATUSES), column <= utcnow())
+        .group_by(ConsentDelivery.destination_key)
+    )
+    return {key: count for key, count in rows}
+
+
+def delivery_summary(session: Session) -> DeliverySummary:
+    """Counts per destination and status, and the late and overdue deliveries (reads only)."""
+    counts = _counts(session)
+    past_target = _past(session, ConsentDelivery.target_at)
+    past_due = _past(session, ConsentDelivery.due_at)
+    destinations = [
+        DestinationStatus(
+            d.key,
+            d.name,
+            d.kind,
+            d.active,
+            counts.get(d.key, {}),
+            past_target.get(d.key, 0) - past_due.get(d.key, 0),
+            past_due.get(d.key, 0),
+        )
+        for d in session.scalars(select(ConsentDestination).order_by(ConsentDestination.key))
+    ]
+    return DeliverySummary(
+        destinations,
+        _open_deliveries(session, overdue=False),
+        _open_deliveries(session, overdue=True),
+    )
