@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from rightful.consent.models import ConsentEvent
+from rightful.core.db import unit_of_work
 from tests.support.app import App
 from tests.web.test_admin import csrf, sign_in
 
@@ -56,3 +57,44 @@ def test_staff_find_a_person_and_record_their_letter(rightful_app: App) -> None:
         data={"csrf": csrf(app, "/admin/consent"), "email": "nobody@example.com"},
     )
     assert "No choices on record" in nobody.text
+
+
+def test_console_and_api_show_propagation_and_retry_an_overdue_change(rightful_app: App) -> None:
+    from datetime import timedelta
+
+    from rightful.consent.models import ConsentDelivery
+    from rightful.core.clock import utcnow
+
+    app = rightful_app
+    app.client.post(
+        "/api/v1/consent/events",
+        json={
+            "email": "kim@example.com",
+            "choices": [{"purpose": "marketing.offers", "channel": "email", "state": "withdrawn"}],
+        },
+        headers=app.auth,
+    )
+    with unit_of_work(app.runtime.sessions) as session:
+        delivery = session.scalars(select(ConsentDelivery)).one()
+        past = utcnow() - timedelta(days=30)
+        delivery.due_at = delivery.target_at = past
+        delivery.next_attempt_at = utcnow() + timedelta(days=1)
+        delivery_id = delivery.id
+    summary = app.client.get("/api/v1/consent/deliveries", headers=app.auth).json()
+    assert [d["id"] for d in summary["overdue"]] == [delivery_id]
+    assert "kim" not in str(summary)
+
+    sign_in(app)
+    page = app.client.get("/admin/consent")
+    assert "Other systems" in page.text and "Retry now" in page.text
+    retried = app.client.post(
+        f"/admin/consent/deliveries/{delivery_id}/retry",
+        data={"csrf": csrf(app, "/admin/consent")},
+        follow_redirects=False,
+    )
+    assert retried.status_code == 303
+    with app.runtime.sessions() as session:
+        again = session.get(ConsentDelivery, delivery_id)
+        assert again is not None and again.next_attempt_at <= utcnow()
+    gone = app.client.post("/api/v1/consent/deliveries/999999/retry", headers=app.auth)
+    assert gone.status_code == 404

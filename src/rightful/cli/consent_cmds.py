@@ -19,12 +19,17 @@ app.add_typer(suppressions, name="suppressions")
 @app.command("apply")
 @fail_on_error
 def apply(file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True)) -> None:
-    """Add or update purposes from a catalogue file (see docs/consent.md)."""
-    from rightful.consent import catalog
+    """Add or update purposes, and set the destinations, from a catalogue file."""
+    from rightful.consent import catalog, destinations
 
+    text = file.read_text()
     with unit_of_work(open_runtime().sessions) as session:
-        rows = catalog.apply(session, catalog.parse(file.read_text(), name=file.name))
+        rows = catalog.apply(session, catalog.parse(text, name=file.name))
+        sent_to = destinations.apply_from_file(session, text, name=file.name, actor="cli")
     typer.echo(f"{len(rows)} purpose(s) in the catalogue.")
+    if sent_to is not None:
+        active = [d.key for d in sent_to if d.active]
+        typer.echo(f"{len(active)} destination(s) told of changes: {', '.join(active) or 'none'}.")
 
 
 @app.command("purposes")
@@ -169,3 +174,43 @@ def check_file(
     for hit in hits:
         typer.echo(hit)
     typer.secho(f"{len(hits)} of {len(lines)} suppressed.", err=True)
+
+
+@app.command("destinations")
+@fail_on_error
+def destinations_status() -> None:
+    """Each destination with its deliveries by status, and any late or overdue ones."""
+    from rightful.consent.deliver import delivery_summary
+
+    with unit_of_work(open_runtime().sessions) as session:
+        summary = delivery_summary(session)
+    for d in summary.destinations:
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(d.counts.items())) or "nothing yet"
+        state = "" if d.active else " (switched off)"
+        typer.echo(f"{d.key:<28} {d.kind:<8} {counts}; late {d.late}, overdue {d.overdue}{state}")
+    for item in summary.overdue:
+        typer.echo(
+            f"overdue  delivery {item.id} to {item.destination_key}: {item.purpose}/"
+            f"{item.channel}, due {item.due_at:%Y-%m-%d}, {item.attempts} attempt(s), "
+            f"{item.last_error or 'no answer'}"
+        )
+
+
+@app.command("destination-secret")
+@fail_on_error
+def destination_secret(key: str) -> None:
+    """Print the secret a webhook destination uses to check Rightful's signatures."""
+    from rightful.consent.destinations import destination_secret as secret
+
+    typer.echo(secret(open_runtime().settings, key))
+
+
+@app.command("redeliver")
+@fail_on_error
+def redeliver(delivery_id: int) -> None:
+    """Try a failed or overdue delivery again now (e.g. once the destination is fixed)."""
+    from rightful.consent.deliver import redeliver as retry
+
+    with unit_of_work(open_runtime().sessions) as session:
+        delivery = retry(session, delivery_id, actor="cli")
+    typer.echo(f"Delivery {delivery.id} to {delivery.destination_key} will be sent again now.")

@@ -7,6 +7,7 @@ from functools import cache
 
 from celery import Celery
 
+from rightful.consent.deliver import deliver_due, mark_overdue
 from rightful.core.config import Settings
 from rightful.core.runtime import Runtime, build_runtime
 from rightful.messaging.service import deliver_pending
@@ -59,6 +60,8 @@ def sweep_task() -> int:
         destroy_retained(session, runtime.settings)
         run_retention_daily(session, runtime.settings)
         deliver_notices(session, runtime.settings)
+        deliver_due(session, runtime.settings)
+        mark_overdue(session, runtime.settings)
     for request_id in ids:
         run_request_task.delay(request_id)
     return len(ids)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from rightful.consent import catalog, ledger, reports, subjects
+from rightful.consent import catalog, deliver, ledger, reports, subjects
 from rightful.consent.catalog import Interface, State
 from rightful.consent.models import ConsentSubject
 from rightful.consent.state import current
@@ -32,6 +32,7 @@ def consent_home(request: Request, rt: Runtime = Depends(runtime)) -> Response:
             overview=reports.overview(session),
             events=reports.recent_events(session),
             broken=ledger.verify(session),
+            propagation=deliver.delivery_summary(session),
         )
 
 
@@ -107,3 +108,16 @@ async def record_for(request: Request, subject_id: str, rt: Runtime = Depends(ru
             detail = exc.detail if isinstance(exc, RightfulError) else "Choose a valid state."
             return _subject_page(request, session, subject, error=detail, http_status=422)
     return RedirectResponse(f"/admin/consent/subjects/{subject_id}", status_code=303)
+
+
+@router.post("/deliveries/{delivery_id}/retry")
+async def retry_delivery(
+    request: Request, delivery_id: int, rt: Runtime = Depends(runtime)
+) -> Response:
+    """Send a failed or overdue delivery again now."""
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf", "")))
+    with unit_of_work(rt.sessions) as session:
+        staff = staff_from_session(request, session)
+        deliver.redeliver(session, delivery_id, actor=staff.email)
+    return RedirectResponse("/admin/consent#propagation-h", status_code=303)

@@ -9,13 +9,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from dataclasses import asdict
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field, model_validator
 
-from rightful.consent import catalog, ledger, service, subjects, suppression
+from rightful.consent import catalog, deliver, destinations, ledger, service, subjects, suppression
 from rightful.consent.catalog import Interface, State
 from rightful.consent.models import ConsentEvent
 from rightful.consent.state import current
@@ -303,3 +304,38 @@ def export_suppressions(rt: Runtime = Depends(runtime)) -> StreamingResponse:
         media_type="text/csv",
         headers={"Content-Disposition": 'attachment; filename="suppressions.csv"'},
     )
+
+
+@router.get("/consent/destinations")
+def consent_destinations(rt: Runtime = Depends(runtime)) -> list[dict[str, Any]]:
+    """The systems told of every change (webhook URLs and store targets; no secrets)."""
+    with unit_of_work(rt.sessions) as session:
+        return [
+            {
+                "key": d.key,
+                "name": d.name,
+                "kind": d.kind,
+                "url": d.url,
+                "purposes": d.purposes,
+                "target": d.target,
+                "active": d.active,
+            }
+            for d in destinations.list_destinations(session)
+        ]
+
+
+@router.get("/consent/deliveries")
+def consent_deliveries(rt: Runtime = Depends(runtime)) -> dict[str, Any]:
+    """Propagation at a glance: per destination by status, and the late and overdue ones."""
+    with unit_of_work(rt.sessions) as session:
+        return asdict(deliver.delivery_summary(session))
+
+
+@router.post("/consent/deliveries/{delivery_id}/retry", status_code=202)
+def retry_delivery(
+    delivery_id: int, rt: Runtime = Depends(runtime), actor: str = Depends(api_actor)
+) -> dict[str, Any]:
+    """Send a failed or overdue delivery again now."""
+    with unit_of_work(rt.sessions) as session:
+        delivery = deliver.redeliver(session, delivery_id, actor=actor)
+        return {"id": delivery.id, "status": delivery.status}
