@@ -99,3 +99,34 @@ def test_suppression_list_export_and_check(cli_env: Path, tmp_path: Path) -> Non
     )
     checked = run("consent", "suppressions", "check", str(hashes))
     assert checked.strip().splitlines()[0] == email_sha256("gone@example.com")
+
+
+def test_a_new_destination_is_sent_the_choices_made_before_it(
+    cli_env: Path, tmp_path: Path
+) -> None:
+    run(
+        "consent",
+        "record",
+        "--email",
+        "early@example.com",
+        "--purpose",
+        "sale_share",
+        "--channel",
+        "all",
+        "--proof",
+        "phone call",
+    )
+    catalogue = tmp_path / "more.yml"
+    demo = (Path(__file__).parents[2] / "src/rightful/demo/consent.yml").read_text()
+    catalogue.write_text(
+        demo
+        + "  - key: adnet\n    name: Ad network\n    kind: webhook\n"
+        + "    url: https://adnet.example/hooks/consent\n    purposes: [sale_share]\n"
+    )
+    applied = run("consent", "apply", str(catalogue))
+    assert "2 destination(s)" in applied and "adnet" in applied
+    assert "Queued 1 choice(s) for adnet" in run("consent", "replay", "adnet")
+    assert "Queued 0 choice(s)" in run("consent", "replay", "adnet")
+    assert "adnet" in run("consent", "destinations")
+    missing = runner.invoke(app, ["consent", "replay", "nope"])
+    assert missing.exit_code == 1 and "no destination 'nope'" in missing.output

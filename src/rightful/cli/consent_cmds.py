@@ -214,3 +214,14 @@ def redeliver(delivery_id: int) -> None:
     with unit_of_work(open_runtime().sessions) as session:
         delivery = retry(session, delivery_id, actor="cli")
     typer.echo(f"Delivery {delivery.id} to {delivery.destination_key} will be sent again now.")
+
+
+@app.command("replay")
+@fail_on_error
+def replay(destination: str) -> None:
+    """Send a destination everyone's current choices (e.g. a system connected after they chose)."""
+    from rightful.consent.propagation import replay as queue_all
+
+    with unit_of_work(open_runtime().sessions) as session:
+        queued = queue_all(session, destination)
+    typer.echo(f"Queued {queued} choice(s) for {destination}; the worker sends them.")

@@ -12,8 +12,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rightful.consent.destinations import wants
-from rightful.consent.models import ConsentDelivery, ConsentDestination, ConsentEvent
+from rightful.consent.models import (
+    ConsentDelivery,
+    ConsentDestination,
+    ConsentEvent,
+    ConsentState,
+)
 from rightful.core.clock import utcnow
+from rightful.core.errors import ConflictError, NotFoundError
 from rightful.rights import deadlines
 
 TARGET_HOURS = 48  # what we aim for
@@ -25,13 +31,18 @@ def _due(now_date_days: int) -> timedelta:
     return deadlines.add_business_days(today, now_date_days) - today
 
 
-def enqueue(session: Session, events: list[ConsentEvent]) -> list[ConsentDelivery]:
+def enqueue(
+    session: Session,
+    events: list[ConsentEvent],
+    destinations: list[ConsentDestination] | None = None,
+) -> list[ConsentDelivery]:
     """One delivery per event and interested active destination (flushes only)."""
     if not events:
         return []
-    destinations = list(
-        session.scalars(select(ConsentDestination).where(ConsentDestination.active.is_(True)))
-    )
+    if destinations is None:
+        destinations = list(
+            session.scalars(select(ConsentDestination).where(ConsentDestination.active.is_(True)))
+        )
     now = utcnow()
     due = now + _due(LEGAL_BUSINESS_DAYS)
     made = []
@@ -51,3 +62,27 @@ def enqueue(session: Session, events: list[ConsentEvent]) -> list[ConsentDeliver
     session.add_all(made)
     session.flush()
     return made
+
+
+def replay(session: Session, destination_key: str, *, batch: int = 1000) -> int:
+    """Queue everyone's latest choices for one destination, e.g. a system just connected, so
+    it learns of choices made before it was; what it already has is skipped. Returns how many."""
+    destination = session.get(ConsentDestination, destination_key)
+    if destination is None:
+        raise NotFoundError(f"There is no destination '{destination_key}'.")
+    if not destination.active:
+        raise ConflictError(f"Destination '{destination_key}' is switched off.")
+    known = select(ConsentDelivery.event_id).where(
+        ConsentDelivery.destination_key == destination_key
+    )
+    stmt = (
+        select(ConsentEvent)
+        .join(ConsentState, ConsentState.event_id == ConsentEvent.id)
+        .where(ConsentEvent.id.not_in(known))
+        .order_by(ConsentEvent.id)
+    )
+    latest = list(session.scalars(stmt))
+    queued = 0
+    for start in range(0, len(latest), batch):
+        queued += len(enqueue(session, latest[start : start + batch], [destination]))
+    return queued
