@@ -9,7 +9,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
-from rightful.consent.models import ConsentEvent
+from rightful.consent.models import ConsentEvent, ConsentSubject
 from rightful.core.db import unit_of_work
 from rightful.messaging.service import deliver_pending
 from rightful.web.app import create_app
@@ -113,6 +113,8 @@ def test_bad_choices_get_clear_errors_and_change_nothing(rightful_app: App) -> N
     bad_device = record(rightful_app, device_id="../etc", choices=[good])
     assert bad_device.status_code == 422
     assert events_count(rightful_app) == 0
+    with rightful_app.runtime.sessions() as session:  # not even the person was kept
+        assert session.scalar(select(func.count()).select_from(ConsentSubject)) == 0
     unauthenticated = rightful_app.client.post("/api/v1/consent/check", json={})
     assert unauthenticated.status_code == 401
 

@@ -12,10 +12,12 @@ import re
 import uuid
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from rightful.consent.models import ConsentSubject
+from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.core.errors import InvalidInputError, NotFoundError
 from rightful.identity import normalize
@@ -41,14 +43,15 @@ def _get_or_create(session: Session, lookup: str, make: ConsentSubject) -> Conse
     existing = session.scalar(select(ConsentSubject).where(ConsentSubject.lookup_hash == lookup))
     if existing is not None:
         return existing
-    try:  # two first choices at once: the loser reads the winner's row
-        with session.begin_nested():
-            session.add(make)
-        return make
-    except IntegrityError:
-        found = session.scalar(select(ConsentSubject).where(ConsentSubject.lookup_hash == lookup))
-        assert found is not None
-        return found
+    # Two first choices at once: the loser's insert does nothing and it reads the winner's row.
+    # (Not a savepoint: on SQLite, releasing one outside a transaction would commit.)
+    values = {c.key: getattr(make, c.key) for c in ConsentSubject.__table__.columns}
+    values["created_at"] = utcnow()
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+    session.execute(insert(ConsentSubject).values(**values).on_conflict_do_nothing())
+    found = session.scalar(select(ConsentSubject).where(ConsentSubject.lookup_hash == lookup))
+    assert found is not None
+    return found
 
 
 def person(session: Session, settings: Settings, address: str) -> ConsentSubject:
