@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 
 from sqlalchemy.orm import Session
@@ -32,6 +33,7 @@ TARGETING = "targeting"
 # What a GPC signal locks off in the banner: the visitor is not asked about these.
 GPC_LOCKED = frozenset({TARGETING, SALE_SHARE_CHOICE})
 ACTIONS = ("accept_all", "reject_all", "save", "gpc")
+GPC_SUPPORTED_SINCE = "2026-12-01"  # when Rightful started answering /.well-known/gpc.json
 
 
 class Mode(StrEnum):
@@ -140,10 +142,10 @@ def _sale_share(session: Session) -> Category:
     )
 
 
-def _texts(settings: Settings, mode: Mode) -> dict[str, str]:
-    company = settings.company_name
+def _texts(mode: Mode) -> dict[str, str]:
     common = {
         "accept_all": "Accept all",
+        "close": "Close",
         "reject_all": "Reject all",
         "choose": "Choose",
         "save": "Save my choices",
@@ -159,17 +161,15 @@ def _texts(settings: Settings, mode: Mode) -> dict[str, str]:
     if mode == Mode.OPT_IN:
         return common | {
             "title": "Cookies on this site",
-            "body": f"{company} uses strictly necessary cookies to make this site work. With "
-            "your consent we would also use optional cookies, some set by partners. Nothing "
-            "optional is set until you choose, and you can change your mind at any time from "
-            "“Cookie settings”.",
+            "body": "We use strictly necessary cookies to make this site work. With your consent "
+            "we would also use optional cookies, some set by partners. Nothing optional is set "
+            "until you choose, and you can change your mind at any time in “Cookie settings”.",
         }
     return common | {
         "title": "Your privacy choices",
-        "body": f"{company} uses cookies to make this site work and, as you choose, to "
-        "measure visits, remember settings and show ads. Sharing information with advertising "
-        "partners can be a “sale” or “sharing” of personal information under US state laws; "
-        "you can opt out here at any time.",
+        "body": "We use cookies to run this site and, as you choose, to measure visits, "
+        "remember settings and show ads. Sharing data with ad partners can count as a “sale” "
+        "or “sharing” under US state laws: you can opt out at any time.",
     }
 
 
@@ -184,7 +184,7 @@ def config(session: Session, settings: Settings, jurisdiction: str | None) -> Ba
         notice_version=settings.notice_version,
         categories=[_category(p, mode) for p in catalog.purposes(session, kind="cookies")],
         sale_share=_sale_share(session) if mode == Mode.OPT_OUT else None,
-        texts=_texts(settings, mode),
+        texts=_texts(mode),
     )
 
 
@@ -227,16 +227,24 @@ def _person_opt_outs(choices: list[Choice]) -> list[Choice]:
     return [c for c in choices if c.channel == Channel.ALL and c.state == State.WITHDRAWN]
 
 
-def record(session: Session, settings: Settings, answer: Answer) -> Outcome:
-    """Record a visitor's banner answer (and GPC signal) in the ledger; flushes only."""
+def _checked(
+    session: Session, settings: Settings, answer: Answer
+) -> tuple[BannerConfig, list[Choice]]:
+    """The banner configuration and the ledger choices an answer asks for, or a clear error."""
     cfg = config(session, settings, answer.jurisdiction)
-    gpc = answer.gpc_source is not None
     if answer.action not in ACTIONS:
         raise _invalid(f"The action is one of {', '.join(ACTIONS)}.", "action")
-    _check_notice(settings, answer.notice_version)
-    choices = _choices(cfg, answer.choices, gpc)  # all input checked before anything is written
-    if not answer.choices and not gpc:
+    if not answer.choices and answer.gpc_source is None:
         raise _invalid("Send at least one choice, or gpc: true.", "choices")
+    _check_notice(settings, answer.notice_version)
+    return cfg, _choices(cfg, answer.choices, answer.gpc_source is not None)
+
+
+def record(session: Session, settings: Settings, answer: Answer) -> Outcome:
+    """Record a visitor's banner answer (and GPC signal) in the ledger; flushes only."""
+    # Everything is checked before the first write: a caller's rollback undoes the rest, but on
+    # SQLite the savepoint that creates a new subject commits on its own.
+    cfg, choices = _checked(session, settings, answer)
     device = subjects.device(session, settings, answer.device_id)
     events: list[ConsentEvent] = []
     if answer.gpc_source:
@@ -244,19 +252,18 @@ def record(session: Session, settings: Settings, answer: Answer) -> Outcome:
             session, settings, device, jurisdiction=cfg.jurisdiction, source=answer.gpc_source
         )
     if choices:
-        proof = {"action": answer.action, "mode": cfg.mode.value, **answer.proof}
         collected = Collected(
             interface=Interface.BANNER,
             jurisdiction=cfg.jurisdiction,
             notice_version=cfg.notice_version,
-            proof=proof,
+            proof={"action": answer.action, "mode": cfg.mode.value, **answer.proof},
         )
         events += ledger.record(session, settings, device, choices, collected)
         opt_outs = _person_opt_outs(choices)
         if opt_outs and device.person_id:
             person = subjects.by_id(session, device.person_id)
             events += ledger.record(session, settings, person, opt_outs, collected)
-    return Outcome(cfg, events, allowed(session, cfg, device), gpc)
+    return Outcome(cfg, events, allowed(session, cfg, device), answer.gpc_source is not None)
 
 
 def allowed(session: Session, cfg: BannerConfig, subject: ConsentSubject) -> dict[str, bool]:
@@ -275,3 +282,12 @@ def allowed(session: Session, cfg: BannerConfig, subject: ConsentSubject) -> dic
             verdicts.append(ok and (explicit or cfg.mode == Mode.OPT_OUT or category.required))
         result[category.key] = all(verdicts)
     return result
+
+
+def gpc_last_update(settings: Settings) -> str:
+    """The `lastUpdate` of /.well-known/gpc.json: the notice version when it is a date (the
+    notice is where the promise to honour GPC is made), else when Rightful began to honour it."""
+    try:
+        return date.fromisoformat(settings.notice_version).isoformat()
+    except ValueError:
+        return GPC_SUPPORTED_SINCE

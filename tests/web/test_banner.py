@@ -1,0 +1,356 @@
+"""The cookie banner's endpoints: consent.js, its configuration per jurisdiction, the choices it
+records in the ledger, Global Privacy Control, and clear problems for bad input."""
+
+from __future__ import annotations
+
+import gzip
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from rightful.consent import subjects
+from rightful.consent.models import ConsentEvent, ConsentSubject
+from rightful.core.runtime import build_runtime
+from rightful.migrations import upgrade
+from rightful.web.app import create_app
+from tests.support.app import App, make_settings
+
+SITE = "https://shop.lumen.example"
+SCRIPT = Path(__file__).parents[2] / "src/rightful/web/static/consent.js"
+MAX_GZIP_BYTES = 15_000
+
+
+def device_id() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def post(app: App, body: Any, **headers: str) -> Any:
+    return app.client.post(
+        "/consent/events",
+        json=body,
+        headers={"Origin": SITE, "Content-Type": "text/plain;charset=UTF-8", **headers},
+    )
+
+
+def events_of(app: App, device: str) -> list[ConsentEvent]:
+    with app.runtime.sessions() as session:
+        subject = subjects.resolve(session, app.runtime.settings, device_id=device, create=False)
+        if subject is None:
+            return []
+        stmt = select(ConsentEvent).where(ConsentEvent.subject_id == subject.id)
+        return list(session.scalars(stmt.order_by(ConsentEvent.id)))
+
+
+def states(app: App, device: str) -> dict[str, tuple[str, str]]:
+    """purpose → (state, interface) of the latest event per purpose."""
+    return {e.purpose: (e.state, e.interface) for e in events_of(app, device)}
+
+
+def ledger_size(app: App) -> tuple[int, int]:
+    with app.runtime.sessions() as session:
+        events = session.scalar(select(func.count()).select_from(ConsentEvent))
+        people = session.scalar(select(func.count()).select_from(ConsentSubject))
+        return int(events or 0), int(people or 0)
+
+
+# --- consent.js ---------------------------------------------------------------------------
+
+
+def test_consent_js_is_served_compressed_as_javascript_and_cached(rightful_app: App) -> None:
+    r = rightful_app.client.get("/consent.js", headers={"Accept-Encoding": "gzip"})
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/javascript")
+    assert r.headers["content-encoding"] == "gzip"
+    assert "max-age=3600" in r.headers["cache-control"]
+    assert "window.RightfulConsent" in r.text
+    again = rightful_app.client.get(
+        "/consent.js", headers={"Accept-Encoding": "gzip", "If-None-Match": r.headers["etag"]}
+    )
+    assert again.status_code == 304
+
+
+def test_consent_js_is_under_15_kb_compressed() -> None:
+    assert len(gzip.compress(SCRIPT.read_bytes(), 9)) < MAX_GZIP_BYTES
+
+
+# --- configuration --------------------------------------------------------------------------
+
+
+def test_california_gets_an_opt_out_banner_with_the_sale_share_choice(rightful_app: App) -> None:
+    r = rightful_app.client.get("/consent/config.json?jurisdiction=US-CA")
+    assert r.status_code == 200
+    assert r.headers["access-control-allow-origin"] == "*"
+    config = r.json()
+    assert config["mode"] == "opt-out"
+    assert config["notice_version"] == rightful_app.runtime.settings.notice_version
+    assert config["sale_share"]["title"] == "Selling or sharing my personal information"
+    keys = [c["key"] for c in config["categories"]]
+    assert keys == ["strictly_necessary", "performance", "functional", "targeting"]
+    targeting = config["categories"][3]
+    assert targeting["cookies"] == ["_bright_id", "_bright_seg*"]
+    assert config["texts"]["gpc_honored"] == "Opt-out request honored"
+    assert config["privacy_center"] == "http://testserver/"
+
+
+def test_france_gets_an_opt_in_banner_with_nothing_optional_on(rightful_app: App) -> None:
+    config = rightful_app.client.get("/consent/config.json?jurisdiction=fr").json()
+    assert config["jurisdiction"] == "FR"
+    assert config["mode"] == "opt-in"
+    assert config["sale_share"] is None
+    assert {c["key"]: c["default"] for c in config["categories"]} == {
+        "strictly_necessary": True,
+        "performance": False,
+        "functional": False,
+        "targeting": False,
+    }
+
+
+def test_without_a_jurisdiction_the_configured_default_applies(rightful_app: App) -> None:
+    config = rightful_app.client.get("/consent/config.json").json()
+    assert config["jurisdiction"] == rightful_app.runtime.settings.default_jurisdiction
+
+
+def test_a_malformed_jurisdiction_is_a_clear_problem(rightful_app: App) -> None:
+    r = rightful_app.client.get("/consent/config.json?jurisdiction=California")
+    assert r.status_code == 422
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.headers["access-control-allow-origin"] == "*"
+    assert r.json()["errors"][0]["field"] == "jurisdiction"
+
+
+def test_a_json_post_from_the_company_site_passes_the_preflight(rightful_app: App) -> None:
+    r = rightful_app.client.options(
+        "/consent/events",
+        headers={
+            "Origin": SITE,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
+    assert r.status_code == 204
+    assert r.headers["access-control-allow-origin"] == "*"
+    assert "POST" in r.headers["access-control-allow-methods"]
+    assert "Content-Type" in r.headers["access-control-allow-headers"]
+
+
+# --- recording choices ----------------------------------------------------------------------
+
+
+def test_accept_all_records_every_category_with_the_notice_version(rightful_app: App) -> None:
+    device = device_id()
+    choices = {"performance": True, "functional": True, "targeting": True}
+    body = {"device_id": device, "jurisdiction": "FR", "choices": choices, "action": "accept_all"}
+    r = post(rightful_app, body)
+    assert r.status_code == 200, r.text
+    assert r.headers["access-control-allow-origin"] == "*"
+    assert r.json()["choices"]["targeting"] is True
+    events = events_of(rightful_app, device)
+    assert {e.purpose for e in events} == {
+        "cookies.performance",
+        "cookies.functional",
+        "cookies.targeting",
+    }
+    for e in events:
+        assert (e.state, e.channel, e.interface, e.jurisdiction) == ("given", "web", "banner", "FR")
+        assert e.notice_version == rightful_app.runtime.settings.notice_version
+        assert e.proof == {"action": "accept_all", "mode": "opt-in", "origin": SITE}
+
+
+def test_reject_all_in_california_opts_out_of_sale_and_targeted_ads(rightful_app: App) -> None:
+    device = device_id()
+    choices = {"performance": False, "functional": False, "targeting": False, "sale_share": False}
+    r = post(rightful_app, {"device_id": device, "choices": choices, "action": "reject_all"})
+    assert r.status_code == 200
+    assert r.json()["choices"] == {
+        "strictly_necessary": True,
+        "performance": False,
+        "functional": False,
+        "targeting": False,
+        "sale_share": False,
+    }
+    recorded = states(rightful_app, device)
+    assert recorded["sale_share"] == ("withdrawn", "banner")
+    assert recorded["targeted_advertising"] == ("withdrawn", "banner")
+    assert recorded["cookies.targeting"] == ("withdrawn", "banner")
+
+
+def test_sending_the_same_choice_again_records_nothing_new(rightful_app: App) -> None:
+    body = {"device_id": device_id(), "jurisdiction": "GB", "choices": {"performance": True}}
+    assert post(rightful_app, body).json()["recorded"] == 1
+    assert post(rightful_app, body).json()["recorded"] == 0
+
+
+def test_changing_a_choice_appends_to_the_ledger(rightful_app: App) -> None:
+    device = device_id()
+    post(rightful_app, {"device_id": device, "jurisdiction": "FR", "choices": {"targeting": True}})
+    post(rightful_app, {"device_id": device, "jurisdiction": "FR", "choices": {"targeting": False}})
+    assert [e.state for e in events_of(rightful_app, device)] == ["given", "withdrawn"]
+
+
+# --- Global Privacy Control -------------------------------------------------------------------
+
+
+def test_the_sec_gpc_header_opts_the_browser_out_without_asking(rightful_app: App) -> None:
+    device = device_id()
+    r = post(
+        rightful_app, {"device_id": device, "choices": {}, "action": "gpc"}, **{"Sec-GPC": "1"}
+    )
+    assert r.status_code == 200
+    assert r.json()["gpc"] is True
+    events = events_of(rightful_app, device)
+    assert {e.purpose for e in events} == {
+        "sale_share",
+        "targeted_advertising",
+        "cookies.targeting",
+    }
+    assert {(e.state, e.interface) for e in events} == {("withdrawn", "gpc")}
+    assert {e.proof["signal"] for e in events} == {"Sec-GPC"}
+
+
+def test_the_page_signal_alone_counts_as_gpc(rightful_app: App) -> None:
+    device = device_id()
+    post(rightful_app, {"device_id": device, "gpc": True, "action": "gpc"})
+    assert states(rightful_app, device)["sale_share"] == ("withdrawn", "gpc")
+    assert events_of(rightful_app, device)[0].proof == {"signal": "navigator.globalPrivacyControl"}
+
+
+def test_gpc_covers_the_known_person_the_browser_belongs_to(rightful_app: App) -> None:
+    device = device_id()
+    settings = rightful_app.runtime.settings
+    with rightful_app.runtime.sessions() as session:
+        person = subjects.person(session, settings, "avery.quinn@example.com")
+        browser = subjects.device(session, settings, device)
+        subjects.link_device(session, browser, person.id)
+        person_id = person.id
+        session.commit()
+    post(rightful_app, {"device_id": device, "gpc": True, "action": "gpc"})
+    with rightful_app.runtime.sessions() as session:
+        stmt = select(ConsentEvent.purpose, ConsentEvent.state).where(
+            ConsentEvent.subject_id == person_id
+        )
+        assert {p: s for p, s in session.execute(stmt)} == {
+            "sale_share": "withdrawn",
+            "targeted_advertising": "withdrawn",
+        }
+
+
+def test_gpc_wins_over_a_yes_to_targeting_and_sale(rightful_app: App) -> None:
+    device = device_id()
+    choices = {"performance": True, "targeting": True, "sale_share": True}
+    r = post(rightful_app, {"device_id": device, "choices": choices, "gpc": True})
+    assert r.json()["choices"]["targeting"] is False
+    assert r.json()["choices"]["sale_share"] is False
+    assert r.json()["choices"]["performance"] is True
+    assert states(rightful_app, device)["cookies.targeting"] == ("withdrawn", "gpc")
+
+
+def test_gpc_json_tells_the_world_gpc_is_honoured(rightful_app: App) -> None:
+    r = rightful_app.client.get("/.well-known/gpc.json")
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "application/json"
+    assert r.json() == {"gpc": True, "lastUpdate": rightful_app.runtime.settings.notice_version}
+
+
+# --- bad input changes nothing ----------------------------------------------------------------
+
+GOOD_ID = "a" * 22
+BAD_BODIES = [
+    pytest.param({"device_id": GOOD_ID, "choices": {"marketing": True}}, "choices", id="unknown"),
+    pytest.param(
+        {"device_id": "short", "choices": {"targeting": True}}, "device_id", id="short-id"
+    ),
+    pytest.param(
+        {"device_id": "../../etc/passwd!!!!", "choices": {"targeting": True}},
+        "device_id",
+        id="id-with-symbols",
+    ),
+    pytest.param(
+        {"device_id": GOOD_ID, "choices": {"targeting": "yes"}}, "choices.targeting", id="not-bool"
+    ),
+    pytest.param({"device_id": GOOD_ID, "choices": ["targeting"]}, "choices", id="list"),
+    pytest.param({"device_id": GOOD_ID, "choices": {}, "gpc": False}, "choices", id="empty"),
+    pytest.param(
+        {"device_id": GOOD_ID, "choices": {"targeting": True}, "tracking": 1},
+        "tracking",
+        id="extra",
+    ),
+    pytest.param(
+        {"device_id": GOOD_ID, "choices": {"strictly_necessary": False}},
+        "choices",
+        id="strictly-necessary-off",
+    ),
+    pytest.param(
+        {"device_id": GOOD_ID, "jurisdiction": "FR", "choices": {"sale_share": False}},
+        "choices",
+        id="sale-share-in-france",
+    ),
+    pytest.param(
+        {"device_id": GOOD_ID, "jurisdiction": "Europe", "choices": {"targeting": True}},
+        "jurisdiction",
+        id="jurisdiction",
+    ),
+    pytest.param({"choices": {"targeting": True}}, "device_id", id="no-id"),
+    pytest.param([1, 2, 3], "body", id="array"),
+]
+
+
+@pytest.mark.parametrize(("body", "field"), BAD_BODIES)
+def test_bad_input_is_a_problem_document_and_changes_nothing(
+    rightful_app: App, body: Any, field: str
+) -> None:
+    before = ledger_size(rightful_app)
+    r = post(rightful_app, body)
+    assert r.status_code == 422
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.headers["access-control-allow-origin"] == "*"
+    problem = r.json()
+    assert problem["type"].endswith("/invalid_input") and problem["detail"]
+    assert field in [e["field"] for e in problem["errors"]]
+    assert ledger_size(rightful_app) == before
+
+
+def test_a_body_that_is_not_json_is_a_problem_document(rightful_app: App) -> None:
+    r = rightful_app.client.post("/consent/events", content=b"device_id=abc&accept=1")
+    assert r.status_code == 422
+    assert r.json()["errors"] == [{"field": "body", "message": "Not JSON."}]
+
+
+def test_a_choice_made_on_an_outdated_notice_is_refused(rightful_app: App) -> None:
+    before = ledger_size(rightful_app)
+    body = {"device_id": GOOD_ID, "choices": {"targeting": True}, "notice_version": "1999-01-01"}
+    r = post(rightful_app, body)
+    assert r.status_code == 409
+    assert r.headers["content-type"] == "application/problem+json"
+    assert ledger_size(rightful_app) == before
+
+
+# --- the demo shop ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def demo_client(tmp_path: Path) -> Iterator[TestClient]:
+    runtime = build_runtime(make_settings(tmp_path, demo_mode=True))
+    upgrade(runtime.engine)
+    with TestClient(create_app(runtime, start_worker=False)) as client:
+        yield client
+    runtime.engine.dispose()
+
+
+def test_the_demo_shop_loads_consent_js_and_holds_back_the_ad_script(
+    demo_client: TestClient,
+) -> None:
+    page = demo_client.get("/demo/store?jurisdiction=FR").text
+    assert '<script async src="/consent.js" data-jurisdiction="FR"></script>' in page
+    assert 'type="text/plain" data-category="targeting" src="/demo/store/brightads.js"' in page
+    assert demo_client.get("/demo/store/brightads.js").status_code == 200
+    assert demo_client.get("/demo/store/store.css").headers["content-type"].startswith("text/css")
+
+
+def test_the_demo_shop_exists_only_in_demo_mode(rightful_app: App) -> None:
+    assert rightful_app.client.get("/demo/store").status_code == 404
+    assert rightful_app.client.get("/demo/store/brightads.js").status_code == 404
