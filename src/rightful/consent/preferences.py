@@ -78,13 +78,13 @@ class Grid:
 
     topics: list[Topic]  # the company's marketing topics
     all_marketing: Topic  # the global switch, one option per channel
-    sale_share: Option  # "Do Not Sell or Share My Personal Information"
-    targeted_ads: Option
+    sale_share: Topic  # "Do Not Sell or Share My Personal Information", one option
+    targeted_ads: Topic  # one option
 
     def options(self) -> list[Option]:
         """Every option on the page."""
-        found = [o for t in self.topics for o in t.options] + self.all_marketing.options
-        return [*found, self.sale_share, self.targeted_ads]
+        topics = [*self.topics, self.all_marketing, self.sale_share, self.targeted_ads]
+        return [o for t in topics for o in t.options]
 
     def by_field(self) -> dict[str, Option]:
         """Options keyed by their form field."""
@@ -112,7 +112,7 @@ def _topic(purpose: ConsentPurpose, states: Mapping[tuple[str, str], tuple[bool,
 
 
 def grid(session: Session, person: ConsentSubject) -> Grid:
-    """The person's topics × channels, the global switch, and the two advertising choices."""
+    """The person's topics by channel, the global switch, and the two advertising choices."""
     catalog.ensure_built_in(session)
     states = {
         (c.purpose, c.channel): (c.state == State.GIVEN.value, c.explicit)
@@ -122,10 +122,10 @@ def grid(session: Session, person: ConsentSubject) -> Grid:
     topics = [_topic(p, states) for p in marketing if p.key != catalog.ALL_MARKETING]
     everything = next(p for p in marketing if p.key == catalog.ALL_MARKETING)
 
-    def single(key: str) -> Option:
+    def single(key: str) -> Topic:
         purpose = session.get(ConsentPurpose, key)
         assert purpose is not None  # ensure_built_in made it
-        return _topic(purpose, states).options[0]
+        return _topic(purpose, states)
 
     return Grid(
         topics=topics,

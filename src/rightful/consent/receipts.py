@@ -87,8 +87,9 @@ def receipt(
     """A consent record: every choice as it stands, and the events it covers (all of the
     subject's when `events` is None), with the hashes that tie them to the ledger."""
     catalog.ensure_built_in(session)
-    covered = sorted(events if events is not None else ledger.history(session, subject.id),
-                     key=lambda e: e.id)
+    covered = sorted(
+        events if events is not None else ledger.history(session, subject.id), key=lambda e: e.id
+    )
     latest = covered[-1] if covered else None
     return {
         "schema": SCHEMA,

@@ -22,6 +22,7 @@ from rightful.web.banner.routes import router as banner_router
 from rightful.web.middleware import LimitsMiddleware
 from rightful.web.privacy_center.preferences import router as preferences_router
 from rightful.web.privacy_center.routes import router as public_router
+from rightful.web.privacy_center.unsubscribe import router as unsubscribe_router
 from rightful.worker.dispatch import Dispatcher
 from rightful.worker.loop import EmbeddedWorker
 
@@ -74,6 +75,7 @@ def create_app(runtime: Runtime, *, start_worker: bool | None = None) -> FastAPI
     errors.install(app)
     app.include_router(public_router)
     app.include_router(preferences_router)
+    app.include_router(unsubscribe_router)
     app.include_router(banner_router)
     app.include_router(admin_router)
     app.include_router(admin_consent_router)

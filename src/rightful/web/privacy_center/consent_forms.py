@@ -1,0 +1,128 @@
+"""What the public consent pages share: asking for an address, sending a link within limits,
+and the page a broken link shows."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from rightful.consent import service
+from rightful.core.clock import utcnow
+from rightful.core.config import Settings
+from rightful.core.db import unit_of_work
+from rightful.core.errors import InvalidInputError, RateLimitedError, VerificationError
+from rightful.core.runtime import Runtime
+from rightful.identity import normalize
+from rightful.security.vault import keyed_hash
+from rightful.web.deps import check_csrf, client_address
+from rightful.web.pages import render
+from rightful.worker.dispatch import Dispatcher
+
+LINKS_PER_CLIENT_PER_HOUR = 10
+LINKS_PER_ADDRESS_PER_HOUR = 3
+
+
+class _Throttle:
+    """At most `limit` links an hour per key, counted in this process's memory.
+
+    The limit is against nuisance (filling a stranger's inbox), not a security boundary: a link
+    only ever goes to the address itself. So a restart resetting it, or each process allowing
+    its own share, is acceptable, and it needs no table. Keys are keyed hashes, never addresses.
+    """
+
+    def __init__(self, limit: int, window_seconds: float = 3600.0) -> None:
+        self.limit, self.window = limit, window_seconds
+        self.hits: dict[str, deque[float]] = {}
+
+    def allow(self, key: str) -> bool:
+        """Count one more try for `key`; False when it is over the limit."""
+        now = utcnow().timestamp()
+        if len(self.hits) > 10_000:  # forget keys whose hour has passed
+            self.hits = {k: v for k, v in self.hits.items() if v and v[-1] > now - self.window}
+        hits = self.hits.setdefault(key, deque())
+        while hits and hits[0] <= now - self.window:
+            hits.popleft()
+        if len(hits) >= self.limit:
+            return False
+        hits.append(now)
+        return True
+
+
+def may_send(request: Request, settings: Settings, address: str) -> bool:
+    """Refuse a connection asking too often (it is told); quietly skip an address asked for
+    too often, so the answer never differs by address."""
+    state = request.app.state
+    if getattr(state, "consent_link_throttles", None) is None:
+        state.consent_link_throttles = (
+            _Throttle(LINKS_PER_CLIENT_PER_HOUR),
+            _Throttle(LINKS_PER_ADDRESS_PER_HOUR),
+        )
+    by_client, by_address = state.consent_link_throttles
+    client = keyed_hash(settings.secret_key, "consent-link-client", client_address(request))
+    if not by_client.allow(client):
+        raise RateLimitedError("Too many links were asked for from this connection. Try later.")
+    return bool(by_address.allow(keyed_hash(settings.secret_key, "consent-link", address)))
+
+
+Sender = Callable[..., None]
+
+
+async def ask_for_link(
+    request: Request, rt: Runtime, disp: Dispatcher, *, page: str, send: Sender
+) -> Response:
+    """The shared "enter your address" step: the same answer for every valid address."""
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf", "")))
+    typed = str(form.get("email", "")).strip()[:254]
+    try:
+        address = normalize.email(typed) if typed else ""
+        if not address:
+            raise InvalidInputError("Enter your e-mail address.", errors=[email_error()])
+        if may_send(request, rt.settings, address):
+            with unit_of_work(rt.sessions) as session:
+                send(session, rt.settings, email=address)
+            disp.mail_queued()
+    except InvalidInputError as exc:
+        errors = {e["field"]: e["message"] for e in exc.errors}
+        return address_form(request, page, 422, typed, errors=errors)
+    except RateLimitedError as exc:
+        return address_form(request, page, 429, typed, summary=exc.detail)
+    removal = send is service.send_list_removal_link
+    return render(request, "preferences/link_sent.html", list_removal=removal)
+
+
+def address_form(
+    request: Request,
+    page: str,
+    status: int = 200,
+    typed: str = "",
+    *,
+    errors: dict[str, str] | None = None,
+    summary: str = "",
+    notice: str = "",
+) -> Response:
+    """The page that asks for an address, with what was typed and what is wrong with it."""
+    return render(
+        request,
+        page,
+        status,
+        values={"email": typed},
+        errors=errors or {},
+        summary=summary or ("There is a problem with the address." if errors else ""),
+        notice=notice,
+    )
+
+
+def email_error() -> dict[str, str]:
+    return {"field": "email", "message": "Enter your e-mail address."}
+
+
+def link_error(
+    request: Request, exc: VerificationError, *, again: str, title: str = "This link does not work"
+) -> Response:
+    return render(
+        request, "preferences/link_error.html", 400, title=title, detail=exc.detail, again=again
+    )
