@@ -115,10 +115,10 @@ def test_unknown_request_is_a_clear_error(cli_env: Path) -> None:
     assert result.exit_code == 1 and "There is no such request." in result.output
 
 
-def test_a_deletion_is_approved_then_recorded_as_done_by_staff(cli_env: Path) -> None:
-    out = run("rights", "submit", "--type", "opt_out_sale", "--email", "jordan.lee@example.com")
+def test_a_manual_request_is_approved_then_recorded_as_done_by_staff(cli_env: Path) -> None:
+    out = run("rights", "submit", "--type", "limit_sensitive", "--email", "jordan.lee@example.com")
     reference = out.split()[0]
-    assert "awaiting_approval" in out  # an opt-out needs no verification
+    assert "awaiting_approval" in out  # limiting sensitive data needs no verification
     run("rights", "approve", reference)
     result = runner.invoke(app, ["rights", "complete", reference, "--note", "done"])
     assert result.exit_code == 2 and "in a sentence" in result.output
@@ -127,7 +127,7 @@ def test_a_deletion_is_approved_then_recorded_as_done_by_staff(cli_env: Path) ->
         "complete",
         reference,
         "--note",
-        "Your opt-out is recorded in every marketing system.",
+        "We now use your sensitive information only to provide our services.",
     )
 
 

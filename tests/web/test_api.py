@@ -153,9 +153,31 @@ def test_unknown_person_is_denied_with_the_same_words_as_a_mismatch(rightful_app
     assert reasons[0] == reasons[1]
 
 
-def test_opt_out_needs_no_verification(rightful_app: App) -> None:
+def test_an_opt_out_request_needs_no_verification_nor_approval_and_lands_in_the_ledger(
+    rightful_app: App,
+) -> None:
+    from rightful.rights.execution import run_request
+
     created = submit(rightful_app, request_type="opt_out_sale", declaration_signature=None)
-    assert created["status"] == "awaiting_approval"
+    assert created["status"] == "executing"
+    runtime = rightful_app.runtime
+    assert run_request(runtime.sessions, runtime.settings, str(created["id"])) == "completed"
+    check = rightful_app.client.post(
+        "/api/v1/consent/check",
+        json={"email": "avery.quinn@example.com", "purpose": "sale_share", "channel": "all"},
+        headers=rightful_app.auth,
+    ).json()
+    assert check == {"allowed": False, "state": "withdrawn", "reason": "consent withdrawn"}
+    history = rightful_app.client.post(
+        "/api/v1/consent/history",
+        json={"email": "avery.quinn@example.com"},
+        headers=rightful_app.auth,
+    ).json()["events"]
+    assert {(e["purpose"], e["interface"]) for e in history} == {
+        ("sale_share", "rights_request"),
+        ("targeted_advertising", "rights_request"),
+    }
+    assert history[0]["proof"] == {"request": created["reference"]}
 
 
 def test_deny_and_extend_need_a_real_reason_and_extend_only_once(rightful_app: App) -> None:

@@ -40,6 +40,7 @@ class Interface(StrEnum):
     GPC = "gpc"
     API = "api"
     STAFF = "staff"
+    RIGHTS_REQUEST = "rights_request"  # an opt-out made as a consumer rights request
 
 
 class State(StrEnum):

@@ -12,6 +12,7 @@ from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from rightful.connectors.base import Row
+from rightful.consent.opt_out import record_opt_out
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.core.errors import ConnectorError, NotFoundError
@@ -184,6 +185,8 @@ def run_request(factory: sessionmaker[Session], settings: Settings, request_id: 
                 outcome = _erase(session, settings, req)
             elif req.request_type == RequestType.CORRECT.value:
                 outcome = _correct(session, settings, req)
+            elif req.request_type == RequestType.OPT_OUT_SALE.value:
+                outcome = _opt_out(session, settings, req)
             else:
                 outcome = _package(session, settings, req)
             if outcome is None:  # waiting for business partners; an answer wakes it sooner
@@ -292,6 +295,24 @@ def _correct(session: Session, settings: Settings, req: RightsRequest) -> _Outco
         detail={"fields_changed": len(changed)},
         template="corrected",
         context={"item": item.label.removeprefix("My ").lower(), "places": places},
+    )
+
+
+def _opt_out(session: Session, settings: Settings, req: RightsRequest) -> _Outcome:
+    # Into the consent ledger, like any other opt-out: it takes effect in every check at once
+    # and is carried to the partners that receive personal information.
+    recorded = record_opt_out(
+        session,
+        settings,
+        email=service.identities_of(settings, req)["email"],
+        jurisdiction=req.jurisdiction,
+        reference=req.reference,
+    )
+    return _Outcome(
+        summary={"opted_out": recorded},
+        detail={"choices_recorded": len(recorded)},
+        template="opted_out",
+        context={"days": 10, "preferences_url": f"{settings.base_url}/preferences"},
     )
 
 

@@ -241,8 +241,11 @@ def acknowledge(
 
 
 def route_verified(session: Session, settings: Settings, req: RightsRequest, *, actor: str) -> None:
-    """After verification: wait for staff approval, or start at once."""
-    if settings.require_approval or RequestType(req.request_type) in (
+    """After verification: wait for staff approval, or start at once. An opt-out of sale or
+    sharing never waits: the law asks for it to be honoured as soon as feasible."""
+    if req.request_type == RequestType.OPT_OUT_SALE:
+        move(session, req, Status.EXECUTING, actor=actor)
+    elif settings.require_approval or RequestType(req.request_type) in (
         RequestType.DELETE,
         RequestType.CORRECT,
     ):

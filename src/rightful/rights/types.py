@@ -45,6 +45,7 @@ AUTOMATED = {
     RequestType.PORTABILITY,
     RequestType.DELETE,
     RequestType.CORRECT,
+    RequestType.OPT_OUT_SALE,  # recorded in the consent ledger and sent on to partners
 }
 
 
