@@ -4,6 +4,7 @@ records in the ledger, Global Privacy Control, and clear problems for bad input.
 from __future__ import annotations
 
 import gzip
+import re
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -354,3 +355,22 @@ def test_the_demo_shop_loads_consent_js_and_holds_back_the_ad_script(
 def test_the_demo_shop_exists_only_in_demo_mode(rightful_app: App) -> None:
     assert rightful_app.client.get("/demo/store").status_code == 404
     assert rightful_app.client.get("/demo/store/brightads.js").status_code == 404
+
+
+def test_the_demo_shop_signs_its_customer_in_to_the_preference_center(
+    demo_client: TestClient,
+) -> None:
+    from rightful.consent import catalog
+    from rightful.core.db import unit_of_work
+
+    runtime = demo_client.app.state.runtime  # type: ignore[attr-defined]
+    with unit_of_work(runtime.sessions) as session:
+        catalog.ensure_built_in(session)
+    page = demo_client.get("/demo/store").text
+    found = re.search(r'name="assertion" value="([^"]+)"', page)
+    assert found and 'action="/preferences/sso"' in page
+    signed_in = demo_client.post("/preferences/sso", data={"assertion": found.group(1)})
+    assert signed_in.status_code == 200
+    assert "a•••@example.com" in signed_in.text  # Avery, masked
+    forged = demo_client.post("/preferences/sso", data={"assertion": found.group(1)[:-4] + "AAAA"})
+    assert forged.status_code == 400

@@ -98,6 +98,11 @@ Rightful demo is ready: {rt.settings.company_name}, on SQLite in {rt.settings.da
 Try an access request as a demo customer:
   e-mail {p.email} · phone {p.phone} · name {p.first_name} {p.last_name} · ZIP {p.postal_code}
   The 6-digit code and every other e-mail appear in the console's Outbox.
+
+See consent at work:
+  Demo shop        {url}/demo/store   (cookie banner; "Privacy preferences" signs {p.first_name} in)
+  Preferences      {url}/preferences  (anyone, by e-mailed link)
+  Console          {url}/admin/consent
 """)
 
 

@@ -93,6 +93,9 @@ class Settings(BaseSettings):
             )
         if len(self.secret_key) < 32:
             raise ConfigurationError("RIGHTFUL_SECRET_KEY must be at least 32 characters long.")
+        if self.demo_mode and not (self.preference_jwt_secret or self.preference_jwt_public_key):
+            # The demo store signs its customer in to the preference center with this.
+            self.preference_jwt_secret = DEMO_SECRET
         return self
 
     @property

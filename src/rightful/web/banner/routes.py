@@ -25,7 +25,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from rightful.consent import banner
+from rightful.consent import assertion, banner
 from rightful.core.db import unit_of_work
 from rightful.core.errors import InvalidInputError, NotFoundError, RightfulError
 from rightful.core.runtime import Runtime
@@ -77,6 +77,7 @@ async def _as_problem(request: Request, exc: Exception) -> Response:
     raise exc
 
 
+DEMO_CUSTOMER = "avery.quinn@example.com"
 router = APIRouter(tags=["consent banner"])
 cross_origin = APIRouter(route_class=_CrossOriginRoute, tags=["consent banner"])
 
@@ -240,7 +241,13 @@ def demo_store(
         raise NotFoundError("There is nothing at this address.")
     code = banner.jurisdiction_of(rt.settings, jurisdiction or None)
     templates: Jinja2Templates = request.app.state.templates
-    context = {"jurisdiction": code, "mode": banner.mode_for(code).value}
+    context = {
+        "jurisdiction": code,
+        "mode": banner.mode_for(code).value,
+        # As the shop's own back end would: its signed-in customer, vouched for to Rightful.
+        "assertion": assertion.issue(rt.settings, DEMO_CUSTOMER),
+        "customer": "Avery",
+    }
     return templates.TemplateResponse(request, "banner/store.html", context)
 
 
