@@ -374,3 +374,22 @@ def test_the_demo_shop_signs_its_customer_in_to_the_preference_center(
     assert "a•••@example.com" in signed_in.text  # Avery, masked
     forged = demo_client.post("/preferences/sso", data={"assertion": found.group(1)[:-4] + "AAAA"})
     assert forged.status_code == 400
+
+
+def test_a_connection_flooding_the_ledger_is_slowed_down_and_nothing_more_is_kept(
+    rightful_app: App,
+) -> None:
+    from rightful.web.banner.routes import EVENTS_PER_CLIENT_PER_MINUTE
+
+    device = device_id()
+    answers = [
+        post(
+            rightful_app,
+            {"device_id": device, "jurisdiction": "FR", "choices": {"targeting": n % 2 == 0}},
+        )
+        for n in range(EVENTS_PER_CLIENT_PER_MINUTE + 1)
+    ]
+    assert all(a.status_code == 200 for a in answers[:-1])
+    assert answers[-1].status_code == 429
+    assert answers[-1].headers["content-type"] == "application/problem+json"
+    assert len(events_of(rightful_app, device)) == EVENTS_PER_CLIENT_PER_MINUTE

@@ -27,10 +27,17 @@ from starlette.concurrency import run_in_threadpool
 
 from rightful.consent import assertion, banner
 from rightful.core.db import unit_of_work
-from rightful.core.errors import InvalidInputError, NotFoundError, RightfulError
+from rightful.core.errors import (
+    InvalidInputError,
+    NotFoundError,
+    RateLimitedError,
+    RightfulError,
+)
 from rightful.core.runtime import Runtime
-from rightful.web.deps import runtime
+from rightful.security.vault import keyed_hash
+from rightful.web.deps import client_address, runtime
 from rightful.web.gpc import gpc_signal
+from rightful.web.throttle import Throttle
 
 WEB = Path(__file__).parent.parent
 SCRIPT = WEB / "static" / "consent.js"
@@ -164,9 +171,23 @@ def _record(rt: Runtime, answer: banner.Answer) -> dict[str, Any]:
         }
 
 
+EVENTS_PER_CLIENT_PER_MINUTE = 120  # a person clicks a few times; more is a script
+
+
+def _limit(request: Request, rt: Runtime) -> None:
+    """Refuse a connection that posts far more choices than a person makes."""
+    state = request.app.state
+    if getattr(state, "banner_throttle", None) is None:
+        state.banner_throttle = Throttle(EVENTS_PER_CLIENT_PER_MINUTE, window_seconds=60)
+    client = keyed_hash(rt.settings.secret_key, "banner-client", client_address(request))
+    if not state.banner_throttle.allow(client):
+        raise RateLimitedError("Too many choices from this connection. Try again in a minute.")
+
+
 @cross_origin.post("/consent/events")
 async def banner_events(request: Request, rt: Runtime = Depends(runtime)) -> Response:
     """Record a visitor's choices and any GPC signal; answers where they now stand."""
+    _limit(request, rt)
     body = _event_in(await request.body())
     origin = request.headers.get("origin", "")[:200]
     answer = banner.Answer(

@@ -3,14 +3,12 @@ and the page a broken link shows."""
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable
 
 from fastapi import Request
 from fastapi.responses import Response
 
 from rightful.consent import service
-from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.core.db import unit_of_work
 from rightful.core.errors import InvalidInputError, RateLimitedError, VerificationError
@@ -19,36 +17,11 @@ from rightful.identity import normalize
 from rightful.security.vault import keyed_hash
 from rightful.web.deps import check_csrf, client_address
 from rightful.web.pages import render
+from rightful.web.throttle import Throttle
 from rightful.worker.dispatch import Dispatcher
 
 LINKS_PER_CLIENT_PER_HOUR = 10
 LINKS_PER_ADDRESS_PER_HOUR = 3
-
-
-class _Throttle:
-    """At most `limit` links an hour per key, counted in this process's memory.
-
-    The limit is against nuisance (filling a stranger's inbox), not a security boundary: a link
-    only ever goes to the address itself. So a restart resetting it, or each process allowing
-    its own share, is acceptable, and it needs no table. Keys are keyed hashes, never addresses.
-    """
-
-    def __init__(self, limit: int, window_seconds: float = 3600.0) -> None:
-        self.limit, self.window = limit, window_seconds
-        self.hits: dict[str, deque[float]] = {}
-
-    def allow(self, key: str) -> bool:
-        """Count one more try for `key`; False when it is over the limit."""
-        now = utcnow().timestamp()
-        if len(self.hits) > 10_000:  # forget keys whose hour has passed
-            self.hits = {k: v for k, v in self.hits.items() if v and v[-1] > now - self.window}
-        hits = self.hits.setdefault(key, deque())
-        while hits and hits[0] <= now - self.window:
-            hits.popleft()
-        if len(hits) >= self.limit:
-            return False
-        hits.append(now)
-        return True
 
 
 def may_send(request: Request, settings: Settings, address: str) -> bool:
@@ -57,8 +30,8 @@ def may_send(request: Request, settings: Settings, address: str) -> bool:
     state = request.app.state
     if getattr(state, "consent_link_throttles", None) is None:
         state.consent_link_throttles = (
-            _Throttle(LINKS_PER_CLIENT_PER_HOUR),
-            _Throttle(LINKS_PER_ADDRESS_PER_HOUR),
+            Throttle(LINKS_PER_CLIENT_PER_HOUR),
+            Throttle(LINKS_PER_ADDRESS_PER_HOUR),
         )
     by_client, by_address = state.consent_link_throttles
     client = keyed_hash(settings.secret_key, "consent-link-client", client_address(request))
