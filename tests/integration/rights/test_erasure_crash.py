@@ -48,7 +48,7 @@ def start_worker(runtime: Runtime) -> subprocess.Popen[bytes]:
     )
 
 
-def wait_for(check: Callable[[], bool], what: str, seconds: float = 60) -> None:
+def wait_for(check: Callable[[], bool], what: str, seconds: float = 180) -> None:
     deadline = time.monotonic() + seconds
     while not check():
         assert time.monotonic() < deadline, f"gave up waiting for {what}"
