@@ -7,10 +7,10 @@ from collections import Counter
 from typing import Any
 
 import psycopg
-from benchmarks.databases import Server
 from sqlalchemy import Engine, event
 from sqlalchemy.pool import Pool
 
+from benchmarks.databases import Server
 from rightful.connectors.sql import SQLConnector
 
 

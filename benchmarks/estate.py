@@ -14,11 +14,11 @@ from collections.abc import Callable
 from typing import Any
 
 import psycopg
-from benchmarks.pools import pools
 from psycopg import sql
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.schema import AddConstraint, CreateIndex, CreateTable
 
+from benchmarks.pools import pools
 from rightful.demo.estate import ANCHOR, estate_metadata
 
 VERSION = 1  # bump when the generator changes, so old estates are rebuilt

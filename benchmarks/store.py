@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from benchmarks.databases import STORE, Server
 
+from benchmarks.databases import STORE, Server
 from rightful.core.config import Settings
 from rightful.core.runtime import Runtime, build_runtime
 from rightful.demo.estate import SYSTEMS
