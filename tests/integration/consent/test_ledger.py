@@ -127,3 +127,35 @@ def test_a_repeated_choice_is_not_written_twice(postgres_url: str, tmp_path: Pat
         # The same address, written differently, is the same person.
         assert subjects.person(session, settings, " same.person@example.COM ").id == person.id
     engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_large_list_checked_by_copy_finds_the_same_as_in_chunks(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    from rightful.consent import suppression
+
+    settings = _settings(tmp_path)
+    engine = make_engine(postgres_url)
+    upgrade(engine)
+    with Session(engine) as session:
+        catalog.ensure_built_in(session)
+        for n in range(5):
+            person = subjects.person(session, settings, f"gone{n}@example.com")
+            purpose = catalog.ALL_MARKETING if n % 2 == 0 else "marketing"
+            ledger.record(
+                session,
+                settings,
+                person,
+                [ledger.Choice(purpose, "email", State.WITHDRAWN)],
+                ledger.Collected(Interface.API),
+            )
+        session.commit()
+        digests = [subjects.email_sha256(f"gone{n}@example.com") for n in range(5)]
+        digests += [f"{n:064x}" for n in range(2000)]
+        by_copy = suppression.check_hashes(session, digests, copy_above=100)
+        session.commit()
+        again = suppression.check_hashes(session, digests, copy_above=100)  # table is fresh
+        in_chunks = suppression.check_hashes(session, digests, copy_above=10**9)
+        assert by_copy == again == in_chunks == set(digests[:5])
+    engine.dispose()

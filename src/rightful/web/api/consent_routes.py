@@ -15,6 +15,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field, model_validator
+from starlette.concurrency import run_in_threadpool
 
 from rightful.consent import catalog, deliver, destinations, ledger, service, subjects, suppression
 from rightful.consent.catalog import Interface, State
@@ -261,7 +262,13 @@ async def bulk_check(
     """Which of these may not be sent marketing. JSON (`emails` or `sha256`, up to 100,000) or
     text/plain with one SHA-256 digest per line (any number; answers the suppressed lines)."""
     raw = await request.body()
-    if request.headers.get("content-type", "").startswith("text/plain"):
+    as_text = request.headers.get("content-type", "").startswith("text/plain")
+    # The check itself blocks on the database: off the event loop, so other calls go on.
+    return await run_in_threadpool(_bulk, rt, raw, as_text, topic)
+
+
+def _bulk(rt: Runtime, raw: bytes, as_text: bool, topic: str | None) -> dict[str, Any] | Response:
+    if as_text:
         digests = suppression.parse_hashes(raw.decode("utf-8", "replace").splitlines())
         with unit_of_work(rt.sessions) as session:
             if topic:
