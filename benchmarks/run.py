@@ -2,12 +2,14 @@
 
 Builds (once) an estate of a million customers, sets up a fresh Rightful store, then times one
 request, a thousand one after another and a thousand over two processes, against the same
-index lookups issued directly with psycopg. Prints a table; writes benchmarks/results/latest.json.
+index lookups issued directly with psycopg. Then consent through the real server on loopback
+(benchmarks/consent.py). Prints a table; writes benchmarks/results/latest.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -17,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from benchmarks import bound, erasure, estate, parallel, profiling, report
+from benchmarks import bound, consent, erasure, estate, parallel, profiling, report
 from benchmarks.counting import StatementCounter, transactions
 from benchmarks.databases import DEFAULT_CUSTOMERS, STORE, Server, estate_name
 from benchmarks.drive import Driver, Record
@@ -28,6 +30,13 @@ from rightful.security import audit
 
 RESULTS = Path(__file__).parent / "results"
 SINGLES = 7  # a cold request, five warm-ups and a warm one, from people outside the runs
+# The consent section's sizes: (argument, default, default with --quick).
+CONSENT_DEFAULTS = (
+    ("consent_events", 5000, 300),
+    ("consent_checks", 5000, 300),
+    ("consent_people", 10_000, 1000),
+    ("suppressions", 1_000_000, 100_000),
+)
 
 
 def _log(message: str) -> None:
@@ -45,6 +54,19 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--only-erasures", action="store_true", help="skip the access requests")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the estate")
+    parser.add_argument("--consent-only", action="store_true", help="only the consent section")
+    parser.add_argument(
+        "--consent-events", type=int, help="event requests through the API (0 skips consent)"
+    )
+    parser.add_argument("--consent-checks", type=int, help="check requests through the API")
+    parser.add_argument("--consent-people", type=int, help="people seeded with choices")
+    parser.add_argument(
+        "--suppressions", type=int, help="digests in the bulk suppression check (0 skips it)"
+    )
+    parser.add_argument("--consent-connections", type=int, default=32)
+    parser.add_argument(
+        "--consent-workers", type=int, default=os.cpu_count() or 1, help="uvicorn workers"
+    )
     parser.add_argument("--quick", action="store_true", help="20,000 customers, 100 requests")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5432)
@@ -53,7 +75,35 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     args.requests = args.requests or (100 if args.quick else 1000)
     if args.erasures is None:
         args.erasures = 100 if args.quick else 1000
+    quick = args.quick
+    for name, full, small in CONSENT_DEFAULTS:
+        if getattr(args, name) is None:
+            setattr(args, name, small if quick else full)
     return args
+
+
+def _consent(server: Server, args: argparse.Namespace) -> dict[str, Any]:
+    sizes = consent.Sizes(
+        events=args.consent_events,
+        checks=args.consent_checks,
+        people=args.consent_people,
+        suppressions=args.suppressions,
+        concurrency=args.consent_connections,
+        workers=args.consent_workers,
+        one_by_one=20 if args.quick else 200,
+    )
+    with tempfile.TemporaryDirectory(prefix="rightful-bench-") as data_dir:
+        return consent.measure(server, sizes, Path(data_dir), RESULTS, _log)
+
+
+def _consent_only(server: Server, args: argparse.Namespace) -> None:
+    """`--consent-only`: the consent section alone, put into results/latest.json."""
+    path = RESULTS / "latest.json"
+    result = json.loads(path.read_text()) if path.exists() else {}
+    result["consent"] = _consent(server, args)
+    report.write(result, path)
+    print(consent.table(result["consent"]))
+    print(f"\nraw results: {path} (the consent key)")
 
 
 def _estate(server: Server, customers: int, rebuild: bool) -> dict[str, Any]:
@@ -231,6 +281,9 @@ def main(argv: list[str] | None = None) -> None:
     """Build or reuse the estate, run every measurement, print and save the results."""
     args = _args(argv)
     server = Server(args.host, args.port)
+    if args.consent_only:
+        _consent_only(server, args)
+        return
     result: dict[str, Any] = {
         "machine": report.machine(server),
         "requests": args.requests,
@@ -242,11 +295,15 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="rightful-bench-") as data_dir:
         result.update(_measure(server, args, result["estate"]["database"], Path(data_dir)))
     result["ratio"] = _ratios(result)
+    if args.consent_events:
+        result["consent"] = _consent(server, args)
     result["machine"]["load_average_1m_at_end"] = round(os.getloadavg()[0], 2)
     report.write(result, RESULTS / "latest.json")
     print(report.table(result))
     if "erasure" in result:
         print("\n" + erasure.table(result["erasure"]))
+    if "consent" in result:
+        print("\n" + consent.table(result["consent"]))
     print(f"\nraw results: {RESULTS / 'latest.json'}; profile: {RESULTS / 'profile.txt'}")
 
 

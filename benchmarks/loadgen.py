@@ -1,0 +1,462 @@
+"""The real server on loopback and a load generator for it.
+
+`serving` starts `uvicorn --factory benchmarks.loadgen:create_app` in a subprocess (Rightful's
+own app over a store named by RIGHTFUL_* variables, no embedded worker) and stops it by its
+process id. `post_all` sends a list of JSON bodies over N keep-alive connections with
+`httpx.AsyncClient` and times each request; `CpuMeter` says who used the machine meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import AsyncExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+from fastapi import FastAPI
+
+ROOT = Path(__file__).resolve().parent.parent
+if importlib.util.find_spec("sniffio") is None:
+    # httpcore tries `import sniffio` on every request; without it each failed attempt
+    # searches sys.path (about a fifth of the load generator's CPU). None fails at once.
+    sys.modules["sniffio"] = None  # type: ignore[assignment]
+COUNTS_ENV = "RIGHTFUL_BENCH_COUNTS_DIR"  # where each worker writes what it sent PostgreSQL
+Judge = Callable[[Any, httpx.Response], str]
+
+
+# ---------------------------------------------------------------------------------- the server
+
+
+def create_app() -> FastAPI:
+    """What uvicorn serves: Rightful's app, settings from RIGHTFUL_*, the embedded worker off."""
+    from rightful.core.runtime import build_runtime
+    from rightful.web.app import create_app as rightful_app
+
+    _set_nodelay_on_accepted_sockets()
+    if os.environ.get(COUNTS_ENV):
+        _count_database_work(Path(os.environ[COUNTS_ENV]))
+    return rightful_app(build_runtime(), start_worker=False)
+
+
+def _count_database_work(directory: Path) -> None:
+    """Count statements, commits, pool checkouts and new connections in this worker, and
+    write the counts to DIRECTORY/PID.json twice a second for the load generator to read."""
+    from sqlalchemy import Engine, event
+    from sqlalchemy.pool import Pool
+
+    counts: Counter[str] = Counter()
+
+    def counter(name: str) -> Callable[..., None]:
+        def count(*_: Any) -> None:
+            counts[name] += 1
+
+        return count
+
+    event.listen(Engine, "before_cursor_execute", counter("statements"))
+    event.listen(Engine, "commit", counter("commits"))
+    event.listen(Pool, "checkout", counter("checkouts"))  # each one pings (pool_pre_ping)
+    event.listen(Pool, "connect", counter("connections_opened"))
+    path = directory / f"{os.getpid()}.json"
+
+    def write_forever() -> None:
+        while directory.exists():
+            path.with_suffix(".tmp").write_text(json.dumps(dict(counts)))
+            path.with_suffix(".tmp").replace(path)
+            time.sleep(0.5)
+
+    threading.Thread(target=write_forever, daemon=True).start()
+
+
+def database_work(served: Served) -> Counter[str]:
+    """What every worker has sent PostgreSQL so far (as of their last write, within 0.5 s)."""
+    time.sleep(0.6)
+    total: Counter[str] = Counter()
+    for path in served.counts_dir.glob("*.json"):
+        total.update(json.loads(path.read_text()))
+    return total
+
+
+def _set_nodelay_on_accepted_sockets() -> None:
+    """Turn Nagle's algorithm off on every connection, as asyncio means to.
+
+    `uvicorn --workers N` hands its workers a listening socket whose `proto` is 0, and asyncio
+    sets TCP_NODELAY only when `proto` is IPPROTO_TCP (Kludex/uvicorn#3149, open in 0.54): a
+    response's body then waits for the client's delayed ACK of its headers, 40 ms on Linux, on
+    every keep-alive request after the first (44 ms against 3.7 ms for a 404 here). That is
+    the deployment's cost, not Rightful's, so the benchmark's workers set it.
+    """
+    import asyncio.base_events
+
+    def set_nodelay(sock: socket.socket) -> None:
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.type == socket.SOCK_STREAM:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    asyncio.base_events._set_nodelay = set_nodelay  # type: ignore[attr-defined]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Served:
+    """A running server: where to reach it and the process that supervises its workers."""
+
+    base_url: str
+    pid: int
+    workers: int
+    counts_dir: Path
+
+
+@contextmanager
+def serving(env: dict[str, str], workers: int, token: str, log: Path) -> Iterator[Served]:
+    """uvicorn with `workers` processes on a free loopback port, until the block ends."""
+    port = _free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "benchmarks.loadgen:create_app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        "info",  # worker starts, deaths and restarts; no access log
+        "--no-access-log",
+    ]
+    counts_dir = Path(tempfile.mkdtemp(prefix="rightful-bench-counts-"))
+    env = {**os.environ, **env, COUNTS_ENV: str(counts_dir)}
+    with log.open("ab") as out:
+        # Our own interpreter and a fixed command line; nothing comes from outside.
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)  # noqa: S603
+    served = Served(f"http://127.0.0.1:{port}", process.pid, workers, counts_dir)
+    try:
+        _wait_ready(served, process, token)
+        yield served
+    finally:
+        process.send_signal(signal.SIGTERM)  # uvicorn stops its own workers
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        shutil.rmtree(counts_dir, ignore_errors=True)
+
+
+def worker_restarts(log: Path) -> int:
+    """How many times uvicorn found a worker dead or hung and started another (in the log)."""
+    if not log.exists():
+        return 0
+    return sum(1 for line in log.read_text().splitlines() if "died" in line)
+
+
+def _wait_ready(served: Served, process: subprocess.Popen[bytes], token: str) -> None:
+    """Until an authenticated API call answers (every worker has built its app by then)."""
+    deadline = time.monotonic() + 90
+    headers = {"Authorization": f"Bearer {token}"}
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with code {process.returncode}")
+        try:
+            answer = httpx.get(
+                f"{served.base_url}/api/v1/consent/purposes", headers=headers, timeout=10
+            )
+            if answer.status_code == 200:
+                time.sleep(2)  # the other worker is (at most) finishing its imports
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.25)
+    raise RuntimeError("the server did not answer within 90 s")
+
+
+# ------------------------------------------------------------------------------ CPU accounting
+
+
+def _stat(pid: str) -> tuple[str, list[str]] | None:
+    """A process's command name and the /proc/PID/stat fields after it."""
+    try:
+        head, tail = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return head.split("(", 1)[1], tail.split()
+
+
+def _processes() -> dict[str, tuple[str, list[str]]]:
+    found = {p.name: _stat(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()}
+    return {pid: stat for pid, stat in found.items() if stat}
+
+
+def _tree(pid: int, processes: dict[str, tuple[str, list[str]]]) -> list[str]:
+    """A process and its living descendants."""
+    children: dict[str, list[str]] = {}
+    for child, (_, fields) in processes.items():
+        children.setdefault(fields[1], []).append(child)  # fields[1] is the parent's pid
+    found, stack = [], [str(pid)]
+    while stack:
+        current = stack.pop()
+        if current in processes:
+            found.append(current)
+        stack += children.get(current, [])
+    return found
+
+
+def _ticks(fields: list[str]) -> int:
+    """utime, stime, and those of children it has reaped (PostgreSQL's ended backends)."""
+    return sum(int(f) for f in fields[11:15])
+
+
+def peak_rss_mib(pid: int) -> float:
+    """The largest peak resident size (VmHWM) among a process and its descendants."""
+    peak = 0
+    for child in _tree(pid, _processes()):
+        try:
+            status = Path(f"/proc/{child}/status").read_text().splitlines()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        peak = max([peak, *(int(s.split()[1]) for s in status if s.startswith("VmHWM"))])
+    return round(peak / 1024, 1)
+
+
+def _machine() -> tuple[int, int]:
+    """(busy, total) clock ticks of every core since boot."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]  # idle, iowait
+    return sum(values) - idle, sum(values)
+
+
+class CpuMeter:
+    """CPU seconds used by the server, this process (the client), PostgreSQL's processes and
+    everything else on the machine (other work: it should be near 0)."""
+
+    def __init__(self, server_pid: int | None) -> None:
+        self.server_pid = server_pid
+        self.hz = os.sysconf("SC_CLK_TCK")
+        self.by_process: dict[str, float] = {}
+        self.start = self._now()
+
+    def _now(self) -> tuple[float, float, float, int, int]:
+        processes = _processes()
+        tree = _tree(self.server_pid or -1, processes)
+        self.by_process = {p: _ticks(processes[p][1]) / self.hz for p in tree}
+        postgres = sum(_ticks(f) for name, f in processes.values() if name == "postgres")
+        server = sum(self.by_process.values())
+        return (time.process_time(), server, postgres / self.hz, *_machine())
+
+    def stop(self, wall_s: float) -> dict[str, Any]:
+        """CPU seconds each used since the meter started, and the machine's busy share.
+
+        A process's seconds include those of its children that ended and were reaped, so
+        PostgreSQL's backends that close meanwhile are counted in the postmaster's.
+        """
+        started_by_process = self.by_process
+        end = self._now()
+        client, server, postgres = (end[i] - self.start[i] for i in range(3))
+        # The supervisor uses next to nothing; the workers' shares show how evenly the kernel
+        # spread the connections over them.
+        split = sorted(
+            (round(v - started_by_process.get(p, 0.0), 2) for p, v in self.by_process.items()),
+            reverse=True,
+        )
+        busy = (end[3] - self.start[3]) / self.hz
+        cores = (end[4] - self.start[4]) / self.hz / max(wall_s, 1e-9)
+        return {
+            "client_cpu_s": round(client, 2),
+            "server_cpu_s": round(server, 2),
+            "server_cpu_s_by_process": [v for v in split if v > 0.05],
+            "postgres_cpu_s": round(postgres, 2),
+            "other_cpu_s": round(max(busy - client - server - postgres, 0.0), 2),
+            "machine_busy_share": round(busy / max(cores * wall_s, 1e-9), 3),
+            "load_average_1m": round(os.getloadavg()[0], 2),
+        }
+
+
+class WaitSampler:
+    """What the database's client backends are doing, sampled every 20 ms in a thread:
+    running, waiting for a lock or the WAL, or inside a transaction waiting for the app."""
+
+    QUERY = (
+        "SELECT state, wait_event_type, wait_event FROM pg_stat_activity"
+        " WHERE datname = current_database() AND backend_type = 'client backend'"
+        " AND pid <> pg_backend_pid()"
+    )
+
+    def __init__(self, conninfo: str) -> None:
+        self.conninfo = conninfo
+        self.seen: Counter[str] = Counter()
+        self.samples = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> WaitSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        with psycopg.connect(self.conninfo, autocommit=True) as conn:
+            while not self._stop.wait(0.02):
+                for state, kind, name in conn.execute(self.QUERY, prepare=True):
+                    if state == "active":
+                        self.seen[f"{kind}:{name}" if kind else "active, running"] += 1
+                    elif state == "idle in transaction":
+                        self.seen["in a transaction, waiting for the app"] += 1
+                self.samples += 1
+
+    def summary(self) -> dict[str, float]:
+        """Mean backends in each state or wait, per sample, the largest first."""
+        return {
+            name: round(count / max(self.samples, 1), 2) for name, count in self.seen.most_common()
+        } | {"samples": self.samples}
+
+
+# -------------------------------------------------------------------------------- the load
+
+
+def latency(seconds: list[float]) -> dict[str, float]:
+    """Mean, median, p95, p99 and max, in milliseconds."""
+    ms = sorted(1000 * s for s in seconds)
+
+    def at(q: float) -> float:
+        return round(ms[min(len(ms) - 1, round(q * (len(ms) - 1)))], 2)
+
+    return {
+        "mean_ms": round(statistics.fmean(ms), 2),
+        "median_ms": at(0.5),
+        "p95_ms": at(0.95),
+        "p99_ms": at(0.99),
+        "max_ms": round(ms[-1], 2),
+    }
+
+
+@dataclass
+class Load:
+    """What a run of requests gave: each request's seconds and how each was judged, the CPU
+    used, and what the server sent PostgreSQL a request."""
+
+    latencies: list[float]
+    wall_s: float
+    outcomes: Counter[str]
+    cpu: dict[str, Any]
+    database: dict[str, float]
+    waits: dict[str, float]
+
+    def summary(self, concurrency: int) -> dict[str, Any]:
+        """The figures for the results file."""
+        return {
+            "requests": len(self.latencies),
+            "concurrency": concurrency,
+            "wall_s": round(self.wall_s, 2),
+            "per_second": round(len(self.latencies) / self.wall_s, 1),
+            "latency": latency(self.latencies),
+            "outcomes": dict(sorted(self.outcomes.items())),
+            "cpu": self.cpu,
+            "cpu_ms_per_request": {
+                side: round(1000 * self.cpu[f"{side}_cpu_s"] / len(self.latencies), 2)
+                for side in ("server", "postgres", "client")
+            },
+            "database_per_request": self.database,
+            "postgres_backends": self.waits,
+        }
+
+
+def client(served: Served, token: str, connections: int) -> httpx.AsyncClient:
+    """Keep-alive connections to the server, with the API token."""
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    return httpx.AsyncClient(
+        base_url=served.base_url,
+        headers={"Authorization": f"Bearer {token}"},
+        limits=limits,
+        timeout=600,
+    )
+
+
+async def _post_all(
+    clients: list[httpx.AsyncClient], path: str, bodies: list[Any], judge: Judge
+) -> tuple[list[float], Counter[str]]:
+    seconds = [0.0] * len(bodies)
+    outcomes: Counter[str] = Counter()
+    todo = iter(enumerate(bodies))  # shared: each connection takes the next body when free
+
+    async def one_connection(http: httpx.AsyncClient) -> None:
+        for i, body in todo:
+            start = time.perf_counter()
+            try:
+                answer = await http.post(path, json=body)
+            except httpx.TransportError as exc:  # counted, so one dropped connection is seen
+                outcomes[f"error: {type(exc).__name__}"] += 1
+                continue
+            finally:
+                seconds[i] = time.perf_counter() - start
+            outcomes[judge(body, answer)] += 1
+
+    await asyncio.gather(*(one_connection(http) for http in clients))
+    return seconds, outcomes
+
+
+def post_all(
+    served: Served,
+    token: str,
+    path: str,
+    bodies: list[Any],
+    *,
+    concurrency: int,
+    judge: Judge,
+    warmup: list[Any],
+    database: str,
+) -> Load:
+    """POST every body with `concurrency` requests in flight; the warm-up bodies go first,
+    untimed, on the same connections. `database` (a conninfo) is the store, watched."""
+
+    async def run() -> Load:
+        # A client per connection: httpx's pool scans every connection for every request,
+        # which costs the load generator more CPU than the server at 32 connections.
+        async with AsyncExitStack() as stack:
+            clients = [
+                await stack.enter_async_context(client(served, token, 1))
+                for _ in range(concurrency)
+            ]
+            for http in clients:
+                # One connection at a time, each answered before the next: opened together,
+                # the first worker to wake accepts them all and the other stays idle.
+                await http.get("/static/connection-opened")
+                await asyncio.sleep(0.01)
+            await _post_all(clients, path, warmup, judge)
+            before = database_work(served)
+            with WaitSampler(database) as waits:
+                meter = CpuMeter(served.pid)
+                started = time.perf_counter()
+                seconds, outcomes = await _post_all(clients, path, bodies, judge)
+                wall = time.perf_counter() - started
+                cpu = meter.stop(wall)
+            after = database_work(served)
+            sent = {k: round((after[k] - before[k]) / len(bodies), 2) for k in sorted(after)}
+            return Load(seconds, wall, outcomes, cpu, sent, waits.summary())
+
+    return asyncio.run(run())
