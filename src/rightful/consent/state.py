@@ -91,7 +91,7 @@ def decide(
         return (State.WITHDRAWN.value if State.WITHDRAWN in states else State.GIVEN.value), True
 
     if purpose.kind == "marketing" and purpose.key != catalog.ALL_MARKETING:
-        everything, chosen = state_of(catalog.ALL_MARKETING, channel, State.GIVEN.value)
+        everything, _ = state_of(catalog.ALL_MARKETING, channel, State.GIVEN.value)
         if everything == State.WITHDRAWN:
             return Decision(False, everything, "unsubscribed from all marketing on this channel")
     if channel != Channel.ALL and purpose.kind in ("advertising", "sale_share"):
