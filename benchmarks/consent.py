@@ -11,11 +11,10 @@ same writes and lookups done directly with psycopg (`consent_bound`).
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 import os
 import random
 import secrets
+import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,10 +27,11 @@ from sqlalchemy import event, func, select
 from starlette.testclient import TestClient
 
 import rightful.demo
-from benchmarks import consent_bound, loadgen
+from benchmarks import consent_bound, consent_bulk, loadgen, report
+from benchmarks.consent_report import table
 from benchmarks.databases import Server
 from benchmarks.loadgen import Served
-from rightful.consent import catalog, ledger, subjects, suppression
+from rightful.consent import catalog, ledger, subjects
 from rightful.consent.catalog import Interface, State
 from rightful.consent.models import ConsentSubject
 from rightful.core.config import Settings
@@ -40,6 +40,8 @@ from rightful.core.runtime import Runtime, build_runtime
 from rightful.migrations import upgrade
 from rightful.security import service as staff_service
 from rightful.web.app import create_app
+
+__all__ = ["Sizes", "measure", "table"]
 
 STORE = "rightful_bench_consent"
 STAFF = "bench@lumen.example"
@@ -60,7 +62,6 @@ CHECK_PAIRS = (
     ("sale_share", "all"),
     ("targeted_advertising", "all"),
 )
-SUPPRESSED_SHARE = 0.2
 SEED = 2718
 Log = Callable[[str], None]
 
@@ -281,111 +282,6 @@ def _api(
     return out
 
 
-# ---------------------------------------------------------------------------- bulk suppression
-
-
-def _digests(count: int, rng: random.Random) -> tuple[list[str], set[str]]:
-    digests = [hashlib.sha256(f"b{i:07d}@bulk.bench".encode()).hexdigest() for i in range(count)]
-    return digests, set(rng.sample(digests, round(SUPPRESSED_SHARE * count)))
-
-
-def _seed_suppressions(conninfo: str, suppressed: set[str]) -> float:
-    started = time.perf_counter()
-    with psycopg.connect(conninfo) as conn:
-        copy_sql = "COPY marketing_suppressions (email_sha256, topic, reason, since) FROM STDIN"
-        with conn.cursor().copy(copy_sql) as copy:
-            for digest in sorted(suppressed):
-                copy.write(f"{digest}\t*\tbench\t2026-12-01 00:00:00+00\n")
-    _settle(conninfo)
-    return time.perf_counter() - started
-
-
-async def _bulk_call(
-    served: Served, token: str, body: bytes, probes: list[dict[str, str]]
-) -> tuple[float, httpx.Response, list[float]]:
-    """The bulk check, while a single check is sent every 0.2 s beside it."""
-    async with loadgen.client(served, token, 4) as http:
-        done = asyncio.Event()
-        probe_seconds: list[float] = []
-
-        async def probe() -> None:
-            for check in probes:
-                if done.is_set():
-                    return
-                start = time.perf_counter()
-                (await http.post("/api/v1/consent/check", json=check)).raise_for_status()
-                probe_seconds.append(time.perf_counter() - start)
-                await asyncio.sleep(0.2)
-
-        task = asyncio.create_task(probe())
-        start = time.perf_counter()
-        answer = await http.post(
-            "/api/v1/suppressions/bulk", content=body, headers={"Content-Type": "text/plain"}
-        )
-        seconds = time.perf_counter() - start
-        done.set()
-        await task
-    return seconds, answer, probe_seconds
-
-
-def _bulk(
-    served: Served, store: Store, conninfo: str, sizes: Sizes, people: list[Seeded], log: Log
-) -> dict[str, Any]:
-    """Seed the list directly, check `sizes.suppressions` digests through the API and directly."""
-    rng = random.Random(SEED)
-    digests, suppressed = _digests(sizes.suppressions, rng)
-    log(f"bulk: seeding {len(suppressed):,} suppressed digests with COPY")
-    seed_s = _seed_suppressions(conninfo, suppressed)
-    body = "".join(f"{d}\n" for d in digests).encode()
-    log(f"bulk: checking {len(digests):,} digests through the API ({len(body) / 1e6:.0f} MB)")
-    probes = check_bodies(people, 10_000, rng)
-    seconds, answer, probe_seconds = asyncio.run(_bulk_call(served, store.token, body, probes))
-    answer.raise_for_status()
-    hits = answer.text.split()
-    peak_mib = loadgen.peak_rss_mib(served.pid)
-    log("bulk: the same check in process, without HTTP (parse_hashes, then check_hashes)")
-    started = time.perf_counter()
-    parsed = suppression.parse_hashes(body.decode().splitlines())
-    parse_s = time.perf_counter() - started
-    with unit_of_work(store.runtime.sessions) as session:
-        found = suppression.check_hashes(session, parsed)
-    in_process_s = time.perf_counter() - started
-    log("bulk: the same check directly (COPY and JOIN, then = ANY in chunks)")
-    join_s, join_hits = consent_bound.bulk_join(conninfo, digests)
-    any_s, any_hits = consent_bound.bulk_any(conninfo, digests, suppression.CHUNK)
-    return {
-        "digests": len(digests),
-        "suppressed_seeded": len(suppressed),
-        "seed_s": round(seed_s, 1),
-        "body_mb": round(len(body) / 1e6, 1),
-        "rightful": {
-            "seconds": round(seconds, 2),
-            "checked_header": int(answer.headers.get("X-Checked", -1)),
-            "suppressed_returned": len(hits),
-            "correct": set(hits) == suppressed,
-            "server_peak_rss_mib": peak_mib,
-            "in_process_s": round(in_process_s, 2),
-            "in_process_parse_s": round(parse_s, 2),
-            "in_process_correct": found == suppressed,
-            "probe_checks_alongside": {
-                "count": len(probe_seconds),
-                **(loadgen.latency(probe_seconds) if probe_seconds else {}),
-            },
-        },
-        "bound": {
-            "copy_join_s": round(join_s, 2),
-            "copy_join_correct": join_hits == suppressed,
-            "any_chunks_s": round(any_s, 2),
-            "any_chunks_correct": any_hits == suppressed,
-            "chunk": suppression.CHUNK,
-        },
-        "ratio": {
-            "to_copy_join": round(seconds / join_s, 1),
-            "to_any_chunks": round(seconds / any_s, 1),
-        },
-    }
-
-
 # ---------------------------------------------------------------------------------- the bounds
 
 
@@ -457,14 +353,6 @@ def _ratios(result: dict[str, Any]) -> dict[str, float]:
 # ------------------------------------------------------------------------------ the measurement
 
 
-def _settle(conninfo: str) -> None:
-    """Statistics fresh and dirty pages written, so no run starts behind autovacuum or a
-    checkpoint caused by the setup before it."""
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute("VACUUM ANALYZE")
-        conn.execute("CHECKPOINT")
-
-
 def _fixed_requests(people: list[Seeded]) -> tuple[dict[str, Any], dict[str, str]]:
     """The requests whose statements are listed: two withdrawals, and the fullest check."""
     body = {
@@ -481,16 +369,15 @@ def measure(
     server: Server, sizes: Sizes, data_dir: Path, results: Path, log: Log
 ) -> dict[str, Any]:
     """Every consent figure on a fresh store; the machine is recorded with them."""
-    from benchmarks import report
-
     result: dict[str, Any] = {"machine": report.machine(server), "sizes": sizes.__dict__}
     result["machine"]["uvicorn_workers"] = sizes.workers
+    source = _source_state()
     log(f"consent: a fresh store ({STORE}), {sizes.people:,} people with choices")
     store = _prepare(server, data_dir)
     started = time.perf_counter()
     people = _seed_people(store, sizes.people, random.Random(SEED), log)
     result["seed_people_s"] = round(time.perf_counter() - started, 1)
-    _settle(server.conninfo(STORE))
+    consent_bound.settle(server.conninfo(STORE))
     result["statements"] = _statements(store, *_fixed_requests(people))
     shipped = workload("shipped", sizes, people)
     server_log = results / "consent-server.log"
@@ -500,8 +387,11 @@ def measure(
     with loadgen.serving(store.env, sizes.workers, store.token, server_log) as served:
         result["rightful"] = _api(served, store, conninfo, shipped, sizes.concurrency, log)
     if sizes.suppressions:  # on a server of its own, so its peak memory is the bulk check's
+        probes = check_bodies(people, 1000, random.Random(SEED))
         with loadgen.serving(store.env, sizes.workers, store.token, server_log) as served:
-            result["bulk"] = _bulk(served, store, conninfo, sizes, people, log)
+            result["bulk"] = consent_bulk.measure(
+                served, store.runtime, conninfo, store.token, sizes.suppressions, probes, log
+            )
     result["server_worker_restarts"] = loadgen.worker_restarts(server_log)
     with unit_of_work(store.runtime.sessions) as session:
         result["ledger_broken_at"] = ledger.verify(session)
@@ -510,100 +400,22 @@ def measure(
     result["bound"] = _bounds(conninfo, shipped, people, sizes.concurrency, log)
     result["ratio"] = _ratios(result)
     result["machine"]["load_average_1m_at_end"] = round(os.getloadavg()[0], 2)
-    # The tree is shared: a commit made meanwhile would mix two revisions in one result.
-    at_end = report.machine(server)["rightful_revision"]
-    if at_end != result["machine"]["rightful_revision"]:
-        result["machine"]["rightful_revision_at_end"] = at_end
-        log(f"consent: src/ changed during the run (now {at_end}); the figures mix revisions")
+    if _source_state() != source:  # the tree is shared: the server may have run other code
+        result["machine"]["src_changed_during_run"] = report.machine(server)["rightful_revision"]
+        log("consent: src/ changed during the run; the figures mix two versions of Rightful")
     return result
 
 
-# -------------------------------------------------------------------------------- the table
+def _source_state() -> str:
+    """What src/ holds: its committed tree and any uncommitted change, as one string."""
 
-
-def _other_work(result: dict[str, Any]) -> tuple[float, float]:
-    """CPU seconds of processes not in the benchmark, and all busy CPU seconds, in the runs."""
-    parts = [part for side in ("rightful", "bound") for part in result[side].values()]
-    cpus = [run["cpu"] for part in parts for run in part.values()]
-    other = sum(cpu["other_cpu_s"] for cpu in cpus)
-    sides = ("client_cpu_s", "server_cpu_s", "postgres_cpu_s", "other_cpu_s")
-    return other, sum(cpu[k] for cpu in cpus for k in sides)
-
-
-def _run_line(name: str, run: dict[str, Any], events: bool) -> str:
-    rate = (
-        f"{run['events_per_second']:>8,.0f} events/s ({run['per_second']:,.0f} req/s)"
-        if events
-        else f"{run['per_second']:>8,.0f} /s"
-    )
-    lat = run["latency"]
-    return (
-        f"  {name:<34}{rate:<34} median {lat['median_ms']:>8.2f} ms  p99 {lat['p99_ms']:>8.2f} ms"
-    )
-
-
-def _work_line(name: str, run: dict[str, Any]) -> str:
-    cpu, db = run["cpu_ms_per_request"], run["database_per_request"]
-    waits = [(k, v) for k, v in run["postgres_backends"].items() if k != "samples"][:3]
-    return (
-        f"  {name} a request, {run['concurrency']} in flight: CPU ms server {cpu['server']},"
-        f" PostgreSQL {cpu['postgres']}, load generator {cpu['client']};"
-        f" {db.get('statements', 0):g} statements, {db.get('commits', 0):g} commits,"
-        f" {db.get('checkouts', 0):g} checkouts,"
-        f" {db.get('connections_opened', 0):g} new connections;"
-        f" CPU s by server process {run['cpu']['server_cpu_s_by_process']}\n"
-        f"    backends on average: " + ", ".join(f"{v:g} {k}" for k, v in waits)
-    )
-
-
-def table(result: dict[str, Any]) -> str:
-    """The consent figures, printed after the others."""
-    sizes, b, ratio = result["sizes"], result["bound"], result["ratio"]
-    c = sizes["concurrency"]
-    lines = [
-        f"Consent: uvicorn with {sizes['workers']} workers on loopback, {c} connections;"
-        f" {sizes['people']:,} people seeded"
-    ]
-    for part, bound_key, events in (("events", "events", True), ("checks", "lookups", False)):
-        lines.append(f" {part}")
-        for run, label in (("one_at_a_time", "one at a time"), ("concurrent", f"{c} in flight")):
-            lines.append(_run_line(f"Rightful, {label}", result["rightful"][part][run], events))
-            lines.append(_run_line(f"bound, {label}", b[bound_key][run], events))
-            if events:
-                lines.append(
-                    _run_line(f"bound + chain lock, {label}", b["events_chained"][run], events)
-                )
-        lines.append(_work_line("Rightful", result["rightful"][part]["concurrent"]))
-        lines.append(
-            f"  bound's throughput over Rightful's, {c} in flight:"
-            f" {ratio[f'{part}_throughput_bound_over_rightful']}x; median one at a time,"
-            f" Rightful over bound: {ratio[f'{part}_one_at_a_time_median_rightful_over_bound']}x"
+    def git(*args: str) -> str:
+        # A fixed git command on our own checkout; no input comes from outside.
+        done = subprocess.run(  # noqa: S603
+            ["git", "-C", str(loadgen.ROOT), *args],  # noqa: S607
+            capture_output=True,
+            text=True,
         )
-    if "bulk" in result:
-        lines += _bulk_lines(result["bulk"])
-    lines.append(f" ledger intact after the runs: {result['ledger_broken_at'] is None}")
-    other, busy = _other_work(result)
-    lines.append(
-        f" CPU used by other work on the machine during the timed runs: {other:,.1f} s"
-        f" of {busy:,.1f} s busy"
-    )
-    return "\n".join(lines)
+        return done.stdout
 
-
-def _bulk_lines(bulk: dict[str, Any]) -> list[str]:
-    r, b = bulk["rightful"], bulk["bound"]
-    probes = r["probe_checks_alongside"]
-    return [
-        f" bulk check of {bulk['digests']:,} digests ({bulk['suppressed_seeded']:,} suppressed)",
-        f"  Rightful (text/plain, end to end)  {r['seconds']:.2f} s, returned"
-        f" {r['suppressed_returned']:,} (correct: {r['correct']}), server peak"
-        f" {r['server_peak_rss_mib']:,.0f} MiB",
-        f"  Rightful in process, no HTTP       {r['in_process_s']:.2f} s"
-        f" ({r['in_process_parse_s']:.2f} s parsing)",
-        f"  bound COPY + JOIN                  {b['copy_join_s']:.2f} s"
-        f"  ({bulk['ratio']['to_copy_join']}x)",
-        f"  bound = ANY, {b['chunk']:,} a statement      {b['any_chunks_s']:.2f} s"
-        f"  ({bulk['ratio']['to_any_chunks']}x)",
-        f"  single checks sent alongside: {probes['count']}, slowest"
-        f" {probes.get('max_ms', 0):,.0f} ms",
-    ]
+    return git("rev-parse", "HEAD:src") + git("diff", "HEAD", "--", "src")

@@ -21,7 +21,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from benchmarks.loadgen import CpuMeter, WaitSampler, latency
+from benchmarks.loadgen import latency
+from benchmarks.procstat import CpuMeter, WaitSampler
 
 SCHEMA = "bound"
 TABLES = (
@@ -59,6 +60,14 @@ WRITE_CHAIN = "UPDATE bound.audit_chain_head SET last_hash = %s, events = events
 FIND_SUBJECT = "SELECT id, person_id FROM consent_subjects WHERE lookup_hash = %s"
 FIND_STATES = "SELECT purpose, channel, state FROM consent_states WHERE subject_id = ANY(%s)"
 Job = Callable[[psycopg.AsyncConnection[Any], Any], Awaitable[None]]
+
+
+def settle(conninfo: str) -> None:
+    """Statistics fresh and dirty pages written, so no run starts behind autovacuum or a
+    checkpoint caused by the setup before it."""
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+        conn.execute("CHECKPOINT")
 
 
 def copy_tables(conninfo: str) -> None:
@@ -235,36 +244,3 @@ def run(
 ) -> dict[str, Any]:
     """`job` for every item over `connections` connections; throughput and latency."""
     return asyncio.run(_run(conninfo, job, items, warmup, connections))
-
-
-# ----------------------------------------------------------------------------- bulk checks
-
-
-def bulk_join(conninfo: str, digests: list[str]) -> tuple[float, set[str]]:
-    """COPY the digests into a temporary table and join it to the list; seconds and hits."""
-    started = time.perf_counter()
-    with psycopg.connect(conninfo) as conn:
-        conn.execute("CREATE TEMP TABLE wanted (email_sha256 varchar(64)) ON COMMIT DROP")
-        with conn.cursor().copy("COPY wanted (email_sha256) FROM STDIN") as copy:
-            for digest in digests:
-                copy.write_row((digest,))
-        rows = conn.execute(
-            "SELECT w.email_sha256 FROM wanted w JOIN marketing_suppressions s"
-            " ON s.email_sha256 = w.email_sha256 AND s.topic = '*'"
-        ).fetchall()
-    return time.perf_counter() - started, {r[0] for r in rows}
-
-
-def bulk_any(conninfo: str, digests: list[str], chunk: int) -> tuple[float, set[str]]:
-    """`= ANY(%s)` a chunk at a time, the chunks Rightful uses; seconds and hits."""
-    query = (
-        "SELECT email_sha256 FROM marketing_suppressions"
-        " WHERE email_sha256 = ANY(%s) AND topic = ANY(%s)"
-    )
-    hits: set[str] = set()
-    started = time.perf_counter()
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        for start in range(0, len(digests), chunk):
-            found = conn.execute(query, (digests[start : start + chunk], ["*"]), prepare=True)
-            hits.update(r[0] for r in found)
-    return time.perf_counter() - started, hits
