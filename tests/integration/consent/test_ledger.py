@@ -154,6 +154,8 @@ def test_a_large_list_checked_by_copy_finds_the_same_as_in_chunks(
         digests = [subjects.email_sha256(f"gone{n}@example.com") for n in range(5)]
         digests += [f"{n:064x}" for n in range(2000)]
         by_copy = suppression.check_hashes(session, digests, copy_above=100)
+        # The COPY path really ran: its temporary table exists until the transaction ends.
+        assert session.scalar(text("SELECT to_regclass('rf_bulk_check')")) is not None
         session.commit()
         again = suppression.check_hashes(session, digests, copy_above=100)  # table is fresh
         in_chunks = suppression.check_hashes(session, digests, copy_above=10**9)
