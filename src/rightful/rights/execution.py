@@ -190,8 +190,7 @@ def run_request(factory: sessionmaker[Session], settings: Settings, request_id: 
             else:
                 outcome = _package(session, settings, req)
             if outcome is None:  # waiting for business partners; an answer wakes it sooner
-                req.lease_until = utcnow() + PARTNER_RECHECK
-                session.commit()
+                _recheck_later(session, req)
                 return req.status
         except (ConnectorError, NotFoundError) as exc:
             # Kept executing with the lease released, so a later run retries it.
@@ -205,6 +204,19 @@ def run_request(factory: sessionmaker[Session], settings: Settings, request_id: 
         service.notify_consumer(session, settings, req, outcome.template, outcome.context)
         session.commit()
         return req.status
+
+
+def _recheck_later(session: Session, req: RightsRequest) -> None:
+    # Only while the lease is still the one this worker took: a partner's answer that came in
+    # during this pass cleared it, and must not be pushed back by the recheck interval.
+    claimed = req.lease_until
+    session.execute(
+        update(RightsRequest)
+        .where(RightsRequest.id == req.id, RightsRequest.lease_until == claimed)
+        .values(lease_until=utcnow() + PARTNER_RECHECK)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
 
 
 @dataclass(frozen=True)
