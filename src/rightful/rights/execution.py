@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert, or_, select, update
@@ -48,12 +48,14 @@ def package_vault(settings: Settings) -> Vault:
     return Vault(settings.secret_key, "packages")
 
 
-def claim(session: Session, request_id: str, lease: timedelta) -> bool:
-    """Take a lease on an executing request so one worker runs it at a time.
+def claim(session: Session, request_id: str, lease: timedelta) -> datetime | None:
+    """Take a lease on an executing request so one worker runs it at a time; returns the lease's
+    end, which identifies this claim, or None when another worker holds it.
 
     A worker that dies keeps its lease until it runs out; then another takes the work over.
     """
     now = utcnow()
+    until = now + lease
     result = session.execute(
         update(RightsRequest)
         .where(
@@ -61,10 +63,10 @@ def claim(session: Session, request_id: str, lease: timedelta) -> bool:
             RightsRequest.status == Status.EXECUTING.value,
             or_(RightsRequest.lease_until.is_(None), RightsRequest.lease_until < now),
         )
-        .values(lease_until=now + lease)
+        .values(lease_until=until)
     )
     session.commit()
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return until if result.rowcount else None  # type: ignore[attr-defined]
 
 
 def runnable_ids(session: Session, limit: int = 20) -> list[str]:
@@ -176,7 +178,8 @@ def _build_package(session: Session, settings: Settings, req: RightsRequest) -> 
 def run_request(factory: sessionmaker[Session], settings: Settings, request_id: str) -> str:
     """Execute one request to completion; safe to call again after any crash. Returns status."""
     with factory() as session:
-        if not claim(session, request_id, timedelta(seconds=settings.lease_seconds)):
+        leased = claim(session, request_id, timedelta(seconds=settings.lease_seconds))
+        if leased is None:
             req = session.get(RightsRequest, request_id)
             return req.status if req else "missing"
         req = service.access_request(session, request_id)
@@ -190,7 +193,7 @@ def run_request(factory: sessionmaker[Session], settings: Settings, request_id: 
             else:
                 outcome = _package(session, settings, req)
             if outcome is None:  # waiting for business partners; an answer wakes it sooner
-                _recheck_later(session, req)
+                _recheck_later(session, req.id, leased)
                 return req.status
         except (ConnectorError, NotFoundError) as exc:
             # Kept executing with the lease released, so a later run retries it.
@@ -206,13 +209,13 @@ def run_request(factory: sessionmaker[Session], settings: Settings, request_id: 
         return req.status
 
 
-def _recheck_later(session: Session, req: RightsRequest) -> None:
+def _recheck_later(session: Session, request_id: str, leased: datetime) -> None:
     # Only while the lease is still the one this worker took: a partner's answer that came in
-    # during this pass cleared it, and must not be pushed back by the recheck interval.
-    claimed = req.lease_until
+    # during this pass cleared it, and must not be pushed back by the recheck interval. The
+    # claim's own value is compared, never a reload (which could already read the cleared lease).
     session.execute(
         update(RightsRequest)
-        .where(RightsRequest.id == req.id, RightsRequest.lease_until == claimed)
+        .where(RightsRequest.id == request_id, RightsRequest.lease_until == leased)
         .values(lease_until=utcnow() + PARTNER_RECHECK)
         .execution_options(synchronize_session=False)
     )
@@ -245,7 +248,7 @@ def run_erasures(factory: sessionmaker[Session], settings: Settings, request_ids
     finish each request as `run_request` does. Returns how many were erased in the batch."""
     lease = timedelta(seconds=settings.lease_seconds)
     with factory() as session:
-        mine = [rid for rid in request_ids if claim(session, rid, lease)]
+        mine = [rid for rid in request_ids if claim(session, rid, lease) is not None]
         reqs = [
             r
             for r in (session.get(RightsRequest, rid) for rid in mine)

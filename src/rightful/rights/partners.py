@@ -16,7 +16,7 @@ import time
 from datetime import timedelta
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from rightful.core.clock import utcnow
@@ -101,13 +101,15 @@ def unanswered(session: Session, request_id: str) -> list[PartnerNotice]:
     )
 
 
-def _payload(settings: Settings, notice: PartnerNotice, req: RightsRequest) -> dict[str, object]:
+def _payload(
+    settings: Settings, notice: PartnerNotice, req: RightsRequest, reminder: int
+) -> dict[str, object]:
     return {
         "type": "erasure_request",
         "reference": req.reference,
         "identity": {"email": service.identities_of(settings, req)["email"]},
         "requested_at": req.received_at.isoformat(),
-        "reminder": notice.reminders,
+        "reminder": reminder,
         "acknowledge_url": ack_url(settings, notice.id),
     }
 
@@ -133,21 +135,35 @@ def _send(session: Session, settings: Settings, notice: PartnerNotice) -> None:
     req = session.get(RightsRequest, notice.request_id)
     partner = session.get(Partner, notice.partner_key)
     assert req is not None and partner is not None
-    payload = _payload(settings, notice, req)
+    reminder = notice.reminders + (1 if notice.status == "sent" else 0)
+    payload = _payload(settings, notice, req, reminder)
     now = utcnow()
     if notice.channel == "webhook":
         try:
             done = _post(settings, str(partner.erasure_webhook), partner.key, payload)
         except httpx.HTTPError as exc:
-            notice.attempts += 1
-            notice.last_error = type(exc).__name__
-            notice.status = "failed" if notice.attempts >= MAX_ATTEMPTS else "pending"
-            notice.next_attempt_at = now + timedelta(minutes=min(2 ** (notice.attempts - 1), 360))
+            attempts = notice.attempts + 1
+            _unless_answered(
+                session,
+                notice.id,
+                attempts=attempts,
+                last_error=type(exc).__name__,
+                status="failed" if attempts >= MAX_ATTEMPTS else "pending",
+                next_attempt_at=now + timedelta(minutes=min(2 ** (attempts - 1), 360)),
+            )
             return
         if done:
             _answer(session, notice, "acknowledged", actor=f"partner:{partner.key}", note=None)
             return
-    else:
+    sent = _unless_answered(
+        session,
+        notice.id,
+        status="sent",
+        last_error=None,
+        reminders=reminder,
+        next_attempt_at=now + _business_days(REMINDER_BUSINESS_DAYS),
+    )
+    if sent and notice.channel != "webhook":
         queue_email(
             session,
             settings,
@@ -156,8 +172,18 @@ def _send(session: Session, settings: Settings, notice: PartnerNotice) -> None:
             request_id=req.id,
             context={"partner": partner.name, **payload},
         )
-    notice.status, notice.last_error = "sent", None
-    notice.next_attempt_at = now + _business_days(REMINDER_BUSINESS_DAYS)
+
+
+def _unless_answered(session: Session, notice_id: int, **values: object) -> bool:
+    """Record a send, unless the partner answered meanwhile (a confirmation must never be
+    overwritten by the sender that read the notice before it came)."""
+    result = session.execute(
+        update(PartnerNotice)
+        .where(PartnerNotice.id == notice_id, PartnerNotice.status.in_(OPEN_STATUSES))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def _business_days(days: int) -> timedelta:
@@ -179,9 +205,8 @@ def deliver_notices(session: Session, settings: Settings, *, limit: int = 50) ->
         )
     )
     for notice in due:
-        if notice.status == "sent":
-            notice.reminders += 1
-        _send(session, settings, notice)
+        if notice.status in ("pending", "sent"):  # reloaded after each commit: still unanswered
+            _send(session, settings, notice)
         session.commit()
     return len(due)
 

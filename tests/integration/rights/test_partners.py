@@ -25,7 +25,9 @@ from rightful.inventory.models import Partner
 from rightful.messaging.service import list_outbox, open_letter
 from rightful.rights.execution import run_request
 from rightful.rights.models import PartnerNotice
-from rightful.rights.partners import deliver_notices, partner_secret
+from rightful.rights.partners import _send as send_notice
+from rightful.rights.partners import acknowledge, deliver_notices, partner_secret
+from rightful.security.tokens import LinkSigner
 from rightful.web.app import create_app
 from tests.integration.rights.test_erasure import erase_avery
 from tests.support.app import make_settings, prepare
@@ -229,6 +231,39 @@ def test_an_emailed_partner_confirms_with_one_click(tmp_path: Path) -> None:
         assert "Thank you" in client.post(link.group(1)).text
         assert client.post(link.group(1)).status_code == 200  # twice changes nothing
         assert client.get(link.group(1)[:-2] + "xx").status_code == 400
+    assert notices(runtime, request_id)["parcelgo"].status == "acknowledged"
+    runtime.engine.dispose()
+    dispose_all()
+
+
+def test_a_confirmation_arriving_while_the_notice_is_sent_is_never_overwritten(
+    tmp_path: Path,
+) -> None:
+    # The worker read the notice as pending; the partner confirms before the send is recorded.
+    runtime = prepare(make_settings(tmp_path), people=40)
+    request_id = erase_avery(runtime)
+    run_request(runtime.sessions, runtime.settings, request_id)
+    signer = LinkSigner(runtime.settings.secret_key, "partner-ack")
+    with runtime.sessions() as sender:
+        notice = sender.scalars(
+            select(PartnerNotice).where(
+                PartnerNotice.request_id == request_id, PartnerNotice.partner_key == "parcelgo"
+            )
+        ).one()
+        assert notice.status == "pending"
+        with unit_of_work(runtime.sessions) as partner:
+            acknowledge(partner, runtime.settings, token=signer.sign(str(notice.id)))
+        send_notice(sender, runtime.settings, notice)
+        sender.commit()
+    assert notices(runtime, request_id)["parcelgo"].status == "acknowledged"
+    with runtime.sessions() as session:
+        letters = [
+            open_letter(runtime.settings, m).text
+            for m in list_outbox(session, request_id=request_id)
+            if m.template == "partner_erasure"
+        ]
+    assert not any("ParcelGo" in text for text in letters)  # no notice for an answered request
+    deliver(runtime)
     assert notices(runtime, request_id)["parcelgo"].status == "acknowledged"
     runtime.engine.dispose()
     dispose_all()
