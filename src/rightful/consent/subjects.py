@@ -58,7 +58,7 @@ def person(session: Session, settings: Settings, address: str) -> ConsentSubject
     """The person with this e-mail address, created on first use."""
     clean = normalize.email(address)
     lookup = _lookup(settings, "person", clean)
-    return _get_or_create(
+    found = _get_or_create(
         session,
         lookup,
         ConsentSubject(
@@ -69,6 +69,9 @@ def person(session: Session, settings: Settings, address: str) -> ConsentSubject
             sealed_email=_vault(settings).encrypt_json(clean),
         ),
     )
+    if found.sealed_email is None:  # erased once (consent/erasure.py), and given to us again
+        found.sealed_email = _vault(settings).encrypt_json(clean)
+    return found
 
 
 def find_person(session: Session, settings: Settings, address: str) -> ConsentSubject | None:
@@ -122,12 +125,7 @@ def resolve(
     create: bool = True,
 ) -> ConsentSubject | None:
     """The subject named by exactly one of e-mail, device id or subject id."""
-    given = [v for v in (email, device_id, subject_id) if v]
-    if len(given) != 1:
-        raise InvalidInputError(
-            "Name the subject by exactly one of email, device_id or subject_id.",
-            errors=[{"field": "subject", "message": "Send one of email, device_id, subject_id."}],
-        )
+    _exactly_one(email, device_id, subject_id)
     if subject_id:
         return by_id(session, subject_id)
     if email:
@@ -139,3 +137,28 @@ def resolve(
         lookup = _lookup(settings, "device", device_id)
         return session.scalar(select(ConsentSubject).where(ConsentSubject.lookup_hash == lookup))
     return device(session, settings, device_id)
+
+
+def _exactly_one(*given: str | None) -> None:
+    if sum(bool(v) for v in given) != 1:
+        raise InvalidInputError(
+            "Name the subject by exactly one of email, device_id or subject_id.",
+            errors=[{"field": "subject", "message": "Send one of email, device_id, subject_id."}],
+        )
+
+
+def lookup_hash(
+    settings: Settings,
+    *,
+    email: str | None = None,
+    device_id: str | None = None,
+    subject_id: str | None = None,
+) -> str | None:
+    """The keyed hash the subject named by exactly one of these is found by, without asking the
+    database; None for a subject id (found by id) or a device id that cannot be one."""
+    _exactly_one(email, device_id, subject_id)
+    if email:
+        return _lookup(settings, "person", normalize.email(email))
+    if device_id and DEVICE_ID.match(device_id):
+        return _lookup(settings, "device", device_id)
+    return None

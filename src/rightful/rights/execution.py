@@ -12,6 +12,7 @@ from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from rightful.connectors.base import Row
+from rightful.consent.erasure import after_erasure as consent_after_erasure
 from rightful.consent.opt_out import record_opt_out
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
@@ -274,6 +275,11 @@ def _erase(session: Session, settings: Settings, req: RightsRequest) -> _Outcome
     plan_erasure(session, settings, req)
     steps = apply_erasure(session, settings, req)
     suppress(session, settings, req)
+    email = service.identities_of(settings, req).get("email")
+    if email:  # the consent record keeps its proof, loses the address, and stops all marketing
+        consent_after_erasure(
+            session, settings, email=email, jurisdiction=req.jurisdiction, reference=req.reference
+        )
     names = {s.key: s.name for s in load_map(session).systems.values()}
     summary = erasure_summary(steps, names)
     req.summary = {"erasure": summary}
