@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -33,7 +34,34 @@ def test_demo_setup_prints_the_login_and_a_customer_to_try(
     out = run("demo", "setup", "--people", "30")
     assert "privacy.officer@lumen.example" in out and "avery.quinn@example.com" in out
     assert re.search(r"password\s+\S{12,}", out)
+    history = demo_consent_history()
+    # A past of choices from every interface, delivered, and none for the tour's featured people.
+    assert history["interfaces"] >= {"banner", "gpc", "preference_center", "list_removal"}
+    assert history["deliveries"] == {"acknowledged"} and history["avery_events"] == 0
+    assert "intact" in run("consent", "verify")
+    run("demo", "setup", "--people", "30")  # again: the history is not seeded twice
+    assert demo_consent_history()["events"] == history["events"]
     dispose_all()
+
+
+def demo_consent_history() -> dict[str, Any]:
+    from sqlalchemy import func, select
+
+    from rightful.consent import subjects
+    from rightful.consent.models import ConsentDelivery, ConsentEvent
+    from rightful.core.runtime import build_runtime
+
+    runtime = build_runtime()
+    with runtime.sessions() as session:
+        avery = subjects.find_person(session, runtime.settings, "avery.quinn@example.com")
+        found = {
+            "events": session.scalar(select(func.count()).select_from(ConsentEvent)),
+            "interfaces": set(session.scalars(select(ConsentEvent.interface).distinct())),
+            "deliveries": set(session.scalars(select(ConsentDelivery.status).distinct())),
+            "avery_events": 0 if avery is None else 1,
+        }
+    runtime.engine.dispose()
+    return found
 
 
 def test_settings_refuse_the_placeholder_secret_outside_demo_mode(

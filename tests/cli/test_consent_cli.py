@@ -125,8 +125,27 @@ def test_a_new_destination_is_sent_the_choices_made_before_it(
     )
     applied = run("consent", "apply", str(catalogue))
     assert "2 destination(s)" in applied and "adnet" in applied
-    assert "Queued 1 choice(s) for adnet" in run("consent", "replay", "adnet")
+    # Everyone with a sale/share choice: the demo's history, and the one made above.
+    assert f"Queued {sale_share_choices()} choice(s) for adnet" in run("consent", "replay", "adnet")
     assert "Queued 0 choice(s)" in run("consent", "replay", "adnet")
     assert "adnet" in run("consent", "destinations")
     missing = runner.invoke(app, ["consent", "replay", "nope"])
     assert missing.exit_code == 1 and "no destination 'nope'" in missing.output
+
+
+def sale_share_choices() -> int:
+    from sqlalchemy import func, select
+
+    from rightful.consent.models import ConsentState
+    from rightful.core.runtime import build_runtime
+
+    runtime = build_runtime()
+    with runtime.sessions() as session:
+        count = session.scalar(
+            select(func.count())
+            .select_from(ConsentState)
+            .where(ConsentState.purpose == "sale_share")
+        )
+    runtime.engine.dispose()
+    assert count and count > 1
+    return int(count)

@@ -9,6 +9,7 @@ from pathlib import Path
 from rightful.consent import catalog, destinations
 from rightful.core.db import unit_of_work
 from rightful.core.runtime import Runtime
+from rightful.demo.consent_history import seed_consent_history
 from rightful.demo.estate import FEATURED_PEOPLE, SYSTEMS, DemoPerson, build_estate, demo_urls
 from rightful.inventory import service as inventory
 from rightful.inventory import taxonomy
@@ -62,6 +63,7 @@ def setup_demo(runtime: Runtime, *, people: int = 3000, rebuild: bool = False) -
     if rebuild or not all(Path(u.removeprefix("sqlite:///")).exists() for u in urls.values()):
         build_estate(urls, people=people)
     load_data_map(runtime, urls)
+    seed_consent_history(runtime)
     password = secrets.token_urlsafe(12)
     with unit_of_work(runtime.sessions) as session:
         staff = create_staff(session, email=ADMIN_EMAIL, name="Pat Privacy", password=password)
