@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -29,11 +29,11 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.browser
 
 SHOP_PAGE = """<!doctype html>
-<html lang="en">
+<html lang="{lang}">
 <head>
   <meta charset="utf-8">
   <title>Lumen shop</title>
-  <script async src="{rightful}/consent.js" data-jurisdiction="{jurisdiction}"></script>
+  <script async src="{rightful}/consent.js" data-jurisdiction="{jurisdiction}"{data_lang}></script>
   <script type="text/plain" data-category="targeting">
     window.__targeting = true;
     document.cookie = "_bright_id=abc123; Path=/";
@@ -67,9 +67,11 @@ class Shop:
     base_url: str
     pixel_hits: list[str] = field(default_factory=list)
 
-    def url(self, jurisdiction: str) -> str:
-        """The home page, as shown to a visitor from `jurisdiction`."""
-        return f"{self.base_url}/?jurisdiction={jurisdiction}"
+    def url(self, jurisdiction: str, *, lang: str = "en", data_lang: str = "") -> str:
+        """The home page, as shown to a visitor from `jurisdiction`; in `lang` (`<html lang>`),
+        with consent.js told `data_lang` when given."""
+        query = urlencode({"jurisdiction": jurisdiction, "lang": lang, "data_lang": data_lang})
+        return f"{self.base_url}/?{query}"
 
 
 @pytest.fixture
@@ -84,8 +86,14 @@ def shop(live_rightful: LiveRightful) -> Iterator[Shop]:
                 state.pixel_hits.append(url.path)
                 self._answer(GIF, "image/gif")
                 return
-            jurisdiction = parse_qs(url.query).get("jurisdiction", ["US-CA"])[0]
-            page = SHOP_PAGE.format(rightful=live_rightful.base_url, jurisdiction=jurisdiction)
+            query = parse_qs(url.query, keep_blank_values=True)
+            data_lang = query.get("data_lang", [""])[0]
+            page = SHOP_PAGE.format(
+                rightful=live_rightful.base_url,
+                jurisdiction=query.get("jurisdiction", ["US-CA"])[0],
+                lang=query.get("lang", ["en"])[0],
+                data_lang=f' data-lang="{data_lang}"' if data_lang else "",
+            )
             self._answer(page.encode(), "text/html; charset=utf-8")
 
         def _answer(self, body: bytes, content_type: str) -> None:
@@ -341,3 +349,84 @@ def test_a_banner_shown_before_the_notice_changed_asks_again(
 
     click_and_record(page, "Accept all")
     assert notice_versions(live_rightful, device_id(page.context)) == {"2026-12-01"}
+
+
+# --- in the visitor's language --------------------------------------------------------------
+
+
+def proofs(live: LiveRightful, device: str) -> list[dict[str, str]]:
+    """The proof kept with each of the browser's recorded choices."""
+    with live.runtime.sessions() as session:
+        subject = subjects.resolve(session, live.runtime.settings, device_id=device, create=False)
+        assert subject is not None, "the browser has no consent record"
+        stmt = select(ConsentEvent.proof).where(ConsentEvent.subject_id == subject.id)
+        return list(session.scalars(stmt))
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 800), (390, 844)], ids=["desktop", "phone"])
+def test_a_spanish_page_shows_rechazar_todo_as_prominently_as_aceptar_todo(
+    chromium_browser: Browser, shop: Shop, tmp_path: Path, width: int, height: int
+) -> None:
+    context = chromium_browser.new_context(viewport={"width": width, "height": height})
+    try:
+        page = context.new_page()
+        page.goto(shop.url("US-CA", lang="es"))
+        region = page.get_by_role("region", name="Sus opciones de privacidad")
+        expect(region).to_be_visible()
+        expect(region).to_have_attribute("lang", "es")
+        expect(page.locator("rightful-consent")).to_have_attribute("lang", "es")
+        reject = page.get_by_role("button", name="Rechazar todo", exact=True)
+        accept = page.get_by_role("button", name="Aceptar todo", exact=True)
+        look = """el => {const s = getComputedStyle(el);
+            return [s.backgroundColor, s.color, s.fontSize, s.fontWeight, s.borderStyle]}"""
+        assert reject.evaluate(look) == accept.evaluate(look)
+        reject_box, accept_box, banner_box = (
+            reject.bounding_box(),
+            accept.bounding_box(),
+            region.bounding_box(),
+        )
+        assert reject_box and accept_box and banner_box
+        assert (reject_box["width"], reject_box["height"]) == (
+            accept_box["width"],
+            accept_box["height"],
+        )
+        assert reject_box["height"] >= 44
+        assert banner_box["x"] >= 0 and banner_box["x"] + banner_box["width"] <= width
+        assert banner_box["y"] >= 0 and banner_box["y"] + banner_box["height"] <= height
+        page.get_by_role("button", name="Elegir").click()  # the longer Spanish switches fit too
+        expect(page.get_by_role("switch", name="Publicidad dirigida")).to_be_visible()
+        expect(page.get_by_role("switch", name="Estrictamente necesarias")).to_be_disabled()
+        page.screenshot(path=tmp_path / f"banner-es-{width}.png")
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize(
+    ("lang", "data_lang", "locale"),
+    [
+        pytest.param("es", "", "en-US", id="html-lang"),
+        pytest.param("", "", "es-MX", id="browser-language"),
+        pytest.param("en", "es", "en-US", id="data-lang-wins"),
+    ],
+)
+def test_the_banner_speaks_the_page_language_and_the_ledger_keeps_it(
+    chromium_browser: Browser,
+    shop: Shop,
+    live_rightful: LiveRightful,
+    lang: str,
+    data_lang: str,
+    locale: str,
+) -> None:
+    context = chromium_browser.new_context(locale=locale)
+    try:
+        page = context.new_page()
+        page.goto(shop.url("FR", lang=lang, data_lang=data_lang))
+        expect(page.get_by_role("region", name="Cookies en este sitio")).to_be_visible()
+
+        click_and_record(page, "Aceptar todo")
+
+        recorded = proofs(live_rightful, device_id(context))
+        assert recorded and {p["lang"] for p in recorded} == {"es"}
+        assert {p["action"] for p in recorded} == {"accept_all"}
+    finally:
+        context.close()

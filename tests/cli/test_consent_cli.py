@@ -149,3 +149,21 @@ def sale_share_choices() -> int:
     runtime.engine.dispose()
     assert count and count > 1
     return int(count)
+
+
+def test_applying_a_catalogue_with_banner_texts_says_which_languages_it_rewords(
+    cli_env: Path, tmp_path: Path
+) -> None:
+    demo = (Path(__file__).parents[2] / "src/rightful/demo/consent.yml").read_text()
+    catalogue = tmp_path / "worded.yml"
+    catalogue.write_text(
+        demo + "banner:\n  texts:\n    es:\n      opt_in_title: Lumen y las cookies\n"
+    )
+    applied = run("consent", "apply", str(catalogue))
+    assert "Banner texts in your own words: es (1)." in applied
+    typo = tmp_path / "typo.yml"
+    typo.write_text(demo + "banner:\n  texts:\n    es:\n      title: Lumen y las cookies\n")
+    refused = runner.invoke(app, ["consent", "apply", str(typo)])
+    assert refused.exit_code != 0
+    assert "banner.texts.es.title" in refused.output
+    assert "There is no banner text 'title'" in refused.output

@@ -139,6 +139,111 @@ def test_a_json_post_from_the_company_site_passes_the_preflight(rightful_app: Ap
     assert "Content-Type" in r.headers["access-control-allow-headers"]
 
 
+# --- languages ----------------------------------------------------------------------------------
+
+
+def test_a_mexican_visitor_gets_the_banner_in_spanish(rightful_app: App) -> None:
+    r = rightful_app.client.get("/consent/config.json?jurisdiction=US-CA&lang=es-MX")
+    assert r.status_code == 200
+    config = r.json()
+    assert config["lang"] == "es"
+    assert config["texts"]["reject_all"] == "Rechazar todo"
+    assert config["texts"]["accept_all"] == "Aceptar todo"
+    assert config["texts"]["title"] == "Sus opciones de privacidad"
+    titles = {c["key"]: c["title"] for c in config["categories"]}
+    assert titles["strictly_necessary"] == "Estrictamente necesarias"  # built in
+    assert titles["targeting"] == "Publicidad dirigida"  # the demo catalogue's translation
+    assert config["sale_share"]["title"] == "Vender o compartir mi información personal"
+
+
+def test_a_language_the_banner_lacks_gets_the_default_language(rightful_app: App) -> None:
+    config = rightful_app.client.get("/consent/config.json?lang=de-AT").json()
+    assert config["lang"] == "en"
+    assert config["texts"]["reject_all"] == "Reject all"
+    rightful_app.runtime.settings.banner_default_language = "es"
+    assert rightful_app.client.get("/consent/config.json?lang=de-AT").json()["lang"] == "es"
+
+
+def test_a_malformed_page_language_gets_the_default_banner(rightful_app: App) -> None:
+    r = rightful_app.client.get("/consent/config.json", params={"lang": "<b>klingon</b>"})
+    assert r.status_code == 200
+    assert r.json()["lang"] == "en"
+
+
+def put_catalogue(app: App, banner: dict[str, Any], purposes: list[dict[str, Any]]) -> Any:
+    return app.client.put(
+        "/api/v1/consent/purposes", json={"purposes": purposes, "banner": banner}, headers=app.auth
+    )
+
+
+PERFORMANCE = {
+    "key": "cookies.performance",
+    "kind": "cookies",
+    "title": "Performance",
+    "description": "Count visits and see which pages work, so we can improve the site.",
+    "channels": ["web"],
+    "cookies": ["_lumen_perf", "_ga*"],
+}
+
+
+def test_the_company_wording_wins_and_missing_texts_fall_back_key_by_key(
+    rightful_app: App,
+) -> None:
+    banner = {
+        "texts": {
+            "es": {"opt_in_title": "Lumen y las cookies"},
+            "fr": {"accept_all": "Tout accepter", "opt_in_title": "Les cookies chez Lumen"},
+        }
+    }
+    translated = {**PERFORMANCE, "translations": {"fr": {"title": "Mesure d'audience"}}}
+    r = put_catalogue(rightful_app, banner, [translated])
+    assert r.status_code == 200, r.text
+    performance = next(p for p in r.json() if p["key"] == "cookies.performance")
+    assert performance["translations"] == {"fr": {"title": "Mesure d'audience"}}
+    got = rightful_app.client.get("/api/v1/consent/banner", headers=rightful_app.auth)
+    assert got.json() == banner  # what was put comes back, ready to put again
+
+    spanish = rightful_app.client.get("/consent/config.json?jurisdiction=FR&lang=es").json()
+    assert spanish["texts"]["title"] == "Lumen y las cookies"
+    assert spanish["texts"]["reject_all"] == "Rechazar todo"
+    french = rightful_app.client.get("/consent/config.json?jurisdiction=FR&lang=fr-FR").json()
+    assert french["lang"] == "fr"
+    assert french["texts"]["title"] == "Les cookies chez Lumen"
+    assert french["texts"]["accept_all"] == "Tout accepter"
+    assert french["texts"]["reject_all"] == "Reject all"  # not given in French: the default's
+    titles = {c["key"]: (c["title"], c["description"]) for c in french["categories"]}
+    assert titles["performance"] == ("Mesure d'audience", PERFORMANCE["description"])
+
+
+def test_an_unknown_banner_text_is_refused_with_the_valid_keys(rightful_app: App) -> None:
+    r = put_catalogue(rightful_app, {"texts": {"es": {"reject": "No"}}}, [PERFORMANCE])
+    assert r.status_code == 422
+    problem = r.json()
+    assert problem["errors"][0]["field"] == "banner.texts.es.reject"
+    assert "There is no banner text 'reject'" in problem["errors"][0]["message"]
+    assert "reject_all" in problem["errors"][0]["message"]
+    got = rightful_app.client.get("/api/v1/consent/banner", headers=rightful_app.auth)
+    assert got.json() == {"texts": {}}
+
+
+def test_a_choice_keeps_the_language_the_banner_was_read_in(rightful_app: App) -> None:
+    device = device_id()
+    body = {"device_id": device, "jurisdiction": "FR", "choices": {"targeting": False}}
+    r = post(rightful_app, {**body, "action": "reject_all", "lang": "es"})
+    assert r.status_code == 200, r.text
+    [event] = events_of(rightful_app, device)
+    assert event.proof == {"action": "reject_all", "mode": "opt-in", "lang": "es", "origin": SITE}
+
+
+def test_a_malformed_language_in_a_choice_is_refused(rightful_app: App) -> None:
+    before = ledger_size(rightful_app)
+    body = {"device_id": GOOD_ID, "choices": {"targeting": True}, "lang": "español"}
+    r = post(rightful_app, body)
+    assert r.status_code == 422
+    assert [e["field"] for e in r.json()["errors"]] == ["lang"]
+    assert ledger_size(rightful_app) == before
+
+
 # --- recording choices ----------------------------------------------------------------------
 
 
@@ -350,6 +455,13 @@ def test_the_demo_shop_loads_consent_js_and_holds_back_the_ad_script(
     assert 'type="text/plain" data-category="targeting" src="/demo/store/brightads.js"' in page
     assert demo_client.get("/demo/store/brightads.js").status_code == 200
     assert demo_client.get("/demo/store/store.css").headers["content-type"].startswith("text/css")
+
+
+def test_the_demo_shop_can_show_the_banner_in_spanish(demo_client: TestClient) -> None:
+    page = demo_client.get("/demo/store?jurisdiction=US-CA&lang=es").text
+    assert 'src="/consent.js" data-jurisdiction="US-CA" data-lang="es"' in page
+    english = demo_client.get("/demo/store?jurisdiction=US-CA&lang=nonsense!").text
+    assert "data-lang" not in english
 
 
 def test_the_demo_shop_exists_only_in_demo_mode(rightful_app: App) -> None:

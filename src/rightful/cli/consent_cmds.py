@@ -24,9 +24,13 @@ def apply(file: Path = typer.Argument(..., exists=True, dir_okay=False, readable
 
     text = file.read_text()
     with unit_of_work(open_runtime().sessions) as session:
-        rows = catalog.apply(session, catalog.parse(text, name=file.name))
+        parsed = catalog.parse(text, name=file.name)
+        rows = catalog.apply(session, parsed)
         sent_to = destinations.apply_from_file(session, text, name=file.name, actor="cli")
     typer.echo(f"{len(rows)} purpose(s) in the catalogue.")
+    if parsed.banner is not None:
+        own = ", ".join(f"{lang} ({len(words)})" for lang, words in parsed.banner.texts.items())
+        typer.echo(f"Banner texts in your own words: {own or 'none, all built in'}.")
     if sent_to is not None:
         active = [d.key for d in sent_to if d.active]
         typer.echo(f"{len(active)} destination(s) told of changes: {', '.join(active) or 'none'}.")

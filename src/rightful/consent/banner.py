@@ -16,7 +16,7 @@ from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
-from rightful.consent import catalog, ledger, subjects
+from rightful.consent import catalog, ledger, subjects, texts
 from rightful.consent.catalog import Channel, Interface, State
 from rightful.consent.ledger import Choice, Collected
 from rightful.consent.models import ConsentEvent, ConsentPurpose, ConsentSubject
@@ -59,7 +59,7 @@ class Category:
 
 @dataclass(frozen=True)
 class BannerConfig:
-    """Everything consent.js needs to ask, for one jurisdiction."""
+    """Everything consent.js needs to ask, for one jurisdiction, in one language."""
 
     jurisdiction: str
     mode: Mode
@@ -67,6 +67,7 @@ class BannerConfig:
     categories: list[Category]
     sale_share: Category | None
     texts: dict[str, str]
+    language: str  # a BCP 47 tag: what the visitor reads, and what the banner's `lang` says
 
     def switches(self) -> list[Category]:
         """Every category and, in opt-out mode, the sale/share choice."""
@@ -83,6 +84,7 @@ class Answer:
     gpc_source: str | None = None  # "Sec-GPC" or "navigator.globalPrivacyControl"
     action: str = "save"
     notice_version: str | None = None
+    language: str | None = None  # the language the banner was shown in (config's `lang`)
     proof: dict[str, str] = field(default_factory=dict)
 
 
@@ -115,66 +117,44 @@ def mode_for(jurisdiction: str) -> Mode:
     return Mode.OPT_OUT if jurisdiction.split("-")[0] in OPT_OUT_COUNTRIES else Mode.OPT_IN
 
 
-def _category(purpose: ConsentPurpose, mode: Mode) -> Category:
+def _category(purpose: ConsentPurpose, mode: Mode, words: texts.Wording) -> Category:
     required = purpose.key == catalog.STRICTLY_NECESSARY
     default_given = purpose.default == State.GIVEN
     return Category(
         key=purpose.key.removeprefix("cookies."),
         purposes=(purpose.key,),
         channel=Channel.WEB,
-        title=purpose.title,
-        description=purpose.description,
+        title=words.title(purpose),
+        description=words.description(purpose),
         cookies=tuple(str(c) for c in purpose.cookie_names),
         required=required,
         default=required or (mode == Mode.OPT_OUT and default_given),
     )
 
 
-def _sale_share(session: Session) -> Category:
+def _sale_share(session: Session, words: texts.Wording) -> Category:
     row = catalog.checked(session, catalog.SALE_SHARE, Channel.ALL)
     return Category(
         key=SALE_SHARE_CHOICE,
         purposes=SALE_SHARE_PURPOSES,
         channel=Channel.ALL,
-        title=row.title,
-        description=row.description,
+        title=words.title(row),
+        description=words.description(row),
         default=row.default == State.GIVEN,
     )
 
 
-def _texts(mode: Mode) -> dict[str, str]:
-    common = {
-        "accept_all": "Accept all",
-        "close": "Close",
-        "reject_all": "Reject all",
-        "choose": "Choose",
-        "save": "Save my choices",
-        "categories": "Cookie categories",
-        "always_on": "Always on",
-        "cookies": "Cookies",
-        "privacy_center": "Privacy center",
-        "gpc_honored": "Opt-out request honored",
-        "gpc_detail": "Your browser sent a Global Privacy Control signal, so we do not sell or "
-        "share your personal information or use it for targeted advertising.",
-        "gpc_locked": "Off: your browser's Global Privacy Control",
-    }
-    if mode == Mode.OPT_IN:
-        return common | {
-            "title": "Cookies on this site",
-            "body": "We use strictly necessary cookies to make this site work. With your consent "
-            "we would also use optional cookies, some set by partners. Nothing optional is set "
-            "until you choose, and you can change your mind at any time in “Cookie settings”.",
-        }
-    return common | {
-        "title": "Your privacy choices",
-        "body": "We use cookies to run this site and, as you choose, to measure visits, "
-        "remember settings and show ads. Sharing data with ad partners can count as a “sale” "
-        "or “sharing” under US state laws: you can opt out at any time.",
-    }
+def config(
+    session: Session, settings: Settings, jurisdiction: str | None, language: str | None = None
+) -> BannerConfig:
+    """What the banner shows in a jurisdiction, in the best language for `language` (e.g.
+    `es-MX`): categories, texts, and the notice version."""
+    return _config(session, settings, jurisdiction, texts.wording(session, settings, language))
 
 
-def config(session: Session, settings: Settings, jurisdiction: str | None) -> BannerConfig:
-    """What the banner shows in a jurisdiction: categories, texts, and the notice version."""
+def _config(
+    session: Session, settings: Settings, jurisdiction: str | None, words: texts.Wording
+) -> BannerConfig:
     code = jurisdiction_of(settings, jurisdiction)
     mode = mode_for(code)
     catalog.ensure_built_in(session)
@@ -182,9 +162,10 @@ def config(session: Session, settings: Settings, jurisdiction: str | None) -> Ba
         jurisdiction=code,
         mode=mode,
         notice_version=settings.notice_version,
-        categories=[_category(p, mode) for p in catalog.purposes(session, kind="cookies")],
-        sale_share=_sale_share(session) if mode == Mode.OPT_OUT else None,
-        texts=_texts(mode),
+        categories=[_category(p, mode, words) for p in catalog.purposes(session, kind="cookies")],
+        sale_share=_sale_share(session, words) if mode == Mode.OPT_OUT else None,
+        texts=words.banner_texts(mode.value),
+        language=words.language,
     )
 
 
@@ -221,6 +202,22 @@ def _check_notice(settings: Settings, shown: str | None) -> None:
         )
 
 
+def _language_of(answer: Answer) -> str | None:
+    """The language the visitor read the banner in, as a tag; a malformed one is refused."""
+    if answer.language is None:
+        return None
+    try:
+        return texts.language_tag(answer.language)
+    except ValueError as exc:
+        raise _invalid(str(exc), "lang") from exc
+
+
+def _read_in(answer: Answer) -> dict[str, str]:
+    """The proof's other fields: the language the banner was read in, and where it was."""
+    language = _language_of(answer)
+    return ({"lang": language} if language else {}) | answer.proof
+
+
 def _person_opt_outs(choices: list[Choice]) -> list[Choice]:
     """A known person's opt-outs of sale/share made on their browser cover them everywhere;
     a yes on one browser does not undo what they refused elsewhere."""
@@ -231,9 +228,11 @@ def _checked(
     session: Session, settings: Settings, answer: Answer
 ) -> tuple[BannerConfig, list[Choice]]:
     """The banner configuration and the ledger choices an answer asks for, or a clear error."""
-    cfg = config(session, settings, answer.jurisdiction)
+    # Recording needs the switches, not the words: built-in English spares a query per choice.
+    cfg = _config(session, settings, answer.jurisdiction, texts.BUILT_IN_ENGLISH)
     if answer.action not in ACTIONS:
         raise _invalid(f"The action is one of {', '.join(ACTIONS)}.", "action")
+    _language_of(answer)
     if not answer.choices and answer.gpc_source is None:
         raise _invalid("Send at least one choice, or gpc: true.", "choices")
     _check_notice(settings, answer.notice_version)
@@ -256,7 +255,7 @@ def record(session: Session, settings: Settings, answer: Answer) -> Outcome:
             interface=Interface.BANNER,
             jurisdiction=cfg.jurisdiction,
             notice_version=cfg.notice_version,
-            proof={"action": answer.action, "mode": cfg.mode.value, **answer.proof},
+            proof={"action": answer.action, "mode": cfg.mode.value, **_read_in(answer)},
         )
         events += ledger.record(session, settings, device, choices, collected)
         opt_outs = _person_opt_outs(choices)

@@ -15,7 +15,9 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rightful.consent import snapshot, texts
 from rightful.consent.models import ConsentPurpose
+from rightful.consent.snapshot import Purpose
 from rightful.core.errors import InvalidInputError
 
 
@@ -78,12 +80,19 @@ class PurposeSpec(BaseModel):
     cookies: list[str] = Field(
         default_factory=list, description="Cookie names (a trailing * matches a prefix)."
     )
+    translations: texts.PurposeTranslations = Field(
+        default_factory=dict,
+        description="Title and description per language code, e.g. {es: {title: ...}}.",
+    )
 
 
 class CatalogFile(BaseModel):
-    """A catalogue file: `purposes:` (and, read elsewhere, `destinations:`)."""
+    """A catalogue file: `purposes:`, `banner:` (and, read elsewhere, `destinations:`)."""
 
     purposes: list[PurposeSpec] = Field(min_length=1)
+    banner: texts.BannerSpec | None = Field(
+        default=None, description="The banner's texts; left as they are when absent."
+    )
 
 
 BUILT_IN = [
@@ -136,11 +145,18 @@ def parse(text: str, *, name: str = "consent.yml") -> CatalogFile:
     except yaml.YAMLError as exc:
         raise _invalid(f"{name} is not valid YAML: {exc}", "file") from exc
     try:
-        return CatalogFile.model_validate({"purposes": raw.get("purposes", [])})
+        data = {"purposes": raw.get("purposes", [])}
+        if "banner" in raw:  # present but empty: back to the built-in texts
+            data["banner"] = raw["banner"] or {}
+        return CatalogFile.model_validate(data)
     except (ValidationError, AttributeError) as exc:
         errors = (
             [
-                {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
+                {
+                    # A bad mapping key is reported at the key itself (not `es.[key]`).
+                    "field": ".".join(str(p) for p in e["loc"] if p != "[key]"),
+                    "message": e["msg"].removeprefix("Value error, "),
+                }
                 for e in exc.errors()
             ]
             if isinstance(exc, ValidationError)
@@ -161,7 +177,10 @@ def apply(session: Session, catalog: CatalogFile) -> list[ConsentPurpose]:
         row.channels = [c.value for c in spec.channels]
         row.default, row.data_use, row.position = spec.default.value, spec.data_use, position
         row.cookie_names = list(spec.cookies)
+        row.translations = texts.stored_translations(spec.translations)
         session.add(row)
+    if catalog.banner is not None:
+        texts.save_banner(session, catalog.banner)
     session.flush()
     return purposes(session)
 
@@ -180,16 +199,7 @@ def purposes(session: Session, *, kind: str | None = None) -> list[ConsentPurpos
     return list(session.scalars(stmt))
 
 
-def checked(session: Session, purpose: str, channel: str) -> ConsentPurpose:
-    """The purpose, when `channel` is one of its channels; otherwise a clear error."""
-    row = session.get(ConsentPurpose, purpose)
-    if row is None:
-        known = ", ".join(p.key for p in purposes(session))
-        raise _invalid(f"There is no purpose '{purpose}'. Known purposes: {known}.")
-    if channel not in row.channels:
-        raise _invalid(
-            f"Purpose '{purpose}' is not offered on '{channel}'; "
-            f"its channels are {', '.join(row.channels)}.",
-            "channel",
-        )
-    return row
+def checked(session: Session, purpose: str, channel: str) -> Purpose:
+    """The purpose, when `channel` is one of its channels; otherwise a clear error (from the
+    process's cached catalogue, confirmed current with one statement: consent/snapshot.py)."""
+    return snapshot.current(session).checked(purpose, channel)

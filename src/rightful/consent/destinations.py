@@ -21,7 +21,6 @@ from rightful.consent.catalog import Channel, State
 from rightful.consent.models import (
     ConsentDelivery,
     ConsentDestination,
-    ConsentEvent,
     ConsentPurpose,
 )
 from rightful.core.config import Settings
@@ -278,14 +277,6 @@ def list_destinations(session: Session) -> list[ConsentDestination]:
 def destination_secret(settings: Settings, key: str) -> str:
     """The webhook signing secret shared with one destination (derived, never stored)."""
     return keyed_hash(settings.secret_key, "consent-webhook", key)
-
-
-def wants(destination: ConsentDestination, event: ConsentEvent) -> bool:
-    """Whether a destination is told of this change (its purposes and channels)."""
-    if destination.purposes and event.purpose not in destination.purposes:
-        return False
-    channels = destination.target.get("channels") or []
-    return not channels or event.channel in channels
 
 
 def store_target(destination: ConsentDestination) -> StoreTarget:

@@ -10,16 +10,15 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, literal, select
 from sqlalchemy.orm import Session
 
-from rightful.consent import catalog, propagation
+from rightful.consent import appending, catalog, propagation, snapshot
 from rightful.consent.catalog import Channel, Interface, State
 from rightful.consent.models import (
     ConsentEvent,
     ConsentState,
     ConsentSubject,
-    MarketingSuppression,
 )
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
@@ -47,47 +46,38 @@ class Collected:
     actor: str | None = None
 
 
-def _digest(prev_hash: str, e: ConsentEvent) -> str:
-    return chain.digest(
-        prev_hash,
-        [
-            e.uid,
-            e.subject_id,
-            e.purpose,
-            e.channel,
-            e.state,
-            e.interface,
-            e.notice_version,
-            e.jurisdiction,
-            e.proof,
-            e.actor,
-            e.at.isoformat(),
-        ],
-    )
-
-
-def _explicit(session: Session, subject_id: str) -> dict[tuple[str, str], ConsentState]:
-    rows = session.scalars(select(ConsentState).where(ConsentState.subject_id == subject_id))
-    return {(r.purpose, r.channel): r for r in rows}
-
-
-def _suppress(session: Session, subject: ConsentSubject, event: ConsentEvent, kind: str) -> None:
-    """Keep the e-mail suppression list in step with marketing choices on e-mail."""
-    if not subject.email_sha256 or kind != "marketing" or event.channel != Channel.EMAIL:
-        return
-    topic = "*" if event.purpose == catalog.ALL_MARKETING else event.purpose
-    row = session.get(MarketingSuppression, (subject.email_sha256, topic))
-    if event.state == State.WITHDRAWN and row is None:
-        session.add(
-            MarketingSuppression(
-                email_sha256=subject.email_sha256,
-                topic=topic,
-                reason=event.interface,
-                since=event.at,
+def _kinds(known: snapshot.Catalogue, choices: list[Choice]) -> dict[str, str]:
+    """Each chosen purpose's kind; a clear error for anything that cannot be chosen."""
+    kinds = {}
+    for c in choices:
+        kinds[c.purpose] = known.checked(c.purpose, c.channel).kind
+        if c.purpose == catalog.STRICTLY_NECESSARY and c.state == State.WITHDRAWN:
+            raise InvalidInputError(
+                "Strictly necessary cookies cannot be switched off; the site needs them to work.",
+                errors=[{"field": "purpose", "message": "Not a choice."}],
             )
-        )
-    elif event.state == State.GIVEN and row is not None:
-        session.delete(row)
+    return kinds
+
+
+_EXPLICIT = (
+    select(
+        snapshot.revision_column(),
+        ConsentState.__table__.c.purpose,
+        ConsentState.__table__.c.channel,
+        ConsentState.__table__.c.state,
+    )
+    .select_from(select(literal(1).label("one")).subquery("one"))
+    .outerjoin(
+        ConsentState.__table__, ConsentState.__table__.c.subject_id == bindparam("subject_id")
+    )
+)
+
+
+def _explicit(session: Session, subject_id: str) -> tuple[int | None, dict[tuple[str, str], str]]:
+    """The catalogue's revision and the subject's explicit states, in one statement."""
+    rows = session.execute(_EXPLICIT, {"subject_id": subject_id}).all()
+    states = {(p, ch): state for _, p, ch, state in rows if p is not None}
+    return rows[0][0], states
 
 
 def record(
@@ -97,53 +87,49 @@ def record(
     choices: list[Choice],
     collected: Collected,
 ) -> list[ConsentEvent]:
-    """Append the choices that change something; returns the events written (flushes only)."""
+    """Append the choices that change something; returns the events written (flushes only).
+
+    Everything that can be is done before the consent chain's head is locked (checking the
+    choices against the cached catalogue, reading the current states); the lock then covers
+    only the inserts, and is held until commit, so concurrent writers queue for little."""
     if not choices:
         raise InvalidInputError(
             "Send at least one choice.", errors=[{"field": "choices", "message": "Empty."}]
         )
-    kinds = {}
-    for c in choices:
-        kinds[c.purpose] = catalog.checked(session, c.purpose, c.channel).kind
-        if c.purpose == catalog.STRICTLY_NECESSARY and c.state == State.WITHDRAWN:
-            raise InvalidInputError(
-                "Strictly necessary cookies cannot be switched off; the site needs them to work.",
-                errors=[{"field": "purpose", "message": "Not a choice."}],
-            )
-    current = _explicit(session, subject.id)
-    written: list[ConsentEvent] = []
+    try:
+        known = snapshot.last_known(session)
+        kinds = _kinds(known, choices)
+    except InvalidInputError:  # perhaps added since this process last read the catalogue
+        known = snapshot.current(session)
+        kinds = _kinds(known, choices)
+    revision, current = _explicit(session, subject.id)
+    confirmed = snapshot.at(session, revision)
+    if confirmed is not known:
+        kinds = _kinds(confirmed, choices)
     now = utcnow()
+    written: list[ConsentEvent] = []
     for c in choices:
-        existing = current.get((c.purpose, c.channel))
-        if existing is not None and existing.state == c.state.value:
+        if current.get((c.purpose, c.channel)) == c.state.value:
             continue
-        event = ConsentEvent(
-            uid=uuid.uuid4().hex,
-            subject_id=subject.id,
-            purpose=c.purpose,
-            channel=c.channel,
-            state=c.state.value,
-            interface=collected.interface.value,
-            notice_version=collected.notice_version or settings.notice_version,
-            jurisdiction=collected.jurisdiction or settings.default_jurisdiction,
-            proof=collected.proof,
-            actor=collected.actor,
-            at=now,
-            prev_hash=chain.tip(session, chain.CONSENT_CHAIN),
+        current[(c.purpose, c.channel)] = c.state.value
+        written.append(
+            ConsentEvent(
+                uid=uuid.uuid4().hex,
+                subject_id=subject.id,
+                purpose=c.purpose,
+                channel=c.channel,
+                state=c.state.value,
+                interface=collected.interface.value,
+                notice_version=collected.notice_version or settings.notice_version,
+                jurisdiction=collected.jurisdiction or settings.default_jurisdiction,
+                proof=collected.proof,
+                actor=collected.actor,
+                at=now,
+            )
         )
-        event.hash = _digest(event.prev_hash, event)
-        session.add(event)
-        session.flush()
-        chain.advance(session, chain.CONSENT_CHAIN, event.hash)
-        if existing is None:
-            existing = ConsentState(subject_id=subject.id, purpose=c.purpose, channel=c.channel)
-            session.add(existing)
-            current[(c.purpose, c.channel)] = existing
-        existing.state, existing.event_id, existing.updated_at = c.state.value, event.id, now
-        _suppress(session, subject, event, kinds[c.purpose])
-        written.append(event)
-    session.flush()
-    propagation.enqueue(session, written)
+    if written:
+        appending.append(session, subject, written, kinds)
+        propagation.enqueue(session, written, confirmed.routes)
     return written
 
 
@@ -166,7 +152,8 @@ def honour_gpc(
         for purpose, channel in catalog.GPC_OPT_OUTS
         if purpose != "cookies.targeting" or subject.kind == "device"
     ]
-    choices = [c for c in choices if _offered(session, c)]
+    known = snapshot.current(session)
+    choices = [c for c in choices if _offered(known, c)]
     events = record(session, settings, subject, choices, collected)
     if subject.kind == "device" and subject.person_id:
         person = session.get(ConsentSubject, subject.person_id)
@@ -176,9 +163,9 @@ def honour_gpc(
     return events
 
 
-def _offered(session: Session, choice: Choice) -> bool:
+def _offered(known: snapshot.Catalogue, choice: Choice) -> bool:
     try:
-        catalog.checked(session, choice.purpose, choice.channel)
+        known.checked(choice.purpose, choice.channel)
     except InvalidInputError:
         return False
     return True
@@ -201,7 +188,7 @@ def verify(session: Session) -> int | None:
     stmt = select(ConsentEvent).order_by(ConsentEvent.id).execution_options(yield_per=2000)
     with session.scalars(stmt) as rows:  # closes the server-side cursor on an early return
         for row in rows:
-            if row.prev_hash != prev or _digest(prev, row) != row.hash:
+            if row.prev_hash != prev or appending.event_digest(prev, row) != row.hash:
                 return row.id
             prev = row.hash
     return None

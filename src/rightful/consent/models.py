@@ -27,6 +27,19 @@ class ConsentPurpose(Base):
     data_use: Mapped[str | None] = mapped_column(String(120), default=None)
     position: Mapped[int] = mapped_column(default=0)
     cookie_names: Mapped[list[Any]] = mapped_column(default=list)  # removed when withdrawn
+    # The organisation's own wording in other languages: {"es": {"title": ..., "description": ...}}
+    translations: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class BannerText(Base):
+    """The organisation's wording of one of the cookie banner's texts in one language; texts it
+    does not word come built in (consent/texts.py)."""
+
+    __tablename__ = "consent_banner_texts"
+
+    language: Mapped[str] = mapped_column(String(35), primary_key=True)  # a BCP 47 tag: es, es-MX
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
 
 
 class ConsentSubject(Base):

@@ -6,18 +6,20 @@ wrote the event, so a crash never loses a change. Delivery runs in the worker (s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rightful.consent.destinations import wants
+from rightful.consent import snapshot
 from rightful.consent.models import (
     ConsentDelivery,
     ConsentDestination,
     ConsentEvent,
     ConsentState,
 )
+from rightful.consent.snapshot import Route
 from rightful.core.clock import utcnow
 from rightful.core.errors import ConflictError, NotFoundError
 from rightful.rights import deadlines
@@ -32,33 +34,29 @@ def _due(now_date_days: int) -> timedelta:
 
 
 def enqueue(
-    session: Session,
-    events: list[ConsentEvent],
-    destinations: list[ConsentDestination] | None = None,
+    session: Session, events: list[ConsentEvent], routes: Sequence[Route] | None = None
 ) -> list[ConsentDelivery]:
-    """One delivery per event and interested active destination (flushes only)."""
+    """One delivery per event and interested destination: `routes`, or every active one (flushes
+    only)."""
     if not events:
         return []
-    if destinations is None:
-        destinations = list(
-            session.scalars(select(ConsentDestination).where(ConsentDestination.active.is_(True)))
-        )
+    if routes is None:
+        routes = snapshot.current(session).routes
+    wanted = [(e, r) for e in events for r in routes if r.wants(e.purpose, e.channel)]
+    if not wanted:
+        return []
     now = utcnow()
     due = now + _due(LEGAL_BUSINESS_DAYS)
-    made = []
-    for event in events:
-        for dest in destinations:
-            if not wants(dest, event):
-                continue
-            made.append(
-                ConsentDelivery(
-                    event_id=event.id,
-                    destination_key=dest.key,
-                    next_attempt_at=now,
-                    target_at=now + timedelta(hours=TARGET_HOURS),
-                    due_at=due,
-                )
-            )
+    made = [
+        ConsentDelivery(
+            event_id=event.id,
+            destination_key=route.key,
+            next_attempt_at=now,
+            target_at=now + timedelta(hours=TARGET_HOURS),
+            due_at=due,
+        )
+        for event, route in wanted
+    ]
     session.add_all(made)
     session.flush()
     return made
@@ -84,5 +82,6 @@ def replay(session: Session, destination_key: str, *, batch: int = 1000) -> int:
     latest = list(session.scalars(stmt))
     queued = 0
     for start in range(0, len(latest), batch):
-        queued += len(enqueue(session, latest[start : start + batch], [destination]))
+        route = [snapshot.route_of(destination)]
+        queued += len(enqueue(session, latest[start : start + batch], route))
     return queued

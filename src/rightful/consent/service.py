@@ -6,12 +6,13 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from rightful.consent import catalog, ledger, links, subjects
+from rightful.consent import catalog, ledger, links, snapshot, subjects
 from rightful.consent.catalog import Channel, Interface, State
 from rightful.consent.ledger import Choice, Collected
 from rightful.consent.models import ConsentEvent, ConsentSubject
-from rightful.consent.state import Decision, decide
-from rightful.consent.suppression import check_addresses
+from rightful.consent.state import Decision, decide_from, look_up
+from rightful.consent.subjects import email_sha256
+from rightful.consent.suppression import erased_digest
 from rightful.core.config import Settings
 from rightful.core.errors import InvalidInputError, NotFoundError
 from rightful.messaging.models import OutboxMessage
@@ -30,16 +31,26 @@ def check(
     device_id: str | None = None,
     subject_id: str | None = None,
 ) -> Decision:
-    """May this purpose be used on this channel for this person or device? Creates nothing."""
-    row = catalog.checked(session, purpose, channel)
-    subject = subjects.resolve(
-        session, settings, email=email, device_id=device_id, subject_id=subject_id, create=False
-    )
-    if email and channel == Channel.EMAIL and row.kind == "marketing":
-        topic = None if purpose == catalog.ALL_MARKETING else purpose
-        if check_addresses(session, settings, [email], topic):
-            return Decision(False, State.WITHDRAWN.value, "on the suppression list")
-    return decide(session, subject, row, channel)
+    """May this purpose be used on this channel for this person or device? Creates nothing.
+
+    One statement: the subject, its states, the suppression lists and the catalogue's revision
+    together; the purpose comes from the process's cached catalogue, read again only when that
+    revision says it changed (consent/snapshot.py)."""
+    try:
+        snapshot.last_known(session).checked(purpose, channel)
+    except InvalidInputError:  # perhaps added since this process last read the catalogue
+        snapshot.current(session).checked(purpose, channel)
+    lookup = subjects.lookup_hash(settings, email=email, device_id=device_id, subject_id=subject_id)
+    listing = None
+    if email and channel == Channel.EMAIL:  # marketing or not is known for sure only below
+        listing = (email_sha256(email), purpose, erased_digest(settings, email))
+    found = look_up(session, lookup_hash=lookup, subject_id=subject_id, suppression=listing)
+    row = snapshot.at(session, found.revision).checked(purpose, channel)
+    if subject_id and found.subject_id is None:
+        raise NotFoundError("There is no such consent subject.")
+    if found.suppressed and row.kind == "marketing":
+        return Decision(False, State.WITHDRAWN.value, "on the suppression list")
+    return decide_from(found.explicit, row, channel)
 
 
 def unsubscribe_headers(

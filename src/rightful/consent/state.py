@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, exists, false, literal, or_, select
 from sqlalchemy.orm import Session
 
-from rightful.consent import catalog
+from rightful.consent import catalog, snapshot
 from rightful.consent.catalog import Channel, State
-from rightful.consent.models import ConsentEvent, ConsentPurpose, ConsentState, ConsentSubject
+from rightful.consent.models import (
+    ConsentEvent,
+    ConsentState,
+    ConsentSubject,
+    MarketingSuppression,
+)
+from rightful.consent.snapshot import Purpose
+from rightful.rights.models import Suppression
 
 
 @dataclass(frozen=True)
@@ -49,6 +59,65 @@ def _explicit(session: Session, subject_ids: list[str]) -> dict[tuple[str, str],
     return found
 
 
+@dataclass(frozen=True)
+class Looked:
+    """What a check read, in one statement."""
+
+    revision: int | None  # the catalogue's (consent/snapshot.py)
+    subject_id: str | None  # None: nobody known by that name
+    explicit: dict[tuple[str, str], list[str]]  # as `_explicit`, for the subject's family
+    suppressed: bool  # the address is on the suppression list, for all marketing or the topic
+
+
+@cache
+def _look_up_statement(by_id: bool, listed: bool) -> Select[Any]:
+    """The check's one statement, built once per shape (plain tables and bound parameters, so
+    each call only binds values: building it anew costs more than running it)."""
+    subject = ConsentSubject.__table__.alias("subject")
+    states = ConsentState.__table__
+    columns: list[Any] = [snapshot.revision_column().label("revision")]
+    if listed:
+        marketing, erased = MarketingSuppression.__table__, Suppression.__table__
+        on_list = exists().where(
+            marketing.c.email_sha256 == bindparam("digest"),
+            or_(marketing.c.topic == "*", marketing.c.topic == bindparam("topic")),
+        )
+        gone = exists().where(erased.c.identity_hash == bindparam("erased"))
+        columns.append(or_(on_list, gone).label("suppressed"))
+    else:
+        columns.append(false().label("suppressed"))
+    match = subject.c.id if by_id else subject.c.lookup_hash
+    return (
+        select(*columns, subject.c.id, states.c.purpose, states.c.channel, states.c.state)
+        .select_from(select(literal(1).label("one")).subquery("one"))
+        .outerjoin(subject, match == bindparam("subject"))
+        .outerjoin(states, states.c.subject_id.in_([subject.c.id, subject.c.person_id]))
+    )
+
+
+def look_up(
+    session: Session,
+    *,
+    lookup_hash: str | None = None,
+    subject_id: str | None = None,
+    suppression: tuple[str, str, str] | None = None,
+) -> Looked:
+    """The subject (by keyed lookup hash or id), every explicit state of it and of its person,
+    the catalogue's revision and, given (SHA-256 of the address, topic, keyed hash of the address),
+    whether the address is suppressed: all in one statement."""
+    params = {"subject": subject_id or lookup_hash or ""}  # "": no such lookup hash
+    if suppression is not None:
+        params |= dict(zip(("digest", "topic", "erased"), suppression, strict=True))
+    stmt = _look_up_statement(bool(subject_id), suppression is not None)
+    rows = session.execute(stmt, params).all()
+    revision, suppressed, found = rows[0][:3]  # the outer joins always leave one row
+    explicit: dict[tuple[str, str], list[str]] = {}
+    for *_, purpose, channel, state in rows:
+        if purpose is not None:
+            explicit.setdefault((purpose, channel), []).append(state)
+    return Looked(revision, found, explicit, bool(suppressed))
+
+
 def _family(subject: ConsentSubject | None) -> list[str]:
     """A device's choices and its person's both count; the stricter wins."""
     if subject is None:
@@ -60,29 +129,45 @@ def current(session: Session, subject: ConsentSubject | None) -> list[Current]:
     """Every purpose on every channel, in catalogue order."""
     rows = {}
     if subject is not None:
+        # Columns, not ORM rows: the ledger writes states with plain statements, so an ORM
+        # row held in this session would not show a choice recorded after it was loaded.
         stmt = (
-            select(ConsentState, ConsentEvent.uid)
+            select(
+                ConsentState.purpose,
+                ConsentState.channel,
+                ConsentState.state,
+                ConsentState.updated_at,
+                ConsentEvent.uid,
+            )
             .join(ConsentEvent, ConsentEvent.id == ConsentState.event_id)
             .where(ConsentState.subject_id == subject.id)
         )
-        rows = {(s.purpose, s.channel): (s, uid) for s, uid in session.execute(stmt)}
+        rows = {(r.purpose, r.channel): r for r in session.execute(stmt)}
     result = []
-    for purpose in catalog.purposes(session):
+    for purpose in snapshot.current(session).purposes.values():
         for channel in purpose.channels:
             found = rows.get((purpose.key, channel))
             if found:
-                s, uid = found
-                result.append(Current(purpose.key, channel, s.state, True, s.updated_at, uid))
+                result.append(
+                    Current(purpose.key, channel, found.state, True, found.updated_at, found.uid)
+                )
             else:
                 result.append(Current(purpose.key, channel, purpose.default, False, None, None))
     return result
 
 
 def decide(
-    session: Session, subject: ConsentSubject | None, purpose: ConsentPurpose, channel: str
+    session: Session, subject: ConsentSubject | None, purpose: Purpose, channel: str
 ) -> Decision:
     """May `purpose` be used on `channel` for this subject (None: nobody known)?"""
-    explicit = _explicit(session, _family(subject))
+    return decide_from(_explicit(session, _family(subject)), purpose, channel)
+
+
+def decide_from(
+    explicit: Mapping[tuple[str, str], list[str]], purpose: Purpose, channel: str
+) -> Decision:
+    """The decision from a subject's explicit states ((purpose, channel) → the states of the
+    subject and, for a device, of its person), without asking the database."""
 
     def state_of(key: str, ch: str, default: str) -> tuple[str, bool]:
         states = explicit.get((key, ch))

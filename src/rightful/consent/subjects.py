@@ -48,7 +48,10 @@ def _get_or_create(session: Session, lookup: str, make: ConsentSubject) -> Conse
     values = {c.key: getattr(make, c.key) for c in ConsentSubject.__table__.columns}
     values["created_at"] = utcnow()
     insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
-    session.execute(insert(ConsentSubject).values(**values).on_conflict_do_nothing())
+    stmt = insert(ConsentSubject).values(**values).on_conflict_do_nothing()
+    made: ConsentSubject | None = session.scalar(stmt.returning(ConsentSubject))
+    if made is not None:
+        return made
     found = session.scalar(select(ConsentSubject).where(ConsentSubject.lookup_hash == lookup))
     assert found is not None
     return found

@@ -20,6 +20,7 @@ from rightful.consent.subjects import email_sha256
 from rightful.core.config import Settings
 from rightful.core.errors import InvalidInputError
 from rightful.rights.erasure_run import suppressed as erased
+from rightful.security.vault import keyed_hash
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 CHUNK = 5_000
@@ -95,6 +96,12 @@ def _check_by_copy(session: Session, hashes: list[str], topics: list[str]) -> se
         {"topics": topics},
     )
     return {row[0] for row in found}
+
+
+def erased_digest(settings: Settings, address: str) -> str:
+    """The keyed hash an erased person's address is kept under (rights/erasure_run.py's
+    `suppressed` looks addresses up the same way)."""
+    return keyed_hash(settings.secret_key, "suppression", address.strip().lower())
 
 
 def check_addresses(

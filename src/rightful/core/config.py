@@ -33,6 +33,13 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(default=Path("var"), description="Where packages and SQLite files live.")
     database_url: str = ""
+    database_pool_size: int = Field(
+        default=20,
+        ge=1,
+        le=1000,
+        description="Connections each process keeps open to a PostgreSQL store (as many more "
+        "may open for a burst); at least the requests one process serves at once.",
+    )
     secret_key: str = DEMO_SECRET
     base_url: str = "http://127.0.0.1:8000"
     broker_url: str = ""
@@ -71,6 +78,12 @@ class Settings(BaseSettings):
     )
     default_jurisdiction: str = Field(
         default="US-CA", description="Where consent is taken when the page does not say."
+    )
+    banner_default_language: str = Field(
+        default="en",
+        pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
+        max_length=35,
+        description="The cookie banner's language when it has none the visitor's page asks for.",
     )
     preference_jwt_secret: str = Field(
         default="", description="HS256 secret your site signs preference-center assertions with."

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -38,8 +39,12 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for Rightful's store; SQLite gets WAL and foreign keys."""
+def make_engine(url: str, *, pool_size: int = 20) -> Engine:
+    """An engine for Rightful's store; SQLite gets WAL and foreign keys.
+
+    A pool smaller than the requests in flight opens and closes a connection (a PostgreSQL
+    backend to start) for every burst: with SQLAlchemy's default of 5 that cost a consent check
+    more PostgreSQL CPU than its statements (docs/benchmarks.md)."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
@@ -52,12 +57,28 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     """Sessions that keep loaded objects usable after commit."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+_readers: WeakKeyDictionary[sessionmaker[Session], sessionmaker[Session]] = WeakKeyDictionary()
+
+
+@contextmanager
+def single_reads(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session whose statements each stand alone (autocommit), for an entry point that only
+    reads, each answer from one statement: no transaction, so no BEGIN and COMMIT round trips
+    (psycopg sends each on its own). Anything it writes commits at once."""
+    readers = _readers.get(factory)
+    if readers is None:
+        bind = factory.kw["bind"].execution_options(isolation_level="AUTOCOMMIT")
+        readers = _readers[factory] = sessionmaker(**{**factory.kw, "bind": bind})
+    with unit_of_work(readers) as session:
+        yield session
 
 
 @contextmanager

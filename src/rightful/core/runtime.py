@@ -24,5 +24,5 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
     """Read settings (unless given) and open the database."""
     settings = settings or Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url, pool_size=settings.database_pool_size)
     return Runtime(settings=settings, engine=engine, sessions=make_sessionmaker(engine))

@@ -3,7 +3,9 @@
 Several chains (the audit log, the consent ledger) keep their last hash in one row each of
 `audit_chain_head`. Updating that row takes its lock (a row lock on PostgreSQL, the write lock
 on SQLite) until commit, so concurrent writers never chain onto the same hash. Later rows of the
-same transaction reuse the tip; each head is written back once, just before commit.
+same transaction reuse the tip; each head is written back once, just before commit, unless its
+writer wrote it within a statement of its own (the consent ledger on PostgreSQL: `unwritten`).
+Writers queue for the lock, so a writer takes it as late as it can (consent/appending.py).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import event, update
+from sqlalchemy import Update, bindparam, event, update
 from sqlalchemy.orm import Session
 
 from rightful.security.models import AuditChainHead
@@ -21,6 +23,19 @@ GENESIS = "0" * 64
 AUDIT_CHAIN = 1
 CONSENT_CHAIN = 2
 _PENDING = "hash_chains"
+# Built once: each append sends them, and building a statement costs more than binding values.
+_HEADS = AuditChainHead.metadata.tables[AuditChainHead.__tablename__]
+_LOCK = (
+    update(_HEADS)
+    .where(_HEADS.c.id == bindparam("chain"))
+    .values(events=_HEADS.c.events)
+    .returning(_HEADS.c.last_hash)
+)
+_WRITE = (
+    update(_HEADS)
+    .where(_HEADS.c.id == bindparam("chain"))
+    .values(last_hash=bindparam("last"), events=_HEADS.c.events + bindparam("count"))
+)
 
 
 def digest(prev_hash: str, fields: list[Any]) -> str:
@@ -34,12 +49,7 @@ def tip(session: Session, chain: int) -> str:
     tips: dict[int, dict[str, Any]] = session.info.setdefault(_PENDING, {})
     current = tips.get(chain)
     if current is None:
-        prev = session.scalar(
-            update(AuditChainHead)
-            .where(AuditChainHead.id == chain)
-            .values(events=AuditChainHead.events)
-            .returning(AuditChainHead.last_hash)
-        )
+        prev = session.scalar(_LOCK, {"chain": chain})
         if prev is None:  # a store created without migrations (tests): start the chain
             session.add(AuditChainHead(id=chain, events=0, last_hash=GENESIS))
             session.flush()
@@ -53,14 +63,32 @@ def advance(session: Session, chain: int, new_hash: str) -> None:
     current["last"], current["count"] = new_hash, current["count"] + 1
 
 
+def head_write() -> Update:
+    """The statement that writes a head back (parameters `chain`, `last`, `count`), for a caller
+    that writes it within a statement of its own (see `unwritten`)."""
+    return _WRITE
+
+
+def unwritten(session: Session, chain: int) -> tuple[str, int]:
+    """The chain's last hash and how many rows it gained since its head was last written; a
+    caller that writes the head itself then calls `head_written`."""
+    current = session.info[_PENDING][chain]
+    return str(current["last"]), int(current["count"])
+
+
+def head_written(session: Session, chain: int) -> None:
+    """Note that the head now holds `unwritten`: nothing is left to write at commit, unless
+    more rows follow. The head row stays locked until commit all the same."""
+    session.info[_PENDING][chain]["count"] = 0
+
+
 @event.listens_for(Session, "before_commit")
 def _write_heads(session: Session) -> None:
     for chain, current in session.info.pop(_PENDING, {}).items():
-        session.execute(
-            update(AuditChainHead)
-            .where(AuditChainHead.id == chain)
-            .values(last_hash=current["last"], events=AuditChainHead.events + current["count"])
-        )
+        if current["count"]:  # zero: written already (head_written), or nothing appended
+            session.execute(
+                _WRITE, {"chain": chain, "last": current["last"], "count": current["count"]}
+            )
 
 
 @event.listens_for(Session, "after_rollback")

@@ -14,13 +14,15 @@ from rightful.security.models import StaffUser
 from rightful.worker.dispatch import Dispatcher
 
 
-def runtime(request: Request) -> Runtime:
+# The two below are `async` although they wait for nothing: FastAPI runs a plain `def`
+# dependency in its thread pool, a hand-off per request for what is an attribute read.
+async def runtime(request: Request) -> Runtime:
     """The process's runtime."""
     value: Runtime = request.app.state.runtime
     return value
 
 
-def dispatcher(request: Request) -> Dispatcher:
+async def dispatcher(request: Request) -> Dispatcher:
     """Where to hand off work."""
     value: Dispatcher = request.app.state.dispatcher
     return value

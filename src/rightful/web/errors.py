@@ -74,7 +74,8 @@ def install(app: FastAPI) -> None:
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         errors = [
             {
-                "field": ".".join(str(p) for p in e["loc"][1:]) or "body",
+                # A bad mapping key is named at the key itself, not as `key.[key]`.
+                "field": ".".join(str(p) for p in e["loc"][1:] if p != "[key]") or "body",
                 "message": str(e["msg"]).removeprefix("Value error, "),
             }
             for e in exc.errors()

@@ -17,11 +17,20 @@ from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field, model_validator
 from starlette.concurrency import run_in_threadpool
 
-from rightful.consent import catalog, deliver, destinations, ledger, service, subjects, suppression
+from rightful.consent import (
+    catalog,
+    deliver,
+    destinations,
+    ledger,
+    service,
+    subjects,
+    suppression,
+    texts,
+)
 from rightful.consent.catalog import Interface, State
 from rightful.consent.models import ConsentEvent
 from rightful.consent.state import current
-from rightful.core.db import unit_of_work
+from rightful.core.db import single_reads, unit_of_work
 from rightful.core.errors import InvalidInputError
 from rightful.core.runtime import Runtime
 from rightful.web.api.routes import api_actor
@@ -123,6 +132,7 @@ def event_out(e: ConsentEvent) -> dict[str, Any]:
 def purposes(rt: Runtime = Depends(runtime)) -> list[dict[str, Any]]:
     """Everything that can be consented to, in display order."""
     with unit_of_work(rt.sessions) as session:
+        translations = texts.purpose_translations(session)
         return [
             {
                 "key": p.key,
@@ -132,6 +142,7 @@ def purposes(rt: Runtime = Depends(runtime)) -> list[dict[str, Any]]:
                 "channels": p.channels,
                 "default": p.default,
                 "data_use": p.data_use,
+                "translations": translations.get(p.key, {}),
             }
             for p in catalog.purposes(session)
         ]
@@ -141,10 +152,18 @@ def purposes(rt: Runtime = Depends(runtime)) -> list[dict[str, Any]]:
 def apply_purposes(
     body: catalog.CatalogFile, rt: Runtime = Depends(runtime)
 ) -> list[dict[str, Any]]:
-    """Add or update purposes (built-in ones always stay; none is ever deleted)."""
+    """Add or update purposes (built-in ones always stay; none is ever deleted), and the
+    banner's texts when the body has `banner`."""
     with unit_of_work(rt.sessions) as session:
         catalog.apply(session, body)
     return purposes(rt)
+
+
+@router.get("/consent/banner")
+def banner_texts(rt: Runtime = Depends(runtime)) -> dict[str, Any]:
+    """The catalogue's `banner:` section: the banner texts in the company's own words."""
+    with unit_of_work(rt.sessions) as session:
+        return {"texts": texts.own_texts(session)}
 
 
 @router.post("/consent/state")
@@ -164,7 +183,7 @@ def consent_state(body: SubjectRef, rt: Runtime = Depends(runtime)) -> dict[str,
 @router.post("/consent/check")
 def consent_check(body: CheckIn, rt: Runtime = Depends(runtime)) -> dict[str, Any]:
     """May this purpose be used on this channel for this subject? Creates nothing."""
-    with unit_of_work(rt.sessions) as session:
+    with single_reads(rt.sessions) as session:  # one statement, as a rule
         decision = service.check(
             session,
             rt.settings,
@@ -218,7 +237,8 @@ def record_events(
                 actor=actor,
             ),
         )
-        return {"subject_id": subject.id, "events": map_events(events)}
+    # Answered after the commit: until it, the consent chain's head is locked (ledger.record).
+    return {"subject_id": subject.id, "events": map_events(events)}
 
 
 @router.get("/consent/verify")

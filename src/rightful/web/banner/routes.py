@@ -25,7 +25,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from rightful.consent import assertion, banner
+from rightful.consent import assertion, banner, texts
 from rightful.core.db import unit_of_work
 from rightful.core.errors import (
     InvalidInputError,
@@ -100,6 +100,9 @@ class EventIn(BaseModel):
     gpc: StrictBool = Field(default=False, description="navigator.globalPrivacyControl")
     action: Literal["accept_all", "reject_all", "save", "gpc"] = "save"
     notice_version: str | None = Field(default=None, max_length=40)
+    lang: str | None = Field(
+        default=None, max_length=35, description="The language the banner was shown in."
+    )
 
 
 def _event_in(raw: bytes) -> EventIn:
@@ -141,6 +144,7 @@ def _config_out(cfg: banner.BannerConfig, rt: Runtime) -> dict[str, Any]:
     return {
         "jurisdiction": cfg.jurisdiction,
         "mode": cfg.mode.value,
+        "lang": cfg.language,
         "notice_version": cfg.notice_version,
         "company": rt.settings.company_name,
         "categories": [switch(c) for c in cfg.categories],
@@ -151,10 +155,13 @@ def _config_out(cfg: banner.BannerConfig, rt: Runtime) -> dict[str, Any]:
 
 
 @cross_origin.get("/consent/config.json")
-def banner_config(jurisdiction: str | None = None, rt: Runtime = Depends(runtime)) -> Response:
-    """What the banner shows in a jurisdiction (default: the configured one)."""
+def banner_config(
+    jurisdiction: str | None = None, lang: str | None = None, rt: Runtime = Depends(runtime)
+) -> Response:
+    """What the banner shows in a jurisdiction (default: the configured one), in the best
+    language the banner has for `lang` (e.g. `es-MX`; default: the configured one)."""
     with unit_of_work(rt.sessions) as session:
-        body = _config_out(banner.config(session, rt.settings, jurisdiction), rt)
+        body = _config_out(banner.config(session, rt.settings, jurisdiction, lang), rt)
     return JSONResponse(body, headers={"Cache-Control": "public, max-age=300"})
 
 
@@ -197,6 +204,7 @@ async def banner_events(request: Request, rt: Runtime = Depends(runtime)) -> Res
         gpc_source=_gpc_source(request, body),
         action=body.action,
         notice_version=body.notice_version,
+        language=body.lang,
         proof={"origin": origin} if origin else {},
     )
     result = await run_in_threadpool(_record, rt, answer)
@@ -255,9 +263,10 @@ router.include_router(cross_origin)
 
 @router.get("/demo/store", include_in_schema=False)
 def demo_store(
-    request: Request, jurisdiction: str = "", rt: Runtime = Depends(runtime)
+    request: Request, jurisdiction: str = "", lang: str = "", rt: Runtime = Depends(runtime)
 ) -> Response:
-    """Lumen's shop home page with consent.js and an advertising script held back by it."""
+    """Lumen's shop home page with consent.js and an advertising script held back by it; `lang`
+    shows the banner in another language than the page's (consent.js's `data-lang`)."""
     if not rt.settings.demo_mode:
         raise NotFoundError("There is nothing at this address.")
     code = banner.jurisdiction_of(rt.settings, jurisdiction or None)
@@ -265,6 +274,7 @@ def demo_store(
     context = {
         "jurisdiction": code,
         "mode": banner.mode_for(code).value,
+        "lang": texts.requested_language(lang) or "",
         # As the shop's own back end would: its signed-in customer, vouched for to Rightful.
         "assertion": assertion.issue(rt.settings, DEMO_CUSTOMER),
         "customer": "Avery",

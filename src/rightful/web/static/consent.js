@@ -11,6 +11,8 @@
   if (!me) return;
   const origin = new URL(me.src, location.href).origin;
   const asked = me.dataset.jurisdiction || "";
+  // The banner speaks the page's language: data-lang, else <html lang>, else the browser's.
+  const lang = me.dataset.lang || document.documentElement.lang || navigator.language || "";
   const cookieDomain = me.dataset.cookieDomain || "";
   const ID = "rf_consent_id";
   const STORE = "rf_consent";
@@ -142,6 +144,7 @@
     if (!gpc || !config) return;
     for (const el of document.querySelectorAll("[data-rightful-gpc]")) {
       el.textContent = config.texts.gpc_honored;
+      if (config.lang) el.lang = config.lang;
       el.hidden = false;
     }
   }
@@ -158,6 +161,7 @@
       choices,
       gpc,
       action,
+      lang: config.lang, // kept as proof of what the visitor read
     };
     return fetch(`${origin}/consent/events`, {
       method: "POST",
@@ -200,9 +204,11 @@
   }
 
   function load(fresh) {
-    const query = asked ? `?jurisdiction=${encodeURIComponent(asked)}` : "";
+    const query = new URLSearchParams();
+    if (asked) query.set("jurisdiction", asked);
+    if (lang) query.set("lang", lang);
     const cache = fresh ? "no-cache" : "default"; // past the HTTP cache's copy of the old notice
-    fetch(`${origin}/consent/config.json${query}`, { credentials: "omit", cache })
+    fetch(`${origin}/consent/config.json?${query}`, { credentials: "omit", cache })
       .then((answer) => (answer.ok ? answer.json() : Promise.reject(answer.status)))
       .then((loaded) => {
         config = loaded;
@@ -352,6 +358,7 @@
       {
         class: "rc",
         role: "region",
+        lang: config.lang,
         "aria-labelledby": "rc-title",
         tabindex: "-1",
         onkeydown: (e) => e.key === "Escape" && saved && saved.c && close(true),
@@ -378,6 +385,7 @@
       panel,
     );
     host = document.createElement("rightful-consent");
+    if (config.lang) host.lang = config.lang; // read aloud in the banner's own language
     const root = host.attachShadow({ mode: "open" });
     style(root);
     root.append(dialog);
@@ -459,7 +467,7 @@ input:disabled{opacity:.6;cursor:not-allowed}
 .actions{flex:none;width:220px;flex-direction:column;gap:10px}.btn{flex:none}
 .panel .btn{width:auto;min-width:220px}}
 @media (max-width:480px){.rc{left:8px;right:8px;bottom:8px;padding:16px;
-max-height:calc(100vh - 16px)}}
+max-height:calc(100vh - 16px)}.btn{padding:10px 12px}}
 @media (prefers-reduced-motion:reduce){input,input::before{transition:none}}
 @media (forced-colors:active){input{border:2px solid ButtonText}
 input::before{background:ButtonText}.btn{border:2px solid ButtonText}}`;
