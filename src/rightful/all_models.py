@@ -1,5 +1,6 @@
 """Imports every model module so the metadata is complete (for Alembic and tests)."""
 
+from rightful.consent import link_limits as consent_link_limits
 from rightful.consent import models as consent_models
 from rightful.core.db import Base
 from rightful.identity import models as identity_models
@@ -10,6 +11,7 @@ from rightful.security import models as security_models
 
 __all__ = [
     "Base",
+    "consent_link_limits",
     "consent_models",
     "identity_models",
     "inventory_models",

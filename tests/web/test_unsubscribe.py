@@ -8,13 +8,16 @@ the suppression list.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+from sqlalchemy import func, select
 
 from rightful.consent import catalog, links, service, subjects
 from rightful.core.db import unit_of_work
+from rightful.web.app import create_app
 from tests.support.app import App, link_from
 from tests.support.consent_pages import (
     CASEY,
@@ -214,3 +217,30 @@ def test_one_connection_gets_at_most_ten_links_an_hour(rightful_app: App) -> Non
     )
     assert answer.status_code == 429 and "Too many links" in answer.text
     assert 'value="person10@example.com"' in answer.text
+
+
+def test_the_limits_hold_across_server_processes(rightful_app: App) -> None:
+    # Two app instances on one database stand for two server processes: one limit for both.
+    other = TestClient(create_app(rightful_app.runtime, start_worker=False))
+    with other:
+        for client in (rightful_app.client, other, rightful_app.client, other):
+            ask_for_link(client, CASEY)
+    assert len(letters(rightful_app, CASEY, "preferences_link")) == 3
+
+
+def test_old_link_counts_are_forgotten_by_housekeeping(rightful_app: App) -> None:
+    from rightful.consent.link_limits import ConsentLinkSent
+    from rightful.core import clock
+    from rightful.worker.loop import maintain
+
+    for _ in range(3):
+        ask_for_link(rightful_app.client, CASEY)
+    clock.freeze(clock.utcnow() + timedelta(days=2))
+    try:
+        maintain(rightful_app.runtime)
+        with rightful_app.runtime.sessions() as session:
+            assert session.scalar(select(func.count()).select_from(ConsentLinkSent)) == 0
+    finally:
+        clock.freeze(None)
+    ask_for_link(rightful_app.client, CASEY)  # an hour later, a new link goes out
+    assert len(letters(rightful_app, CASEY, "preferences_link")) == 4

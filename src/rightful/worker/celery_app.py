@@ -7,15 +7,13 @@ from functools import cache
 
 from celery import Celery
 
-from rightful.consent.deliver import deliver_due, mark_overdue
+from rightful.consent.deliver import deliver_due
 from rightful.core.config import Settings
 from rightful.core.runtime import Runtime, build_runtime
 from rightful.messaging.service import deliver_pending
-from rightful.rights.erasure_run import destroy_retained
 from rightful.rights.execution import run_request, runnable_ids
 from rightful.rights.partners import deliver_notices
-from rightful.rights.retention import expire_packages, minimise_old_requests
-from rightful.rights.retention_schedule import run_retention_daily
+from rightful.worker.loop import maintain
 
 app = Celery("rightful", broker=os.environ.get("RIGHTFUL_BROKER_URL") or None)
 app.conf.update(
@@ -52,16 +50,12 @@ def run_request_task(request_id: str) -> str:
 def sweep_task() -> int:
     """Queue every runnable request (catches anything whose message was lost)."""
     runtime = _runtime()
+    maintain(runtime)  # the same housekeeping as the embedded worker's
     with runtime.sessions() as session:
         ids = runnable_ids(session)
         deliver_pending(session, runtime.settings)
-        expire_packages(session, runtime.settings)
-        minimise_old_requests(session, runtime.settings)
-        destroy_retained(session, runtime.settings)
-        run_retention_daily(session, runtime.settings)
         deliver_notices(session, runtime.settings)
         deliver_due(session, runtime.settings)
-        mark_overdue(session, runtime.settings)
     for request_id in ids:
         run_request_task.delay(request_id)
     return len(ids)

@@ -8,6 +8,7 @@ import time
 
 from sqlalchemy import select
 
+from rightful.consent import link_limits
 from rightful.consent.deliver import deliver_due, mark_overdue
 from rightful.core.runtime import Runtime
 from rightful.messaging.service import deliver_pending
@@ -33,6 +34,8 @@ def maintain(runtime: Runtime) -> None:
         destroy_retained(session, runtime.settings)
         run_retention_daily(session, runtime.settings)
         mark_overdue(session, runtime.settings)
+        link_limits.forget_old(session)
+        session.commit()
 
 
 def run_once(runtime: Runtime, *, maintenance: bool = True) -> int:

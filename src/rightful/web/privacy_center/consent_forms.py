@@ -1,5 +1,5 @@
-"""What the public consent pages share: asking for an address, sending a link within limits,
-and the page a broken link shows."""
+"""What the public consent pages share: asking for an address, sending a link within limits
+(consent/link_limits.py), and the page a broken link shows."""
 
 from __future__ import annotations
 
@@ -8,37 +8,14 @@ from collections.abc import Callable
 from fastapi import Request
 from fastapi.responses import Response
 
-from rightful.consent import service
-from rightful.core.config import Settings
+from rightful.consent import link_limits, service
 from rightful.core.db import unit_of_work
 from rightful.core.errors import InvalidInputError, RateLimitedError, VerificationError
 from rightful.core.runtime import Runtime
 from rightful.identity import normalize
-from rightful.security.vault import keyed_hash
 from rightful.web.deps import check_csrf, client_address
 from rightful.web.pages import render
-from rightful.web.throttle import Throttle
 from rightful.worker.dispatch import Dispatcher
-
-LINKS_PER_CLIENT_PER_HOUR = 10
-LINKS_PER_ADDRESS_PER_HOUR = 3
-
-
-def may_send(request: Request, settings: Settings, address: str) -> bool:
-    """Refuse a connection asking too often (it is told); quietly skip an address asked for
-    too often, so the answer never differs by address."""
-    state = request.app.state
-    if getattr(state, "consent_link_throttles", None) is None:
-        state.consent_link_throttles = (
-            Throttle(LINKS_PER_CLIENT_PER_HOUR),
-            Throttle(LINKS_PER_ADDRESS_PER_HOUR),
-        )
-    by_client, by_address = state.consent_link_throttles
-    client = keyed_hash(settings.secret_key, "consent-link-client", client_address(request))
-    if not by_client.allow(client):
-        raise RateLimitedError("Too many links were asked for from this connection. Try later.")
-    return bool(by_address.allow(keyed_hash(settings.secret_key, "consent-link", address)))
-
 
 Sender = Callable[..., None]
 
@@ -54,9 +31,12 @@ async def ask_for_link(
         address = normalize.email(typed) if typed else ""
         if not address:
             raise InvalidInputError("Enter your e-mail address.", errors=[email_error()])
-        if may_send(request, rt.settings, address):
-            with unit_of_work(rt.sessions) as session:
+        client = client_address(request)
+        with unit_of_work(rt.sessions) as session:
+            queued = link_limits.may_send(session, rt.settings, address=address, client=client)
+            if queued:
                 send(session, rt.settings, email=address)
+        if queued:
             disp.mail_queued()
     except InvalidInputError as exc:
         errors = {e["field"]: e["message"] for e in exc.errors}
