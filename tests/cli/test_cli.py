@@ -36,7 +36,13 @@ def test_demo_setup_prints_the_login_and_a_customer_to_try(
     assert re.search(r"password\s+\S{12,}", out)
     history = demo_consent_history()
     # A past of choices from every interface, delivered, and none for the tour's featured people.
-    assert history["interfaces"] >= {"banner", "gpc", "preference_center", "list_removal"}
+    assert history["interfaces"] >= {
+        "banner",
+        "gpc",
+        "preference_center",
+        "list_removal",
+        "sms_reply",
+    }
     assert history["deliveries"] == {"acknowledged"} and history["avery_events"] == 0
     assert "intact" in run("consent", "verify")
     run("demo", "setup", "--people", "30")  # again: the history is not seeded twice

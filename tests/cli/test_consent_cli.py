@@ -167,3 +167,49 @@ def test_applying_a_catalogue_with_banner_texts_says_which_languages_it_rewords(
     assert refused.exit_code != 0
     assert "banner.texts.es.title" in refused.output
     assert "There is no banner text 'title'" in refused.output
+
+
+def test_a_stop_by_letter_for_a_number_is_recorded_and_checked(cli_env: Path) -> None:
+    recorded = run(
+        "consent",
+        "record",
+        "--phone",
+        "(415) 555-0188",
+        "--purpose",
+        "marketing",
+        "--channel",
+        "sms",
+        "--proof",
+        "letter of 3 May",
+    )
+    assert "Recorded withdrawn for marketing on sms" in recorded
+    check = runner.invoke(
+        app,
+        [
+            "consent",
+            "check",
+            "--phone",
+            "+14155550188",
+            "--purpose",
+            "marketing.offers",
+            "--channel",
+            "sms",
+        ],
+    )
+    assert check.exit_code == 3 and "not allowed" in check.output
+    both = runner.invoke(
+        app,
+        [
+            "consent",
+            "check",
+            "--phone",
+            "+14155550188",
+            "--email",
+            "a@example.com",
+            "--purpose",
+            "marketing",
+            "--channel",
+            "sms",
+        ],
+    )
+    assert both.exit_code == 2 and "exactly one" in both.output

@@ -51,7 +51,8 @@ def purposes() -> None:
 @app.command("record")
 @fail_on_error
 def record(
-    email: str = typer.Option(..., help="The person's e-mail address"),
+    email: str | None = typer.Option(None, help="The person's e-mail address"),
+    phone: str | None = typer.Option(None, help="Or a phone number (for texts)"),
     purpose: str = typer.Option(..., help="Purpose key, e.g. marketing.offers"),
     channel: str = typer.Option(..., help="email, sms, phone, post, web or all"),
     withdraw: bool = typer.Option(
@@ -66,11 +67,12 @@ def record(
     rt = open_runtime()
     state = State.WITHDRAWN if withdraw else State.GIVEN
     with unit_of_work(rt.sessions) as session:
-        person = subjects.person(session, rt.settings, email)
+        subject = subjects.resolve(session, rt.settings, email=email, phone=phone)
+        assert subject is not None
         events = ledger.record(
             session,
             rt.settings,
-            person,
+            subject,
             [ledger.Choice(purpose, channel, state)],
             ledger.Collected(interface=Interface.STAFF, proof={"note": proof}, actor="cli"),
         )
@@ -99,17 +101,18 @@ def show(email: str = typer.Option(..., help="The person's e-mail address")) -> 
 @app.command("check")
 @fail_on_error
 def check(
-    email: str = typer.Option(...),
     purpose: str = typer.Option(...),
     channel: str = typer.Option(...),
+    email: str | None = typer.Option(None, help="The person's e-mail address"),
+    phone: str | None = typer.Option(None, help="Or a phone number (for texts)"),
 ) -> None:
-    """May this purpose be used on this channel for this person? Exit 0 yes, 3 no."""
+    """May this purpose be used on this channel for this person or number? Exit 0 yes, 3 no."""
     from rightful.consent import service
 
     rt = open_runtime()
     with unit_of_work(rt.sessions) as session:
         decision = service.check(
-            session, rt.settings, purpose=purpose, channel=channel, email=email
+            session, rt.settings, purpose=purpose, channel=channel, email=email, phone=phone
         )
     typer.echo(f"{'allowed' if decision.allowed else 'not allowed'}: {decision.reason}")
     if not decision.allowed:

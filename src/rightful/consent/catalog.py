@@ -43,6 +43,7 @@ class Interface(StrEnum):
     API = "api"
     STAFF = "staff"
     RIGHTS_REQUEST = "rights_request"  # an opt-out made as a consumer rights request
+    SMS_REPLY = "sms_reply"  # STOP or START in reply to a text (consent/sms.py)
 
 
 class State(StrEnum):

@@ -65,6 +65,8 @@ def webhook_payload(
         email = subjects.email_of(settings, subject) if include_email else None
         if email:
             who["email"] = email
+    elif subject.kind == "phone" and include_email:  # an SMS platform needs the number itself
+        who["phone"] = subjects.phone_of(settings, subject)
     return {
         "type": "consent.changed",
         "id": event.uid,

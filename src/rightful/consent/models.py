@@ -43,7 +43,8 @@ class BannerText(Base):
 
 
 class ConsentSubject(Base):
-    """A person (by e-mail address) or a browser or device (by a random id).
+    """A person (by e-mail address), a phone number (for texts), or a browser or device (by a
+    random id). A number or a device may belong to a person (`person_id`).
 
     Only hashes are kept for lookups; the address itself is sealed, for propagation and receipts.
     """
@@ -55,6 +56,7 @@ class ConsentSubject(Base):
     lookup_hash: Mapped[str] = mapped_column(String(64), unique=True)
     email_sha256: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
     sealed_email: Mapped[str | None] = mapped_column(Text, default=None)
+    sealed_phone: Mapped[str | None] = mapped_column(Text, default=None)  # kind "phone", E.164
     person_id: Mapped[str | None] = mapped_column(
         ForeignKey("consent_subjects.id"), default=None, index=True
     )

@@ -31,6 +31,8 @@ INTERFACE_WORDS = {
     "gpc": "a Global Privacy Control signal from your browser",
     "api": "one of our own systems, on your behalf",
     "staff": "our privacy team, at your request",
+    "rights_request": "a privacy request you made",
+    "sms_reply": "a reply to one of our text messages",
 }
 
 

@@ -30,8 +30,10 @@ def check(
     email: str | None = None,
     device_id: str | None = None,
     subject_id: str | None = None,
+    phone: str | None = None,
 ) -> Decision:
-    """May this purpose be used on this channel for this person or device? Creates nothing.
+    """May this purpose be used on this channel for this person, phone number or device?
+    Creates nothing.
 
     One statement: the subject, its states, the suppression lists and the catalogue's revision
     together; the purpose comes from the process's cached catalogue, read again only when that
@@ -40,7 +42,9 @@ def check(
         snapshot.last_known(session).checked(purpose, channel)
     except InvalidInputError:  # perhaps added since this process last read the catalogue
         snapshot.current(session).checked(purpose, channel)
-    lookup = subjects.lookup_hash(settings, email=email, device_id=device_id, subject_id=subject_id)
+    lookup = subjects.lookup_hash(
+        settings, email=email, device_id=device_id, subject_id=subject_id, phone=phone
+    )
     listing = None
     if email and channel == Channel.EMAIL:  # marketing or not is known for sure only below
         listing = (email_sha256(email), purpose, erased_digest(settings, email))

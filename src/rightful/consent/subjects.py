@@ -1,4 +1,6 @@
-"""Who a choice belongs to: a person by e-mail address, or a browser or device by a random id.
+"""Who a choice belongs to: a person by e-mail address, a phone number (replies to texts), or a
+browser or device by a random id. A number or a browser may be linked to the person it belongs
+to; then the person's choices count for it too, and its opt-outs are recorded for the person.
 
 Lookups go by keyed hash, so a stolen table does not list addresses. Each person also carries
 the plain SHA-256 of the normalised address: that is what marketing senders send to the bulk
@@ -83,6 +85,29 @@ def find_person(session: Session, settings: Settings, address: str) -> ConsentSu
     return session.scalar(select(ConsentSubject).where(ConsentSubject.lookup_hash == lookup))
 
 
+def phone_number(session: Session, settings: Settings, number: str) -> ConsentSubject:
+    """The phone number (any common format; stored as E.164), created on first use."""
+    clean = normalize.phone(number)
+    lookup = _lookup(settings, "phone", clean)
+    return _get_or_create(
+        session,
+        lookup,
+        ConsentSubject(
+            id=uuid.uuid4().hex,
+            kind="phone",
+            lookup_hash=lookup,
+            sealed_phone=_vault(settings).encrypt_json(clean),
+        ),
+    )
+
+
+def phone_of(settings: Settings, subject: ConsentSubject) -> str | None:
+    """A phone subject's number in E.164 (for propagation), never for logs."""
+    if not subject.sealed_phone:
+        return None
+    return str(_vault(settings).decrypt_json(subject.sealed_phone))
+
+
 def device(session: Session, settings: Settings, device_id: str) -> ConsentSubject:
     """The browser or device with this random id (set by consent.js), created on first use."""
     if not DEVICE_ID.match(device_id or ""):
@@ -112,8 +137,9 @@ def email_of(settings: Settings, subject: ConsentSubject) -> str | None:
 
 
 def link_device(session: Session, device_subject: ConsentSubject, person_id: str) -> None:
-    """Remember that this browser belongs to a known person (so a GPC signal covers them)."""
-    if device_subject.kind == "device" and device_subject.person_id != person_id:
+    """Remember that this browser or phone number belongs to a known person (so a GPC signal or
+    a STOP reply covers them, and their choices count for it)."""
+    if device_subject.kind in ("device", "phone") and device_subject.person_id != person_id:
         device_subject.person_id = person_id
         session.flush()
 
@@ -125,14 +151,20 @@ def resolve(
     email: str | None = None,
     device_id: str | None = None,
     subject_id: str | None = None,
+    phone: str | None = None,
     create: bool = True,
 ) -> ConsentSubject | None:
-    """The subject named by exactly one of e-mail, device id or subject id."""
-    _exactly_one(email, device_id, subject_id)
+    """The subject named by exactly one of e-mail, phone number, device id or subject id."""
+    _exactly_one(email, device_id, subject_id, phone)
     if subject_id:
         return by_id(session, subject_id)
     if email:
         return person(session, settings, email) if create else find_person(session, settings, email)
+    if phone:
+        if create:
+            return phone_number(session, settings, phone)
+        lookup = _lookup(settings, "phone", normalize.phone(phone))
+        return session.scalar(select(ConsentSubject).where(ConsentSubject.lookup_hash == lookup))
     assert device_id is not None
     if not create:
         if not DEVICE_ID.match(device_id):
@@ -145,8 +177,10 @@ def resolve(
 def _exactly_one(*given: str | None) -> None:
     if sum(bool(v) for v in given) != 1:
         raise InvalidInputError(
-            "Name the subject by exactly one of email, device_id or subject_id.",
-            errors=[{"field": "subject", "message": "Send one of email, device_id, subject_id."}],
+            "Name the subject by exactly one of email, phone, device_id or subject_id.",
+            errors=[
+                {"field": "subject", "message": "Send one of email, phone, device_id, subject_id."}
+            ],
         )
 
 
@@ -156,12 +190,15 @@ def lookup_hash(
     email: str | None = None,
     device_id: str | None = None,
     subject_id: str | None = None,
+    phone: str | None = None,
 ) -> str | None:
     """The keyed hash the subject named by exactly one of these is found by, without asking the
     database; None for a subject id (found by id) or a device id that cannot be one."""
-    _exactly_one(email, device_id, subject_id)
+    _exactly_one(email, device_id, subject_id, phone)
     if email:
         return _lookup(settings, "person", normalize.email(email))
+    if phone:
+        return _lookup(settings, "phone", normalize.phone(phone))
     if device_id and DEVICE_ID.match(device_id):
         return _lookup(settings, "device", device_id)
     return None

@@ -2,7 +2,8 @@
 
 Senders check before they send: by address, or by the SHA-256 of the normalised address
 (trimmed, lower-cased) so the address need not travel. People whose data was erased are on it
-too (their keyed hash is checked when an address is given).
+too (their keyed hash is checked when an address is given). Senders of texts check phone
+numbers against the ledger's opt-outs by text (a STOP reply, the preference center).
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from rightful.consent.models import MarketingSuppression
-from rightful.consent.subjects import email_sha256
+from rightful.consent.catalog import ALL_MARKETING, Channel, State
+from rightful.consent.models import ConsentState, ConsentSubject, MarketingSuppression
+from rightful.consent.subjects import email_sha256, lookup_hash
 from rightful.core.config import Settings
 from rightful.core.errors import InvalidInputError
 from rightful.rights.erasure_run import suppressed as erased
@@ -125,3 +127,51 @@ def export(session: Session) -> Iterator[Entry]:
     )
     for row in session.scalars(stmt):
         yield Entry(row.email_sha256, row.topic, row.reason, row.since.isoformat())
+
+
+def check_phones(
+    session: Session, settings: Settings, numbers: list[str], topic: str | None = None
+) -> list[str]:
+    """The phone numbers (as given) that must not be sent marketing texts: the number, or the
+    person it is linked to, opted out of all texts (or of `topic`). A malformed number is named
+    and nothing is checked."""
+    by_lookup: dict[str, list[str]] = {}
+    problems = []
+    for i, given in enumerate(numbers):
+        try:
+            lookup = lookup_hash(settings, phone=given)
+        except InvalidInputError:
+            problems.append({"field": f"phones[{i}]", "message": "Not a valid phone number."})
+            continue
+        assert lookup is not None
+        by_lookup.setdefault(lookup, []).append(given)
+    if problems:
+        raise InvalidInputError(
+            f"{len(problems)} phone number(s) could not be read; nothing was checked.",
+            errors=problems[:100],
+        )
+    purposes = [ALL_MARKETING, topic] if topic else [ALL_MARKETING]
+    hits: list[str] = []
+    lookups = list(by_lookup)
+    for start in range(0, len(lookups), CHUNK):
+        found = session.execute(
+            select(ConsentSubject.lookup_hash, ConsentSubject.id, ConsentSubject.person_id).where(
+                ConsentSubject.lookup_hash.in_(lookups[start : start + CHUNK])
+            )
+        ).all()
+        family = {i for _, sid, pid in found for i in (sid, pid) if i}
+        out = set(
+            session.scalars(
+                select(ConsentState.subject_id).where(
+                    ConsentState.subject_id.in_(family),
+                    ConsentState.channel == Channel.SMS,
+                    ConsentState.purpose.in_(purposes),
+                    ConsentState.state == State.WITHDRAWN,
+                )
+            )
+        )
+        for lookup, sid, pid in found:
+            if sid in out or pid in out:
+                hits += by_lookup[lookup]
+    suppressed = set(hits)
+    return [n for n in numbers if n in suppressed]

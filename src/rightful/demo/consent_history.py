@@ -15,7 +15,7 @@ from datetime import timedelta
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
 
-from rightful.consent import banner, catalog, deliver, ledger, subjects
+from rightful.consent import banner, catalog, deliver, ledger, sms, subjects
 from rightful.consent.catalog import Channel, Interface, State
 from rightful.consent.models import ConsentEvent
 from rightful.core import clock
@@ -84,8 +84,17 @@ def _by_post(session: Session, settings: Settings, email: str, rng: random.Rando
     _choices(session, settings, email, picks, Interface.STAFF, proof, actor)
 
 
+def _stop_by_text(session: Session, settings: Settings, email: str, rng: random.Random) -> None:
+    # Numbers in 555-0100..0199, the range set aside for fiction.
+    phone = f"+1 415 555 01{rng.randrange(40, 100)}"  # not Avery's 0134
+    number = subjects.phone_number(session, settings, phone)
+    subjects.link_device(session, number, subjects.person(session, settings, email).id)
+    sms.record_reply(session, settings, phone=phone, text="STOP")
+
+
 SCENARIOS: tuple[tuple[Scenario, int], ...] = (
     (_newsletter, 5),
+    (_stop_by_text, 2),
     (_unsubscribed, 4),
     (_list_removal, 2),
     (_do_not_sell, 2),

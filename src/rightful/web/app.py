@@ -18,6 +18,7 @@ from rightful.web.admin.consent_routes import router as admin_consent_router
 from rightful.web.admin.routes import router as admin_router
 from rightful.web.api.consent_routes import router as consent_api_router
 from rightful.web.api.routes import router as api_router
+from rightful.web.api.sms_routes import router as sms_api_router
 from rightful.web.banner.routes import router as banner_router
 from rightful.web.middleware import LimitsMiddleware
 from rightful.web.privacy_center.preferences import router as preferences_router
@@ -81,4 +82,5 @@ def create_app(runtime: Runtime, *, start_worker: bool | None = None) -> FastAPI
     app.include_router(admin_consent_router)
     app.include_router(api_router)
     app.include_router(consent_api_router)
+    app.include_router(sms_api_router)
     return app

@@ -11,7 +11,7 @@ from rightful.connectors.sql import dispose_all
 from rightful.consent import catalog, ledger, subjects, suppression
 from rightful.consent.catalog import Channel, Interface, State
 from rightful.consent.erasure import after_erasure
-from rightful.consent.models import ConsentEvent
+from rightful.consent.models import ConsentEvent, ConsentSubject
 from rightful.consent.state import decide
 from rightful.core.db import unit_of_work
 from rightful.messaging.service import list_outbox, open_letter
@@ -21,6 +21,7 @@ from tests.integration.rights.test_erasure import erase_avery, partners_confirm
 from tests.support.app import AVERY, make_settings, prepare
 
 EMAIL = AVERY["email"]
+PHONE = AVERY["phone_number"]
 
 
 def test_erasure_keeps_the_proof_forgets_the_address_and_stops_marketing(tmp_path: Path) -> None:
@@ -39,6 +40,7 @@ def test_erasure_keeps_the_proof_forgets_the_address_and_stops_marketing(tmp_pat
             ],
             ledger.Collected(interface=Interface.PREFERENCE_CENTER),
         )
+        subjects.link_device(session, subjects.phone_number(session, settings, PHONE), person.id)
     request_id = erase_avery(runtime)
     assert run_request(runtime.sessions, settings, request_id) == "executing"
     partners_confirm(runtime, request_id)
@@ -64,6 +66,14 @@ def test_erasure_keeps_the_proof_forgets_the_address_and_stops_marketing(tmp_pat
         # A sender holding only the SHA-256 (say, from an old list) finds the address suppressed.
         digest = subjects.email_sha256(EMAIL)
         assert suppression.check_hashes(session, [digest]) == {digest}
+        # Her linked number: no more texts, and the number itself is dropped.
+        number = session.scalars(
+            select(ConsentSubject).where(ConsentSubject.person_id == person.id)
+        ).one()
+        assert number.kind == "phone" and number.sealed_phone is None
+        texts = catalog.checked(session, catalog.ALL_MARKETING, Channel.SMS)
+        assert not decide(session, number, texts, Channel.SMS).allowed
+        assert any(e.interface == "rights_request" for e in ledger.history(session, number.id))
         assert ledger.verify(session) is None
         letter = next(
             open_letter(settings, m)

@@ -154,6 +154,27 @@ def test_a_device_choice_reaches_webhooks_without_any_address(
     assert post.json()["subject"] == {"id": event["subject_id"], "device": True}
 
 
+def test_a_stop_reply_reaches_the_sms_platform_with_the_number(
+    rightful_app: App, hooks: HookServer
+) -> None:
+    use_webhooks(rightful_app, hooks, "textline")
+    answer = rightful_app.client.post(
+        "/api/v1/consent/sms-replies",
+        json={"phone": "(415) 555-0177", "text": "STOP"},
+        headers=rightful_app.auth,
+    )
+    deliver(rightful_app)
+    [post] = hooks.posts_to("textline")
+    body = post.json()
+    assert body["subject"] == {
+        "id": answer.json()["subject_id"],
+        "device": False,
+        "phone": "+14155550177",
+    }
+    assert (body["purpose"], body["channel"], body["state"]) == ("marketing", "sms", "withdrawn")
+    assert body["interface"] == "sms_reply"
+
+
 def test_a_webhook_can_be_sent_pseudonymous_ids_only(rightful_app: App, hooks: HookServer) -> None:
     use_webhooks(rightful_app, hooks, "brightads", include_email=False)
     event = choose(rightful_app, "sale_share", "withdrawn", channel="all", email=AVERY)

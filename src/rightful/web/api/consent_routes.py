@@ -40,16 +40,20 @@ router = APIRouter(prefix="/api/v1", dependencies=[Depends(api_actor)], tags=["c
 
 
 class SubjectRef(BaseModel):
-    """Exactly one of: an e-mail address, a device id (from consent.js), a subject id."""
+    """Exactly one of: an e-mail address, a phone number (for texts), a device id (from
+    consent.js), a subject id."""
 
     email: str | None = Field(default=None, max_length=254)
+    phone: str | None = Field(default=None, max_length=40)
     device_id: str | None = Field(default=None, max_length=64)
     subject_id: str | None = Field(default=None, max_length=32)
 
     @model_validator(mode="after")
     def _exactly_one(self) -> SubjectRef:
-        if sum(bool(v) for v in (self.email, self.device_id, self.subject_id)) != 1:
-            raise ValueError("Name the subject by exactly one of email, device_id or subject_id.")
+        if sum(bool(v) for v in (self.email, self.phone, self.device_id, self.subject_id)) != 1:
+            raise ValueError(
+                "Name the subject by exactly one of email, phone, device_id or subject_id."
+            )
         return self
 
 
@@ -192,6 +196,7 @@ def consent_check(body: CheckIn, rt: Runtime = Depends(runtime)) -> dict[str, An
             email=body.email,
             device_id=body.device_id,
             subject_id=body.subject_id,
+            phone=body.phone,
         )
     return decision.__dict__
 
@@ -222,6 +227,7 @@ def record_events(
             email=body.email,
             device_id=body.device_id,
             subject_id=body.subject_id,
+            phone=body.phone,
         )
         assert subject is not None
         events = ledger.record(
