@@ -125,3 +125,24 @@ def test_staff_see_a_numbers_choices_without_the_number(rightful_app: App) -> No
     assert page.status_code == 200 and "Choices of a phone number" in page.text
     assert "sms reply" in page.text or "sms_reply" in page.text
     assert "555" not in page.text and "0134" not in page.text
+
+
+def test_staff_find_a_number_as_they_find_an_address(rightful_app: App) -> None:
+    from tests.web.test_admin import csrf, sign_in
+
+    subject_id = reply(rightful_app, "STOP")["subject_id"]
+    sign_in(rightful_app)
+    token = csrf(rightful_app, "/admin/consent")
+    found = rightful_app.client.post(
+        "/admin/consent/lookup",
+        data={"csrf": token, "email": "415.555.0134"},
+        follow_redirects=False,
+    )
+    assert found.status_code == 303
+    assert found.headers["location"] == f"/admin/consent/subjects/{subject_id}"
+    unknown = rightful_app.client.post(
+        "/admin/consent/lookup", data={"csrf": token, "email": "415-555-0199"}
+    )
+    assert unknown.status_code == 200 and "Nobody with that address or number" in unknown.text
+    bad = rightful_app.client.post("/admin/consent/lookup", data={"csrf": token, "email": "12"})
+    assert bad.status_code == 422

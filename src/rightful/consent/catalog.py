@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -70,6 +70,9 @@ Kind = Literal["marketing", "cookies", "advertising", "sale_share"]
 
 class PurposeSpec(BaseModel):
     """One purpose in a catalogue file."""
+
+    # A misspelt field (`translation:`) is named, not silently dropped.
+    model_config = ConfigDict(extra="forbid")
 
     key: str = Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$", max_length=80)
     kind: Kind

@@ -195,3 +195,9 @@ def test_built_in_purposes_come_in_spanish() -> None:
     sale = next(p for p in catalog.BUILT_IN if p.key == catalog.SALE_SHARE)
     assert spanish.title(sale) == "Vender o compartir mi información personal"
     assert texts.Wording("en", "en", {}).title(sale) == sale.title
+
+
+def test_a_misspelt_purpose_field_is_named_not_dropped() -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        catalog.parse(PURPOSES + "    translation:\n      es: {title: Rendimiento}\n")
+    assert [e["field"] for e in caught.value.errors] == ["purposes.0.translation"]

@@ -53,13 +53,18 @@ def _subject_page(
 
 @router.post("/lookup")
 async def lookup(request: Request, rt: Runtime = Depends(runtime)) -> Response:
-    """Find a person by e-mail address (posted, so it stays out of URLs and logs)."""
+    """Find a person by e-mail address, or a phone number (posted, so it stays out of URLs and
+    logs)."""
     form = await request.form()
     check_csrf(request, str(form.get("csrf", "")))
+    typed = str(form.get("email", "")).strip()[:254]
     with unit_of_work(rt.sessions) as session:
         staff_from_session(request, session)
         try:
-            subject = subjects.find_person(session, rt.settings, str(form.get("email", "")))
+            if "@" in typed or not typed:
+                subject = subjects.find_person(session, rt.settings, typed)
+            else:
+                subject = subjects.resolve(session, rt.settings, phone=typed, create=False)
         except InvalidInputError as exc:
             return _subject_page(request, session, None, error=exc.detail, http_status=422)
         if subject is not None:
