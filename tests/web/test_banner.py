@@ -331,7 +331,7 @@ def test_gpc_covers_the_known_person_the_browser_belongs_to(rightful_app: App) -
     with rightful_app.runtime.sessions() as session:
         person = subjects.person(session, settings, "avery.quinn@example.com")
         browser = subjects.device(session, settings, device)
-        subjects.link_device(session, browser, person.id)
+        subjects.link_to_person(session, browser, person.id)
         person_id = person.id
         session.commit()
     post(rightful_app, {"device_id": device, "gpc": True, "action": "gpc"})

@@ -136,11 +136,11 @@ def email_of(settings: Settings, subject: ConsentSubject) -> str | None:
     return str(_vault(settings).decrypt_json(subject.sealed_email))
 
 
-def link_device(session: Session, device_subject: ConsentSubject, person_id: str) -> None:
+def link_to_person(session: Session, subject: ConsentSubject, person_id: str) -> None:
     """Remember that this browser or phone number belongs to a known person (so a GPC signal or
     a STOP reply covers them, and their choices count for it)."""
-    if device_subject.kind in ("device", "phone") and device_subject.person_id != person_id:
-        device_subject.person_id = person_id
+    if subject.kind in ("device", "phone") and subject.person_id != person_id:
+        subject.person_id = person_id
         session.flush()
 
 

@@ -88,7 +88,7 @@ def _stop_by_text(session: Session, settings: Settings, email: str, rng: random.
     # Numbers in 555-0100..0199, the range set aside for fiction.
     phone = f"+1 415 555 01{rng.randrange(40, 100)}"  # not Avery's 0134
     number = subjects.phone_number(session, settings, phone)
-    subjects.link_device(session, number, subjects.person(session, settings, email).id)
+    subjects.link_to_person(session, number, subjects.person(session, settings, email).id)
     sms.record_reply(session, settings, phone=phone, text="STOP")
 
 

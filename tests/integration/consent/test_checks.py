@@ -66,7 +66,7 @@ def test_a_browser_answers_for_its_persons_opt_out(store: tuple[Engine, Settings
         choice = ledger.Choice(catalog.SALE_SHARE, "all", State.WITHDRAWN)
         ledger.record(session, settings, person, [choice], ledger.Collected(Interface.API))
         browser = subjects.device(session, settings, "b" * 24)
-        subjects.link_device(session, browser, person.id)
+        subjects.link_to_person(session, browser, person.id)
         session.commit()
         decision = service.check(
             session, settings, purpose="sale_share", channel="all", device_id="b" * 24

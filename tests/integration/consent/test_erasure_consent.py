@@ -40,7 +40,7 @@ def test_erasure_keeps_the_proof_forgets_the_address_and_stops_marketing(tmp_pat
             ],
             ledger.Collected(interface=Interface.PREFERENCE_CENTER),
         )
-        subjects.link_device(session, subjects.phone_number(session, settings, PHONE), person.id)
+        subjects.link_to_person(session, subjects.phone_number(session, settings, PHONE), person.id)
     request_id = erase_avery(runtime)
     assert run_request(runtime.sessions, settings, request_id) == "executing"
     partners_confirm(runtime, request_id)

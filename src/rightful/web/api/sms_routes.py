@@ -60,7 +60,7 @@ def link_phone(body: LinkIn, rt: Runtime = Depends(runtime)) -> dict[str, Any]:
     with unit_of_work(rt.sessions) as session:
         person = subjects.person(session, rt.settings, body.email)
         number = subjects.phone_number(session, rt.settings, body.phone)
-        subjects.link_device(session, number, person.id)
+        subjects.link_to_person(session, number, person.id)
         return {"subject_id": number.id, "person_id": person.id}
 
 
