@@ -44,6 +44,7 @@ class Interface(StrEnum):
     STAFF = "staff"
     RIGHTS_REQUEST = "rights_request"  # an opt-out made as a consumer rights request
     SMS_REPLY = "sms_reply"  # STOP or START in reply to a text (consent/sms.py)
+    DOUBLE_OPT_IN = "double_opt_in"  # a sign-up confirmed from its e-mail (subscriptions.py)
 
 
 class State(StrEnum):

@@ -43,15 +43,18 @@ def _count(session: Session, column: Mapped[str], value: str, since: datetime) -
     return int(found or 0)
 
 
-def may_send(session: Session, settings: Settings, *, address: str, client: str) -> bool:
+def may_send(session: Session, settings: Settings, *, address: str, client: str | None) -> bool:
     """Count a link for `address` asked from `client` (flushes only).
 
     A connection asking too often is refused and told (RateLimitedError); an address asked for
-    too often is quietly skipped (False), so the page's answer never differs by address."""
+    too often is quietly skipped (False), so the page's answer never differs by address. A
+    trusted caller (`client` None: an API token, whose one server speaks for many people) has
+    only the per-address limit."""
     address_hash = keyed_hash(settings.secret_key, "consent-link", address)
-    client_hash = keyed_hash(settings.secret_key, "consent-link-client", client)
+    client_hash = keyed_hash(settings.secret_key, "consent-link-client", client or "trusted")
     since = utcnow() - timedelta(hours=1)
-    if _count(session, ConsentLinkSent.client_hash, client_hash, since) >= PER_CLIENT_PER_HOUR:
+    per_client = _count(session, ConsentLinkSent.client_hash, client_hash, since) if client else 0
+    if per_client >= PER_CLIENT_PER_HOUR:
         raise RateLimitedError("Too many links were asked for from this connection. Try later.")
     sent_to = _count(session, ConsentLinkSent.address_hash, address_hash, since)
     # Counted even when skipped: the connection asked, and that is what its limit is about.

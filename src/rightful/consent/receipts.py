@@ -33,6 +33,7 @@ INTERFACE_WORDS = {
     "staff": "our privacy team, at your request",
     "rights_request": "a privacy request you made",
     "sms_reply": "a reply to one of our text messages",
+    "double_opt_in": "the confirmation link we e-mailed you after you signed up",
 }
 
 

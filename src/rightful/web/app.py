@@ -19,10 +19,12 @@ from rightful.web.admin.routes import router as admin_router
 from rightful.web.api.consent_routes import router as consent_api_router
 from rightful.web.api.routes import router as api_router
 from rightful.web.api.sms_routes import router as sms_api_router
+from rightful.web.api.subscription_routes import router as subscription_api_router
 from rightful.web.banner.routes import router as banner_router
 from rightful.web.middleware import LimitsMiddleware
 from rightful.web.privacy_center.preferences import router as preferences_router
 from rightful.web.privacy_center.routes import router as public_router
+from rightful.web.privacy_center.subscribe import router as subscribe_router
 from rightful.web.privacy_center.unsubscribe import router as unsubscribe_router
 from rightful.worker.dispatch import Dispatcher
 from rightful.worker.loop import EmbeddedWorker
@@ -77,10 +79,12 @@ def create_app(runtime: Runtime, *, start_worker: bool | None = None) -> FastAPI
     app.include_router(public_router)
     app.include_router(preferences_router)
     app.include_router(unsubscribe_router)
+    app.include_router(subscribe_router)
     app.include_router(banner_router)
     app.include_router(admin_router)
     app.include_router(admin_consent_router)
     app.include_router(api_router)
     app.include_router(consent_api_router)
     app.include_router(sms_api_router)
+    app.include_router(subscription_api_router)
     return app

@@ -1,0 +1,47 @@
+"""Sign-ups for marketing e-mail from the company's own forms, confirmed by double opt-in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from rightful.consent import link_limits, subscriptions
+from rightful.core.db import unit_of_work
+from rightful.core.runtime import Runtime
+from rightful.identity import normalize
+from rightful.web.api.routes import api_actor
+from rightful.web.deps import dispatcher, runtime
+from rightful.worker.dispatch import Dispatcher
+
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(api_actor)], tags=["consent"])
+
+
+class SubscriptionIn(BaseModel):
+    """An address that asked for marketing e-mail on a form: which topics, from where."""
+
+    email: str = Field(max_length=254)
+    topics: list[str] = Field(max_length=50)
+    source: str = Field(default="api", max_length=40)
+
+
+@router.post("/consent/subscriptions", status_code=202)
+def subscribe(
+    body: SubscriptionIn,
+    rt: Runtime = Depends(runtime),
+    disp: Dispatcher = Depends(dispatcher),
+) -> dict[str, Any]:
+    """Send the confirmation e-mail; nothing is recorded until the person confirms. The answer
+    is the same whether or not an e-mail went out (at most 3 an hour reach one address)."""
+    address = normalize.email(body.email)
+    with unit_of_work(rt.sessions) as session:
+        subscriptions.checked(session, topics=body.topics, source=body.source)
+        sent = link_limits.may_send(session, rt.settings, address=address, client=None)
+        if sent:
+            subscriptions.request(
+                session, rt.settings, email=address, topics=body.topics, source=body.source
+            )
+    if sent:
+        disp.mail_queued()
+    return {"status": "confirmation_sent"}

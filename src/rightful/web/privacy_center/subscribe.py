@@ -1,0 +1,51 @@
+"""The page a double opt-in e-mail links to: one button confirms the sign-up. A GET only asks
+(mail scanners follow links); the signed token names a pseudonymous id, never an address."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from rightful.consent import catalog, subscriptions
+from rightful.consent.catalog import Channel
+from rightful.core.db import unit_of_work
+from rightful.core.errors import VerificationError
+from rightful.core.runtime import Runtime
+from rightful.web.deps import check_csrf, runtime
+from rightful.web.pages import render
+from rightful.web.privacy_center.consent_forms import link_error
+
+router = APIRouter()
+
+
+def _titles(rt: Runtime, topics: tuple[str, ...]) -> list[str]:
+    with unit_of_work(rt.sessions) as session:
+        return [catalog.checked(session, key, Channel.EMAIL).title for key in topics]
+
+
+@router.get("/subscribe/confirm/{token}")
+def confirm_page(request: Request, token: str, rt: Runtime = Depends(runtime)) -> Response:
+    """Show what the sign-up is for, with one Confirm button."""
+    try:
+        wanted = subscriptions.pending(rt.settings, token)
+    except VerificationError as exc:
+        return link_error(request, exc, again="/preferences")
+    titles = _titles(rt, wanted.topics)
+    return render(request, "preferences/subscribe_confirm.html", token=token, topics=titles)
+
+
+@router.post("/subscribe/confirm/{token}")
+async def confirm(request: Request, token: str, rt: Runtime = Depends(runtime)) -> Response:
+    """Record the sign-up in the ledger; pressing again changes nothing."""
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf", "")))
+    try:
+        with unit_of_work(rt.sessions) as session:
+            subscriptions.confirm(session, rt.settings, token=token)
+        wanted = subscriptions.pending(rt.settings, token)
+    except VerificationError as exc:
+        return link_error(request, exc, again="/preferences")
+    titles = _titles(rt, wanted.topics)
+    return render(
+        request, "preferences/subscribe_confirm.html", token=token, topics=titles, done=True
+    )
