@@ -89,7 +89,7 @@ def phone_number(session: Session, settings: Settings, number: str) -> ConsentSu
     """The phone number (any common format; stored as E.164), created on first use."""
     clean = normalize.phone(number)
     lookup = _lookup(settings, "phone", clean)
-    return _get_or_create(
+    found = _get_or_create(
         session,
         lookup,
         ConsentSubject(
@@ -99,6 +99,9 @@ def phone_number(session: Session, settings: Settings, number: str) -> ConsentSu
             sealed_phone=_vault(settings).encrypt_json(clean),
         ),
     )
+    if found.sealed_phone is None:  # its person's data was erased; the number is back in use
+        found.sealed_phone = _vault(settings).encrypt_json(clean)
+    return found
 
 
 def phone_of(settings: Settings, subject: ConsentSubject) -> str | None:
