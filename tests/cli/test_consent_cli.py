@@ -197,6 +197,8 @@ def test_a_stop_by_letter_for_a_number_is_recorded_and_checked(cli_env: Path) ->
         ],
     )
     assert check.exit_code == 3 and "not allowed" in check.output
+    shown = run("consent", "show", "--phone", "415 555 0188")
+    assert "marketing/sms withdrawn via staff" in shown
     both = runner.invoke(
         app,
         [

@@ -324,3 +324,23 @@ def test_a_bad_assertion_is_refused_and_nothing_is_recorded(
     assert "sign-in" in answer.text
     assert site_app.client.get("/preferences/manage").status_code == 401
     assert subject_count(rightful_app) == 0
+
+
+def test_the_sites_phone_number_claim_links_the_number_to_the_person(
+    site_app: Site, rightful_app: App
+) -> None:
+    signed = assertion.issue(site_app.settings, CASEY, phone_number="+1 415 555 0166")
+    site_app.client.post("/preferences/sso", data={"assertion": signed}, follow_redirects=False)
+    stop = {"phone": "(415) 555-0166", "text": "STOP"}
+    answer = rightful_app.client.post(
+        "/api/v1/consent/sms-replies", json=stop, headers=rightful_app.auth
+    )
+    assert len(answer.json()["events"]) == 2  # the number, and Casey through the link
+    assert {(e.purpose, e.channel, e.interface) for e in events(rightful_app)} == {
+        ("marketing", "sms", "sms_reply")
+    }
+    badly_held = assertion.issue(site_app.settings, CASEY, phone_number="12")
+    still = site_app.client.post(
+        "/preferences/sso", data={"assertion": badly_held}, follow_redirects=False
+    )
+    assert still.status_code == 303  # a malformed number does not keep the person out

@@ -81,14 +81,17 @@ def record(
 
 @app.command("show")
 @fail_on_error
-def show(email: str = typer.Option(..., help="The person's e-mail address")) -> None:
-    """A person's current choices and their history."""
+def show(
+    email: str | None = typer.Option(None, help="The person's e-mail address"),
+    phone: str | None = typer.Option(None, help="Or a phone number (for texts)"),
+) -> None:
+    """A person's (or a number's) current choices and their history."""
     from rightful.consent import ledger, subjects
     from rightful.consent.state import current
 
     rt = open_runtime()
     with unit_of_work(rt.sessions) as session:
-        person = subjects.find_person(session, rt.settings, email)
+        person = subjects.resolve(session, rt.settings, email=email, phone=phone, create=False)
         for c in current(session, person):
             how = f"since {c.since:%Y-%m-%d %H:%M}" if c.since else "default"
             typer.echo(f"{c.purpose:<28} {c.channel:<6} {c.state:<9} {how}")

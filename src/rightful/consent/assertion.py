@@ -7,6 +7,7 @@ key) and posts it to the preference center, so account holders need no e-mailed 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import jwt
@@ -28,8 +29,17 @@ def _key_and_algorithms(settings: Settings) -> tuple[str, list[str]]:
     )
 
 
-def verified_email(settings: Settings, assertion: str) -> str:
-    """The e-mail address inside a valid, unexpired assertion meant for us."""
+@dataclass(frozen=True)
+class SignedIn:
+    """Who a valid assertion names: their address and, when the site sends the standard
+    `phone_number` claim, their number (linked to them for texts)."""
+
+    email: str
+    phone_number: str | None
+
+
+def verified(settings: Settings, assertion: str) -> SignedIn:
+    """The person a valid, unexpired assertion meant for us names."""
     key, algorithms = _key_and_algorithms(settings)
     try:
         claims: dict[str, Any] = jwt.decode(
@@ -51,13 +61,17 @@ def verified_email(settings: Settings, assertion: str) -> str:
         ) from exc
     if int(claims["exp"]) - int(claims["iat"]) > MAX_LIFETIME_SECONDS:
         raise VerificationError("This sign-in lasts too long to be accepted; ask for a new one.")
-    return str(claims["email"])
+    phone = claims.get("phone_number")
+    return SignedIn(str(claims["email"]), str(phone) if phone else None)
 
 
-def issue(settings: Settings, email: str, *, lifetime: int = 300) -> str:
+def issue(
+    settings: Settings, email: str, *, lifetime: int = 300, phone_number: str | None = None
+) -> str:
     """An assertion as the company's site would make it (used by the demo store and tests)."""
     now = int(time.time())
     claims = {
+        **({"phone_number": phone_number} if phone_number else {}),
         "email": email,
         "aud": settings.base_url,
         "iat": now,

@@ -157,11 +157,18 @@ async def sign_in_from_site(request: Request, rt: Runtime = Depends(runtime)) ->
     """
     form = await request.form()
     try:
-        address = assertion.verified_email(rt.settings, str(form.get("assertion", "")))
+        who = assertion.verified(rt.settings, str(form.get("assertion", "")))
     except VerificationError as exc:
         return link_error(request, exc, again="/preferences", title="We could not sign you in")
     with unit_of_work(rt.sessions) as session:
-        subject_id = subjects.person(session, rt.settings, address).id
+        person = subjects.person(session, rt.settings, who.email)
+        subject_id = person.id
+        if who.phone_number:  # the site vouches for the number: a STOP from it covers them
+            try:
+                number = subjects.phone_number(session, rt.settings, who.phone_number)
+                subjects.link_to_person(session, number, person.id)
+            except InvalidInputError:
+                pass  # a number the site holds badly does not keep the person out
     _sign_in(request, subject_id, "site assertion")
     return RedirectResponse("/preferences/manage", status_code=303)
 
