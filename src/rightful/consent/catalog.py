@@ -56,6 +56,7 @@ class State(StrEnum):
 
 # Reserved purposes every catalogue has: they are what the law and the statement name.
 ALL_MARKETING = "marketing"  # withdrawn on a channel: no marketing topic on that channel
+MARKETING_CHANNELS = (Channel.EMAIL, Channel.SMS, Channel.PHONE, Channel.POST)
 SALE_SHARE = "sale_share"  # "Do Not Sell or Share My Personal Information"
 TARGETED_ADS = "targeted_advertising"
 STRICTLY_NECESSARY = "cookies.strictly_necessary"  # listed in the banner, never switched off
@@ -106,7 +107,7 @@ BUILT_IN = [
         kind="marketing",
         title="All marketing",
         description="Every marketing message on a channel. Switching it off overrides each topic.",
-        channels=[Channel.EMAIL, Channel.SMS, Channel.PHONE, Channel.POST],
+        channels=list(MARKETING_CHANNELS),
         default=State.GIVEN,
     ),
     PurposeSpec(

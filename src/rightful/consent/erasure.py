@@ -19,8 +19,6 @@ from rightful.consent.catalog import Channel, Interface, State
 from rightful.consent.models import ConsentSubject
 from rightful.core.config import Settings
 
-MARKETING_CHANNELS = (Channel.EMAIL, Channel.SMS, Channel.PHONE, Channel.POST)
-
 
 def after_erasure(
     session: Session, settings: Settings, *, email: str, jurisdiction: str, reference: str
@@ -34,10 +32,7 @@ def after_erasure(
         jurisdiction=jurisdiction,
         proof={"request": reference, "reason": "personal information deleted"},
     )
-    everything = [
-        ledger.Choice(catalog.ALL_MARKETING, ch, State.WITHDRAWN) for ch in MARKETING_CHANNELS
-    ]
-    events = ledger.record(session, settings, person, everything, collected)
+    events = ledger.record(session, settings, person, ledger.no_marketing(), collected)
     person.sealed_email = None
     numbers = session.scalars(
         select(ConsentSubject).where(

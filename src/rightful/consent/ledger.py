@@ -35,6 +35,11 @@ class Choice:
     state: State
 
 
+def no_marketing() -> list[Choice]:
+    """All marketing withdrawn on every channel (list removal, an erased person)."""
+    return [Choice(catalog.ALL_MARKETING, ch, State.WITHDRAWN) for ch in catalog.MARKETING_CHANNELS]
+
+
 @dataclass(frozen=True)
 class Collected:
     """How the choices were collected: the proof half of a consent record."""

@@ -18,8 +18,6 @@ from rightful.core.errors import InvalidInputError, NotFoundError
 from rightful.messaging.models import OutboxMessage
 from rightful.messaging.service import queue_email, queue_message
 
-MARKETING_CHANNELS = (Channel.EMAIL, Channel.SMS, Channel.PHONE, Channel.POST)
-
 
 def check(
     session: Session,
@@ -150,7 +148,7 @@ def confirm_list_removal(
         session,
         settings,
         person,
-        [Choice(catalog.ALL_MARKETING, ch, State.WITHDRAWN) for ch in MARKETING_CHANNELS],
+        ledger.no_marketing(),
         Collected(interface=Interface.LIST_REMOVAL, proof=proof),
     )
     return person

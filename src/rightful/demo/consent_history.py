@@ -66,7 +66,7 @@ def _unsubscribed(session: Session, settings: Settings, email: str, rng: random.
 
 
 def _list_removal(session: Session, settings: Settings, email: str, rng: random.Random) -> None:
-    every = [(catalog.ALL_MARKETING, ch, W) for ch in ("email", "sms", "phone", "post")]
+    every = [(catalog.ALL_MARKETING, ch, W) for ch in catalog.MARKETING_CHANNELS]
     proof = {"method": "list-removal page, confirmed from the e-mailed link"}
     _choices(session, settings, email, every, Interface.LIST_REMOVAL, proof)
 
