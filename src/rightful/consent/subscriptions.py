@@ -69,7 +69,6 @@ def request(
     person = subjects.person(session, settings, email)
     asked = int(utcnow().timestamp())
     token = _signer(settings).sign(f"{person.id}|{','.join(wanted)}|{asked}|{source}")
-    titles = [catalog.checked(session, key, Channel.EMAIL).title for key in wanted]
     queue_email(
         session,
         settings,
@@ -77,10 +76,15 @@ def request(
         template="subscription_confirm",
         context={
             "url": f"{settings.base_url}/subscribe/confirm/{token}",
-            "topics": titles,
+            "topics": titles(session, wanted),
             "days": CONFIRM_SECONDS // 86400,
         },
     )
+
+
+def titles(session: Session, topics: tuple[str, ...]) -> list[str]:
+    """The topics as people read them."""
+    return [catalog.checked(session, key, Channel.EMAIL).title for key in topics]
 
 
 def pending(settings: Settings, token: str) -> Pending:
@@ -93,9 +97,8 @@ def pending(settings: Settings, token: str) -> Pending:
     return Pending(parts[0], tuple(parts[1].split(",")), asked, parts[3])
 
 
-def confirm(session: Session, settings: Settings, *, token: str) -> list[ConsentEvent]:
+def confirm(session: Session, settings: Settings, wanted: Pending) -> list[ConsentEvent]:
     """Record the confirmed sign-up (flushes only); a second confirmation records nothing."""
-    wanted = pending(settings, token)
     person = subjects.by_id(session, wanted.subject_id)
     catalog.ensure_built_in(session)
     choices = [ledger.Choice(key, Channel.EMAIL, State.GIVEN) for key in wanted.topics]

@@ -6,8 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from rightful.consent import catalog, subscriptions
-from rightful.consent.catalog import Channel
+from rightful.consent import subscriptions
 from rightful.core.db import unit_of_work
 from rightful.core.errors import VerificationError
 from rightful.core.runtime import Runtime
@@ -18,11 +17,6 @@ from rightful.web.privacy_center.consent_forms import link_error
 router = APIRouter()
 
 
-def _titles(rt: Runtime, topics: tuple[str, ...]) -> list[str]:
-    with unit_of_work(rt.sessions) as session:
-        return [catalog.checked(session, key, Channel.EMAIL).title for key in topics]
-
-
 @router.get("/subscribe/confirm/{token}")
 def confirm_page(request: Request, token: str, rt: Runtime = Depends(runtime)) -> Response:
     """Show what the sign-up is for, with one Confirm button."""
@@ -30,7 +24,8 @@ def confirm_page(request: Request, token: str, rt: Runtime = Depends(runtime)) -
         wanted = subscriptions.pending(rt.settings, token)
     except VerificationError as exc:
         return link_error(request, exc, again="/preferences")
-    titles = _titles(rt, wanted.topics)
+    with unit_of_work(rt.sessions) as session:
+        titles = subscriptions.titles(session, wanted.topics)
     return render(request, "preferences/subscribe_confirm.html", token=token, topics=titles)
 
 
@@ -40,12 +35,12 @@ async def confirm(request: Request, token: str, rt: Runtime = Depends(runtime)) 
     form = await request.form()
     check_csrf(request, str(form.get("csrf", "")))
     try:
-        with unit_of_work(rt.sessions) as session:
-            subscriptions.confirm(session, rt.settings, token=token)
         wanted = subscriptions.pending(rt.settings, token)
     except VerificationError as exc:
         return link_error(request, exc, again="/preferences")
-    titles = _titles(rt, wanted.topics)
+    with unit_of_work(rt.sessions) as session:
+        subscriptions.confirm(session, rt.settings, wanted)
+        titles = subscriptions.titles(session, wanted.topics)
     return render(
         request, "preferences/subscribe_confirm.html", token=token, topics=titles, done=True
     )
