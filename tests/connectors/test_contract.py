@@ -129,8 +129,11 @@ def test_unreachable_store_fails_with_connector_error() -> None:
 def test_apply_deletes_and_updates_in_one_go(connector: Connector) -> None:
     from rightful.connectors.base import RowChange
 
-    changes = [RowChange("user", "id", 1), RowChange("user", "id", 2, {"email": "masked"})]
-    assert connector.apply(changes) == 2
+    changes = [
+        RowChange.by_key("user", "id", 1),
+        RowChange.by_key("user", "id", 2, {"email": "masked"}),
+    ]
+    assert connector.apply(changes) == {("user", ""): 2}
     rows = read(connector, id=(1, 2, 3))
     assert [(r["id"], r["email"]) for r in rows] == [(2, "masked"), (3, "o'hara@example.com")]
 
@@ -138,7 +141,10 @@ def test_apply_deletes_and_updates_in_one_go(connector: Connector) -> None:
 def test_applying_the_same_changes_twice_ends_in_the_same_state(connector: Connector) -> None:
     from rightful.connectors.base import RowChange
 
-    changes = [RowChange("user", "id", 1), RowChange("user", "id", 2, {"email": "masked"})]
+    changes = [
+        RowChange.by_key("user", "id", 1),
+        RowChange.by_key("user", "id", 2, {"email": "masked"}),
+    ]
     connector.apply(changes)
     first = read(connector, id=(1, 2, 3))
     connector.apply(changes)
@@ -173,7 +179,8 @@ def test_rows_that_reference_others_change_first(kind: str, request: pytest.Fixt
         conn.execute(insert(note), [{"id": 1, "user_id": 1}])
     engine.dispose()
     # Given parent first, the connector still deletes the referencing row first.
-    assert connector.apply([RowChange("user", "id", 1), RowChange("note", "id", 1)]) == 2
+    changes = [RowChange.by_key("user", "id", 1), RowChange.by_key("note", "id", 1)]
+    assert connector.apply(changes) == {("user", ""): 1, ("note", ""): 1}
     assert read(connector, id=(1,)) == []
     connector.close()
     dispose_all()

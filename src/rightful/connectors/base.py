@@ -24,14 +24,55 @@ class FetchRequest:
     older_than: tuple[str, datetime] | None = None
 
 
+Where = tuple[tuple[str, Any], ...]
+
+
 @dataclass(frozen=True)
 class RowChange:
-    """Delete one row (`values` None) or set some of its fields, found by its key."""
+    """Delete the rows (`values` None) or set some of their fields, found by `where`.
+
+    `where` is a conjunction of (field, value) equalities, a None value meaning IS NULL: a
+    collection's primary key where it has one, else the fields that found the rows (see
+    `inventory.keys.locate`). `tag` groups changes whose counts are wanted apart (one request's
+    share of a batch); stores report rows changed per (collection, tag).
+    """
 
     collection: str
-    key_field: str
-    key: Any
+    where: Where
     values: dict[str, Any] | None = None
+    tag: str = ""
+
+    @classmethod
+    def by_key(
+        cls, collection: str, key_field: str, key: Any, values: dict[str, Any] | None = None
+    ) -> RowChange:
+        """A change to the one row whose `key_field` is `key`."""
+        return cls(collection, ((key_field, key),), values)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready form, for plans stored before they are applied."""
+        return {
+            "collection": self.collection,
+            "where": [list(pair) for pair in self.where],
+            "values": self.values,
+            "tag": self.tag,
+        }
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> RowChange:
+        """Back from `to_json` (and from plans stored by key before 0.2: key_field and key)."""
+        if "where" not in raw:
+            return cls.by_key(raw["collection"], raw["key_field"], raw["key"], raw.get("values"))
+        return cls(
+            raw["collection"],
+            tuple((str(f), v) for f, v in raw["where"]),
+            raw.get("values"),
+            str(raw.get("tag") or ""),
+        )
+
+
+# Rows a store reported changed, per (collection, tag).
+Changed = dict[tuple[str, str], int]
 
 
 class Connector(Protocol):
@@ -43,15 +84,21 @@ class Connector(Protocol):
     def fetch(self, request: FetchRequest) -> list[Row]:
         """Rows matching the request; an empty match returns nothing."""
 
-    def apply(self, changes: Sequence[RowChange]) -> int:
-        """Make all changes in one transaction, dependents first; returns rows touched.
+    def apply(self, changes: Sequence[RowChange]) -> Changed:
+        """Make all changes in one transaction, dependents first; returns the rows the store
+        reported changed per (collection, tag), each pair present even when nothing changed.
 
-        Deleting a row that is gone, or setting a value it already has, changes nothing, so
-        applying the same changes twice ends in the same state.
+        Deleting a row that is gone, or setting a value it already has, changes nothing to the
+        data, so applying the same changes twice ends in the same state.
         """
 
     def close(self) -> None:
         """Release connections."""
+
+
+def total(changed: Changed) -> int:
+    """All rows changed, whatever their collection or tag."""
+    return sum(changed.values())
 
 
 def nonempty_matches(request: FetchRequest) -> list[tuple[str, Sequence[Any]]]:

@@ -14,16 +14,18 @@ from sqlalchemy import (
     MetaData,
     Numeric,
     Table,
+    and_,
     create_engine,
     delete,
     or_,
     select,
     text,
+    tuple_,
     update,
 )
 from sqlalchemy.exc import NoSuchTableError, SQLAlchemyError
 
-from rightful.connectors.base import FetchRequest, Row, RowChange, nonempty_matches
+from rightful.connectors.base import Changed, FetchRequest, Row, RowChange, nonempty_matches
 from rightful.core.errors import ConnectorError
 
 _engines: dict[str, Engine] = {}
@@ -80,22 +82,37 @@ def _typed(tbl: Table, values: dict[str, Any]) -> dict[str, Any]:
 _BATCH = 500
 
 
-def _statements(tbl: Table, changes: list[RowChange]) -> list[Any]:
-    """Few statements for many rows: one DELETE per key field, one UPDATE per distinct values."""
-    groups: dict[tuple[str, str | None], tuple[dict[str, Any] | None, list[Any]]] = {}
+def _condition(tbl: Table, fields: tuple[str, ...], nulls: tuple[str, ...], keys: list[Any]) -> Any:
+    """`fields` IN the given value tuples (one field: plain IN), and every null field IS NULL."""
+    parts = [tbl.c[f].is_(None) for f in nulls]
+    if len(fields) == 1:
+        parts.append(tbl.c[fields[0]].in_([k[0] for k in keys]))
+    elif fields:
+        parts.append(tuple_(*(tbl.c[f] for f in fields)).in_(keys))
+    return and_(*parts)
+
+
+def _statements(tbl: Table, changes: list[RowChange]) -> list[tuple[str, Any]]:
+    """Few statements for many rows: one DELETE per shape of `where`, one UPDATE per distinct
+    values; each with the tag its rows are counted under."""
+    Group = tuple[str, tuple[str, ...], tuple[str, ...], str | None]
+    groups: dict[Group, tuple[dict[str, Any] | None, dict[tuple[Any, ...], None]]] = {}
     for change in changes:
+        where = _typed(tbl, dict(change.where))
+        fields = tuple(f for f, v in where.items() if v is not None)
+        nulls = tuple(f for f, v in where.items() if v is None)
         values = _typed(tbl, change.values) if change.values is not None else None
         marker = None if values is None else repr(sorted(values.items()))
-        groups.setdefault((change.key_field, marker), (values, []))[1].append(change.key)
-    out: list[Any] = []
-    for (key_field, _), (values, keys) in groups.items():
+        group = groups.setdefault((change.tag, fields, nulls, marker), (values, {}))
+        # A row found twice (two people sharing it) is changed once.
+        group[1][tuple(where[f] for f in fields)] = None
+    out: list[tuple[str, Any]] = []
+    for (tag, fields, nulls, _), (values, found) in groups.items():
+        keys = list(found)
         for start in range(0, len(keys), _BATCH):
-            where = tbl.c[key_field].in_(keys[start : start + _BATCH])
-            out.append(
-                delete(tbl).where(where)
-                if values is None
-                else update(tbl).where(where).values(values)
-            )
+            where = _condition(tbl, fields, nulls, keys[start : start + _BATCH])
+            stmt = delete(tbl) if values is None else update(tbl).values(values)
+            out.append((tag, stmt.where(where)))
     return out
 
 
@@ -148,22 +165,21 @@ class SQLConnector:
             cause = type(getattr(exc, "orig", None) or exc).__name__
             raise ConnectorError(f"Reading {request.collection} failed: {cause}") from exc
 
-    def apply(self, changes: Sequence[RowChange]) -> int:
+    def apply(self, changes: Sequence[RowChange]) -> Changed:
         """All changes in one transaction, tables that reference others first."""
+        changed: Changed = {(c.collection, c.tag): 0 for c in changes}
         if not changes:
-            return 0
+            return changed
         self.close()  # end the read transaction: SQLite lets no writer commit past it
         try:
             order = self._dependents_first(list(dict.fromkeys(c.collection for c in changes)))
-            touched = 0
             with self._engine.begin() as conn:
                 for collection in order:
                     tbl = _reflect(self._url, self._engine, collection)
-                    for stmt in _statements(
-                        tbl, [c for c in changes if c.collection == collection]
-                    ):
-                        touched += conn.execute(stmt).rowcount
-            return touched
+                    mine = [c for c in changes if c.collection == collection]
+                    for tag, stmt in _statements(tbl, mine):
+                        changed[(collection, tag)] += conn.execute(stmt).rowcount
+            return changed
         except (NoSuchTableError, KeyError) as exc:
             raise ConnectorError(f"Cannot change {exc}: no such table or column") from exc
         except SQLAlchemyError as exc:

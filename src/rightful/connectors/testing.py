@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rightful.connectors.base import FetchRequest, Row, RowChange, nonempty_matches
+from rightful.connectors.base import Changed, FetchRequest, Row, RowChange, nonempty_matches
 from rightful.core.errors import ConnectorError
 
 
@@ -44,20 +44,20 @@ class FakeConnector:
             if wanted(row)
         ]
 
-    def apply(self, changes: Sequence[RowChange]) -> int:
-        """Delete or update rows in the in-memory tables."""
+    def apply(self, changes: Sequence[RowChange]) -> Changed:
+        """Delete or update rows in the in-memory tables; counts as a SQL store does."""
         self.test_connection()
-        touched = 0
+        changed: Changed = {(c.collection, c.tag): 0 for c in changes}
         for change in changes:
             rows = self.tables.get(change.collection, [])
-            hits = [r for r in rows if r.get(change.key_field) == change.key]
+            hits = [r for r in rows if all(r.get(f) == v for f, v in change.where)]
             for row in hits:
                 if change.values is None:
                     rows.remove(row)
                 else:
                     row.update(change.values)
-                touched += 1
-        return touched
+            changed[(change.collection, change.tag)] += len(hits)
+        return changed
 
     def close(self) -> None:
         """Nothing to release."""

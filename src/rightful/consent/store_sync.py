@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rightful.connectors.base import Connector, FetchRequest, Row, RowChange
+from rightful.connectors.base import Connector, FetchRequest, Row, RowChange, total
 from rightful.consent import catalog, subjects
 from rightful.consent.catalog import State
 from rightful.consent.destinations import EVERY_ROW, StoreTarget, store_target
@@ -77,7 +77,9 @@ def _changes(
         if value is None or row.get(target.field) == value:
             continue
         out.append(
-            RowChange(target.collection, key_field, row[key_field], {target.field: value, **extra})
+            RowChange.by_key(
+                target.collection, key_field, row[key_field], {target.field: value, **extra}
+            )
         )
     return out
 
@@ -110,7 +112,7 @@ def _sync_round(
             ((target.identity_field, (person.email,)),),
         )
     )
-    return connector.apply(_changes(target, key_field, rows, states)), explicit
+    return total(connector.apply(_changes(target, key_field, rows, states))), explicit
 
 
 def sync_person(

@@ -91,7 +91,7 @@ def apply_correction(
         for system in sorted({c.system for c in changes}):
             connectors(system).apply(
                 [
-                    RowChange(c.collection, c.key_field, c.key, {c.field: c.corrected})
+                    RowChange.by_key(c.collection, c.key_field, c.key, {c.field: c.corrected})
                     for c in changes
                     if c.system == system
                 ]

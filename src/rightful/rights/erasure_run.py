@@ -184,7 +184,9 @@ def apply_erasures(session: Session, settings: Settings, request_ids: list[str])
     with Connectors(settings, data_map.systems) as connectors:
         for system in order:
             steps = [s for s in pending if s.system == system]
-            changes = [RowChange(**c) for s in steps for c in vault.decrypt_json(s.changes or "[]")]
+            changes = [
+                RowChange.from_json(c) for s in steps for c in vault.decrypt_json(s.changes or "[]")
+            ]
             connectors(system).apply(changes)
             for step in steps:
                 step.changes, step.done_at = None, utcnow()
@@ -241,7 +243,7 @@ def destroy_retained(session: Session, settings: Settings) -> int:
             for item in step.report:
                 if item["retained_keys"] and date.fromisoformat(item["retain_until"]) <= today:
                     ended += [
-                        RowChange(item["collection"], item["key_field"], k)
+                        RowChange.by_key(item["collection"], item["key_field"], k)
                         for k in item["retained_keys"]
                     ]
                     item = {**item, "retained_keys": [], "destroyed_on": today.isoformat()}

@@ -64,10 +64,10 @@ def _changes(session: Session, settings: Settings) -> list[tuple[ScheduledChange
                 FetchRequest(name, fields, (), older_than=(coll.date_field, cutoff))
             )
             if schedule.action == "delete":
-                changes = [RowChange(name, key, r[key]) for r in rows]
+                changes = [RowChange.by_key(name, key, r[key]) for r in rows]
             else:
                 changes = [
-                    RowChange(
+                    RowChange.by_key(
                         name,
                         key,
                         r[key],

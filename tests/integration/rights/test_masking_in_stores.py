@@ -85,7 +85,7 @@ def test_each_strategy_reads_back_as_masked(store_url: str) -> None:
     }
     values["nulled"] = mask_value("null_rewrite", "x", secret=SECRET)
     connector = SQLConnector(store_url)
-    assert connector.apply([RowChange("people", "id", 1, values)]) == 1
+    assert connector.apply([RowChange.by_key("people", "id", 1, values)]) == {("people", ""): 1}
     connector.close()
     with engine.connect() as conn:
         row = conn.execute(select(people)).mappings().one()
