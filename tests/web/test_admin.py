@@ -61,6 +61,33 @@ def test_list_shows_type_status_and_due_date(rightful_app: App) -> None:
     assert f"/admin/requests/{rid}" in page
 
 
+def test_list_shows_open_requests_first_even_when_a_closed_one_was_due_sooner(
+    rightful_app: App,
+) -> None:
+    from datetime import timedelta
+
+    from rightful.rights.models import RightsRequest
+
+    c, auth = rightful_app.client, rightful_app.auth
+    closed = verified_request(rightful_app)
+    r = c.post(
+        f"/api/v1/rights-requests/{closed}/deny",
+        headers=auth,
+        json={"reason": "Could not verify the person."},
+    )
+    assert r.status_code == 200, r.text
+    later, sooner = verified_request(rightful_app), verified_request(rightful_app)
+    with rightful_app.runtime.sessions.begin() as session:
+        for rid, days in ((closed, -2), (later, 10), (sooner, 0)):
+            req = session.get(RightsRequest, rid)
+            assert req is not None
+            req.respond_due += timedelta(days=days)
+    sign_in(rightful_app)
+    page = c.get("/admin").text
+    listed = re.findall(r'href="/admin/requests/([^"]+)"', page)
+    assert listed == [sooner, later, closed]  # open work first, soonest due first among it
+
+
 def test_approving_in_the_console_starts_execution_and_shows_the_timeline(
     rightful_app: App,
 ) -> None:

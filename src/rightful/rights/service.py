@@ -7,7 +7,7 @@ import uuid
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from rightful.core.clock import utcnow
@@ -23,6 +23,7 @@ from rightful.rights.schemas import RequestIn
 from rightful.rights.types import (
     AUTOMATED,
     NEEDS_DECLARATION,
+    OPEN,
     REQUIRED_LEVEL,
     STATUS_LABELS,
     TRANSITIONS,
@@ -267,8 +268,11 @@ def access_request(session: Session, request_id: str) -> RightsRequest:
 def list_requests(
     session: Session, *, status: str | None = None, limit: int = 200
 ) -> list[RightsRequest]:
-    """Requests, the ones due soonest first."""
-    stmt = select(RightsRequest).order_by(RightsRequest.respond_due, RightsRequest.received_at)
+    """Requests: open ones first, soonest due first among them; then closed ones the same way."""
+    closed = case((RightsRequest.status.in_([s.value for s in OPEN]), 0), else_=1)
+    stmt = select(RightsRequest).order_by(
+        closed, RightsRequest.respond_due, RightsRequest.received_at
+    )
     if status:
         stmt = stmt.where(RightsRequest.status == status)
     return list(session.scalars(stmt.limit(limit)))

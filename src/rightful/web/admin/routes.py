@@ -78,7 +78,7 @@ async def logout(request: Request) -> Response:
 
 @router.get("")
 def requests_list(request: Request, status: str = "", rt: Runtime = Depends(runtime)) -> Response:
-    """All requests, soonest due first."""
+    """All requests, open ones first, soonest due first."""
     with unit_of_work(rt.sessions) as session:
         staff_from_session(request, session)
         rows = service.list_requests(session, status=status or None)
