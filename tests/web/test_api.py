@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 
 from sqlalchemy import func, select
@@ -218,6 +219,22 @@ def test_missing_request_is_404_problem(rightful_app: App) -> None:
 def test_openapi_is_served(rightful_app: App) -> None:
     spec = rightful_app.client.get("/api/v1/openapi.json").json()
     assert "/api/v1/rights-requests" in spec["paths"]
+    # The reference documents the API, not the pages people fill in.
+    assert not [p for p in spec["paths"] if p.startswith(("/admin", "/requests", "/preferences"))]
+
+
+def test_the_api_docs_page_loads_only_scripts_and_styles_served_by_rightful(
+    rightful_app: App,
+) -> None:
+    page = rightful_app.client.get("/api/docs")
+    assert page.status_code == 200
+    assert "unsafe-inline" not in page.headers["content-security-policy"]
+    scripts = re.findall(r"<script\b([^>]*)>", page.text)
+    assert scripts and all("src=" in attrs for attrs in scripts)  # no inline script
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert not [a for a in assets if not a.startswith("/")]  # no CDN, no other host
+    for asset in assets:
+        assert rightful_app.client.get(asset).status_code == 200, asset
 
 
 def test_inventory_round_trips_through_the_api_without_secrets(rightful_app: App) -> None:

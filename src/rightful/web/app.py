@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
@@ -16,6 +17,7 @@ from rightful.core.runtime import Runtime
 from rightful.web import errors
 from rightful.web.admin.consent_routes import router as admin_consent_router
 from rightful.web.admin.routes import router as admin_router
+from rightful.web.api import docs as api_docs
 from rightful.web.api.consent_routes import router as consent_api_router
 from rightful.web.api.routes import router as api_router
 from rightful.web.api.sms_routes import router as sms_api_router
@@ -51,7 +53,7 @@ def create_app(runtime: Runtime, *, start_worker: bool | None = None) -> FastAPI
         title="Rightful API",
         version=__version__,
         lifespan=lifespan,
-        docs_url="/api/docs",
+        docs_url=None,  # served by web/api/docs.py, without a CDN or inline script
         openapi_url="/api/v1/openapi.json",
         redoc_url=None,
     )
@@ -76,15 +78,21 @@ def create_app(runtime: Runtime, *, start_worker: bool | None = None) -> FastAPI
     )
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     errors.install(app)
-    app.include_router(public_router)
-    app.include_router(preferences_router)
-    app.include_router(unsubscribe_router)
-    app.include_router(subscribe_router)
+    api_docs.install(app)
+    # Pages for people are not part of the API reference; the banner's endpoints are.
+    for pages in (public_router, preferences_router, unsubscribe_router, subscribe_router):
+        app.include_router(pages, include_in_schema=False)
     app.include_router(banner_router)
-    app.include_router(admin_router)
-    app.include_router(admin_consent_router)
+    app.include_router(admin_router, include_in_schema=False)
+    app.include_router(admin_consent_router, include_in_schema=False)
     app.include_router(api_router)
     app.include_router(consent_api_router)
     app.include_router(sms_api_router)
     app.include_router(subscription_api_router)
+    app.add_api_route("/favicon.ico", _no_icon, include_in_schema=False)
     return app
+
+
+def _no_icon() -> Response:
+    """No icon: an empty answer rather than a 404 that browsers log as an error on each page."""
+    return Response(status_code=204)
