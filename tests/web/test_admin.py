@@ -198,7 +198,8 @@ def test_after_erasure_the_console_shows_the_record_of_what_was_done(rightful_ap
             data={
                 "csrf": csrf(rightful_app, f"/admin/requests/{rid}"),
                 "partner": partner,
-                "reason": "The partner has closed its business and cannot be reached.",
+                "reason": "Internal: their privacy mailbox bounced twice (ticket 88).",
+                "explanation": "This partner has closed its business and cannot be reached.",
             },
         )
         assert r.status_code == 200
@@ -206,4 +207,15 @@ def test_after_erasure_the_console_shows_the_record_of_what_was_done(rightful_ap
     page = rightful_app.client.get(f"/admin/requests/{rid}").text
     assert "Erasure record" in page and "Completed" in page
     assert "Recorded as not possible" in page
+    assert "Told to the person: This partner has closed" in page
     assert "customer_id" in page and "seven years" in page
+    from rightful.messaging.service import list_outbox, open_letter
+
+    with rightful_app.runtime.sessions() as session:
+        letter = next(
+            open_letter(rightful_app.runtime.settings, m)
+            for m in list_outbox(session, request_id=rid)
+            if m.template == "erased"
+        )
+    assert "This partner has closed its business" in letter.text
+    assert "ticket 88" not in letter.text and "ticket 88" not in letter.html

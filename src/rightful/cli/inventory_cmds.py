@@ -30,6 +30,8 @@ def apply(
         f"Applied {len(result.datasets)} dataset(s), {len(result.systems)} system(s), "
         f"{len(result.partners)} partner(s), {result.disclosures} disclosure(s)."
     )
+    for note in result.notes:
+        typer.echo(f"Note: {note}")
 
 
 @app.command("show")

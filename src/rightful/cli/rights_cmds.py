@@ -189,9 +189,11 @@ def preview(request: str) -> None:
     for p in rows:
         masks = ", ".join(f"{m.name}:{m.strategy}" for m in p.masks)
         kept = f" kept until {p.retain_until}: {p.legal_basis}" if p.legal_basis else ""
+        stuck = f"  {p.cannot_erase} cannot be singled out (no key)" if p.cannot_erase else ""
+        by = f"  no key: changed by {', '.join(p.changed_by)}" if p.changed_by else ""
         typer.echo(
             f"{p.system:<28} {p.collection:<24} {p.rows:>4} rows  {p.action:<12}"
-            f"{'  mask ' + masks if masks else ''}{kept}"
+            f"{'  mask ' + masks if masks else ''}{kept}{stuck}{by}"
         )
 
 
@@ -200,13 +202,25 @@ def preview(request: str) -> None:
 def waive(
     request: str,
     partner: str,
-    reason: str = typer.Option(..., help="Why the partner's confirmation cannot be had"),
+    reason: str = typer.Option(
+        ..., help="Why the partner's confirmation cannot be had (kept in the record only)"
+    ),
+    tell_person: str = typer.Option(
+        ..., "--tell-person", help="What the person reads about it in their completion e-mail"
+    ),
 ) -> None:
     """Stop waiting for a partner's confirmation, recording why."""
     from rightful.rights.partners import waive as do_waive
 
     with unit_of_work(open_runtime().sessions) as session:
-        do_waive(session, request_id=request, partner_key=partner, actor="staff:cli", reason=reason)
+        do_waive(
+            session,
+            request_id=request,
+            partner_key=partner,
+            actor="staff:cli",
+            reason=reason,
+            explanation=tell_person,
+        )
     typer.echo(f"Recorded for {partner}. The worker completes the request once no partner is left.")
 
 

@@ -69,3 +69,6 @@ class ApplySummary(BaseModel):
     systems: list[str] = Field(default_factory=list)
     partners: list[str] = Field(default_factory=list)
     disclosures: int = 0
+    notes: list[str] = Field(
+        default_factory=list, description="What deletions can and cannot do in the data map."
+    )

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from rightful.core.errors import InventoryError, NotFoundError
 from rightful.inventory import taxonomy
+from rightful.inventory.erasability import check_overrides, erasure_notes
 from rightful.inventory.models import Dataset, Disclosure, Partner, System
 from rightful.inventory.revision import SystemView, bump_revision
 from rightful.inventory.schemas import ApplySummary, DisclosureIn, PartnerIn, SystemIn
@@ -139,12 +140,15 @@ def apply_files(session: Session, *, files: list[tuple[str, str]], actor: str) -
     if not problems:
         problems = check_graph(merged, categories=taxonomy.keys(session, "data_category"))
         problems += _check_links(session, parsed, merged)
+        problems += check_overrides(parsed.datasets)
     if problems:
         lines = "\n".join(describe(p) for p in problems)
         raise InventoryError(
             f"The data map was not changed: {len(problems)} problem(s).\n{lines}", errors=problems
         )
-    return _save(session, parsed, actor)
+    summary = _save(session, parsed, actor)
+    summary.notes = erasure_notes(merged)
+    return summary
 
 
 def _save(session: Session, parsed: _Parsed, actor: str) -> ApplySummary:

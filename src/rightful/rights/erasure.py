@@ -8,8 +8,10 @@ from sqlalchemy.orm import Session
 
 from rightful.core.config import Settings
 from rightful.core.errors import ConflictError, NotFoundError
+from rightful.inventory.keys import key_fields, locating_fields
 from rightful.inventory.revision import load_map
 from rightful.rights import deadlines, service
+from rightful.rights.erasure_plan import found_by, plan_collection
 from rightful.rights.models import RequestPolicy
 from rightful.rights.planning import build_plan, traverse
 from rightful.rights.policy import FieldAction, Policy, decide, parse_policy
@@ -29,6 +31,10 @@ class CollectionPreview:
     masks: tuple[FieldAction, ...]
     legal_basis: str | None
     retain_until: str | None
+    # Rows no change can single out (no primary key, no value they were found by): not erased.
+    cannot_erase: int = 0
+    # Without a primary key, the fields rows are changed by (the values that found them).
+    changed_by: tuple[str, ...] = ()
 
 
 def apply_policy(session: Session, *, text: str, actor: str, source: str = "policy") -> Policy:
@@ -79,15 +85,21 @@ def preview(session: Session, settings: Settings, *, request_id: str) -> list[Co
     out = []
     for step in steps:
         decision = decide(step.collection, policy, today)
+        rows = found.get(step.address, [])
+        _, item = plan_collection(step, rows, decision, secret="", tag="", retain_until=None)
         out.append(
             CollectionPreview(
                 system=names.get(step.collection.dataset, step.collection.dataset),
                 collection=step.collection.name,
-                rows=len(found.get(step.address, [])),
+                rows=len(rows),
                 action=decision.action,
                 masks=decision.masks,
                 legal_basis=decision.legal_basis,
                 retain_until=decision.retain_until.isoformat() if decision.retain_until else None,
+                cannot_erase=item["unlocatable"],
+                changed_by=()
+                if key_fields(step.collection)
+                else locating_fields(step.collection, found_by(step)),
             )
         )
     return out

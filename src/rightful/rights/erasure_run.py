@@ -1,9 +1,10 @@
 """Carrying out an erasure: plan once, apply per system in one transaction, keep only counts.
 
-The planned changes (row keys and masked values, computed from the original values) are stored
-before anything changes. Re-running a finished or interrupted erasure applies the same stored
-changes again, which ends in the same state: a deleted row stays deleted, a masked value is set
-to the same masked value, and nothing is done twice to data that was already changed.
+The planned changes (each row's `where` and masked values, computed from the original values;
+see `erasure_plan`) are stored before anything changes. Re-running a finished or interrupted
+erasure applies the same stored changes again, which ends in the same state: a deleted row
+stays deleted, a masked row no longer matches its `where` or is set to the same masked value,
+and nothing is done twice to data that was already changed.
 """
 
 from __future__ import annotations
@@ -14,16 +15,18 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rightful.connectors.base import Row, RowChange
+from rightful.connectors.base import Changed, Row, RowChange, total
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
+from rightful.inventory.keys import key_fields
 from rightful.inventory.revision import load_map
 from rightful.rights import deadlines, service
 from rightful.rights.erasure import current_policy
-from rightful.rights.masking import mask_value
+from rightful.rights.erasure_confirm import in_effect
+from rightful.rights.erasure_plan import done_lines, plan_collection
 from rightful.rights.models import ErasureStep, RightsRequest, Suppression
 from rightful.rights.planning import Step, build_plan, rows_of, traverse
-from rightful.rights.policy import CollectionDecision, Policy, decide
+from rightful.rights.policy import Policy, decide
 from rightful.rights.stores import Connectors
 from rightful.rights.types import RequestType
 from rightful.security import audit
@@ -32,32 +35,6 @@ from rightful.security.vault import Vault, keyed_hash
 
 def _vault(settings: Settings) -> Vault:
     return Vault(settings.secret_key, "erasure")
-
-
-def _changes(
-    decision: CollectionDecision, collection: str, key: str, rows: list[Row], secret: str
-) -> list[dict[str, Any]]:
-    if decision.action == "delete_rows":
-        return [{"collection": collection, "key_field": key, "key": r[key]} for r in rows]
-    if decision.action in ("mask_fields", "retain_rows") and decision.masks:
-        return [
-            {
-                "collection": collection,
-                "key_field": key,
-                "key": r[key],
-                "values": {
-                    m.name: mask_value(
-                        m.strategy or "null_rewrite",
-                        r.get(m.name),
-                        config=m.configuration,
-                        secret=secret,
-                    )
-                    for m in decision.masks
-                },
-            }
-            for r in rows
-        ]
-    return []
 
 
 def plan_erasure(session: Session, settings: Settings, req: RightsRequest) -> None:
@@ -99,30 +76,19 @@ def _store_plan(
     secret = keyed_hash(settings.secret_key, "masking", "hmac-secret")
     per_system: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {}
     for step in reversed(steps):  # dependents first, across systems too
-        rows = found.get(step.address, [])
         decision = decide(step.collection, policy, today)
-        keys = [f.name for f in step.collection.fields if f.primary_key]
-        changes = _changes(decision, step.collection.name, keys[0], rows, secret) if keys else []
-        plan, report = per_system.setdefault(step.system, ([], []))
-        plan.extend(changes)
-        report.append(
-            {
-                "collection": step.collection.name,
-                "rows": len(rows),
-                "action": decision.action,
-                "fields": [m.name for m in decision.masks],
-                "legal_basis": decision.legal_basis,
-                "retain_until": decision.retain_until.isoformat()
-                if decision.retain_until
-                else None,
-                # Keys of rows kept (no longer tied to the person) so they can be destroyed
-                # when their period ends, as the completion e-mail promises.
-                "key_field": keys[0] if keys else None,
-                "retained_keys": [r[keys[0]] for r in rows]
-                if keys and decision.action == "retain_rows"
-                else [],
-            }
+        until = decision.retain_until.isoformat() if decision.retain_until else None
+        changes, item = plan_collection(
+            step,
+            found.get(step.address, []),
+            decision,
+            secret=secret,
+            tag=req.id,
+            retain_until=until,
         )
+        plan, report = per_system.setdefault(step.system, ([], []))
+        plan.extend(c.to_json() for c in changes)
+        report.append(item)
     vault = _vault(settings)
     for position, system in enumerate(_dependents_first(steps, list(per_system))):
         plan, report = per_system[system]
@@ -133,12 +99,21 @@ def _store_plan(
                 position=position,
                 changes=vault.encrypt_json(plan),
                 report=report,
-                retained_until=min(
-                    (date.fromisoformat(i["retain_until"]) for i in report if i["retained_keys"]),
-                    default=None,
-                ),
+                retained_until=_earliest_end(report),
             )
         )
+
+
+def _earliest_end(report: list[dict[str, Any]]) -> date | None:
+    """When the first rows kept in this system are due for destruction."""
+    return min(
+        (
+            date.fromisoformat(i["retain_until"])
+            for i in report
+            if i.get("retained") or i.get("retained_keys")
+        ),
+        default=None,
+    )
 
 
 def _dependents_first(steps: list[Step], systems: list[str]) -> list[str]:
@@ -170,7 +145,13 @@ def apply_erasure(session: Session, settings: Settings, req: RightsRequest) -> l
 
 
 def apply_erasures(session: Session, settings: Settings, request_ids: list[str]) -> None:
-    """Apply the stored changes of many erasures: per system, one transaction for them all."""
+    """Apply the stored changes of many erasures: per system, one transaction for them all.
+
+    Each request's line of the record says how many rows the store reported changed. Where that
+    is fewer than planned (an earlier attempt that died after the store committed, or a row two
+    people shared), the rows are read again and those already in their erased state are counted:
+    what the store shows, never what was planned.
+    """
     data_map = load_map(session)
     vault = _vault(settings)
     pending = list(
@@ -181,16 +162,48 @@ def apply_erasures(session: Session, settings: Settings, request_ids: list[str])
         )
     )
     order = list(dict.fromkeys(step.system for step in pending))
+    keyed = {c.name for c in data_map.collections.values() if key_fields(c)}
     with Connectors(settings, data_map.systems) as connectors:
         for system in order:
             steps = [s for s in pending if s.system == system]
             changes = [
-                RowChange.from_json(c) for s in steps for c in vault.decrypt_json(s.changes or "[]")
+                _tagged(RowChange.from_json(c), s.request_id)
+                for s in steps
+                for c in vault.decrypt_json(s.changes or "[]")
             ]
-            connectors(system).apply(changes)
+            connector = connectors(system)
+            changed = connector.apply(changes)
+            short = _short(changes, changed)
+            if short:
+                changed = {**changed, **in_effect(connector, short, keyed)}
             for step in steps:
+                step.report = [
+                    {**item, "changed": changed.get((item["collection"], step.request_id), 0)}
+                    if "planned" in item
+                    else item
+                    for item in step.report
+                ]
                 step.changes, step.done_at = None, utcnow()
             session.commit()  # this system is done for all of them; a crash resumes after it
+
+
+def _tagged(change: RowChange, request_id: str) -> RowChange:
+    # Plans stored before changes carried tags are counted under their request.
+    return (
+        change
+        if change.tag
+        else RowChange(change.collection, change.where, change.values, request_id)
+    )
+
+
+def _short(changes: list[RowChange], changed: Changed) -> list[RowChange]:
+    """The changes of every (collection, tag) whose store count is below the plan's."""
+    planned: dict[tuple[str, str], int] = {}
+    for c in changes:
+        planned[(c.collection, c.tag)] = planned.get((c.collection, c.tag), 0) + 1
+    return [
+        c for c in changes if changed.get((c.collection, c.tag), 0) < planned[(c.collection, c.tag)]
+    ]
 
 
 def suppress(session: Session, settings: Settings, req: RightsRequest) -> None:
@@ -215,13 +228,37 @@ def suppressed(session: Session, settings: Settings, emails: list[str]) -> list[
 
 
 def erasure_summary(steps: list[ErasureStep], system_names: dict[str, str]) -> list[dict[str, Any]]:
-    """Per collection, in plain terms, for the completion e-mail and the record."""
-    out = []
-    for step in steps:
-        for item in step.report:
-            if item["rows"]:
-                out.append({**item, "system": system_names.get(step.system, step.system)})
-    return out
+    """Per collection where something happened, in plain terms, for the completion e-mail and
+    the record; counts are the rows the stores reported changed."""
+    return [
+        {**item, "system": system_names.get(step.system, step.system)}
+        for step in steps
+        for item in done_lines(step.report)
+    ]
+
+
+def not_erased(steps: list[ErasureStep], system_names: dict[str, str]) -> list[dict[str, Any]]:
+    """Per collection, rows found that no change could single out (never reported as done)."""
+    return [
+        {
+            "system": system_names.get(step.system, step.system),
+            "collection": item["collection"],
+            "rows": item["unlocatable"],
+        }
+        for step in steps
+        for item in step.report
+        if item.get("unlocatable")
+    ]
+
+
+def _kept_rows(item: dict[str, Any]) -> list[RowChange]:
+    """Deletions of the rows a record line kept (also from records written before 0.2)."""
+    name = item["collection"]
+    rows = [
+        RowChange(name, tuple((f, v) for f, v in where)) for where in item.get("retained") or []
+    ]
+    rows += [RowChange.by_key(name, item["key_field"], k) for k in item.get("retained_keys") or []]
+    return rows
 
 
 def destroy_retained(session: Session, settings: Settings) -> int:
@@ -241,26 +278,25 @@ def destroy_retained(session: Session, settings: Settings) -> int:
         for step in due:
             report, ended = [], []
             for item in step.report:
-                if item["retained_keys"] and date.fromisoformat(item["retain_until"]) <= today:
-                    ended += [
-                        RowChange.by_key(item["collection"], item["key_field"], k)
-                        for k in item["retained_keys"]
-                    ]
-                    item = {**item, "retained_keys": [], "destroyed_on": today.isoformat()}
+                if _kept_rows(item) and date.fromisoformat(item["retain_until"]) <= today:
+                    ended += _kept_rows(item)
+                    item = {
+                        **item,
+                        "retained": [],
+                        "retained_keys": [],
+                        "destroyed_on": today.isoformat(),
+                    }
                 report.append(item)
-            connectors(step.system).apply(ended)
+            destroyed = total(connectors(step.system).apply(ended))
             step.report = report
-            step.retained_until = min(
-                (date.fromisoformat(i["retain_until"]) for i in report if i["retained_keys"]),
-                default=None,
-            )
+            step.retained_until = _earliest_end(report)
             audit.record(
                 session,
                 actor="worker",
                 action="request.retained_rows_destroyed",
                 subject_type="rights_request",
                 subject_id=step.request_id,
-                detail={"system": step.system, "rows": len(ended)},
+                detail={"system": step.system, "rows": destroyed},
             )
             session.commit()
     return len(due)

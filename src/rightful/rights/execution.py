@@ -12,27 +12,18 @@ from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from rightful.connectors.base import Row
-from rightful.consent.erasure import after_erasure as consent_after_erasure
 from rightful.consent.opt_out import record_opt_out
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.core.errors import ConnectorError, NotFoundError
-from rightful.inventory.models import Partner
 from rightful.inventory.revision import DataMap, load_map
 from rightful.rights import package, service
 from rightful.rights.correction import apply_correction
 from rightful.rights.correction_values import CORRECTABLE
-from rightful.rights.erasure_run import (
-    apply_erasure,
-    apply_erasures,
-    erasure_summary,
-    plan_erasure,
-    plan_erasures,
-    suppress,
-)
+from rightful.rights.erasure_finish import erase
+from rightful.rights.erasure_run import apply_erasures, plan_erasures
 from rightful.rights.know import categories_report
 from rightful.rights.models import ExecutionStep, RightsRequest
-from rightful.rights.partners import open_notices, unanswered
 from rightful.rights.planning import build_plan, fetch_request
 from rightful.rights.stores import Connectors
 from rightful.rights.types import AUTOMATED, TYPE_LABELS, RequestType, Status
@@ -204,7 +195,7 @@ def run_request(factory: sessionmaker[Session], settings: Settings, request_id: 
             session.commit()
             return req.status
         req.summary, req.lease_until = outcome.summary, None
-        service.move(session, req, Status.COMPLETED, actor="worker", detail=outcome.detail)
+        service.move(session, req, outcome.status, actor="worker", detail=outcome.detail)
         service.notify_consumer(session, settings, req, outcome.template, outcome.context)
         session.commit()
         return req.status
@@ -229,6 +220,7 @@ class _Outcome:
     detail: dict[str, Any]
     template: str
     context: dict[str, Any]
+    status: Status = Status.COMPLETED
 
 
 def _package(session: Session, settings: Settings, req: RightsRequest) -> _Outcome:
@@ -272,33 +264,15 @@ def run_erasures(factory: sessionmaker[Session], settings: Settings, request_ids
 
 
 def _erase(session: Session, settings: Settings, req: RightsRequest) -> _Outcome | None:
-    plan_erasure(session, settings, req)
-    steps = apply_erasure(session, settings, req)
-    suppress(session, settings, req)
-    email = service.identities_of(settings, req).get("email")
-    if email:  # the consent record keeps its proof, loses the address, and stops all marketing
-        consent_after_erasure(
-            session, settings, email=email, jurisdiction=req.jurisdiction, reference=req.reference
-        )
-    names = {s.key: s.name for s in load_map(session).systems.values()}
-    summary = erasure_summary(steps, names)
-    req.summary = {"erasure": summary}
-    notices = open_notices(session, settings, req)
-    if unanswered(session, req.id):
+    outcome = erase(session, settings, req)
+    if outcome is None:
         return None
-    partners = {p.key: p.name for p in session.scalars(select(Partner))}
-    told = [
-        {"partner": partners.get(n.partner_key, n.partner_key), "status": n.status, "note": n.note}
-        for n in notices
-    ]
     return _Outcome(
-        summary={"erasure": summary, "partners": told},
-        detail={
-            "deleted_rows": sum(i["rows"] for i in summary if i["action"] == "delete_rows"),
-            "kept_rows": sum(i["rows"] for i in summary if i["action"] == "retain_rows"),
-        },
+        summary=outcome.summary,
+        detail=outcome.detail,
         template="erased",
-        context={"summary": summary, "partners": told},
+        context=outcome.context,
+        status=Status.PARTIALLY_COMPLETED if outcome.partial else Status.COMPLETED,
     )
 
 

@@ -94,7 +94,10 @@ class PartnerNotice(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     due: Mapped[date]
     last_error: Mapped[str | None] = mapped_column(String(200), default=None)
+    # Staff's own note (why confirmation is impossible): internal, never sent to the person.
     note: Mapped[str | None] = mapped_column(Text, default=None)
+    # What the person is told instead, in their completion e-mail (CCPA §7022(b)(3)).
+    explanation: Mapped[str | None] = mapped_column(Text, default=None)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 

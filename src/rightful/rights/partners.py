@@ -240,14 +240,29 @@ def acknowledge(session: Session, settings: Settings, *, token: str) -> PartnerN
 
 
 def waive(
-    session: Session, *, request_id: str, partner_key: str, actor: str, reason: str
+    session: Session,
+    *,
+    request_id: str,
+    partner_key: str,
+    actor: str,
+    reason: str,
+    explanation: str,
 ) -> PartnerNotice:
-    """Staff record why a partner's confirmation cannot be had (impossible or disproportionate)."""
-    if len(reason.strip()) < 10:
-        raise InvalidInputError(
-            "Record the reason in a sentence.",
-            errors=[{"field": "reason", "message": "Write the reason in full."}],
+    """Staff record why a partner's confirmation cannot be had (impossible or disproportionate).
+
+    `reason` is staff's note, kept in the record only. `explanation` is what the person reads in
+    their completion e-mail: the law asks for enough facts to understand why.
+    """
+    errors = [
+        {"field": name, "message": message}
+        for name, text, message in (
+            ("reason", reason, "Write the reason for the record in a full sentence."),
+            ("explanation", explanation, "Write what we tell the person in a full sentence."),
         )
+        if len(text.strip()) < 10
+    ]
+    if errors:
+        raise InvalidInputError(" ".join(e["message"] for e in errors), errors=errors)
     req = service.access_request(session, request_id)
     notice = session.scalar(
         select(PartnerNotice).where(
@@ -258,5 +273,6 @@ def waive(
         raise NotFoundError(f"No notice to partner '{partner_key}' on this request.")
     if notice.status not in OPEN_STATUSES:
         raise ConflictError("This partner has already answered.")
+    notice.explanation = explanation.strip()
     _answer(session, notice, "waived", actor=actor, note=reason.strip())
     return notice

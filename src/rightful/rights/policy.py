@@ -12,16 +12,22 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from rightful.core.errors import InvalidInputError
 from rightful.inventory.specs import CollectionSpec, FieldSpec
-from rightful.rights.masking import STRATEGIES
+from rightful.security.masking import STRATEGIES
 
 
 class Rule(BaseModel):
-    """What to do with fields of the given categories (and their sub-categories)."""
+    """What to do with fields of the given categories (and their sub-categories).
+
+    `leave` takes categories out of the policy's reach: such fields are not touched, and their
+    rows are kept (other fields the policy targets are masked instead of the row deleted). One
+    `{categories: [user], action: leave}` rule makes a policy that changes only what its other
+    rules name, as a Fides policy does; without it, personal data no rule names is deleted.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     categories: list[str] = Field(min_length=1)
-    action: Literal["delete", "mask", "retain"]
+    action: Literal["delete", "mask", "retain", "leave"]
     strategy: str | None = None
     configuration: dict[str, Any] = Field(default_factory=dict)
     legal_basis: str | None = None
@@ -141,38 +147,52 @@ def _override(spec: FieldSpec) -> FieldAction | None:
     raw = spec.masking_override
     if raw and raw.get("strategy") in STRATEGIES:
         return FieldAction(spec.name, "mask", raw["strategy"], dict(raw.get("configuration") or {}))
-    return None
+    return None  # unknown strategies are refused when the data map is applied
 
 
 def decide(coll: CollectionSpec, policy: Policy, today: date) -> CollectionDecision:
-    """Delete, mask or keep: a collection-level `delete` override wins, then any retained field
-    keeps the row (masking the rest, to cut it off from the person), then deletion."""
-    if coll.erase_strategy == "delete":
-        return CollectionDecision(coll.address, "delete_rows")
+    """Delete, mask or keep the person's rows of a collection.
+
+    Each personal field follows its most specific rule (none: delete). A dataset's field-level
+    override replaces the masking of a field a rule names, never reaches one no rule names or
+    one the policy leaves.
+    Then: a collection-level `delete` override wins if the policy targets any field; any
+    retained field keeps the row (masking the rest, to cut it off from the person); a field the
+    policy leaves keeps the row too (fields to delete are emptied instead); else deletion.
+    """
     masks: list[FieldAction] = []
     retain: list[Rule] = []
-    deletes = False
+    deletes = targeted = left = False
     for spec in coll.fields:
         personal = any(c.startswith("user") for c in spec.data_categories)
         if spec.primary_key or not personal:
             continue
-        override = _override(spec)
         rule = _rule_for(spec, policy)
+        action = rule.action if rule else "delete"
+        if action == "leave":
+            left = True
+            continue
+        targeted = True
+        if action == "retain" and rule is not None:
+            retain.append(rule)
+            continue
+        # A dataset's override says how to mask a field a rule targets, never reaches further.
+        override = _override(spec) if rule is not None else None
         if override:
             masks.append(override)
-        elif rule is None or rule.action == "delete":
+        elif action == "delete":
             deletes = True
             masks.append(FieldAction(spec.name, "mask", "null_rewrite"))
-        elif rule.action == "mask":
+        elif rule is not None:
             masks.append(FieldAction(spec.name, "mask", rule.strategy, rule.configuration))
-        else:
-            retain.append(rule)
+    if targeted and coll.erase_strategy == "delete":
+        return CollectionDecision(coll.address, "delete_rows")
     if retain:
         longest = max(retain, key=lambda r: r.retain_days or 0)
         until = today + timedelta(days=longest.retain_days or 0)
         return CollectionDecision(
             coll.address, "retain_rows", tuple(masks), longest.legal_basis, until
         )
-    if deletes:
+    if deletes and not left:
         return CollectionDecision(coll.address, "delete_rows")
     return CollectionDecision(coll.address, "mask_fields" if masks else "nothing", tuple(masks))

@@ -23,7 +23,7 @@ from sqlalchemy import (
 
 from rightful.connectors.base import RowChange
 from rightful.connectors.sql import SQLConnector, dispose_all
-from rightful.rights.masking import mask_value
+from rightful.security.masking import mask_value
 
 SECRET = "k" * 40
 ORIGINAL = {

@@ -167,6 +167,16 @@ def test_a_partner_that_never_answers_gets_reminders_and_staff_decide(
             headers=app.auth,
             json={"reason": "BrightAds closed its EU and US offices."},
         )
+        assert r.status_code == 422  # what the person is told is asked for apart
+        assert r.json()["errors"][0]["field"].endswith("explanation")
+        r = client.post(
+            f"/api/v1/rights-requests/{request_id}/partners/brightads/waive",
+            headers=app.auth,
+            json={
+                "reason": "Ticket 4411: their DPO mailbox bounces since the office closed.",
+                "explanation": "BrightAds has closed and no longer answers requests.",
+            },
+        )
         assert r.status_code == 200
     assert run_request(runtime.sessions, runtime.settings, request_id) == "completed"
     with runtime.sessions() as session:
@@ -176,9 +186,10 @@ def test_a_partner_that_never_answers_gets_reminders_and_staff_decide(
             if m.template == "erased"
         )
     assert (
-        "BrightAds Network: could not confirm: BrightAds closed its EU and US offices."
-        in letter.text
+        "BrightAds Network: could not confirm. BrightAds has closed and no longer answers "
+        "requests." in letter.text
     )
+    assert "Ticket 4411" not in letter.text and "Ticket 4411" not in letter.html
     runtime.engine.dispose()
     dispose_all()
 

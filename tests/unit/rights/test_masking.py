@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from rightful.core.errors import InvalidInputError
-from rightful.rights.masking import mask_value
+from rightful.security.masking import mask_value
 
 SECRET = "s" * 40
 
@@ -67,3 +67,11 @@ def test_none_stays_none_everywhere() -> None:
 def test_unknown_strategy_is_named() -> None:
     with pytest.raises(InvalidInputError, match="Unknown masking strategy 'shred'"):
         mask_value("shred", "x", secret=SECRET)
+
+
+def test_format_preservation_appends_its_suffix_as_fides_configures_it() -> None:
+    config = {"rewrite_value": "MASKED", "format_preservation": {"suffix": "@example.com"}}
+    assert mask_value("string_rewrite", "a@b.com", config=config, secret="s") == (
+        "MASKED@example.com"
+    )
+    assert mask_value("null_rewrite", "a@b.com", config=config, secret="s") is None

@@ -71,3 +71,64 @@ def test_a_mask_rule_needs_a_known_strategy() -> None:
     )
     with pytest.raises(InvalidInputError, match="mask needs a strategy"):
         parse_policy(text)
+
+
+EMPLOYEE = CollectionSpec(
+    "shop",
+    "employee",
+    (
+        FieldSpec("id", ("system.operations",), primary_key=True),
+        FieldSpec("email", ("user.contact.email",)),
+        FieldSpec(
+            "name",
+            ("user.name",),
+            masking_override={"strategy": "string_rewrite", "configuration": {}},
+        ),
+    ),
+)
+CONTACT_ONLY = parse_policy(
+    """
+policy:
+  name: Contact details only
+  rules:
+    - {categories: [user], action: leave}
+    - {categories: [user.contact], action: mask, strategy: null_rewrite}
+"""
+)
+
+
+def test_an_override_never_reaches_a_field_the_policy_leaves() -> None:
+    decision = decide(EMPLOYEE, CONTACT_ONLY, TODAY)
+    assert decision.action == "mask_fields"
+    assert [(m.name, m.strategy) for m in decision.masks] == [("email", "null_rewrite")]
+
+
+def test_one_leave_rule_keeps_what_no_other_rule_names() -> None:
+    cards = CollectionSpec(
+        "shop",
+        "payment_card",
+        (
+            FieldSpec("customer_id", ("user.unique_id",)),
+            FieldSpec("holder", ("user.financial",)),
+        ),
+    )
+    # Nothing targeted: the rows are not touched at all, let alone deleted.
+    assert decide(cards, CONTACT_ONLY, TODAY).action == "nothing"
+
+
+def test_a_field_to_delete_beside_one_left_alone_is_emptied_not_the_row_deleted() -> None:
+    policy = parse_policy(
+        "policy: {name: p, rules: [{categories: [user], action: leave},"
+        " {categories: [user.contact], action: delete}]}"
+    )
+    decision = decide(EMPLOYEE, policy, TODAY)
+    assert decision.action == "mask_fields"
+    assert [(m.name, m.strategy) for m in decision.masks] == [("email", "null_rewrite")]
+
+
+def test_without_a_leave_rule_personal_data_no_rule_names_is_deleted() -> None:
+    policy = parse_policy(
+        "policy: {name: p, rules: [{categories: [user.contact], action: mask,"
+        " strategy: null_rewrite}]}"
+    )
+    assert decide(EMPLOYEE, policy, TODAY).action == "delete_rows"

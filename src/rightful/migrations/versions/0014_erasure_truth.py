@@ -1,11 +1,12 @@
-"""Erasure reports what stores changed; consumer-facing partner reasons.
+"""A partner notice waived by staff keeps their internal note apart from what the person is told.
 
 Revision ID: 0014
 Revises: 0013
 Create Date: 2026-12-04
 """
 
-from alembic import op  # noqa: F401  # used once this revision has a body
+import sqlalchemy as sa
+from alembic import op
 
 revision = "0014"
 down_revision = "0013"
@@ -14,8 +15,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Nothing yet."""
+    """Add partner_notices.explanation: what the person is told, apart from staff's note."""
+    with op.batch_alter_table("partner_notices") as batch:
+        batch.add_column(sa.Column("explanation", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
-    """Nothing yet."""
+    """Drop partner_notices.explanation."""
+    with op.batch_alter_table("partner_notices") as batch:
+        batch.drop_column("explanation")

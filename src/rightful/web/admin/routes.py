@@ -21,6 +21,7 @@ from rightful.messaging.service import list_outbox, staff_view
 from rightful.rights import partners, service
 from rightful.rights.correction import plan_correction
 from rightful.rights.erasure import preview
+from rightful.rights.erasure_plan import done_lines
 from rightful.rights.models import ExecutionStep, PartnerNotice, RightsRequest
 from rightful.rights.types import (
     AUTOMATED,
@@ -150,8 +151,17 @@ def _erasure_preview(session: Session, rt: Runtime, req: RightsRequest) -> dict[
         return None
     if "erasure" in req.summary:  # done: show the record of what was done, not a new preview
         rows = [
-            {**item, "masks": [{"name": f, "strategy": "removed"} for f in item["fields"]]}
-            for item in req.summary["erasure"]
+            {
+                **item,
+                # Rows the store reported changed; kept rows are counted as kept.
+                "rows": item["rows"] if item["action"] == "retain_rows" else item["changed"],
+                "masks": [{"name": f, "strategy": "removed"} for f in item["fields"]],
+            }
+            for item in done_lines(req.summary["erasure"])
+        ]
+        rows += [
+            {**item, "action": "not_erased", "masks": [], "legal_basis": None}
+            for item in req.summary.get("not_erased", [])
         ]
         return {"rows": rows, "error": None, "done": True}
     try:
@@ -188,6 +198,7 @@ async def act(
                     request_id=request_id,
                     actor=staff.email,
                     reason=reason,
+                    explanation=str(form.get("explanation", "")),
                     partner_key=str(form.get("partner", "")),
                 )
                 req = service.access_request(session, request_id)

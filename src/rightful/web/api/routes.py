@@ -52,6 +52,19 @@ class Reason(BaseModel):
     reason: str = Field(min_length=10, max_length=2000)
 
 
+class Waiver(BaseModel):
+    """Why a partner's confirmation cannot be had: for the record, and for the person."""
+
+    reason: str = Field(
+        min_length=10, max_length=2000, description="Staff's note; kept in the record only."
+    )
+    explanation: str = Field(
+        min_length=10,
+        max_length=2000,
+        description="What the person is told in their completion e-mail.",
+    )
+
+
 class Code(BaseModel):
     """The code the consumer received."""
 
@@ -212,14 +225,19 @@ def complete(
 def waive_partner(
     request_id: str,
     partner_key: str,
-    body: Reason,
+    body: Waiver,
     rt: Runtime = Depends(runtime),
     actor: str = Depends(api_actor),
 ) -> RequestOut:
     """Record why a partner's confirmation cannot be had; the request can then complete."""
     with unit_of_work(rt.sessions) as session:
         partners.waive(
-            session, request_id=request_id, partner_key=partner_key, actor=actor, reason=body.reason
+            session,
+            request_id=request_id,
+            partner_key=partner_key,
+            actor=actor,
+            reason=body.reason,
+            explanation=body.explanation,
         )
         return out(rt, service.access_request(session, request_id))
 

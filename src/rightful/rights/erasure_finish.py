@@ -1,0 +1,105 @@
+"""Finishing a deletion: erase, tell partners, then say exactly what happened and what is kept.
+
+Everything the person and the record are told comes from what happened: rows the stores
+reported changed, partners' answers, and the record this request itself keeps (its e-mail
+address only, until the end of the legal record period).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rightful.consent.erasure import after_erasure as consent_after_erasure
+from rightful.core.clock import utcnow
+from rightful.core.config import Settings
+from rightful.inventory.models import Partner
+from rightful.inventory.revision import load_map
+from rightful.rights import deadlines, service
+from rightful.rights.erasure_run import (
+    apply_erasure,
+    erasure_summary,
+    not_erased,
+    plan_erasure,
+    suppress,
+)
+from rightful.rights.models import PartnerNotice, RightsRequest
+from rightful.rights.partners import open_notices, unanswered
+
+
+@dataclass(frozen=True)
+class ErasureOutcome:
+    """What a finished deletion did, for the record, the timeline and the person's e-mail."""
+
+    summary: dict[str, Any]
+    detail: dict[str, Any]
+    context: dict[str, Any]
+    partial: bool
+
+
+def _partners_told(session: Session, notices: list[PartnerNotice]) -> list[dict[str, Any]]:
+    names = {p.key: p.name for p in session.scalars(select(Partner))}
+    # Staff's internal note never reaches the person: only the explanation written for them.
+    return [
+        {
+            "partner": names.get(n.partner_key, n.partner_key),
+            "status": n.status,
+            "explanation": n.explanation,
+        }
+        for n in notices
+    ]
+
+
+def record_kept_until(settings: Settings, req: RightsRequest) -> str:
+    """The day this request's record loses the person's address: the end of the legal record
+    period counted from today, when the request closes (see `retention.minimise_old_requests`)."""
+    rules = deadlines.rules_for(req.jurisdiction)
+    end = utcnow() + timedelta(days=settings.records_retention_days)
+    return deadlines.local_date(end, rules).strftime("%B %-d, %Y")
+
+
+def minimise_identities(settings: Settings, req: RightsRequest) -> None:
+    """Keep only the e-mail address on the request: enough to answer the person and to show
+    the request was handled, nothing of what was used to verify them."""
+    email = service.identities_of(settings, req)["email"]
+    req.identities = service.identity_vault(settings).encrypt_json({"email": email})
+
+
+def erase(session: Session, settings: Settings, req: RightsRequest) -> ErasureOutcome | None:
+    """Erase in every system, then finish once every partner has answered (None: waiting)."""
+    plan_erasure(session, settings, req)
+    steps = apply_erasure(session, settings, req)
+    suppress(session, settings, req)
+    email = service.identities_of(settings, req).get("email")
+    if email:  # the consent record keeps its proof, loses the address, and stops all marketing
+        consent_after_erasure(
+            session, settings, email=email, jurisdiction=req.jurisdiction, reference=req.reference
+        )
+    names = {s.key: s.name for s in load_map(session).systems.values()}
+    done, missed = erasure_summary(steps, names), not_erased(steps, names)
+    req.summary = {"erasure": done, "not_erased": missed}
+    notices = open_notices(session, settings, req)
+    if unanswered(session, req.id):
+        return None
+    told = _partners_told(session, notices)
+    minimise_identities(settings, req)
+    return ErasureOutcome(
+        summary={"erasure": done, "not_erased": missed, "partners": told},
+        detail={
+            "deleted_rows": sum(i["changed"] for i in done if i["action"] == "delete_rows"),
+            "masked_rows": sum(i["changed"] for i in done if i["action"] == "mask_fields"),
+            "kept_rows": sum(i["rows"] for i in done if i["action"] == "retain_rows"),
+            "not_erased_rows": sum(i["rows"] for i in missed),
+        },
+        context={
+            "summary": done,
+            "not_erased": missed,
+            "partners": told,
+            "record_until": record_kept_until(settings, req),
+        },
+        partial=bool(missed),
+    )
