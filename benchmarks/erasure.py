@@ -223,8 +223,9 @@ class EraseDriver:
             "execute_s": t2 - t1,
             "before_counts": delta(c0, c1),
             "execute_counts": delta(c1, c2),
-            "deleted": sum(i["rows"] for i in summary if i["action"] == "delete_rows"),
-            "masked": sum(i["rows"] for i in summary if i["fields"]),
+            # What the stores reported changed, as the person's e-mail says it.
+            "deleted": sum(i["changed"] for i in summary if i["action"] == "delete_rows"),
+            "masked": sum(i["changed"] for i in summary if i["fields"]),
             "kept_unchanged": sum(
                 i["rows"] for i in summary if i["action"] == "retain_rows" and not i["fields"]
             ),

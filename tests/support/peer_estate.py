@@ -204,7 +204,9 @@ def count(url: str, sql: str, **params: Any) -> int:
     return value
 
 
-def shop_runtime(settings: Settings, url: str, *, policy: str = DELETE_ALL) -> Runtime:
+def shop_runtime(
+    settings: Settings, url: str, *, policy: str = DELETE_ALL, dataset: str = DATASET
+) -> Runtime:
     """Rightful with the shop as its only system, the given erasure policy, and no partners."""
     runtime = build_runtime(settings)
     upgrade(runtime.engine)
@@ -212,7 +214,7 @@ def shop_runtime(settings: Settings, url: str, *, policy: str = DELETE_ALL) -> R
     with unit_of_work(runtime.sessions) as session:
         taxonomy.load_default(session)
     with unit_of_work(runtime.sessions) as session:
-        inventory.apply_files(session, files=[("shop.yml", DATASET)], actor="test")
+        inventory.apply_files(session, files=[("shop.yml", dataset)], actor="test")
         inventory.set_connection(
             session,
             Vault(settings.secret_key, "connections"),

@@ -11,9 +11,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from rightful.connectors.base import Row, RowChange
+from rightful.connectors.base import Row, RowChange, Where
 from rightful.core.config import Settings
 from rightful.core.errors import ConflictError
+from rightful.inventory.keys import locate
 from rightful.inventory.revision import load_map
 from rightful.inventory.specs import CollectionSpec
 from rightful.rights import service
@@ -30,8 +31,8 @@ class FieldCorrection:
     system: str
     collection: str
     field: str
-    key_field: str
-    key: Any
+    # How the store finds the row: its key, or the value that found it and the current value.
+    where: Where
     current: Any
     corrected: Any
 
@@ -62,20 +63,15 @@ def plan_correction(
         found: dict[str, list[Row]] = traverse(steps, {"email": identities["email"]}, connectors)
     out = []
     for step in steps:
-        keys = [f.name for f in step.collection.fields if f.primary_key]
-        for name, category in _fields(step.collection, item) if keys else []:
+        by = step.found_by
+        for name, category in _fields(step.collection, item):
             new = new_value(item.key, identities["correction_value"], category)
             for row in found.get(step.address, []):
-                if row.get(name) != new:
+                where = locate(step.collection, row, found_by=by, changing=[name])
+                if row.get(name) != new and where is not None:
                     out.append(
                         FieldCorrection(
-                            step.system,
-                            step.collection.name,
-                            name,
-                            keys[0],
-                            row[keys[0]],
-                            row.get(name),
-                            new,
+                            step.system, step.collection.name, name, where, row.get(name), new
                         )
                     )
     return out
@@ -91,7 +87,7 @@ def apply_correction(
         for system in sorted({c.system for c in changes}):
             connectors(system).apply(
                 [
-                    RowChange.by_key(c.collection, c.key_field, c.key, {c.field: c.corrected})
+                    RowChange(c.collection, c.where, {c.field: c.corrected})
                     for c in changes
                     if c.system == system
                 ]

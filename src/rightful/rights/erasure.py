@@ -11,7 +11,7 @@ from rightful.core.errors import ConflictError, NotFoundError
 from rightful.inventory.keys import key_fields, locating_fields
 from rightful.inventory.revision import load_map
 from rightful.rights import deadlines, service
-from rightful.rights.erasure_plan import found_by, plan_collection
+from rightful.rights.erasure_plan import plan_collection
 from rightful.rights.models import RequestPolicy
 from rightful.rights.planning import build_plan, traverse
 from rightful.rights.policy import FieldAction, Policy, decide, parse_policy
@@ -99,7 +99,7 @@ def preview(session: Session, settings: Settings, *, request_id: str) -> list[Co
                 cannot_erase=item["unlocatable"],
                 changed_by=()
                 if key_fields(step.collection)
-                else locating_fields(step.collection, found_by(step)),
+                else locating_fields(step.collection, step.found_by),
             )
         )
     return out

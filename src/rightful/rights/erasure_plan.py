@@ -18,11 +18,6 @@ from rightful.rights.policy import CollectionDecision
 from rightful.security.masking import mask_value
 
 
-def found_by(step: Step) -> list[str]:
-    """The fields this step's rows were found by: its identity fields, then its references."""
-    return list(dict.fromkeys([f for f, _ in step.seeds] + [e.target_field for e in step.inputs]))
-
-
 def _masked(decision: CollectionDecision, row: Row, secret: str) -> dict[str, Any]:
     """The fields whose masked value differs from what the row holds (the rest need nothing)."""
     out = {}
@@ -54,7 +49,7 @@ def plan_collection(
 ) -> tuple[list[RowChange], dict[str, Any]]:
     """The changes for one person's rows of one collection, and the record's line for them."""
     coll = step.collection
-    by = found_by(step)
+    by = step.found_by
     changes: list[RowChange] = []
     kept: list[list[list[Any]]] = []
     unlocatable = 0

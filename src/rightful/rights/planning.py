@@ -22,6 +22,13 @@ class Step:
     seeds: tuple[tuple[str, str], ...]
     inputs: tuple[Edge, ...]
 
+    @property
+    def found_by(self) -> list[str]:
+        """The fields this step's rows are found by: its identity fields, then its references."""
+        return list(
+            dict.fromkeys([f for f, _ in self.seeds] + [e.target_field for e in self.inputs])
+        )
+
 
 def _reaches(graph: Mapping[str, set[str]], start: str, goal: str) -> bool:
     seen, stack = {start}, [start]

@@ -7,15 +7,16 @@ masked to the same value).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from rightful.connectors.base import FetchRequest, RowChange
+from rightful.connectors.base import Changed, FetchRequest, RowChange
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.core.errors import InvalidInputError, NotFoundError
+from rightful.inventory.keys import key_fields, locate
 from rightful.inventory.revision import load_map
 from rightful.rights.erasure import current_policy
 from rightful.rights.models import RequestPolicy
@@ -55,38 +56,39 @@ def _changes(session: Session, settings: Settings) -> list[tuple[ScheduledChange
                     f"Retention schedule for {schedule.collection}: the collection must be in the "
                     "data map with a `rightful: {date_field: ...}`."
                 )
-            key = next((f.name for f in coll.fields if f.primary_key), None)
-            if key is None:
-                raise InvalidInputError(f"{schedule.collection} has no primary key field.")
             cutoff = utcnow().replace(tzinfo=None) - timedelta(days=schedule.keep_days)
-            fields = (key, *(m.field for m in schedule.masks))
+            masked = [m.field for m in schedule.masks] if schedule.action == "mask" else []
+            # The rows are found by their date: without a key, that date (and for a mask, the
+            # current values) finds each row again.
+            fields = (*key_fields(coll), coll.date_field, *masked)
             rows = connectors(system).fetch(
-                FetchRequest(name, fields, (), older_than=(coll.date_field, cutoff))
+                FetchRequest(
+                    name, tuple(dict.fromkeys(fields)), (), older_than=(coll.date_field, cutoff)
+                )
             )
-            if schedule.action == "delete":
-                changes = [RowChange.by_key(name, key, r[key]) for r in rows]
-            else:
-                changes = [
-                    RowChange.by_key(
-                        name,
-                        key,
-                        r[key],
-                        {
-                            m.field: mask_value(
-                                m.strategy, r.get(m.field), config=m.configuration, secret=secret
-                            )
-                            for m in schedule.masks
-                        },
-                    )
-                    for r in rows
-                ]
+            changes = []
+            for r in rows:
+                values = None
+                if masked:
+                    values = {
+                        m.field: mask_value(
+                            m.strategy, r.get(m.field), config=m.configuration, secret=secret
+                        )
+                        for m in schedule.masks
+                    }
+                    values = {f: v for f, v in values.items() if v != r.get(f)}
+                    if not values:
+                        continue  # already de-identified: nothing to change
+                where = locate(coll, r, found_by=[coll.date_field], changing=values or ())
+                if where is not None:
+                    changes.append(RowChange(name, where, values))
             out.append(
                 (
                     ScheduledChange(
                         system,
                         name,
                         schedule.action,
-                        len(rows),
+                        len(changes),
                         cutoff.date().isoformat(),
                         schedule.legal_basis,
                     ),
@@ -104,13 +106,16 @@ def preview_retention(session: Session, settings: Settings) -> list[ScheduledCha
 def run_retention(
     session: Session, settings: Settings, *, actor: str = "worker"
 ) -> list[ScheduledChange]:
-    """Apply the schedule, one transaction per system; record counts only."""
+    """Apply the schedule, one transaction per system; record counts only: the rows each store
+    reported changed."""
     planned = _changes(session, settings)
     data_map = load_map(session)
+    changed: Changed = {}
     with Connectors(settings, data_map.systems) as connectors:
         for system in sorted({c.system for c, _ in planned}):
-            connectors(system).apply([rc for c, rcs in planned if c.system == system for rc in rcs])
-    done = [c for c, _ in planned]
+            mine = [rc for c, rcs in planned if c.system == system for rc in rcs]
+            changed.update(connectors(system).apply(mine))
+    done = [replace(c, rows=changed.get((c.collection, ""), 0)) for c, _ in planned]
     if any(c.rows for c in done):
         audit.record(
             session,

@@ -69,3 +69,34 @@ def test_a_schedule_must_name_a_dated_collection(tmp_path: Path) -> None:
         preview_retention(session, runtime.settings)
     runtime.engine.dispose()
     dispose_all()
+
+
+def test_a_collection_without_a_primary_key_is_kept_to_its_schedule(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from rightful.core import clock
+    from tests.support.peer_estate import DATASET, count, shop_runtime, sqlite_url
+
+    dated = DATASET.replace(
+        "      - name: visit\n", "      - name: visit\n        rightful: {date_field: last_visit}\n"
+    )
+    url = sqlite_url(tmp_path)
+    runtime = shop_runtime(make_settings(tmp_path), url, dataset=dated)
+    schedule = (
+        "policy:\n  name: Visits\n  request_type: retention\n  schedules:\n"
+        "    - {collection: shop.visit, keep_days: 20, action: delete}\n"
+    )
+    with unit_of_work(runtime.sessions) as session:
+        apply_policy(session, text=schedule, actor="test")
+    clock.freeze(datetime(2026, 12, 5, tzinfo=UTC))  # visits before November 15 are past
+    try:
+        with runtime.sessions() as session:
+            done = run_retention(session, runtime.settings)
+            again = run_retention(session, runtime.settings)
+    finally:
+        clock.freeze(None)
+    assert [(c.collection, c.rows) for c in done] == [("visit", 1)]  # what the store deleted
+    assert [c.rows for c in again] == [0]
+    assert count(url, "SELECT count(*) FROM visit") == 2  # the two November 20-21 visits stay
+    runtime.engine.dispose()
+    dispose_all()
