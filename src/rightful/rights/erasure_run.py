@@ -230,10 +230,12 @@ def suppressed(session: Session, settings: Settings, emails: list[str]) -> list[
 def erasure_summary(steps: list[ErasureStep], system_names: dict[str, str]) -> list[dict[str, Any]]:
     """Per collection where something happened, in plain terms, for the completion e-mail and
     the record; counts are the rows the stores reported changed."""
+    # Records are kept dependents first (the order of the writes); people read them in the
+    # order the data was found: account first.
     return [
         {**item, "system": system_names.get(step.system, step.system)}
-        for step in steps
-        for item in done_lines(step.report)
+        for step in reversed(steps)
+        for item in reversed(done_lines(step.report))
     ]
 
 

@@ -131,9 +131,18 @@ def parse_policy(text: str, *, source: str = "policy") -> Policy:
         raise InvalidInputError(f"{source}: {lines}", errors=errors) from exc
 
 
+def _categories(spec: FieldSpec) -> list[str]:
+    """A top-level field's categories with those of the fields nested in it: a document's
+    `who: {email}` is personal data and is erased as a whole."""
+    out = list(spec.data_categories)
+    for sub in spec.fields:
+        out += _categories(sub)
+    return out
+
+
 def _rule_for(spec: FieldSpec, policy: Policy) -> Rule | None:
     best: tuple[int, Rule] | None = None
-    for cat in spec.data_categories:
+    for cat in _categories(spec):
         for rule in policy.rules:
             for prefix in rule.categories:
                 if (cat == prefix or cat.startswith(prefix + ".")) and (
@@ -164,7 +173,7 @@ def decide(coll: CollectionSpec, policy: Policy, today: date) -> CollectionDecis
     retain: list[Rule] = []
     deletes = targeted = left = False
     for spec in coll.fields:
-        personal = any(c.startswith("user") for c in spec.data_categories)
+        personal = any(c.startswith("user") for c in _categories(spec))
         if spec.primary_key or not personal:
             continue
         rule = _rule_for(spec, policy)

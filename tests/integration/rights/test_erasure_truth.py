@@ -197,3 +197,48 @@ def test_what_the_email_says_is_kept_about_the_request_is_exactly_what_is_kept(
         ]
     assert all(ALEX["email"] not in t for t in texts)
     runtime.engine.dispose()
+
+
+NESTED_VISIT = """
+          - name: who
+            data_categories: [system.operations]
+            fields:
+              - name: email
+                data_categories: [user.contact.email]
+                fides_meta: {identity: email, data_type: string}"""
+
+
+def test_rows_nothing_can_single_out_are_reported_not_erased(tmp_path: Path) -> None:
+    from rightful.connectors import registry
+    from rightful.connectors.testing import FakeConnector
+    from tests.support.peer_estate import DATASET
+
+    # A document store's visit log, found only through a nested field: no key, no top-level
+    # value to find a row by.
+    dataset = DATASET.replace(
+        """      - name: visit
+        fields:
+          - name: email
+            data_categories: [user.contact.email]
+            fides_meta: {identity: email, data_type: string}""",
+        "      - name: visit\n        fields:" + NESTED_VISIT,
+    )
+    runtime = shop_runtime(make_settings(tmp_path), sqlite_url(tmp_path), dataset=dataset)
+    store = FakeConnector(
+        {
+            "customer": [{"id": 1, "email": ALEX["email"], "name": ALEX["name"]}],
+            "visit": [{"who.email": ALEX["email"], "last_visit": "2026-11-02"}],
+        }
+    )
+    registry.override("shop", store)
+    try:
+        request_id = approved_deletion(runtime, ALEX)
+        assert run_request(runtime.sessions, runtime.settings, request_id) == "partially_completed"
+    finally:
+        registry.override("shop", None)
+    letter = letter_of(runtime, request_id)
+    assert "- Shop, customer: deleted 1 record." in letter
+    assert "What we could not delete:\n- Shop, visit: 1 record." in letter
+    assert "visit: deleted" not in letter
+    assert store.tables["visit"]  # still there, and said so
+    runtime.engine.dispose()
