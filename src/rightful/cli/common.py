@@ -1,23 +1,85 @@
-"""What every command shares: settings, and turning errors into readable messages."""
+"""What every command shares: settings, a store that is there, and errors as readable messages."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
 from pydantic import ValidationError
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
-from rightful.core.errors import RightfulError
+from rightful.core.config import Settings
+from rightful.core.errors import ConfigurationError, RightfulError
 from rightful.core.runtime import Runtime, build_runtime
 
 F = TypeVar("F", bound=Callable[..., Any])
+UPGRADE = "run `rightful db upgrade`"
 
 
-def open_runtime() -> Runtime:
-    """Settings and database for a command."""
-    return build_runtime()
+def open_runtime(*, create: bool = False) -> Runtime:
+    """Settings and database for a command; unless it creates the store, the store must be
+    there and migrated (else ConfigurationError in one line, and nothing is created)."""
+    settings = Settings()
+    if not create and (missing := _missing_store(settings)):
+        raise ConfigurationError(missing)
+    runtime = build_runtime(settings)
+    if not create and (problem := store_problem(settings, runtime.engine)):
+        runtime.engine.dispose()
+        raise ConfigurationError(problem)
+    return runtime
+
+
+def _where(settings: Settings) -> str:
+    """The store, as an operator would look for it: a file path, or a URL without password."""
+    url = make_url(settings.resolved_database_url)
+    if url.get_backend_name() == "sqlite":
+        return url.database or ":memory:"
+    return url.render_as_string(hide_password=True)
+
+
+def _missing_store(settings: Settings) -> str | None:
+    """Why there is no store, for a SQLite file that does not exist (connecting would make it)."""
+    url = make_url(settings.resolved_database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    if Path(url.database).exists():
+        return None
+    return f"No Rightful store at {url.database}: {UPGRADE} (or `make demo`)."
+
+
+@functools.cache
+def _migrations() -> tuple[frozenset[str], frozenset[str]]:
+    """The newest migrations this Rightful ships, and all it knows."""
+    from alembic.script import ScriptDirectory
+
+    from rightful.migrations import HERE
+
+    script = ScriptDirectory(str(HERE))
+    known = frozenset(r.revision for r in script.walk_revisions())
+    return frozenset(script.get_heads()), known
+
+
+def store_problem(settings: Settings, engine: Engine) -> str | None:
+    """Why the store cannot be used by this Rightful (no tables, or another schema), or None."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        current = frozenset(MigrationContext.configure(conn).get_current_heads())
+    newest, known = _migrations()
+    if current == newest:
+        return None
+    where = _where(settings)
+    if not current:
+        return f"The Rightful store at {where} has no tables yet: {UPGRADE}."
+    at = f"The Rightful store at {where} is at migration {', '.join(sorted(current))}"
+    if current - known:
+        return f"{at}, from a newer Rightful: use that one."
+    return f"{at}, this Rightful needs {', '.join(sorted(newest))}: {UPGRADE}."
 
 
 def fail_on_error(fn: F) -> F:
@@ -39,5 +101,13 @@ def fail_on_error(fn: F) -> F:
                 message = str(err["msg"]).removeprefix("Value error, ")
                 typer.secho(f"  {field}: {message}", err=True)
             raise typer.Exit(2) from exc
+        except OperationalError as exc:  # the store is unreachable, locked or not what we expect
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "no answer"
+            typer.secho(
+                f"Error: the Rightful store could not be used: {reason}",
+                err=True,
+                fg=typer.colors.RED,
+            )
+            raise typer.Exit(1) from exc
 
     return wrapper  # type: ignore[return-value]

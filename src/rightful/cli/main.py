@@ -34,7 +34,7 @@ def db_upgrade() -> None:
     from rightful.inventory.taxonomy import load_default
     from rightful.migrations import upgrade
 
-    rt = open_runtime()
+    rt = open_runtime(create=True)
     upgrade(rt.engine)
     with unit_of_work(rt.sessions) as session:
         added = load_default(session)
@@ -78,11 +78,18 @@ def staff_token(email: str, name: str = typer.Option("cli", help="What the token
 def demo_setup(
     people: int = typer.Option(3000, help="Synthetic customers to create"),
     rebuild: bool = typer.Option(False, help="Rebuild the demo databases"),
+    fresh: bool = typer.Option(
+        False, help="Start over: delete the store, demo databases and packages first"
+    ),
 ) -> None:
     """Build the demo company and print how to try it."""
-    from rightful.demo.setup import setup_demo
+    from rightful.core.config import Settings
+    from rightful.demo.setup import reset_demo, setup_demo
 
-    rt = open_runtime()
+    if fresh:
+        removed = reset_demo(Settings())
+        typer.echo(f"Removed the earlier demo's data ({len(removed)} files and folders).")
+    rt = open_runtime(create=True)
     info = setup_demo(rt, people=people, rebuild=rebuild)
     p = info.people[0]
     url = rt.settings.base_url
@@ -104,9 +111,17 @@ See consent at work:
   Preferences      {url}/preferences  (anyone, by e-mailed link)
   Console          {url}/admin/consent
 """)
+    if info.earlier_requests is not None:
+        n = info.earlier_requests
+        typer.echo(
+            f"This demo keeps what earlier runs did: {n} request{'s' if n != 1 else ''}, "
+            "and anyone erased stays erased.\n"
+            "To take the tour from the start: make demo-reset (or rightful demo setup --fresh).\n"
+        )
 
 
 @app.command()
+@fail_on_error
 def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     """Serve the privacy center, admin console and API (with the embedded worker)."""
     import uvicorn

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 from pydantic import BaseModel, Field, model_validator
@@ -10,6 +12,20 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from rightful.core.errors import ConfigurationError
 
 DEMO_SECRET = "demo-secret-do-not-use-in-production-0000000000"  # noqa: S105 - refused outside demo
+
+
+def default_data_dir() -> Path:
+    """The user's own data folder, e.g. ~/.local/share/rightful (XDG), when none is set.
+
+    Not the current folder: a command run from elsewhere would start an empty store there."""
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        xdg = Path(os.environ.get("XDG_DATA_HOME", ""))
+        base = xdg if xdg.is_absolute() else Path.home() / ".local" / "share"
+    return base / "rightful"
 
 
 class ExtraDataPoint(BaseModel):
@@ -31,7 +47,10 @@ class Settings(BaseSettings):
     demo_mode: bool = Field(
         default=False, description="Allow placeholder secrets; show demo hints."
     )
-    data_dir: Path = Field(default=Path("var"), description="Where packages and SQLite files live.")
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="Where the SQLite store, packages and demo databases live.",
+    )
     database_url: str = ""
     database_pool_size: int = Field(
         default=20,

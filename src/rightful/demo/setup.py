@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import secrets
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+from rightful.connectors.sql import dispose_all
 from rightful.consent import catalog, destinations
+from rightful.core.config import Settings
 from rightful.core.db import unit_of_work
+from rightful.core.errors import ConfigurationError
 from rightful.core.runtime import Runtime
 from rightful.demo.consent_history import seed_consent_history
 from rightful.demo.estate import FEATURED_PEOPLE, SYSTEMS, DemoPerson, build_estate, demo_urls
@@ -15,6 +22,7 @@ from rightful.inventory import service as inventory
 from rightful.inventory import taxonomy
 from rightful.migrations import upgrade
 from rightful.rights.erasure import apply_policy
+from rightful.rights.models import RightsRequest
 from rightful.security.service import create_api_token, create_staff
 from rightful.security.vault import Vault
 
@@ -30,6 +38,7 @@ class DemoInfo:
     admin_password: str
     api_token: str
     people: tuple[DemoPerson, ...]
+    earlier_requests: int | None = None  # requests kept from earlier runs; None if none ran
 
 
 def data_map_files() -> list[tuple[str, str]]:
@@ -56,11 +65,44 @@ def load_data_map(runtime: Runtime, urls: dict[str, str]) -> None:
         destinations.apply_from_file(session, consent_file.read_text(), name=consent_file.name)
 
 
+def reset_demo(settings: Settings) -> list[Path]:
+    """Remove what earlier demo runs left in the data directory: Rightful's SQLite store (with
+    its requests and outbox), the demo company's databases and the access packages.
+
+    Demo mode only, and only these files, never the folder: RIGHTFUL_DATA_DIR may be shared."""
+    if not settings.demo_mode:
+        raise ConfigurationError("A fresh start deletes the store: set RIGHTFUL_DEMO_MODE=true.")
+    url = make_url(settings.resolved_database_url)
+    if settings.database_url and url.get_backend_name() != "sqlite":
+        raise ConfigurationError(
+            "A fresh start removes a SQLite store only; drop the database at "
+            f"{url.render_as_string(hide_password=True)} yourself."
+        )
+    dispose_all()  # pooled connections to the demo databases would outlive the files
+    store = Path(url.database or settings.data_dir / "rightful.db")
+    estate = [Path(u.removeprefix("sqlite:///")) for u in demo_urls(settings.data_dir).values()]
+    removed = []
+    for db in [store, *estate]:
+        for path in (db, *(db.with_name(db.name + end) for end in ("-wal", "-shm", "-journal"))):
+            if path.exists():
+                path.unlink()
+                removed.append(path)
+    if settings.package_dir.is_dir():
+        shutil.rmtree(settings.package_dir)
+        removed.append(settings.package_dir)
+    return removed
+
+
 def setup_demo(runtime: Runtime, *, people: int = 3000, rebuild: bool = False) -> DemoInfo:
-    """Idempotent: migrate, build the estate if missing, load the data map, reset the login."""
+    """Idempotent: migrate, build the estate if missing, load the data map, reset the login.
+
+    What people did in an earlier run (requests, erasures, choices) is kept and counted."""
     upgrade(runtime.engine)
     urls = demo_urls(runtime.settings.data_dir)
-    if rebuild or not all(Path(u.removeprefix("sqlite:///")).exists() for u in urls.values()):
+    existed = all(Path(u.removeprefix("sqlite:///")).exists() for u in urls.values())
+    with runtime.sessions() as session:
+        requests = session.scalar(select(func.count()).select_from(RightsRequest)) or 0
+    if rebuild or not existed:
         build_estate(urls, people=people)
     load_data_map(runtime, urls)
     seed_consent_history(runtime)
@@ -68,4 +110,5 @@ def setup_demo(runtime: Runtime, *, people: int = 3000, rebuild: bool = False) -
     with unit_of_work(runtime.sessions) as session:
         staff = create_staff(session, email=ADMIN_EMAIL, name="Pat Privacy", password=password)
         token = create_api_token(session, staff=staff, name="demo")
-    return DemoInfo(ADMIN_EMAIL, password, token, FEATURED_PEOPLE)
+    earlier = requests if existed or requests else None
+    return DemoInfo(ADMIN_EMAIL, password, token, FEATURED_PEOPLE, earlier)
