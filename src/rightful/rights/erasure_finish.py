@@ -8,7 +8,7 @@ address only, until the end of the legal record period).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -62,6 +62,14 @@ def record_kept_until(settings: Settings, req: RightsRequest) -> str:
     return deadlines.local_date(end, rules).strftime("%B %-d, %Y")
 
 
+def _readable_dates(item: dict[str, Any]) -> dict[str, Any]:
+    """A record line for the e-mail: its date as people write it (December 4, 2033)."""
+    until = item.get("retain_until")
+    if not until:
+        return item
+    return {**item, "retain_until": date.fromisoformat(until).strftime("%B %-d, %Y")}
+
+
 def minimise_identities(settings: Settings, req: RightsRequest) -> None:
     """Keep only the e-mail address on the request: enough to answer the person and to show
     the request was handled, nothing of what was used to verify them."""
@@ -96,7 +104,7 @@ def erase(session: Session, settings: Settings, req: RightsRequest) -> ErasureOu
             "not_erased_rows": sum(i["rows"] for i in missed),
         },
         context={
-            "summary": done,
+            "summary": [_readable_dates(i) for i in done],
             "not_erased": missed,
             "partners": told,
             "record_until": record_kept_until(settings, req),

@@ -242,3 +242,35 @@ def test_rows_nothing_can_single_out_are_reported_not_erased(tmp_path: Path) -> 
     assert "visit: deleted" not in letter
     assert store.tables["visit"]  # still there, and said so
     runtime.engine.dispose()
+
+
+def test_the_demo_deletion_email_matches_the_database_row_for_row(tmp_path: Path) -> None:
+    from rightful.demo.estate import estate_metadata
+    from tests.integration.rights.test_erasure import erase_avery, estate_urls, partners_confirm
+    from tests.support.app import prepare
+
+    urls = estate_urls(tmp_path, None)
+    tables = {t.name: s for s, meta in estate_metadata().items() for t in meta.sorted_tables}
+
+    def sizes() -> dict[str, int]:
+        return {t: count(urls[s], f"SELECT count(*) FROM {t}") for t, s in tables.items()}  # noqa: S608
+
+    runtime = prepare(make_settings(tmp_path), urls, people=40)
+    before = sizes()
+    cut_off = count(urls["storefront"], "SELECT count(*) FROM orders WHERE customer_id IS NULL")
+    request_id = erase_avery(runtime)
+    run_request(runtime.sessions, runtime.settings, request_id)
+    partners_confirm(runtime, request_id)
+    letter = erase(runtime, request_id)
+    after = sizes()
+    said = {
+        name.replace(" ", "_"): int(n)
+        for name, n in re.findall(
+            r"^- [A-Za-z ]+, ([a-z ]+): deleted (\d+) records?\.$", letter, re.M
+        )
+    }
+    assert said == {t: before[t] - after[t] for t in tables if before[t] != after[t]}
+    kept = re.search(r"^- Online store, orders: kept (\d+) records, with customer id", letter, re.M)
+    now_cut_off = count(urls["storefront"], "SELECT count(*) FROM orders WHERE customer_id IS NULL")
+    assert kept and int(kept.group(1)) == now_cut_off - cut_off
+    runtime.engine.dispose()
