@@ -206,3 +206,19 @@ def test_rows_older_than_a_moment_are_found_for_retention(tmp_path: Path) -> Non
         assert [r["id"] for r in found] == [1]
         connector.close()
     dispose_all()
+
+
+def test_a_change_can_find_rows_by_several_values_and_nulls(connector: Connector) -> None:
+    from rightful.connectors.base import RowChange
+
+    changes = [
+        # No key: found by the value that found it plus the current value it changes.
+        RowChange("user", (("email", "a@example.com"), ("order", "first")), {"order": "masked"}),
+        RowChange("user", (("email", "b@example.com"), ("order", None)), {"order": "never"}),
+        RowChange("user", (("email", "o'hara@example.com"),), None, tag="r2"),
+    ]
+    assert connector.apply(changes) == {("user", ""): 1, ("user", "r2"): 1}
+    rows = read(connector, id=(1, 2, 3))
+    assert [(r["id"], r["order"]) for r in rows] == [(1, "masked"), (2, "second")]
+    # The masked row no longer matches its `where`: applying again changes nothing.
+    assert connector.apply(changes) == {("user", ""): 0, ("user", "r2"): 0}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from threading import Lock
 from typing import Any
 
@@ -64,7 +65,7 @@ def _reflect(url: str, engine: Engine, name: str) -> Table:
 
 
 def _typed(tbl: Table, values: dict[str, Any]) -> dict[str, Any]:
-    """Values as the columns take them: ISO text back to dates for date columns."""
+    """Values as the columns take them: ISO text back to dates, numeric text to numbers."""
     out = {}
     for name, value in values.items():
         try:
@@ -75,6 +76,8 @@ def _typed(tbl: Table, values: dict[str, Any]) -> dict[str, Any]:
             value = datetime.fromisoformat(value)
         elif isinstance(value, str) and kind is date:
             value = date.fromisoformat(value[:10])
+        elif isinstance(value, str) and kind in (Decimal, float):
+            value = kind(value)  # a stored plan keeps numbers as text (JSON of a Decimal)
         out[name] = value
     return out
 
