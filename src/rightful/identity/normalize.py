@@ -20,7 +20,8 @@ def email(value: str) -> str:
     try:
         result = validate_email(value.strip(), check_deliverability=False)
     except EmailNotValidError as exc:
-        raise _invalid("email", f"Enter a valid e-mail address ({exc}).") from exc
+        # The library's reason ("the part after the @-sign ...") is for developers, not people.
+        raise _invalid("email", "Enter a valid e-mail address, like name@example.com.") from exc
     return result.normalized.lower()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from datetime import timedelta
+from enum import StrEnum
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
@@ -18,6 +19,27 @@ from rightful.security.vault import keyed_hash
 WRONG_CODE = (
     "That code is not right, or it has expired. Check the latest e-mail, or ask for a new code."
 )
+
+
+class CodeState(StrEnum):
+    """Whether a request's code can still be entered, and if not, why."""
+
+    LIVE = "live"
+    LOCKED = "locked"  # the tries ran out
+    EXPIRED = "expired"
+    NONE = "none"  # none was sent, or the last one was used
+
+
+def locked_message(max_attempts: int) -> str:
+    """What a person reads once the tries have run out."""
+    return (
+        f"This code is locked after {max_attempts} wrong tries, to keep your request safe. "
+        "Ask for a new code and we will e-mail it to you."
+    )
+
+
+def _tries_left(left: int) -> str:
+    return f"{left} try left." if left == 1 else f"{left} tries left."
 
 
 def _hash(settings: Settings, purpose: str, value: str) -> str:
@@ -81,28 +103,50 @@ def issue_code(
     return code
 
 
+def _live_code(session: Session, request_id: str) -> VerificationCode | None:
+    return session.scalar(
+        select(VerificationCode)
+        .where(VerificationCode.request_id == request_id, VerificationCode.used_at.is_(None))
+        .order_by(VerificationCode.id.desc())
+        .limit(1)
+    )
+
+
+def _state(settings: Settings, live: VerificationCode | None) -> CodeState:
+    if live is None:
+        return CodeState.NONE
+    if live.attempts >= settings.code_max_attempts:
+        return CodeState.LOCKED
+    if live.expires_at <= utcnow():
+        return CodeState.EXPIRED
+    return CodeState.LIVE
+
+
+def code_state(session: Session, settings: Settings, *, request_id: str) -> CodeState:
+    """Whether the request's latest code can still be entered (only reads)."""
+    return _state(settings, _live_code(session, request_id))
+
+
 def check_code(session: Session, settings: Settings, *, request_id: str, code: str) -> str | None:
     """Accept the request's live code once; count every wrong try.
 
     Returns None when the code is right, else the message to show. It does not raise, so
     the caller commits the counted try: a rollback must never give an attacker tries back.
     """
-    live = session.scalar(
-        select(VerificationCode)
-        .where(VerificationCode.request_id == request_id, VerificationCode.used_at.is_(None))
-        .order_by(VerificationCode.id.desc())
-        .limit(1)
-    )
+    live = _live_code(session, request_id)
     candidate = _hash(settings, "code", f"{request_id}:{code.strip()}")
-    if live is None or live.expires_at <= utcnow() or live.attempts >= settings.code_max_attempts:
+    state = _state(settings, live)
+    if state is CodeState.LOCKED:
+        return locked_message(settings.code_max_attempts)
+    if live is None or state is not CodeState.LIVE:
         return WRONG_CODE
     live.attempts += 1
     if not hmac.compare_digest(live.code_hash, candidate):
         session.flush()
         left = settings.code_max_attempts - live.attempts
-        return WRONG_CODE + (
-            f" {left} tries left." if left else " No tries left: ask for a new code."
-        )
+        if not left:
+            return "That code is not right. " + locked_message(settings.code_max_attempts)
+        return f"{WRONG_CODE} {_tries_left(left)}"
     live.used_at = utcnow()
     session.flush()
     return None

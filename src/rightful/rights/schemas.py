@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from rightful.core.errors import InvalidInputError
 from rightful.identity import normalize
@@ -26,7 +26,13 @@ class RequestIn(BaseModel):
     jurisdiction: str = Field(default="CA", min_length=2, max_length=2)
     date_range: Literal["last_12_months", "all"] = "last_12_months"
     by_agent: bool = False
-    agent_name: str | None = Field(default=None, max_length=200)
+    agent_name: str | None = Field(
+        default=None,
+        max_length=200,
+        validate_default=True,  # so a missing name is caught when `by_agent` is true
+        description="The authorized agent's name (a person or a business); "
+        "required when `by_agent` is true.",
+    )
     declaration_signature: str | None = Field(
         default=None,
         max_length=200,
@@ -62,6 +68,14 @@ class RequestIn(BaseModel):
             return fn(value)
         except InvalidInputError as exc:
             raise ValueError(exc.errors[0]["message"]) from exc
+
+    @field_validator("agent_name")
+    @classmethod
+    def _agent_named(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """An authorized agent says who they are; the field is named in the error."""
+        if info.data.get("by_agent") and not value:
+            raise ValueError("Enter the authorized agent's name.")
+        return value or None
 
 
 class RequestOut(BaseModel):

@@ -17,7 +17,7 @@ from rightful.identity.points import configured_points
 from rightful.messaging.service import queue_email
 from rightful.rights import deadlines
 from rightful.rights.correction_values import normalise_new_value
-from rightful.rights.declaration import DECLARATION
+from rightful.rights.declaration import declaration_for
 from rightful.rights.models import RightsRequest
 from rightful.rights.schemas import RequestIn
 from rightful.rights.types import (
@@ -123,6 +123,8 @@ def _identities(settings: Settings, data: RequestIn) -> dict[str, str]:
     # RequestIn already put e-mail, phone, name and ZIP in their normal forms.
     found = {"email": data.email}
     found.update({k: v for k in ("phone_number", "name", "postal_code") if (v := getattr(data, k))})
+    if data.by_agent and data.agent_name:  # never a data point: it names the agent, not the person
+        found["agent_name"] = data.agent_name
     known = {p.key for p in configured_points(settings)}
     errors = [
         {"field": key, "message": "We do not ask for this detail."}
@@ -193,7 +195,8 @@ def create_request(
         identities=identity_vault(settings).encrypt_json(identities),
         email_hash=keyed_hash(settings.secret_key, "email", identities["email"]),
         required_level=REQUIRED_LEVEL[rtype],
-        declaration=DECLARATION if data.declaration_signature else None,
+        # The text the person read and signed: it cites their own state's law.
+        declaration=declaration_for(jurisdiction) if data.declaration_signature else None,
         declaration_signed_at=now if data.declaration_signature else None,
         received_at=now,
         acknowledge_due=deadlines.acknowledge_due(now, jurisdiction),

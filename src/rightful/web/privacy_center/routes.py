@@ -17,10 +17,11 @@ from rightful.core.errors import (
     VerificationError,
 )
 from rightful.core.runtime import Runtime
+from rightful.identity import service as codes
 from rightful.identity.points import DATA_POINTS, configured_points
 from rightful.rights import flows, partners, service
 from rightful.rights.correction_values import CORRECTABLE
-from rightful.rights.declaration import DECLARATION
+from rightful.rights.declaration import GOVERNING_LAW, declaration_for, governing_law
 from rightful.rights.execution import download_url, package_vault
 from rightful.rights.package import load
 from rightful.rights.schemas import US_STATES, RequestIn
@@ -44,6 +45,14 @@ FORM_FIELDS = (
     "correction_value",
     "correction_evidence",
 )
+DEFAULT_STATE = "CA"  # the state the empty form starts with
+
+
+def _declaration_parts(state: str) -> tuple[str, str, str]:
+    """The declaration for a state, split around its law so the page can mark that part."""
+    law = governing_law(state)
+    before, after = declaration_for(state).split(law, 1)
+    return before, law, after
 
 
 def _form_page(
@@ -63,10 +72,34 @@ def _form_page(
         types=TYPE_LABELS,
         points=configured_points(request.app.state.runtime.settings),
         states=US_STATES,
-        declaration=DECLARATION,
+        laws=GOVERNING_LAW,
+        declaration_state=_shown_state(values),
+        declaration=_declaration_parts(_shown_state(values)),
         correctables=CORRECTABLE,
         declaration_types=[t.value for t in NEEDS_DECLARATION],
     )
+
+
+def _shown_state(values: dict[str, Any]) -> str:
+    """The state whose declaration the page shows: the one chosen, if it is one we know."""
+    chosen = str(values.get("jurisdiction") or "").upper()
+    return chosen if chosen in GOVERNING_LAW else DEFAULT_STATE
+
+
+def _sign_again(shown: str, values: dict[str, Any]) -> dict[str, str]:
+    """The error when a signature was typed under another state's declaration than the one
+    the request will store (the state changed without JavaScript to update the text)."""
+    chosen = str(values.get("jurisdiction") or "").upper()
+    if not values.get("declaration_signature") or chosen not in GOVERNING_LAW:
+        return {}
+    if shown.upper() == chosen:
+        return {}
+    values["declaration_signature"] = ""  # a signature is given to a text, not carried over
+    law = GOVERNING_LAW[chosen].removeprefix("the laws of ")
+    return {
+        "declaration_signature": f"The declaration now cites the laws of {law}, the state you "
+        "chose. Read it and type your full name to sign again."
+    }
 
 
 @router.get("/")
@@ -80,7 +113,9 @@ def new_request(request: Request, type: str = "") -> Response:
     """The request form; a link from the home page chooses the type, otherwise the person does."""
     chosen = type if type in {t.value for t in RequestType} else ""
     return _form_page(
-        request, {"request_type": chosen, "jurisdiction": "CA", "date_range": "last_12_months"}, {}
+        request,
+        {"request_type": chosen, "jurisdiction": DEFAULT_STATE, "date_range": "last_12_months"},
+        {},
     )
 
 
@@ -100,14 +135,18 @@ async def submit_request(
     extras = [p.key for p in configured_points(rt.settings) if p.key not in builtin]
     values.update({k: str(form.get(k, "")).strip() for k in extras})
     payload["other_points"] = {k: values[k] for k in extras if values[k]}
+    # Pages from before the text named the state showed California's declaration.
+    resign = _sign_again(str(form.get("declaration_jurisdiction") or DEFAULT_STATE), values)
     try:
         data = RequestIn.model_validate(payload)
+        if resign:
+            return _form_page(request, values, resign, 422, "Some details need attention.")
         with unit_of_work(rt.sessions) as session:
             req = flows.submit(session, rt.settings, data, client=client_address(request))
             target = service.status_url(rt.settings, req.id).removeprefix(rt.settings.base_url)
             request_id, status = req.id, req.status
     except ValidationError as exc:
-        errors = {str(e["loc"][0]): _plain(e) for e in exc.errors()}
+        errors = {str(e["loc"][0]): _plain(e) for e in exc.errors()} | resign
         return _form_page(request, values, errors, 422, "Some details need attention.")
     except InvalidInputError as exc:
         errors = {e["field"]: e["message"] for e in exc.errors}
@@ -126,6 +165,8 @@ def _plain(err: Any) -> str:
         return "Choose what you would like us to do."
     if field == "email" and err["type"] == "missing":
         return "Enter your e-mail address."
+    if err["type"] == "string_too_long":
+        return f"Shorten this to {err['ctx']['max_length']} characters or fewer."
     return str(err["msg"]).removeprefix("Value error, ")
 
 
@@ -136,8 +177,14 @@ def _status_ctx(rt: Runtime, token: str) -> dict[str, Any]:
     with unit_of_work(rt.sessions) as session:
         req = service.access_request(session, request_id)
         ready = bool(req.package_file) and req.status == Status.COMPLETED.value
+        verifying = req.status == Status.VERIFYING.value
         return {
             "req": req,
+            # A locked or expired code gets no field, only a way to ask for a new one.
+            "code_state": codes.code_state(session, rt.settings, request_id=req.id).value
+            if verifying
+            else None,
+            "locked": codes.locked_message(rt.settings.code_max_attempts),
             "token": token,
             "type_label": TYPE_LABELS[RequestType(req.request_type)],
             "status_label": STATUS_LABELS[Status(req.status)],
@@ -206,7 +253,7 @@ async def resend(
     return render(
         request,
         "privacy_center/status.html",
-        **ctx,
+        **_status_ctx(rt, token),  # read again: the new code unlocks the field
         error=None,
         notice="We sent a new code. It replaces the one before.",
     )
