@@ -87,8 +87,11 @@ def demo_setup(
     from rightful.demo.setup import reset_demo, setup_demo
 
     if fresh:
-        removed = reset_demo(Settings())
-        typer.echo(f"Removed the earlier demo's data ({len(removed)} files and folders).")
+        settings = Settings()
+        if reset_demo(settings):
+            typer.echo(
+                f"Removed the earlier demo's store, databases and packages in {settings.data_dir}/."
+            )
     rt = open_runtime(create=True)
     info = setup_demo(rt, people=people, rebuild=rebuild)
     p = info.people[0]
