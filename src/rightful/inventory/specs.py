@@ -31,6 +31,20 @@ class FieldSpec:
     fields: tuple[FieldSpec, ...] = ()
     description: str = ""
     masking_override: dict[str, Any] | None = field(default=None, compare=False, hash=False)
+    # Rightful's `rightful:` keys: how the readable page of an access package shows the field.
+    label: str = ""
+    hidden: bool = False
+    currency: str | None = None
+    values: dict[str, str] | None = field(default=None, compare=False, hash=False)
+
+    @property
+    def readable_name(self) -> str:
+        """What a person calls this field: its label, else its description, else its name."""
+        if self.label:
+            return self.label
+        if self.description:
+            return self.description.rstrip(".")
+        return self.name.replace("_", " ").capitalize()
 
 
 @dataclass(frozen=True)
@@ -44,6 +58,13 @@ class CollectionSpec:
     date_field: str | None = None
     skip_processing: bool = False
     erase_strategy: str | None = None
+    # Rows are events (visits, sign-ins, messages): a request's period limits them in a package.
+    events: bool = False
+    # How the readable page of an access package shows the collection.
+    label: str = ""
+    record: str = ""  # each row's heading, e.g. "Order placed {placed_at}"
+    within: str | None = None  # address of the collection whose rows hold these rows
+    position: int | None = None  # place among the page's sections
 
     @property
     def address(self) -> str:
@@ -75,6 +96,12 @@ class DatasetSpec:
     document: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
+def _extension(raw: dict[str, Any]) -> dict[str, Any]:
+    """Rightful's own `rightful:` keys beside fideslang's (checked by inventory validation)."""
+    found = raw.get("rightful")
+    return found if isinstance(found, dict) else {}
+
+
 def _field(raw: dict[str, Any]) -> FieldSpec:
     meta = raw.get("fides_meta") or {}
     refs = tuple(
@@ -86,6 +113,8 @@ def _field(raw: dict[str, Any]) -> FieldSpec:
         )
         for ref in meta.get("references") or []
     )
+    page = _extension(raw)
+    words = page.get("values")
     return FieldSpec(
         name=str(raw["name"]),
         data_categories=tuple(raw.get("data_categories") or ()),
@@ -97,7 +126,18 @@ def _field(raw: dict[str, Any]) -> FieldSpec:
         fields=tuple(_field(sub) for sub in raw.get("fields") or ()),
         description=str(raw.get("description") or ""),
         masking_override=meta.get("masking_strategy_override"),
+        label=str(page.get("label") or ""),
+        hidden=bool(page.get("hidden")),
+        currency=str(page["currency"]) if page.get("currency") else None,
+        values={str(k): str(v) for k, v in words.items()} if isinstance(words, dict) else None,
     )
+
+
+def _address(dataset: str, name: str | None) -> str | None:
+    """`orders` or `storefront.orders` as the address `storefront:orders`."""
+    if not name:
+        return None
+    return str(name).replace(".", ":", 1) if "." in str(name) else f"{dataset}:{name}"
 
 
 def dataset_from_document(doc: dict[str, Any], *, source_file: str = "") -> DatasetSpec:
@@ -105,7 +145,8 @@ def dataset_from_document(doc: dict[str, Any], *, source_file: str = "") -> Data
     key = str(doc["fides_key"])
     collections = []
     for coll in doc.get("collections") or []:
-        extension = coll.get("rightful") or {}
+        extension = _extension(coll)
+        position = extension.get("position")
         meta = coll.get("fides_meta") or {}
         collections.append(
             CollectionSpec(
@@ -114,6 +155,11 @@ def dataset_from_document(doc: dict[str, Any], *, source_file: str = "") -> Data
                 description=str(coll.get("description") or ""),
                 fields=tuple(_field(f) for f in coll.get("fields") or ()),
                 date_field=extension.get("date_field"),
+                events=bool(extension.get("events")),
+                label=str(extension.get("label") or ""),
+                record=str(extension.get("record") or ""),
+                within=_address(key, extension.get("within")),
+                position=position if isinstance(position, int) else None,
                 skip_processing=bool(meta.get("skip_processing")),
                 erase_strategy=(meta.get("masking_strategy_override") or {}).get("strategy"),
             )

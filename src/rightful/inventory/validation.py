@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fideslang.models import Dataset as FidesDataset
 from pydantic import ValidationError
 
 from rightful.inventory.graph import collections_by_address, edges, traversal_levels
-from rightful.inventory.specs import DatasetSpec
+from rightful.inventory.specs import CollectionSpec, DatasetSpec
 
 Problem = dict[str, str]
 
@@ -39,7 +40,7 @@ def check_format(doc: Any, *, file: str) -> list[Problem]:
         FidesDataset(**doc)
     except ValidationError as exc:
         return [_locate(err, doc, file) for err in exc.errors()]
-    return []
+    return check_extension(doc, file=file)
 
 
 def _locate(err: Any, doc: dict[str, Any], file: str) -> Problem:
@@ -104,15 +105,10 @@ def check_graph(datasets: list[DatasetSpec], *, categories: set[str]) -> list[Pr
                                 **at,
                             )
                         )
-            if coll.date_field and coll.field(coll.date_field) is None:
-                problems.append(
-                    problem(
-                        f"date_field '{coll.date_field}' is not a field",
-                        file=ds.source_file,
-                        dataset=ds.key,
-                        collection=coll.name,
-                    )
-                )
+            problems += [
+                problem(message, file=ds.source_file, dataset=ds.key, collection=coll.name)
+                for message in _extension_problems(coll, colls)
+            ]
     if not any(spec.identity for c in colls.values() for _, spec in c.walk()):
         problems.append(
             problem(
@@ -123,6 +119,74 @@ def check_graph(datasets: list[DatasetSpec], *, categories: set[str]) -> list[Pr
         return problems
     problems += _unreachable(datasets)
     return problems
+
+
+COLLECTION_KEYS = ("date_field", "events", "label", "record", "within", "position")
+FIELD_KEYS = ("label", "hidden", "currency", "values")
+
+
+def _extension_problems(coll: CollectionSpec, colls: dict[str, CollectionSpec]) -> list[str]:
+    """What is wrong with a collection's `rightful:` keys (see docs/inventory.md)."""
+    out = []
+    if coll.date_field and coll.field(coll.date_field) is None:
+        out.append(f"date_field '{coll.date_field}' is not a field")
+    if coll.events and not coll.date_field:
+        out.append("events: true needs a date_field saying when each row happened")
+    out += [
+        f"record names '{{{name}}}', which is not a field"
+        for name in re.findall(r"\{(\w+)\}", coll.record)
+        if coll.field(name) is None
+    ]
+    parent = colls.get(coll.within or "")
+    if coll.within and (parent is None or not _linked(coll, parent)):
+        out.append(f"within '{coll.within}' is not a collection this one references")
+    return out
+
+
+def _linked(one: CollectionSpec, other: CollectionSpec) -> bool:
+    """True when a field of either collection references the other."""
+    return any(
+        f"{ref.dataset}:{ref.collection}" == b.address
+        for a, b in ((one, other), (other, one))
+        for _, spec in a.walk()
+        for ref in spec.references
+    )
+
+
+def check_extension(doc: dict[str, Any], *, file: str) -> list[Problem]:
+    """Rightful's own `rightful:` keys on collections and fields: known names, right shapes."""
+    out = []
+    for coll in doc.get("collections") or []:
+        if not isinstance(coll, dict):
+            continue
+        at = {
+            "file": file,
+            "dataset": str(doc.get("fides_key", "")),
+            "collection": str(coll.get("name", "")),
+        }
+        out += [problem(m, **at) for m in _shape(coll.get("rightful"), COLLECTION_KEYS)]
+        for fld in coll.get("fields") or []:
+            if isinstance(fld, dict):
+                where = {**at, "field": str(fld.get("name", ""))}
+                out += [problem(m, **where) for m in _shape(fld.get("rightful"), FIELD_KEYS)]
+    return out
+
+
+def _shape(extension: Any, known: tuple[str, ...]) -> list[str]:
+    if extension is None:
+        return []
+    if not isinstance(extension, dict):
+        return ["rightful: must be a mapping of keys"]
+    out = [
+        f"rightful: unknown key '{k}' (known: {', '.join(known)})"
+        for k in extension
+        if k not in known
+    ]
+    if "values" in extension and not isinstance(extension["values"], dict):
+        out.append("rightful: values must map stored values to words")
+    if "position" in extension and not isinstance(extension["position"], int):
+        out.append("rightful: position must be a whole number")
+    return out
 
 
 def _unreachable(datasets: list[DatasetSpec]) -> list[Problem]:

@@ -174,7 +174,7 @@ def test_time_series_collections_name_their_date_field() -> None:
         f"{system}.{name}": c["rightful"]["date_field"]
         for system in SYSTEMS
         for name, c in _collections(system).items()
-        if "rightful" in c
+        if "date_field" in c.get("rightful", {})
     }
     assert found == {
         "storefront.orders": "placed_at",
@@ -185,3 +185,21 @@ def test_time_series_collections_name_their_date_field() -> None:
         "engagement.marketing_subscriptions": "updated_at",
         "engagement.web_sessions": "started_at",
     }
+
+
+def test_only_visits_and_messages_are_events_a_period_limits() -> None:
+    events = {
+        f"{system}.{name}"
+        for system in SYSTEMS
+        for name, c in _collections(system).items()
+        if c.get("rightful", {}).get("events")
+    }
+    assert events == {"engagement.web_sessions", "support_desk.chat_messages"}
+
+
+@pytest.mark.parametrize(("system", "table"), TABLES)
+def test_every_field_has_a_label_a_customer_understands(system: str, table: str) -> None:
+    unlabelled = [
+        n for n, f in _fields(system, table).items() if not f.get("rightful", {}).get("label")
+    ]
+    assert unlabelled == []
