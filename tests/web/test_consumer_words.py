@@ -225,3 +225,23 @@ def test_the_agent_s_name_is_kept_with_the_request(rightful_app: App) -> None:
     req = only_request(rightful_app)
     assert req.by_agent
     assert identities_of(rightful_app.runtime.settings, req)["agent_name"] == "Privacy Helpers LLC"
+
+
+def test_an_expired_code_says_so_and_offers_a_new_one(rightful_app: App) -> None:
+    from rightful.core.clock import utcnow
+    from rightful.identity.models import VerificationCode
+
+    location = submit(rightful_app)
+    with rightful_app.runtime.sessions() as session, session.begin():
+        for code in session.scalars(select(VerificationCode)):
+            code.expires_at = utcnow()
+    page = rightful_app.client.get(location).text
+    assert "Your code has expired" in page and SEND_NEW_CODE.search(page)
+    assert 'name="code"' not in page
+
+
+def test_a_too_long_answer_is_named_in_plain_words(rightful_app: App) -> None:
+    r = rightful_app.client.post("/requests", data=form(rightful_app, name="A" * 201))
+    assert r.status_code == 422
+    assert "Shorten this to 200 characters or fewer." in r.text
+    assert "String should have" not in r.text

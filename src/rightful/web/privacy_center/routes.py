@@ -95,10 +95,9 @@ def _sign_again(shown: str, values: dict[str, Any]) -> dict[str, str]:
     if shown.upper() == chosen:
         return {}
     values["declaration_signature"] = ""  # a signature is given to a text, not carried over
-    law = GOVERNING_LAW[chosen].removeprefix("the laws of ")
     return {
-        "declaration_signature": f"The declaration now cites the laws of {law}, the state you "
-        "chose. Read it and type your full name to sign again."
+        "declaration_signature": f"The declaration now cites {GOVERNING_LAW[chosen]}, the state "
+        "you chose. Read it and type your full name to sign again."
     }
 
 

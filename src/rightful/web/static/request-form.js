@@ -7,10 +7,13 @@
   const law = document.getElementById("declaration-law");
   const shown = document.querySelector('input[name="declaration_jurisdiction"]');
   if (!state || !law || !shown) return;
-  state.addEventListener("change", () => {
+  const follow = () => {
     const option = state.selectedOptions[0];
     if (!option || !option.dataset.law) return;
     law.textContent = option.dataset.law;
     shown.value = state.value;
-  });
+  };
+  state.addEventListener("change", follow);
+  // A page restored with "Back" keeps the choice made before: show its text at once.
+  follow();
 })();
