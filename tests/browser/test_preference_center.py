@@ -8,16 +8,21 @@ phone width (390 px), into RIGHTFUL_SCREENSHOT_DIR when set, else the test's tmp
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+import uvicorn
 
+from rightful.connectors.sql import dispose_all
 from rightful.consent import service
 from rightful.core.db import unit_of_work
+from rightful.web.app import create_app
 from tests.browser.test_access_journey import assert_accessible_basics, expect, heading
-from tests.support.app import link_from
-from tests.support.live import LiveRightful
+from tests.support.app import link_from, make_settings, prepare
+from tests.support.live import LiveRightful, _listening_socket, _stop, _wait_until_answering
 from tests.support.services import SmtpTestServer
 
 if TYPE_CHECKING:
@@ -160,3 +165,70 @@ def test_the_list_removal_page_asks_only_for_the_address(
     expect(heading(page)).to_have_text("Your address is off our marketing lists")
     expect(page.get_by_role("main")).to_contain_text("10 business days")
     photograph(page, shots, "8-list-removal-done")
+
+
+# --- the demo shop: Reject all in the banner, then Privacy preferences --------------------------
+
+
+@pytest.fixture
+def demo_shop(tmp_path: Path, smtp_server: SmtpTestServer) -> Iterator[LiveRightful]:
+    """A live Rightful in demo mode, so it also serves Lumen's shop (/demo/store): consent.js
+    on the same site as the preference center, and Avery signed in with a 'Privacy
+    preferences' button that posts the shop's signed assertion."""
+    sock = _listening_socket()
+    try:
+        port = sock.getsockname()[1]
+        base_url = f"http://127.0.0.1:{port}"
+        settings = make_settings(
+            tmp_path, smtp_url=smtp_server.url, base_url=base_url, demo_mode=True
+        )
+        runtime = prepare(settings)
+        app = create_app(runtime, start_worker=True)
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+        server = uvicorn.Server(config)
+        thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name="rightful-demo", daemon=True
+        )
+        thread.start()
+        try:
+            _wait_until_answering(server, thread, f"{base_url}/")
+            yield LiveRightful(base_url, runtime, "", "")
+        finally:
+            _stop(server, thread)
+            runtime.engine.dispose()
+            dispose_all()
+    finally:
+        sock.close()
+
+
+def test_reject_all_in_the_shop_shows_off_in_the_preference_center_it_opens(
+    page: Page, demo_shop: LiveRightful, shots: Path
+) -> None:
+    page.set_viewport_size(DESKTOP)
+    page.goto(demo_shop.url("/demo/store?jurisdiction=US-CA"))
+    banner = page.get_by_role("region", name="Your privacy choices").or_(
+        page.get_by_role("region", name="Cookies on this site")
+    )
+    expect(banner).to_be_visible()
+    with page.expect_response(lambda r: r.url.endswith("/consent/events")) as answer:
+        page.get_by_role("button", name="Reject all", exact=True).click()
+    assert answer.value.status == 200, answer.value.text()
+    expect(banner).to_be_hidden()
+
+    page.get_by_role("button", name="Privacy preferences").click()
+
+    expect(heading(page)).to_have_text("Your marketing and privacy choices")
+    expect(page.get_by_label("Do not sell or share my personal information")).to_be_checked()
+    expect(page.get_by_label("Do not use my activity to choose ads")).to_be_checked()
+    sale_share = page.get_by_role("group", name="Do Not Sell or Share My Personal Information")
+    expect(sale_share).to_contain_text("Chosen in the cookie banner on a browser you use")
+    photograph(page, shots, "10-after-reject-all")
+    with demo_shop.runtime.sessions() as session:  # and a check by her address agrees
+        decision = service.check(
+            session,
+            demo_shop.runtime.settings,
+            purpose="targeted_advertising",
+            channel="all",
+            email="avery.quinn@example.com",
+        )
+    assert decision.allowed is False

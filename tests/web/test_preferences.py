@@ -11,6 +11,7 @@ import dataclasses
 import json
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -22,6 +23,7 @@ from rightful.core import clock
 from rightful.core.config import Settings
 from rightful.core.db import unit_of_work
 from rightful.web.app import create_app
+from rightful.worker.loop import run_once
 from tests.support.app import App, link_from
 from tests.support.consent_pages import (
     CASEY,
@@ -59,6 +61,16 @@ def site_app(rightful_app: App) -> Iterator[Site]:
     runtime = dataclasses.replace(rightful_app.runtime, settings=settings)
     with TestClient(create_app(runtime, start_worker=False)) as client:
         yield Site(client, settings)
+
+
+@contextmanager
+def frozen(**delta: float) -> Iterator[None]:
+    """Run the block as if the clock were moved by this much."""
+    clock.freeze(clock.utcnow() + timedelta(**delta))
+    try:
+        yield
+    finally:
+        clock.freeze(None)
 
 
 # --- the preference center -----------------------------------------------------------------------
@@ -344,3 +356,91 @@ def test_the_sites_phone_number_claim_links_the_number_to_the_person(
         "/preferences/sso", data={"assertion": badly_held}, follow_redirects=False
     )
     assert still.status_code == 303  # a malformed number does not keep the person out
+
+
+# --- the truth from elsewhere: the marketing store, the banner ----------------------------------
+
+AVERY = "avery.quinn@example.com"  # the demo's marketing store: product_news subscribed
+PRODUCT_NEWS = "marketing.product_news:email"
+ADS = "targeted_advertising:all"
+BROWSER = "browser-of-casey-0123456789"
+GIVEN = {"state": "given"}
+
+
+def reject_all() -> dict[str, object]:
+    """What consent.js posts when a visitor in California clicks Reject all."""
+    optional = ("performance", "functional", "targeting", "sale_share")
+    return {
+        "device_id": BROWSER,
+        "jurisdiction": "US-CA",
+        "action": "reject_all",
+        "choices": dict.fromkeys(optional, False),
+    }
+
+
+def ticked(page: str) -> set[str]:
+    """The choices the page shows on."""
+    fields = form_on(page)
+    return {name for name, values in fields.items() if "given" in values}
+
+
+def test_a_subscription_held_by_the_marketing_store_shows_ticked_with_its_source(
+    rightful_app: App,
+) -> None:
+    run_once(rightful_app.runtime)  # the worker's first pass reads the newly added store
+    page = open_preferences(rightful_app, AVERY)
+    assert PRODUCT_NEWS in ticked(page)
+    assert "From our records in Marketing e-mail subscriptions" in page
+    assert NEWSLETTER not in ticked(page)  # nothing held, nothing chosen: the default
+
+
+def test_reject_all_in_the_banner_shows_in_the_preference_center_once_signed_in_there(
+    site_app: Site, rightful_app: App
+) -> None:
+    rejected = site_app.client.post("/consent/events", content=json.dumps(reject_all()))
+    assert rejected.status_code == 200, rejected.text
+    site_app.client.cookies.set("rf_consent_id", BROWSER)  # the shop's own cookie, same domain
+    signed = assertion.issue(site_app.settings, CASEY)
+    site_app.client.post("/preferences/sso", data={"assertion": signed}, follow_redirects=False)
+    page = site_app.client.get("/preferences/manage").text
+    assert SALE_SHARE not in ticked(page) and ADS not in ticked(page)
+    assert "Chosen in the cookie banner on a browser you use" in page
+    check = rightful_app.client.post(
+        "/api/v1/consent/check",
+        json={"email": CASEY, "purpose": "sale_share", "channel": "all"},
+        headers=rightful_app.auth,
+    ).json()
+    assert check["allowed"] is False  # checks by the person honour it too
+    carried = [e for e in events(rightful_app) if e.interface == "banner"]
+    assert {(e.purpose, e.state) for e in carried} == {
+        ("sale_share", "withdrawn"),
+        ("targeted_advertising", "withdrawn"),
+    }
+    assert all(e.proof["linked_by"] == "site assertion" for e in carried)
+
+
+def test_the_sites_device_id_claim_links_the_browser_it_vouches_for(
+    site_app: Site, rightful_app: App
+) -> None:
+    site_app.client.post("/consent/events", content=json.dumps(reject_all()))
+    signed = assertion.issue(site_app.settings, CASEY, device_id=BROWSER)
+    site_app.client.post("/preferences/sso", data={"assertion": signed}, follow_redirects=False)
+    page = site_app.client.get("/preferences/manage").text
+    assert SALE_SHARE not in ticked(page)
+
+
+def test_the_persons_own_later_yes_is_not_undone_by_an_older_banner_opt_out(
+    site_app: Site, rightful_app: App
+) -> None:
+    with frozen(hours=-2):
+        site_app.client.post("/consent/events", content=json.dumps(reject_all()))
+    rightful_app.client.post(  # the person says yes since, where they are known
+        "/api/v1/consent/events",
+        json={"email": CASEY, "choices": [{"purpose": "sale_share", "channel": "all", **GIVEN}]},
+        headers=rightful_app.auth,
+    )
+    signed = assertion.issue(site_app.settings, CASEY, device_id=BROWSER)
+    site_app.client.post("/preferences/sso", data={"assertion": signed}, follow_redirects=False)
+    page = site_app.client.get("/preferences/manage").text
+    assert SALE_SHARE in ticked(page)  # their own later choice stands
+    assert ADS not in ticked(page)  # where they had said nothing, the browser's opt-out counts

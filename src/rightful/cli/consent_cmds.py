@@ -34,6 +34,37 @@ def apply(file: Path = typer.Argument(..., exists=True, dir_okay=False, readable
     if sent_to is not None:
         active = [d.key for d in sent_to if d.active]
         typer.echo(f"{len(active)} destination(s) told of changes: {', '.join(active) or 'none'}.")
+        _import_now(None)  # a store just added: what it already holds comes in now
+
+
+def _import_now(key: str | None) -> None:
+    """Run the store imports that are due (or `key`'s) and say what each did."""
+    from rightful.consent import store_import
+
+    rt = open_runtime()
+    with rt.sessions() as session:
+        store_import.import_due(session, rt.settings, key=key)
+        for row in store_import.schedules(session):
+            if key is not None and row.destination_key != key:
+                continue
+            outcome = (
+                f"failed ({row.last_error}), retried at the next pass"
+                if row.last_error
+                else f"{row.rows_read} row(s) read, {row.imported} choice(s) imported, "
+                f"{row.kept} kept as the person chose later"
+            )
+            typer.echo(f"Import from {row.destination_key}: {outcome}.")
+
+
+@app.command("import")
+@fail_on_error
+def import_from_stores(
+    destination: str | None = typer.Option(
+        None, help="A store destination's key; default: every store whose import is due"
+    ),
+) -> None:
+    """Import the choices connected stores hold that the ledger does not (store destinations)."""
+    _import_now(destination)
 
 
 @app.command("purposes")

@@ -32,10 +32,12 @@ def _key_and_algorithms(settings: Settings) -> tuple[str, list[str]]:
 @dataclass(frozen=True)
 class SignedIn:
     """Who a valid assertion names: their address and, when the site sends the standard
-    `phone_number` claim, their number (linked to them for texts)."""
+    `phone_number` claim, their number (linked to them for texts); with a `device_id` claim,
+    the id consent.js keeps for the browser they are using (linked to them)."""
 
     email: str
     phone_number: str | None
+    device_id: str | None = None
 
 
 def verified(settings: Settings, assertion: str) -> SignedIn:
@@ -61,17 +63,25 @@ def verified(settings: Settings, assertion: str) -> SignedIn:
         ) from exc
     if int(claims["exp"]) - int(claims["iat"]) > MAX_LIFETIME_SECONDS:
         raise VerificationError("This sign-in lasts too long to be accepted; ask for a new one.")
-    phone = claims.get("phone_number")
-    return SignedIn(str(claims["email"]), str(phone) if phone else None)
+    phone, device = claims.get("phone_number"), claims.get("device_id")
+    return SignedIn(
+        str(claims["email"]), str(phone) if phone else None, str(device) if device else None
+    )
 
 
 def issue(
-    settings: Settings, email: str, *, lifetime: int = 300, phone_number: str | None = None
+    settings: Settings,
+    email: str,
+    *,
+    lifetime: int = 300,
+    phone_number: str | None = None,
+    device_id: str | None = None,
 ) -> str:
     """An assertion as the company's site would make it (used by the demo store and tests)."""
     now = int(time.time())
     claims = {
         **({"phone_number": phone_number} if phone_number else {}),
+        **({"device_id": device_id} if device_id else {}),
         "email": email,
         "aud": settings.base_url,
         "iat": now,

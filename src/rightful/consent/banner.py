@@ -10,7 +10,7 @@ the banner adds the "sale or sharing" choice. A Global Privacy Control signal al
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 
@@ -33,6 +33,8 @@ TARGETING = "targeting"
 # What a GPC signal locks off in the banner: the visitor is not asked about these.
 GPC_LOCKED = frozenset({TARGETING, SALE_SHARE_CHOICE})
 ACTIONS = ("accept_all", "reject_all", "save", "gpc")
+# The first-party cookie in which consent.js keeps the browser's random id (consent.js's ID).
+DEVICE_COOKIE = "rf_consent_id"
 GPC_SUPPORTED_SINCE = "2026-12-01"  # when Rightful started answering /.well-known/gpc.json
 
 
@@ -259,9 +261,10 @@ def record(session: Session, settings: Settings, answer: Answer) -> Outcome:
         )
         events += ledger.record(session, settings, device, choices, collected)
         opt_outs = _person_opt_outs(choices)
-        if opt_outs and device.person_id:
+        if opt_outs and device.person_id:  # linked: they count for the person (linked.py)
             person = subjects.by_id(session, device.person_id)
-            events += ledger.record(session, settings, person, opt_outs, collected)
+            for_person = replace(collected, proof={**collected.proof, "device": device.id})
+            events += ledger.record(session, settings, person, opt_outs, for_person)
     return Outcome(cfg, events, allowed(session, cfg, device), answer.gpc_source is not None)
 
 

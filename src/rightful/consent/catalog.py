@@ -45,6 +45,7 @@ class Interface(StrEnum):
     RIGHTS_REQUEST = "rights_request"  # an opt-out made as a consumer rights request
     SMS_REPLY = "sms_reply"  # STOP or START in reply to a text (consent/sms.py)
     DOUBLE_OPT_IN = "double_opt_in"  # a sign-up confirmed from its e-mail (subscriptions.py)
+    IMPORT = "import"  # what a connected store already held (store_import.py); not the person
 
 
 class State(StrEnum):

@@ -8,22 +8,22 @@ A crash between sending and recording the answer can mean a second delivery, so 
 travels as an idempotency key. Deliveries past the legal deadline are overdue and staff are
 told once.
 
-A little over 400 lines on purpose: a delivery's whole life (claim, send, retry, overdue,
-report) reads in one module.
+A delivery's whole life (claim, send, retry, overdue) reads in one module; the summary staff
+read is in delivery_report.py (`delivery_summary` is also importable from here).
 """
 
 from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
-from rightful.consent import subjects
+from rightful.consent import store_import, subjects
+from rightful.consent.delivery_report import delivery_summary as delivery_summary
 from rightful.consent.destinations import OPEN_STATUSES, destination_secret
 from rightful.consent.models import (
     ConsentDelivery,
@@ -31,7 +31,7 @@ from rightful.consent.models import (
     ConsentEvent,
     ConsentSubject,
 )
-from rightful.consent.propagation import LEGAL_BUSINESS_DAYS, TARGET_HOURS
+from rightful.consent.propagation import LEGAL_BUSINESS_DAYS
 from rightful.consent.store_sync import sync_person
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
@@ -47,7 +47,6 @@ MAX_BACKOFF_MINUTES = 360
 # staff have been alerted and decide (`redeliver` once the destination is fixed).
 MAX_ATTEMPTS = 80
 RETRYING = ("pending", "overdue")
-LIST_LIMIT = 200
 
 
 def backoff(attempts: int) -> timedelta:
@@ -199,7 +198,9 @@ def _hold_back(session: Session, delivery: ConsentDelivery) -> None:
 
 def deliver_due(session: Session, settings: Settings, *, limit: int = 50) -> int:
     """Send the deliveries that are due, committing each (a worker job); returns how many
-    were acknowledged."""
+    were acknowledged. Stores whose import is due are read first, so what changed in them
+    reaches the ledger before the ledger's changes go out (store_import.py)."""
+    store_import.import_due(session, settings)
     due = _due(session, limit)
     if not due:
         return 0
@@ -303,122 +304,3 @@ def mark_overdue(session: Session, settings: Settings) -> int:
         _alert(session, settings, taken)
     session.commit()  # the alert and `alerted_at` land together, or neither does
     return len(taken)
-
-
-@dataclass(frozen=True)
-class OpenDelivery:
-    """A delivery still waiting for its destination, as staff see it (no personal data)."""
-
-    id: int
-    destination_key: str
-    event_uid: str
-    purpose: str
-    channel: str
-    status: str
-    attempts: int
-    last_error: str | None
-    created_at: datetime
-    target_at: datetime
-    due_at: datetime
-
-
-@dataclass(frozen=True)
-class DestinationStatus:
-    """How one destination is keeping up."""
-
-    key: str
-    name: str
-    kind: str
-    active: bool
-    counts: dict[str, int]  # status → deliveries
-    late: int  # unacknowledged past the 48-hour aim, not yet overdue
-    overdue: int  # unacknowledged past the legal deadline
-
-
-@dataclass(frozen=True)
-class DeliverySummary:
-    """Propagation at a glance, for the console and the API."""
-
-    destinations: list[DestinationStatus]
-    late: list[OpenDelivery]
-    overdue: list[OpenDelivery]
-    target_hours: int = TARGET_HOURS
-    legal_business_days: int = LEGAL_BUSINESS_DAYS
-
-
-def _open_deliveries(session: Session, *, overdue: bool) -> list[OpenDelivery]:
-    now = utcnow()
-    when = (
-        ConsentDelivery.due_at <= now
-        if overdue
-        else (ConsentDelivery.target_at <= now) & (ConsentDelivery.due_at > now)
-    )
-    stmt = (
-        select(ConsentDelivery, ConsentEvent)
-        .join(ConsentEvent, ConsentEvent.id == ConsentDelivery.event_id)
-        .where(ConsentDelivery.status.in_(OPEN_STATUSES), when)
-        .order_by(ConsentDelivery.due_at, ConsentDelivery.id)
-        .limit(LIST_LIMIT)
-    )
-    return [
-        OpenDelivery(
-            d.id,
-            d.destination_key,
-            e.uid,
-            e.purpose,
-            e.channel,
-            d.status,
-            d.attempts,
-            d.last_error,
-            d.created_at,
-            d.target_at,
-            d.due_at,
-        )
-        for d, e in session.execute(stmt)
-    ]
-
-
-def _counts(session: Session) -> dict[str, dict[str, int]]:
-    rows = session.execute(
-        select(ConsentDelivery.destination_key, ConsentDelivery.status, func.count()).group_by(
-            ConsentDelivery.destination_key, ConsentDelivery.status
-        )
-    )
-    out: dict[str, dict[str, int]] = {}
-    for key, status, count in rows:
-        out.setdefault(key, {})[status] = count
-    return out
-
-
-def _past(session: Session, column: InstrumentedAttribute[datetime]) -> dict[str, int]:
-    """Unacknowledged deliveries per destination whose `column` moment has passed."""
-    rows = session.execute(
-        select(ConsentDelivery.destination_key, func.count())
-        .where(ConsentDelivery.status.in_(OPEN_STATUSES), column <= utcnow())
-        .group_by(ConsentDelivery.destination_key)
-    )
-    return {key: count for key, count in rows}
-
-
-def delivery_summary(session: Session) -> DeliverySummary:
-    """Counts per destination and status, and the late and overdue deliveries (reads only)."""
-    counts = _counts(session)
-    past_target = _past(session, ConsentDelivery.target_at)
-    past_due = _past(session, ConsentDelivery.due_at)
-    destinations = [
-        DestinationStatus(
-            d.key,
-            d.name,
-            d.kind,
-            d.active,
-            counts.get(d.key, {}),
-            past_target.get(d.key, 0) - past_due.get(d.key, 0),
-            past_due.get(d.key, 0),
-        )
-        for d in session.scalars(select(ConsentDestination).order_by(ConsentDestination.key))
-    ]
-    return DeliverySummary(
-        destinations,
-        _open_deliveries(session, overdue=False),
-        _open_deliveries(session, overdue=True),
-    )

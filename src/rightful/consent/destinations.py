@@ -22,7 +22,9 @@ from rightful.consent.models import (
     ConsentDelivery,
     ConsentDestination,
     ConsentPurpose,
+    ConsentStoreImport,
 )
+from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.core.errors import InvalidInputError
 from rightful.inventory.revision import load_map
@@ -151,7 +153,7 @@ def parse_destinations(text: str, *, name: str = "consent.yml") -> list[Destinat
     return specs.destinations
 
 
-def _collection(session: Session, target: StoreTarget) -> CollectionSpec | str:
+def target_collection(session: Session, target: StoreTarget) -> CollectionSpec | str:
     """The target's collection in the data map, or why it cannot be used."""
     data_map = load_map(session)
     system = data_map.systems.get(target.system)
@@ -171,9 +173,7 @@ def _collection(session: Session, target: StoreTarget) -> CollectionSpec | str:
     missing = sorted(set(target.fields()) - names)
     if missing:
         return f"{target.collection} has no field(s) {', '.join(missing)}"
-    if not any(f.primary_key for f in coll.fields):
-        return f"{target.collection} has no primary key, so its rows cannot be changed one by one"
-    return coll
+    return coll  # with or without a primary key: inventory.keys finds the rows either way
 
 
 def _check_purposes(
@@ -196,7 +196,7 @@ def _problem(session: Session, index: int, spec: DestinationSpec) -> dict[str, s
     if spec.target is None:
         problem = _check_purposes(known, spec.purposes, None)
         return {"field": f"{where}.purposes", "message": problem} if problem else None
-    coll = _collection(session, spec.target)
+    coll = target_collection(session, spec.target)
     if isinstance(coll, str):
         return {"field": f"{where}.target", "message": coll}
     mapped = list(spec.target.purpose_values)
@@ -232,6 +232,17 @@ def _cancel_open(session: Session, keys: list[str]) -> None:
         )
 
 
+def _import_soon(session: Session, key: str) -> None:
+    """Have the worker read what the store already holds into the ledger at its next pass
+    (consent/store_import.py)."""
+    session.flush()  # the destination row first: the schedule refers to it
+    row = session.get(ConsentStoreImport, key) or ConsentStoreImport(
+        destination_key=key, rows_read=0, imported=0, kept=0
+    )
+    row.next_run_at = utcnow()
+    session.add(row)
+
+
 def apply_destinations(
     session: Session, specs: list[DestinationSpec], *, actor: str = "system"
 ) -> list[ConsentDestination]:
@@ -241,9 +252,12 @@ def apply_destinations(
         raise InvalidInputError("Some destinations cannot be used.", errors=problems)
     for spec in specs:
         row = session.get(ConsentDestination, spec.key) or ConsentDestination(key=spec.key)
+        before = (row.target, row.active)
         row.name, row.kind, row.url, row.active = spec.name, spec.kind, spec.url, spec.active
         row.purposes, row.target = _row_values(session, spec)
         session.add(row)
+        if spec.kind == "store" and spec.active and before != (row.target, True):
+            _import_soon(session, spec.key)  # added, pointed elsewhere, or switched back on
     listed = {s.key for s in specs}
     off = [d for d in list_destinations(session) if d.key not in listed and d.active]
     for row in off:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, delete, literal, select
@@ -51,6 +52,25 @@ class Collected:
     actor: str | None = None
 
 
+# Proof fields that say when a choice was made, when that is before it was recorded: the date a
+# connected store gave an imported choice, or when a browser's choice carried to its person
+# was made on the browser.
+MADE_AT_PROOF = ("dated", "chosen_at")
+
+
+def made_at(proof: dict[str, Any], at: datetime) -> datetime:
+    """When a recorded choice was made: its proof's date when it carries one, else `at`."""
+    for key in MADE_AT_PROOF:
+        value = proof.get(key)
+        if isinstance(value, str):
+            try:
+                made = datetime.fromisoformat(value)
+            except ValueError:
+                continue
+            return made if made.tzinfo else made.replace(tzinfo=UTC)
+    return at
+
+
 def _kinds(known: snapshot.Catalogue, choices: list[Choice]) -> dict[str, str]:
     """Each chosen purpose's kind; a clear error for anything that cannot be chosen."""
     kinds = {}
@@ -91,8 +111,11 @@ def record(
     subject: ConsentSubject,
     choices: list[Choice],
     collected: Collected,
+    *,
+    not_to: str | None = None,
 ) -> list[ConsentEvent]:
     """Append the choices that change something; returns the events written (flushes only).
+    `not_to` names a destination not told of them: the store they were imported from.
 
     Everything that can be is done before the consent chain's head is locked (checking the
     choices against the cached catalogue, reading the current states); the lock then covers
@@ -134,7 +157,8 @@ def record(
         )
     if written:
         appending.append(session, subject, written, kinds)
-        propagation.enqueue(session, written, confirmed.routes)
+        routes = [r for r in confirmed.routes if r.key != not_to]
+        propagation.enqueue(session, written, routes)
     return written
 
 

@@ -145,3 +145,20 @@ class ConsentDelivery(Base):
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ConsentStoreImport(Base):
+    """When a store destination's own records of people's choices are next read into the
+    ledger (consent/store_import.py), and what the last read did."""
+
+    __tablename__ = "consent_store_imports"
+
+    destination_key: Mapped[str] = mapped_column(
+        ForeignKey("consent_destinations.key"), primary_key=True
+    )
+    next_run_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    rows_read: Mapped[int] = mapped_column(default=0)
+    imported: Mapped[int] = mapped_column(default=0)  # choices recorded by the last run
+    kept: Mapped[int] = mapped_column(default=0)  # store values a later choice of the person beat
+    last_error: Mapped[str | None] = mapped_column(String(300), default=None)

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from rightful.consent import catalog
-from rightful.consent.catalog import Channel, State
-from rightful.consent.ledger import Choice
+from rightful.consent.catalog import Channel, Interface, State
+from rightful.consent.ledger import Choice, made_at
 from rightful.consent.models import ConsentEvent, ConsentPurpose, ConsentSubject
-from rightful.consent.state import current
+from rightful.consent.state import Current, current
 from rightful.core.errors import InvalidInputError
 
 CHANNEL_LABELS = {
@@ -44,6 +44,7 @@ class Option:
     title: str  # the purpose's title
     on: bool
     explicit: bool  # False: nobody chose; this is the purpose's default
+    origin: str | None = None  # where a choice not made on this page came from, in words
 
     @property
     def field(self) -> str:
@@ -103,7 +104,39 @@ class Plan:
     to_confirm: list[Choice] = field(default_factory=list)
 
 
-def _topic(purpose: ConsentPurpose, states: Mapping[tuple[str, str], tuple[bool, bool]]) -> Topic:
+# Where a choice made elsewhere came from, as the person reads it beside the choice.
+ORIGINS = {
+    Interface.BANNER.value: "Chosen in the cookie banner",
+    Interface.GPC.value: "Your browser's Global Privacy Control signal",
+    Interface.UNSUBSCRIBE_LINK.value: "An unsubscribe link in our e-mail",
+    Interface.LIST_REMOVAL.value: "Your request to be taken off our lists",
+    Interface.DOUBLE_OPT_IN.value: "Your confirmed sign-up",
+    Interface.SMS_REPLY.value: "Your reply to a text",
+    Interface.RIGHTS_REQUEST.value: "Your opt-out request",
+    Interface.STAFF.value: "Recorded by our staff from your letter or call",
+    Interface.API.value: "Recorded by one of our systems",
+}
+
+
+def origin(c: Current) -> str | None:
+    """Where an explicit choice came from and when, in words; None for the default or a choice
+    made in the preference center itself."""
+    if not c.explicit or c.interface in (None, Interface.PREFERENCE_CENTER.value):
+        return None
+    proof = c.proof or {}
+    when = made_at(dict(proof), c.since) if c.since else None
+    if c.interface == Interface.IMPORT.value:
+        words = f"From our records in {proof.get('source_name') or proof.get('source')}"
+    elif c.interface == Interface.BANNER.value and proof.get("device"):
+        words = "Chosen in the cookie banner on a browser you use"
+    else:
+        words = ORIGINS.get(str(c.interface), "Recorded elsewhere")
+    return f"{words}, {when.day} {when:%B %Y}" if when else words
+
+
+def _topic(
+    purpose: ConsentPurpose, states: Mapping[tuple[str, str], tuple[bool, bool, str | None]]
+) -> Topic:
     options = [
         Option(purpose.key, channel, purpose.title, *states[(purpose.key, channel)])
         for channel in purpose.channels
@@ -115,7 +148,7 @@ def grid(session: Session, person: ConsentSubject) -> Grid:
     """The person's topics by channel, the global switch, and the two advertising choices."""
     catalog.ensure_built_in(session)
     states = {
-        (c.purpose, c.channel): (c.state == State.GIVEN.value, c.explicit)
+        (c.purpose, c.channel): (c.state == State.GIVEN.value, c.explicit, origin(c))
         for c in current(session, person)
     }
     marketing = catalog.purposes(session, kind="marketing")

@@ -33,6 +33,8 @@ class Current:
     explicit: bool  # False: nobody chose; this is the purpose's default
     since: datetime | None
     event_uid: str | None
+    interface: str | None = None  # where the choice was made (None: the default)
+    proof: Mapping[str, Any] | None = None  # e.g. the store an imported choice came from
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,8 @@ def current(session: Session, subject: ConsentSubject | None) -> list[Current]:
                 ConsentState.state,
                 ConsentState.updated_at,
                 ConsentEvent.uid,
+                ConsentEvent.interface,
+                ConsentEvent.proof,
             )
             .join(ConsentEvent, ConsentEvent.id == ConsentState.event_id)
             .where(ConsentState.subject_id == subject.id)
@@ -149,7 +153,16 @@ def current(session: Session, subject: ConsentSubject | None) -> list[Current]:
             found = rows.get((purpose.key, channel))
             if found:
                 result.append(
-                    Current(purpose.key, channel, found.state, True, found.updated_at, found.uid)
+                    Current(
+                        purpose.key,
+                        channel,
+                        found.state,
+                        True,
+                        found.updated_at,
+                        found.uid,
+                        found.interface,
+                        found.proof or {},
+                    )
                 )
             else:
                 result.append(Current(purpose.key, channel, purpose.default, False, None, None))

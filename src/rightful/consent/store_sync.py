@@ -3,36 +3,33 @@
 A delivery writes the person's choices as they stand when it runs, not just the one change it
 carries, so deliveries may arrive out of order, twice, or after a crash and still end right.
 Only explicit choices are written: a row nobody chose about in Rightful is left as it is, so
-nobody is ever subscribed by a default.
+nobody is ever subscribed by a default. Before writing, what changed in the store since the
+ledger last heard of it is imported (store_import.py), so a newer change made there is never
+written over. Rows are found by the collection's key, or without one by the person's address,
+the row's topic and its current value (inventory/keys.py).
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rightful.connectors.base import Connector, FetchRequest, Row, RowChange, total
-from rightful.consent import catalog, subjects
+from rightful.consent import catalog, store_import, subjects
 from rightful.consent.catalog import State
-from rightful.consent.destinations import EVERY_ROW, StoreTarget, store_target
+from rightful.consent.destinations import EVERY_ROW, StoreTarget, store_target, target_collection
 from rightful.consent.models import ConsentDestination, ConsentState, ConsentSubject
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.core.errors import ConnectorError
+from rightful.inventory.keys import locate
 from rightful.inventory.revision import load_map
+from rightful.inventory.specs import CollectionSpec
 from rightful.rights.stores import Connectors
 
 # Enough for a choice made while we wrote (see `sync_person`); more would mean a person
 # clicking faster than we can write, and the next delivery settles that anyway.
 SETTLE_ROUNDS = 3
-
-
-@dataclass(frozen=True)
-class _Person:
-    subject_id: str
-    email: str
 
 
 def _explicit(session: Session, subject_id: str, channel: str) -> dict[str, str]:
@@ -62,7 +59,10 @@ def _state_for(
 
 
 def _changes(
-    target: StoreTarget, key_field: str, rows: list[Row], states: dict[str | None, State | None]
+    target: StoreTarget,
+    coll: CollectionSpec,
+    rows: list[Row],
+    states: dict[str | None, State | None],
 ) -> list[RowChange]:
     by_value = {v: p for p, v in target.purpose_values.items() if v != EVERY_ROW}
     extra: dict[str, object] = dict(target.also)
@@ -76,43 +76,49 @@ def _changes(
         value = target.values.get(state) if state else None
         if value is None or row.get(target.field) == value:
             continue
-        out.append(
-            RowChange.by_key(
-                target.collection, key_field, row[key_field], {target.field: value, **extra}
-            )
+        # Without a key, the person's rows about this topic that still hold the old value.
+        where = locate(
+            coll, row, found_by=[target.identity_field], changing=[target.match_field, target.field]
         )
+        if where is not None:
+            out.append(RowChange(target.collection, where, {target.field: value, **extra}))
     return out
 
 
-def _key_field(session: Session, target: StoreTarget) -> str:
-    data_map = load_map(session)
-    system = data_map.systems.get(target.system)
-    for dataset in data_map.datasets:
-        if system is None or dataset.key not in system.dataset_keys:
-            continue
-        for coll in dataset.collections:
-            keys = [f.name for f in coll.fields if f.primary_key]
-            if coll.name == target.collection and keys:
-                return keys[0]
-    raise ConnectorError(f"{target.system}.{target.collection} is no longer in the data map")
+def _collection(session: Session, target: StoreTarget) -> CollectionSpec:
+    coll = target_collection(session, target)
+    if isinstance(coll, str):
+        raise ConnectorError(f"{target.system}.{target.collection}: {coll}")
+    return coll
 
 
 def _sync_round(
-    session: Session, connector: Connector, target: StoreTarget, key_field: str, person: _Person
+    session: Session,
+    settings: Settings,
+    connector: Connector,
+    destination: ConsentDestination,
+    person: ConsentSubject,
+    email: str,
 ) -> tuple[int, dict[str, str]]:
-    """One read-and-write pass; returns rows changed and the choices it wrote from."""
-    explicit = _explicit(session, person.subject_id, target.channel)
-    kinds = {p.key: p.kind for p in catalog.purposes(session)}
-    purposes: list[str | None] = [*target.purpose_values, None]
-    states = {p: _state_for(p, target, explicit, kinds) for p in purposes}
+    """One pass: import what changed in the store since, then write the person's choices;
+    returns rows changed and the choices it wrote from."""
+    target = store_target(destination)
+    coll = _collection(session, target)
     rows = connector.fetch(
         FetchRequest(
             target.collection,
-            (key_field, target.match_field, target.field),
-            ((target.identity_field, (person.email,)),),
+            store_import.fields_to_read(target, coll),
+            ((target.identity_field, (email,)),),
         )
     )
-    return total(connector.apply(_changes(target, key_field, rows, states))), explicit
+    store_import.import_for(
+        session, settings, destination, person, store_import.read_rows(target, coll, rows)
+    )
+    explicit = _explicit(session, person.id, target.channel)
+    kinds = {p.key: p.kind for p in catalog.purposes(session)}
+    purposes: list[str | None] = [*target.purpose_values, None]
+    states = {p: _state_for(p, target, explicit, kinds) for p in purposes}
+    return total(connector.apply(_changes(target, coll, rows, states))), explicit
 
 
 def sync_person(
@@ -128,8 +134,6 @@ def sync_person(
     if subject.kind != "person" or email is None:
         return 0  # a browser or device has no rows to match in a store
     target = store_target(destination)
-    key_field = _key_field(session, target)
-    person = _Person(subject.id, email)
     changed = 0
     with Connectors(settings, load_map(session).systems) as connectors:
         try:
@@ -137,7 +141,9 @@ def sync_person(
         except KeyError as exc:
             raise ConnectorError(f"System '{target.system}' is no longer in the data map") from exc
         for _ in range(SETTLE_ROUNDS):
-            count, written_from = _sync_round(session, connector, target, key_field, person)
+            count, written_from = _sync_round(
+                session, settings, connector, destination, subject, email
+            )
             changed += count
             session.commit()
             if _explicit(session, subject.id, target.channel) == written_from:

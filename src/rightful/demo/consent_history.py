@@ -2,8 +2,13 @@
 
 Every choice goes through the real ledger (chained, with its state, suppression and deliveries)
 at a time in the past 90 days, and each is delivered to the demo's store as the worker would
-have done a few hours later. Seeded only into an empty ledger; the featured people (Avery,
-Jordan) are left without choices so the tour starts from a clean slate for them.
+have done a few hours later. What the marketing store holds that the ledger does not (the
+subscriptions people made at checkout or in the app) is imported at the worker's first pass
+after setup, as it is whenever a store destination is added (its import is due from then, and
+the history's past moments come before it), so a person's preference center shows what Lumen
+actually sends them. Seeded only into an empty ledger; the featured people (Avery, Jordan)
+make no choices, so the tour starts from what the store says of them (Avery: product news by
+e-mail).
 """
 
 from __future__ import annotations

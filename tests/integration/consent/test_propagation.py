@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, select, text
 
-from rightful.consent import destinations
+from rightful.consent import destinations, store_import
 from rightful.consent.deliver import _claim, deliver_due, delivery_summary, mark_overdue, redeliver
 from rightful.consent.destinations import DestinationSpec
 from rightful.consent.models import ConsentDelivery
@@ -48,7 +48,11 @@ def later(**delta: float) -> Iterator[None]:
 
 
 def use_webhooks(app: App, server: HookServer, *names: str, include_email: bool = True) -> None:
-    """The demo's destinations plus one webhook per name, applied as a catalogue file would."""
+    """The demo's destinations plus one webhook per name, applied as a catalogue file would,
+    once the demo's marketing store has had its first import (so those choices, imported
+    before the partners were connected, are not among what the partners hear of)."""
+    with app.runtime.sessions() as session:
+        store_import.import_due(session, app.runtime.settings)
     demo = destinations.parse_destinations((DEMO_DIR / "consent.yml").read_text()) or []
     hooks = [
         DestinationSpec(

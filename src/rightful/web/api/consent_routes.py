@@ -178,7 +178,14 @@ def consent_state(body: SubjectRef, rt: Runtime = Depends(runtime)) -> dict[str,
         return {
             "subject_id": subject.id if subject else None,
             "states": [
-                {**c.__dict__, "since": c.since.isoformat() if c.since else None}
+                {
+                    "purpose": c.purpose,
+                    "channel": c.channel,
+                    "state": c.state,
+                    "explicit": c.explicit,
+                    "since": c.since.isoformat() if c.since else None,
+                    "event_uid": c.event_uid,
+                }
                 for c in current(session, subject)
             ],
         }

@@ -275,8 +275,11 @@ def demo_store(
         "jurisdiction": code,
         "mode": banner.mode_for(code).value,
         "lang": texts.requested_language(lang) or "",
-        # As the shop's own back end would: its signed-in customer, vouched for to Rightful.
-        "assertion": assertion.issue(rt.settings, DEMO_CUSTOMER),
+        # As the shop's own back end would: its signed-in customer, vouched for to Rightful,
+        # with the browser consent.js knows them in (once it has set its cookie).
+        "assertion": assertion.issue(
+            rt.settings, DEMO_CUSTOMER, device_id=request.cookies.get(banner.DEVICE_COOKIE)
+        ),
         "customer": "Avery",
     }
     return templates.TemplateResponse(request, "banner/store.html", context)

@@ -22,12 +22,14 @@ from rightful.consent import (
     assertion,
     catalog,
     ledger,
+    linked,
     links,
     preferences,
     receipts,
     service,
     subjects,
 )
+from rightful.consent.banner import DEVICE_COOKIE
 from rightful.consent.catalog import Interface, State
 from rightful.consent.ledger import Choice, Collected
 from rightful.consent.models import ConsentEvent, ConsentSubject
@@ -143,6 +145,10 @@ def open_link(request: Request, token: str, rt: Runtime = Depends(runtime)) -> R
         subject_id = links.preferences_subject(rt.settings, token)
     except VerificationError as exc:
         return link_error(request, exc, again="/preferences")
+    if browser := request.cookies.get(DEVICE_COOKIE):
+        with unit_of_work(rt.sessions) as session:
+            person = subjects.by_id(session, subject_id)
+            linked.link_browser(session, rt.settings, browser, person, "e-mailed link")
     _sign_in(request, subject_id, "e-mailed link")
     return RedirectResponse("/preferences/manage", status_code=303)
 
@@ -160,15 +166,19 @@ async def sign_in_from_site(request: Request, rt: Runtime = Depends(runtime)) ->
         who = assertion.verified(rt.settings, str(form.get("assertion", "")))
     except VerificationError as exc:
         return link_error(request, exc, again="/preferences", title="We could not sign you in")
+    # The browser they are in: as the site vouches for it, else consent.js's own cookie when
+    # the privacy center shares the site's domain.
+    browser = who.device_id or request.cookies.get(DEVICE_COOKIE)
     with unit_of_work(rt.sessions) as session:
         person = subjects.person(session, rt.settings, who.email)
         subject_id = person.id
         if who.phone_number:  # the site vouches for the number: a STOP from it covers them
             try:
                 number = subjects.phone_number(session, rt.settings, who.phone_number)
-                subjects.link_to_person(session, number, person.id)
+                linked.link(session, rt.settings, number, person, "site assertion")
             except InvalidInputError:
                 pass  # a number the site holds badly does not keep the person out
+        linked.link_browser(session, rt.settings, browser, person, "site assertion")
     _sign_in(request, subject_id, "site assertion")
     return RedirectResponse("/preferences/manage", status_code=303)
 
