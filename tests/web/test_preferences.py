@@ -444,3 +444,25 @@ def test_the_persons_own_later_yes_is_not_undone_by_an_older_banner_opt_out(
     page = site_app.client.get("/preferences/manage").text
     assert SALE_SHARE in ticked(page)  # their own later choice stands
     assert ADS not in ticked(page)  # where they had said nothing, the browser's opt-out counts
+
+
+def test_the_emailed_link_opened_in_the_browser_that_rejected_all_shows_it(
+    rightful_app: App,
+) -> None:
+    rightful_app.client.post("/consent/events", content=json.dumps(reject_all()))
+    rightful_app.client.cookies.set("rf_consent_id", BROWSER)
+    page = open_preferences(rightful_app)
+    assert SALE_SHARE not in ticked(page) and ADS not in ticked(page)
+    assert {e.proof["linked_by"] for e in events(rightful_app)} == {"e-mailed link"}
+
+
+def test_a_stop_from_a_number_before_the_site_vouched_for_it_counts_for_the_person(
+    site_app: Site, rightful_app: App
+) -> None:
+    stop = {"phone": "(415) 555-0166", "text": "STOP"}
+    rightful_app.client.post("/api/v1/consent/sms-replies", json=stop, headers=rightful_app.auth)
+    signed = assertion.issue(site_app.settings, CASEY, phone_number="+1 415 555 0166")
+    site_app.client.post("/preferences/sso", data={"assertion": signed}, follow_redirects=False)
+    page = site_app.client.get("/preferences/manage").text
+    assert "marketing:sms" not in ticked(page)
+    assert "Your reply to a text" in page
