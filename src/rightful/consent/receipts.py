@@ -34,7 +34,11 @@ INTERFACE_WORDS = {
     "rights_request": "a privacy request you made",
     "sms_reply": "a reply to one of our text messages",
     "double_opt_in": "the confirmation link we e-mailed you after you signed up",
+    "import": "our own records (e.g. our e-mail subscription list), brought into this record",
 }
+# Who made an event (ISO/IEC TS 27560 `event_by`): the person, unless staff recorded it for them
+# or it was imported from what the company's own systems held.
+EVENT_BY = {"staff": "staff", "import": "controller"}
 
 
 def _iso(value: Any) -> str | None:
@@ -70,7 +74,7 @@ def _event(e: ConsentEvent) -> dict[str, Any]:
         "event_id": e.uid,
         "event_time": _iso(e.at),
         "event_type": e.state,
-        "event_by": "staff" if e.interface == "staff" else "pii_principal",
+        "event_by": EVENT_BY.get(e.interface, "pii_principal"),
         "purpose_id": e.purpose,
         "channel": e.channel,
         "collection_method": e.interface,

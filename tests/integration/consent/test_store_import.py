@@ -15,7 +15,7 @@ import yaml
 from sqlalchemy import create_engine, select, text
 
 from rightful.connectors.sql import dispose_all
-from rightful.consent import destinations, ledger, service, store_import, subjects
+from rightful.consent import destinations, ledger, receipts, service, store_import, subjects
 from rightful.consent.catalog import Interface, State
 from rightful.consent.deliver import deliver_due
 from rightful.consent.models import ConsentDelivery, ConsentEvent, ConsentStoreImport
@@ -158,6 +158,11 @@ def test_an_import_is_proven_by_the_chain_and_not_sent_back_to_its_store(
     run_imports(runtime)
     with runtime.sessions() as session:
         assert ledger.verify(session) is None
+        person = subjects.find_person(session, runtime.settings, AVERY)
+        assert person is not None
+        record = receipts.receipt(session, runtime.settings, person)
+        [event] = record["events"]
+        assert (event["collection_method"], event["event_by"]) == ("import", "controller")
         assert session.scalars(select(ConsentDelivery)).all() == []
         schedule = session.get(ConsentStoreImport, STORE)
         assert schedule is not None and schedule.imported > 0 and schedule.last_error is None
