@@ -141,7 +141,8 @@ def email_of(settings: Settings, subject: ConsentSubject) -> str | None:
 
 def link_to_person(session: Session, subject: ConsentSubject, person_id: str) -> None:
     """Remember that this browser or phone number belongs to a known person (so a GPC signal or
-    a STOP reply covers them, and their choices count for it)."""
+    a STOP reply covers them, and their choices count for it). The link alone: `linked.link`
+    also records for the person what the browser or number opted out of before."""
     if subject.kind in ("device", "phone") and subject.person_id != person_id:
         subject.person_id = person_id
         session.flush()
