@@ -268,6 +268,10 @@ def test_many_erasures_share_one_read_per_collection(tmp_path: Path) -> None:
             session, runtime.settings, request_id=jordan, code=latest_code(runtime, jordan)
         )
         service.approve_request(session, runtime.settings, request_id=jordan, actor="test")
+    from rightful.consent import store_import
+
+    with runtime.sessions() as session:  # the demo store's first import, due since it was added
+        store_import.import_due(session, runtime.settings)
     reads: list[str] = []
 
     def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
