@@ -148,3 +148,12 @@ def test_staff_find_a_number_as_they_find_an_address(rightful_app: App) -> None:
     assert unknown.status_code == 200 and "Nobody with that address or number" in unknown.text
     bad = rightful_app.client.post("/admin/consent/lookup", data={"csrf": token, "email": "12"})
     assert bad.status_code == 422
+
+
+def test_a_stop_sent_before_the_number_was_linked_counts_for_the_person(rightful_app: App) -> None:
+    give_offers_by_text(rightful_app)
+    reply(rightful_app, "STOP")  # the number is not known to belong to anyone yet
+    assert allowed(rightful_app, channel="sms", purpose="marketing.offers", email=PERSON)
+    linked = post(rightful_app, "/consent/phone-links", {"phone": NUMBER, "email": PERSON})
+    assert linked.status_code == 200, linked.text
+    assert not allowed(rightful_app, channel="sms", purpose="marketing.offers", email=PERSON)

@@ -120,7 +120,7 @@ def create(
 
 @router.get("/rights-requests", response_model=list[RequestOut])
 def list_all(status: str | None = None, rt: Runtime = Depends(runtime)) -> list[RequestOut]:
-    """Requests, soonest due first."""
+    """Requests, open ones first (soonest due first among them), then closed ones."""
     with unit_of_work(rt.sessions) as session:
         return [out(rt, r) for r in service.list_requests(session, status=status)]
 

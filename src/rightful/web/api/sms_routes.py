@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from rightful.consent import catalog, sms, subjects, suppression
+from rightful.consent import catalog, linked, sms, subjects, suppression
 from rightful.core.db import unit_of_work
 from rightful.core.runtime import Runtime
 from rightful.web.api.consent_routes import map_events
@@ -60,7 +60,8 @@ def link_phone(body: LinkIn, rt: Runtime = Depends(runtime)) -> dict[str, Any]:
     with unit_of_work(rt.sessions) as session:
         person = subjects.person(session, rt.settings, body.email)
         number = subjects.phone_number(session, rt.settings, body.phone)
-        subjects.link_to_person(session, number, person.id)
+        # A STOP the number sent before it was linked counts for the person too.
+        linked.link(session, rt.settings, number, person, "phone link")
         return {"subject_id": number.id, "person_id": person.id}
 
 
