@@ -35,6 +35,11 @@ KINDS = {
         ),
         Kind("card", "We hold card data", "so that no one who gets this file can pay with it"),
         Kind(
+            "bank",
+            "We hold bank account details",
+            "so that no one who gets this file can take money from your account",
+        ),
+        Kind(
             "government_id",
             "We hold government ID numbers",
             "so that no one who gets this file can pretend to be you",
@@ -59,7 +64,7 @@ CATEGORIES: tuple[tuple[str, str], ...] = (
     ("user.authorization", "sign_in"),
     ("user.government_id", "government_id"),
     ("user.financial.account_number", "card"),
-    ("user.financial.bank_account", "card"),
+    ("user.financial.bank_account", "bank"),
     ("user.financial.credit_card", "card"),
     ("user.health_and_medical.insurance_beneficiary_id", "health_id"),
     ("user.health_and_medical.record_id", "health_id"),
@@ -76,8 +81,9 @@ NAMES: dict[str, tuple[str, ...]] = {
     ),
     "card": (
         "cvv", "cvv2", "cvc", "cvc2", "csc", "security code", "verification code",
-        "card number", "ccn", "pan", "iban", "account number",
+        "card number", "ccn", "pan",
     ),
+    "bank": ("iban", "account number", "routing number", "sort code"),
     "government_id": (
         "ssn", "social security", "passport", "driver license", "drivers license",
         "driving licence", "national id", "tax id",
