@@ -20,18 +20,49 @@ systems = typer.Typer(help="Connections to the company's data stores.", no_args_
 @fail_on_error
 def apply(
     files: list[Path] = typer.Argument(..., exists=True, dir_okay=False, readable=True),
+    strict: bool = typer.Option(
+        False, "--strict", help="Refuse datasets that break a card or password rule"
+    ),
 ) -> None:
     """Validate and save data-map YAML files (fideslang datasets, systems, partners)."""
     from rightful.inventory.service import apply_files
 
     with unit_of_work(open_runtime().sessions) as session:
-        result = apply_files(session, files=[(str(f), f.read_text()) for f in files], actor="cli")
+        result = apply_files(
+            session, files=[(str(f), f.read_text()) for f in files], actor="cli", strict=strict
+        )
     typer.echo(
         f"Applied {len(result.datasets)} dataset(s), {len(result.systems)} system(s), "
         f"{len(result.partners)} partner(s), {result.disclosures} disclosure(s)."
     )
     for note in result.notes:
         typer.echo(f"Note: {note}")
+    for warning in result.warnings:
+        typer.echo(f"Warning: {warning}")
+
+
+@app.command("lint")
+@fail_on_error
+def lint_map(
+    files: list[Path] = typer.Argument(
+        None, exists=True, dir_okay=False, readable=True, help="Files to check (default: stored)"
+    ),
+) -> None:
+    """Check the data map (or files before applying them) against card and password rules."""
+    from rightful.inventory.lint import lint
+    from rightful.inventory.service import load_datasets, parse_datasets
+
+    if files:
+        datasets = parse_datasets([(str(f), f.read_text()) for f in files])
+    else:
+        with unit_of_work(open_runtime().sessions) as session:
+            datasets = load_datasets(session)
+    findings = lint(datasets)
+    for finding in findings:
+        typer.echo(str(finding))
+    if findings:
+        raise typer.Exit(1)
+    typer.echo(f"{len(datasets)} dataset(s) keep the card and password rules.")
 
 
 @app.command("show")

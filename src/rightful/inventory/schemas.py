@@ -72,3 +72,7 @@ class ApplySummary(BaseModel):
     notes: list[str] = Field(
         default_factory=list, description="What deletions can and cannot do in the data map."
     )
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="Card and password rules the applied datasets break (refused when strict).",
+    )

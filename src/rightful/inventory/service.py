@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from rightful.core.errors import InventoryError, NotFoundError
 from rightful.inventory import taxonomy
 from rightful.inventory.erasability import check_overrides, erasure_notes
+from rightful.inventory.lint import lint
 from rightful.inventory.models import Dataset, Disclosure, Partner, System
 from rightful.inventory.revision import SystemView, bump_revision
 from rightful.inventory.schemas import ApplySummary, DisclosureIn, PartnerIn, SystemIn
@@ -77,6 +78,15 @@ def _parse(files: list[tuple[str, str]]) -> _Parsed:
     return parsed
 
 
+def parse_datasets(files: list[tuple[str, str]]) -> list[DatasetSpec]:
+    """The datasets in data-map files, or InventoryError naming every problem in them."""
+    parsed = _parse(files)
+    if parsed.problems:
+        lines = "\n".join(describe(p) for p in parsed.problems)
+        raise InventoryError(f"{len(parsed.problems)} problem(s).\n{lines}", errors=parsed.problems)
+    return parsed.datasets
+
+
 def load_datasets(session: Session) -> list[DatasetSpec]:
     """Every stored dataset as frozen specs."""
     return [
@@ -131,8 +141,13 @@ def _check_links(session: Session, parsed: _Parsed, datasets: list[DatasetSpec])
     return problems
 
 
-def apply_files(session: Session, *, files: list[tuple[str, str]], actor: str) -> ApplySummary:
-    """Validate the files together with what is stored, then save them all or nothing."""
+def apply_files(
+    session: Session, *, files: list[tuple[str, str]], actor: str, strict: bool = False
+) -> ApplySummary:
+    """Validate the files together with what is stored, then save them all or nothing.
+
+    Card and password rules (`inventory.lint`) are warnings in the summary, or, `strict`,
+    problems that stop the apply."""
     parsed = _parse(files)
     stored = {d.key: d for d in load_datasets(session)}
     merged = list({**stored, **{d.key: d for d in parsed.datasets}}.values())
@@ -141,6 +156,14 @@ def apply_files(session: Session, *, files: list[tuple[str, str]], actor: str) -
         problems = check_graph(merged, categories=taxonomy.keys(session, "data_category"))
         problems += _check_links(session, parsed, merged)
         problems += check_overrides(parsed.datasets)
+    findings = lint(parsed.datasets)
+    if strict and not problems:
+        problems = [
+            problem(
+                f"{f.message} ({f.rule})", dataset=f.dataset, collection=f.collection, field=f.field
+            )
+            for f in findings
+        ]
     if problems:
         lines = "\n".join(describe(p) for p in problems)
         raise InventoryError(
@@ -148,6 +171,7 @@ def apply_files(session: Session, *, files: list[tuple[str, str]], actor: str) -
         )
     summary = _save(session, parsed, actor)
     summary.notes = erasure_notes(merged)
+    summary.warnings = [str(f) for f in findings]
     return summary
 
 

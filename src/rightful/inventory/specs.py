@@ -36,6 +36,8 @@ class FieldSpec:
     hidden: bool = False
     currency: str | None = None
     values: dict[str, str] | None = field(default=None, compare=False, hash=False)
+    # How the value is kept where the name does not say: hashed, tokenised, truncated, ...
+    stored_as: str | None = None
 
     @property
     def readable_name(self) -> str:
@@ -130,6 +132,7 @@ def _field(raw: dict[str, Any]) -> FieldSpec:
         hidden=bool(page.get("hidden")),
         currency=str(page["currency"]) if page.get("currency") else None,
         values={str(k): str(v) for k, v in words.items()} if isinstance(words, dict) else None,
+        stored_as=str(page["stored_as"]) if page.get("stored_as") else None,
     )
 
 

@@ -122,7 +122,9 @@ def check_graph(datasets: list[DatasetSpec], *, categories: set[str]) -> list[Pr
 
 
 COLLECTION_KEYS = ("date_field", "events", "label", "record", "within", "position")
-FIELD_KEYS = ("label", "hidden", "currency", "values")
+FIELD_KEYS = ("label", "hidden", "currency", "values", "stored_as")
+# How a field's value is kept, where its name does not say (see inventory/lint.py).
+STORED_AS = ("hashed", "tokenised", "truncated", "encrypted", "plain")
 
 
 def _extension_problems(coll: CollectionSpec, colls: dict[str, CollectionSpec]) -> list[str]:
@@ -186,6 +188,8 @@ def _shape(extension: Any, known: tuple[str, ...]) -> list[str]:
         out.append("rightful: values must map stored values to words")
     if "position" in extension and not isinstance(extension["position"], int):
         out.append("rightful: position must be a whole number")
+    if "stored_as" in extension and extension["stored_as"] not in STORED_AS:
+        out.append(f"rightful: stored_as must be one of {', '.join(STORED_AS)}")
     return out
 
 

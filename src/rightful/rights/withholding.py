@@ -10,9 +10,9 @@ map does not always categorise such fields, so their names count too.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
+from rightful.inventory.names import has_any, name_words
 from rightful.inventory.specs import CollectionSpec, FieldSpec
 
 
@@ -97,16 +97,6 @@ FINANCIAL_NAMES = ("code",)
 WITHHELD = "[held by us, not shown for your security]"
 
 
-def name_words(name: str) -> tuple[str, ...]:
-    """A field name as lower-case words: `cardToken2` and `card-token_2` give (card, token, 2)."""
-    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name)
-    return tuple(w.lower() for w in re.split(r"[^A-Za-z0-9]+", spaced) if w)
-
-
-def _contains(words: tuple[str, ...], run: tuple[str, ...]) -> bool:
-    return any(words[i : i + len(run)] == run for i in range(len(words) - len(run) + 1))
-
-
 def is_financial(coll: CollectionSpec) -> bool:
     """True when any field of the collection holds financial data."""
     return any(
@@ -127,7 +117,7 @@ def withheld_kind(spec: FieldSpec, *, financial: bool = False) -> Kind | None:
     if financial and " ".join(words) in FINANCIAL_NAMES:
         return KINDS["card"]
     for kind, phrases in NAMES.items():
-        if any(_contains(words, tuple(phrase.split())) for phrase in phrases):
+        if has_any(words, phrases):
             payment = financial and (kind == "keys" or "pin" in words)
             return KINDS["card" if payment else kind]
     return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
@@ -301,13 +301,14 @@ def inventory_show(rt: Runtime = Depends(runtime)) -> dict[str, Any]:
 @router.post("/inventory", response_model=ApplySummary)
 def inventory_apply(
     files: list[DataMapFile] = Body(...),
+    strict: bool = Query(False, description="Refuse datasets that break a card or password rule"),
     rt: Runtime = Depends(runtime),
     actor: str = Depends(api_actor),
 ) -> ApplySummary:
     """Apply data-map files: all valid and saved, or nothing saved and every problem named."""
     with unit_of_work(rt.sessions) as session:
         return inventory.apply_files(
-            session, files=[(f.name, f.content) for f in files], actor=actor
+            session, files=[(f.name, f.content) for f in files], actor=actor, strict=strict
         )
 
 
