@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -91,7 +92,7 @@ def test_a_fresh_start_refuses_outside_demo_mode_and_keeps_the_store(
     setup()
     reference = submit_deletion()
     monkeypatch.setenv("RIGHTFUL_DEMO_MODE", "false")
-    monkeypatch.setenv("RIGHTFUL_SECRET_KEY", "k" * 40)
+    monkeypatch.setenv("RIGHTFUL_SECRET_KEY", secrets.token_urlsafe(40))  # strong, not demo
     result = runner.invoke(app, ["demo", "setup", "--fresh", "--people", "30"])
     assert result.exit_code != 0 and "RIGHTFUL_DEMO_MODE=true" in result.output
     assert reference in run("rights", "list")

@@ -156,15 +156,16 @@ def check(
 @app.command("verify")
 @fail_on_error
 def verify() -> None:
-    """Check every event's hash; exit 1 and name the first broken event if the chain is broken."""
+    """Check every event's hash and the ledger's head; exit 1 and say what is wrong, and where,
+    if the chain is broken."""
     from rightful.consent import ledger
 
     with unit_of_work(open_runtime().sessions) as session:
-        broken = ledger.verify(session)
-    if broken is not None:
-        typer.secho(f"The consent ledger is broken at event {broken}.", err=True, fg="red")
+        verdict = ledger.verify(session)
+    if not verdict.intact:
+        typer.secho(f"The consent ledger is broken: {verdict.message}", err=True, fg="red")
         raise typer.Exit(1)
-    typer.echo("The consent ledger is intact.")
+    typer.echo(f"The consent ledger is intact ({verdict.events} events, as its head counts).")
 
 
 @app.command("rebuild")

@@ -118,7 +118,7 @@ def connect(
     with unit_of_work(rt.sessions) as session:
         set_connection(
             session,
-            Vault(rt.settings.secret_key, "connections"),
+            Vault(rt.settings, "connections"),
             system_key=system,
             url=url,
             actor="cli",

@@ -6,7 +6,7 @@ import json
 
 import typer
 
-from rightful.cli import consent_cmds, inventory_cmds, rights_cmds
+from rightful.cli import audit_cmds, consent_cmds, inventory_cmds, keys_cmds, rights_cmds
 from rightful.cli.common import fail_on_error, open_runtime
 from rightful.core.db import unit_of_work
 
@@ -19,6 +19,8 @@ app.add_typer(inventory_cmds.app, name="inventory")
 app.add_typer(inventory_cmds.systems, name="systems")
 app.add_typer(rights_cmds.app, name="rights")
 app.add_typer(consent_cmds.app, name="consent")
+app.add_typer(audit_cmds.app, name="audit")
+app.add_typer(keys_cmds.app, name="keys")
 db = typer.Typer(help="Rightful's own database.", no_args_is_help=True)
 staff = typer.Typer(help="Staff accounts and API tokens.", no_args_is_help=True)
 demo = typer.Typer(help="The demo company.", no_args_is_help=True)

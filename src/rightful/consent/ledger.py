@@ -24,7 +24,8 @@ from rightful.consent.models import (
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.core.errors import InvalidInputError
-from rightful.security import chain
+from rightful.security import chain, chain_check
+from rightful.security.chain_check import Verdict
 
 
 @dataclass(frozen=True)
@@ -211,16 +212,12 @@ def history(session: Session, subject_id: str, *, limit: int = 500) -> list[Cons
     return list(session.scalars(stmt))
 
 
-def verify(session: Session) -> int | None:
-    """The id of the first event whose hash does not hold, or None when the ledger is intact."""
-    prev = chain.GENESIS
+def verify(session: Session) -> Verdict:
+    """Walk the ledger and hold it to its head: intact, or the first problem and where."""
     stmt = select(ConsentEvent).order_by(ConsentEvent.id).execution_options(yield_per=2000)
-    with session.scalars(stmt) as rows:  # closes the server-side cursor on an early return
-        for row in rows:
-            if row.prev_hash != prev or appending.event_digest(prev, row) != row.hash:
-                return row.id
-            prev = row.hash
-    return None
+    return chain_check.verify(
+        session, chain.CONSENT_CHAIN, lambda: session.scalars(stmt), appending.event_digest
+    )
 
 
 def rebuild_states(session: Session) -> int:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from rightful.core.clock import utcnow
 from rightful.core.db import Base, UTCDateTime
+from rightful.security.vault import sealed
 
 
 class ConsentPurpose(Base):
@@ -55,8 +56,12 @@ class ConsentSubject(Base):
     kind: Mapped[str] = mapped_column(String(10))  # person | device
     lookup_hash: Mapped[str] = mapped_column(String(64), unique=True)
     email_sha256: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
-    sealed_email: Mapped[str | None] = mapped_column(Text, default=None)
-    sealed_phone: Mapped[str | None] = mapped_column(Text, default=None)  # kind "phone", E.164
+    sealed_email: Mapped[str | None] = mapped_column(
+        Text, default=None, info=sealed("consent-subject")
+    )
+    sealed_phone: Mapped[str | None] = mapped_column(  # kind "phone", E.164
+        Text, default=None, info=sealed("consent-subject")
+    )
     person_id: Mapped[str | None] = mapped_column(
         ForeignKey("consent_subjects.id"), default=None, index=True
     )

@@ -34,7 +34,7 @@ def email_sha256(address: str) -> str:
 
 
 def _vault(settings: Settings) -> Vault:
-    return Vault(settings.secret_key, "consent-subject")
+    return Vault(settings, "consent-subject")
 
 
 def _lookup(settings: Settings, kind: str, value: str) -> str:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rightful.core.errors import ConfigurationError
+from rightful.core.secret_strength import weakness
 
 DEMO_SECRET = "demo-secret-do-not-use-in-production-0000000000"  # noqa: S105 - refused outside demo
 
@@ -60,6 +61,20 @@ class Settings(BaseSettings):
         "may open for a burst); at least the requests one process serves at once.",
     )
     secret_key: str = DEMO_SECRET
+    kek_file: Path | None = Field(
+        default=None,
+        description="File of the key-encryption key(s) that wrap the data keys, newest first.",
+    )
+    kek: str = Field(default="", description="Or the key-encryption key(s), newest first.")
+    kek_provider: str = Field(
+        default="", description="Or module:factory giving a KeyWrapper, e.g. for a key service."
+    )
+    key_cache_seconds: float = Field(
+        default=60,
+        ge=0,
+        description="How long a process encrypts with the newest data key it knows before it "
+        "looks for a newer one.",
+    )
     base_url: str = "http://127.0.0.1:8000"
     broker_url: str = ""
     smtp_url: str = ""
@@ -125,6 +140,11 @@ class Settings(BaseSettings):
             )
         if len(self.secret_key) < 32:
             raise ConfigurationError("RIGHTFUL_SECRET_KEY must be at least 32 characters long.")
+        if not self.demo_mode and (weak := weakness(self.secret_key)):
+            raise ConfigurationError(
+                f"RIGHTFUL_SECRET_KEY is too weak: {weak}. Set a long random value "
+                "(python -c 'import secrets; print(secrets.token_urlsafe(48))')."
+            )
         if self.demo_mode and not (self.preference_jwt_secret or self.preference_jwt_public_key):
             # The demo store signs its customer in to the preference center with this.
             self.preference_jwt_secret = DEMO_SECRET

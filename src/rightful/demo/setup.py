@@ -51,7 +51,7 @@ def data_map_files() -> list[tuple[str, str]]:
 
 def load_data_map(runtime: Runtime, urls: dict[str, str]) -> None:
     """Apply the demo data map and point each system at its database."""
-    vault = Vault(runtime.settings.secret_key, "connections")
+    vault = Vault(runtime.settings, "connections")
     with unit_of_work(runtime.sessions) as session:
         taxonomy.load_default(session)
     with unit_of_work(runtime.sessions) as session:

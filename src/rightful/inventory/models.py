@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from rightful.core.clock import utcnow
 from rightful.core.db import Base, UTCDateTime
+from rightful.security.vault import sealed
 
 
 class DataMapRevision(Base):
@@ -60,8 +61,10 @@ class System(Base):
     system_type: Mapped[str] = mapped_column(String(60), default="Application")
     operated_by: Mapped[str | None] = mapped_column(ForeignKey("partners.key"), default=None)
     connection_type: Mapped[str | None] = mapped_column(String(20), default=None)
-    # Fernet-encrypted connection URL; never shown back.
-    connection_secret: Mapped[str | None] = mapped_column(Text, default=None)
+    # The connection URL, encrypted; never shown back.
+    connection_secret: Mapped[str | None] = mapped_column(
+        Text, default=None, info=sealed("connections")
+    )
     dataset_keys: Mapped[list[Any]] = mapped_column(default=list)
     declarations: Mapped[list[Any]] = mapped_column(default=list)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from rightful.core.clock import utcnow
 from rightful.core.db import Base, UTCDateTime
+from rightful.security.vault import sealed
 
 
 class OutboxMessage(Base):
@@ -20,7 +21,7 @@ class OutboxMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     template: Mapped[str] = mapped_column(String(60))
     subject: Mapped[str] = mapped_column(String(300))
-    sealed: Mapped[str] = mapped_column(Text)
+    sealed: Mapped[str] = mapped_column(Text, info=sealed("outbox"))
     request_id: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
     status: Mapped[str] = mapped_column(String(20), default="queued")
     attempts: Mapped[int] = mapped_column(default=0)

@@ -47,7 +47,7 @@ class Letter:
 
 def vault(settings: Settings) -> Vault:
     """The vault that seals outbox messages."""
-    return Vault(settings.secret_key, "outbox")
+    return Vault(settings, "outbox")
 
 
 def queue_email(

@@ -34,7 +34,7 @@ from rightful.security.vault import Vault, keyed_hash
 
 
 def _vault(settings: Settings) -> Vault:
-    return Vault(settings.secret_key, "erasure")
+    return Vault(settings, "erasure")
 
 
 def plan_erasure(session: Session, settings: Settings, req: RightsRequest) -> None:

@@ -35,9 +35,12 @@ CHECKPOINT_SECONDS = 2.0
 PARTNER_RECHECK = timedelta(minutes=10)
 
 
+PACKAGE_PURPOSE = "packages"  # the vault of the files in settings.package_dir
+
+
 def package_vault(settings: Settings) -> Vault:
     """The vault sealing access packages."""
-    return Vault(settings.secret_key, "packages")
+    return Vault(settings, PACKAGE_PURPOSE)
 
 
 def claim(session: Session, request_id: str, lease: timedelta) -> datetime | None:
@@ -86,7 +89,7 @@ def _save_steps(session: Session, pending: list[dict[str, Any]]) -> None:
 def _collect(
     session: Session, settings: Settings, req: RightsRequest, data_map: DataMap
 ) -> dict[str, list[Row]]:
-    vault = Vault(settings.secret_key, "execution")
+    vault = Vault(settings, "execution")
     done = {
         s.address: s.result
         for s in session.scalars(select(ExecutionStep).where(ExecutionStep.request_id == req.id))

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from rightful.core.clock import utcnow
 from rightful.core.db import Base, UTCDateTime
+from rightful.security.vault import sealed
 
 
 class RightsRequest(Base):
@@ -27,7 +28,7 @@ class RightsRequest(Base):
     by_agent: Mapped[bool] = mapped_column(default=False)
     date_from: Mapped[date | None] = mapped_column(default=None)
     date_to: Mapped[date | None] = mapped_column(default=None)
-    identities: Mapped[str] = mapped_column(Text)
+    identities: Mapped[str] = mapped_column(Text, info=sealed("identities"))
     email_hash: Mapped[str] = mapped_column(String(64), index=True)
     required_level: Mapped[int] = mapped_column(default=0)
     verification_level: Mapped[int] = mapped_column(default=0)
@@ -70,7 +71,7 @@ class ErasureStep(Base):
     system: Mapped[str] = mapped_column(String(100))
     position: Mapped[int]
     # Encrypted planned changes; dropped once applied, so the record keeps no erased data.
-    changes: Mapped[str | None] = mapped_column(Text, default=None)
+    changes: Mapped[str | None] = mapped_column(Text, default=None, info=sealed("erasure"))
     report: Mapped[list[Any]] = mapped_column(default=list)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     # The earliest end of a legal period for rows kept; None when nothing is left to destroy.
@@ -123,5 +124,5 @@ class ExecutionStep(Base):
     address: Mapped[str] = mapped_column(String(250))
     row_count: Mapped[int] = mapped_column(default=0)
     # Encrypted JSON of the rows found; deleted with the package when it expires.
-    result: Mapped[str | None] = mapped_column(Text, default=None)
+    result: Mapped[str | None] = mapped_column(Text, default=None, info=sealed("execution"))
     finished_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -42,7 +42,7 @@ _REF_ALPHABET = "ACDEFGHJKMNPQRTUVWXY3479"
 
 def identity_vault(settings: Settings) -> Vault:
     """The vault sealing requesters' identities."""
-    return Vault(settings.secret_key, "identities")
+    return Vault(settings, "identities")
 
 
 def status_signer(settings: Settings) -> LinkSigner:

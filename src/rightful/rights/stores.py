@@ -16,7 +16,7 @@ class Connectors:
     """The connectors of one run, one per system, released together."""
 
     def __init__(self, settings: Settings, systems: Mapping[str, SystemView]) -> None:
-        self._vault = Vault(settings.secret_key, "connections")
+        self._vault = Vault(settings, "connections")
         self._systems = systems
         self._open: dict[str, Connector] = {}
 

@@ -8,7 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rightful.core.clock import utcnow
-from rightful.security import chain
+from rightful.security import chain, chain_check
+from rightful.security.chain_check import Verdict
 from rightful.security.models import AuditEvent
 
 GENESIS = chain.GENESIS
@@ -65,11 +66,7 @@ def events_for(session: Session, *, subject_type: str, subject_id: str) -> list[
     return list(session.scalars(stmt))
 
 
-def verify_chain(session: Session) -> int | None:
-    """The id of the first event whose hash does not hold, or None when the chain is intact."""
-    prev = GENESIS
-    for row in session.scalars(select(AuditEvent).order_by(AuditEvent.id)):
-        if row.prev_hash != prev or _digest(prev, row) != row.hash:
-            return row.id
-        prev = row.hash
-    return None
+def verify_chain(session: Session) -> Verdict:
+    """Walk the audit log and hold it to its head: intact, or the first problem and where."""
+    stmt = select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=2000)
+    return chain_check.verify(session, chain.AUDIT_CHAIN, lambda: session.scalars(stmt), _digest)

@@ -65,3 +65,44 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class ChainCheck(Base):
+    """The last scheduled verification of one hash chain (audit, consent) and what it found."""
+
+    __tablename__ = "chain_checks"
+
+    chain: Mapped[str] = mapped_column(String(20), primary_key=True)
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    intact: Mapped[bool | None] = mapped_column(default=None)  # None: being checked
+    problem: Mapped[str | None] = mapped_column(String(20), default=None)
+    broken_at: Mapped[int | None] = mapped_column(default=None)
+    message: Mapped[str] = mapped_column(String(500), default="")
+
+
+class DataKey(Base):
+    """One version of the data keys. Version 1 is derived from RIGHTFUL_SECRET_KEY and keeps no
+    key in its row; later versions are random, kept only wrapped by the key-encryption key. A
+    retired version's wrapped key is dropped: nothing can decrypt with it again."""
+
+    __tablename__ = "data_keys"
+
+    version: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    wrapped: Mapped[str | None] = mapped_column(String(1000), default=None)
+    kek_id: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class KeyRotationStep(Base):
+    """How far the rotation to one key version has come through one sealed column or folder:
+    committed with each batch, so a killed rotation resumes after the last batch it wrote."""
+
+    __tablename__ = "key_rotation_steps"
+
+    version: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    target: Mapped[str] = mapped_column(String(120), primary_key=True)  # table.column | files:...
+    after: Mapped[str | None] = mapped_column(String(300), default=None)  # the last key done
+    rewritten: Mapped[int] = mapped_column(default=0)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

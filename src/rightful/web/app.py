@@ -18,6 +18,7 @@ from rightful.web import errors
 from rightful.web.admin.consent_routes import router as admin_consent_router
 from rightful.web.admin.routes import router as admin_router
 from rightful.web.api import docs as api_docs
+from rightful.web.api.audit_routes import router as audit_api_router
 from rightful.web.api.consent_routes import router as consent_api_router
 from rightful.web.api.routes import router as api_router
 from rightful.web.api.sms_routes import router as sms_api_router
@@ -87,6 +88,7 @@ def create_app(runtime: Runtime, *, start_worker: bool | None = None) -> FastAPI
     app.include_router(admin_consent_router, include_in_schema=False)
     app.include_router(api_router)
     app.include_router(consent_api_router)
+    app.include_router(audit_api_router)
     app.include_router(sms_api_router)
     app.include_router(subscription_api_router)
     app.add_api_route("/favicon.ico", _no_icon, include_in_schema=False)

@@ -19,6 +19,7 @@ from rightful.rights.partners import deliver_notices
 from rightful.rights.retention import expire_packages, minimise_old_requests
 from rightful.rights.retention_schedule import run_retention_daily
 from rightful.rights.types import RequestType
+from rightful.worker.integrity import verify_chains_daily
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ def maintain(runtime: Runtime) -> None:
         mark_overdue(session, runtime.settings)
         link_limits.forget_old(session)
         session.commit()
+    verify_chains_daily(runtime.sessions, runtime.settings)
 
 
 def run_once(runtime: Runtime, *, maintenance: bool = True) -> int:

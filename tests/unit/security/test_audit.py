@@ -19,8 +19,8 @@ def test_an_edited_event_breaks_the_chain_at_that_event(tmp_path: Path) -> None:
             for i in range(4)
         ]
         session.commit()
-        assert audit.verify_chain(session) is None
+        assert audit.verify_chain(session).intact
         session.execute(update(AuditEvent).where(AuditEvent.id == ids[2]).values(actor="mallory"))
         session.commit()
-        assert audit.verify_chain(session) == ids[2]
+        assert audit.verify_chain(session).broken_at == ids[2]
     engine.dispose()

@@ -31,7 +31,7 @@ def consent_home(request: Request, rt: Runtime = Depends(runtime)) -> Response:
             "admin/consent.html",
             overview=reports.overview(session),
             events=reports.recent_events(session),
-            broken=ledger.verify(session),
+            verdict=ledger.verify(session),
             propagation=deliver.delivery_summary(session),
         )
 

@@ -256,10 +256,11 @@ def record_events(
 
 @router.get("/consent/verify")
 def verify_ledger(rt: Runtime = Depends(runtime)) -> dict[str, Any]:
-    """Whether every event's hash still holds."""
+    """Whether every event's hash still holds and the ledger ends where its head says: the
+    first problem (edited, unlinked, missing_at_end, unrecorded, head_mismatch) and where."""
     with unit_of_work(rt.sessions) as session:
-        broken = ledger.verify(session)
-    return {"intact": broken is None, "first_broken_event": broken}
+        verdict = ledger.verify(session)
+    return {**verdict.as_dict(), "first_broken_event": verdict.broken_at}
 
 
 @router.post("/consent/unsubscribe-headers")

@@ -1,0 +1,42 @@
+"""`rightful audit verify` and `rightful consent verify` find rows deleted from the end of
+their chains, where walking the rows alone saw nothing wrong."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from rightful.cli.main import app
+from tests.support.cli import run, runner
+
+
+def _delete_newest(store: Path, table: str, rows: int = 1) -> int:
+    """Delete the newest rows of a chain as someone with the database would; the newest id
+    left."""
+    engine = create_engine(f"sqlite:///{store / 'rightful.db'}")
+    with engine.begin() as conn:
+        if table == "consent_events":  # the derived state refers to events
+            conn.execute(text("DELETE FROM consent_states"))
+        ids = conn.execute(text(f"SELECT id FROM {table} ORDER BY id DESC")).scalars().all()  # noqa: S608 - a fixed name
+        conn.execute(text(f"DELETE FROM {table} WHERE id >= :id"), {"id": ids[rows - 1]})  # noqa: S608
+    engine.dispose()
+    return int(ids[rows])
+
+
+def test_audit_verify_says_intact_then_finds_the_newest_events_deleted(cli_env: Path) -> None:
+    assert "The audit log is intact" in run("audit", "verify")
+    newest_left = _delete_newest(cli_env, "audit_events", rows=2)
+    result = runner.invoke(app, ["audit", "verify"])
+    assert result.exit_code == 1
+    assert f"2 events missing at the end: the chain ends at event {newest_left}" in result.output
+    as_json = json.loads(runner.invoke(app, ["audit", "verify", "--json"]).stdout)
+    assert as_json["problem"] == "missing_at_end" and as_json["broken_at"] == newest_left
+
+
+def test_consent_verify_finds_the_newest_event_deleted(cli_env: Path) -> None:
+    newest_left = _delete_newest(cli_env, "consent_events")
+    result = runner.invoke(app, ["consent", "verify"])
+    assert result.exit_code == 1
+    assert f"1 event missing at the end: the chain ends at event {newest_left}" in result.output
