@@ -10,7 +10,7 @@ from rightful.cli.common import fail_on_error, open_runtime
 from rightful.core.runtime import Runtime
 
 if TYPE_CHECKING:
-    from rightful.security.rotation import Target
+    from rightful.security.sealed_places import Target
 
 app = typer.Typer(help="Encryption keys: status, rotation, retirement.", no_args_is_help=True)
 ACTOR = "cli"
@@ -20,7 +20,7 @@ def _targets(rt: Runtime) -> list[Target]:
     """Every sealed column of every model, and the access packages' folder."""
     from rightful.all_models import Base
     from rightful.rights.execution import PACKAGE_PURPOSE
-    from rightful.security.rotation import SealedFolder, sealed_targets
+    from rightful.security.sealed_places import SealedFolder, sealed_targets
 
     return sealed_targets(Base.metadata, [SealedFolder(rt.settings.package_dir, PACKAGE_PURPOSE)])
 

@@ -15,14 +15,11 @@ from __future__ import annotations
 import base64
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import Column, MetaData, Table, and_, func, not_, select, update
+from sqlalchemy import and_, func, not_, select, update
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.sql.elements import ColumnElement
 
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
@@ -30,69 +27,18 @@ from rightful.core.errors import ConfigurationError, ConflictError, NotFoundErro
 from rightful.security import audit
 from rightful.security.keys import DERIVED, DERIVED_KEK_ID, KeyWrapper, keyring, wrapper_for
 from rightful.security.models import DataKey, KeyRotationStep
-from rightful.security.vault import SEALED, Vault, version_of
+from rightful.security.sealed_places import (
+    SealedColumn,
+    SealedFolder,
+    Target,
+    count,
+    on_version,
+    usage,
+)
+from rightful.security.vault import Vault, version_of
 
 BATCH = 500
 OnBatch = Callable[[str, int], None]
-
-
-@dataclass(frozen=True)
-class SealedColumn:
-    """A column of sealed values."""
-
-    table: Table
-    column: Column[Any]
-    purpose: str
-
-    @property
-    def name(self) -> str:
-        """How progress and status name it."""
-        return f"{self.table.name}.{self.column.name}"
-
-    @property
-    def key(self) -> Column[Any]:
-        """The table's primary key, which batches follow."""
-        return next(iter(self.table.primary_key.columns))
-
-
-@dataclass(frozen=True)
-class SealedFolder:
-    """A folder of sealed files (access packages)."""
-
-    folder: Path
-    purpose: str
-
-    @property
-    def name(self) -> str:
-        """How progress and status name it."""
-        return f"files:{self.folder.name}"
-
-    def files(self) -> list[str]:
-        """The sealed files, by name."""
-        if not self.folder.is_dir():
-            return []
-        return sorted(p.name for p in self.folder.iterdir() if p.name.endswith(".enc"))
-
-
-Target = SealedColumn | SealedFolder
-
-
-def sealed_targets(metadata: MetaData, folders: list[SealedFolder]) -> list[Target]:
-    """Every column marked sealed in `metadata` (all models imported), and `folders`."""
-    found: list[Target] = [
-        SealedColumn(table, column, column.info[SEALED])
-        for table in metadata.sorted_tables
-        for column in table.columns
-        if SEALED in column.info
-    ]
-    return found + list(folders)
-
-
-def _on(column: Column[Any], version: int) -> ColumnElement[bool]:
-    """Values of `column` sealed with `version`."""
-    if version == DERIVED:  # no prefix: a Fernet token starts with 'gAAAA'
-        return not_(column.like("v%"))
-    return column.like(f"v{version}:%")
 
 
 def _wrapper(settings: Settings) -> KeyWrapper:
@@ -150,7 +96,7 @@ def rotate(
         for target in targets:
             _run(sessions, settings, target, version, batch, on_batch or (lambda _n, _c: None))
         with sessions() as session:
-            if not sum(_count(session, t, version, older=True) for t in targets):
+            if not sum(count(session, t, version, older=True) for t in targets):
                 break
             for step in session.scalars(select(KeyRotationStep).filter_by(version=version)):
                 step.after, step.done_at = None, None
@@ -206,7 +152,7 @@ def _column_batch(
     session: Session, target: SealedColumn, vault: Vault, version: int, after: str | None, n: int
 ) -> tuple[str | None, int]:
     key, column = target.key, target.column
-    stmt = select(key, column).where(column.is_not(None), not_(_on(column, version)))
+    stmt = select(key, column).where(column.is_not(None), not_(on_version(column, version)))
     if after is not None:
         stmt = stmt.where(key > key.type.python_type(after))
     rows = session.execute(stmt.order_by(key).limit(n)).all()
@@ -263,31 +209,6 @@ def _replace(path: Path, data: bytes) -> None:
         file.flush()
         os.fsync(fd)
     fresh.replace(path)
-
-
-def _count(session: Session, target: Target, version: int, *, older: bool = False) -> int:
-    """Values sealed with `version` (or, `older`, with any other: older, when it is newest)."""
-    if isinstance(target, SealedFolder):
-        found = (_file_version(target.folder / name) for name in target.files())
-        return sum(1 for v in found if v is not None and (v != version if older else v == version))
-    column = target.column
-    where = and_(column.is_not(None), not_(_on(column, version))) if older else _on(column, version)
-    return int(session.scalar(select(func.count()).select_from(target.table).where(where)) or 0)
-
-
-def _file_version(path: Path) -> int | None:
-    try:
-        with path.open("rb") as file:
-            return version_of(file.read(12))
-    except FileNotFoundError:  # expired and removed meanwhile
-        return None
-
-
-def usage(session: Session, targets: list[Target], version: int) -> dict[str, int]:
-    """How many values each target still has sealed with `version` (targets with none left
-    out)."""
-    counts = {t.name: _count(session, t, version) for t in targets}
-    return {name: n for name, n in counts.items() if n}
 
 
 def status(session: Session, targets: list[Target]) -> list[tuple[DataKey, dict[str, int]]]:
@@ -377,7 +298,7 @@ def rewrap(sessions: sessionmaker[Session], settings: Settings, *, actor: str) -
     """Wrap every live data key with the newest key-encryption key (after a new KEK was put in
     front of the old one); returns how many were rewrapped."""
     wrapper = _wrapper(settings)
-    count = 0
+    rewrapped = 0
     with sessions() as session:
         for key in session.scalars(select(DataKey).where(DataKey.wrapped.is_not(None))):
             if key.kek_id == wrapper.key_id or key.wrapped is None:
@@ -385,15 +306,15 @@ def rewrap(sessions: sessionmaker[Session], settings: Settings, *, actor: str) -
             plain = wrapper.unwrap(base64.b64decode(key.wrapped))
             key.wrapped = base64.b64encode(wrapper.wrap(plain)).decode()
             key.kek_id = wrapper.key_id
-            count += 1
-        if count:
+            rewrapped += 1
+        if rewrapped:
             audit.record(
                 session,
                 actor=actor,
                 action="keys.rewrapped",
                 subject_type="data_key",
                 subject_id="*",
-                detail={"keys": count, "kek": wrapper.key_id},
+                detail={"keys": rewrapped, "kek": wrapper.key_id},
             )
         session.commit()
-    return count
+    return rewrapped

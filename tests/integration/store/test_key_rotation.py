@@ -29,7 +29,7 @@ from rightful.rights.package import load
 from rightful.rights.service import access_request
 from rightful.security.keys import new_kek
 from rightful.security.models import KeyRotationStep
-from rightful.security.rotation import SealedColumn, SealedFolder, sealed_targets
+from rightful.security.sealed_places import SealedColumn, SealedFolder, sealed_targets
 from rightful.security.vault import Vault, version_of
 from tests.support.app import access_package, make_settings, prepare
 
