@@ -68,6 +68,8 @@ def open_choices_from_emailed_link(
     assert_accessible_basics(page)
     letter = smtp_server.wait_for(CASEY, subject_contains="link")
     page.goto(link_from(letter, "/preferences/open/"))
+    expect(heading(page)).to_have_text("Open your privacy choices")  # a GET signs no one in
+    page.get_by_role("button", name="Open my choices").click()
     expect(heading(page)).to_have_text("Your marketing and privacy choices")
     assert page.url == live.url("/preferences/manage")  # the token left the address bar
 

@@ -97,10 +97,12 @@ def ask_for_link(client: TestClient, email: str, path: str = "/preferences") -> 
 
 
 def open_preferences(app: App, email: str = CASEY) -> str:
-    """Ask for a link, open it from the e-mail, and return the manage page."""
+    """Ask for a link, open it from the e-mail, press its button, and return the manage page."""
     ask_for_link(app.client, email)
     url = link_from(letters(app, email, "preferences_link")[0].text, "/preferences/open/")
-    answer = app.client.get(url, follow_redirects=False)
+    opened = app.client.get(url, follow_redirects=False)
+    assert opened.status_code == 200 and "Open my choices" in opened.text  # a GET signs no one in
+    answer = app.client.post(url, data={"csrf": csrf_on(opened.text)}, follow_redirects=False)
     assert answer.status_code == 303 and answer.headers["location"] == "/preferences/manage"
     page = app.client.get("/preferences/manage")
     assert page.status_code == 200, page.text

@@ -22,6 +22,7 @@ from rightful.core.db import unit_of_work
 from rightful.core.runtime import Runtime
 from rightful.security.service import create_staff
 from rightful.web.app import create_app
+from rightful.web.serving import UVICORN_OPTIONS
 from tests.support.app import STAFF_EMAIL, STAFF_PASSWORD, make_settings, prepare
 from tests.support.services import SmtpTestServer
 
@@ -91,7 +92,9 @@ def live_rightful(tmp_path: Path, smtp_server: SmtpTestServer) -> Iterator[LiveR
         with unit_of_work(runtime.sessions) as session:
             create_staff(session, email=STAFF_EMAIL, name="Olive Officer", password=STAFF_PASSWORD)
         app = create_app(runtime, start_worker=True)
-        config = uvicorn.Config(app, host=HOST, port=port, log_level="warning", lifespan="on")
+        config = uvicorn.Config(
+            app, host=HOST, port=port, log_level="warning", lifespan="on", **UVICORN_OPTIONS
+        )
         server = uvicorn.Server(config)
         thread = threading.Thread(
             target=server.run, kwargs={"sockets": [sock]}, name="rightful-live", daemon=True

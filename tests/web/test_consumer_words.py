@@ -190,11 +190,18 @@ def test_new_codes_after_the_lock_are_still_rate_limited(rightful_app: App) -> N
         rightful_app.client.post(
             f"{location}/resend", data={"csrf": csrf(rightful_app, location)}
         ).status_code
-        for _ in range(5)
+        for _ in range(3)
     ]
-    # Five codes an hour per address: the first and four new ones.
-    assert statuses == [200, 200, 200, 200, 429]
-    assert len(letters(rightful_app, "code")) == 4
+    # Five codes an hour per address, across its requests: the first, three new ones, and the
+    # code of a second request (a sixth for one request would close it: see test_mail_limits).
+    second = submit(rightful_app)
+    statuses.append(
+        rightful_app.client.post(
+            f"{second}/resend", data={"csrf": csrf(rightful_app, second)}
+        ).status_code
+    )
+    assert statuses == [200, 200, 200, 429]
+    assert len(letters(rightful_app, "code")) == 3
 
 
 def test_an_agent_request_without_the_agent_s_name_is_shown_again(rightful_app: App) -> None:

@@ -55,7 +55,8 @@ def test_a_sign_up_counts_only_once_confirmed(rightful_app: App) -> None:
     assert event.proof["requested_at"] <= event.at.isoformat()
     assert allowed(rightful_app, "marketing.offers")
     again = rightful_app.client.post(url, data={"csrf": csrf_on(page.text)})
-    assert again.status_code == 200 and len(events(rightful_app)) == 1  # twice: no change
+    assert again.status_code == 400 and "already confirmed" in again.text
+    assert len(events(rightful_app)) == 1  # twice: no change
 
 
 def test_confirming_after_a_list_removal_resumes_only_the_confirmed_topic(

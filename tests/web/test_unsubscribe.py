@@ -229,8 +229,8 @@ def test_the_limits_hold_across_server_processes(rightful_app: App) -> None:
 
 
 def test_old_link_counts_are_forgotten_by_housekeeping(rightful_app: App) -> None:
-    from rightful.consent.link_limits import ConsentLinkSent
     from rightful.core import clock
+    from rightful.messaging.limits import MailAsk
     from rightful.worker.loop import maintain
 
     for _ in range(3):
@@ -239,7 +239,7 @@ def test_old_link_counts_are_forgotten_by_housekeeping(rightful_app: App) -> Non
     try:
         maintain(rightful_app.runtime)
         with rightful_app.runtime.sessions() as session:
-            assert session.scalar(select(func.count()).select_from(ConsentLinkSent)) == 0
+            assert session.scalar(select(func.count()).select_from(MailAsk)) == 0
     finally:
         clock.freeze(None)
     ask_for_link(rightful_app.client, CASEY)  # an hour later, a new link goes out

@@ -132,9 +132,11 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     import uvicorn
 
     from rightful.web.app import create_app
+    from rightful.web.serving import UVICORN_OPTIONS
 
     rt = open_runtime()
-    uvicorn.run(create_app(rt), host=host, port=port, log_level="info", access_log=False)
+    app = create_app(rt)
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False, **UVICORN_OPTIONS)
 
 
 @app.command()

@@ -18,6 +18,7 @@ from rightful.consent.state import current
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.core.errors import NotFoundError
+from rightful.messaging import limits
 from rightful.messaging.models import OutboxMessage
 from rightful.messaging.service import queue_email
 
@@ -154,11 +155,15 @@ def as_text(record: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def email_receipt(session: Session, settings: Settings, subject: ConsentSubject) -> OutboxMessage:
-    """Queue the person's receipt to their own address."""
+def email_receipt(
+    session: Session, settings: Settings, subject: ConsentSubject, *, client: str | None = None
+) -> OutboxMessage:
+    """Queue the person's receipt to their own address, within the mail limits (asked from
+    `client`, or by a trusted caller when None); RateLimitedError when over them."""
     to = subjects.email_of(settings, subject)
     if to is None:
         raise NotFoundError("There is no e-mail address to send a receipt to.")
+    limits.check(session, settings, limits.CONSENT_RECEIPTS, address=to, client=client)
     record = receipt(session, settings, subject)
     return queue_email(
         session,

@@ -2,7 +2,7 @@
 it from the e-mail we send, so nobody is subscribed by someone else typing their address.
 
 The confirmation link carries the pseudonymous subject, the topics and when they were asked
-for; it works for seven days and only a button press on its page records anything (mail
+for; it works for seven days, once, and only a button press on its page records anything (mail
 scanners open links). The ledger keeps as proof where the sign-up came from, when it was asked
 for and when it was confirmed. If the person had stopped all marketing by e-mail, confirming
 resumes it for the confirmed topics only: every other topic is recorded as withdrawn.
@@ -11,8 +11,9 @@ resumes it for the confirmed topics only: every other topic is recorded as withd
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -24,6 +25,7 @@ from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.core.errors import InvalidInputError, VerificationError
 from rightful.messaging.service import queue_email
+from rightful.security import replay
 from rightful.security.tokens import LinkSigner
 
 CONFIRM_SECONDS = 7 * 86400
@@ -38,6 +40,7 @@ class Pending:
     topics: tuple[str, ...]
     requested_at: datetime
     source: str
+    jti: str  # spent when confirmed, so the link works once
 
 
 def _signer(settings: Settings) -> LinkSigner:
@@ -68,7 +71,8 @@ def request(
     wanted = checked(session, topics=topics, source=source)
     person = subjects.person(session, settings, email)
     asked = int(utcnow().timestamp())
-    token = _signer(settings).sign(f"{person.id}|{','.join(wanted)}|{asked}|{source}")
+    jti = secrets.token_urlsafe(12)
+    token = _signer(settings).sign(f"{person.id}|{','.join(wanted)}|{asked}|{source}|{jti}")
     queue_email(
         session,
         settings,
@@ -91,14 +95,23 @@ def pending(settings: Settings, token: str) -> Pending:
     """What a valid confirmation link asks for."""
     value = _signer(settings).unsign(token, max_age_seconds=CONFIRM_SECONDS)
     parts = value.split("|")
-    if len(parts) != 4 or not parts[1] or not parts[2].isdigit():
+    if len(parts) not in (4, 5) or not parts[1] or not parts[2].isdigit():
         raise VerificationError("This link is not valid. Check that it was copied whole.")
     asked = datetime.fromtimestamp(int(parts[2]), UTC)
-    return Pending(parts[0], tuple(parts[1].split(",")), asked, parts[3])
+    # A link sent before links carried an id is told apart by all it holds (when it was asked).
+    jti = parts[4] if len(parts) == 5 else value
+    return Pending(parts[0], tuple(parts[1].split(",")), asked, parts[3], jti)
 
 
 def confirm(session: Session, settings: Settings, wanted: Pending) -> list[ConsentEvent]:
-    """Record the confirmed sign-up (flushes only); a second confirmation records nothing."""
+    """Record the confirmed sign-up (flushes only). The link works once: pressed again, even
+    after the person unsubscribed, it records nothing and says it was used."""
+    until = wanted.requested_at + timedelta(seconds=CONFIRM_SECONDS)
+    if not replay.spend(session, purpose="subscription", jti=wanted.jti, expires_at=until):
+        raise VerificationError(
+            "This sign-up was already confirmed with this link. To change what you get, "
+            "use the preference center."
+        )
     person = subjects.by_id(session, wanted.subject_id)
     catalog.ensure_built_in(session)
     choices = [ledger.Choice(key, Channel.EMAIL, State.GIVEN) for key in wanted.topics]

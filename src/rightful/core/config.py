@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import sys
 from pathlib import Path
@@ -93,6 +94,22 @@ class Settings(BaseSettings):
     code_max_attempts: int = 5
     codes_per_identity_per_hour: int = 5
     codes_per_client_per_hour: int = 20
+    codes_per_request: int = Field(
+        default=5, ge=1, description="Codes one request may be sent in its life; then it closes."
+    )
+    code_tries_per_request: int = Field(
+        default=15, ge=1, description="Wrong codes one request takes in its life; then it closes."
+    )
+    requests_per_address_per_hour: int = Field(
+        default=5, ge=1, description="Requests filed for one e-mail address an hour."
+    )
+    requests_per_client_per_hour: int = Field(
+        default=20, ge=1, description="Requests one client address may file an hour."
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description='Proxies whose X-Forwarded-For is believed: IPs or CIDRs, e.g. ["10.0.0.0/8"].',
+    )
     require_approval: bool = True
     second_approval_types: list[str] = Field(
         default_factory=list, description='Request types two people must approve, e.g. ["delete"].'
@@ -138,6 +155,13 @@ class Settings(BaseSettings):
                 "(python -c 'import secrets; print(secrets.token_urlsafe(48))') "
                 "or RIGHTFUL_DEMO_MODE=true."
             )
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError as exc:
+                raise ConfigurationError(
+                    f"RIGHTFUL_TRUSTED_PROXIES: {proxy!r} is not an IP address or network."
+                ) from exc
         if len(self.secret_key) < 32:
             raise ConfigurationError("RIGHTFUL_SECRET_KEY must be at least 32 characters long.")
         if not self.demo_mode and (weak := weakness(self.secret_key)):

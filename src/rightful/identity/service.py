@@ -1,4 +1,4 @@
-"""Verification: one-time codes with expiry, attempt caps and rate limits."""
+"""Verification: one-time codes with expiry, attempt caps, rate limits and a cap per request."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
-from rightful.core.errors import RateLimitedError
+from rightful.core.errors import RateLimitedError, VerificationError
 from rightful.identity.models import VerificationCode
 from rightful.security.vault import keyed_hash
 
@@ -28,6 +28,7 @@ class CodeState(StrEnum):
     LOCKED = "locked"  # the tries ran out
     EXPIRED = "expired"
     NONE = "none"  # none was sent, or the last one was used
+    USED_UP = "used_up"  # the request had all the codes or wrong tries its life allows
 
 
 def locked_message(max_attempts: int) -> str:
@@ -35,6 +36,16 @@ def locked_message(max_attempts: int) -> str:
     return (
         f"This code is locked after {max_attempts} wrong tries, to keep your request safe. "
         "Ask for a new code and we will e-mail it to you."
+    )
+
+
+def used_up_message(settings: Settings) -> str:
+    """What a person reads once a request has had all the codes or tries it may have."""
+    return (
+        "For your security, this request is closed: it has had "
+        f"{settings.codes_per_request} codes or {settings.code_tries_per_request} wrong tries, "
+        "the most one request can have. Nothing has been disclosed. "
+        "To go on, send a new request."
     )
 
 
@@ -73,6 +84,8 @@ def issue_code(
     `client` is the browser's address; None for trusted callers (API tokens, staff), whose one
     server address speaks for many consumers, so only the per-address limit applies to them.
     """
+    if replaces and _life(session, request_id)[0] >= settings.codes_per_request:
+        raise VerificationError(used_up_message(settings))
     identity_hash = _hash(settings, "email", email)
     client_hash = _hash(settings, "client", client or "trusted")
     to_identity, from_client = _recent_codes(session, identity_hash, client_hash)
@@ -103,6 +116,24 @@ def issue_code(
     return code
 
 
+def _life(session: Session, request_id: str) -> tuple[int, int]:
+    """Codes sent for a request in its whole life, and tries made with them."""
+    row = session.execute(
+        select(func.count(), func.coalesce(func.sum(VerificationCode.attempts), 0)).where(
+            VerificationCode.request_id == request_id
+        )
+    ).one()
+    return int(row[0] or 0), int(row[1] or 0)
+
+
+def _used_up(settings: Settings, life: tuple[int, int], state: CodeState) -> bool:
+    # The last allowed code may still be entered while it lives; the tries count across codes.
+    sent, tried = life
+    if tried >= settings.code_tries_per_request:
+        return True
+    return sent >= settings.codes_per_request and state is not CodeState.LIVE
+
+
 def _live_code(session: Session, request_id: str) -> VerificationCode | None:
     return session.scalar(
         select(VerificationCode)
@@ -124,7 +155,13 @@ def _state(settings: Settings, live: VerificationCode | None) -> CodeState:
 
 def code_state(session: Session, settings: Settings, *, request_id: str) -> CodeState:
     """Whether the request's latest code can still be entered (only reads)."""
-    return _state(settings, _live_code(session, request_id))
+    state = _state(settings, _live_code(session, request_id))
+    return CodeState.USED_UP if _used_up(settings, _life(session, request_id), state) else state
+
+
+def codes_left(session: Session, settings: Settings, *, request_id: str) -> int:
+    """How many more codes the request may be sent in its life (only reads)."""
+    return max(0, settings.codes_per_request - _life(session, request_id)[0])
 
 
 def check_code(session: Session, settings: Settings, *, request_id: str, code: str) -> str | None:
@@ -136,6 +173,8 @@ def check_code(session: Session, settings: Settings, *, request_id: str, code: s
     live = _live_code(session, request_id)
     candidate = _hash(settings, "code", f"{request_id}:{code.strip()}")
     state = _state(settings, live)
+    if _used_up(settings, _life(session, request_id), state):
+        return used_up_message(settings)
     if state is CodeState.LOCKED:
         return locked_message(settings.code_max_attempts)
     if live is None or state is not CodeState.LIVE:
@@ -143,7 +182,11 @@ def check_code(session: Session, settings: Settings, *, request_id: str, code: s
     live.attempts += 1
     if not hmac.compare_digest(live.code_hash, candidate):
         session.flush()
-        left = settings.code_max_attempts - live.attempts
+        life = _life(session, request_id)
+        if _used_up(settings, life, _state(settings, live)):
+            return "That code is not right. " + used_up_message(settings)
+        tries_left = settings.code_tries_per_request - life[1]
+        left = min(settings.code_max_attempts - live.attempts, tries_left)
         if not left:
             return "That code is not right. " + locked_message(settings.code_max_attempts)
         return f"{WRONG_CODE} {_tries_left(left)}"

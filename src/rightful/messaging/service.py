@@ -43,6 +43,8 @@ class Letter:
     created_at: str
     template: str
     headers: dict[str, str] = field(default_factory=dict)
+    # True only in demo mode, where staff read codes and links to take the tour (no real mail).
+    secrets_shown: bool = False
 
 
 def vault(settings: Settings) -> Vault:
@@ -125,28 +127,42 @@ def open_letter(settings: Settings, msg: OutboxMessage) -> Letter:
     )
 
 
+# Every single-purpose link Rightful e-mails: whoever holds one can act as its recipient.
+SINGLE_PURPOSE_PATHS = (
+    "status",
+    "download",
+    "unsubscribe",
+    "preferences/open",
+    "list-removal/confirm",
+    "subscribe/confirm",
+    "partners/ack",
+)
 _SECRETS = re.compile(
-    r"\b\d{6}\b|(/(?:status|download|unsubscribe|preferences/open|list-removal/confirm)/)"
+    r"\b\d{6}\b|(/(?:" + "|".join(re.escape(p) for p in SINGLE_PURPOSE_PATHS) + r")/)"
     r"[A-Za-z0-9_.\-]+"
 )
 
 
+def _mask(text: str) -> str:
+    return _SECRETS.sub(lambda m: f"{m.group(1)}[hidden]" if m.group(1) else "••••••", text)
+
+
 def hide_secrets(letter: Letter) -> Letter:
-    """The letter as staff may read it: codes and private links are masked.
+    """The letter as staff may read it: codes and single-purpose links masked, in the body and
+    the headers (List-Unsubscribe).
 
-    Staff need to see what was sent, not to use a consumer's code or download their data.
+    Staff need to see what was sent, not to use a consumer's code, download their data, sign in
+    as them, confirm their sign-up, or confirm a partner's deletion in the partner's name.
     """
-
-    def mask(text: str) -> str:
-        return _SECRETS.sub(lambda m: f"{m.group(1)}[hidden]" if m.group(1) else "••••••", text)
-
-    return replace(letter, text=mask(letter.text), html=mask(letter.html))
+    headers = {name: _mask(value) for name, value in letter.headers.items()}
+    return replace(letter, text=_mask(letter.text), html=_mask(letter.html), headers=headers)
 
 
 def staff_view(settings: Settings, msg: OutboxMessage) -> Letter:
-    """A message for the console and API: secrets masked, except in the demo (no real mail)."""
+    """A message for the console and API: secrets masked, except in the demo (no real mail),
+    where the letter says they are shown."""
     letter = open_letter(settings, msg)
-    return letter if settings.demo_mode else hide_secrets(letter)
+    return replace(letter, secrets_shown=True) if settings.demo_mode else hide_secrets(letter)
 
 
 def list_outbox(

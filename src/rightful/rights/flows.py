@@ -11,6 +11,7 @@ from rightful.identity import service as codes
 from rightful.identity.matching import matched_points
 from rightful.identity.points import configured_points
 from rightful.inventory.revision import load_map
+from rightful.messaging import limits
 from rightful.rights import service
 from rightful.rights.correction_values import CORRECTABLE
 from rightful.rights.models import RightsRequest
@@ -33,8 +34,12 @@ def submit(
     client: str | None,
     actor: str = "consumer",
 ) -> RightsRequest:
-    """Create a request, acknowledge it, and start verification when it needs any."""
+    """Create a request, acknowledge it, and start verification when it needs any.
+
+    Within the mail limits for the address and, for a browser (`client` given), its client
+    address: each request e-mails the address typed, with or without a code to check."""
     req = service.create_request(session, settings, data, actor=actor)
+    address = service.identities_of(settings, req)["email"]
     code = None
     if req.required_level == 0:
         service.move(
@@ -46,20 +51,39 @@ def submit(
         )
         service.route_verified(session, settings, req, actor="system")
     else:
-        email = service.identities_of(settings, req)["email"]
         code = codes.issue_code(
-            session, settings, request_id=req.id, email=email, client=client, replaces=False
+            session, settings, request_id=req.id, email=address, client=client, replaces=False
         )
         service.move(session, req, Status.VERIFYING, actor="system")
+    limits.check(
+        session, settings, limits.rights_requests(settings), address=address, client=client
+    )
     service.acknowledge(session, settings, req, code=code)
     return req
 
 
-def resend_code(session: Session, settings: Settings, *, request_id: str, client: str) -> None:
-    """Send a fresh code for a request still waiting for one."""
+def _close_used_up(
+    session: Session, settings: Settings, req: RightsRequest, *, another: bool = False
+) -> bool:
+    """Close a request whose codes or wrong tries ran out (or, asking for `another` code,
+    that has had all its codes); the person files anew."""
+    used_up = codes.code_state(session, settings, request_id=req.id) is codes.CodeState.USED_UP
+    if another:
+        used_up = used_up or not codes.codes_left(session, settings, request_id=req.id)
+    if not used_up:
+        return False
+    service.move(session, req, Status.DENIED, actor="system", reason="verification_used_up")
+    req.denial_reason = codes.used_up_message(settings)
+    session.flush()
+    return True
+
+
+def resend_code(session: Session, settings: Settings, *, request_id: str, client: str) -> bool:
+    """Send a fresh code for a request still waiting for one; a request that has had all the
+    codes it may have is closed instead. True when a code was sent."""
     req = service.access_request(session, request_id)
-    if req.status != Status.VERIFYING.value:
-        return
+    if req.status != Status.VERIFYING.value or _close_used_up(session, settings, req, another=True):
+        return False
     email = service.identities_of(settings, req)["email"]
     code = codes.issue_code(session, settings, request_id=req.id, email=email, client=client)
     service.notify_consumer(
@@ -69,6 +93,7 @@ def resend_code(session: Session, settings: Settings, *, request_id: str, client
         "code",
         {"code": code, "ttl": settings.code_ttl_minutes},
     )
+    return True
 
 
 def _matching_level(session: Session, settings: Settings, req: RightsRequest) -> int:
@@ -105,6 +130,8 @@ def verify(session: Session, settings: Settings, *, request_id: str, code: str) 
     if req.status != Status.VERIFYING.value:
         return Verification(req, None)
     error = codes.check_code(session, settings, request_id=req.id, code=code)
+    if error and _close_used_up(session, settings, req):
+        return Verification(req, None)  # the status page says why it closed
     if error:
         return Verification(req, error)
     level = 1 if req.required_level <= 1 else _matching_level(session, settings, req)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from rightful.core.errors import NotAllowedError, VerificationError
 from rightful.core.runtime import Runtime
 from rightful.security.models import StaffUser
+from rightful.web.client import client_of
 from rightful.worker.dispatch import Dispatcher
 
 
@@ -29,8 +30,11 @@ async def dispatcher(request: Request) -> Dispatcher:
 
 
 def client_address(request: Request) -> str:
-    """The caller's address, used only (hashed) for rate limits."""
-    return request.client.host if request.client else "unknown"
+    """The caller's address, used only (hashed) for rate limits: the connection's peer, or
+    what a trusted proxy in front of it saw (RIGHTFUL_TRUSTED_PROXIES; see web/client.py)."""
+    peer = request.client.host if request.client else "unknown"
+    proxies = request.app.state.runtime.settings.trusted_proxies
+    return client_of(peer, request.headers.getlist("x-forwarded-for"), proxies)
 
 
 def csrf_token(request: Request) -> str:

@@ -8,9 +8,9 @@ import time
 
 from sqlalchemy import select
 
-from rightful.consent import link_limits
 from rightful.consent.deliver import deliver_due, mark_overdue
 from rightful.core.runtime import Runtime
+from rightful.messaging import limits as mail_limits
 from rightful.messaging.service import deliver_pending
 from rightful.rights.erasure_run import destroy_retained
 from rightful.rights.execution import run_erasures, run_request, runnable_ids
@@ -19,6 +19,7 @@ from rightful.rights.partners import deliver_notices
 from rightful.rights.retention import expire_packages, minimise_old_requests
 from rightful.rights.retention_schedule import run_retention_daily
 from rightful.rights.types import RequestType
+from rightful.security import replay
 from rightful.worker.integrity import verify_chains_daily
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,8 @@ def maintain(runtime: Runtime) -> None:
         destroy_retained(session, runtime.settings)
         run_retention_daily(session, runtime.settings)
         mark_overdue(session, runtime.settings)
-        link_limits.forget_old(session)
+        mail_limits.forget_old(session)
+        replay.forget_expired(session)
         session.commit()
     verify_chains_daily(runtime.sessions, runtime.settings)
 

@@ -7,10 +7,11 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from rightful.consent import link_limits, subscriptions
+from rightful.consent import subscriptions
 from rightful.core.db import unit_of_work
 from rightful.core.runtime import Runtime
 from rightful.identity import normalize
+from rightful.messaging import limits
 from rightful.web.api.routes import api_actor
 from rightful.web.deps import dispatcher, runtime
 from rightful.worker.dispatch import Dispatcher
@@ -37,7 +38,9 @@ def subscribe(
     address = normalize.email(body.email)
     with unit_of_work(rt.sessions) as session:
         subscriptions.checked(session, topics=body.topics, source=body.source)
-        sent = link_limits.may_send(session, rt.settings, address=address, client=None)
+        sent = limits.may_send(
+            session, rt.settings, limits.CONSENT_LINKS, address=address, client=None
+        )
         if sent:
             subscriptions.request(
                 session, rt.settings, email=address, topics=body.topics, source=body.source

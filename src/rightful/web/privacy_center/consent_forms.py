@@ -1,5 +1,5 @@
 """What the public consent pages share: asking for an address, sending a link within limits
-(consent/link_limits.py), and the page a broken link shows."""
+(messaging/limits.py), and the page a broken link shows."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from collections.abc import Callable
 from fastapi import Request
 from fastapi.responses import Response
 
-from rightful.consent import link_limits, service
+from rightful.consent import service
 from rightful.core.db import unit_of_work
 from rightful.core.errors import InvalidInputError, RateLimitedError, VerificationError
 from rightful.core.runtime import Runtime
 from rightful.identity import normalize
+from rightful.messaging import limits
 from rightful.web.deps import check_csrf, client_address
 from rightful.web.pages import render
 from rightful.worker.dispatch import Dispatcher
@@ -33,7 +34,9 @@ async def ask_for_link(
             raise InvalidInputError("Enter your e-mail address.", errors=[email_error()])
         client = client_address(request)
         with unit_of_work(rt.sessions) as session:
-            queued = link_limits.may_send(session, rt.settings, address=address, client=client)
+            queued = limits.may_send(
+                session, rt.settings, limits.CONSENT_LINKS, address=address, client=client
+            )
             if queued:
                 send(session, rt.settings, email=address)
         if queued:

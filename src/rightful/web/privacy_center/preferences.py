@@ -2,7 +2,9 @@
 
 Personal data never enters a URL or a log: links carry opaque signed tokens, the company site's
 assertion arrives by form POST, and once a link is opened the person is remembered in the signed
-session cookie and the browser is redirected, so the token leaves the address bar.
+session cookie and the browser is redirected, so the token leaves the address bar. A link or an
+assertion signs in once (security/replay.py), and only a POST does: a GET of the e-mailed link
+shows a button, because mail scanners follow links.
 
 One-click unsubscribe and list removal live in unsubscribe.py; what they share with this page
 in consent_forms.py.
@@ -37,9 +39,9 @@ from rightful.consent.propagation import LEGAL_BUSINESS_DAYS, TARGET_HOURS
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.core.db import unit_of_work
-from rightful.core.errors import InvalidInputError, VerificationError
+from rightful.core.errors import InvalidInputError, RateLimitedError, VerificationError
 from rightful.core.runtime import Runtime
-from rightful.web.deps import check_csrf, dispatcher, runtime
+from rightful.web.deps import check_csrf, client_address, dispatcher, runtime
 from rightful.web.gpc import gpc_signal
 from rightful.web.pages import render
 from rightful.web.privacy_center.consent_forms import (
@@ -139,16 +141,30 @@ async def send_link(
 
 
 @router.get("/preferences/open/{token}")
-def open_link(request: Request, token: str, rt: Runtime = Depends(runtime)) -> Response:
-    """Open the e-mailed link, remember the person, and take the token out of the address bar."""
+def open_page(request: Request, token: str, rt: Runtime = Depends(runtime)) -> Response:
+    """The e-mailed link asks for a button press; opening it alone signs nobody in."""
     try:
         subject_id = links.preferences_subject(rt.settings, token)
     except VerificationError as exc:
         return link_error(request, exc, again="/preferences")
-    if browser := request.cookies.get(DEVICE_COOKIE):
+    if _subject_id(request) == subject_id:  # already signed in here, by this link or another
+        return RedirectResponse("/preferences/manage", status_code=303)
+    return _private(render(request, "preferences/open.html", token=token))
+
+
+@router.post("/preferences/open/{token}")
+async def open_link(request: Request, token: str, rt: Runtime = Depends(runtime)) -> Response:
+    """Spend the e-mailed link, remember the person, and take the token out of the address bar."""
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf", "")))
+    try:
         with unit_of_work(rt.sessions) as session:
-            person = subjects.by_id(session, subject_id)
-            linked.link_browser(session, rt.settings, browser, person, "e-mailed link")
+            subject_id = links.use_preferences_link(session, rt.settings, token)
+            if browser := request.cookies.get(DEVICE_COOKIE):
+                person = subjects.by_id(session, subject_id)
+                linked.link_browser(session, rt.settings, browser, person, "e-mailed link")
+    except VerificationError as exc:
+        return link_error(request, exc, again="/preferences")
     _sign_in(request, subject_id, "e-mailed link")
     return RedirectResponse("/preferences/manage", status_code=303)
 
@@ -159,11 +175,12 @@ async def sign_in_from_site(request: Request, rt: Runtime = Depends(runtime)) ->
 
     No CSRF token is possible: the form is posted from the company's site, not from our page.
     None is needed, because the short-lived assertion signed for our address is itself the
-    proof of who the person is; a forged or replayed-late one is refused.
+    proof of who the person is; a forged, late or already used one is refused.
     """
     form = await request.form()
     try:
-        who = assertion.verified(rt.settings, str(form.get("assertion", "")))
+        with unit_of_work(rt.sessions) as session:
+            who = assertion.sign_in(session, rt.settings, str(form.get("assertion", "")))
     except VerificationError as exc:
         return link_error(request, exc, again="/preferences", title="We could not sign you in")
     # The browser they are in: as the site vouches for it, else consent.js's own cookie when
@@ -332,9 +349,13 @@ async def email_receipt(
     _, subject_id = await _signed_in_form(request)
     if subject_id is None:
         return _signed_out(request)
-    with unit_of_work(rt.sessions) as session:
-        person = service.person_for_session(session, subject_id)
-        receipts.email_receipt(session, rt.settings, person)
+    try:
+        with unit_of_work(rt.sessions) as session:
+            person = service.person_for_session(session, subject_id)
+            receipts.email_receipt(session, rt.settings, person, client=client_address(request))
+    except RateLimitedError as exc:
+        request.session[NOTICE] = exc.detail
+        return RedirectResponse("/preferences/manage", status_code=303)
     disp.mail_queued()
     request.session[NOTICE] = "We have e-mailed you a record of your choices."
     return RedirectResponse("/preferences/manage", status_code=303)

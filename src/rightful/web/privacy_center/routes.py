@@ -184,6 +184,7 @@ def _status_ctx(rt: Runtime, token: str) -> dict[str, Any]:
             if verifying
             else None,
             "locked": codes.locked_message(rt.settings.code_max_attempts),
+            "used_up": codes.used_up_message(rt.settings),
             "token": token,
             "type_label": TYPE_LABELS[RequestType(req.request_type)],
             "status_label": STATUS_LABELS[Status(req.status)],
@@ -243,11 +244,13 @@ async def resend(
     ctx = _status_ctx(rt, token)
     try:
         with unit_of_work(rt.sessions) as session:
-            flows.resend_code(
+            sent = flows.resend_code(
                 session, rt.settings, request_id=ctx["req"].id, client=client_address(request)
             )
     except RateLimitedError as exc:
         return render(request, "privacy_center/status.html", 429, **ctx, error=exc.detail)
+    if not sent:  # closed meanwhile, or its codes ran out: the page says which
+        return RedirectResponse(f"/status/{token}", status_code=303)
     disp.mail_queued()
     return render(
         request,

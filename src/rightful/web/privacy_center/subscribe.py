@@ -1,5 +1,5 @@
-"""The page a double opt-in e-mail links to: one button confirms the sign-up. A GET only asks
-(mail scanners follow links); the signed token names a pseudonymous id, never an address."""
+"""The page a double opt-in e-mail links to: one button confirms the sign-up, once. A GET only
+asks (mail scanners follow links); the signed token names a pseudonymous id, never an address."""
 
 from __future__ import annotations
 
@@ -31,16 +31,19 @@ def confirm_page(request: Request, token: str, rt: Runtime = Depends(runtime)) -
 
 @router.post("/subscribe/confirm/{token}")
 async def confirm(request: Request, token: str, rt: Runtime = Depends(runtime)) -> Response:
-    """Record the sign-up in the ledger; pressing again changes nothing."""
+    """Record the sign-up in the ledger; the link works once, so pressing again records nothing."""
     form = await request.form()
     check_csrf(request, str(form.get("csrf", "")))
     try:
         wanted = subscriptions.pending(rt.settings, token)
     except VerificationError as exc:
         return link_error(request, exc, again="/preferences")
-    with unit_of_work(rt.sessions) as session:
-        subscriptions.confirm(session, rt.settings, wanted)
-        titles = subscriptions.titles(session, wanted.topics)
+    try:
+        with unit_of_work(rt.sessions) as session:
+            subscriptions.confirm(session, rt.settings, wanted)
+            titles = subscriptions.titles(session, wanted.topics)
+    except VerificationError as exc:
+        return link_error(request, exc, again="/preferences", title="This link was used")
     return render(
         request, "preferences/subscribe_confirm.html", token=token, topics=titles, done=True
     )
