@@ -38,6 +38,8 @@ def settings_values(server: Server, data_dir: Path) -> dict[str, Any]:
         # One client sends every request; the limits guard a public form, not this load.
         "codes_per_client_per_hour": 1_000_000,
         "codes_per_identity_per_hour": 1_000_000,
+        "requests_per_client_per_hour": 1_000_000,
+        "requests_per_address_per_hour": 1_000_000,
     }
 
 
