@@ -9,6 +9,9 @@ from rightful.messaging import models as messaging_models
 from rightful.rights import models as rights_models
 from rightful.security import models as security_models
 from rightful.security import replay as security_replay
+from rightful.security import sessions as security_sessions
+from rightful.security import signin_limits as security_signin_limits
+from rightful.security import totp as security_totp
 
 __all__ = [
     "Base",
@@ -20,4 +23,7 @@ __all__ = [
     "rights_models",
     "security_models",
     "security_replay",
+    "security_sessions",
+    "security_signin_limits",
+    "security_totp",
 ]

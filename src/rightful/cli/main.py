@@ -6,7 +6,14 @@ import json
 
 import typer
 
-from rightful.cli import audit_cmds, consent_cmds, inventory_cmds, keys_cmds, rights_cmds
+from rightful.cli import (
+    audit_cmds,
+    consent_cmds,
+    inventory_cmds,
+    keys_cmds,
+    rights_cmds,
+    signin_cmds,
+)
 from rightful.cli.common import fail_on_error, open_runtime
 from rightful.core.db import unit_of_work
 
@@ -26,6 +33,7 @@ staff = typer.Typer(help="Staff accounts and API tokens.", no_args_is_help=True)
 demo = typer.Typer(help="The demo company.", no_args_is_help=True)
 app.add_typer(db, name="db")
 app.add_typer(staff, name="staff")
+signin_cmds.register(staff)  # unlock, totp
 app.add_typer(demo, name="demo")
 
 

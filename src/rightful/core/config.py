@@ -146,6 +146,24 @@ class Settings(BaseSettings):
     consent_alert_email: str = Field(
         default="", description="Who hears of overdue consent propagation (default: privacy_email)."
     )
+    staff_session_idle_minutes: int = Field(
+        default=30, ge=1, description="A console session unused this long ends."
+    )
+    staff_session_hours: int = Field(
+        default=8, ge=1, le=168, description="A console session ends this long after sign-in."
+    )
+    signin_lockout_failures: int = Field(
+        default=10, ge=3, description="Failed sign-ins in a row that lock an account."
+    )
+    signin_client_lockout_failures: int = Field(
+        default=50, ge=25, description="Failed sign-ins in a row that lock out one client."
+    )
+    signin_lockout_minutes: int = Field(
+        default=60, ge=0, description="How long a lockout lasts (0: until staff unlock it)."
+    )
+    admin_totp_required: bool = Field(
+        default=False, description="Administrators must sign in with an authenticator code."
+    )
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

@@ -9,19 +9,16 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rightful.core.errors import InvalidInputError, NotAllowedError
-from rightful.security import audit
+from rightful.core.errors import NotAllowedError
+from rightful.security import audit, sessions
 from rightful.security.models import ApiToken, StaffUser
+from rightful.security.password_policy import check_new_password
 from rightful.security.passwords import hash_secret, verify_secret
 
 
 def create_staff(session: Session, *, email: str, name: str, password: str) -> StaffUser:
     """Add a staff member, or reset the password of an existing one."""
-    if len(password) < 12:
-        raise InvalidInputError(
-            "Passwords need at least 12 characters.",
-            errors=[{"field": "password", "message": "Use at least 12 characters."}],
-        )
+    check_new_password(password)
     user = session.scalar(select(StaffUser).where(StaffUser.email == email.lower()))
     if user is None:
         user = StaffUser(email=email.lower(), name=name, password_hash=hash_secret(password))
@@ -29,6 +26,7 @@ def create_staff(session: Session, *, email: str, name: str, password: str) -> S
     else:
         user.password_hash = hash_secret(password)
         user.active = True
+        sessions.revoke_all(session, user.id, "password reset")  # and any role change
     session.flush()
     audit.record(
         session, actor="system", action="staff.saved", subject_type="staff", subject_id=str(user.id)

@@ -15,8 +15,10 @@ from starlette.middleware.sessions import SessionMiddleware
 from rightful import __version__
 from rightful.core.runtime import Runtime
 from rightful.web import errors
+from rightful.web.admin.account_routes import router as admin_account_router
 from rightful.web.admin.consent_routes import router as admin_consent_router
 from rightful.web.admin.routes import router as admin_router
+from rightful.web.admin.signin_routes import router as admin_signin_router
 from rightful.web.api import docs as api_docs
 from rightful.web.api.audit_routes import router as audit_api_router
 from rightful.web.api.consent_routes import router as consent_api_router
@@ -24,6 +26,7 @@ from rightful.web.api.routes import router as api_router
 from rightful.web.api.sms_routes import router as sms_api_router
 from rightful.web.api.subscription_routes import router as subscription_api_router
 from rightful.web.banner.routes import router as banner_router
+from rightful.web.hsts import HstsMiddleware
 from rightful.web.middleware import LimitsMiddleware
 from rightful.web.privacy_center.preferences import router as preferences_router
 from rightful.web.privacy_center.routes import router as public_router
@@ -70,8 +73,11 @@ def create_app(runtime: Runtime, *, start_worker: bool | None = None) -> FastAPI
         session_cookie="rf_session",
         same_site="lax",
         https_only=settings.base_url.startswith("https"),
-        max_age=8 * 3600,
+        # The browser's copy; a staff session ends in the store (security/sessions.py).
+        max_age=max(8, settings.staff_session_hours) * 3600,
     )
+    if settings.base_url.startswith("https"):
+        app.add_middleware(HstsMiddleware)
     app.add_middleware(
         LimitsMiddleware,
         max_bytes=settings.max_body_bytes,
@@ -84,6 +90,8 @@ def create_app(runtime: Runtime, *, start_worker: bool | None = None) -> FastAPI
     for pages in (public_router, preferences_router, unsubscribe_router, subscribe_router):
         app.include_router(pages, include_in_schema=False)
     app.include_router(banner_router)
+    app.include_router(admin_signin_router, include_in_schema=False)
+    app.include_router(admin_account_router, include_in_schema=False)
     app.include_router(admin_router, include_in_schema=False)
     app.include_router(admin_consent_router, include_in_schema=False)
     app.include_router(api_router)

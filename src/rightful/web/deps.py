@@ -10,9 +10,12 @@ from sqlalchemy.orm import Session
 
 from rightful.core.errors import NotAllowedError, VerificationError
 from rightful.core.runtime import Runtime
+from rightful.security import sessions
 from rightful.security.models import StaffUser
 from rightful.web.client import client_of
 from rightful.worker.dispatch import Dispatcher
+
+SESSION_ID = "sid"  # the key of the staff session's id in the signed cookie
 
 
 # The two below are `async` although they wait for nothing: FastAPI runs a plain `def`
@@ -54,9 +57,15 @@ def check_csrf(request: Request, submitted: str) -> None:
 
 
 def staff_from_session(request: Request, session_db: Session) -> StaffUser:
-    """The signed-in staff member, or NotAllowedError."""
-    staff_id = request.session.get("staff_id")
-    staff = session_db.get(StaffUser, staff_id) if staff_id else None
-    if staff is None or not staff.active:
+    """The signed-in staff member, or NotAllowedError.
+
+    The cookie holds only a session id; the store says whether that session is still live
+    (not signed out, revoked, idle or expired) and its owner active."""
+    settings = request.app.state.runtime.settings
+    token = str(request.session.get(SESSION_ID, ""))
+    staff = sessions.resolve(session_db, settings, token=token) if token else None
+    if staff is None:
+        for key in (SESSION_ID, "staff_name", "staff_id"):
+            request.session.pop(key, None)
         raise NotAllowedError("Sign in to use the console.")
     return staff

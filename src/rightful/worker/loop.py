@@ -19,7 +19,8 @@ from rightful.rights.partners import deliver_notices
 from rightful.rights.retention import expire_packages, minimise_old_requests
 from rightful.rights.retention_schedule import run_retention_daily
 from rightful.rights.types import RequestType
-from rightful.security import replay
+from rightful.security import replay, signin_limits
+from rightful.security import sessions as staff_sessions
 from rightful.worker.integrity import verify_chains_daily
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,8 @@ def maintain(runtime: Runtime) -> None:
         minimise_old_requests(session, runtime.settings)
         destroy_retained(session, runtime.settings)
         run_retention_daily(session, runtime.settings)
+        staff_sessions.forget_old(session)
+        signin_limits.forget_old(session, runtime.settings)
         mark_overdue(session, runtime.settings)
         mail_limits.forget_old(session)
         replay.forget_expired(session)

@@ -32,49 +32,11 @@ from rightful.rights.types import (
     Status,
 )
 from rightful.security import audit
-from rightful.security.service import authenticate
 from rightful.web.deps import check_csrf, dispatcher, runtime, staff_from_session
 from rightful.web.pages import render
 from rightful.worker.dispatch import Dispatcher
 
 router = APIRouter(prefix="/admin")
-
-
-@router.get("/login")
-def login_page(request: Request) -> Response:
-    """Sign-in form."""
-    return render(request, "admin/login.html", error=None, email="")
-
-
-@router.post("/login")
-async def login(request: Request, rt: Runtime = Depends(runtime)) -> Response:
-    """Check credentials; the same message for every failure."""
-    form = await request.form()
-    check_csrf(request, str(form.get("csrf", "")))
-    email = str(form.get("email", ""))
-    try:
-        with unit_of_work(rt.sessions) as session:
-            staff = authenticate(session, email=email, password=str(form.get("password", "")))
-            audit.record(
-                session,
-                actor=staff.email,
-                action="staff.signed_in",
-                subject_type="staff",
-                subject_id=str(staff.id),
-            )
-            request.session.update({"staff_id": staff.id, "staff_name": staff.name})
-    except RightfulError as exc:
-        return render(request, "admin/login.html", 401, error=exc.detail, email=email)
-    return RedirectResponse("/admin", status_code=303)
-
-
-@router.post("/logout")
-async def logout(request: Request) -> Response:
-    """Sign out."""
-    form = await request.form()
-    check_csrf(request, str(form.get("csrf", "")))
-    request.session.clear()
-    return RedirectResponse("/admin/login", status_code=303)
 
 
 @router.get("")
