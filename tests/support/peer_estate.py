@@ -217,7 +217,7 @@ def shop_runtime(
         inventory.apply_files(session, files=[("shop.yml", dataset)], actor="test")
         inventory.set_connection(
             session,
-            Vault(settings.secret_key, "connections"),
+            Vault(settings, "connections"),
             system_key="shop",
             url=url,
             actor="test",
