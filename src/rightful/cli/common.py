@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import ipaddress
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -80,6 +81,26 @@ def store_problem(settings: Settings, engine: Engine) -> str | None:
     if current - known:
         return f"{at}, from a newer Rightful: use that one."
     return f"{at}, this Rightful needs {', '.join(sorted(newest))}: {UPGRADE}."
+
+
+def is_loopback(host: str) -> bool:
+    """Whether an address to listen on is reachable from this machine only."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name other than localhost: it names a network interface
+        return False
+
+
+def refuse_public_demo(host: str, *, allowed: bool) -> None:
+    """Demo mode prints its login and accepts placeholder secrets: it listens on loopback only,
+    unless the operator says otherwise (ConfigurationError in one line, before the store opens)."""
+    if not allowed and not is_loopback(host) and Settings().demo_mode:
+        raise ConfigurationError(
+            f"Demo mode listens on this machine only (127.0.0.1), not {host}: its login is "
+            "printed and its secrets are placeholders. Add --allow-public-demo to serve it anyway."
+        )
 
 
 def fail_on_error(fn: F) -> F:

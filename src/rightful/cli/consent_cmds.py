@@ -23,10 +23,17 @@ def apply(file: Path = typer.Argument(..., exists=True, dir_okay=False, readable
     from rightful.consent import catalog, destinations
 
     text = file.read_text()
-    with unit_of_work(open_runtime().sessions) as session:
+    rt = open_runtime()
+    with unit_of_work(rt.sessions) as session:
         parsed = catalog.parse(text, name=file.name)
         rows = catalog.apply(session, parsed)
-        sent_to = destinations.apply_from_file(session, text, name=file.name, actor="cli")
+        sent_to = destinations.apply_from_file(
+            session,
+            text,
+            name=file.name,
+            actor="cli",
+            http_webhooks=rt.settings.http_webhooks_allowed,
+        )
     typer.echo(f"{len(rows)} purpose(s) in the catalogue.")
     if parsed.banner is not None:
         own = ", ".join(f"{lang} ({len(words)})" for lang, words in parsed.banner.texts.items())

@@ -27,9 +27,14 @@ def apply(
     """Validate and save data-map YAML files (fideslang datasets, systems, partners)."""
     from rightful.inventory.service import apply_files
 
-    with unit_of_work(open_runtime().sessions) as session:
+    rt = open_runtime()
+    with unit_of_work(rt.sessions) as session:
         result = apply_files(
-            session, files=[(str(f), f.read_text()) for f in files], actor="cli", strict=strict
+            session,
+            files=[(str(f), f.read_text()) for f in files],
+            actor="cli",
+            strict=strict,
+            http_webhooks=rt.settings.http_webhooks_allowed,
         )
     typer.echo(
         f"Applied {len(result.datasets)} dataset(s), {len(result.systems)} system(s), "

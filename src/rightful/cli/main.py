@@ -14,7 +14,7 @@ from rightful.cli import (
     rights_cmds,
     signin_cmds,
 )
-from rightful.cli.common import fail_on_error, open_runtime
+from rightful.cli.common import fail_on_error, open_runtime, refuse_public_demo
 from rightful.core.db import unit_of_work
 
 app = typer.Typer(
@@ -135,13 +135,20 @@ See consent at work:
 
 @app.command()
 @fail_on_error
-def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    allow_public_demo: bool = typer.Option(
+        False, help="In demo mode, listen on an address other machines can reach anyway"
+    ),
+) -> None:
     """Serve the privacy center, admin console and API (with the embedded worker)."""
     import uvicorn
 
     from rightful.web.app import create_app
     from rightful.web.serving import UVICORN_OPTIONS
 
+    refuse_public_demo(host, allowed=allow_public_demo)
     rt = open_runtime()
     app = create_app(rt)
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=False, **UVICORN_OPTIONS)

@@ -27,6 +27,7 @@ from rightful.consent.models import (
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.core.errors import InvalidInputError
+from rightful.core.urls import webhook_problem
 from rightful.inventory.revision import load_map
 from rightful.inventory.specs import CollectionSpec
 from rightful.security import audit
@@ -244,10 +245,21 @@ def _import_soon(session: Session, key: str) -> None:
 
 
 def apply_destinations(
-    session: Session, specs: list[DestinationSpec], *, actor: str = "system"
+    session: Session,
+    specs: list[DestinationSpec],
+    *,
+    actor: str = "system",
+    http_webhooks: bool = False,
 ) -> list[ConsentDestination]:
-    """Add or update destinations; those not listed are switched off (flushes only)."""
+    """Add or update destinations; those not listed are switched off (flushes only).
+
+    Webhooks must be https unless `http_webhooks` (demo mode, RIGHTFUL_ALLOW_HTTP_WEBHOOKS)."""
     problems = [p for i, spec in enumerate(specs) if (p := _problem(session, i, spec))]
+    problems += [
+        {"field": f"destinations.{i}.url", "message": f"destination '{spec.key}': url {why}"}
+        for i, spec in enumerate(specs)
+        if spec.url and (why := webhook_problem(spec.url, allow_http=http_webhooks))
+    ]
     if problems:
         raise InvalidInputError("Some destinations cannot be used.", errors=problems)
     for spec in specs:
@@ -276,11 +288,18 @@ def apply_destinations(
 
 
 def apply_from_file(
-    session: Session, text: str, *, name: str = "consent.yml", actor: str = "system"
+    session: Session,
+    text: str,
+    *,
+    name: str = "consent.yml",
+    actor: str = "system",
+    http_webhooks: bool = False,
 ) -> list[ConsentDestination] | None:
     """Apply a catalogue file's `destinations:`; None (and no change) when it has none."""
     specs = parse_destinations(text, name=name)
-    return None if specs is None else apply_destinations(session, specs, actor=actor)
+    if specs is None:
+        return None
+    return apply_destinations(session, specs, actor=actor, http_webhooks=http_webhooks)
 
 
 def list_destinations(session: Session) -> list[ConsentDestination]:

@@ -89,6 +89,11 @@ class Settings(BaseSettings):
     max_bulk_bytes: int = Field(
         default=200_000_000, description="Body limit of the bulk suppression check (2M hashes)."
     )
+    allow_http_webhooks: bool = Field(
+        default=False,
+        description="Let partner and consent webhooks be plain http:// addresses (a partner on "
+        "this machine, tests); demo mode always may. Otherwise they must be https://.",
+    )
     package_link_days: int = 7
     code_ttl_minutes: int = 10
     code_max_attempts: int = 5
@@ -201,3 +206,8 @@ class Settings(BaseSettings):
     def package_dir(self) -> Path:
         """Where encrypted access packages are kept."""
         return self.data_dir / "packages"
+
+    @property
+    def http_webhooks_allowed(self) -> bool:
+        """Whether webhook addresses may be plain http: in demo mode, or when the operator says."""
+        return self.demo_mode or self.allow_http_webhooks

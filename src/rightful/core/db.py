@@ -12,6 +12,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from rightful.core.clock import as_utc
+from rightful.core.files import private_sqlite_file
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -46,6 +47,7 @@ def make_engine(url: str, *, pool_size: int = 20) -> Engine:
     backend to start) for every burst: with SQLAlchemy's default of 5 that cost a consent check
     more PostgreSQL CPU than its statements (docs/benchmarks.md)."""
     if url.startswith("sqlite"):
+        private_sqlite_file(url)  # before SQLite creates it with the umask's mode
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")

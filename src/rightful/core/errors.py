@@ -31,6 +31,14 @@ class InvalidInputError(RightfulError):
     title = "Your input needs attention"
 
 
+class UnreadableBodyError(InvalidInputError):
+    """A request body that cannot be read at all, e.g. JSON nested past what a parser can take."""
+
+    code = "unreadable_body"
+    status = 400
+    title = "The request could not be read"
+
+
 class NotFoundError(RightfulError):
     """Missing, or not yours to see: the two are never told apart."""
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from rightful.core.config import Settings
 from rightful.core.db import make_engine, make_sessionmaker
+from rightful.core.files import new_private_dir
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,6 @@ class Runtime:
 def build_runtime(settings: Settings | None = None) -> Runtime:
     """Read settings (unless given) and open the database."""
     settings = settings or Settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    new_private_dir(settings.data_dir)
     engine = make_engine(settings.resolved_database_url, pool_size=settings.database_pool_size)
     return Runtime(settings=settings, engine=engine, sessions=make_sessionmaker(engine))

@@ -36,6 +36,7 @@ from sqlalchemy import (
 )
 
 from rightful.core.db import NAMING, make_engine
+from rightful.core.files import private_dir
 from rightful.demo.vocabulary import (
     AGENT_LINES,
     BRANDS,
@@ -239,8 +240,7 @@ def estate_metadata() -> dict[str, MetaData]:
 
 def demo_urls(data_dir: Path) -> dict[str, str]:
     """SQLite URLs for the demo estate under `data_dir/estate`, creating the folder."""
-    folder = data_dir / "estate"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_dir(data_dir / "estate")
     return {system: f"sqlite:///{folder / system}.db" for system in SYSTEMS}
 
 

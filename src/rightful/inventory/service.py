@@ -10,6 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from rightful.core.errors import InventoryError, NotFoundError
+from rightful.core.urls import webhook_problem
 from rightful.inventory import taxonomy
 from rightful.inventory.erasability import check_overrides, erasure_notes
 from rightful.inventory.lint import lint
@@ -141,13 +142,28 @@ def _check_links(session: Session, parsed: _Parsed, datasets: list[DatasetSpec])
     return problems
 
 
+def _check_webhooks(partners: list[PartnerIn], *, allow_http: bool) -> list[Problem]:
+    """Erasure notices name the person: they go to https addresses only, unless allowed."""
+    return [
+        problem(f"partner '{p.fides_key}': erasure_webhook {why}")
+        for p in partners
+        if p.erasure_webhook and (why := webhook_problem(p.erasure_webhook, allow_http=allow_http))
+    ]
+
+
 def apply_files(
-    session: Session, *, files: list[tuple[str, str]], actor: str, strict: bool = False
+    session: Session,
+    *,
+    files: list[tuple[str, str]],
+    actor: str,
+    strict: bool = False,
+    http_webhooks: bool = False,
 ) -> ApplySummary:
     """Validate the files together with what is stored, then save them all or nothing.
 
     Card and password rules (`inventory.lint`) are warnings in the summary, or, `strict`,
-    problems that stop the apply."""
+    problems that stop the apply. Partners' erasure webhooks must be https unless
+    `http_webhooks` (demo mode, RIGHTFUL_ALLOW_HTTP_WEBHOOKS)."""
     parsed = _parse(files)
     stored = {d.key: d for d in load_datasets(session)}
     merged = list({**stored, **{d.key: d for d in parsed.datasets}}.values())
@@ -156,6 +172,7 @@ def apply_files(
         problems = check_graph(merged, categories=taxonomy.keys(session, "data_category"))
         problems += _check_links(session, parsed, merged)
         problems += check_overrides(parsed.datasets)
+        problems += _check_webhooks(parsed.partners, allow_http=http_webhooks)
     findings = lint(parsed.datasets)
     if strict and not problems:
         problems = [

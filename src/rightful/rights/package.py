@@ -16,6 +16,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from rightful.connectors.base import Row
+from rightful.core.files import private_dir, write_private
 from rightful.rights.package_page import build_page, moment
 from rightful.rights.package_rows import PackageContent, assemble
 from rightful.rights.withholding import WITHHELD
@@ -103,10 +104,10 @@ def render_zip(
 
 def store(vault: Vault, directory: Path, request_id: str, data: bytes) -> str:
     """Encrypt and write the package; returns the file name. Safe to repeat."""
-    directory.mkdir(parents=True, exist_ok=True)
+    private_dir(directory)
     name = f"{request_id}.zip.enc"
     tmp = directory / f"{name}.tmp"
-    tmp.write_bytes(vault.encrypt(data))
+    write_private(tmp, vault.encrypt(data))
     tmp.replace(directory / name)  # atomic: a crash never leaves half a package
     return name
 

@@ -53,10 +53,10 @@ class RequestIn(BaseModel):
     @classmethod
     def _normalised(cls, value: str | None, info: object) -> str | None:
         """Each identity in its one normal form, so all field errors come back together."""
-        if value in (None, ""):
+        field = getattr(info, "field_name", "")
+        if value in (None, "") and field != "email":  # the e-mail is required: "" is refused
             return None
         assert isinstance(value, str)
-        field = getattr(info, "field_name", "")
         fn = {
             "email": normalize.email,
             "phone_number": normalize.phone,

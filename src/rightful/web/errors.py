@@ -10,10 +10,12 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from rightful.core.errors import NotAllowedError, RightfulError
+from rightful.core.errors import NotAllowedError, RightfulError, UnreadableBodyError
+from rightful.web.middleware import NO_STORE, SECURITY_HEADERS
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
+TOO_DEEP = "The JSON body is nested too deeply to read; no Rightful request needs that many levels."
 
 
 def problem(
@@ -94,6 +96,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if isinstance(exc.__cause__, RecursionError):  # FastAPI could not parse a deep body
+            return await rightful_error(request, UnreadableBodyError(TOO_DEEP))
         title = {404: "Not found", 405: "Method not allowed", 413: "Too large"}.get(
             exc.status_code, "Request failed"
         )
@@ -117,7 +121,12 @@ def install(app: FastAPI) -> None:
         log.exception("unhandled error on %s %s", request.method, route)
         detail = "Something went wrong on our side. Nothing was changed; please try again."
         if _wants_page(request):
-            return _page(request, 500, "Something went wrong", detail)
-        return problem(
-            500, "Something went wrong", detail, code="internal", instance=request.url.path
-        )
+            answer = _page(request, 500, "Something went wrong", detail)
+        else:
+            answer = problem(
+                500, "Something went wrong", detail, code="internal", instance=request.url.path
+            )
+        # Starlette sends this answer from outside every middleware, LimitsMiddleware included.
+        for name, value in (*SECURITY_HEADERS, NO_STORE):
+            answer.headers[name.decode()] = value.decode()
+        return answer

@@ -65,7 +65,8 @@ def use_webhooks(app: App, server: HookServer, *names: str, include_email: bool 
         for name in names
     ]
     with unit_of_work(app.runtime.sessions) as session:
-        destinations.apply_destinations(session, [*demo, *hooks], actor="test")
+        # The partners are local test servers on plain http, which only this flag allows.
+        destinations.apply_destinations(session, [*demo, *hooks], actor="test", http_webhooks=True)
 
 
 def choose(

@@ -17,6 +17,7 @@ from rightful.core.errors import InvalidInputError, RightfulError
 from rightful.core.runtime import Runtime
 from rightful.web.deps import check_csrf, runtime, staff_from_session
 from rightful.web.pages import render
+from rightful.web.params import RowId
 
 router = APIRouter(prefix="/admin/consent")
 
@@ -117,7 +118,7 @@ async def record_for(request: Request, subject_id: str, rt: Runtime = Depends(ru
 
 @router.post("/deliveries/{delivery_id}/retry")
 async def retry_delivery(
-    request: Request, delivery_id: int, rt: Runtime = Depends(runtime)
+    request: Request, delivery_id: RowId, rt: Runtime = Depends(runtime)
 ) -> Response:
     """Send a failed or overdue delivery again now."""
     form = await request.form()

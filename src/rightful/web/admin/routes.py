@@ -34,6 +34,7 @@ from rightful.rights.types import (
 from rightful.security import audit
 from rightful.web.deps import check_csrf, dispatcher, runtime, staff_from_session
 from rightful.web.pages import render
+from rightful.web.params import RowId
 from rightful.worker.dispatch import Dispatcher
 
 router = APIRouter(prefix="/admin")
@@ -189,7 +190,7 @@ def outbox(request: Request, rt: Runtime = Depends(runtime)) -> Response:
 
 
 @router.get("/outbox/{message_id}")
-def letter(request: Request, message_id: int, rt: Runtime = Depends(runtime)) -> Response:
+def letter(request: Request, message_id: RowId, rt: Runtime = Depends(runtime)) -> Response:
     """One e-mail as the recipient reads it."""
     with unit_of_work(rt.sessions) as session:
         staff = staff_from_session(request, session)

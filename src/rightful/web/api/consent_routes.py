@@ -35,6 +35,7 @@ from rightful.core.errors import InvalidInputError
 from rightful.core.runtime import Runtime
 from rightful.web.api.routes import api_actor
 from rightful.web.deps import runtime
+from rightful.web.params import RowId
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(api_actor)], tags=["consent"])
 
@@ -374,7 +375,7 @@ def consent_deliveries(rt: Runtime = Depends(runtime)) -> dict[str, Any]:
 
 @router.post("/consent/deliveries/{delivery_id}/retry", status_code=202)
 def retry_delivery(
-    delivery_id: int, rt: Runtime = Depends(runtime), actor: str = Depends(api_actor)
+    delivery_id: RowId, rt: Runtime = Depends(runtime), actor: str = Depends(api_actor)
 ) -> dict[str, Any]:
     """Send a failed or overdue delivery again now."""
     with unit_of_work(rt.sessions) as session:

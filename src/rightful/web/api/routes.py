@@ -308,7 +308,11 @@ def inventory_apply(
     """Apply data-map files: all valid and saved, or nothing saved and every problem named."""
     with unit_of_work(rt.sessions) as session:
         return inventory.apply_files(
-            session, files=[(f.name, f.content) for f in files], actor=actor, strict=strict
+            session,
+            files=[(f.name, f.content) for f in files],
+            actor=actor,
+            strict=strict,
+            http_webhooks=rt.settings.http_webhooks_allowed,
         )
 
 

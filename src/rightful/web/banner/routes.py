@@ -32,10 +32,12 @@ from rightful.core.errors import (
     NotFoundError,
     RateLimitedError,
     RightfulError,
+    UnreadableBodyError,
 )
 from rightful.core.runtime import Runtime
 from rightful.security.vault import keyed_hash
 from rightful.web.deps import client_address, runtime
+from rightful.web.errors import TOO_DEEP
 from rightful.web.gpc import gpc_signal
 from rightful.web.throttle import Throttle
 
@@ -113,6 +115,8 @@ def _event_in(raw: bytes) -> EventIn:
         raise InvalidInputError(
             "The body must be a JSON object.", errors=[{"field": "body", "message": "Not JSON."}]
         ) from exc
+    except RecursionError as exc:
+        raise UnreadableBodyError(TOO_DEEP) from exc
     try:
         return EventIn.model_validate(data)
     except ValidationError as exc:
