@@ -3,7 +3,8 @@
 Builds (once) an estate of a million customers, sets up a fresh Rightful store, then times one
 request, a thousand one after another and a thousand over two processes, against the same
 index lookups issued directly with psycopg. Then consent through the real server on loopback
-(benchmarks/consent.py). Prints a table; writes benchmarks/results/latest.json.
+(benchmarks/consent.py), and an unrelated page while 8 clients fail sign-ins
+(benchmarks/signin.py). Prints a table; writes benchmarks/results/latest.json.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from benchmarks import bound, consent, erasure, estate, parallel, profiling, report
+from benchmarks import bound, consent, erasure, estate, parallel, profiling, report, signin
 from benchmarks.counting import StatementCounter, transactions
 from benchmarks.databases import DEFAULT_CUSTOMERS, STORE, Server, estate_name
 from benchmarks.drive import Driver, Record
@@ -67,6 +68,10 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--consent-workers", type=int, default=os.cpu_count() or 1, help="uvicorn workers"
     )
+    parser.add_argument(
+        "--signin-pages", type=int, help="page requests a sign-in flood run (0 skips sign-in)"
+    )
+    parser.add_argument("--signin-only", action="store_true", help="only the sign-in section")
     parser.add_argument("--quick", action="store_true", help="20,000 customers, 100 requests")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5432)
@@ -76,6 +81,8 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     if args.erasures is None:
         args.erasures = 100 if args.quick else 1000
     quick = args.quick
+    if args.signin_pages is None:
+        args.signin_pages = 100 if quick else 400
     for name, full, small in CONSENT_DEFAULTS:
         if getattr(args, name) is None:
             setattr(args, name, small if quick else full)
@@ -104,6 +111,21 @@ def _consent_only(server: Server, args: argparse.Namespace) -> None:
     report.write(result, path)
     print(consent.table(result["consent"]))
     print(f"\nraw results: {path} (the consent key)")
+
+
+def _signin(server: Server, args: argparse.Namespace) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="rightful-bench-") as data_dir:
+        return signin.measure(server, args.signin_pages, Path(data_dir), RESULTS, _log)
+
+
+def _signin_only(server: Server, args: argparse.Namespace) -> None:
+    """`--signin-only`: the sign-in section alone, put into results/latest.json."""
+    path = RESULTS / "latest.json"
+    result = json.loads(path.read_text()) if path.exists() else {}
+    result["signin"] = _signin(server, args)
+    report.write(result, path)
+    print(signin.table(result["signin"]))
+    print(f"\nraw results: {path} (the signin key)")
 
 
 def _estate(server: Server, customers: int, rebuild: bool) -> dict[str, Any]:
@@ -284,6 +306,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.consent_only:
         _consent_only(server, args)
         return
+    if args.signin_only:
+        _signin_only(server, args)
+        return
     result: dict[str, Any] = {
         "machine": report.machine(server),
         "requests": args.requests,
@@ -297,6 +322,8 @@ def main(argv: list[str] | None = None) -> None:
     result["ratio"] = _ratios(result)
     if args.consent_events:
         result["consent"] = _consent(server, args)
+    if args.signin_pages:
+        result["signin"] = _signin(server, args)
     result["machine"]["load_average_1m_at_end"] = round(os.getloadavg()[0], 2)
     report.write(result, RESULTS / "latest.json")
     print(report.table(result))
@@ -304,6 +331,8 @@ def main(argv: list[str] | None = None) -> None:
         print("\n" + erasure.table(result["erasure"]))
     if "consent" in result:
         print("\n" + consent.table(result["consent"]))
+    if "signin" in result:
+        print("\n" + signin.table(result["signin"]))
     print(f"\nraw results: {RESULTS / 'latest.json'}; profile: {RESULTS / 'profile.txt'}")
 
 
