@@ -39,6 +39,7 @@ from rightful.core.db import unit_of_work
 from rightful.core.runtime import Runtime, build_runtime
 from rightful.migrations import upgrade
 from rightful.security import service as staff_service
+from rightful.security.permissions import system_actor
 from rightful.web.app import create_app
 
 __all__ = ["Sizes", "measure", "table"]
@@ -110,10 +111,13 @@ def _prepare(server: Server, data_dir: Path) -> Store:
     text = (Path(rightful.demo.__file__).parent / "consent.yml").read_text()
     with unit_of_work(runtime.sessions) as session:
         catalog.apply(session, catalog.parse(text))
+        bench = system_actor("bench")
         staff = staff_service.create_staff(
-            session, email=STAFF, name="Benchmark", password=secrets.token_urlsafe(16)
+            session, email=STAFF, name="Benchmark", password=secrets.token_urlsafe(16), actor=bench
         )
-        token = staff_service.create_api_token(session, staff=staff, name="consent benchmark")
+        token = staff_service.create_api_token(
+            session, staff=staff, name="consent benchmark", actor=bench
+        )
     env = {f"RIGHTFUL_{k.upper()}": v for k, v in values.items()}
     return Store(runtime, env, token)
 

@@ -38,6 +38,7 @@ from rightful.inventory import revision
 from rightful.rights import service
 from rightful.rights.execution import run_erasures, run_request
 from rightful.rights.models import ErasureStep, RightsRequest
+from rightful.security.permissions import system_actor
 
 COPY = "rightful_bench_erase"
 WARMUPS = 5  # erased first on both sides, not measured: reflection, prepared statements
@@ -197,7 +198,7 @@ class EraseDriver:
         request_id = submit_and_verify(self.runtime, self.issued, person, "delete")
         with unit_of_work(self.runtime.sessions) as session:
             service.approve_request(
-                session, self.runtime.settings, request_id=request_id, actor="bench"
+                session, self.runtime.settings, request_id=request_id, actor=system_actor("bench")
             )
         return request_id
 

@@ -19,6 +19,7 @@ from rightful.core.runtime import Runtime, build_runtime
 from rightful.demo.estate import build_estate, demo_urls
 from rightful.demo.setup import load_data_map
 from rightful.migrations import upgrade
+from rightful.security.permissions import system_actor
 from rightful.security.service import create_api_token, create_staff
 from rightful.web.app import create_app
 
@@ -70,9 +71,13 @@ def rightful_app(tmp_path: Path) -> Iterator[App]:
     runtime = prepare(make_settings(tmp_path))
     with unit_of_work(runtime.sessions) as session:
         staff = create_staff(
-            session, email=STAFF_EMAIL, name="Olive Officer", password=STAFF_PASSWORD
+            session,
+            email=STAFF_EMAIL,
+            name="Olive Officer",
+            password=STAFF_PASSWORD,
+            actor=system_actor("test"),
         )
-        token = create_api_token(session, staff=staff, name="tests")
+        token = create_api_token(session, staff=staff, name="tests", actor=system_actor("test"))
     with TestClient(create_app(runtime, start_worker=False)) as client:
         yield App(runtime, client, token)
     runtime.engine.dispose()
@@ -142,7 +147,9 @@ def access_package(
             is None
         )
     with unit_of_work(runtime.sessions) as session:
-        service.approve_request(session, runtime.settings, request_id=request_id, actor="test")
+        service.approve_request(
+            session, runtime.settings, request_id=request_id, actor=system_actor("test")
+        )
     assert run_request(runtime.sessions, runtime.settings, request_id) == "completed"
     with runtime.sessions() as session:
         req = service.access_request(session, request_id)

@@ -20,6 +20,7 @@ import uvicorn
 from rightful.connectors.sql import dispose_all
 from rightful.core.db import unit_of_work
 from rightful.core.runtime import Runtime
+from rightful.security.permissions import system_actor
 from rightful.security.service import create_staff
 from rightful.web.app import create_app
 from rightful.web.serving import UVICORN_OPTIONS
@@ -90,7 +91,13 @@ def live_rightful(tmp_path: Path, smtp_server: SmtpTestServer) -> Iterator[LiveR
         settings = make_settings(tmp_path, smtp_url=smtp_server.url, base_url=base_url)
         runtime = prepare(settings)
         with unit_of_work(runtime.sessions) as session:
-            create_staff(session, email=STAFF_EMAIL, name="Olive Officer", password=STAFF_PASSWORD)
+            create_staff(
+                session,
+                email=STAFF_EMAIL,
+                name="Olive Officer",
+                password=STAFF_PASSWORD,
+                actor=system_actor("test"),
+            )
         app = create_app(runtime, start_worker=True)
         config = uvicorn.Config(
             app, host=HOST, port=port, log_level="warning", lifespan="on", **UVICORN_OPTIONS

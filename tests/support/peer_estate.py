@@ -21,6 +21,7 @@ from rightful.migrations import upgrade
 from rightful.rights import flows, service
 from rightful.rights.erasure import apply_policy
 from rightful.rights.schemas import RequestIn
+from rightful.security.permissions import system_actor
 from rightful.security.vault import Vault
 from tests.support.app import latest_code
 
@@ -214,15 +215,15 @@ def shop_runtime(
     with unit_of_work(runtime.sessions) as session:
         taxonomy.load_default(session)
     with unit_of_work(runtime.sessions) as session:
-        inventory.apply_files(session, files=[("shop.yml", dataset)], actor="test")
+        inventory.apply_files(session, files=[("shop.yml", dataset)], actor=system_actor("test"))
         inventory.set_connection(
             session,
             Vault(settings, "connections"),
             system_key="shop",
             url=url,
-            actor="test",
+            actor=system_actor("test"),
         )
-        apply_policy(session, text=policy, actor="test")
+        apply_policy(session, text=policy, actor=system_actor("test"))
     return runtime
 
 
@@ -235,7 +236,9 @@ def approved_deletion(runtime: Runtime, person: dict[str, str]) -> str:
         flows.verify(
             session, runtime.settings, request_id=request_id, code=latest_code(runtime, request_id)
         )
-        service.approve_request(session, runtime.settings, request_id=request_id, actor="test")
+        service.approve_request(
+            session, runtime.settings, request_id=request_id, actor=system_actor("test")
+        )
     return request_id
 
 

@@ -10,6 +10,7 @@ import zipfile
 from sqlalchemy import func, select
 
 from rightful.rights.models import RightsRequest
+from rightful.security.permissions import system_actor
 from rightful.worker.loop import run_once
 from tests.support.app import AVERY, App, latest_code
 
@@ -394,8 +395,9 @@ def test_a_second_person_must_approve_when_the_policy_asks(rightful_app: App) ->
             email="second@lumen.example",
             name="Sam Second",
             password="another long password",
+            actor=system_actor("test"),
         )
-        token = create_api_token(session, staff=second, name="second")
+        token = create_api_token(session, staff=second, name="second", actor=system_actor("test"))
     final = c.post(
         f"/api/v1/rights-requests/{rid}/approve", headers={"Authorization": f"Bearer {token}"}
     )

@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 from rightful.consent.models import ConsentEvent, ConsentSubject
 from rightful.core.db import unit_of_work
 from rightful.messaging.service import deliver_pending
+from rightful.security.permissions import system_actor
 from rightful.web.app import create_app
 from tests.support.app import App, make_settings, prepare
 from tests.support.services import SmtpTestServer
@@ -203,8 +204,14 @@ def test_marketing_mail_carries_one_click_unsubscribe_that_works(
     from rightful.security.service import create_api_token, create_staff
 
     with unit_of_work(runtime.sessions) as session:
-        staff = create_staff(session, email="m@lumen.example", name="M", password="x" * 16)
-        token = create_api_token(session, staff=staff, name="t")
+        staff = create_staff(
+            session,
+            email="m@lumen.example",
+            name="M",
+            password="x" * 16,
+            actor=system_actor("test"),
+        )
+        token = create_api_token(session, staff=staff, name="t", actor=system_actor("test"))
     auth = {"Authorization": f"Bearer {token}"}
     with TestClient(create_app(runtime, start_worker=False)) as client:
         client.post(

@@ -37,7 +37,9 @@ def test_the_command_line_refuses_a_common_password(
     monkeypatch.setenv("RIGHTFUL_SECRET_KEY", settings.secret_key)
     monkeypatch.delenv("RIGHTFUL_DATABASE_URL", raising=False)
     result = CliRunner().invoke(
-        cli_app, ["staff", "create", STAFF_EMAIL, "--name", "O", "--password", "password1234"]
+        cli_app,
+        ["staff", "create", STAFF_EMAIL, "--name", "O", "--role", "admin"],
+        input="password1234\npassword1234\n",  # typed at the hidden prompt, twice
     )
     assert result.exit_code != 0 and "one of the most common ones" in result.output
 

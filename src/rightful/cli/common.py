@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 from collections.abc import Callable
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -13,10 +14,12 @@ from pydantic import ValidationError
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from rightful.core.config import Settings
-from rightful.core.errors import ConfigurationError, RightfulError
+from rightful.core.errors import ConfigurationError, NotAllowedError, RightfulError
 from rightful.core.runtime import Runtime, build_runtime
+from rightful.security.permissions import Actor
 
 F = TypeVar("F", bound=Callable[..., Any])
 UPGRADE = "run `rightful db upgrade`"
@@ -101,6 +104,25 @@ def refuse_public_demo(host: str, *, allowed: bool) -> None:
             f"Demo mode listens on this machine only (127.0.0.1), not {host}: its login is "
             "printed and its secrets are placeholders. Add --allow-public-demo to serve it anyway."
         )
+
+
+# The staff member `rightful --as EMAIL` names; set by the root command for each run.
+acting_as: ContextVar[str | None] = ContextVar("acting_as", default=None)
+
+
+def acting(session: Session) -> Actor:
+    """Who a command acts as: the staff member named by `rightful --as EMAIL` (or RIGHTFUL_AS),
+    with their role, else the machine's operator with admin's permissions (docs/cli.md)."""
+    from rightful.security.permissions import operator_actor, staff_actor
+    from rightful.security.service import access_staff
+
+    email = acting_as.get()
+    if not email:
+        return operator_actor()
+    staff = access_staff(session, email=email)
+    if not staff.active:
+        raise NotAllowedError(f"{staff.email} is deactivated.")
+    return staff_actor(name=staff.email, staff_id=staff.id, role=staff.role)
 
 
 def fail_on_error(fn: F) -> F:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from rightful.cli.common import fail_on_error, open_runtime
+from rightful.cli.common import acting, fail_on_error, open_runtime
 from rightful.core.db import unit_of_work
 
 app = typer.Typer(help="Consent and marketing choices.", no_args_is_help=True)
@@ -20,18 +20,20 @@ app.add_typer(suppressions, name="suppressions")
 @fail_on_error
 def apply(file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True)) -> None:
     """Add or update purposes, and set the destinations, from a catalogue file."""
-    from rightful.consent import catalog, destinations
+    from rightful.consent import catalog
+    from rightful.consent import staff as desk
 
     text = file.read_text()
     rt = open_runtime()
     with unit_of_work(rt.sessions) as session:
+        actor = acting(session)
         parsed = catalog.parse(text, name=file.name)
-        rows = catalog.apply(session, parsed)
-        sent_to = destinations.apply_from_file(
+        rows = desk.apply_catalog(session, actor=actor, parsed=parsed)
+        sent_to = desk.apply_destinations(
             session,
-            text,
+            actor=actor,
+            text=text,
             name=file.name,
-            actor="cli",
             http_webhooks=rt.settings.http_webhooks_allowed,
         )
     typer.echo(f"{len(rows)} purpose(s) in the catalogue.")
@@ -46,14 +48,11 @@ def apply(file: Path = typer.Argument(..., exists=True, dir_okay=False, readable
 
 def _import_now(key: str | None) -> None:
     """Run the store imports that are due (or `key`'s) and say what each did."""
-    from rightful.consent import store_import
+    from rightful.consent import staff as desk
 
     rt = open_runtime()
     with rt.sessions() as session:
-        store_import.import_due(session, rt.settings, key=key)
-        for row in store_import.schedules(session):
-            if key is not None and row.destination_key != key:
-                continue
+        for row in desk.import_stores(session, rt.settings, actor=acting(session), key=key):
             outcome = (
                 f"failed ({row.last_error}), retried at the next pass"
                 if row.last_error
@@ -78,10 +77,10 @@ def import_from_stores(
 @fail_on_error
 def purposes() -> None:
     """List what people can consent to."""
-    from rightful.consent import catalog
+    from rightful.consent import staff as desk
 
     with unit_of_work(open_runtime().sessions) as session:
-        for p in catalog.purposes(session):
+        for p in desk.purposes(session, actor=acting(session)):
             channels = ",".join(p.channels)
             typer.echo(f"{p.key:<28} {p.kind:<11} {channels:<22} default {p.default:<9} {p.title}")
 
@@ -99,20 +98,26 @@ def record(
     proof: str = typer.Option(..., help="How the person told you, e.g. 'letter of 3 May, ref 12'"),
 ) -> None:
     """Record a choice a person made by post or phone, as staff on their behalf."""
-    from rightful.consent import ledger, subjects
+    from rightful.consent import ledger
+    from rightful.consent import staff as desk
     from rightful.consent.catalog import Interface, State
 
     rt = open_runtime()
     state = State.WITHDRAWN if withdraw else State.GIVEN
     with unit_of_work(rt.sessions) as session:
-        subject = subjects.resolve(session, rt.settings, email=email, phone=phone)
-        assert subject is not None
-        events = ledger.record(
+        actor = acting(session)
+        subject = desk.subject_for_record(
+            session, rt.settings, actor=actor, email=email, phone=phone
+        )
+        events = desk.record(
             session,
             rt.settings,
-            subject,
-            [ledger.Choice(purpose, channel, state)],
-            ledger.Collected(interface=Interface.STAFF, proof={"note": proof}, actor="cli"),
+            actor=actor,
+            subject=subject,
+            choices=[ledger.Choice(purpose, channel, state)],
+            collected=ledger.Collected(
+                interface=Interface.STAFF, proof={"note": proof}, actor=actor.name
+            ),
         )
     typer.echo(f"Recorded {state.value} for {purpose} on {channel}." if events else "No change.")
 
@@ -124,16 +129,15 @@ def show(
     phone: str | None = typer.Option(None, help="Or a phone number (for texts)"),
 ) -> None:
     """A person's (or a number's) current choices and their history."""
-    from rightful.consent import ledger, subjects
-    from rightful.consent.state import current
+    from rightful.consent import staff as desk
 
     rt = open_runtime()
     with unit_of_work(rt.sessions) as session:
-        person = subjects.resolve(session, rt.settings, email=email, phone=phone, create=False)
-        for c in current(session, person):
+        found = desk.find(session, rt.settings, actor=acting(session), email=email, phone=phone)
+        for c in found.states:
             how = f"since {c.since:%Y-%m-%d %H:%M}" if c.since else "default"
             typer.echo(f"{c.purpose:<28} {c.channel:<6} {c.state:<9} {how}")
-        events = ledger.history(session, person.id) if person else []
+        events = found.events
     typer.echo(f"\n{len(events)} recorded choice(s).")
     for e in events:
         typer.echo(f"{e.at:%Y-%m-%d %H:%M} {e.purpose}/{e.channel} {e.state} via {e.interface}")
@@ -148,12 +152,18 @@ def check(
     phone: str | None = typer.Option(None, help="Or a phone number (for texts)"),
 ) -> None:
     """May this purpose be used on this channel for this person or number? Exit 0 yes, 3 no."""
-    from rightful.consent import service
+    from rightful.consent import staff as desk
 
     rt = open_runtime()
     with unit_of_work(rt.sessions) as session:
-        decision = service.check(
-            session, rt.settings, purpose=purpose, channel=channel, email=email, phone=phone
+        decision = desk.check(
+            session,
+            rt.settings,
+            actor=acting(session),
+            purpose=purpose,
+            channel=channel,
+            email=email,
+            phone=phone,
         )
     typer.echo(f"{'allowed' if decision.allowed else 'not allowed'}: {decision.reason}")
     if not decision.allowed:
@@ -165,10 +175,10 @@ def check(
 def verify() -> None:
     """Check every event's hash and the ledger's head; exit 1 and say what is wrong, and where,
     if the chain is broken."""
-    from rightful.consent import ledger
+    from rightful.consent import staff as desk
 
     with unit_of_work(open_runtime().sessions) as session:
-        verdict = ledger.verify(session)
+        verdict = desk.verify_ledger(session, actor=acting(session))
     if not verdict.intact:
         typer.secho(f"The consent ledger is broken: {verdict.message}", err=True, fg="red")
         raise typer.Exit(1)
@@ -179,10 +189,10 @@ def verify() -> None:
 @fail_on_error
 def rebuild() -> None:
     """Derive the current state again from the ledger alone."""
-    from rightful.consent import ledger
+    from rightful.consent import staff as desk
 
     with unit_of_work(open_runtime().sessions) as session:
-        count = ledger.rebuild_states(session)
+        count = desk.rebuild(session, actor=acting(session))
     typer.echo(f"Rebuilt {count} current choice(s) from the ledger.")
 
 
@@ -190,13 +200,15 @@ def rebuild() -> None:
 @fail_on_error
 def export(output: Path = typer.Option(None, help="CSV file (default: standard output)")) -> None:
     """Write the list as CSV: email_sha256, topic (* = all marketing), reason, since."""
-    from rightful.consent.suppression import export as rows
+    from rightful.consent import staff as desk
 
+    with unit_of_work(open_runtime().sessions) as session:
+        desk.export_suppressions(session, actor=acting(session))  # refused before any output
     stream = output.open("w", newline="") if output else sys.stdout
     writer = csv.writer(stream)
     writer.writerow(["email_sha256", "topic", "reason", "since"])
     with unit_of_work(open_runtime().sessions) as session:
-        for entry in rows(session):
+        for entry in desk.export_suppressions(session, actor=acting(session)):
             writer.writerow([entry.email_sha256, entry.topic, entry.reason, entry.since])
     if output:
         stream.close()
@@ -209,17 +221,21 @@ def check_file(
     topic: str = typer.Option(None, help="Also a topic's own opt-outs"),
 ) -> None:
     """Print which lines of FILE (SHA-256 digests or addresses, one per line) are suppressed."""
+    from rightful.consent import staff as desk
     from rightful.consent import suppression
 
     lines = [line.strip() for line in file.read_text().splitlines() if line.strip()]
     rt = open_runtime()
     with unit_of_work(rt.sessions) as session:
+        actor = acting(session)
         if lines and all(suppression.SHA256.match(x.lower()) for x in lines):
             digests = suppression.parse_hashes(lines)
-            found = suppression.check_hashes(session, digests, topic)
+            found = desk.suppressed_hashes(session, actor=actor, digests=digests, topic=topic)
             hits = [d for d in digests if d in found]
         else:
-            hits = suppression.check_addresses(session, rt.settings, lines, topic)
+            hits = desk.suppressed_addresses(
+                session, rt.settings, actor=actor, emails=lines, topic=topic
+            )
     for hit in hits:
         typer.echo(hit)
     typer.secho(f"{len(hits)} of {len(lines)} suppressed.", err=True)
@@ -229,10 +245,10 @@ def check_file(
 @fail_on_error
 def destinations_status() -> None:
     """Each destination with its deliveries by status, and any late or overdue ones."""
-    from rightful.consent.deliver import delivery_summary
+    from rightful.consent import staff as desk
 
     with unit_of_work(open_runtime().sessions) as session:
-        summary = delivery_summary(session)
+        summary = desk.delivery_summary(session, actor=acting(session))
     for d in summary.destinations:
         counts = ", ".join(f"{k} {v}" for k, v in sorted(d.counts.items())) or "nothing yet"
         state = "" if d.active else " (switched off)"
@@ -249,19 +265,22 @@ def destinations_status() -> None:
 @fail_on_error
 def destination_secret(key: str) -> None:
     """Print the secret a webhook destination uses to check Rightful's signatures."""
-    from rightful.consent.destinations import destination_secret as secret
+    from rightful.consent import staff as desk
 
-    typer.echo(secret(open_runtime().settings, key))
+    rt = open_runtime()
+    with unit_of_work(rt.sessions) as session:
+        secret = desk.destination_secret(rt.settings, actor=acting(session), key=key)
+    typer.echo(secret)
 
 
 @app.command("redeliver")
 @fail_on_error
 def redeliver(delivery_id: int) -> None:
     """Try a failed or overdue delivery again now (e.g. once the destination is fixed)."""
-    from rightful.consent.deliver import redeliver as retry
+    from rightful.consent import staff as desk
 
     with unit_of_work(open_runtime().sessions) as session:
-        delivery = retry(session, delivery_id, actor="cli")
+        delivery = desk.redeliver(session, actor=acting(session), delivery_id=delivery_id)
     typer.echo(f"Delivery {delivery.id} to {delivery.destination_key} will be sent again now.")
 
 
@@ -269,8 +288,8 @@ def redeliver(delivery_id: int) -> None:
 @fail_on_error
 def replay(destination: str) -> None:
     """Send a destination everyone's current choices (e.g. a system connected after they chose)."""
-    from rightful.consent.propagation import replay as queue_all
+    from rightful.consent import staff as desk
 
     with unit_of_work(open_runtime().sessions) as session:
-        queued = queue_all(session, destination)
+        queued = desk.replay(session, actor=acting(session), destination=destination)
     typer.echo(f"Queued {queued} choice(s) for {destination}; the worker sends them.")

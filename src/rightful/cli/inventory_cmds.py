@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from rightful.cli.common import fail_on_error, open_runtime
+from rightful.cli.common import acting, fail_on_error, open_runtime
 from rightful.core.db import unit_of_work
 
 app = typer.Typer(
@@ -32,7 +32,7 @@ def apply(
         result = apply_files(
             session,
             files=[(str(f), f.read_text()) for f in files],
-            actor="cli",
+            actor=acting(session),
             strict=strict,
             http_webhooks=rt.settings.http_webhooks_allowed,
         )
@@ -55,13 +55,13 @@ def lint_map(
 ) -> None:
     """Check the data map (or files before applying them) against card and password rules."""
     from rightful.inventory.lint import lint
-    from rightful.inventory.service import load_datasets, parse_datasets
+    from rightful.inventory.service import parse_datasets, stored_datasets
 
     if files:
         datasets = parse_datasets([(str(f), f.read_text()) for f in files])
     else:
         with unit_of_work(open_runtime().sessions) as session:
-            datasets = load_datasets(session)
+            datasets = stored_datasets(session, actor=acting(session))
     findings = lint(datasets)
     for finding in findings:
         typer.echo(str(finding))
@@ -77,7 +77,7 @@ def show(as_json: bool = typer.Option(False, "--json", help="Print JSON")) -> No
     from rightful.inventory.service import summary
 
     with unit_of_work(open_runtime().sessions) as session:
-        data = summary(session)
+        data = summary(session, actor=acting(session))
     if as_json:
         typer.echo(json.dumps(data, indent=2))
         return
@@ -99,7 +99,7 @@ def export(output: Path | None = typer.Option(None, "-o", help="Write to a file"
     from rightful.inventory.service import export_yaml
 
     with unit_of_work(open_runtime().sessions) as session:
-        text = export_yaml(session)
+        text = export_yaml(session, actor=acting(session))
     if output:
         output.write_text(text)
         typer.echo(f"Wrote {output}")
@@ -126,7 +126,7 @@ def connect(
             Vault(rt.settings, "connections"),
             system_key=system,
             url=url,
-            actor="cli",
+            actor=acting(session),
         )
     typer.echo(f"Connection for {system} saved (encrypted).")
 
@@ -135,18 +135,9 @@ def connect(
 @fail_on_error
 def test(system: str) -> None:
     """Check that Rightful can reach a system's data store."""
-    from rightful.core.errors import NotFoundError
-    from rightful.inventory.revision import load_map
-    from rightful.rights.stores import Connectors
+    from rightful.rights.staff import check_connection
 
     rt = open_runtime()
-    with (
-        unit_of_work(rt.sessions) as session,
-        Connectors(rt.settings, load_map(session).systems) as c,
-    ):
-        try:
-            connector = c(system)
-        except KeyError as exc:
-            raise NotFoundError(f"There is no system '{system}'.") from exc
-        connector.test_connection()
+    with unit_of_work(rt.sessions) as session:
+        check_connection(session, rt.settings, actor=acting(session), system=system)
     typer.echo(f"{system}: connection works.")

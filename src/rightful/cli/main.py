@@ -13,8 +13,9 @@ from rightful.cli import (
     keys_cmds,
     rights_cmds,
     signin_cmds,
+    staff_cmds,
 )
-from rightful.cli.common import fail_on_error, open_runtime, refuse_public_demo
+from rightful.cli.common import acting_as, fail_on_error, open_runtime, refuse_public_demo
 from rightful.core.db import unit_of_work
 
 app = typer.Typer(
@@ -35,6 +36,20 @@ app.add_typer(db, name="db")
 app.add_typer(staff, name="staff")
 signin_cmds.register(staff)  # unlock, totp
 app.add_typer(demo, name="demo")
+staff_cmds.register(staff)  # create, deactivate, token create|list|revoke
+
+
+@app.callback()
+def root(
+    as_: str | None = typer.Option(
+        None,
+        "--as",
+        envvar="RIGHTFUL_AS",
+        help="Act as this staff member, with their role (default: the operator, as admin)",
+    ),
+) -> None:
+    """Rightful: keep the promises of your privacy statement."""
+    acting_as.set(as_)
 
 
 @db.command("upgrade")
@@ -49,38 +64,6 @@ def db_upgrade() -> None:
     with unit_of_work(rt.sessions) as session:
         added = load_default(session)
     typer.echo(f"Database is up to date ({added} taxonomy entries added).")
-
-
-@staff.command("create")
-@fail_on_error
-def staff_create(
-    email: str,
-    name: str = typer.Option(..., help="Full name"),
-    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
-) -> None:
-    """Add a staff member (or reset their password)."""
-    from rightful.security.service import create_staff
-
-    with unit_of_work(open_runtime().sessions) as session:
-        create_staff(session, email=email, name=name, password=password)
-    typer.echo(f"Staff member {email} can now sign in at /admin.")
-
-
-@staff.command("token")
-@fail_on_error
-def staff_token(email: str, name: str = typer.Option("cli", help="What the token is for")) -> None:
-    """Issue an API bearer token for a staff member (shown once)."""
-    from sqlalchemy import select
-
-    from rightful.core.errors import NotFoundError
-    from rightful.security.models import StaffUser
-    from rightful.security.service import create_api_token
-
-    with unit_of_work(open_runtime().sessions) as session:
-        user = session.scalar(select(StaffUser).where(StaffUser.email == email.lower()))
-        if user is None:
-            raise NotFoundError(f"No staff member {email}.")
-        typer.echo(create_api_token(session, staff=user, name=name))
 
 
 @demo.command("setup")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from rightful.cli.common import fail_on_error, open_runtime
+from rightful.cli.common import acting, fail_on_error, open_runtime
 from rightful.core.db import unit_of_work
 from rightful.rights.models import RightsRequest
 from rightful.rights.types import RequestType
@@ -44,8 +44,8 @@ def submit(
     ),
 ) -> None:
     """Record a request received by e-mail, post or phone; the consumer gets the code."""
-    from rightful.rights.flows import submit as do_submit
     from rightful.rights.schemas import RequestIn
+    from rightful.rights.staff import submit as do_submit
 
     data = RequestIn.model_validate(
         {
@@ -65,7 +65,7 @@ def submit(
     )
     rt = open_runtime()
     with unit_of_work(rt.sessions) as session:
-        req = do_submit(session, rt.settings, data, client=None, actor="staff:cli")
+        req = do_submit(session, rt.settings, data, actor=acting(session), via="cli")
         typer.echo(_row(req))
 
 
@@ -76,13 +76,12 @@ def verify(
 ) -> None:
     """Enter the code a consumer gave by phone or letter."""
     from rightful.core.errors import VerificationError
-    from rightful.rights.flows import verify as do_verify
-    from rightful.rights.service import access_request
+    from rightful.rights.staff import verify as do_verify
 
     rt = open_runtime()
     with unit_of_work(rt.sessions) as session:
         outcome = do_verify(
-            session, rt.settings, request_id=access_request(session, request).id, code=code
+            session, rt.settings, actor=acting(session), request_id=request, code=code
         )
         typer.echo(_row(outcome.request))
     if outcome.error:
@@ -93,10 +92,10 @@ def verify(
 @fail_on_error
 def list_(status: str | None = None) -> None:
     """Requests, soonest due first."""
-    from rightful.rights.service import list_requests
+    from rightful.rights.staff import list_requests
 
     with unit_of_work(open_runtime().sessions) as session:
-        rows = list_requests(session, status=status)
+        rows = list_requests(session, actor=acting(session), status=status)
         for req in rows:
             typer.echo(_row(req))
         if not rows:
@@ -107,13 +106,13 @@ def list_(status: str | None = None) -> None:
 @fail_on_error
 def show(request: str = typer.Argument(..., help="Id or reference")) -> None:
     """One request with its timeline."""
-    from rightful.rights.service import access_request
-    from rightful.security.audit import events_for
+    from rightful.rights.staff import timeline, view_request
 
     with unit_of_work(open_runtime().sessions) as session:
-        req = access_request(session, request)
+        actor = acting(session)
+        req = view_request(session, actor=actor, request_id=request)
         typer.echo(_row(req))
-        for e in events_for(session, subject_type="rights_request", subject_id=req.id):
+        for e in timeline(session, actor=actor, request_id=req.id):
             typer.echo(
                 f"  {e.at:%Y-%m-%d %H:%M:%S}  {e.action:<28} {e.actor}  "
                 f"{json.dumps(e.detail) if e.detail else ''}"
@@ -132,7 +131,7 @@ def _act(action: str, request: str, **kwargs: str) -> None:
     }
     fn = actions[action]
     with unit_of_work(rt.sessions) as session:
-        req = fn(session, rt.settings, request_id=request, actor="staff:cli", **kwargs)
+        req = fn(session, rt.settings, request_id=request, actor=acting(session), **kwargs)
         typer.echo(_row(req))
 
 
@@ -173,7 +172,9 @@ def policy(file: Path = typer.Argument(..., exists=True, dir_okay=False, readabl
     from rightful.rights.erasure import apply_policy
 
     with unit_of_work(open_runtime().sessions) as session:
-        applied = apply_policy(session, text=file.read_text(), actor="staff:cli", source=str(file))
+        applied = apply_policy(
+            session, text=file.read_text(), actor=acting(session), source=str(file)
+        )
     typer.echo(f"Applied '{applied.name}' for {applied.request_type} requests.")
 
 
@@ -185,7 +186,7 @@ def preview(request: str) -> None:
 
     rt = open_runtime()
     with unit_of_work(rt.sessions) as session:
-        rows = erasure_preview(session, rt.settings, request_id=request)
+        rows = erasure_preview(session, rt.settings, request_id=request, actor=acting(session))
     for p in rows:
         masks = ", ".join(f"{m.name}:{m.strategy}" for m in p.masks)
         kept = f" kept until {p.retain_until}: {p.legal_basis}" if p.legal_basis else ""
@@ -217,7 +218,7 @@ def waive(
             session,
             request_id=request,
             partner_key=partner,
-            actor="staff:cli",
+            actor=acting(session),
             reason=reason,
             explanation=tell_person,
         )
@@ -228,20 +229,23 @@ def waive(
 @fail_on_error
 def partner_secret(partner: str) -> None:
     """The secret a partner uses to check the signature of erasure webhooks."""
-    from rightful.rights.partners import partner_secret as secret_for
+    from rightful.rights.staff import partner_webhook_secret
 
-    typer.echo(secret_for(open_runtime().settings, partner))
+    rt = open_runtime()
+    with unit_of_work(rt.sessions) as session:
+        secret = partner_webhook_secret(rt.settings, actor=acting(session), partner=partner)
+    typer.echo(secret)
 
 
 @app.command("review")
 @fail_on_error
 def review(request: str) -> None:
     """What a correction request would change, field by field, before approving it."""
-    from rightful.rights.correction import plan_correction
+    from rightful.rights.staff import review_correction
 
     rt = open_runtime()
     with unit_of_work(rt.sessions) as session:
-        changes = plan_correction(session, rt.settings, request_id=request)
+        changes = review_correction(session, rt.settings, actor=acting(session), request_id=request)
     for c in changes:
         typer.echo(
             f"{c.system:<16} {c.collection}.{c.field:<20} {c.current!s:<24} -> {c.corrected}"
@@ -256,14 +260,15 @@ def retention(
     run_now: bool = typer.Option(False, "--run", help="Apply it now, not only preview"),
 ) -> None:
     """Preview (or run) the retention schedule: rows past their period, per collection."""
-    from rightful.rights.retention_schedule import preview_retention, run_retention
+    from rightful.rights.staff import retention_preview, retention_run
 
     rt = open_runtime()
     with unit_of_work(rt.sessions) as session:
+        act_as = acting(session)
         rows = (
-            run_retention(session, rt.settings, actor="staff:cli")
+            retention_run(session, rt.settings, actor=act_as)
             if run_now
-            else (preview_retention(session, rt.settings))
+            else retention_preview(session, rt.settings, actor=act_as)
         )
     for c in rows:
         verb = ("deleted" if c.action == "delete" else "masked") if run_now else f"to {c.action}"
@@ -276,18 +281,13 @@ def retention(
 @fail_on_error
 def package(request: str, output: Path = typer.Option(Path("."), "-o", help="Folder")) -> None:
     """Write a completed request's package (zip) for sending by post or secure mail."""
-    from rightful.core.errors import NotFoundError
-    from rightful.rights.execution import package_vault
-    from rightful.rights.package import load
-    from rightful.rights.service import access_request
+    from rightful.rights.staff import read_package
 
     rt = open_runtime()
     with unit_of_work(rt.sessions) as session:
-        req = access_request(session, request)
-        if not req.package_file:
-            raise NotFoundError("This request has no package (yet).")
-        target = output / f"{req.reference}.zip"
-        target.write_bytes(
-            load(package_vault(rt.settings), rt.settings.package_dir, req.package_file)
+        reference, data = read_package(
+            session, rt.settings, actor=acting(session), request_id=request
         )
+    target = output / f"{reference}.zip"
+    target.write_bytes(data)
     typer.echo(f"Wrote {target}")

@@ -7,25 +7,22 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from rightful.cli.common import fail_on_error, open_runtime
+from rightful.cli.common import acting, fail_on_error, open_runtime
 from rightful.core.db import unit_of_work
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from rightful.security.models import StaffUser
+    from rightful.security.permissions import Actor
 
 
-def _staff(session: Session, email: str) -> StaffUser:
-    from sqlalchemy import select
+def _staff(session: Session, email: str) -> tuple[StaffUser, Actor]:
+    """The account to act on, and who acts: managing accounts needs staff.manage."""
+    from rightful.security.service import staff_to_manage
 
-    from rightful.core.errors import NotFoundError
-    from rightful.security.models import StaffUser
-
-    user = session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
-    if user is None:
-        raise NotFoundError(f"No staff member {email}.")
-    return user
+    actor = acting(session)
+    return staff_to_manage(session, email=email, actor=actor), actor
 
 
 @fail_on_error
@@ -35,9 +32,9 @@ def unlock(email: str) -> None:
 
     rt = open_runtime()
     with unit_of_work(rt.sessions) as session:
-        user = _staff(session, email)
+        user, actor = _staff(session, email)
         cleared = signin_limits.unlock(
-            session, rt.settings, email=user.email, actor="cli", staff_id=user.id
+            session, rt.settings, email=user.email, actor=actor.name, staff_id=user.id
         )
     typer.echo(
         f"Cleared the failed sign-ins of {user.email}; they can sign in now."
@@ -57,16 +54,16 @@ def second_factor(
 
     rt = open_runtime()
     with unit_of_work(rt.sessions) as session:
-        user = _staff(session, email)
+        user, actor = _staff(session, email)
         if remove:
-            removed = totp.remove(session, staff_id=user.id, actor="cli")
+            removed = totp.remove(session, staff_id=user.id, actor=actor.name)
             typer.echo(
                 f"Removed the second factor of {user.email}."
                 if removed
                 else f"{user.email} had no second factor."
             )
             return
-        enrolment = totp.enrol(session, rt.settings, staff=user, actor="cli", replace=replace)
+        enrolment = totp.enrol(session, rt.settings, staff=user, actor=actor.name, replace=replace)
     typer.echo(f"""Give this to {user.email} (only they should see it):
 
   Key, to type into an authenticator app   {enrolment.key}

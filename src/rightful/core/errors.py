@@ -48,11 +48,19 @@ class NotFoundError(RightfulError):
 
 
 class NotAllowedError(RightfulError):
-    """The caller is not signed in or lacks the permission."""
+    """The caller is not signed in, or their credentials are wrong, expired or revoked."""
 
     code = "not_allowed"
     status = 401
     title = "Sign-in required"
+
+
+class ForbiddenError(RightfulError):
+    """The caller is known, but their role (or token's scopes) does not allow the action."""
+
+    code = "forbidden"
+    status = 403
+    title = "Not allowed for your role"
 
 
 class ConflictError(RightfulError):

@@ -23,6 +23,7 @@ from rightful.inventory import taxonomy
 from rightful.migrations import upgrade
 from rightful.rights.erasure import apply_policy
 from rightful.rights.models import RightsRequest
+from rightful.security.permissions import Role, system_actor
 from rightful.security.service import create_api_token, create_staff
 from rightful.security.vault import Vault
 
@@ -55,11 +56,12 @@ def load_data_map(runtime: Runtime, urls: dict[str, str]) -> None:
     with unit_of_work(runtime.sessions) as session:
         taxonomy.load_default(session)
     with unit_of_work(runtime.sessions) as session:
-        inventory.apply_files(session, files=data_map_files(), actor="demo")
+        demo = system_actor("demo")
+        inventory.apply_files(session, files=data_map_files(), actor=demo)
         for key in SYSTEMS:
-            inventory.set_connection(session, vault, system_key=key, url=urls[key], actor="demo")
+            inventory.set_connection(session, vault, system_key=key, url=urls[key], actor=demo)
         for policy in sorted((HERE / "policies").glob("*.yml")):
-            apply_policy(session, text=policy.read_text(), actor="demo", source=policy.name)
+            apply_policy(session, text=policy.read_text(), actor=demo, source=policy.name)
         consent_file = HERE / "consent.yml"
         catalog.apply(session, catalog.parse(consent_file.read_text(), name=consent_file.name))
         destinations.apply_from_file(session, consent_file.read_text(), name=consent_file.name)
@@ -108,7 +110,15 @@ def setup_demo(runtime: Runtime, *, people: int = 3000, rebuild: bool = False) -
     seed_consent_history(runtime)
     password = secrets.token_urlsafe(12)
     with unit_of_work(runtime.sessions) as session:
-        staff = create_staff(session, email=ADMIN_EMAIL, name="Pat Privacy", password=password)
-        token = create_api_token(session, staff=staff, name="demo")
+        demo = system_actor("demo")
+        staff = create_staff(
+            session,
+            email=ADMIN_EMAIL,
+            name="Pat Privacy",
+            password=password,
+            role=Role.ADMIN,
+            actor=demo,
+        )
+        token = create_api_token(session, staff=staff, name="demo", actor=demo)
     earlier = requests if existed or requests else None
     return DemoInfo(ADMIN_EMAIL, password, token, FEATURED_PEOPLE, earlier)

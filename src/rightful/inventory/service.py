@@ -20,6 +20,7 @@ from rightful.inventory.schemas import ApplySummary, DisclosureIn, PartnerIn, Sy
 from rightful.inventory.specs import DatasetSpec, dataset_from_document
 from rightful.inventory.validation import Problem, check_format, check_graph, describe, problem
 from rightful.security import audit
+from rightful.security.permissions import Actor, Permission, require
 from rightful.security.vault import Vault
 
 SECTIONS = ("dataset", "system", "partner", "disclosure")
@@ -155,7 +156,7 @@ def apply_files(
     session: Session,
     *,
     files: list[tuple[str, str]],
-    actor: str,
+    actor: Actor,
     strict: bool = False,
     http_webhooks: bool = False,
 ) -> ApplySummary:
@@ -164,6 +165,7 @@ def apply_files(
     Card and password rules (`inventory.lint`) are warnings in the summary, or, `strict`,
     problems that stop the apply. Partners' erasure webhooks must be https unless
     `http_webhooks` (demo mode, RIGHTFUL_ALLOW_HTTP_WEBHOOKS)."""
+    require(actor, Permission.INVENTORY_MANAGE)
     parsed = _parse(files)
     stored = {d.key: d for d in load_datasets(session)}
     merged = list({**stored, **{d.key: d for d in parsed.datasets}}.values())
@@ -186,7 +188,7 @@ def apply_files(
         raise InventoryError(
             f"The data map was not changed: {len(problems)} problem(s).\n{lines}", errors=problems
         )
-    summary = _save(session, parsed, actor)
+    summary = _save(session, parsed, actor.name)
     summary.notes = erasure_notes(merged)
     summary.warnings = [str(f) for f in findings]
     return summary
@@ -248,9 +250,10 @@ def _save(session: Session, parsed: _Parsed, actor: str) -> ApplySummary:
 
 
 def set_connection(
-    session: Session, vault: Vault, *, system_key: str, url: str, actor: str
+    session: Session, vault: Vault, *, system_key: str, url: str, actor: Actor
 ) -> None:
     """Store a system's connection URL encrypted; it is never shown back."""
+    require(actor, Permission.INVENTORY_MANAGE)
     system = session.get(System, system_key)
     if system is None:
         raise NotFoundError(f"There is no system '{system_key}' in the data map.")
@@ -260,7 +263,7 @@ def set_connection(
     session.flush()
     audit.record(
         session,
-        actor=actor,
+        actor=actor.name,
         action="system.connection_set",
         subject_type="system",
         subject_id=system_key,
@@ -276,8 +279,15 @@ def connection_url(vault: Vault, system: System | SystemView) -> str | None:
     )
 
 
-def summary(session: Session) -> dict[str, Any]:
+def stored_datasets(session: Session, *, actor: Actor) -> list[DatasetSpec]:
+    """The stored datasets, as staff read the data map (never secrets)."""
+    require(actor, Permission.INVENTORY_VIEW)
+    return load_datasets(session)
+
+
+def summary(session: Session, *, actor: Actor) -> dict[str, Any]:
     """The whole data map for display: secrets are reported as set or not, never shown."""
+    require(actor, Permission.INVENTORY_VIEW)
     systems = []
     for s in session.scalars(select(System).order_by(System.key)):
         systems.append(
@@ -322,9 +332,9 @@ def summary(session: Session) -> dict[str, Any]:
     }
 
 
-def export_yaml(session: Session) -> str:
+def export_yaml(session: Session, *, actor: Actor) -> str:
     """The data map as one fideslang-compatible YAML document (no secrets)."""
-    data = summary(session)
+    data = summary(session, actor=actor)
     doc = {
         "dataset": [d.document for d in load_datasets(session)],
         "system": [

@@ -18,6 +18,7 @@ from rightful.rights.policy import FieldAction, Policy, decide, parse_policy
 from rightful.rights.stores import Connectors
 from rightful.rights.types import RequestType
 from rightful.security import audit
+from rightful.security.permissions import Actor, Permission, require
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,9 @@ class CollectionPreview:
     changed_by: tuple[str, ...] = ()
 
 
-def apply_policy(session: Session, *, text: str, actor: str, source: str = "policy") -> Policy:
+def apply_policy(session: Session, *, text: str, actor: Actor, source: str = "policy") -> Policy:
     """Validate and store a policy; it replaces the one for its request type."""
+    require(actor, Permission.POLICIES_MANAGE)
     policy = parse_policy(text, source=source)
     row = session.get(RequestPolicy, policy.request_type) or RequestPolicy(
         request_type=policy.request_type
@@ -48,7 +50,7 @@ def apply_policy(session: Session, *, text: str, actor: str, source: str = "poli
     session.flush()
     audit.record(
         session,
-        actor=actor,
+        actor=actor.name,
         action="policy.applied",
         subject_type="policy",
         subject_id=policy.request_type,
@@ -67,8 +69,12 @@ def current_policy(session: Session, request_type: str) -> Policy:
     return parse_policy(row.document, source=f"stored {request_type} policy")
 
 
-def preview(session: Session, settings: Settings, *, request_id: str) -> list[CollectionPreview]:
-    """Per system and collection: rows to delete, fields to mask, rows kept and why. Reads only."""
+def preview(
+    session: Session, settings: Settings, *, request_id: str, actor: Actor
+) -> list[CollectionPreview]:
+    """Per system and collection: rows to delete, fields to mask, rows kept and why. Reads only;
+    counts, never values."""
+    require(actor, Permission.REQUESTS_PREPARE)
     req = service.access_request(session, request_id)
     if req.request_type != RequestType.DELETE.value:
         raise ConflictError("Only deletion requests have an erasure preview.")

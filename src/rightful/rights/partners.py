@@ -27,6 +27,7 @@ from rightful.messaging.service import queue_email
 from rightful.rights import deadlines, service
 from rightful.rights.models import PartnerNotice, RightsRequest
 from rightful.security import audit
+from rightful.security.permissions import Actor, Permission, require
 from rightful.security.tokens import LinkSigner
 from rightful.security.vault import keyed_hash
 
@@ -244,7 +245,7 @@ def waive(
     *,
     request_id: str,
     partner_key: str,
-    actor: str,
+    actor: Actor,
     reason: str,
     explanation: str,
 ) -> PartnerNotice:
@@ -253,6 +254,7 @@ def waive(
     `reason` is staff's note, kept in the record only. `explanation` is what the person reads in
     their completion e-mail: the law asks for enough facts to understand why.
     """
+    require(actor, Permission.REQUESTS_DECIDE)
     errors = [
         {"field": name, "message": message}
         for name, text, message in (
@@ -274,5 +276,5 @@ def waive(
     if notice.status not in OPEN_STATUSES:
         raise ConflictError("This partner has already answered.")
     notice.explanation = explanation.strip()
-    _answer(session, notice, "waived", actor=actor, note=reason.strip())
+    _answer(session, notice, "waived", actor=actor.name, note=reason.strip())
     return notice

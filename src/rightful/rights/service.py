@@ -32,6 +32,7 @@ from rightful.rights.types import (
     Status,
 )
 from rightful.security import audit
+from rightful.security.permissions import Actor, Permission, require
 from rightful.security.tokens import LinkSigner
 from rightful.security.vault import Vault, keyed_hash
 
@@ -282,40 +283,42 @@ def list_requests(
 
 
 def approve_request(
-    session: Session, settings: Settings, *, request_id: str, actor: str
+    session: Session, settings: Settings, *, request_id: str, actor: Actor
 ) -> RightsRequest:
-    """Staff approve: execution starts off the web request.
-
-    For the request types in RIGHTFUL_SECOND_APPROVAL_TYPES, two different people must approve.
-    """
+    """Staff approve: execution starts off the web request. A deletion or correction needs
+    erasure.approve as well; for the types in RIGHTFUL_SECOND_APPROVAL_TYPES, two people."""
+    require(actor, Permission.REQUESTS_DECIDE)
     req = access_request(session, request_id)
+    if req.request_type in (RequestType.DELETE, RequestType.CORRECT):
+        require(actor, Permission.ERASURE_APPROVE)
     if (
         req.request_type in settings.second_approval_types
         and req.status == Status.AWAITING_APPROVAL
     ):
         approvals = list(req.summary.get("approvals", []))
-        if actor in approvals:
+        if actor.name in approvals:
             raise ConflictError("You approved this already; a second person must approve it.")
         if not approvals:
-            req.summary = {**req.summary, "approvals": [actor]}
+            req.summary = {**req.summary, "approvals": [actor.name]}
             session.flush()
             audit.record(
                 session,
-                actor=actor,
+                actor=actor.name,
                 action="request.first_approval",
                 subject_type="rights_request",
                 subject_id=req.id,
             )
             return req
-        req.summary = {**req.summary, "approvals": [*approvals, actor]}
-    move(session, req, Status.EXECUTING, actor=actor)
+        req.summary = {**req.summary, "approvals": [*approvals, actor.name]}
+    move(session, req, Status.EXECUTING, actor=actor.name)
     return req
 
 
 def deny_request(
-    session: Session, settings: Settings, *, request_id: str, actor: str, reason: str
+    session: Session, settings: Settings, *, request_id: str, actor: Actor, reason: str
 ) -> RightsRequest:
     """Staff close a request without action, telling the consumer why."""
+    require(actor, Permission.REQUESTS_DECIDE)
     if len(reason.strip()) < 10:
         raise InvalidInputError(
             "Give the consumer a reason of at least a sentence.",
@@ -326,16 +329,17 @@ def deny_request(
         raise ConflictError(
             "This request has already been carried out; it can no longer be denied."
         )
-    move(session, req, Status.DENIED, actor=actor, reason=reason.strip())
+    move(session, req, Status.DENIED, actor=actor.name, reason=reason.strip())
     req.denial_reason = reason.strip()
     notify_consumer(session, settings, req, "denied", {"reason": req.denial_reason})
     return req
 
 
 def extend_request(
-    session: Session, settings: Settings, *, request_id: str, actor: str, reason: str
+    session: Session, settings: Settings, *, request_id: str, actor: Actor, reason: str
 ) -> RightsRequest:
     """Use the one extension the law allows, with notice and reason to the consumer."""
+    require(actor, Permission.REQUESTS_DECIDE)
     req = access_request(session, request_id)
     if req.extension_reason:
         raise ConflictError(
@@ -359,28 +363,21 @@ def extend_request(
     session.flush()
     audit.record(
         session,
-        actor=actor,
+        actor=actor.name,
         action="request.extended",
         subject_type="rights_request",
         subject_id=req.id,
         detail={"reason": req.extension_reason, "respond_due": req.respond_due.isoformat()},
     )
-    notify_consumer(
-        session,
-        settings,
-        req,
-        "extended",
-        {
-            "reason": req.extension_reason,
-        },
-    )
+    notify_consumer(session, settings, req, "extended", {"reason": req.extension_reason})
     return req
 
 
 def complete_manually(
-    session: Session, settings: Settings, *, request_id: str, actor: str, note: str
+    session: Session, settings: Settings, *, request_id: str, actor: Actor, note: str
 ) -> RightsRequest:
     """Staff record that they carried out a request type Rightful does not automate yet."""
+    require(actor, Permission.REQUESTS_DECIDE)
     req = access_request(session, request_id)
     if RequestType(req.request_type) in AUTOMATED:
         raise ConflictError("Rightful carries out this request itself once it is approved.")
@@ -389,6 +386,6 @@ def complete_manually(
             "Tell the consumer what was done, in a sentence.",
             errors=[{"field": "note", "message": "Write what was done."}],
         )
-    move(session, req, Status.COMPLETED, actor=actor, reason=note.strip())
+    move(session, req, Status.COMPLETED, actor=actor.name, reason=note.strip())
     notify_consumer(session, settings, req, "done_manually", {"note": note.strip()})
     return req

@@ -54,6 +54,12 @@ def _page(request: Request, status: int, title: str, detail: str) -> Response:
     )
 
 
+def bearer_challenge(request: Request) -> str:
+    """The WWW-Authenticate value of a 401: `invalid_token` when a token was sent."""
+    sent = request.headers.get("authorization", "").lower().startswith("bearer ")
+    return 'Bearer realm="rightful"' + (', error="invalid_token"' if sent else "")
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers on an app."""
 
@@ -63,7 +69,7 @@ def install(app: FastAPI) -> None:
             return RedirectResponse("/admin/login", status_code=303)
         if _wants_page(request):
             return _page(request, exc.status, exc.title, exc.detail)
-        return problem(
+        answer = problem(
             exc.status,
             exc.title,
             exc.detail,
@@ -71,6 +77,9 @@ def install(app: FastAPI) -> None:
             instance=request.url.path,
             errors=exc.errors,
         )
+        if isinstance(exc, NotAllowedError):  # RFC 6750 section 3: say how to authenticate
+            answer.headers["WWW-Authenticate"] = bearer_challenge(request)
+        return answer
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:

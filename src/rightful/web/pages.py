@@ -19,6 +19,8 @@ def render(request: Request, template: str, http_status: int = 200, **ctx: Any) 
         "csrf": csrf_token(request),
         "settings": request.app.state.runtime.settings,
         "staff_name": request.session.get("staff_name"),
+        # What the signed-in role may do (web/admin/access.py): pages show only that.
+        "can": getattr(request.state, "permissions", frozenset()),
         "types": TYPE_LABELS,
         "statuses": STAFF_STATUS_LABELS,
     }

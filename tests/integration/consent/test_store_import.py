@@ -25,6 +25,7 @@ from rightful.core.runtime import Runtime
 from rightful.demo.estate import SYSTEMS
 from rightful.demo.setup import data_map_files
 from rightful.inventory import service as inventory
+from rightful.security.permissions import system_actor
 from tests.support.app import make_settings, prepare
 
 AVERY = "avery.quinn@example.com"  # demo estate: product_news subscribed, offers unsubscribed
@@ -265,7 +266,7 @@ def keyless_and_undated(runtime: Runtime) -> None:
             body = yaml.safe_dump(document, sort_keys=False)
         files.append((name, body))
     with unit_of_work(runtime.sessions) as session:
-        inventory.apply_files(session, files=files, actor="test")
+        inventory.apply_files(session, files=files, actor=system_actor("test"))
     with unit_of_work(runtime.sessions) as session:
         specs = destinations.parse_destinations("destinations:" + KEYLESS_UNDATED)
         assert specs is not None

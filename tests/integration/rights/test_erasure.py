@@ -21,6 +21,7 @@ from rightful.rights import flows, service
 from rightful.rights.execution import run_request
 from rightful.rights.models import Suppression
 from rightful.rights.schemas import RequestIn
+from rightful.security.permissions import system_actor
 from tests.support.app import AVERY, latest_code, make_settings, prepare
 
 
@@ -34,7 +35,9 @@ def erase_avery(runtime: Runtime) -> str:
         flows.verify(
             session, runtime.settings, request_id=request_id, code=latest_code(runtime, request_id)
         )
-        service.approve_request(session, runtime.settings, request_id=request_id, actor="test")
+        service.approve_request(
+            session, runtime.settings, request_id=request_id, actor=system_actor("test")
+        )
     return request_id
 
 
@@ -267,7 +270,9 @@ def test_many_erasures_share_one_read_per_collection(tmp_path: Path) -> None:
         flows.verify(
             session, runtime.settings, request_id=jordan, code=latest_code(runtime, jordan)
         )
-        service.approve_request(session, runtime.settings, request_id=jordan, actor="test")
+        service.approve_request(
+            session, runtime.settings, request_id=jordan, actor=system_actor("test")
+        )
     from rightful.consent import store_import
 
     with runtime.sessions() as session:  # the demo store's first import, due since it was added

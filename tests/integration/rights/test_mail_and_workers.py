@@ -22,6 +22,7 @@ from rightful.rights import flows, service
 from rightful.rights.execution import run_request
 from rightful.rights.models import ExecutionStep, RightsRequest
 from rightful.rights.schemas import RequestIn
+from rightful.security.permissions import system_actor
 from rightful.worker.dispatch import Dispatcher
 from tests.support.app import AVERY, code_from, latest_code, link_from, make_settings, prepare
 from tests.support.services import SmtpTestServer
@@ -38,7 +39,9 @@ def submit_and_approve(runtime: object) -> str:
         flows.verify(
             session, runtime.settings, request_id=request_id, code=latest_code(runtime, request_id)
         )
-        service.approve_request(session, runtime.settings, request_id=request_id, actor="test")
+        service.approve_request(
+            session, runtime.settings, request_id=request_id, actor=system_actor("test")
+        )
     return request_id
 
 
@@ -55,7 +58,9 @@ def test_code_and_download_link_arrive_over_smtp(
     assert "/status/" in link_from(received, "/status/")
     with unit_of_work(runtime.sessions) as session:
         flows.verify(session, runtime.settings, request_id=request_id, code=code_from(received))
-        service.approve_request(session, runtime.settings, request_id=request_id, actor="test")
+        service.approve_request(
+            session, runtime.settings, request_id=request_id, actor=system_actor("test")
+        )
     assert run_request(runtime.sessions, runtime.settings, request_id) == "completed"
     with runtime.sessions() as session:
         deliver_pending(session, runtime.settings)

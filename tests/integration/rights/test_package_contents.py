@@ -32,6 +32,7 @@ from rightful.rights import flows, service
 from rightful.rights.execution import package_vault, run_request
 from rightful.rights.package import load
 from rightful.rights.schemas import RequestIn
+from rightful.security.permissions import system_actor
 from tests.support.app import AVERY, App, latest_code, make_settings, prepare
 
 # Shortly after the demo's fixed moment, so "the last 12 months" cuts the same rows every year.
@@ -82,7 +83,9 @@ def averys_package(runtime: Runtime) -> Package:
             flows.verify(session, runtime.settings, request_id=request_id, code=code).error is None
         )
     with unit_of_work(runtime.sessions) as session:
-        service.approve_request(session, runtime.settings, request_id=request_id, actor="test")
+        service.approve_request(
+            session, runtime.settings, request_id=request_id, actor=system_actor("test")
+        )
     assert run_request(runtime.sessions, runtime.settings, request_id) == "completed"
     with runtime.sessions() as session:
         req = service.access_request(session, request_id)

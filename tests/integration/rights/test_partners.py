@@ -27,6 +27,7 @@ from rightful.rights.execution import run_request
 from rightful.rights.models import PartnerNotice
 from rightful.rights.partners import _send as send_notice
 from rightful.rights.partners import acknowledge, deliver_notices, partner_secret
+from rightful.security.permissions import system_actor
 from rightful.security.tokens import LinkSigner
 from rightful.web.app import create_app
 from tests.integration.rights.test_erasure import erase_avery
@@ -157,8 +158,15 @@ def test_a_partner_that_never_answers_gets_reminders_and_staff_decide(
 
         token = create_api_token(
             session,
-            staff=create_staff(session, email="o@lumen.example", name="O", password="x" * 12),
+            staff=create_staff(
+                session,
+                email="o@lumen.example",
+                name="O",
+                password="x" * 12,
+                actor=system_actor("test"),
+            ),
             name="t",
+            actor=system_actor("test"),
         )
     with TestClient(create_app(runtime, start_worker=False)) as client:
         app = App(runtime, client, token)

@@ -12,6 +12,7 @@ from rightful.core.clock import utcnow
 from rightful.core.db import unit_of_work
 from rightful.rights.erasure import apply_policy
 from rightful.rights.retention_schedule import preview_retention, run_retention
+from rightful.security.permissions import system_actor
 from rightful.worker.loop import run_once
 from tests.support.app import make_settings, prepare
 
@@ -40,7 +41,7 @@ def counts(tmp_path: Path) -> tuple[int, int, int]:
 def test_the_schedule_is_previewed_then_applied_once_a_day(tmp_path: Path) -> None:
     runtime = prepare(make_settings(tmp_path), people=60)
     with unit_of_work(runtime.sessions) as session:
-        apply_policy(session, text=SCHEDULE, actor="test")
+        apply_policy(session, text=SCHEDULE, actor=system_actor("test"))
     old, total, old_chats = counts(tmp_path)
     assert old > 0 and old_chats > 0
     with runtime.sessions() as session:
@@ -64,7 +65,7 @@ def test_a_schedule_must_name_a_dated_collection(tmp_path: Path) -> None:
     runtime = prepare(make_settings(tmp_path), people=20)
     bad = SCHEDULE.replace("engagement.web_sessions", "storefront.customers")
     with unit_of_work(runtime.sessions) as session:
-        apply_policy(session, text=bad, actor="test")
+        apply_policy(session, text=bad, actor=system_actor("test"))
     with runtime.sessions() as session, pytest.raises(InvalidInputError, match="date_field"):
         preview_retention(session, runtime.settings)
     runtime.engine.dispose()
@@ -87,7 +88,7 @@ def test_a_collection_without_a_primary_key_is_kept_to_its_schedule(tmp_path: Pa
         "    - {collection: shop.visit, keep_days: 20, action: delete}\n"
     )
     with unit_of_work(runtime.sessions) as session:
-        apply_policy(session, text=schedule, actor="test")
+        apply_policy(session, text=schedule, actor=system_actor("test"))
     clock.freeze(datetime(2026, 12, 5, tzinfo=UTC))  # visits before November 15 are past
     try:
         with runtime.sessions() as session:

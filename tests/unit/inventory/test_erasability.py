@@ -7,13 +7,14 @@ import pytest
 
 from rightful.core.errors import InventoryError
 from rightful.inventory.service import apply_files
+from rightful.security.permissions import system_actor
 from tests.support.app import App
 from tests.support.peer_estate import DATASET
 
 
 def apply(app: App, text: str) -> list[str]:
     with app.runtime.sessions() as session:
-        summary = apply_files(session, files=[("shop.yml", text)], actor="test")
+        summary = apply_files(session, files=[("shop.yml", text)], actor=system_actor("test"))
         session.commit()
     return summary.notes
 

@@ -8,6 +8,7 @@ from rightful.core.errors import InventoryError
 from rightful.demo.setup import data_map_files
 from rightful.inventory.lint import lint
 from rightful.inventory.service import apply_files, parse_datasets
+from rightful.security.permissions import system_actor
 from tests.support.app import App
 
 
@@ -93,10 +94,12 @@ def test_apply_warns_and_strict_apply_refuses(rightful_app: App) -> None:
     text = shop("- {name: cvv, data_categories: [user.financial]}")
     with rightful_app.runtime.sessions() as session:
         with pytest.raises(InventoryError) as caught:
-            apply_files(session, files=[("shop.yml", text)], actor="test", strict=True)
+            apply_files(
+                session, files=[("shop.yml", text)], actor=system_actor("test"), strict=True
+            )
         assert caught.value.errors[0]["field"] == "cvv"
         assert "PCI DSS 3.3.1.2" in caught.value.errors[0]["message"]
-        summary = apply_files(session, files=[("shop.yml", text)], actor="test")
+        summary = apply_files(session, files=[("shop.yml", text)], actor=system_actor("test"))
     assert summary.warnings == [str(f) for f in lint(parse_datasets([("shop.yml", text)]))]
     r = rightful_app.client.post(
         "/api/v1/inventory?strict=true",

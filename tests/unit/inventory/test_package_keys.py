@@ -8,6 +8,7 @@ import yaml
 from rightful.core.errors import InventoryError
 from rightful.inventory.service import apply_files
 from rightful.inventory.specs import dataset_from_document
+from rightful.security.permissions import system_actor
 from tests.support.app import App
 
 CRM = """
@@ -42,13 +43,13 @@ dataset:
 
 def problems(app: App, text: str) -> list[str]:
     with app.runtime.sessions() as session, pytest.raises(InventoryError) as caught:
-        apply_files(session, files=[("crm.yml", text)], actor="test")
+        apply_files(session, files=[("crm.yml", text)], actor=system_actor("test"))
     return [p["message"] for p in caught.value.errors]
 
 
 def test_the_keys_are_read_into_the_data_map(rightful_app: App) -> None:
     with rightful_app.runtime.sessions() as session:
-        apply_files(session, files=[("crm.yml", CRM)], actor="test")
+        apply_files(session, files=[("crm.yml", CRM)], actor=system_actor("test"))
         session.commit()
     contacts, calls = dataset_from_document(yaml.safe_load(CRM)["dataset"][0]).collections
     assert (contacts.label, contacts.position, contacts.field("email").label) == (  # type: ignore[union-attr]

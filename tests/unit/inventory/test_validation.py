@@ -4,6 +4,7 @@ import pytest
 
 from rightful.core.errors import InventoryError
 from rightful.inventory.service import apply_files
+from rightful.security.permissions import system_actor
 from tests.support.app import App
 
 GOOD = """
@@ -32,7 +33,7 @@ dataset:
 
 def apply(app: App, text: str, name: str = "crm.yml") -> None:
     with app.runtime.sessions() as session:
-        apply_files(session, files=[(name, text)], actor="test")
+        apply_files(session, files=[(name, text)], actor=system_actor("test"))
         session.commit()
 
 
@@ -83,7 +84,7 @@ def test_fideslang_format_errors_are_located(rightful_app: App) -> None:
 def test_nothing_is_saved_when_any_file_has_a_problem(rightful_app: App) -> None:
     bad = GOOD.replace("fides_key: crm", "fides_key: crm2").replace("user.content.private", "nope")
     with pytest.raises(InventoryError), rightful_app.runtime.sessions() as session:
-        apply_files(session, files=[("a.yml", GOOD), ("b.yml", bad)], actor="test")
+        apply_files(session, files=[("a.yml", GOOD), ("b.yml", bad)], actor=system_actor("test"))
     keys = [
         d["key"]
         for d in rightful_app.client.get("/api/v1/inventory", headers=rightful_app.auth).json()[

@@ -13,6 +13,7 @@ from rightful.core.errors import NotAllowedError
 from rightful.migrations import upgrade
 from rightful.security.models import ApiToken
 from rightful.security.passwords import hash_secret
+from rightful.security.permissions import system_actor
 from rightful.security.service import access_token_owner, create_api_token, create_staff
 
 
@@ -24,8 +25,10 @@ def session(tmp_path: Path) -> Session:
 
 
 def test_a_token_names_its_owner_and_nothing_else_does(session: Session) -> None:
-    staff = create_staff(session, email="o@lumen.example", name="O", password="x" * 16)
-    token = create_api_token(session, staff=staff, name="t")
+    staff = create_staff(
+        session, email="o@lumen.example", name="O", password="x" * 16, actor=system_actor("test")
+    )
+    token = create_api_token(session, staff=staff, name="t", actor=system_actor("test"))
     assert access_token_owner(session, token=token).email == "o@lumen.example"
     stored = session.scalars(select(ApiToken)).one().token_hash
     assert token.split("_", 2)[2] not in stored  # only a digest is kept
@@ -35,7 +38,9 @@ def test_a_token_names_its_owner_and_nothing_else_does(session: Session) -> None
 
 
 def test_a_token_issued_with_argon2_still_works_and_is_upgraded(session: Session) -> None:
-    staff = create_staff(session, email="o@lumen.example", name="O", password="x" * 16)
+    staff = create_staff(
+        session, email="o@lumen.example", name="O", password="x" * 16, actor=system_actor("test")
+    )
     session.add(
         ApiToken(prefix="abc123", token_hash=hash_secret("s3cret"), name="old", staff_id=staff.id)
     )

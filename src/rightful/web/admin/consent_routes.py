@@ -8,14 +8,15 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from rightful.consent import catalog, deliver, ledger, reports, subjects
+from rightful.consent import ledger
+from rightful.consent import staff as desk
 from rightful.consent.catalog import Interface, State
-from rightful.consent.models import ConsentSubject
-from rightful.consent.state import current
 from rightful.core.db import unit_of_work
 from rightful.core.errors import InvalidInputError, RightfulError
 from rightful.core.runtime import Runtime
-from rightful.web.deps import check_csrf, runtime, staff_from_session
+from rightful.security.permissions import Actor, Permission
+from rightful.web.admin.access import console_actor
+from rightful.web.deps import check_csrf, runtime
 from rightful.web.pages import render
 from rightful.web.params import RowId
 
@@ -24,30 +25,31 @@ router = APIRouter(prefix="/admin/consent")
 
 @router.get("")
 def consent_home(request: Request, rt: Runtime = Depends(runtime)) -> Response:
-    """Counts per purpose, ledger integrity, the newest choices."""
+    """Counts per purpose, ledger integrity, the newest choices (for roles that read them)."""
     with unit_of_work(rt.sessions) as session:
-        staff_from_session(request, session)
+        actor = console_actor(request, session)
+        personal = actor.can(Permission.CONSENT_READ_PERSONAL)
         return render(
             request,
             "admin/consent.html",
-            overview=reports.overview(session),
-            events=reports.recent_events(session),
-            verdict=ledger.verify(session),
-            propagation=deliver.delivery_summary(session),
+            overview=desk.overview(session, actor=actor),
+            events=desk.recent_events(session, actor=actor) if personal else [],
+            verdict=desk.verify_ledger(session, actor=actor),
+            propagation=desk.delivery_summary(session, actor=actor),
         )
 
 
 def _subject_page(
-    request: Request, session: Session, subject: ConsentSubject | None, **extra: Any
+    request: Request, session: Session, actor: Actor, found: desk.Choices, **extra: Any
 ) -> Response:
     return render(
         request,
         "admin/consent_subject.html",
         http_status=extra.pop("http_status", 200),
-        subject=subject,
-        states=current(session, subject),
-        events=ledger.history(session, subject.id) if subject else [],
-        purposes=catalog.purposes(session),
+        subject=found.subject,
+        states=found.states,
+        events=found.events,
+        purposes=desk.purposes(session, actor=actor),
         **extra,
     )
 
@@ -60,17 +62,22 @@ async def lookup(request: Request, rt: Runtime = Depends(runtime)) -> Response:
     check_csrf(request, str(form.get("csrf", "")))
     typed = str(form.get("email", "")).strip()[:254]
     with unit_of_work(rt.sessions) as session:
-        staff_from_session(request, session)
+        actor = console_actor(request, session)
+        nobody = desk.read(session, actor=actor, subject=None)
+        by_email = "@" in typed or not typed
         try:
-            if "@" in typed or not typed:
-                subject = subjects.find_person(session, rt.settings, typed)
-            else:
-                subject = subjects.resolve(session, rt.settings, phone=typed, create=False)
+            subject = desk.locate(
+                session,
+                rt.settings,
+                actor=actor,
+                email=typed if by_email else None,
+                phone=None if by_email else typed,
+            )
         except InvalidInputError as exc:
-            return _subject_page(request, session, None, error=exc.detail, http_status=422)
+            return _subject_page(request, session, actor, nobody, error=exc.detail, http_status=422)
         if subject is not None:
             return RedirectResponse(f"/admin/consent/subjects/{subject.id}", status_code=303)
-        return _subject_page(request, session, None, error=None)
+        return _subject_page(request, session, actor, nobody, error=None)
 
 
 @router.get("/subjects/{subject_id}")
@@ -79,9 +86,10 @@ def subject_page(
 ) -> Response:
     """One person's or device's choices, and the form to record one for them."""
     with unit_of_work(rt.sessions) as session:
-        staff_from_session(request, session)
-        subject = subjects.by_id(session, subject_id)
-        return _subject_page(request, session, subject, error=error or None)
+        actor = console_actor(request, session)
+        subject = desk.subject_by_id(session, actor=actor, subject_id=subject_id)
+        found = desk.read(session, actor=actor, subject=subject)
+        return _subject_page(request, session, actor, found, error=error or None)
 
 
 @router.post("/subjects/{subject_id}/record")
@@ -90,8 +98,8 @@ async def record_for(request: Request, subject_id: str, rt: Runtime = Depends(ru
     form = await request.form()
     check_csrf(request, str(form.get("csrf", "")))
     with unit_of_work(rt.sessions) as session:
-        staff = staff_from_session(request, session)
-        subject = subjects.by_id(session, subject_id)
+        actor = console_actor(request, session)
+        subject = desk.subject_by_id(session, actor=actor, subject_id=subject_id)
         note = str(form.get("proof", "")).strip()
         purpose, _, channel = str(form.get("choice", "")).partition("|")
         try:
@@ -100,19 +108,25 @@ async def record_for(request: Request, subject_id: str, rt: Runtime = Depends(ru
                     "Say how the person told you (e.g. 'letter of 3 May').",
                     errors=[{"field": "proof", "message": "Describe the request."}],
                 )
-            ledger.record(
+            desk.record(
                 session,
                 rt.settings,
-                subject,
-                [ledger.Choice(purpose, channel, State(str(form.get("state", "withdrawn"))))],
-                ledger.Collected(
-                    interface=Interface.STAFF, proof={"note": note[:500]}, actor=staff.email
+                actor=actor,
+                subject=subject,
+                choices=[
+                    ledger.Choice(purpose, channel, State(str(form.get("state", "withdrawn"))))
+                ],
+                collected=ledger.Collected(
+                    interface=Interface.STAFF, proof={"note": note[:500]}, actor=actor.name
                 ),
             )
         except (RightfulError, ValueError) as exc:
+            if isinstance(exc, RightfulError) and exc.status == 403:
+                raise
             session.rollback()
             detail = exc.detail if isinstance(exc, RightfulError) else "Choose a valid state."
-            return _subject_page(request, session, subject, error=detail, http_status=422)
+            found = desk.read(session, actor=actor, subject=subject)
+            return _subject_page(request, session, actor, found, error=detail, http_status=422)
     return RedirectResponse(f"/admin/consent/subjects/{subject_id}", status_code=303)
 
 
@@ -124,6 +138,6 @@ async def retry_delivery(
     form = await request.form()
     check_csrf(request, str(form.get("csrf", "")))
     with unit_of_work(rt.sessions) as session:
-        staff = staff_from_session(request, session)
-        deliver.redeliver(session, delivery_id, actor=staff.email)
+        actor = console_actor(request, session)
+        desk.redeliver(session, actor=actor, delivery_id=delivery_id)
     return RedirectResponse("/admin/consent#propagation-h", status_code=303)

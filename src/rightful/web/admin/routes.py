@@ -16,10 +16,9 @@ from rightful.core.runtime import Runtime
 from rightful.inventory.models import Partner
 from rightful.inventory.revision import load_map
 from rightful.inventory.service import summary as inventory_summary
-from rightful.messaging.models import OutboxMessage
-from rightful.messaging.service import list_outbox, staff_view
+from rightful.messaging import staff as outbox_desk
 from rightful.rights import partners, service
-from rightful.rights.correction import plan_correction
+from rightful.rights import staff as desk
 from rightful.rights.erasure import preview
 from rightful.rights.erasure_plan import done_lines
 from rightful.rights.models import ExecutionStep, PartnerNotice, RightsRequest
@@ -31,8 +30,9 @@ from rightful.rights.types import (
     RequestType,
     Status,
 )
-from rightful.security import audit
-from rightful.web.deps import check_csrf, dispatcher, runtime, staff_from_session
+from rightful.security.permissions import Actor, Permission
+from rightful.web.admin.access import console_actor
+from rightful.web.deps import check_csrf, dispatcher, runtime
 from rightful.web.pages import render
 from rightful.web.params import RowId
 from rightful.worker.dispatch import Dispatcher
@@ -44,8 +44,8 @@ router = APIRouter(prefix="/admin")
 def requests_list(request: Request, status: str = "", rt: Runtime = Depends(runtime)) -> Response:
     """All requests, open ones first, soonest due first."""
     with unit_of_work(rt.sessions) as session:
-        staff_from_session(request, session)
-        rows = service.list_requests(session, status=status or None)
+        actor = console_actor(request, session)
+        rows = desk.list_requests(session, actor=actor, status=status or None)
     return render(
         request,
         "admin/requests.html",
@@ -59,24 +59,34 @@ def requests_list(request: Request, status: str = "", rt: Runtime = Depends(runt
 def request_detail(
     request: Request, request_id: str, rt: Runtime = Depends(runtime), error: str = ""
 ) -> Response:
-    """One request with its timeline, steps and e-mails."""
+    """One request with its timeline and steps; its identities, previews and e-mails for the
+    roles that may read them (each read of identities is audited)."""
     with unit_of_work(rt.sessions) as session:
-        staff_from_session(request, session)
-        req = service.access_request(session, request_id)
+        actor = console_actor(request, session)
+        req = desk.view_request(session, actor=actor, request_id=request_id)
+        ctx_identities = (
+            desk.read_identities(session, rt.settings, actor=actor, req=req)
+            if actor.can(Permission.REQUESTS_READ_PERSONAL)
+            else {}
+        )
         ctx: dict[str, Any] = {
             "req": req,
-            "identities": service.identities_of(rt.settings, req),
-            "timeline": audit.events_for(session, subject_type="rights_request", subject_id=req.id),
+            "identities": ctx_identities,
+            "timeline": desk.timeline(session, actor=actor, request_id=req.id),
             "steps": list(
                 session.query(ExecutionStep).filter_by(request_id=req.id).order_by(ExecutionStep.id)
             ),
-            "letters": list_outbox(session, request_id=req.id),
+            "letters": (
+                outbox_desk.request_letters(session, actor=actor, request_id=req.id)
+                if actor.can(Permission.OUTBOX_READ)
+                else []
+            ),
             "type_label": TYPE_LABELS[RequestType(req.request_type)],
             "status_label": STAFF_STATUS_LABELS[Status(req.status)],
             "error": error,
             "manual": RequestType(req.request_type) not in AUTOMATED,
-            "preview": _erasure_preview(session, rt, req),
-            "correction": _correction_review(session, rt, req),
+            "preview": _erasure_preview(session, rt, req, actor),
+            "correction": _correction_review(session, rt, req, actor, ctx_identities),
             "notices": list(
                 session.scalars(select(PartnerNotice).where(PartnerNotice.request_id == req.id))
             ),
@@ -87,11 +97,15 @@ def request_detail(
     return render(request, "admin/request.html", **ctx)
 
 
-def _correction_review(session: Session, rt: Runtime, req: RightsRequest) -> dict[str, Any] | None:
+def _correction_review(
+    session: Session, rt: Runtime, req: RightsRequest, actor: Actor, identities: dict[str, str]
+) -> dict[str, Any] | None:
     # Staff review the change before approving; once done, the record lists what changed.
+    # It shows the person's values: only for roles that read personal data (and audited).
     if req.request_type != "correct" or req.verification_level < req.required_level:
         return None
-    identities = service.identities_of(rt.settings, req)
+    if not actor.can(Permission.REQUESTS_READ_PERSONAL):
+        return None
     review: dict[str, Any] = {
         "evidence": identities.get("correction_evidence"),
         "error": None,
@@ -102,15 +116,21 @@ def _correction_review(session: Session, rt: Runtime, req: RightsRequest) -> dic
         review["changes"] = req.summary["corrected"]
         return review
     try:
-        review["changes"] = plan_correction(session, rt.settings, request_id=req.id)
+        review["changes"] = desk.review_correction(
+            session, rt.settings, actor=actor, request_id=req.id
+        )
     except RightfulError as exc:
         review["error"] = exc.detail
     return review
 
 
-def _erasure_preview(session: Session, rt: Runtime, req: RightsRequest) -> dict[str, Any] | None:
+def _erasure_preview(
+    session: Session, rt: Runtime, req: RightsRequest, actor: Actor
+) -> dict[str, Any] | None:
     # Shown on verified deletion requests; a missing policy or unreachable store is explained.
     if req.request_type != "delete" or req.verification_level < req.required_level:
+        return None
+    if not actor.can(Permission.REQUESTS_PREPARE):
         return None
     if "erasure" in req.summary:  # done: show the record of what was done, not a new preview
         rows = [
@@ -128,7 +148,10 @@ def _erasure_preview(session: Session, rt: Runtime, req: RightsRequest) -> dict[
         ]
         return {"rows": rows, "error": None, "done": True}
     try:
-        return {"rows": preview(session, rt.settings, request_id=req.id), "error": None}
+        return {
+            "rows": preview(session, rt.settings, request_id=req.id, actor=actor),
+            "error": None,
+        }
     except RightfulError as exc:
         return {"rows": [], "error": exc.detail}
 
@@ -147,8 +170,8 @@ async def act(
     reason = str(form.get("reason", ""))
     try:
         with unit_of_work(rt.sessions) as session:
-            staff = staff_from_session(request, session)
-            kwargs = {"request_id": request_id, "actor": staff.email}
+            actor = console_actor(request, session)
+            kwargs: dict[str, Any] = {"request_id": request_id, "actor": actor}
             if action == "approve":
                 req = service.approve_request(session, rt.settings, **kwargs)
             elif action == "deny":
@@ -159,7 +182,7 @@ async def act(
                 partners.waive(
                     session,
                     request_id=request_id,
-                    actor=staff.email,
+                    actor=actor,
                     reason=reason,
                     explanation=str(form.get("explanation", "")),
                     partner_key=str(form.get("partner", "")),
@@ -171,7 +194,7 @@ async def act(
                 raise NotFoundError("There is no such action.")
             req_id, status = req.id, req.status
     except RightfulError as exc:
-        if exc.status in (401, 404):
+        if exc.status in (401, 403, 404):
             raise
         return request_detail(request, request_id, rt, error=exc.detail)
     disp.mail_queued()
@@ -184,8 +207,8 @@ async def act(
 def outbox(request: Request, rt: Runtime = Depends(runtime)) -> Response:
     """Every e-mail the system sent or recorded."""
     with unit_of_work(rt.sessions) as session:
-        staff_from_session(request, session)
-        letters = [staff_view(rt.settings, m) for m in list_outbox(session)]
+        actor = console_actor(request, session)
+        letters = outbox_desk.outbox_letters(session, rt.settings, actor=actor)
     return render(request, "admin/outbox.html", letters=letters)
 
 
@@ -193,18 +216,8 @@ def outbox(request: Request, rt: Runtime = Depends(runtime)) -> Response:
 def letter(request: Request, message_id: RowId, rt: Runtime = Depends(runtime)) -> Response:
     """One e-mail as the recipient reads it."""
     with unit_of_work(rt.sessions) as session:
-        staff = staff_from_session(request, session)
-        msg = session.get(OutboxMessage, message_id)
-        if msg is None:
-            raise NotFoundError("There is no such message.")
-        opened = staff_view(rt.settings, msg)
-        audit.record(
-            session,
-            actor=staff.email,
-            action="outbox.read",
-            subject_type="outbox",
-            subject_id=str(msg.id),
-        )
+        actor = console_actor(request, session)
+        opened = outbox_desk.read_letter(session, rt.settings, actor=actor, message_id=message_id)
     return render(request, "admin/letter.html", letter=opened)
 
 
@@ -212,6 +225,6 @@ def letter(request: Request, message_id: RowId, rt: Runtime = Depends(runtime)) 
 def data_map(request: Request, rt: Runtime = Depends(runtime)) -> Response:
     """Systems, datasets, partners and disclosures."""
     with unit_of_work(rt.sessions) as session:
-        staff_from_session(request, session)
-        data = inventory_summary(session)
+        actor = console_actor(request, session)
+        data = inventory_summary(session, actor=actor)
     return render(request, "admin/data_map.html", data=data)

@@ -17,22 +17,14 @@ from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field, model_validator
 from starlette.concurrency import run_in_threadpool
 
-from rightful.consent import (
-    catalog,
-    deliver,
-    destinations,
-    ledger,
-    service,
-    subjects,
-    suppression,
-    texts,
-)
+from rightful.consent import catalog, ledger, suppression
+from rightful.consent import staff as desk
 from rightful.consent.catalog import Interface, State
 from rightful.consent.models import ConsentEvent
-from rightful.consent.state import current
 from rightful.core.db import single_reads, unit_of_work
 from rightful.core.errors import InvalidInputError
 from rightful.core.runtime import Runtime
+from rightful.security.permissions import Actor
 from rightful.web.api.routes import api_actor
 from rightful.web.deps import runtime
 from rightful.web.params import RowId
@@ -134,10 +126,12 @@ def event_out(e: ConsentEvent) -> dict[str, Any]:
 
 
 @router.get("/consent/purposes")
-def purposes(rt: Runtime = Depends(runtime)) -> list[dict[str, Any]]:
+def purposes(
+    rt: Runtime = Depends(runtime), actor: Actor = Depends(api_actor)
+) -> list[dict[str, Any]]:
     """Everything that can be consented to, in display order."""
     with unit_of_work(rt.sessions) as session:
-        translations = texts.purpose_translations(session)
+        translations = desk.purpose_translations(session, actor=actor)
         return [
             {
                 "key": p.key,
@@ -149,35 +143,39 @@ def purposes(rt: Runtime = Depends(runtime)) -> list[dict[str, Any]]:
                 "data_use": p.data_use,
                 "translations": translations.get(p.key, {}),
             }
-            for p in catalog.purposes(session)
+            for p in desk.purposes(session, actor=actor)
         ]
 
 
 @router.put("/consent/purposes")
 def apply_purposes(
-    body: catalog.CatalogFile, rt: Runtime = Depends(runtime)
+    body: catalog.CatalogFile, rt: Runtime = Depends(runtime), actor: Actor = Depends(api_actor)
 ) -> list[dict[str, Any]]:
     """Add or update purposes (built-in ones always stay; none is ever deleted), and the
     banner's texts when the body has `banner`."""
     with unit_of_work(rt.sessions) as session:
-        catalog.apply(session, body)
-    return purposes(rt)
+        desk.apply_catalog(session, actor=actor, parsed=body)
+    return purposes(rt, actor)
 
 
 @router.get("/consent/banner")
-def banner_texts(rt: Runtime = Depends(runtime)) -> dict[str, Any]:
+def banner_texts(
+    rt: Runtime = Depends(runtime), actor: Actor = Depends(api_actor)
+) -> dict[str, Any]:
     """The catalogue's `banner:` section: the banner texts in the company's own words."""
     with unit_of_work(rt.sessions) as session:
-        return {"texts": texts.own_texts(session)}
+        return {"texts": desk.banner_texts(session, actor=actor)}
 
 
 @router.post("/consent/state")
-def consent_state(body: SubjectRef, rt: Runtime = Depends(runtime)) -> dict[str, Any]:
-    """Every purpose and channel for a subject: their choice, or the default."""
+def consent_state(
+    body: SubjectRef, rt: Runtime = Depends(runtime), actor: Actor = Depends(api_actor)
+) -> dict[str, Any]:
+    """Every purpose and channel for a subject: their choice, or the default (audited)."""
     with unit_of_work(rt.sessions) as session:
-        subject = subjects.resolve(session, rt.settings, **body.model_dump(), create=False)
+        found = desk.find(session, rt.settings, actor=actor, **body.model_dump())
         return {
-            "subject_id": subject.id if subject else None,
+            "subject_id": found.subject.id if found.subject else None,
             "states": [
                 {
                     "purpose": c.purpose,
@@ -187,18 +185,21 @@ def consent_state(body: SubjectRef, rt: Runtime = Depends(runtime)) -> dict[str,
                     "since": c.since.isoformat() if c.since else None,
                     "event_uid": c.event_uid,
                 }
-                for c in current(session, subject)
+                for c in found.states
             ],
         }
 
 
 @router.post("/consent/check")
-def consent_check(body: CheckIn, rt: Runtime = Depends(runtime)) -> dict[str, Any]:
+def consent_check(
+    body: CheckIn, rt: Runtime = Depends(runtime), actor: Actor = Depends(api_actor)
+) -> dict[str, Any]:
     """May this purpose be used on this channel for this subject? Creates nothing."""
     with single_reads(rt.sessions) as session:  # one statement, as a rule
-        decision = service.check(
+        decision = desk.check(
             session,
             rt.settings,
+            actor=actor,
             purpose=body.purpose,
             channel=body.channel,
             email=body.email,
@@ -210,12 +211,14 @@ def consent_check(body: CheckIn, rt: Runtime = Depends(runtime)) -> dict[str, An
 
 
 @router.post("/consent/history")
-def consent_history(body: SubjectRef, rt: Runtime = Depends(runtime)) -> dict[str, Any]:
-    """A subject's choices as they were made, newest first."""
+def consent_history(
+    body: SubjectRef, rt: Runtime = Depends(runtime), actor: Actor = Depends(api_actor)
+) -> dict[str, Any]:
+    """A subject's choices as they were made, newest first (audited)."""
     with unit_of_work(rt.sessions) as session:
-        subject = subjects.resolve(session, rt.settings, **body.model_dump(), create=False)
-        events = ledger.history(session, subject.id) if subject else []
-        return {"subject_id": subject.id if subject else None, "events": map_events(events)}
+        found = desk.find(session, rt.settings, actor=actor, **body.model_dump())
+        subject_id = found.subject.id if found.subject else None
+        return {"subject_id": subject_id, "events": map_events(found.events)}
 
 
 def map_events(events: list[ConsentEvent]) -> list[dict[str, Any]]:
@@ -225,30 +228,31 @@ def map_events(events: list[ConsentEvent]) -> list[dict[str, Any]]:
 
 @router.post("/consent/events", status_code=201)
 def record_events(
-    body: EventsIn, rt: Runtime = Depends(runtime), actor: str = Depends(api_actor)
+    body: EventsIn, rt: Runtime = Depends(runtime), actor: Actor = Depends(api_actor)
 ) -> dict[str, Any]:
     """Record choices made elsewhere (a sign-up form, a call centre). Unchanged ones are skipped."""
     with unit_of_work(rt.sessions) as session:
-        subject = subjects.resolve(
+        subject = desk.subject_for_record(
             session,
             rt.settings,
+            actor=actor,
             email=body.email,
             device_id=body.device_id,
             subject_id=body.subject_id,
             phone=body.phone,
         )
-        assert subject is not None
-        events = ledger.record(
+        events = desk.record(
             session,
             rt.settings,
-            subject,
-            [ledger.Choice(c.purpose, c.channel, c.state) for c in body.choices],
-            ledger.Collected(
+            actor=actor,
+            subject=subject,
+            choices=[ledger.Choice(c.purpose, c.channel, c.state) for c in body.choices],
+            collected=ledger.Collected(
                 interface=Interface(body.interface),
                 jurisdiction=body.jurisdiction,
                 notice_version=body.notice_version,
                 proof=body.proof,
-                actor=actor,
+                actor=actor.name,
             ),
         )
     # Answered after the commit: until it, the consent chain's head is locked (ledger.record).
@@ -256,59 +260,72 @@ def record_events(
 
 
 @router.get("/consent/verify")
-def verify_ledger(rt: Runtime = Depends(runtime)) -> dict[str, Any]:
+def verify_ledger(
+    rt: Runtime = Depends(runtime), actor: Actor = Depends(api_actor)
+) -> dict[str, Any]:
     """Whether every event's hash still holds and the ledger ends where its head says: the
     first problem (edited, unlinked, missing_at_end, unrecorded, head_mismatch) and where."""
     with unit_of_work(rt.sessions) as session:
-        verdict = ledger.verify(session)
+        verdict = desk.verify_ledger(session, actor=actor)
     return {**verdict.as_dict(), "first_broken_event": verdict.broken_at}
 
 
 @router.post("/consent/unsubscribe-headers")
-def unsubscribe_headers(body: HeadersIn, rt: Runtime = Depends(runtime)) -> dict[str, str]:
+def unsubscribe_headers(
+    body: HeadersIn, rt: Runtime = Depends(runtime), actor: Actor = Depends(api_actor)
+) -> dict[str, str]:
     """RFC 2369 / RFC 8058 headers to put on one marketing e-mail."""
     with unit_of_work(rt.sessions) as session:
-        return service.unsubscribe_headers(session, rt.settings, email=body.email, topic=body.topic)
+        return desk.unsubscribe_headers(
+            session, rt.settings, actor=actor, email=body.email, topic=body.topic
+        )
 
 
 @router.post("/marketing/messages", status_code=202)
-def send_marketing(body: MarketingIn, rt: Runtime = Depends(runtime)) -> dict[str, Any]:
+def send_marketing(
+    body: MarketingIn, rt: Runtime = Depends(runtime), actor: Actor = Depends(api_actor)
+) -> dict[str, Any]:
     """Send a marketing e-mail if the person may get it; it carries one-click unsubscribe."""
     with unit_of_work(rt.sessions) as session:
-        msg = service.send_marketing(session, rt.settings, **body.model_dump())
+        msg = desk.send_marketing(session, rt.settings, actor=actor, **body.model_dump())
     if msg is None:
         return {"status": "suppressed", "message_id": None}
     return {"status": msg.status, "message_id": msg.id}
 
 
-def _bulk_json(session: Any, rt: Runtime, body: BulkIn) -> dict[str, Any]:
+def _bulk_json(session: Any, rt: Runtime, actor: Actor, body: BulkIn) -> dict[str, Any]:
     if body.emails is not None:
-        hits = suppression.check_addresses(session, rt.settings, body.emails, body.topic)
+        hits = desk.suppressed_addresses(
+            session, rt.settings, actor=actor, emails=body.emails, topic=body.topic
+        )
         return {"checked": len(body.emails), "suppressed": hits}
     digests = suppression.parse_hashes(body.sha256 or [])
-    found = suppression.check_hashes(session, digests, body.topic)
+    found = desk.suppressed_hashes(session, actor=actor, digests=digests, topic=body.topic)
     return {"checked": len(digests), "suppressed": [d for d in digests if d in found]}
 
 
 @router.post("/suppressions/bulk", response_model=None)
 async def bulk_check(
-    request: Request, topic: str | None = None, rt: Runtime = Depends(runtime)
+    request: Request,
+    topic: str | None = None,
+    rt: Runtime = Depends(runtime),
+    actor: Actor = Depends(api_actor),
 ) -> dict[str, Any] | Response:
     """Which of these may not be sent marketing. JSON (`emails` or `sha256`, up to 100,000) or
     text/plain with one SHA-256 digest per line (any number; answers the suppressed lines)."""
     raw = await request.body()
     as_text = request.headers.get("content-type", "").startswith("text/plain")
     # The check itself blocks on the database: off the event loop, so other calls go on.
-    return await run_in_threadpool(_bulk, rt, raw, as_text, topic)
+    return await run_in_threadpool(_bulk, rt, actor, raw, as_text, topic)
 
 
-def _bulk(rt: Runtime, raw: bytes, as_text: bool, topic: str | None) -> dict[str, Any] | Response:
+def _bulk(
+    rt: Runtime, actor: Actor, raw: bytes, as_text: bool, topic: str | None
+) -> dict[str, Any] | Response:
     if as_text:
         digests = suppression.parse_hashes(raw.decode("utf-8", "replace").splitlines())
         with unit_of_work(rt.sessions) as session:
-            if topic:
-                catalog.checked(session, topic, "email")
-            found = suppression.check_hashes(session, digests, topic)
+            found = desk.suppressed_hashes(session, actor=actor, digests=digests, topic=topic)
         lines = "".join(f"{d}\n" for d in digests if d in found)
         return PlainTextResponse(lines, headers={"X-Checked": str(len(digests))})
     try:
@@ -319,21 +336,23 @@ def _bulk(rt: Runtime, raw: bytes, as_text: bool, topic: str | None) -> dict[str
             errors=[{"field": "body", "message": str(exc).splitlines()[0][:200]}],
         ) from exc
     with unit_of_work(rt.sessions) as session:
-        if body.topic:
-            catalog.checked(session, body.topic, "email")
-        return _bulk_json(session, rt, body)
+        return _bulk_json(session, rt, actor, body)
 
 
 @router.get("/suppressions/export")
-def export_suppressions(rt: Runtime = Depends(runtime)) -> StreamingResponse:
+def export_suppressions(
+    rt: Runtime = Depends(runtime), actor: Actor = Depends(api_actor)
+) -> StreamingResponse:
     """The whole list as CSV: email_sha256, topic (`*` = all marketing), reason, since."""
+    with unit_of_work(rt.sessions) as session:
+        desk.export_suppressions(session, actor=actor)  # refused here, before the stream starts
 
     def rows() -> Iterator[str]:
         with unit_of_work(rt.sessions) as session:
             out = io.StringIO()
             writer = csv.writer(out)
             writer.writerow(["email_sha256", "topic", "reason", "since"])
-            for entry in suppression.export(session):
+            for entry in desk.export_suppressions(session, actor=actor):
                 writer.writerow([entry.email_sha256, entry.topic, entry.reason, entry.since])
                 if out.tell() > 64_000:
                     yield out.getvalue()
@@ -349,7 +368,9 @@ def export_suppressions(rt: Runtime = Depends(runtime)) -> StreamingResponse:
 
 
 @router.get("/consent/destinations")
-def consent_destinations(rt: Runtime = Depends(runtime)) -> list[dict[str, Any]]:
+def consent_destinations(
+    rt: Runtime = Depends(runtime), actor: Actor = Depends(api_actor)
+) -> list[dict[str, Any]]:
     """The systems told of every change (webhook URLs and store targets; no secrets)."""
     with unit_of_work(rt.sessions) as session:
         return [
@@ -362,22 +383,24 @@ def consent_destinations(rt: Runtime = Depends(runtime)) -> list[dict[str, Any]]
                 "target": d.target,
                 "active": d.active,
             }
-            for d in destinations.list_destinations(session)
+            for d in desk.list_destinations(session, actor=actor)
         ]
 
 
 @router.get("/consent/deliveries")
-def consent_deliveries(rt: Runtime = Depends(runtime)) -> dict[str, Any]:
+def consent_deliveries(
+    rt: Runtime = Depends(runtime), actor: Actor = Depends(api_actor)
+) -> dict[str, Any]:
     """Propagation at a glance: per destination by status, and the late and overdue ones."""
     with unit_of_work(rt.sessions) as session:
-        return asdict(deliver.delivery_summary(session))
+        return asdict(desk.delivery_summary(session, actor=actor))
 
 
 @router.post("/consent/deliveries/{delivery_id}/retry", status_code=202)
 def retry_delivery(
-    delivery_id: RowId, rt: Runtime = Depends(runtime), actor: str = Depends(api_actor)
+    delivery_id: RowId, rt: Runtime = Depends(runtime), actor: Actor = Depends(api_actor)
 ) -> dict[str, Any]:
     """Send a failed or overdue delivery again now."""
     with unit_of_work(rt.sessions) as session:
-        delivery = deliver.redeliver(session, delivery_id, actor=actor)
+        delivery = desk.redeliver(session, actor=actor, delivery_id=delivery_id)
         return {"id": delivery.id, "status": delivery.status}

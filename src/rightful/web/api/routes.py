@@ -11,22 +11,19 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from rightful.core.db import single_reads, unit_of_work
-from rightful.core.errors import NotAllowedError, NotFoundError, VerificationError
+from rightful.core.errors import NotAllowedError, VerificationError
 from rightful.core.runtime import Runtime
 from rightful.inventory import service as inventory
 from rightful.inventory.schemas import ApplySummary
-from rightful.messaging.service import list_outbox, staff_view
-from rightful.rights import flows, partners, service
-from rightful.rights.correction import plan_correction
+from rightful.messaging import staff as outbox_desk
+from rightful.rights import partners, service
+from rightful.rights import staff as desk
 from rightful.rights.erasure import preview
-from rightful.rights.erasure_run import suppressed
-from rightful.rights.execution import package_vault
 from rightful.rights.models import RightsRequest
-from rightful.rights.package import load
-from rightful.rights.retention_schedule import preview_retention
 from rightful.rights.schemas import RequestIn, RequestOut
 from rightful.rights.types import Status
-from rightful.security.service import access_token_owner
+from rightful.security.api_tokens import token_actor
+from rightful.security.permissions import Actor
 from rightful.web.deps import dispatcher, runtime
 from rightful.worker.dispatch import Dispatcher
 
@@ -34,13 +31,14 @@ _bearer = HTTPBearer(auto_error=False)
 
 
 def api_actor(
-    creds: HTTPAuthorizationCredentials | None = Depends(_bearer), rt: Runtime = Depends(runtime)
-) -> str:
-    """The e-mail of the staff member whose token signed the call."""
+    creds: HTTPAuthorizationCredentials | None = Depends(_bearer),
+    rt: Runtime = Depends(runtime),
+) -> Actor:
+    """Who signed the call: the token owner's role, narrowed to the token's scopes."""
     if creds is None:
         raise NotAllowedError("Send an API token as 'Authorization: Bearer rf_...'.")
     with single_reads(rt.sessions) as session:  # one statement, on every API call
-        return access_token_owner(session, token=creds.credentials).email
+        return token_actor(session, token=creds.credentials)
 
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(api_actor)])
@@ -78,8 +76,8 @@ class DataMapFile(BaseModel):
     content: str
 
 
-def out(rt: Runtime, req: RightsRequest, *, with_identities: bool = False) -> RequestOut:
-    """The API view of a request."""
+def out(rt: Runtime, req: RightsRequest, identities: dict[str, str] | None = None) -> RequestOut:
+    """The API view of a request; identities only when the caller read them (rights/staff)."""
     return RequestOut(
         id=req.id,
         reference=req.reference,
@@ -94,7 +92,7 @@ def out(rt: Runtime, req: RightsRequest, *, with_identities: bool = False) -> Re
         verification_level=req.verification_level,
         required_level=req.required_level,
         denial_reason=req.denial_reason,
-        identities=service.identities_of(rt.settings, req) if with_identities else None,
+        identities=identities,
     )
 
 
@@ -103,14 +101,14 @@ def create(
     data: RequestIn,
     request: Request,
     rt: Runtime = Depends(runtime),
-    actor: str = Depends(api_actor),
+    actor: Actor = Depends(api_actor),
     disp: Dispatcher = Depends(dispatcher),
 ) -> RequestOut:
     """Submit a request on a consumer's behalf (e.g. from the company's own site)."""
     if "channel" not in data.model_fields_set:
         data = data.model_copy(update={"channel": "api"})
     with unit_of_work(rt.sessions) as session:
-        req = flows.submit(session, rt.settings, data, client=None, actor=f"api:{actor}")
+        req = desk.submit(session, rt.settings, data, actor=actor, via="api")
         result = out(rt, req)
     disp.mail_queued()
     if result.status == Status.EXECUTING.value:
@@ -119,17 +117,22 @@ def create(
 
 
 @router.get("/rights-requests", response_model=list[RequestOut])
-def list_all(status: str | None = None, rt: Runtime = Depends(runtime)) -> list[RequestOut]:
+def list_all(
+    status: str | None = None, rt: Runtime = Depends(runtime), actor: Actor = Depends(api_actor)
+) -> list[RequestOut]:
     """Requests, open ones first (soonest due first among them), then closed ones."""
     with unit_of_work(rt.sessions) as session:
-        return [out(rt, r) for r in service.list_requests(session, status=status)]
+        return [out(rt, r) for r in desk.list_requests(session, actor=actor, status=status)]
 
 
 @router.get("/rights-requests/{request_id}", response_model=RequestOut)
-def show(request_id: str, rt: Runtime = Depends(runtime)) -> RequestOut:
-    """One request, with its identities (staff only)."""
+def show(
+    request_id: str, rt: Runtime = Depends(runtime), actor: Actor = Depends(api_actor)
+) -> RequestOut:
+    """One request with its identities (needs requests.read_personal; each read is audited)."""
     with unit_of_work(rt.sessions) as session:
-        return out(rt, service.access_request(session, request_id), with_identities=True)
+        req = desk.view_request(session, actor=actor, request_id=request_id)
+        return out(rt, req, desk.read_identities(session, rt.settings, actor=actor, req=req))
 
 
 @router.post("/rights-requests/{request_id}/verify", response_model=RequestOut)
@@ -137,11 +140,14 @@ def verify(
     request_id: str,
     body: Code,
     rt: Runtime = Depends(runtime),
+    actor: Actor = Depends(api_actor),
     disp: Dispatcher = Depends(dispatcher),
 ) -> RequestOut:
     """Pass on the code a consumer gave the company's own site."""
     with unit_of_work(rt.sessions) as session:
-        outcome = flows.verify(session, rt.settings, request_id=request_id, code=body.code)
+        outcome = desk.verify(
+            session, rt.settings, actor=actor, request_id=request_id, code=body.code
+        )
         result = out(rt, outcome.request)
     if outcome.error:
         raise VerificationError(outcome.error)
@@ -164,7 +170,7 @@ def _act(rt: Runtime, disp: Dispatcher, fn: Any, **kwargs: Any) -> RequestOut:
 def approve(
     request_id: str,
     rt: Runtime = Depends(runtime),
-    actor: str = Depends(api_actor),
+    actor: Actor = Depends(api_actor),
     disp: Dispatcher = Depends(dispatcher),
 ) -> RequestOut:
     """Approve; execution starts in the background."""
@@ -176,7 +182,7 @@ def deny(
     request_id: str,
     body: Reason,
     rt: Runtime = Depends(runtime),
-    actor: str = Depends(api_actor),
+    actor: Actor = Depends(api_actor),
     disp: Dispatcher = Depends(dispatcher),
 ) -> RequestOut:
     """Deny with a reason the consumer is sent."""
@@ -190,7 +196,7 @@ def extend(
     request_id: str,
     body: Reason,
     rt: Runtime = Depends(runtime),
-    actor: str = Depends(api_actor),
+    actor: Actor = Depends(api_actor),
     disp: Dispatcher = Depends(dispatcher),
 ) -> RequestOut:
     """Use the one 45-day extension, with notice and reason."""
@@ -210,7 +216,7 @@ def complete(
     request_id: str,
     body: Note,
     rt: Runtime = Depends(runtime),
-    actor: str = Depends(api_actor),
+    actor: Actor = Depends(api_actor),
     disp: Dispatcher = Depends(dispatcher),
 ) -> RequestOut:
     """Record that staff carried out a request type Rightful does not automate yet."""
@@ -227,7 +233,7 @@ def waive_partner(
     partner_key: str,
     body: Waiver,
     rt: Runtime = Depends(runtime),
-    actor: str = Depends(api_actor),
+    actor: Actor = Depends(api_actor),
 ) -> RequestOut:
     """Record why a partner's confirmation cannot be had; the request can then complete."""
     with unit_of_work(rt.sessions) as session:
@@ -243,10 +249,13 @@ def waive_partner(
 
 
 @router.get("/rights-requests/{request_id}/correction-preview")
-def correction_preview(request_id: str, rt: Runtime = Depends(runtime)) -> list[dict[str, Any]]:
+def correction_preview(
+    request_id: str, rt: Runtime = Depends(runtime), actor: Actor = Depends(api_actor)
+) -> list[dict[str, Any]]:
     """Each field the correction would change, from its current value to the corrected one."""
     with unit_of_work(rt.sessions) as session:
-        return [asdict(c) for c in plan_correction(session, rt.settings, request_id=request_id)]
+        changes = desk.review_correction(session, rt.settings, actor=actor, request_id=request_id)
+        return [asdict(c) for c in changes]
 
 
 class Addresses(BaseModel):
@@ -256,46 +265,60 @@ class Addresses(BaseModel):
 
 
 @router.post("/suppressions/check")
-def suppression_check(body: Addresses, rt: Runtime = Depends(runtime)) -> dict[str, list[str]]:
+def suppression_check(
+    body: Addresses, rt: Runtime = Depends(runtime), actor: Actor = Depends(api_actor)
+) -> dict[str, list[str]]:
     """Which addresses were erased: check an import or a restored backup before loading it."""
     with unit_of_work(rt.sessions) as session:
-        return {"suppressed": suppressed(session, rt.settings, body.emails)}
+        return {
+            "suppressed": desk.erased_addresses(
+                session, rt.settings, actor=actor, emails=body.emails
+            )
+        }
 
 
 @router.get("/retention/preview")
-def retention_preview(rt: Runtime = Depends(runtime)) -> list[dict[str, Any]]:
+def retention_preview(
+    rt: Runtime = Depends(runtime), actor: Actor = Depends(api_actor)
+) -> list[dict[str, Any]]:
     """What the retention schedule would destroy or mask now, per collection."""
     with unit_of_work(rt.sessions) as session:
-        return [asdict(c) for c in preview_retention(session, rt.settings)]
+        return [asdict(c) for c in desk.retention_preview(session, rt.settings, actor=actor)]
 
 
 @router.get("/rights-requests/{request_id}/erasure-preview")
-def erasure_preview(request_id: str, rt: Runtime = Depends(runtime)) -> list[dict[str, Any]]:
+def erasure_preview(
+    request_id: str, rt: Runtime = Depends(runtime), actor: Actor = Depends(api_actor)
+) -> list[dict[str, Any]]:
     """What a deletion would do per system and collection, before anything changes."""
     with unit_of_work(rt.sessions) as session:
-        return [asdict(p) for p in preview(session, rt.settings, request_id=request_id)]
+        rows = preview(session, rt.settings, request_id=request_id, actor=actor)
+        return [asdict(p) for p in rows]
 
 
 @router.get("/rights-requests/{request_id}/package")
-def package(request_id: str, rt: Runtime = Depends(runtime)) -> Response:
-    """The zipped package of a completed request."""
+def package(
+    request_id: str, rt: Runtime = Depends(runtime), actor: Actor = Depends(api_actor)
+) -> Response:
+    """The zipped package of a completed request (each download is audited)."""
     with unit_of_work(rt.sessions) as session:
-        req = service.access_request(session, request_id)
-        if not req.package_file:
-            raise NotFoundError("This request has no package (yet).")
-        data = load(package_vault(rt.settings), rt.settings.package_dir, req.package_file)
+        reference, data = desk.read_package(
+            session, rt.settings, actor=actor, request_id=request_id
+        )
     return Response(
         data,
         media_type="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="{req.reference}.zip"'},
+        headers={"Content-Disposition": f'attachment; filename="{reference}.zip"'},
     )
 
 
 @router.get("/inventory")
-def inventory_show(rt: Runtime = Depends(runtime)) -> dict[str, Any]:
+def inventory_show(
+    rt: Runtime = Depends(runtime), actor: Actor = Depends(api_actor)
+) -> dict[str, Any]:
     """The data map (no secrets)."""
     with unit_of_work(rt.sessions) as session:
-        return inventory.summary(session)
+        return inventory.summary(session, actor=actor)
 
 
 @router.post("/inventory", response_model=ApplySummary)
@@ -303,7 +326,7 @@ def inventory_apply(
     files: list[DataMapFile] = Body(...),
     strict: bool = Query(False, description="Refuse datasets that break a card or password rule"),
     rt: Runtime = Depends(runtime),
-    actor: str = Depends(api_actor),
+    actor: Actor = Depends(api_actor),
 ) -> ApplySummary:
     """Apply data-map files: all valid and saved, or nothing saved and every problem named."""
     with unit_of_work(rt.sessions) as session:
@@ -317,14 +340,17 @@ def inventory_apply(
 
 
 @router.get("/inventory/export", response_class=PlainTextResponse)
-def inventory_export(rt: Runtime = Depends(runtime)) -> str:
+def inventory_export(rt: Runtime = Depends(runtime), actor: Actor = Depends(api_actor)) -> str:
     """The data map as fideslang YAML."""
     with unit_of_work(rt.sessions) as session:
-        return inventory.export_yaml(session)
+        return inventory.export_yaml(session, actor=actor)
 
 
 @router.get("/outbox")
-def outbox(rt: Runtime = Depends(runtime)) -> list[dict[str, Any]]:
-    """Every e-mail sent or recorded, newest first."""
+def outbox(
+    rt: Runtime = Depends(runtime), actor: Actor = Depends(api_actor)
+) -> list[dict[str, Any]]:
+    """Every e-mail sent or recorded, newest first (each read is audited)."""
     with unit_of_work(rt.sessions) as session:
-        return [staff_view(rt.settings, m).__dict__ for m in list_outbox(session)]
+        letters = outbox_desk.outbox_letters(session, rt.settings, actor=actor)
+        return [letter.__dict__ for letter in letters]

@@ -8,9 +8,10 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from rightful.consent import catalog, linked, sms, subjects, suppression
+from rightful.consent import staff as desk
 from rightful.core.db import unit_of_work
 from rightful.core.runtime import Runtime
+from rightful.security.permissions import Actor
 from rightful.web.api.consent_routes import map_events
 from rightful.web.api.routes import api_actor
 from rightful.web.deps import runtime
@@ -40,11 +41,15 @@ class PhonesIn(BaseModel):
 
 
 @router.post("/consent/sms-replies")
-def sms_reply(body: ReplyIn, rt: Runtime = Depends(runtime)) -> dict[str, Any]:
+def sms_reply(
+    body: ReplyIn, rt: Runtime = Depends(runtime), actor: Actor = Depends(api_actor)
+) -> dict[str, Any]:
     """Record a reply: STOP and its synonyms opt the number (and its person) out of marketing
     texts, START back in; the answer holds the one confirmation text to send back, if any."""
     with unit_of_work(rt.sessions) as session:
-        outcome = sms.record_reply(session, rt.settings, phone=body.phone, text=body.text)
+        outcome = desk.record_reply(
+            session, rt.settings, actor=actor, phone=body.phone, text=body.text
+        )
     return {
         "keyword": outcome.keyword.value,
         "subject_id": outcome.subject_id,
@@ -54,22 +59,25 @@ def sms_reply(body: ReplyIn, rt: Runtime = Depends(runtime)) -> dict[str, Any]:
 
 
 @router.post("/consent/phone-links")
-def link_phone(body: LinkIn, rt: Runtime = Depends(runtime)) -> dict[str, Any]:
+def link_phone(
+    body: LinkIn, rt: Runtime = Depends(runtime), actor: Actor = Depends(api_actor)
+) -> dict[str, Any]:
     """Say that a number belongs to a person: their choices then count for the number, and a
     STOP from it is recorded for them too."""
     with unit_of_work(rt.sessions) as session:
-        person = subjects.person(session, rt.settings, body.email)
-        number = subjects.phone_number(session, rt.settings, body.phone)
-        # A STOP the number sent before it was linked counts for the person too.
-        linked.link(session, rt.settings, number, person, "phone link")
+        number, person = desk.link_phone(
+            session, rt.settings, actor=actor, phone=body.phone, email=body.email
+        )
         return {"subject_id": number.id, "person_id": person.id}
 
 
 @router.post("/suppressions/phones")
-def check_phones(body: PhonesIn, rt: Runtime = Depends(runtime)) -> dict[str, Any]:
+def check_phones(
+    body: PhonesIn, rt: Runtime = Depends(runtime), actor: Actor = Depends(api_actor)
+) -> dict[str, Any]:
     """Which of these numbers must not be sent marketing texts (all of them, or the topic)."""
     with unit_of_work(rt.sessions) as session:
-        if body.topic:
-            catalog.checked(session, body.topic, "sms")
-        hits = suppression.check_phones(session, rt.settings, body.phones, body.topic)
+        hits = desk.suppressed_phones(
+            session, rt.settings, actor=actor, phones=body.phones, topic=body.topic
+        )
     return {"checked": len(body.phones), "suppressed": hits}

@@ -7,11 +7,13 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
+from rightful.consent import staff as desk
 from rightful.consent import subscriptions
 from rightful.core.db import unit_of_work
 from rightful.core.runtime import Runtime
 from rightful.identity import normalize
 from rightful.messaging import limits
+from rightful.security.permissions import Actor
 from rightful.web.api.routes import api_actor
 from rightful.web.deps import dispatcher, runtime
 from rightful.worker.dispatch import Dispatcher
@@ -31,13 +33,14 @@ class SubscriptionIn(BaseModel):
 def subscribe(
     body: SubscriptionIn,
     rt: Runtime = Depends(runtime),
+    actor: Actor = Depends(api_actor),
     disp: Dispatcher = Depends(dispatcher),
 ) -> dict[str, Any]:
     """Send the confirmation e-mail; nothing is recorded until the person confirms. The answer
     is the same whether or not an e-mail went out (at most 3 an hour reach one address)."""
     address = normalize.email(body.email)
     with unit_of_work(rt.sessions) as session:
-        subscriptions.checked(session, topics=body.topics, source=body.source)
+        desk.check_sign_up(session, actor=actor, topics=body.topics, source=body.source)
         sent = limits.may_send(
             session, rt.settings, limits.CONSENT_LINKS, address=address, client=None
         )

@@ -1,0 +1,106 @@
+"""API tokens in use: the actor a token acts as, its last use, and listing and revoking them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from rightful.core.clock import as_utc, utcnow
+from rightful.core.errors import NotFoundError
+from rightful.security import audit
+from rightful.security.models import ApiToken, StaffUser
+from rightful.security.permissions import Actor, Permission, require, staff_actor
+from rightful.security.service import verified_token
+
+TOUCH_EVERY = timedelta(minutes=1)  # last use is kept to the minute: one write a minute at most
+
+
+@dataclass(frozen=True)
+class TokenView:
+    """A token as staff see it: never its secret."""
+
+    id: int
+    prefix: str
+    name: str
+    owner: str
+    scopes: list[str]
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    @property
+    def live(self) -> bool:
+        """Neither revoked nor expired."""
+        return self.revoked_at is None and (
+            self.expires_at is None or as_utc(self.expires_at) > utcnow()
+        )
+
+
+def token_actor(session: Session, *, token: str) -> Actor:
+    """The actor a bearer token acts as (its owner's role ∩ its scopes), or NotAllowedError;
+    notes when it was last used."""
+    row, staff = verified_token(session, token=token)
+    now = utcnow()
+    if row.last_used_at is None or as_utc(row.last_used_at) <= now - TOUCH_EVERY:
+        session.execute(
+            update(ApiToken)
+            .where(
+                ApiToken.id == row.id,
+                or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - TOUCH_EVERY),
+            )
+            .values(last_used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    return staff_actor(
+        name=staff.email, staff_id=staff.id, role=staff.role, scopes=row.scopes, token_id=row.id
+    )
+
+
+def list_tokens(session: Session, *, actor: Actor, email: str | None = None) -> list[TokenView]:
+    """Every token (or one staff member's), newest first."""
+    require(actor, Permission.TOKENS_MANAGE)
+    stmt = (
+        select(ApiToken, StaffUser.email)
+        .join(StaffUser, StaffUser.id == ApiToken.staff_id)
+        .order_by(ApiToken.id.desc())
+    )
+    if email:
+        stmt = stmt.where(StaffUser.email == email.strip().lower())
+    return [
+        TokenView(
+            id=t.id,
+            prefix=t.prefix,
+            name=t.name,
+            owner=owner,
+            scopes=list(t.scopes),
+            created_at=t.created_at,
+            expires_at=t.expires_at,
+            last_used_at=t.last_used_at,
+            revoked_at=t.revoked_at,
+        )
+        for t, owner in session.execute(stmt)
+    ]
+
+
+def revoke_token(session: Session, *, prefix: str, actor: Actor) -> ApiToken:
+    """Stop a token working at once (by its prefix, the part after `rf_`)."""
+    require(actor, Permission.TOKENS_MANAGE)
+    row = session.scalar(select(ApiToken).where(ApiToken.prefix == prefix.strip()))
+    if row is None:
+        raise NotFoundError("There is no such token.")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        session.flush()
+        audit.record(
+            session,
+            actor=actor.name,
+            action="token.revoked",
+            subject_type="staff",
+            subject_id=str(row.staff_id),
+            detail={"name": row.name, "prefix": row.prefix},
+        )
+    return row
