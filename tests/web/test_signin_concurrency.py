@@ -115,3 +115,25 @@ def test_at_most_a_few_password_checks_run_at_once(rightful_app: App, held: Held
     for thread in sign_ins:
         thread.join(PATIENCE)
     assert len(held.on_event_loop) == SIGN_INS
+
+
+def test_with_too_many_waiting_a_sign_in_is_told_to_try_again_at_once(
+    rightful_app: App, held: HeldHasher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rightful.web import hashing
+
+    monkeypatch.setattr(hashing, "QUEUE", 2)
+    client, token = rightful_app.client, form_token(rightful_app.client)
+    sign_ins = [
+        in_thread(lambda i=i: post_login(client, f"q{i}@lumen.example", "wrong pw!", token=token))
+        for i in range(hashing.THREADS + 2)
+    ]
+    assert held.entered.acquire(timeout=PATIENCE)
+    limiter = client.app.state.password_limiter  # type: ignore[attr-defined]
+    wait_until(lambda: limiter.statistics().tasks_waiting == 2, held)
+    r = post_login(client, "one.more@lumen.example", "wrong pw!", token=token)
+    assert r.status_code == 429 and r.headers["Retry-After"] == "5"
+    assert "Sign-in is busy" in r.text
+    held.release.set()
+    for thread in sign_ins:
+        thread.join(PATIENCE)
