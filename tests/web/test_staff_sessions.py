@@ -92,6 +92,19 @@ def test_a_deactivated_staff_members_session_is_refused(rightful_app: App) -> No
     assert not console_answers(rightful_app.client)
 
 
+def test_deactivating_a_staff_member_revokes_their_sessions(
+    rightful_app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert signed_in(post_login(rightful_app.client))
+    run_cli(rightful_app, monkeypatch, "staff", "deactivate", STAFF_EMAIL)
+    assert not console_answers(rightful_app.client)
+    with rightful_app.runtime.sessions() as session:
+        event = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "staff.sessions_revoked")
+        ).one()
+    assert event.detail == {"reason": "deactivated", "sessions": 1}
+
+
 def test_sign_in_gives_a_new_session_id_and_form_token(rightful_app: App) -> None:
     c = rightful_app.client
     assert signed_in(post_login(c))

@@ -86,7 +86,7 @@ def staff_to_manage(session: Session, *, email: str, actor: Actor) -> StaffUser:
 
 def deactivate_staff(session: Session, *, email: str, actor: Actor) -> StaffUser:
     """Stop a staff member signing in or using the API: the account is kept for the record,
-    their tokens are revoked."""
+    their tokens and console sessions are revoked."""
     require(actor, Permission.STAFF_MANAGE)
     user = access_staff(session, email=email)
     user.active = False
@@ -97,6 +97,7 @@ def deactivate_staff(session: Session, *, email: str, actor: Actor) -> StaffUser
     for token in tokens:
         token.revoked_at = now
     session.flush()
+    sessions.revoke_all(session, user.id, "deactivated", actor=actor.name)
     audit.record(
         session,
         actor=actor.name,
