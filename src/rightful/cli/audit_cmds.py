@@ -6,7 +6,7 @@ import json
 
 import typer
 
-from rightful.cli.common import fail_on_error, open_runtime
+from rightful.cli.common import acting, fail_on_error, open_runtime
 from rightful.core.db import unit_of_work
 
 app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
@@ -20,7 +20,7 @@ def verify(as_json: bool = typer.Option(False, "--json", help="Print the verdict
     from rightful.security import audit
 
     with unit_of_work(open_runtime().sessions) as session:
-        verdict = audit.verify_chain(session)
+        verdict = audit.verify_as(session, actor=acting(session))
     if as_json:
         typer.echo(json.dumps(verdict.as_dict()))
     elif verdict.intact:

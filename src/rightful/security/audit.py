@@ -11,6 +11,7 @@ from rightful.core.clock import utcnow
 from rightful.security import chain, chain_check
 from rightful.security.chain_check import Verdict
 from rightful.security.models import AuditEvent
+from rightful.security.permissions import Actor, Permission, require
 
 GENESIS = chain.GENESIS
 
@@ -64,6 +65,12 @@ def events_for(session: Session, *, subject_type: str, subject_id: str) -> list[
         .order_by(AuditEvent.id)
     )
     return list(session.scalars(stmt))
+
+
+def verify_as(session: Session, *, actor: Actor) -> Verdict:
+    """`verify_chain` for a caller, who must hold audit.verify."""
+    require(actor, Permission.AUDIT_VERIFY)
+    return verify_chain(session)
 
 
 def verify_chain(session: Session) -> Verdict:
