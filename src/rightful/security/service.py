@@ -108,18 +108,6 @@ def deactivate_staff(session: Session, *, email: str, actor: Actor) -> StaffUser
     return user
 
 
-def authenticate(session: Session, *, email: str, password: str) -> StaffUser:
-    """The staff member with these credentials; one answer for every kind of failure."""
-    user = session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
-    if (
-        not verify_secret(user.password_hash if user else None, password)
-        or not user
-        or not user.active
-    ):
-        raise NotAllowedError("That e-mail and password do not match an active staff account.")
-    return user
-
-
 def _token_scopes(staff: StaffUser, scopes: Iterable[str] | None) -> list[str]:
     """The scopes to grant: all of the owner's role by default, never more than it."""
     allowed = role_permissions(staff.role)
