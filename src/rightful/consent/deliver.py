@@ -37,8 +37,8 @@ from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.core.errors import ConflictError, ConnectorError, NotFoundError
 from rightful.messaging.service import queue_email
-from rightful.rights.partners import signature
 from rightful.security import audit
+from rightful.security.signing import signature
 
 LEASE = timedelta(minutes=5)  # far longer than one send, so a live worker always finishes first
 TIMEOUT_SECONDS = 10.0

@@ -114,6 +114,17 @@ class MarketingSuppression(Base):
     since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class Suppression(Base):
+    """A keyed hash of an erased person's e-mail, so later imports can be cleaned again."""
+
+    __tablename__ = "suppressions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    identity_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    request_id: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class ConsentDestination(Base):
     """A system told of every change: a signed webhook, or a field in a connected store."""
 

@@ -20,9 +20,9 @@ from rightful.consent.models import (
     ConsentState,
 )
 from rightful.consent.snapshot import Route
+from rightful.core.calendar import add_business_days
 from rightful.core.clock import utcnow
 from rightful.core.errors import ConflictError, NotFoundError
-from rightful.rights import deadlines
 
 TARGET_HOURS = 48  # what we aim for
 LEGAL_BUSINESS_DAYS = 10  # what the statement promises at most
@@ -30,7 +30,7 @@ LEGAL_BUSINESS_DAYS = 10  # what the statement promises at most
 
 def _due(now_date_days: int) -> timedelta:
     today = utcnow().date()
-    return deadlines.add_business_days(today, now_date_days) - today
+    return add_business_days(today, now_date_days) - today
 
 
 def enqueue(

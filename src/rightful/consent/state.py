@@ -18,9 +18,9 @@ from rightful.consent.models import (
     ConsentState,
     ConsentSubject,
     MarketingSuppression,
+    Suppression,
 )
 from rightful.consent.snapshot import Purpose
-from rightful.rights.models import Suppression
 
 
 @dataclass(frozen=True)

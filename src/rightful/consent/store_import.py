@@ -45,7 +45,7 @@ from rightful.identity import normalize
 from rightful.inventory.keys import key_fields
 from rightful.inventory.revision import load_map
 from rightful.inventory.specs import CollectionSpec
-from rightful.rights.stores import Connectors
+from rightful.inventory.stores import Connectors
 from rightful.security import audit
 
 log = logging.getLogger(__name__)

@@ -25,7 +25,7 @@ from rightful.core.errors import ConnectorError
 from rightful.inventory.keys import locate
 from rightful.inventory.revision import load_map
 from rightful.inventory.specs import CollectionSpec
-from rightful.rights.stores import Connectors
+from rightful.inventory.stores import Connectors
 
 # Enough for a choice made while we wrote (see `sync_person`); more would mean a person
 # clicking faster than we can write, and the next delivery settles that anyway.

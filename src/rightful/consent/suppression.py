@@ -17,11 +17,15 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from rightful.consent.catalog import ALL_MARKETING, Channel, State
-from rightful.consent.models import ConsentState, ConsentSubject, MarketingSuppression
+from rightful.consent.models import (
+    ConsentState,
+    ConsentSubject,
+    MarketingSuppression,
+    Suppression,
+)
 from rightful.consent.subjects import email_sha256, lookup_hash
 from rightful.core.config import Settings
 from rightful.core.errors import InvalidInputError
-from rightful.rights.erasure_run import suppressed as erased
 from rightful.security.vault import keyed_hash
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -101,9 +105,27 @@ def _check_by_copy(session: Session, hashes: list[str], topics: list[str]) -> se
 
 
 def erased_digest(settings: Settings, address: str) -> str:
-    """The keyed hash an erased person's address is kept under (rights/erasure_run.py's
-    `suppressed` looks addresses up the same way)."""
+    """The keyed hash an erased person's address is kept under."""
     return keyed_hash(settings.secret_key, "suppression", address.strip().lower())
+
+
+def remember_erased(session: Session, settings: Settings, address: str, request_id: str) -> None:
+    """Keep an erased person's e-mail as a keyed hash only, so later imports are cleaned."""
+    digest = erased_digest(settings, address)
+    if session.scalar(select(Suppression.id).where(Suppression.identity_hash == digest)) is None:
+        session.add(Suppression(identity_hash=digest, request_id=request_id))
+        session.flush()
+
+
+def erased(session: Session, settings: Settings, emails: list[str]) -> list[str]:
+    """Which of these addresses belong to people who were erased (for imports and restores)."""
+    digests = {erased_digest(settings, e): e for e in emails}
+    found = set(
+        session.scalars(
+            select(Suppression.identity_hash).where(Suppression.identity_hash.in_(list(digests)))
+        )
+    )
+    return [e for d, e in digests.items() if d in found]
 
 
 def check_addresses(

@@ -17,10 +17,10 @@ from rightful.core.errors import ConflictError
 from rightful.inventory.keys import locate
 from rightful.inventory.revision import load_map
 from rightful.inventory.specs import CollectionSpec
+from rightful.inventory.stores import Connectors
 from rightful.rights import service
 from rightful.rights.correction_values import CORRECTABLE, Correctable, new_value
 from rightful.rights.planning import build_plan, traverse
-from rightful.rights.stores import Connectors
 from rightful.rights.types import RequestType
 
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import cache
 from zoneinfo import ZoneInfo
 
-import holidays
+from rightful.core.calendar import add_business_days
 
 
 @dataclass(frozen=True)
@@ -33,27 +32,6 @@ RULES: dict[str, Rules] = {"CA": CALIFORNIA}
 def rules_for(jurisdiction: str) -> Rules:
     """The rules of a US state, California's by default."""
     return RULES.get(jurisdiction.upper(), CALIFORNIA)
-
-
-@cache
-def _federal_holidays(year: int) -> holidays.HolidayBase:
-    return holidays.country_holidays("US", years=year)
-
-
-def is_business_day(day: date) -> bool:
-    """Monday to Friday and not a US federal holiday."""
-    return day.weekday() < 5 and day not in _federal_holidays(day.year)
-
-
-def add_business_days(start: date, days: int) -> date:
-    """The date `days` business days after `start`."""
-    current = start
-    remaining = days
-    while remaining > 0:
-        current += timedelta(days=1)
-        if is_business_day(current):
-            remaining -= 1
-    return current
 
 
 def local_date(moment: datetime, rules: Rules) -> date:

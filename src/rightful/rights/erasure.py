@@ -10,12 +10,12 @@ from rightful.core.config import Settings
 from rightful.core.errors import ConflictError, NotFoundError
 from rightful.inventory.keys import key_fields, locating_fields
 from rightful.inventory.revision import load_map
+from rightful.inventory.stores import Connectors
 from rightful.rights import deadlines, service
 from rightful.rights.erasure_plan import plan_collection
 from rightful.rights.models import RequestPolicy
 from rightful.rights.planning import build_plan, traverse
 from rightful.rights.policy import FieldAction, Policy, decide, parse_policy
-from rightful.rights.stores import Connectors
 from rightful.rights.types import RequestType
 from rightful.security import audit
 from rightful.security.permissions import Actor, Permission, require

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rightful.consent.erasure import after_erasure as consent_after_erasure
+from rightful.consent.suppression import remember_erased
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.inventory.models import Partner
@@ -25,7 +26,6 @@ from rightful.rights.erasure_run import (
     erasure_summary,
     not_erased,
     plan_erasure,
-    suppress,
 )
 from rightful.rights.models import PartnerNotice, RightsRequest
 from rightful.rights.partners import open_notices, unanswered
@@ -81,7 +81,7 @@ def erase(session: Session, settings: Settings, req: RightsRequest) -> ErasureOu
     """Erase in every system, then finish once every partner has answered (None: waiting)."""
     plan_erasure(session, settings, req)
     steps = apply_erasure(session, settings, req)
-    suppress(session, settings, req)
+    remember_erased(session, settings, service.identities_of(settings, req)["email"], req.id)
     email = service.identities_of(settings, req).get("email")
     if email:  # the consent record keeps its proof, loses the address, and stops all marketing
         consent_after_erasure(

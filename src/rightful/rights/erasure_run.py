@@ -20,14 +20,14 @@ from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.inventory.keys import key_fields
 from rightful.inventory.revision import load_map
+from rightful.inventory.stores import Connectors
 from rightful.rights import deadlines, service
 from rightful.rights.erasure import current_policy
 from rightful.rights.erasure_confirm import in_effect
 from rightful.rights.erasure_plan import done_lines, plan_collection
-from rightful.rights.models import ErasureStep, RightsRequest, Suppression
+from rightful.rights.models import ErasureStep, RightsRequest
 from rightful.rights.planning import Step, build_plan, rows_of, traverse
 from rightful.rights.policy import Policy, decide
-from rightful.rights.stores import Connectors
 from rightful.rights.types import RequestType
 from rightful.security import audit
 from rightful.security.vault import Vault, keyed_hash
@@ -204,27 +204,6 @@ def _short(changes: list[RowChange], changed: Changed) -> list[RowChange]:
     return [
         c for c in changes if changed.get((c.collection, c.tag), 0) < planned[(c.collection, c.tag)]
     ]
-
-
-def suppress(session: Session, settings: Settings, req: RightsRequest) -> None:
-    """Remember the erased e-mail as a keyed hash only."""
-    digest = keyed_hash(
-        settings.secret_key, "suppression", service.identities_of(settings, req)["email"]
-    )
-    if session.scalar(select(Suppression.id).where(Suppression.identity_hash == digest)) is None:
-        session.add(Suppression(identity_hash=digest, request_id=req.id))
-        session.flush()
-
-
-def suppressed(session: Session, settings: Settings, emails: list[str]) -> list[str]:
-    """Which of these addresses belong to people who were erased (for imports and restores)."""
-    digests = {keyed_hash(settings.secret_key, "suppression", e.strip().lower()): e for e in emails}
-    found = set(
-        session.scalars(
-            select(Suppression.identity_hash).where(Suppression.identity_hash.in_(list(digests)))
-        )
-    )
-    return [e for d, e in digests.items() if d in found]
 
 
 def erasure_summary(steps: list[ErasureStep], system_names: dict[str, str]) -> list[dict[str, Any]]:

@@ -17,6 +17,7 @@ from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.core.errors import ConnectorError, NotFoundError
 from rightful.inventory.revision import DataMap, load_map
+from rightful.inventory.stores import Connectors
 from rightful.rights import package, service
 from rightful.rights.correction import apply_correction
 from rightful.rights.correction_values import CORRECTABLE
@@ -25,7 +26,6 @@ from rightful.rights.erasure_run import apply_erasures, plan_erasures
 from rightful.rights.know import categories_report
 from rightful.rights.models import ExecutionStep, RightsRequest
 from rightful.rights.planning import build_plan, fetch_request
-from rightful.rights.stores import Connectors
 from rightful.rights.types import AUTOMATED, TYPE_LABELS, RequestType, Status
 from rightful.security.vault import Vault
 

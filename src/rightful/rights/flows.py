@@ -11,13 +11,13 @@ from rightful.identity import service as codes
 from rightful.identity.matching import matched_points
 from rightful.identity.points import configured_points
 from rightful.inventory.revision import load_map
+from rightful.inventory.stores import Connectors
 from rightful.messaging import limits
 from rightful.rights import service
 from rightful.rights.correction_values import CORRECTABLE
 from rightful.rights.models import RightsRequest
 from rightful.rights.planning import build_plan, traverse
 from rightful.rights.schemas import RequestIn
-from rightful.rights.stores import Connectors
 from rightful.rights.types import NEEDS_DECLARATION, RequestType, Status
 
 UNVERIFIED_REASON = (

@@ -102,17 +102,6 @@ class PartnerNotice(Base):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
-class Suppression(Base):
-    """A keyed hash of an erased person's e-mail, so later imports can be cleaned again."""
-
-    __tablename__ = "suppressions"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    identity_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    request_id: Mapped[str] = mapped_column(String(32))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
 class ExecutionStep(Base):
     """One collection read for one request; done steps are never run twice."""
 

@@ -9,8 +9,6 @@ after ten. A request is complete only when every notice is confirmed or staff re
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import time
 from datetime import timedelta
@@ -19,6 +17,7 @@ import httpx
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from rightful.core.calendar import add_business_days
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.core.errors import ConflictError, InvalidInputError, NotFoundError
@@ -28,6 +27,7 @@ from rightful.rights import deadlines, service
 from rightful.rights.models import PartnerNotice, RightsRequest
 from rightful.security import audit
 from rightful.security.permissions import Actor, Permission, require
+from rightful.security.signing import signature
 from rightful.security.tokens import LinkSigner
 from rightful.security.vault import keyed_hash
 
@@ -41,12 +41,6 @@ OPEN_STATUSES = ("pending", "sent", "failed")
 def partner_secret(settings: Settings, partner_key: str) -> str:
     """The webhook signing secret shared with one partner (`rightful rights partner-secret`)."""
     return keyed_hash(settings.secret_key, "partner-webhook", partner_key)
-
-
-def signature(secret: str, timestamp: str, body: bytes) -> str:
-    """`sha256=<hex>` over `timestamp.body`, as partners verify it."""
-    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
-    return "sha256=" + mac.hexdigest()
 
 
 def ack_url(settings: Settings, notice_id: int) -> str:
@@ -84,7 +78,7 @@ def open_notices(session: Session, settings: Settings, req: RightsRequest) -> li
             channel=channel,
             status="failed" if channel == "manual" else "pending",
             last_error="no webhook or e-mail address on file" if channel == "manual" else None,
-            due=deadlines.add_business_days(today, ANSWER_BUSINESS_DAYS),
+            due=add_business_days(today, ANSWER_BUSINESS_DAYS),
         )
         session.add(existing[key])
     session.flush()
@@ -189,7 +183,7 @@ def _unless_answered(session: Session, notice_id: int, **values: object) -> bool
 
 def _business_days(days: int) -> timedelta:
     today = utcnow().date()
-    return deadlines.add_business_days(today, days) - today
+    return add_business_days(today, days) - today
 
 
 def deliver_notices(session: Session, settings: Settings, *, limit: int = 50) -> int:

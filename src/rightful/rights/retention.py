@@ -12,6 +12,7 @@ from rightful.core.config import Settings
 from rightful.identity.models import VerificationCode
 from rightful.messaging.models import OutboxMessage
 from rightful.messaging.service import vault as outbox_vault
+from rightful.rights import documents
 from rightful.rights.models import ErasureStep, ExecutionStep, RightsRequest
 from rightful.rights.service import identity_vault
 from rightful.security import audit
@@ -74,6 +75,7 @@ def minimise_old_requests(session: Session, settings: Settings) -> int:
         session.execute(
             update(ErasureStep).where(ErasureStep.request_id == req.id).values(changes=None)
         )
+        documents.destroy(session, request_id=req.id)
         audit.record(
             session,
             actor="worker",

@@ -18,9 +18,9 @@ from rightful.core.config import Settings
 from rightful.core.errors import InvalidInputError, NotFoundError
 from rightful.inventory.keys import key_fields, locate
 from rightful.inventory.revision import load_map
+from rightful.inventory.stores import Connectors
 from rightful.rights.erasure import current_policy
 from rightful.rights.models import RequestPolicy
-from rightful.rights.stores import Connectors
 from rightful.security import audit
 from rightful.security.masking import mask_value
 from rightful.security.vault import keyed_hash

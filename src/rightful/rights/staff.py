@@ -10,19 +10,19 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from rightful.consent.suppression import erased
 from rightful.core.config import Settings
 from rightful.core.errors import NotFoundError
 from rightful.inventory.revision import load_map
+from rightful.inventory.stores import Connectors
 from rightful.rights import flows, service
 from rightful.rights.correction import FieldCorrection, plan_correction
-from rightful.rights.erasure_run import suppressed
 from rightful.rights.execution import package_vault
 from rightful.rights.models import RightsRequest
 from rightful.rights.package import load
 from rightful.rights.partners import partner_secret
 from rightful.rights.retention_schedule import ScheduledChange, preview_retention, run_retention
 from rightful.rights.schemas import RequestIn
-from rightful.rights.stores import Connectors
 from rightful.security import audit
 from rightful.security.models import AuditEvent
 from rightful.security.permissions import Actor, Permission, require
@@ -136,7 +136,7 @@ def erased_addresses(
 ) -> list[str]:
     """Which of these addresses were erased (check an import or a restored backup)."""
     require(actor, Permission.CONSENT_CHECK)
-    return suppressed(session, settings, emails)
+    return erased(session, settings, emails)
 
 
 def partner_webhook_secret(settings: Settings, *, actor: Actor, partner: str) -> str:

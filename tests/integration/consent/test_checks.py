@@ -13,12 +13,12 @@ from sqlalchemy.orm import Session
 
 from rightful.consent import catalog, ledger, service, subjects
 from rightful.consent.catalog import Interface, State
+from rightful.consent.models import Suppression
+from rightful.consent.suppression import erased as suppressed
 from rightful.core.config import Settings
 from rightful.core.db import make_engine
 from rightful.core.errors import NotFoundError
 from rightful.migrations import upgrade
-from rightful.rights.erasure_run import suppressed
-from rightful.rights.models import Suppression
 from rightful.security.vault import keyed_hash
 
 GONE = "Erased.Person@Example.com"

@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, select, text
 from rightful.connectors import registry
 from rightful.connectors.sql import dispose_all
 from rightful.connectors.testing import FakeConnector
+from rightful.consent.models import Suppression
 from rightful.core import clock
 from rightful.core.db import unit_of_work
 from rightful.core.runtime import Runtime
@@ -19,7 +20,6 @@ from rightful.demo.estate import SYSTEMS, estate_metadata
 from rightful.messaging.service import list_outbox, open_letter
 from rightful.rights import flows, service
 from rightful.rights.execution import run_request
-from rightful.rights.models import Suppression
 from rightful.rights.schemas import RequestIn
 from rightful.security.permissions import system_actor
 from tests.support.app import AVERY, latest_code, make_settings, prepare
@@ -333,7 +333,7 @@ def test_the_completion_email_arrives_over_smtp_saying_what_was_kept_and_why(
 
 
 def test_imports_can_be_checked_against_the_erased(tmp_path: Path) -> None:
-    from rightful.rights.erasure_run import suppressed
+    from rightful.consent.suppression import erased as suppressed
 
     runtime, _, _ = run_erasure(tmp_path)
     with runtime.sessions() as session:

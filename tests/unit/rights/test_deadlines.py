@@ -2,6 +2,7 @@
 
 from datetime import UTC, date, datetime
 
+from rightful.core.calendar import is_business_day
 from rightful.rights import deadlines
 
 
@@ -27,9 +28,9 @@ def test_extension_adds_45_days_once() -> None:
 
 
 def test_federal_holidays_are_not_business_days() -> None:
-    assert not deadlines.is_business_day(date(2026, 11, 26))  # Thanksgiving
-    assert not deadlines.is_business_day(date(2026, 11, 28))  # Saturday
-    assert deadlines.is_business_day(date(2026, 11, 27))
+    assert not is_business_day(date(2026, 11, 26))  # Thanksgiving
+    assert not is_business_day(date(2026, 11, 28))  # Saturday
+    assert is_business_day(date(2026, 11, 27))
 
 
 def test_states_without_their_own_rules_use_californias() -> None:
