@@ -124,8 +124,9 @@ def access_package(
 ) -> tuple[str, bytes]:
     """Submit, verify with the e-mailed code, approve and execute; returns (id, zip bytes)."""
     from rightful.rights import flows, service
-    from rightful.rights.execution import package_vault, run_request
+    from rightful.rights.execution import run_request
     from rightful.rights.package import load
+    from rightful.rights.packaging import package_vault
     from rightful.rights.schemas import RequestIn
 
     data = RequestIn(

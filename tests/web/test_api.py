@@ -288,7 +288,7 @@ def test_an_expired_download_link_is_refused(rightful_app: App) -> None:
     from datetime import timedelta
 
     from rightful.core import clock
-    from rightful.rights.execution import download_url
+    from rightful.rights.packaging import download_url
     from tests.support.app import access_package
 
     rid, _ = access_package(rightful_app.runtime)

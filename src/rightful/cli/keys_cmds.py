@@ -19,7 +19,7 @@ ACTOR = "cli"
 def _targets(rt: Runtime) -> list[Target]:
     """Every sealed column of every model, and the access packages' folder."""
     from rightful.all_models import Base
-    from rightful.rights.execution import PACKAGE_PURPOSE
+    from rightful.rights.packaging import PACKAGE_PURPOSE
     from rightful.security.sealed_places import SealedFolder, sealed_targets
 
     return sealed_targets(Base.metadata, [SealedFolder(rt.settings.package_dir, PACKAGE_PURPOSE)])

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rightful.core.errors import InvalidInputError
 from rightful.identity import normalize
+
+if TYPE_CHECKING:
+    from rightful.rights.schemas import RequestIn
 
 
 @dataclass(frozen=True)
@@ -60,3 +63,21 @@ def new_value(item: str, value: str, category: str) -> Any:
     if item == "date_of_birth":
         return date.fromisoformat(value)
     return value
+
+
+def correction_details(data: RequestIn) -> dict[str, str]:
+    """What to correct and the new value, from a correction request's form or API body."""
+    if not data.correction_item or not data.correction_value:
+        raise InvalidInputError(
+            "Tell us what to correct and the right value.",
+            errors=[
+                {"field": "correction_item", "message": "Choose what to correct."},
+                {"field": "correction_value", "message": "Enter the right value."},
+            ],
+        )
+    value = normalise_new_value(data.correction_item, data.correction_value)
+    return {
+        "correction_item": data.correction_item,
+        "correction_value": value,
+        "correction_evidence": (data.correction_evidence or "").strip(),
+    }

@@ -3,44 +3,24 @@
 from __future__ import annotations
 
 import logging
-import time
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from rightful.connectors.base import Row
-from rightful.consent.opt_out import record_opt_out
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.core.errors import ConnectorError, NotFoundError
-from rightful.inventory.revision import DataMap, load_map
-from rightful.inventory.stores import Connectors
-from rightful.rights import package, service
-from rightful.rights.correction import apply_correction
-from rightful.rights.correction_values import CORRECTABLE
-from rightful.rights.erasure_finish import erase
+from rightful.rights import service
 from rightful.rights.erasure_run import apply_erasures, plan_erasures
-from rightful.rights.know import categories_report
-from rightful.rights.models import ExecutionStep, RightsRequest
-from rightful.rights.planning import build_plan, fetch_request
-from rightful.rights.types import AUTOMATED, TYPE_LABELS, RequestType, Status
-from rightful.security.vault import Vault
+from rightful.rights.kinds import automated_types, kind_of
+from rightful.rights.models import RightsRequest
+from rightful.rights.types import Status
 
 log = logging.getLogger(__name__)
 # Steps are committed in batches: small requests cost one commit, long ones lose little work.
 CHECKPOINT_SECONDS = 2.0
 PARTNER_RECHECK = timedelta(minutes=10)
-
-
-PACKAGE_PURPOSE = "packages"  # the vault of the files in settings.package_dir
-
-
-def package_vault(settings: Settings) -> Vault:
-    """The vault sealing access packages."""
-    return Vault(settings, PACKAGE_PURPOSE)
 
 
 def claim(session: Session, request_id: str, lease: timedelta) -> datetime | None:
@@ -70,104 +50,13 @@ def runnable_ids(session: Session, limit: int = 20) -> list[str]:
         select(RightsRequest.id)
         .where(
             RightsRequest.status == Status.EXECUTING.value,
-            RightsRequest.request_type.in_([t.value for t in AUTOMATED]),
+            RightsRequest.request_type.in_(automated_types()),
             or_(RightsRequest.lease_until.is_(None), RightsRequest.lease_until < utcnow()),
         )
         .order_by(RightsRequest.updated_at)
         .limit(limit)
     )
     return list(session.scalars(stmt))
-
-
-def _save_steps(session: Session, pending: list[dict[str, Any]]) -> None:
-    # One multi-row statement per checkpoint, committed with whatever the caller commits next.
-    if pending:
-        session.execute(insert(ExecutionStep), pending)
-        pending.clear()
-
-
-def _collect(
-    session: Session, settings: Settings, req: RightsRequest, data_map: DataMap
-) -> dict[str, list[Row]]:
-    vault = Vault(settings, "execution")
-    done = {
-        s.address: s.result
-        for s in session.scalars(select(ExecutionStep).where(ExecutionStep.request_id == req.id))
-    }
-    identities = service.identities_of(settings, req)
-    steps = build_plan(
-        data_map.datasets,
-        system_of=data_map.system_of,
-        # Only the identity the person proved (the e-mail, by its code) may find records: a
-        # phone number is matched as a data point, never used to find others who share it.
-        identity_types=["email"],
-    )
-    found: dict[str, list[Row]] = {}
-    pending: list[dict[str, Any]] = []
-    last_checkpoint = time.monotonic()
-    with Connectors(settings, data_map.systems) as connectors:
-        try:
-            for step in steps:
-                if done.get(step.address) is not None:
-                    found[step.address] = vault.decrypt_json(done[step.address] or "[]")
-                    continue
-                rows = connectors(step.system).fetch(fetch_request(step, identities, found))
-                found[step.address] = rows
-                pending.append(
-                    {
-                        "request_id": req.id,
-                        "address": step.address,
-                        "row_count": len(rows),
-                        "result": vault.encrypt_json(rows),
-                        "finished_at": utcnow(),
-                    }
-                )
-                if time.monotonic() - last_checkpoint > CHECKPOINT_SECONDS:
-                    # Finished reads are kept: after a crash at most this much work is redone.
-                    _save_steps(session, pending)
-                    session.commit()
-                    last_checkpoint = time.monotonic()
-        finally:
-            # Also when a store fails: what was read is kept for the retry.
-            _save_steps(session, pending)
-    return found
-
-
-def _build_package(session: Session, settings: Settings, req: RightsRequest) -> dict[str, int]:
-    meta = {
-        "reference": req.reference,
-        "type": TYPE_LABELS[RequestType(req.request_type)],
-        "received": req.received_at.date().isoformat(),
-        "date_from": req.date_from.isoformat() if req.date_from else None,
-        "date_to": req.date_to.isoformat() if req.date_to else None,
-        "company": settings.company_name,
-        "privacy_email": settings.privacy_email,
-    }
-    if req.request_type == RequestType.KNOW_CATEGORIES.value:
-        report = categories_report(session)
-        data = package.render_zip(
-            package.PackageContent(),
-            meta=meta,
-            template="categories.html",
-            extra={"categories_report": report},
-        )
-        counts: dict[str, int] = {}
-    else:
-        data_map = load_map(session)
-        found = _collect(session, settings, req, data_map)
-        content = package.assemble(
-            found,
-            data_map.collections,
-            system_names={k: s.name for k, s in data_map.system_by_dataset.items()},
-            category_names=data_map.category_names,
-            date_from=req.date_from,
-            date_to=req.date_to,
-        )
-        data = package.render_zip(content, meta=meta)
-        counts = content.counts
-    req.package_file = package.store(package_vault(settings), settings.package_dir, req.id, data)
-    req.package_expires_at = utcnow() + timedelta(days=settings.package_link_days)
-    return counts
 
 
 def run_request(factory: sessionmaker[Session], settings: Settings, request_id: str) -> str:
@@ -179,14 +68,7 @@ def run_request(factory: sessionmaker[Session], settings: Settings, request_id: 
             return req.status if req else "missing"
         req = service.access_request(session, request_id)
         try:
-            if req.request_type == RequestType.DELETE.value:
-                outcome = _erase(session, settings, req)
-            elif req.request_type == RequestType.CORRECT.value:
-                outcome = _correct(session, settings, req)
-            elif req.request_type == RequestType.OPT_OUT_SALE.value:
-                outcome = _opt_out(session, settings, req)
-            else:
-                outcome = _package(session, settings, req)
+            outcome = kind_of(req.request_type).run(session, settings, req)
             if outcome is None:  # waiting for business partners; an answer wakes it sooner
                 _recheck_later(session, req.id, leased)
                 return req.status
@@ -217,28 +99,6 @@ def _recheck_later(session: Session, request_id: str, leased: datetime) -> None:
     session.commit()
 
 
-@dataclass(frozen=True)
-class _Outcome:
-    summary: dict[str, Any]
-    detail: dict[str, Any]
-    template: str
-    context: dict[str, Any]
-    status: Status = Status.COMPLETED
-
-
-def _package(session: Session, settings: Settings, req: RightsRequest) -> _Outcome:
-    counts = _build_package(session, settings, req)
-    return _Outcome(
-        summary={"rows": counts},
-        detail={"collections": len(counts), "rows": sum(counts.values())},
-        template="completed",
-        context={
-            "download_url": download_url(settings, req.id),
-            "days": settings.package_link_days,
-        },
-    )
-
-
 def run_erasures(factory: sessionmaker[Session], settings: Settings, request_ids: list[str]) -> int:
     """Erase for many deletion requests with one read and one write pass per collection, then
     finish each request as `run_request` does. Returns how many were erased in the batch."""
@@ -248,7 +108,7 @@ def run_erasures(factory: sessionmaker[Session], settings: Settings, request_ids
         reqs = [
             r
             for r in (session.get(RightsRequest, rid) for rid in mine)
-            if r is not None and r.request_type == RequestType.DELETE.value
+            if r is not None and kind_of(r.request_type).batched
         ]
         try:
             plan_erasures(session, settings, reqs)
@@ -264,56 +124,3 @@ def run_erasures(factory: sessionmaker[Session], settings: Settings, request_ids
     for rid in mine:  # plans are stored and applied: this is the per-request bookkeeping
         run_request(factory, settings, rid)
     return len(reqs)
-
-
-def _erase(session: Session, settings: Settings, req: RightsRequest) -> _Outcome | None:
-    outcome = erase(session, settings, req)
-    if outcome is None:
-        return None
-    return _Outcome(
-        summary=outcome.summary,
-        detail=outcome.detail,
-        template="erased",
-        context=outcome.context,
-        status=Status.PARTIALLY_COMPLETED if outcome.partial else Status.COMPLETED,
-    )
-
-
-def _correct(session: Session, settings: Settings, req: RightsRequest) -> _Outcome:
-    changed = apply_correction(session, settings, request_id=req.id)
-    item = CORRECTABLE[service.identities_of(settings, req)["correction_item"]]
-    names = {s.key: s.name for s in load_map(session).systems.values()}
-    places = sorted({names.get(c.system, c.system) for c in changed})
-    return _Outcome(
-        summary={
-            "corrected": [
-                {"system": c.system, "collection": c.collection, "field": c.field} for c in changed
-            ]
-        },
-        detail={"fields_changed": len(changed)},
-        template="corrected",
-        context={"item": item.label.removeprefix("My ").lower(), "places": places},
-    )
-
-
-def _opt_out(session: Session, settings: Settings, req: RightsRequest) -> _Outcome:
-    # Into the consent ledger, like any other opt-out: it takes effect in every check at once
-    # and is carried to the partners that receive personal information.
-    recorded = record_opt_out(
-        session,
-        settings,
-        email=service.identities_of(settings, req)["email"],
-        jurisdiction=req.jurisdiction,
-        reference=req.reference,
-    )
-    return _Outcome(
-        summary={"opted_out": recorded},
-        detail={"choices_recorded": len(recorded)},
-        template="opted_out",
-        context={"days": 10, "preferences_url": f"{settings.base_url}/preferences"},
-    )
-
-
-def download_url(settings: Settings, request_id: str) -> str:
-    """The expiring link to a package."""
-    return f"{settings.base_url}/download/{service.package_signer(settings).sign(request_id)}"

@@ -15,10 +15,11 @@ from rightful.inventory.stores import Connectors
 from rightful.messaging import limits
 from rightful.rights import service
 from rightful.rights.correction_values import CORRECTABLE
+from rightful.rights.kinds import kind_of
 from rightful.rights.models import RightsRequest
 from rightful.rights.planning import build_plan, traverse
 from rightful.rights.schemas import RequestIn
-from rightful.rights.types import NEEDS_DECLARATION, RequestType, Status
+from rightful.rights.types import Status
 
 UNVERIFIED_REASON = (
     "We could not verify your identity to the degree the law requires for this request. "
@@ -136,7 +137,7 @@ def verify(session: Session, settings: Settings, *, request_id: str, code: str) 
         return Verification(req, error)
     level = 1 if req.required_level <= 1 else _matching_level(session, settings, req)
     req.verification_level = level
-    declared = RequestType(req.request_type) not in NEEDS_DECLARATION or req.declaration_signed_at
+    declared = not kind_of(req.request_type).declaration or req.declaration_signed_at
     if level >= req.required_level and declared:
         service.move(
             session,

@@ -16,21 +16,11 @@ from rightful.core.errors import ConflictError, InvalidInputError, NotFoundError
 from rightful.identity.points import configured_points
 from rightful.messaging.service import queue_email
 from rightful.rights import deadlines
-from rightful.rights.correction_values import normalise_new_value
 from rightful.rights.declaration import declaration_for
+from rightful.rights.kinds import Route, kind_of
 from rightful.rights.models import RightsRequest
 from rightful.rights.schemas import RequestIn
-from rightful.rights.types import (
-    AUTOMATED,
-    NEEDS_DECLARATION,
-    OPEN,
-    REQUIRED_LEVEL,
-    STATUS_LABELS,
-    TRANSITIONS,
-    TYPE_LABELS,
-    RequestType,
-    Status,
-)
+from rightful.rights.types import OPEN, STATUS_LABELS, TRANSITIONS, Status
 from rightful.security import audit
 from rightful.security.permissions import Actor, Permission, require
 from rightful.security.tokens import LinkSigner
@@ -77,7 +67,7 @@ def notify_consumer(
     """E-mail the requester at their verified address; the request's basics are always there."""
     base = {
         "reference": req.reference,
-        "type_label": TYPE_LABELS[RequestType(req.request_type)],
+        "type_label": kind_of(req.request_type).label,
         "respond_due": req.respond_due.strftime("%B %-d, %Y"),
         "status_url": status_url(settings, req.id),
     }
@@ -135,31 +125,12 @@ def _identities(settings: Settings, data: RequestIn) -> dict[str, str]:
     if errors:
         raise InvalidInputError("Some details are not ones we ask for.", errors=errors)
     found.update({k: v.strip()[:200] for k, v in data.other_points.items() if v.strip()})
-    if data.request_type == RequestType.CORRECT:
-        found.update(_correction(data))
+    found.update(kind_of(data.request_type).read_details(data))
     return found
 
 
-def _correction(data: RequestIn) -> dict[str, str]:
-    if not data.correction_item or not data.correction_value:
-        raise InvalidInputError(
-            "Tell us what to correct and the right value.",
-            errors=[
-                {"field": "correction_item", "message": "Choose what to correct."},
-                {"field": "correction_value", "message": "Enter the right value."},
-            ],
-        )
-    value = normalise_new_value(data.correction_item, data.correction_value)
-    return {
-        "correction_item": data.correction_item,
-        "correction_value": value,
-        "correction_evidence": (data.correction_evidence or "").strip(),
-    }
-
-
 def _check_declaration(data: RequestIn) -> None:
-    rtype = RequestType(data.request_type)
-    if rtype in NEEDS_DECLARATION and not data.declaration_signature:
+    if kind_of(data.request_type).declaration and not data.declaration_signature:
         raise InvalidInputError(
             "To receive specific pieces of information, sign the declaration.",
             errors=[
@@ -178,13 +149,13 @@ def create_request(
     identities = _identities(settings, data)
     _check_declaration(data)
     now = utcnow()
-    rtype = RequestType(data.request_type)
+    kind = kind_of(data.request_type)
     jurisdiction = data.jurisdiction.upper()
     today = deadlines.local_date(now, deadlines.rules_for(jurisdiction))
     req = RightsRequest(
         id=uuid.uuid4().hex,
         reference="R-" + "".join(secrets.choice(_REF_ALPHABET) for _ in range(8)),
-        request_type=rtype.value,
+        request_type=kind.type.value,
         status=Status.RECEIVED.value,
         channel=data.channel,
         jurisdiction=jurisdiction,
@@ -195,7 +166,7 @@ def create_request(
         date_to=today,
         identities=identity_vault(settings).encrypt_json(identities),
         email_hash=keyed_hash(settings.secret_key, "email", identities["email"]),
-        required_level=REQUIRED_LEVEL[rtype],
+        required_level=kind.verification_level,
         # The text the person read and signed: it cites their own state's law.
         declaration=declaration_for(jurisdiction) if data.declaration_signature else None,
         declaration_signed_at=now if data.declaration_signature else None,
@@ -212,7 +183,7 @@ def create_request(
         subject_type="rights_request",
         subject_id=req.id,
         detail={
-            "type": rtype.value,
+            "type": kind.type.value,
             "channel": data.channel,
             "by_agent": data.by_agent,
             "signed_declaration": bool(data.declaration_signature),
@@ -246,14 +217,10 @@ def acknowledge(
 
 
 def route_verified(session: Session, settings: Settings, req: RightsRequest, *, actor: str) -> None:
-    """After verification: wait for staff approval, or start at once. An opt-out of sale or
-    sharing never waits: the law asks for it to be honoured as soon as feasible."""
-    if req.request_type == RequestType.OPT_OUT_SALE:
-        move(session, req, Status.EXECUTING, actor=actor)
-    elif settings.require_approval or RequestType(req.request_type) in (
-        RequestType.DELETE,
-        RequestType.CORRECT,
-    ):
+    """After verification: wait for staff approval, or start at once, as the kind's route says
+    (an opt-out of sale or sharing never waits: the law asks for it as soon as feasible)."""
+    route = kind_of(req.request_type).route
+    if route is Route.APPROVAL or (route is Route.CONFIGURED and settings.require_approval):
         move(session, req, Status.AWAITING_APPROVAL, actor=actor)
     else:
         move(session, req, Status.EXECUTING, actor=actor)
@@ -289,8 +256,8 @@ def approve_request(
     erasure.approve as well; for the types in RIGHTFUL_SECOND_APPROVAL_TYPES, two people."""
     require(actor, Permission.REQUESTS_DECIDE)
     req = access_request(session, request_id)
-    if req.request_type in (RequestType.DELETE, RequestType.CORRECT):
-        require(actor, Permission.ERASURE_APPROVE)
+    if (extra := kind_of(req.request_type).approve_permission) is not None:
+        require(actor, extra)
     if (
         req.request_type in settings.second_approval_types
         and req.status == Status.AWAITING_APPROVAL
@@ -379,7 +346,7 @@ def complete_manually(
     """Staff record that they carried out a request type Rightful does not automate yet."""
     require(actor, Permission.REQUESTS_DECIDE)
     req = access_request(session, request_id)
-    if RequestType(req.request_type) in AUTOMATED:
+    if kind_of(req.request_type).automated:
         raise ConflictError("Rightful carries out this request itself once it is approved.")
     if len(note.strip()) < 10:
         raise InvalidInputError(

@@ -17,9 +17,9 @@ from rightful.inventory.revision import load_map
 from rightful.inventory.stores import Connectors
 from rightful.rights import flows, service
 from rightful.rights.correction import FieldCorrection, plan_correction
-from rightful.rights.execution import package_vault
 from rightful.rights.models import RightsRequest
 from rightful.rights.package import load
+from rightful.rights.packaging import package_vault
 from rightful.rights.partners import partner_secret
 from rightful.rights.retention_schedule import ScheduledChange, preview_retention, run_retention
 from rightful.rights.schemas import RequestIn

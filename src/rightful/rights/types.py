@@ -1,4 +1,5 @@
-"""Request types, statuses and the transition table of the lifecycle."""
+"""Request types, statuses and the transition table of the lifecycle (what each type means
+and how it is answered: rights/kinds.py)."""
 
 from __future__ import annotations
 
@@ -15,38 +16,6 @@ class RequestType(StrEnum):
     CORRECT = "correct"
     OPT_OUT_SALE = "opt_out_sale"
     LIMIT_SENSITIVE = "limit_sensitive"
-
-
-TYPE_LABELS = {
-    RequestType.KNOW_CATEGORIES: "Know what kinds of information we collect and share",
-    RequestType.ACCESS: "Get a copy of my personal information",
-    RequestType.PORTABILITY: "Get my information in a portable, machine-readable format",
-    RequestType.DELETE: "Delete my personal information",
-    RequestType.CORRECT: "Correct my personal information",
-    RequestType.OPT_OUT_SALE: "Do not sell or share my personal information",
-    RequestType.LIMIT_SENSITIVE: "Limit the use of my sensitive personal information",
-}
-
-# How many data points must match (the e-mail code counts as one); the CCPA
-# regulations ask more certainty for specific pieces than for categories.
-REQUIRED_LEVEL = {
-    RequestType.KNOW_CATEGORIES: 2,
-    RequestType.ACCESS: 3,
-    RequestType.PORTABILITY: 3,
-    RequestType.DELETE: 2,
-    RequestType.CORRECT: 2,
-    RequestType.OPT_OUT_SALE: 0,
-    RequestType.LIMIT_SENSITIVE: 0,
-}
-NEEDS_DECLARATION = {RequestType.ACCESS, RequestType.PORTABILITY}
-AUTOMATED = {
-    RequestType.KNOW_CATEGORIES,
-    RequestType.ACCESS,
-    RequestType.PORTABILITY,
-    RequestType.DELETE,
-    RequestType.CORRECT,
-    RequestType.OPT_OUT_SALE,  # recorded in the consent ledger and sent on to partners
-}
 
 
 class Status(StrEnum):

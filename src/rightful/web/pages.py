@@ -8,7 +8,8 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
-from rightful.rights.types import STAFF_STATUS_LABELS, TYPE_LABELS
+from rightful.rights.kinds import labels
+from rightful.rights.types import STAFF_STATUS_LABELS
 from rightful.web.deps import csrf_token
 
 
@@ -21,7 +22,7 @@ def render(request: Request, template: str, http_status: int = 200, **ctx: Any) 
         "staff_name": request.session.get("staff_name"),
         # What the signed-in role may do (web/admin/access.py): pages show only that.
         "can": getattr(request.state, "permissions", frozenset()),
-        "types": TYPE_LABELS,
+        "types": labels(),
         "statuses": STAFF_STATUS_LABELS,
     }
     return templates.TemplateResponse(request, template, {**base, **ctx}, status_code=http_status)

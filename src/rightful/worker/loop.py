@@ -14,11 +14,11 @@ from rightful.messaging import limits as mail_limits
 from rightful.messaging.service import deliver_pending
 from rightful.rights.erasure_run import destroy_retained
 from rightful.rights.execution import run_erasures, run_request, runnable_ids
+from rightful.rights.kinds import batched_types
 from rightful.rights.models import RightsRequest
 from rightful.rights.partners import deliver_notices
 from rightful.rights.retention import expire_packages, minimise_old_requests
 from rightful.rights.retention_schedule import run_retention_daily
-from rightful.rights.types import RequestType
 from rightful.security import replay, signin_limits
 from rightful.security import sessions as staff_sessions
 from rightful.worker.integrity import verify_chains_daily
@@ -59,7 +59,7 @@ def run_once(runtime: Runtime, *, maintenance: bool = True) -> int:
             session.scalars(
                 select(RightsRequest.id).where(
                     RightsRequest.id.in_(ids),
-                    RightsRequest.request_type == RequestType.DELETE.value,
+                    RightsRequest.request_type.in_(batched_types()),
                 )
             )
         )

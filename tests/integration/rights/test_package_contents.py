@@ -29,8 +29,9 @@ from rightful.core.db import unit_of_work
 from rightful.core.runtime import Runtime
 from rightful.demo.estate import ANCHOR
 from rightful.rights import flows, service
-from rightful.rights.execution import package_vault, run_request
+from rightful.rights.execution import run_request
 from rightful.rights.package import load
+from rightful.rights.packaging import package_vault
 from rightful.rights.schemas import RequestIn
 from rightful.security.permissions import system_actor
 from tests.support.app import AVERY, App, latest_code, make_settings, prepare

@@ -12,8 +12,8 @@ import pytest
 from rightful.core.runtime import build_runtime
 from rightful.demo.estate import demo_urls
 from rightful.migrations import upgrade
-from rightful.rights.execution import package_vault
 from rightful.rights.package import load, store
+from rightful.rights.packaging import package_vault
 from tests.support.app import make_settings
 
 

@@ -24,8 +24,8 @@ from rightful.consent import subjects
 from rightful.core.runtime import Runtime
 from rightful.messaging.models import OutboxMessage
 from rightful.messaging.service import vault as outbox_vault
-from rightful.rights.execution import PACKAGE_PURPOSE, package_vault
 from rightful.rights.package import load
+from rightful.rights.packaging import PACKAGE_PURPOSE, package_vault
 from rightful.rights.service import access_request
 from rightful.security.keys import new_kek
 from rightful.security.models import KeyRotationStep

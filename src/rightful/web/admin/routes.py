@@ -21,15 +21,9 @@ from rightful.rights import partners, service
 from rightful.rights import staff as desk
 from rightful.rights.erasure import preview
 from rightful.rights.erasure_plan import done_lines
+from rightful.rights.kinds import kind_of
 from rightful.rights.models import ExecutionStep, PartnerNotice, RightsRequest
-from rightful.rights.types import (
-    AUTOMATED,
-    OPEN,
-    STAFF_STATUS_LABELS,
-    TYPE_LABELS,
-    RequestType,
-    Status,
-)
+from rightful.rights.types import OPEN, STAFF_STATUS_LABELS, Status
 from rightful.security.permissions import Actor, Permission
 from rightful.web.admin.access import console_actor
 from rightful.web.deps import check_csrf, dispatcher, runtime
@@ -81,10 +75,10 @@ def request_detail(
                 if actor.can(Permission.OUTBOX_READ)
                 else []
             ),
-            "type_label": TYPE_LABELS[RequestType(req.request_type)],
+            "type_label": kind_of(req.request_type).label,
             "status_label": STAFF_STATUS_LABELS[Status(req.status)],
             "error": error,
-            "manual": RequestType(req.request_type) not in AUTOMATED,
+            "manual": not kind_of(req.request_type).automated,
             "preview": _erasure_preview(session, rt, req, actor),
             "correction": _correction_review(session, rt, req, actor, ctx_identities),
             "notices": list(

@@ -22,10 +22,11 @@ from rightful.identity.points import DATA_POINTS, configured_points
 from rightful.rights import flows, partners, service
 from rightful.rights.correction_values import CORRECTABLE
 from rightful.rights.declaration import GOVERNING_LAW, declaration_for, governing_law
-from rightful.rights.execution import download_url, package_vault
+from rightful.rights.kinds import KINDS, kind_of, labels
 from rightful.rights.package import load
+from rightful.rights.packaging import download_url, package_vault
 from rightful.rights.schemas import US_STATES, RequestIn
-from rightful.rights.types import NEEDS_DECLARATION, STATUS_LABELS, TYPE_LABELS, RequestType, Status
+from rightful.rights.types import STATUS_LABELS, Status
 from rightful.web.deps import check_csrf, client_address, dispatcher, runtime
 from rightful.web.pages import render
 from rightful.worker.dispatch import Dispatcher
@@ -69,14 +70,14 @@ def _form_page(
         values=values,
         errors=errors,
         summary=summary,
-        types=TYPE_LABELS,
+        types=labels(),
         points=configured_points(request.app.state.runtime.settings),
         states=US_STATES,
         laws=GOVERNING_LAW,
         declaration_state=_shown_state(values),
         declaration=_declaration_parts(_shown_state(values)),
         correctables=CORRECTABLE,
-        declaration_types=[t.value for t in NEEDS_DECLARATION],
+        declaration_types=[k.type.value for k in KINDS if k.declaration],
     )
 
 
@@ -104,13 +105,13 @@ def _sign_again(shown: str, values: dict[str, Any]) -> dict[str, str]:
 @router.get("/")
 def home(request: Request) -> Response:
     """What you can ask for, in plain words."""
-    return render(request, "privacy_center/home.html", types=TYPE_LABELS)
+    return render(request, "privacy_center/home.html", types=labels())
 
 
 @router.get("/requests/new")
 def new_request(request: Request, type: str = "") -> Response:
     """The request form; a link from the home page chooses the type, otherwise the person does."""
-    chosen = type if type in {t.value for t in RequestType} else ""
+    chosen = type if type in labels() else ""
     return _form_page(
         request,
         {"request_type": chosen, "jurisdiction": DEFAULT_STATE, "date_range": "last_12_months"},
@@ -186,7 +187,7 @@ def _status_ctx(rt: Runtime, token: str) -> dict[str, Any]:
             "locked": codes.locked_message(rt.settings.code_max_attempts),
             "used_up": codes.used_up_message(rt.settings),
             "token": token,
-            "type_label": TYPE_LABELS[RequestType(req.request_type)],
+            "type_label": kind_of(req.request_type).label,
             "status_label": STATUS_LABELS[Status(req.status)],
             "download": download_url(rt.settings, req.id).removeprefix(rt.settings.base_url)
             if ready

@@ -1,0 +1,106 @@
+"""What each automated request kind does when it runs; the registry (rights/kinds.py) names
+the handler of each kind. A handler returns the outcome to record and tell the person, or None
+while it waits (for business partners to confirm)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from rightful.consent.opt_out import record_opt_out
+from rightful.core.config import Settings
+from rightful.inventory.revision import load_map
+from rightful.rights import service
+from rightful.rights.correction import apply_correction
+from rightful.rights.correction_values import CORRECTABLE
+from rightful.rights.erasure_finish import erase as erase_for
+from rightful.rights.models import RightsRequest
+from rightful.rights.packaging import build_categories, build_package, download_url
+from rightful.rights.types import Status
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a run did: kept on the request, audited, and told to the person."""
+
+    summary: dict[str, Any]
+    detail: dict[str, Any]
+    template: str
+    context: dict[str, Any]
+    status: Status = Status.COMPLETED
+
+
+def _download(settings: Settings, req: RightsRequest, counts: dict[str, int]) -> Outcome:
+    return Outcome(
+        summary={"rows": counts},
+        detail={"collections": len(counts), "rows": sum(counts.values())},
+        template="completed",
+        context={
+            "download_url": download_url(settings, req.id),
+            "days": settings.package_link_days,
+        },
+    )
+
+
+def package(session: Session, settings: Settings, req: RightsRequest) -> Outcome:
+    """Access and portability: every row found, in a download."""
+    return _download(settings, req, build_package(session, settings, req))
+
+
+def categories(session: Session, settings: Settings, req: RightsRequest) -> Outcome:
+    """Know: the categories collected and shared, from the data map, in a download."""
+    build_categories(session, settings, req)
+    return _download(settings, req, {})
+
+
+def erase(session: Session, settings: Settings, req: RightsRequest) -> Outcome | None:
+    """Deletion: the approved erasure, then partners told; None while they have not answered."""
+    outcome = erase_for(session, settings, req)
+    if outcome is None:
+        return None
+    return Outcome(
+        summary=outcome.summary,
+        detail=outcome.detail,
+        template="erased",
+        context=outcome.context,
+        status=Status.PARTIALLY_COMPLETED if outcome.partial else Status.COMPLETED,
+    )
+
+
+def correct(session: Session, settings: Settings, req: RightsRequest) -> Outcome:
+    """Correction: the new value written where the old one is kept."""
+    changed = apply_correction(session, settings, request_id=req.id)
+    item = CORRECTABLE[service.identities_of(settings, req)["correction_item"]]
+    names = {s.key: s.name for s in load_map(session).systems.values()}
+    places = sorted({names.get(c.system, c.system) for c in changed})
+    return Outcome(
+        summary={
+            "corrected": [
+                {"system": c.system, "collection": c.collection, "field": c.field} for c in changed
+            ]
+        },
+        detail={"fields_changed": len(changed)},
+        template="corrected",
+        context={"item": item.label.removeprefix("My ").lower(), "places": places},
+    )
+
+
+def opt_out(session: Session, settings: Settings, req: RightsRequest) -> Outcome:
+    """Opt-out of sale or sharing: recorded in the consent ledger and carried to partners."""
+    # Into the consent ledger, like any other opt-out: it takes effect in every check at once
+    # and is carried to the partners that receive personal information.
+    recorded = record_opt_out(
+        session,
+        settings,
+        email=service.identities_of(settings, req)["email"],
+        jurisdiction=req.jurisdiction,
+        reference=req.reference,
+    )
+    return Outcome(
+        summary={"opted_out": recorded},
+        detail={"choices_recorded": len(recorded)},
+        template="opted_out",
+        context={"days": 10, "preferences_url": f"{settings.base_url}/preferences"},
+    )
