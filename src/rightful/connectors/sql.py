@@ -35,10 +35,11 @@ _lock = Lock()
 
 
 def _engine(url: str) -> Engine:
-    # One pool per store for the whole process: requests share connections.
+    # One pool per store for the whole process: requests share connections. Errors never
+    # print bound values (a person's e-mail, a corrected name).
     with _lock:
         if url not in _engines:
-            _engines[url] = create_engine(url, pool_pre_ping=True)
+            _engines[url] = create_engine(url, pool_pre_ping=True, hide_parameters=True)
         return _engines[url]
 
 

@@ -36,6 +36,7 @@ from rightful.consent.store_sync import sync_person
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.core.errors import ConflictError, ConnectorError, NotFoundError
+from rightful.core.urls import webhook_problem
 from rightful.messaging.service import queue_email
 from rightful.security import audit
 from rightful.security.signing import signature
@@ -123,6 +124,9 @@ def _attempt(
         return "missing record"
     try:
         if destination.kind == "webhook":
+            # Checked again at send time (the address may date from demo mode's plain http).
+            if webhook_problem(str(destination.url), allow_http=settings.http_webhooks_allowed):
+                return "insecure address"
             _post(client, settings, destination, event, subject)
         else:
             sync_person(session, settings, destination, subject)

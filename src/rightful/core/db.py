@@ -45,10 +45,15 @@ def make_engine(url: str, *, pool_size: int = 20) -> Engine:
 
     A pool smaller than the requests in flight opens and closes a connection (a PostgreSQL
     backend to start) for every burst: with SQLAlchemy's default of 5 that cost a consent check
-    more PostgreSQL CPU than its statements (docs/benchmarks.md)."""
+    more PostgreSQL CPU than its statements (docs/benchmarks.md).
+
+    `hide_parameters`: a failing statement's error (logged, or shown in a traceback) would
+    otherwise print its bound values, which are often personal data."""
     if url.startswith("sqlite"):
         private_sqlite_file(url)  # before SQLite creates it with the umask's mode
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
+        )
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _: Any) -> None:
@@ -59,7 +64,13 @@ def make_engine(url: str, *, pool_size: int = 20) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        hide_parameters=True,
+    )
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

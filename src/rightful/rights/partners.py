@@ -21,6 +21,7 @@ from rightful.core.calendar import add_business_days
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.core.errors import ConflictError, InvalidInputError, NotFoundError
+from rightful.core.urls import webhook_problem
 from rightful.inventory.models import Disclosure, Partner
 from rightful.messaging.service import queue_email
 from rightful.rights import deadlines, service
@@ -134,8 +135,14 @@ def _send(session: Session, settings: Settings, notice: PartnerNotice) -> None:
     payload = _payload(settings, notice, req, reminder)
     now = utcnow()
     if notice.channel == "webhook":
+        # Checked again at send time: an address stored while plain http was allowed (demo
+        # mode) must not receive a person's e-mail once it no longer is.
+        url = str(partner.erasure_webhook)
+        if webhook_problem(url, allow_http=settings.http_webhooks_allowed):
+            _unless_answered(session, notice.id, status="failed", last_error="insecure address")
+            return
         try:
-            done = _post(settings, str(partner.erasure_webhook), partner.key, payload)
+            done = _post(settings, url, partner.key, payload)
         except httpx.HTTPError as exc:
             attempts = notice.attempts + 1
             _unless_answered(

@@ -64,8 +64,10 @@ def use_webhooks(app: App, server: HookServer, *names: str, include_email: bool 
         )
         for name in names
     ]
+    # The partners are local test servers on plain http, which only this setting allows (an
+    # operator's RIGHTFUL_ALLOW_HTTP_WEBHOOKS): at apply time and again at each send.
+    app.runtime.settings.allow_http_webhooks = True
     with unit_of_work(app.runtime.sessions) as session:
-        # The partners are local test servers on plain http, which only this flag allows.
         destinations.apply_destinations(session, [*demo, *hooks], actor="test", http_webhooks=True)
 
 
@@ -145,6 +147,18 @@ def test_a_webhook_receives_each_change_signed_with_its_uid_as_idempotency_key(
     [delivery] = deliveries(rightful_app, "brightads")
     assert (delivery.status, delivery.attempts) == ("acknowledged", 1)
     assert delivery.acknowledged_at is not None
+
+
+def test_a_plain_http_address_gets_nothing_once_the_operator_turns_http_off(
+    rightful_app: App, hooks: HookServer
+) -> None:
+    use_webhooks(rightful_app, hooks, "brightads")
+    rightful_app.runtime.settings.allow_http_webhooks = False  # stored while it was allowed
+    choose(rightful_app, "sale_share", "withdrawn", channel="all", email=AVERY)
+    assert deliver(rightful_app) == 0
+    assert hooks.posts_to("brightads") == []  # the person's address went nowhere
+    [delivery] = deliveries(rightful_app, "brightads")
+    assert delivery.status != "acknowledged" and delivery.last_error == "insecure address"
 
 
 def test_a_device_choice_reaches_webhooks_without_any_address(

@@ -78,8 +78,10 @@ def partner_server() -> Iterator[PartnerServer]:
     server.server.server_close()
 
 
-def with_webhooks(tmp_path: Path, server: PartnerServer) -> Runtime:
-    runtime = prepare(make_settings(tmp_path), people=40)
+def with_webhooks(tmp_path: Path, server: PartnerServer, *, allow_http: bool = True) -> Runtime:
+    # The partners' server is plain http on loopback: allowed here as an operator would for a
+    # test bench (RIGHTFUL_ALLOW_HTTP_WEBHOOKS).
+    runtime = prepare(make_settings(tmp_path, allow_http_webhooks=allow_http), people=40)
     with unit_of_work(runtime.sessions) as session:
         for key in PARTNERS:
             partner = session.get(Partner, key)
@@ -130,6 +132,20 @@ def test_signed_webhooks_reach_every_partner_and_their_answers_close_the_request
             if m.template == "erased"
         )
     assert "PayFlow Payments: confirmed" in letter.text
+    runtime.engine.dispose()
+    dispose_all()
+
+
+def test_a_plain_http_address_stored_earlier_gets_no_personal_data_once_http_is_off(
+    tmp_path: Path, partner_server: PartnerServer
+) -> None:
+    runtime = with_webhooks(tmp_path, partner_server, allow_http=False)
+    request_id = erase_avery(runtime)
+    assert run_request(runtime.sessions, runtime.settings, request_id) == "executing"
+    deliver(runtime)
+    assert partner_server.received == []  # nobody was sent the person's e-mail
+    failed = notices(runtime, request_id)["payflow"]
+    assert (failed.status, failed.last_error) == ("failed", "insecure address")
     runtime.engine.dispose()
     dispose_all()
 
