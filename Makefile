@@ -52,10 +52,22 @@ lint: $(DEV) ## ruff, mypy and the import contracts
 	$(BIN)/mypy src
 	$(BIN)/lint-imports
 
+# Where Python code marks consumer text (core/i18n.py): translate(lang, "..."), translate_plural,
+# and N_("...") (a default keyword) for text translated where it is shown.
+BABEL_KEYWORDS := -k translate:2 -k translate_plural:2,3
+LOCALES := src/rightful/locale
+
+translations: $(DEV) ## Update the catalogues from the code and templates (NEW=fr starts a language)
+	@pot=$$(mktemp --suffix=.pot) && trap 'rm -f $$pot' EXIT && \
+	$(BIN)/pybabel --quiet extract -F babel.cfg $(BABEL_KEYWORDS) --add-location=file --sort-by-file \
+		--project=Rightful --copyright-holder="Rightful contributors" -o $$pot src && \
+	if [ -n "$(NEW)" ]; then $(BIN)/pybabel --quiet init -i $$pot -d $(LOCALES) -l $(NEW); fi && \
+	$(BIN)/pybabel --quiet update -i $$pot -d $(LOCALES) --ignore-obsolete
+
 bench: $(DEV) ## Build a large estate on PostgreSQL and time access requests
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 clean: ## Remove the virtual environment and local data
 	rm -rf $(VENV) var
 
-.PHONY: help install demo demo-reset serve worker test lint bench clean
+.PHONY: help install demo demo-reset serve worker test lint translations bench clean

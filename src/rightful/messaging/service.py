@@ -15,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from rightful.core import i18n
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.messaging.models import OutboxMessage
@@ -27,6 +28,7 @@ _TEMPLATES = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+i18n.install(_TEMPLATES)  # a consumer's e-mail in the language they asked in
 MAX_ATTEMPTS = 5
 
 
@@ -61,9 +63,11 @@ def queue_email(
     context: dict[str, Any],
     request_id: str | None = None,
     headers: dict[str, str] | None = None,
+    language: str = i18n.DEFAULT,
 ) -> OutboxMessage:
-    """Render `template` (.subject, .txt, .html) and add it to the outbox."""
+    """Render `template` (.subject, .txt, .html) in `language` and add it to the outbox."""
     ctx = {
+        "lang": i18n.supported(language) or i18n.DEFAULT,
         "company": settings.company_name,
         "privacy_email": settings.privacy_email,
         "postal_address": settings.postal_address,
@@ -136,6 +140,7 @@ SINGLE_PURPOSE_PATHS = (
     "list-removal/confirm",
     "subscribe/confirm",
     "partners/ack",
+    "admin/welcome",
 )
 _SECRETS = re.compile(
     r"\b\d{6}\b|(/(?:" + "|".join(re.escape(p) for p in SINGLE_PURPOSE_PATHS) + r")/)"

@@ -16,6 +16,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from rightful.core.errors import InvalidInputError
+from rightful.core.i18n import N_
 from rightful.rights.types import RequestType
 from rightful.security.permissions import Permission
 
@@ -43,7 +44,7 @@ class Kind:
     """One kind of request."""
 
     type: RequestType
-    label: str  # as the person reads it on the form, the status page and e-mails
+    label: str  # as the person reads it on the form, the status page and e-mails (N_: translated)
     # How many data points must match (the e-mail code counts as one); the CCPA regulations
     # ask more certainty for specific pieces than for categories (§ 7062, § 7063).
     verification_level: int
@@ -94,7 +95,7 @@ _HANDLERS = "rightful.rights.handlers"
 KINDS: tuple[Kind, ...] = (
     Kind(
         RequestType.KNOW_CATEGORIES,
-        "Know what kinds of information we collect and share",
+        N_("Know what kinds of information we collect and share"),
         verification_level=2,
         route=Route.CONFIGURED,
         handler=f"{_HANDLERS}:categories",
@@ -102,7 +103,7 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         RequestType.ACCESS,
-        "Get a copy of my personal information",
+        N_("Get a copy of my personal information"),
         verification_level=3,
         route=Route.CONFIGURED,
         handler=f"{_HANDLERS}:package",
@@ -111,7 +112,7 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         RequestType.PORTABILITY,
-        "Get my information in a portable, machine-readable format",
+        N_("Get my information in a portable, machine-readable format"),
         verification_level=3,
         route=Route.CONFIGURED,
         handler=f"{_HANDLERS}:package",
@@ -120,7 +121,7 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         RequestType.DELETE,
-        "Delete my personal information",
+        N_("Delete my personal information"),
         verification_level=2,
         route=Route.APPROVAL,
         handler=f"{_HANDLERS}:erase",
@@ -130,7 +131,7 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         RequestType.CORRECT,
-        "Correct my personal information",
+        N_("Correct my personal information"),
         verification_level=2,
         route=Route.APPROVAL,
         handler=f"{_HANDLERS}:correct",
@@ -140,7 +141,7 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         RequestType.OPT_OUT_SALE,
-        "Do not sell or share my personal information",
+        N_("Do not sell or share my personal information"),
         verification_level=0,
         route=Route.AT_ONCE,
         handler=f"{_HANDLERS}:opt_out",
@@ -149,7 +150,7 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         RequestType.LIMIT_SENSITIVE,
-        "Limit the use of my sensitive personal information",
+        N_("Limit the use of my sensitive personal information"),
         verification_level=0,
         route=Route.CONFIGURED,
         direct_confirmation=False,

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from rightful.core.i18n import N_
+
 
 class RequestType(StrEnum):
     """What the consumer asks for."""
@@ -32,16 +34,17 @@ class Status(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+# Consumers read these in their language: N_ marks them for the catalogue (core/i18n.py).
 STATUS_LABELS = {
-    Status.RECEIVED: "Received",
-    Status.VERIFYING: "Waiting for identity check",
-    Status.VERIFIED: "Identity checked",
-    Status.AWAITING_APPROVAL: "Under review by our privacy team",
-    Status.EXECUTING: "In progress",
-    Status.COMPLETED: "Completed",
-    Status.PARTIALLY_COMPLETED: "Partly completed",
-    Status.DENIED: "Closed without action",
-    Status.WITHDRAWN: "Withdrawn",
+    Status.RECEIVED: N_("Received"),
+    Status.VERIFYING: N_("Waiting for identity check"),
+    Status.VERIFIED: N_("Identity checked"),
+    Status.AWAITING_APPROVAL: N_("Under review by our privacy team"),
+    Status.EXECUTING: N_("In progress"),
+    Status.COMPLETED: N_("Completed"),
+    Status.PARTIALLY_COMPLETED: N_("Partly completed"),
+    Status.DENIED: N_("Closed without action"),
+    Status.WITHDRAWN: N_("Withdrawn"),
 }
 
 # The console speaks the privacy office's language; consumers see STATUS_LABELS.

@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 
 from rightful import __version__
+from rightful.core import i18n
 from rightful.core.runtime import Runtime
 from rightful.web import errors
 from rightful.web.admin.account_routes import router as admin_account_router
@@ -28,6 +29,7 @@ from rightful.web.api.sms_routes import router as sms_api_router
 from rightful.web.api.subscription_routes import router as subscription_api_router
 from rightful.web.banner.routes import router as banner_router
 from rightful.web.hsts import HstsMiddleware
+from rightful.web.i18n import router as language_router
 from rightful.web.middleware import LimitsMiddleware
 from rightful.web.privacy_center.preferences import router as preferences_router
 from rightful.web.privacy_center.routes import router as public_router
@@ -68,6 +70,7 @@ def create_app(runtime: Runtime, *, start_worker: bool | None = None) -> FastAPI
     app.state.templates.env.globals["company"] = settings.company_name
     app.state.templates.env.globals["demo_mode"] = settings.demo_mode
     app.state.templates.env.globals["settings"] = settings  # error pages show contact details too
+    i18n.install(app.state.templates.env)  # consumer pages in the reader's language
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
@@ -88,7 +91,13 @@ def create_app(runtime: Runtime, *, start_worker: bool | None = None) -> FastAPI
     errors.install(app)
     api_docs.install(app)
     # Pages for people are not part of the API reference; the banner's endpoints are.
-    for pages in (public_router, preferences_router, unsubscribe_router, subscribe_router):
+    for pages in (
+        public_router,
+        preferences_router,
+        unsubscribe_router,
+        subscribe_router,
+        language_router,
+    ):
         app.include_router(pages, include_in_schema=False)
     app.include_router(banner_router)
     app.include_router(admin_signin_router, include_in_schema=False)

@@ -11,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rightful.core.errors import NotAllowedError, RightfulError, UnreadableBodyError
+from rightful.web.i18n import here, language_of
 from rightful.web.middleware import NO_STORE, SECURITY_HEADERS
 
 log = logging.getLogger(__name__)
@@ -49,9 +50,9 @@ def _wants_page(request: Request) -> bool:
 
 def _page(request: Request, status: int, title: str, detail: str) -> Response:
     templates: Jinja2Templates = request.app.state.templates
-    return templates.TemplateResponse(
-        request, "message.html", {"title": title, "detail": detail}, status_code=status
-    )
+    # In the reader's language where the catalogue has the words (message.html's `t` filter).
+    ctx = {"title": title, "detail": detail, "lang": language_of(request), "here": here(request)}
+    return templates.TemplateResponse(request, "message.html", ctx, status_code=status)
 
 
 def bearer_challenge(request: Request) -> str:

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from rightful.rights.kinds import labels
 from rightful.rights.types import STAFF_STATUS_LABELS
 from rightful.web.deps import csrf_token
+from rightful.web.i18n import here, language_of
 
 
 def render(request: Request, template: str, http_status: int = 200, **ctx: Any) -> Response:
@@ -24,5 +25,11 @@ def render(request: Request, template: str, http_status: int = 200, **ctx: Any) 
         "can": getattr(request.state, "permissions", frozenset()),
         "types": labels(),
         "statuses": STAFF_STATUS_LABELS,
+        "lang": language_of(request),  # consumer pages are translated into it (core/i18n.py)
+        "here": here(request),  # where the language switch comes back to
     }
-    return templates.TemplateResponse(request, template, {**base, **ctx}, status_code=http_status)
+    response = templates.TemplateResponse(
+        request, template, {**base, **ctx}, status_code=http_status
+    )
+    response.headers["Content-Language"] = base["lang"]
+    return response
