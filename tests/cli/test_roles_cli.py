@@ -50,6 +50,8 @@ CLI: dict[str, list[tuple[list[str], tuple[Permission, ...] | None]]] = {
             (P.STAFF_MANAGE,),
         ),
     ],
+    "staff invite": [(["{new}", "--name", "New", "--role", "analyst"], (P.STAFF_MANAGE,))],
+    "staff role": [(["{target}", "analyst"], (P.STAFF_MANAGE,))],
     "staff deactivate": [(["{target}"], (P.STAFF_MANAGE,))],
     "staff unlock": [(["{target}"], (P.STAFF_MANAGE,))],
     "staff totp": [(["{target}"], (P.STAFF_MANAGE,))],

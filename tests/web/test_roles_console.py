@@ -20,6 +20,7 @@ import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 import rightful.web.admin
 from rightful.connectors.sql import dispose_all
@@ -28,8 +29,9 @@ from rightful.core.runtime import Runtime
 from rightful.messaging.service import list_outbox
 from rightful.rights.flows import submit
 from rightful.rights.schemas import RequestIn
-from rightful.security.models import ApiToken, AuditEvent
-from rightful.security.permissions import Permission, Role
+from rightful.security.models import ApiToken, AuditEvent, StaffUser
+from rightful.security.permissions import Permission, Role, system_actor
+from rightful.security.service import create_staff
 from rightful.web.app import create_app
 from tests.support.app import make_settings, prepare
 from tests.support.roles import ROLES, Member, add_staff, allowed, audit_count, awaiting, status_of
@@ -60,6 +62,16 @@ CONSOLE: dict[tuple[str, str], tuple[tuple[Permission, ...] | None, dict[str, st
     ("POST", "/admin/consent/deliveries/{delivery_id}/retry"): ((P.CONSENT_MANAGE,), {}),
     ("GET", "/admin/tokens"): ((P.TOKENS_MANAGE,), None),
     ("POST", "/admin/tokens/{prefix}/revoke"): ((P.TOKENS_MANAGE,), {}),
+    ("GET", "/admin/staff"): ((P.STAFF_MANAGE,), None),
+    ("POST", "/admin/staff/invite"): (
+        (P.STAFF_MANAGE,),
+        {"email": "new.analyst@lumen.example", "name": "New Analyst", "role": "analyst"},
+    ),
+    ("POST", "/admin/staff/{staff_id}/role"): ((P.STAFF_MANAGE,), {"role": "viewer"}),
+    ("POST", "/admin/staff/{staff_id}/unlock"): ((P.STAFF_MANAGE,), {}),
+    ("POST", "/admin/staff/{staff_id}/deactivate"): ((P.STAFF_MANAGE,), {}),
+    ("GET", "/admin/welcome/{token}"): (PUBLIC, None),
+    ("POST", "/admin/welcome/{token}"): (PUBLIC, None),
     # Sign-in and each person's own account (docs/security.md, sessions): not role actions.
     ("GET", "/admin/login"): (PUBLIC, None),
     ("POST", "/admin/login"): (PUBLIC, None),
@@ -140,8 +152,26 @@ def _fill(runtime: Runtime, path: str) -> str:
             "subject_id": person.id,
             "delivery_id": "1",
             "prefix": token.prefix if token else "none",
+            "staff_id": str(_target(session)),
         }
     return path.format(**values, action="{action}")
+
+
+def _target(session: Session) -> int:
+    """A staff member the staff actions may change without touching the signed-in ones."""
+    email = "matrix.target@lumen.example"
+    found = session.scalar(select(StaffUser.id).where(StaffUser.email == email))
+    if found is None:
+        target = create_staff(
+            session,
+            email=email,
+            name="Target",
+            password=secrets.token_urlsafe(18),
+            role="analyst",
+            actor=system_actor("test"),
+        )
+        found = target.id
+    return found
 
 
 def _a_letter(runtime: Runtime) -> None:

@@ -53,6 +53,33 @@ def deactivate(email: str) -> None:
     typer.echo(f"{user.email} can no longer sign in; their API tokens are revoked.")
 
 
+@fail_on_error
+def invite(
+    email: str,
+    name: str = typer.Option(..., help="Full name"),
+    role: str = typer.Option(..., help=f"What they may do: {ROLES} (docs/security.md)"),
+) -> None:
+    """E-mail someone a one-time link to set up their account and choose their own password."""
+    from rightful.messaging.invitations import invite as send_invitation
+
+    runtime = open_runtime()
+    with unit_of_work(runtime.sessions) as session:
+        send_invitation(
+            session, runtime.settings, email=email, name=name, role=role, actor=acting(session)
+        )
+    typer.echo(f"Invitation queued for {email} ({role}); the link works once, for 72 hours.")
+
+
+@fail_on_error
+def set_role(email: str, role: str = typer.Argument(..., help=f"The new role: {ROLES}")) -> None:
+    """Give a staff member another role; their sessions end so it applies at once."""
+    from rightful.security.staff_admin import change_role
+
+    with unit_of_work(open_runtime().sessions) as session:
+        user = change_role(session, email=email, role=role, actor=acting(session))
+    typer.echo(f"{user.email} is now {user.role}.")
+
+
 @tokens.command("create")
 @fail_on_error
 def token_create(
@@ -109,5 +136,7 @@ def token_revoke(prefix: str = typer.Argument(..., help="The part after rf_ (see
 def register(staff: typer.Typer) -> None:
     """Add the commands to the `staff` group."""
     staff.command("create")(create)
+    staff.command("invite")(invite)
+    staff.command("role")(set_role)
     staff.command("deactivate")(deactivate)
     staff.add_typer(tokens, name="token")

@@ -8,11 +8,11 @@ import secrets
 from collections.abc import Iterable
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from rightful.core.clock import as_utc, utcnow
-from rightful.core.errors import InvalidInputError, NotAllowedError, NotFoundError
+from rightful.core.errors import ConflictError, InvalidInputError, NotAllowedError, NotFoundError
 from rightful.security import audit, sessions
 from rightful.security.models import ApiToken, StaffUser
 from rightful.security.password_policy import check_new_password
@@ -84,11 +84,27 @@ def staff_to_manage(session: Session, *, email: str, actor: Actor) -> StaffUser:
     return access_staff(session, email=email)
 
 
+def keep_an_admin(session: Session, user: StaffUser) -> None:
+    """Refuse to take the last active administrator away: nobody could manage staff after."""
+    others = session.scalar(
+        select(func.count())
+        .select_from(StaffUser)
+        .where(
+            StaffUser.role == Role.ADMIN.value,
+            StaffUser.active.is_(True),
+            StaffUser.id != user.id,
+        )
+    )
+    if user.active and user.role == Role.ADMIN.value and not others:
+        raise ConflictError("This is the last administrator: make someone else one first.")
+
+
 def deactivate_staff(session: Session, *, email: str, actor: Actor) -> StaffUser:
     """Stop a staff member signing in or using the API: the account is kept for the record,
     their tokens and console sessions are revoked."""
     require(actor, Permission.STAFF_MANAGE)
     user = access_staff(session, email=email)
+    keep_an_admin(session, user)
     user.active = False
     now = utcnow()
     tokens = session.scalars(

@@ -20,6 +20,7 @@ from rightful.web.admin.account_routes import router as admin_account_router
 from rightful.web.admin.consent_routes import router as admin_consent_router
 from rightful.web.admin.routes import router as admin_router
 from rightful.web.admin.signin_routes import router as admin_signin_router
+from rightful.web.admin.staff_routes import router as admin_staff_router
 from rightful.web.admin.token_routes import router as admin_token_router
 from rightful.web.api import docs as api_docs
 from rightful.web.api.audit_routes import router as audit_api_router
@@ -105,6 +106,7 @@ def create_app(runtime: Runtime, *, start_worker: bool | None = None) -> FastAPI
     app.include_router(admin_router, include_in_schema=False)
     app.include_router(admin_consent_router, include_in_schema=False)
     app.include_router(admin_token_router, include_in_schema=False)
+    app.include_router(admin_staff_router, include_in_schema=False)
     app.include_router(api_router)
     app.include_router(consent_api_router)
     app.include_router(audit_api_router)
