@@ -151,6 +151,23 @@ class Settings(BaseSettings):
     consent_alert_email: str = Field(
         default="", description="Who hears of overdue consent propagation (default: privacy_email)."
     )
+    due_alert_email: str = Field(
+        default="",
+        description="Who gets the daily digest of due and overdue requests, reminders and "
+        "escalations (default: every active approver and administrator).",
+    )
+    due_digest_days: int = Field(
+        default=7,
+        ge=1,
+        le=60,
+        description="The daily digest lists what is due this many days ahead.",
+    )
+    due_reminder_business_days: int = Field(
+        default=3,
+        ge=1,
+        le=20,
+        description="Staff are reminded this many business days before a due date.",
+    )
     staff_session_idle_minutes: int = Field(
         default=30, ge=1, description="A console session unused this long ends."
     )

@@ -15,7 +15,7 @@ from rightful.core.config import Settings
 from rightful.core.errors import ConflictError, InvalidInputError, NotFoundError
 from rightful.identity.points import configured_points
 from rightful.messaging.service import queue_email
-from rightful.rights import deadlines
+from rightful.rights import deadlines, due
 from rightful.rights.declaration import declaration_for
 from rightful.rights.kinds import Route, kind_of
 from rightful.rights.models import RightsRequest
@@ -320,6 +320,7 @@ def extend_request(
         Status.EXECUTING,
     ):
         raise ConflictError("Only open requests can be extended.")
+    due.check_extension(req, utcnow())  # only inside the first period, where the law allows one
     if len(reason.strip()) < 10:
         raise InvalidInputError(
             "Explain the extension to the consumer in a sentence.",

@@ -11,6 +11,7 @@ from rightful.consent.deliver import deliver_due
 from rightful.core.config import Settings
 from rightful.core.runtime import Runtime, build_runtime
 from rightful.messaging.service import deliver_pending
+from rightful.rights.due import run_due_daily
 from rightful.rights.execution import run_request, runnable_ids
 from rightful.rights.partners import deliver_notices
 from rightful.worker.loop import maintain
@@ -21,6 +22,12 @@ app.conf.update(
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,
     broker_connection_retry_on_startup=True,
+    # `celery beat` runs these; each is claimed in the database, so a beat on every machine
+    # still sends one reminder per deadline and one digest a day.
+    beat_schedule={
+        "rightful-sweep": {"task": "rightful.sweep", "schedule": 60.0},
+        "rightful-due": {"task": "rightful.due", "schedule": 900.0},
+    },
 )
 
 
@@ -59,3 +66,13 @@ def sweep_task() -> int:
     for request_id in ids:
         run_request_task.delay(request_id)
     return len(ids)
+
+
+@app.task(name="rightful.due")
+def due_task() -> int:
+    """Reminders, escalations and the daily digest (also part of the sweep's housekeeping)."""
+    runtime = _runtime()
+    with runtime.sessions() as session:
+        run = run_due_daily(session, runtime.settings)
+        deliver_pending(session, runtime.settings)
+    return run.reminders + run.escalations + int(run.digest)

@@ -12,6 +12,7 @@ from rightful.consent.deliver import deliver_due, mark_overdue
 from rightful.core.runtime import Runtime
 from rightful.messaging import limits as mail_limits
 from rightful.messaging.service import deliver_pending
+from rightful.rights.due import run_due_daily
 from rightful.rights.erasure_run import destroy_retained
 from rightful.rights.execution import run_erasures, run_request, runnable_ids
 from rightful.rights.kinds import batched_types
@@ -39,6 +40,7 @@ def maintain(runtime: Runtime) -> None:
         staff_sessions.forget_old(session)
         signin_limits.forget_old(session, runtime.settings)
         mark_overdue(session, runtime.settings)
+        run_due_daily(session, runtime.settings)  # reminders, escalations, the digest
         mail_limits.forget_old(session)
         replay.forget_expired(session)
         session.commit()

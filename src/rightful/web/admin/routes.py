@@ -17,6 +17,7 @@ from rightful.inventory.models import Partner
 from rightful.inventory.revision import load_map
 from rightful.inventory.service import summary as inventory_summary
 from rightful.messaging import staff as outbox_desk
+from rightful.rights import due as clocks
 from rightful.rights import partners, service
 from rightful.rights import staff as desk
 from rightful.rights.erasure import preview
@@ -35,17 +36,25 @@ router = APIRouter(prefix="/admin")
 
 
 @router.get("")
-def requests_list(request: Request, status: str = "", rt: Runtime = Depends(runtime)) -> Response:
-    """All requests, open ones first, soonest due first."""
+def requests_list(
+    request: Request, status: str = "", due: str = "", rt: Runtime = Depends(runtime)
+) -> Response:
+    """All requests, open ones first, soonest due first; marked when due soon or overdue."""
     with unit_of_work(rt.sessions) as session:
         actor = console_actor(request, session)
         rows = desk.list_requests(session, actor=actor, status=status or None)
+        marks = clocks.console_marks(session, rt.settings, actor=actor, requests=rows)
+    if due in clocks.FILTERS:
+        rows = [r for r in rows if clocks.matches(marks.get(r.id), due)]
     return render(
         request,
         "admin/requests.html",
         rows=rows,
         status=status,
         open_statuses={s.value for s in OPEN},
+        marks=marks,
+        due=due if due in clocks.FILTERS else "",
+        due_filters=clocks.FILTERS,
     )
 
 
@@ -87,6 +96,9 @@ def request_detail(
             "today": utcnow().date(),
             "partner_names": {p.key: p.name for p in session.scalars(select(Partner))},
             "system_names": {s.key: s.name for s in load_map(session).systems.values()},
+            "marks": clocks.console_marks(session, rt.settings, actor=actor, requests=[req]).get(
+                req.id, []
+            ),
         }
     return render(request, "admin/request.html", **ctx)
 
