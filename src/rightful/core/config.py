@@ -135,6 +135,20 @@ class Settings(BaseSettings):
     default_jurisdiction: str = Field(
         default="US-CA", description="Where consent is taken when the page does not say."
     )
+    rules_mode: str = Field(
+        default="per_jurisdiction",
+        pattern=r"^(per_jurisdiction|strictest)$",
+        description="Deadlines and rights per the law of each person's jurisdiction, or "
+        "'strictest': every request gets the strictest rule of each kind across the US laws "
+        "and its own (docs/jurisdictions.md).",
+    )
+    rights_scope: str = Field(
+        default="all",
+        pattern=r"^(all|per_law)$",
+        description="'all': every right honoured for everyone (voluntarily where the law does "
+        "not grant it, recorded as such); 'per_law': in per_jurisdiction mode, refuse a "
+        "request kind the person's law does not grant.",
+    )
     banner_default_language: str = Field(
         default="en",
         pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
