@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from rightful.messaging.service import list_outbox, open_letter
 from rightful.rights.models import RightsRequest
-from rightful.rights.service import identities_of
+from rightful.rights.service import requester_of
 from tests.support.app import AVERY, App, latest_code
 from tests.web.test_privacy_center import csrf, form, requests_count
 
@@ -206,12 +206,18 @@ def test_new_codes_after_the_lock_are_still_rate_limited(rightful_app: App) -> N
 
 def test_an_agent_request_without_the_agent_s_name_is_shown_again(rightful_app: App) -> None:
     r = rightful_app.client.post(
-        "/requests", data=form(rightful_app, by_agent="yes", agent_name="  ")
+        "/requests",
+        data=form(
+            rightful_app,
+            requester_role="agent",
+            requester_name="  ",
+            requester_email="helper@agents.example",
+        ),
     )
     assert r.status_code == 422
-    assert '<a href="#agent_name">Enter the authorized agent' in r.text
-    assert 'id="agent_name-error"' in r.text
-    assert f'value="{AVERY["email"]}"' in r.text and 'value="yes" checked' in r.text
+    assert '<a href="#requester_name">Enter the agent' in r.text
+    assert 'id="requester_name-error"' in r.text
+    assert f'value="{AVERY["email"]}"' in r.text and 'value="agent" checked' in r.text
     assert requests_count(rightful_app) == 0
 
 
@@ -228,10 +234,22 @@ def test_the_api_refuses_an_agent_request_without_the_agent_s_name(rightful_app:
 
 
 def test_the_agent_s_name_is_kept_with_the_request(rightful_app: App) -> None:
-    submit(rightful_app, by_agent="yes", agent_name="Privacy Helpers LLC")
+    r = rightful_app.client.post(
+        "/requests",
+        data=form(
+            rightful_app,
+            requester_role="agent",
+            requester_name="Privacy Helpers LLC",
+            requester_email="helper@agents.example",
+        ),
+        files={"agent_permission": ("permission.pdf", b"%PDF-1.4 signed", "application/pdf")},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
     req = only_request(rightful_app)
-    assert req.by_agent
-    assert identities_of(rightful_app.runtime.settings, req)["agent_name"] == "Privacy Helpers LLC"
+    assert req.by_agent and req.requester_role == "agent"
+    own = requester_of(rightful_app.runtime.settings, req)
+    assert own == {"name": "Privacy Helpers LLC", "email": "helper@agents.example"}
 
 
 def test_an_expired_code_says_so_and_offers_a_new_one(rightful_app: App) -> None:

@@ -27,12 +27,22 @@ def _row(req: RightsRequest) -> str:
 @fail_on_error
 def submit(
     request_type: RequestType = typer.Option(..., "--type"),
-    email: str = typer.Option(...),
+    email: str | None = typer.Option(None, help="Leave out for someone without e-mail (post)"),
     phone: str | None = None,
     name: str | None = None,
     postal_code: str | None = None,
     state: str = "CA",
-    channel: str = typer.Option("post", help="web, email, post, phone or api"),
+    channel: str = typer.Option("post", help="post, phone, in_person, email, web or api"),
+    received: str | None = typer.Option(
+        None, help="The day it came in, YYYY-MM-DD (the clocks run from it; default today)"
+    ),
+    identity_method: str | None = typer.Option(
+        None,
+        help="How you checked who the person is: data_points_phone, knowledge_questions, "
+        "signed_letter, in_person or email_code",
+    ),
+    identity_note: str | None = typer.Option(None, help="A note on the check (no ID numbers)"),
+    address: str | None = typer.Option(None, help="Postal address, for letters"),
     everything: bool = typer.Option(False, help="Since 2022-01-01, not the last 12 months"),
     signature: str | None = typer.Option(None, help="Signed declaration (typed name)"),
     correct: str | None = typer.Option(
@@ -43,9 +53,10 @@ def submit(
         [], "--detail", help="KEY=VALUE for a detail in RIGHTFUL_EXTRA_DATA_POINTS (repeatable)"
     ),
 ) -> None:
-    """Record a request received by e-mail, post or phone; the consumer gets the code."""
+    """Record a request received by post, phone or in person (or e-mail); with an identity
+    check other than a code it is verified by you, else the person gets a code."""
+    from rightful.rights.intake import record
     from rightful.rights.schemas import RequestIn
-    from rightful.rights.staff import submit as do_submit
 
     data = RequestIn.model_validate(
         {
@@ -61,11 +72,15 @@ def submit(
             "other_points": dict(d.split("=", 1) for d in detail if "=" in d),
             "correction_item": correct,
             "correction_value": to,
+            "received_at": received,
+            "identity_method": identity_method,
+            "identity_note": identity_note,
+            "postal_address": address,
         }
     )
     rt = open_runtime()
     with unit_of_work(rt.sessions) as session:
-        req = do_submit(session, rt.settings, data, actor=acting(session), via="cli")
+        req = record(session, rt.settings, data, actor=acting(session), via="cli")
         typer.echo(_row(req))
 
 

@@ -116,6 +116,17 @@ class Settings(BaseSettings):
         description='Proxies whose X-Forwarded-For is believed: IPs or CIDRs, e.g. ["10.0.0.0/8"].',
     )
     require_approval: bool = True
+    parent_evidence: str = Field(
+        default="optional",
+        pattern=r"^(required|optional)$",
+        description="Whether a parent filing for a child must upload evidence of the relation "
+        "(a birth certificate, a court order): required or optional.",
+    )
+    max_upload_bytes: int = Field(
+        default=21_000_000,
+        ge=64_000,
+        description="Body limit of the forms that take documents (request form, console intake).",
+    )
     second_approval_types: list[str] = Field(
         default_factory=list, description='Request types two people must approve, e.g. ["delete"].'
     )

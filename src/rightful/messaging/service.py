@@ -141,6 +141,7 @@ SINGLE_PURPOSE_PATHS = (
     "subscribe/confirm",
     "partners/ack",
     "admin/welcome",
+    "confirm-agent",
 )
 _SECRETS = re.compile(
     r"\b\d{6}\b|(/(?:" + "|".join(re.escape(p) for p in SINGLE_PURPOSE_PATHS) + r")/)"

@@ -40,7 +40,7 @@ def submit(
     Within the mail limits for the address and, for a browser (`client` given), its client
     address: each request e-mails the address typed, with or without a code to check."""
     req = service.create_request(session, settings, data, actor=actor)
-    address = service.identities_of(settings, req)["email"]
+    address = service.reply_address(settings, req) or ""  # an agent's or parent's own address
     code = None
     if req.required_level == 0:
         service.move(
@@ -85,7 +85,7 @@ def resend_code(session: Session, settings: Settings, *, request_id: str, client
     req = service.access_request(session, request_id)
     if req.status != Status.VERIFYING.value or _close_used_up(session, settings, req, another=True):
         return False
-    email = service.identities_of(settings, req)["email"]
+    email = service.reply_address(settings, req) or ""
     code = codes.issue_code(session, settings, request_id=req.id, email=email, client=client)
     service.notify_consumer(
         session,

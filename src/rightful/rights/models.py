@@ -26,6 +26,23 @@ class RightsRequest(Base):
     channel: Mapped[str] = mapped_column(String(20), default="web")
     jurisdiction: Mapped[str] = mapped_column(String(10))
     by_agent: Mapped[bool] = mapped_column(default=False)
+    # Who filed it: the person themself, an authorized agent, or a parent or guardian for a
+    # child (rights/agents.py). An agent's or parent's own name and e-mail are sealed apart.
+    requester_role: Mapped[str] = mapped_column(String(10), default="self", server_default="self")
+    requester: Mapped[str | None] = mapped_column(Text, default=None, info=sealed("identities"))
+    # not_asked -> asked -> confirmed | refused: the consumer confirming an agent's request.
+    consumer_confirmation: Mapped[str] = mapped_column(
+        String(12), default="not_asked", server_default="not_asked"
+    )
+    permission_checked_by: Mapped[str | None] = mapped_column(String(200), default=None)
+    permission_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # How staff checked the identity of someone who wrote or called (rights/intake.py).
+    identity_method: Mapped[str | None] = mapped_column(String(30), default=None)
+    identity_checked_by: Mapped[str | None] = mapped_column(String(200), default=None)
+    identity_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    identity_note: Mapped[str | None] = mapped_column(Text, default=None, info=sealed("identities"))
+    # "email", or "post" for a person without an e-mail address: letters are printed.
+    reply_by: Mapped[str] = mapped_column(String(10), default="email", server_default="email")
     date_from: Mapped[date | None] = mapped_column(default=None)
     date_to: Mapped[date | None] = mapped_column(default=None)
     identities: Mapped[str] = mapped_column(Text, info=sealed("identities"))

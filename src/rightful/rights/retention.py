@@ -64,6 +64,7 @@ def minimise_old_requests(session: Session, settings: Settings) -> int:
     )
     for req in old:
         req.identities = identity_vault(settings).encrypt_json({})
+        req.requester, req.identity_note = None, None  # an agent's or parent's own details too
         req.email_hash, req.minimised_at = "", utcnow()
         session.execute(
             update(OutboxMessage).where(OutboxMessage.request_id == req.id).values(sealed=removed)

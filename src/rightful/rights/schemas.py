@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from rightful.core import i18n
 from rightful.core.errors import InvalidInputError
 from rightful.identity import normalize
 from rightful.rights.types import RequestType
@@ -40,6 +41,12 @@ class RequestIn(BaseModel):
         "under penalty of perjury.",
     )
     channel: Literal["web", "email", "post", "phone", "api"] = "web"
+    language: str = Field(
+        default="en",
+        max_length=16,
+        description="The language the person asked in (e.g. `es`); e-mails about the request "
+        "are written in it. One Rightful has no catalogue for reads as English.",
+    )
     correction_item: str | None = Field(default=None, max_length=40)
     correction_value: str | None = Field(default=None, max_length=200)
     correction_evidence: str | None = Field(default=None, max_length=2000)
@@ -68,6 +75,12 @@ class RequestIn(BaseModel):
             return fn(value)
         except InvalidInputError as exc:
             raise ValueError(exc.errors[0]["message"]) from exc
+
+    @field_validator("language")
+    @classmethod
+    def _spoken(cls, value: str) -> str:
+        """A language Rightful has a catalogue for (es-MX reads es), else English."""
+        return i18n.supported(value) or i18n.DEFAULT
 
     @field_validator("agent_name")
     @classmethod

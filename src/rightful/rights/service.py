@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
+from rightful.core import i18n
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.core.errors import ConflictError, InvalidInputError, NotFoundError
@@ -64,11 +65,13 @@ def notify_consumer(
     template: str,
     context: dict[str, Any] | None = None,
 ) -> None:
-    """E-mail the requester at their verified address; the request's basics are always there."""
+    """E-mail the requester at their verified address, in the language they asked in; the
+    request's basics are always there."""
+    language = req.language or i18n.DEFAULT
     base = {
         "reference": req.reference,
         "type_label": kind_of(req.request_type).label,
-        "respond_due": req.respond_due.strftime("%B %-d, %Y"),
+        "respond_due": i18n.format_date(req.respond_due, language),
         "status_url": status_url(settings, req.id),
     }
     queue_email(
@@ -78,6 +81,7 @@ def notify_consumer(
         template=template,
         request_id=req.id,
         context={**base, **(context or {})},
+        language=language,
     )
 
 
@@ -158,6 +162,7 @@ def create_request(
         request_type=kind.type.value,
         status=Status.RECEIVED.value,
         channel=data.channel,
+        language=data.language,
         jurisdiction=jurisdiction,
         by_agent=data.by_agent,
         date_from=EARLIEST

@@ -18,6 +18,7 @@ from rightful.core.runtime import Runtime
 from rightful.web import errors
 from rightful.web.admin.account_routes import router as admin_account_router
 from rightful.web.admin.consent_routes import router as admin_consent_router
+from rightful.web.admin.intake_routes import router as admin_intake_router
 from rightful.web.admin.routes import router as admin_router
 from rightful.web.admin.signin_routes import router as admin_signin_router
 from rightful.web.admin.staff_routes import router as admin_staff_router
@@ -32,6 +33,7 @@ from rightful.web.banner.routes import router as banner_router
 from rightful.web.hsts import HstsMiddleware
 from rightful.web.i18n import router as language_router
 from rightful.web.middleware import LimitsMiddleware
+from rightful.web.privacy_center.agent_routes import router as agent_confirm_router
 from rightful.web.privacy_center.preferences import router as preferences_router
 from rightful.web.privacy_center.routes import router as public_router
 from rightful.web.privacy_center.subscribe import router as subscribe_router
@@ -86,7 +88,12 @@ def create_app(runtime: Runtime, *, start_worker: bool | None = None) -> FastAPI
     app.add_middleware(
         LimitsMiddleware,
         max_bytes=settings.max_body_bytes,
-        bulk={"/api/v1/suppressions/bulk": settings.max_bulk_bytes},
+        bulk={
+            "/api/v1/suppressions/bulk": settings.max_bulk_bytes,
+            # The forms that take documents: a scanned letter, a permission, evidence.
+            "/requests": settings.max_upload_bytes,
+            "/admin/intake": settings.max_upload_bytes,
+        },
     )
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     errors.install(app)
@@ -98,11 +105,13 @@ def create_app(runtime: Runtime, *, start_worker: bool | None = None) -> FastAPI
         unsubscribe_router,
         subscribe_router,
         language_router,
+        agent_confirm_router,
     ):
         app.include_router(pages, include_in_schema=False)
     app.include_router(banner_router)
     app.include_router(admin_signin_router, include_in_schema=False)
     app.include_router(admin_account_router, include_in_schema=False)
+    app.include_router(admin_intake_router, include_in_schema=False)
     app.include_router(admin_router, include_in_schema=False)
     app.include_router(admin_consent_router, include_in_schema=False)
     app.include_router(admin_token_router, include_in_schema=False)

@@ -27,6 +27,7 @@ from rightful.rights.models import ExecutionStep, PartnerNotice, RightsRequest
 from rightful.rights.types import OPEN, STAFF_STATUS_LABELS, Status
 from rightful.security.permissions import Actor, Permission
 from rightful.web.admin.access import console_actor
+from rightful.web.admin.intake_view import request_page_context
 from rightful.web.deps import check_csrf, dispatcher, runtime
 from rightful.web.pages import render
 from rightful.web.params import RowId
@@ -96,6 +97,7 @@ def request_detail(
             "today": utcnow().date(),
             "partner_names": {p.key: p.name for p in session.scalars(select(Partner))},
             "system_names": {s.key: s.name for s in load_map(session).systems.values()},
+            **request_page_context(session, rt.settings, actor, req),
             "marks": clocks.console_marks(session, rt.settings, actor=actor, requests=[req]).get(
                 req.id, []
             ),
@@ -109,6 +111,8 @@ def _correction_review(
     # Staff review the change before approving; once done, the record lists what changed.
     # It shows the person's values: only for roles that read personal data (and audited).
     if req.request_type != "correct" or req.verification_level < req.required_level:
+        return None
+    if req.reply_by == "post":  # no e-mail to find the records by: staff do it by hand
         return None
     if not actor.can(Permission.REQUESTS_READ_PERSONAL):
         return None
@@ -135,6 +139,8 @@ def _erasure_preview(
 ) -> dict[str, Any] | None:
     # Shown on verified deletion requests; a missing policy or unreachable store is explained.
     if req.request_type != "delete" or req.verification_level < req.required_level:
+        return None
+    if req.reply_by == "post":  # no e-mail to find the records by: staff do it by hand
         return None
     if not actor.can(Permission.REQUESTS_PREPARE):
         return None

@@ -16,7 +16,7 @@ from rightful.core.runtime import Runtime
 from rightful.inventory import service as inventory
 from rightful.inventory.schemas import ApplySummary
 from rightful.messaging import staff as outbox_desk
-from rightful.rights import partners, service
+from rightful.rights import intake, partners, service
 from rightful.rights import staff as desk
 from rightful.rights.erasure import preview
 from rightful.rights.models import RightsRequest
@@ -92,6 +92,10 @@ def out(rt: Runtime, req: RightsRequest, identities: dict[str, str] | None = Non
         verification_level=req.verification_level,
         required_level=req.required_level,
         denial_reason=req.denial_reason,
+        requester_role=req.requester_role,
+        consumer_confirmation=req.consumer_confirmation,
+        identity_method=req.identity_method,
+        identity_checked_by=req.identity_checked_by,
         identities=identities,
     )
 
@@ -104,11 +108,13 @@ def create(
     actor: Actor = Depends(api_actor),
     disp: Dispatcher = Depends(dispatcher),
 ) -> RequestOut:
-    """Submit a request on a consumer's behalf (e.g. from the company's own site)."""
+    """Submit a request on a consumer's behalf (e.g. from the company's own site), or one staff
+    took by letter or phone: `received_at` (the day it came in: the clocks run from it) and
+    `identity_method` (how staff checked who the person is)."""
     if "channel" not in data.model_fields_set:
         data = data.model_copy(update={"channel": "api"})
     with unit_of_work(rt.sessions) as session:
-        req = desk.submit(session, rt.settings, data, actor=actor, via="api")
+        req = intake.record(session, rt.settings, data, actor=actor, via="api")
         result = out(rt, req)
     disp.mail_queued()
     if result.status == Status.EXECUTING.value:

@@ -27,7 +27,9 @@ from rightful.rights.package import load
 from rightful.rights.packaging import download_url, package_vault
 from rightful.rights.schemas import US_STATES, RequestIn
 from rightful.rights.types import STATUS_LABELS, Status
+from rightful.rights.withdrawal import withdrawable
 from rightful.web.deps import check_csrf, client_address, dispatcher, runtime
+from rightful.web.i18n import language_of
 from rightful.web.pages import render
 from rightful.worker.dispatch import Dispatcher
 
@@ -131,6 +133,7 @@ async def submit_request(
     payload = {k: (v or None) for k, v in values.items() if k not in ("by_agent",)}
     payload["by_agent"] = values["by_agent"]
     payload = {k: v for k, v in payload.items() if v is not None}
+    payload["language"] = language_of(request)  # its e-mails are written in the page's language
     builtin = {p.key for p in DATA_POINTS}
     extras = [p.key for p in configured_points(rt.settings) if p.key not in builtin]
     values.update({k: str(form.get(k, "")).strip() for k in extras})
@@ -189,6 +192,7 @@ def _status_ctx(rt: Runtime, token: str) -> dict[str, Any]:
             "token": token,
             "type_label": kind_of(req.request_type).label,
             "status_label": STATUS_LABELS[Status(req.status)],
+            "withdrawable": withdrawable(req),
             "download": download_url(rt.settings, req.id).removeprefix(rt.settings.base_url)
             if ready
             else None,
