@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from threading import Lock
@@ -18,16 +18,18 @@ from sqlalchemy import (
     and_,
     create_engine,
     delete,
+    make_url,
     or_,
     select,
     text,
     tuple_,
     update,
 )
-from sqlalchemy.exc import NoSuchTableError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, NoSuchTableError, SQLAlchemyError
 
 from rightful.connectors.base import Changed, FetchRequest, Row, RowChange, nonempty_matches
-from rightful.core.errors import ConnectorError
+from rightful.connectors.registry import ConnectorKind
+from rightful.core.errors import ConnectorError, InvalidInputError
 
 _engines: dict[str, Engine] = {}
 _tables: dict[tuple[str, str], Table] = {}
@@ -218,3 +220,20 @@ class SQLConnector:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+
+def _check(settings: Mapping[str, Any]) -> None:
+    """A URL SQLAlchemy can parse, naming no secret in the error."""
+    try:
+        make_url(str(settings.get("url") or ""))
+    except ArgumentError as exc:
+        raise InvalidInputError("The SQL connection URL cannot be parsed.") from exc
+
+
+KIND = ConnectorKind(
+    name="sql",
+    connect=lambda settings: SQLConnector(str(settings["url"])),
+    check=_check,
+    required=("url",),
+    description="A SQL database reached by a SQLAlchemy URL.",
+)

@@ -31,7 +31,8 @@ class SystemIn(BaseModel):
     operated_by: str | None = None
     dataset_references: list[str] = Field(default_factory=list)
     privacy_declarations: list[Declaration] = Field(default_factory=list)
-    connection_type: Literal["sql", "manual"] | None = None
+    # A connector kind (sql, http, a plug-in's) or manual; connections are set apart, sealed.
+    connection_type: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_\-]*$")
 
 
 class PartnerIn(BaseModel):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from typing import Any
 
 import yaml
@@ -9,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from rightful.connectors import registry
 from rightful.core.errors import InventoryError, NotFoundError
 from rightful.core.urls import webhook_problem
 from rightful.inventory import taxonomy
@@ -250,15 +253,28 @@ def _save(session: Session, parsed: _Parsed, actor: str) -> ApplySummary:
 
 
 def set_connection(
-    session: Session, vault: Vault, *, system_key: str, url: str, actor: Actor
+    session: Session,
+    vault: Vault,
+    *,
+    system_key: str,
+    actor: Actor,
+    url: str | None = None,
+    kind: str = "sql",
+    settings: Mapping[str, Any] | None = None,
 ) -> None:
-    """Store a system's connection URL encrypted; it is never shown back."""
+    """Store a system's connection (a connector kind and its settings) sealed; it is never
+    shown back. A bare `url` is the SQL kind's settings, as before."""
     require(actor, Permission.INVENTORY_MANAGE)
     system = session.get(System, system_key)
     if system is None:
         raise NotFoundError(f"There is no system '{system_key}' in the data map.")
-    system.connection_type = "sql"
-    system.connection_secret = vault.encrypt(url.encode()).decode()
+    given = dict(settings or {})
+    if url is not None:
+        given.setdefault("url", url)
+    registry.check_settings(kind, given)
+    sealed_json = json.dumps({_MARKER: 1, "kind": kind, "settings": given})
+    system.connection_type = kind
+    system.connection_secret = vault.encrypt(sealed_json.encode()).decode()
     bump_revision(session)
     session.flush()
     audit.record(
@@ -267,16 +283,34 @@ def set_connection(
         action="system.connection_set",
         subject_type="system",
         subject_id=system_key,
+        detail={"kind": kind},
     )
+
+
+# Sealed connections are JSON carrying this marker (with its format's version); anything else
+# is a connection URL stored before connector kinds had settings.
+_MARKER = "rightful_connection"
+
+
+def connection_settings(vault: Vault, system: System | SystemView) -> dict[str, Any] | None:
+    """The decrypted settings of a system's connection, for connectors only."""
+    if not system.connection_secret:
+        return None
+    plain = vault.decrypt(system.connection_secret.encode()).decode()
+    if plain.startswith("{"):
+        try:
+            stored = json.loads(plain)
+        except ValueError:
+            stored = None
+        if isinstance(stored, dict) and stored.get(_MARKER) == 1:
+            return dict(stored.get("settings") or {})
+    return {"url": plain}
 
 
 def connection_url(vault: Vault, system: System | SystemView) -> str | None:
-    """The decrypted connection URL, for connectors only."""
-    return (
-        vault.decrypt(system.connection_secret.encode()).decode()
-        if system.connection_secret
-        else None
-    )
+    """The decrypted connection URL of a SQL system, for connectors only."""
+    found = connection_settings(vault, system)
+    return str(found["url"]) if found and found.get("url") else None
 
 
 def stored_datasets(session: Session, *, actor: Actor) -> list[DatasetSpec]:

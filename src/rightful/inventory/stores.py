@@ -8,7 +8,7 @@ from rightful.connectors.base import Connector
 from rightful.connectors.registry import connector_for
 from rightful.core.config import Settings
 from rightful.inventory.revision import SystemView
-from rightful.inventory.service import connection_url
+from rightful.inventory.service import connection_settings
 from rightful.security.vault import Vault
 
 
@@ -24,8 +24,8 @@ class Connectors:
         """The connector of a system (KeyError for an unknown system)."""
         if key not in self._open:
             system = self._systems[key]
-            url = connection_url(self._vault, system)
-            self._open[key] = connector_for(key, system.connection_type, url)
+            settings = connection_settings(self._vault, system)
+            self._open[key] = connector_for(key, system.connection_type, settings)
         return self._open[key]
 
     def __enter__(self) -> Connectors:
