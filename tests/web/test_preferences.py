@@ -79,7 +79,8 @@ def frozen(**delta: float) -> Iterator[None]:
 def test_the_start_page_asks_only_for_an_address(rightful_app: App) -> None:
     page = rightful_app.client.get("/preferences").text
     assert "Manage your marketing and privacy choices" in page
-    inputs = re.findall(r'<input[^>]*name="([^"]+)"', page)
+    form = page.split('action="/preferences/link"', 1)[1].split("</form>", 1)[0]
+    inputs = re.findall(r'<input[^>]*name="([^"]+)"', form)
     assert inputs == ["csrf", "email"]
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from rightful.consent import catalog, ledger, subjects
 from rightful.consent.models import ConsentEvent, ConsentPurpose, ConsentSubject
 from rightful.consent.state import current
+from rightful.core import i18n
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.core.errors import NotFoundError
@@ -129,37 +130,16 @@ def receipt(
     }
 
 
-def as_text(record: dict[str, Any]) -> str:
-    """The record in plain words, for the e-mail."""
-    lines = [
-        f"Record {record['record_id']}, made {record['record_time'][:16].replace('T', ' ')} UTC",
-        f"Your reference at {record['controller']['name']}: {record['pii_principal_id']}",
-        f"Privacy notice version {record['notice']['version']}, "
-        f"jurisdiction {record['jurisdiction']}",
-        "",
-        "Your choices:",
-    ]
-    for p in record["purposes"]:
-        state = "yes" if p["consent_status"] == "given" else "no"
-        how = "" if p["consent_type"] == "explicit" else " (our default; you have not chosen)"
-        channel = "" if p["channel"] == "all" else f" ({p['channel']})"
-        lines.append(f"  - {p['purpose']}{channel}: {state}{how}")
-    if record["events"]:
-        lines += ["", "Changes this record covers:"]
-        for e in record["events"]:
-            lines.append(
-                f"  - {e['event_time'][:16].replace('T', ' ')} UTC {e['purpose_id']} "
-                f"({e['channel']}): {e['event_type']} via {e['collection_method']}, "
-                f"hash {e['hash'][:16]}…"
-            )
-    return "\n".join(lines) + "\n"
-
-
 def email_receipt(
-    session: Session, settings: Settings, subject: ConsentSubject, *, client: str | None = None
+    session: Session,
+    settings: Settings,
+    subject: ConsentSubject,
+    *,
+    client: str | None = None,
+    language: str = i18n.DEFAULT,
 ) -> OutboxMessage:
-    """Queue the person's receipt to their own address, within the mail limits (asked from
-    `client`, or by a trusted caller when None); RateLimitedError when over them."""
+    """Queue the person's receipt to their own address, in `language`, within the mail limits
+    (asked from `client`, or by a trusted caller when None); RateLimitedError when over them."""
     to = subjects.email_of(settings, subject)
     if to is None:
         raise NotFoundError("There is no e-mail address to send a receipt to.")
@@ -170,5 +150,6 @@ def email_receipt(
         settings,
         to=to,
         template="consent_receipt",
-        context={"record": record, "text": as_text(record), "url": record["withdrawal_method"]},
+        context={"record": record, "url": record["withdrawal_method"]},
+        language=language,
     )

@@ -13,6 +13,7 @@ from rightful.consent.models import ConsentEvent, ConsentSubject
 from rightful.consent.state import Decision, decide_from, look_up
 from rightful.consent.subjects import email_sha256
 from rightful.consent.suppression import erased_digest
+from rightful.core import i18n
 from rightful.core.config import Settings
 from rightful.core.errors import InvalidInputError, NotFoundError
 from rightful.messaging.models import OutboxMessage
@@ -112,8 +113,11 @@ def unsubscribe_topic(session: Session, settings: Settings, token: str) -> str:
     return row.title
 
 
-def send_preferences_link(session: Session, settings: Settings, *, email: str) -> None:
-    """E-mail a magic link to whoever owns this address; the answer never says if we know them."""
+def send_preferences_link(
+    session: Session, settings: Settings, *, email: str, language: str = i18n.DEFAULT
+) -> None:
+    """E-mail a magic link to whoever owns this address, in the language of the page they
+    asked on; the answer never says if we know them."""
     person = subjects.person(session, settings, email)
     token = links.preferences_token(settings, person.id)
     queue_email(
@@ -122,10 +126,13 @@ def send_preferences_link(session: Session, settings: Settings, *, email: str) -
         to=subjects.email_of(settings, person) or email,
         template="preferences_link",
         context={"url": f"{settings.base_url}/preferences/open/{token}", "hours": 24},
+        language=language,
     )
 
 
-def send_list_removal_link(session: Session, settings: Settings, *, email: str) -> None:
+def send_list_removal_link(
+    session: Session, settings: Settings, *, email: str, language: str = i18n.DEFAULT
+) -> None:
     """E-mail the confirmation link that takes an address off every marketing list."""
     person = subjects.person(session, settings, email)
     token = links.list_removal_token(settings, person.id)
@@ -135,6 +142,7 @@ def send_list_removal_link(session: Session, settings: Settings, *, email: str) 
         to=subjects.email_of(settings, person) or email,
         template="list_removal",
         context={"url": f"{settings.base_url}/list-removal/confirm/{token}", "hours": 24},
+        language=language,
     )
 
 

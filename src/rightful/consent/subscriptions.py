@@ -21,6 +21,7 @@ from rightful.consent import catalog, ledger, subjects
 from rightful.consent.catalog import Channel, Interface, State
 from rightful.consent.models import ConsentEvent
 from rightful.consent.state import current
+from rightful.core import i18n
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.core.errors import InvalidInputError, VerificationError
@@ -65,7 +66,13 @@ def checked(session: Session, *, topics: list[str], source: str) -> tuple[str, .
 
 
 def request(
-    session: Session, settings: Settings, *, email: str, topics: list[str], source: str
+    session: Session,
+    settings: Settings,
+    *,
+    email: str,
+    topics: list[str],
+    source: str,
+    language: str = i18n.DEFAULT,
 ) -> None:
     """E-mail the confirmation link for a sign-up (flushes only); records no choice yet."""
     wanted = checked(session, topics=topics, source=source)
@@ -83,6 +90,7 @@ def request(
             "topics": titles(session, wanted),
             "days": CONFIRM_SECONDS // 86400,
         },
+        language=language,
     )
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rightful.core.config import Settings
+from rightful.core.i18n import N_
 from rightful.identity import normalize
 
 
@@ -14,7 +15,7 @@ class DataPoint:
     """One thing a consumer can tell us to prove who they are."""
 
     key: str
-    label: str
+    label: str  # built-in ones are marked N_ and translated where shown; a company's own are not
     hint: str
     categories: tuple[str, ...]
     normalise: Callable[[str], str]
@@ -24,24 +25,24 @@ class DataPoint:
 DATA_POINTS: tuple[DataPoint, ...] = (
     DataPoint(
         "phone_number",
-        "Phone number",
-        "The number on your account, with area code.",
+        N_("Phone number"),
+        N_("The number on your account, with area code."),
         ("user.contact.phone_number",),
         normalize.phone,
         "tel",
     ),
     DataPoint(
         "name",
-        "Full name",
-        "First and last name, as on your account.",
+        N_("Full name"),
+        N_("First and last name, as on your account."),
         ("user.name",),
         normalize.name,
         "name",
     ),
     DataPoint(
         "postal_code",
-        "ZIP code",
-        "The ZIP code of an address we have for you.",
+        N_("ZIP code"),
+        N_("The ZIP code of an address we have for you."),
         ("user.contact.address.postal_code",),
         normalize.postal_code,
         "postal-code",

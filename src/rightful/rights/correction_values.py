@@ -7,6 +7,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from rightful.core.errors import InvalidInputError
+from rightful.core.i18n import N_
 from rightful.identity import normalize
 
 if TYPE_CHECKING:
@@ -26,13 +27,17 @@ class Correctable:
 CORRECTABLE = {
     c.key: c
     for c in (
-        Correctable("name", "My name", ("user.name",), "name"),
+        Correctable("name", N_("My name"), ("user.name",), "name"),
         Correctable(
-            "phone_number", "My phone number", ("user.contact.phone_number",), "phone_number"
+            "phone_number", N_("My phone number"), ("user.contact.phone_number",), "phone_number"
         ),
-        Correctable("date_of_birth", "My date of birth", ("user.demographic.date_of_birth",), None),
+        Correctable(
+            "date_of_birth", N_("My date of birth"), ("user.demographic.date_of_birth",), None
+        ),
     )
 }
+# As the "corrected" e-mail names them ("We have corrected your name"), translated there.
+ITEM_WORDS = (N_("name"), N_("phone number"), N_("date of birth"))
 
 
 def normalise_new_value(item: str, value: str) -> str:

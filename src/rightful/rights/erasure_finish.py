@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from rightful.consent.erasure import after_erasure as consent_after_erasure
 from rightful.consent.suppression import remember_erased
+from rightful.core import i18n
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.inventory.models import Partner
@@ -59,15 +60,16 @@ def record_kept_until(settings: Settings, req: RightsRequest) -> str:
     period counted from today, when the request closes (see `retention.minimise_old_requests`)."""
     rules = deadlines.rules_for(req.jurisdiction)
     end = utcnow() + timedelta(days=settings.records_retention_days)
-    return deadlines.local_date(end, rules).strftime("%B %-d, %Y")
+    return i18n.format_date(deadlines.local_date(end, rules), req.language or i18n.DEFAULT)
 
 
-def _readable_dates(item: dict[str, Any]) -> dict[str, Any]:
-    """A record line for the e-mail: its date as people write it (December 4, 2033)."""
+def _readable_dates(item: dict[str, Any], language: str) -> dict[str, Any]:
+    """A record line for the e-mail: its date as the person's language writes it (December 4,
+    2033; 4 de diciembre de 2033)."""
     until = item.get("retain_until")
     if not until:
         return item
-    return {**item, "retain_until": date.fromisoformat(until).strftime("%B %-d, %Y")}
+    return {**item, "retain_until": i18n.format_date(date.fromisoformat(until), language)}
 
 
 def minimise_identities(settings: Settings, req: RightsRequest) -> None:
@@ -104,7 +106,7 @@ def erase(session: Session, settings: Settings, req: RightsRequest) -> ErasureOu
             "not_erased_rows": sum(i["rows"] for i in missed),
         },
         context={
-            "summary": [_readable_dates(i) for i in done],
+            "summary": [_readable_dates(i, req.language or i18n.DEFAULT) for i in done],
             "not_erased": missed,
             "partners": told,
             "record_until": record_kept_until(settings, req),

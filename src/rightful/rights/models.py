@@ -24,6 +24,8 @@ class RightsRequest(Base):
     request_type: Mapped[str] = mapped_column(String(30))
     status: Mapped[str] = mapped_column(String(30))
     channel: Mapped[str] = mapped_column(String(20), default="web")
+    # The language the person asked in; their e-mails are written in it (core/i18n.py).
+    language: Mapped[str] = mapped_column(String(16), default="en", server_default="en")
     jurisdiction: Mapped[str] = mapped_column(String(10))
     by_agent: Mapped[bool] = mapped_column(default=False)
     # Who filed it: the person themself, an authorized agent, or a parent or guardian for a

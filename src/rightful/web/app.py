@@ -34,10 +34,12 @@ from rightful.web.hsts import HstsMiddleware
 from rightful.web.i18n import router as language_router
 from rightful.web.middleware import LimitsMiddleware
 from rightful.web.privacy_center.agent_routes import router as agent_confirm_router
+from rightful.web.privacy_center.lookup import router as lookup_router
 from rightful.web.privacy_center.preferences import router as preferences_router
 from rightful.web.privacy_center.routes import router as public_router
 from rightful.web.privacy_center.subscribe import router as subscribe_router
 from rightful.web.privacy_center.unsubscribe import router as unsubscribe_router
+from rightful.web.privacy_center.withdraw import router as withdraw_router
 from rightful.worker.dispatch import Dispatcher
 from rightful.worker.loop import EmbeddedWorker
 
@@ -105,6 +107,8 @@ def create_app(runtime: Runtime, *, start_worker: bool | None = None) -> FastAPI
         unsubscribe_router,
         subscribe_router,
         language_router,
+        lookup_router,
+        withdraw_router,
         agent_confirm_router,
     ):
         app.include_router(pages, include_in_schema=False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.routing import Match
 
 from rightful.core import i18n
 
@@ -31,11 +32,14 @@ def language_of(request: Request) -> str:
 
 def here(request: Request) -> str:
     """Where the language switch brings the person back to: this page, or for a page shown in
-    answer to a form post, the page that form is on (a GET there would be refused)."""
+    answer to a form post, the page at that address if there is one, else the one above it."""
     path = request.url.path
     if request.method in ("GET", "HEAD"):
         return path + (f"?{request.url.query}" if request.url.query else "")
-    if path == "/requests":
+    as_get = {**request.scope, "method": "GET"}
+    if any(route.matches(as_get)[0] is Match.FULL for route in request.app.routes):
+        return path
+    if path == "/requests":  # the request form posts here; the form itself is at /requests/new
         return "/requests/new"
     return path.rsplit("/", 1)[0] or "/"
 

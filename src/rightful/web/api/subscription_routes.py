@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from rightful.consent import staff as desk
 from rightful.consent import subscriptions
+from rightful.core import i18n
 from rightful.core.db import unit_of_work
 from rightful.core.runtime import Runtime
 from rightful.identity import normalize
@@ -27,6 +28,12 @@ class SubscriptionIn(BaseModel):
     email: str = Field(max_length=254)
     topics: list[str] = Field(max_length=50)
     source: str = Field(default="api", max_length=40)
+    language: str = Field(
+        default="en",
+        max_length=16,
+        description="The language of the form the person signed up on (e.g. `es`): the "
+        "confirmation e-mail is written in it; one Rightful has no catalogue for reads as English.",
+    )
 
 
 @router.post("/consent/subscriptions", status_code=202)
@@ -46,7 +53,12 @@ def subscribe(
         )
         if sent:
             subscriptions.request(
-                session, rt.settings, email=address, topics=body.topics, source=body.source
+                session,
+                rt.settings,
+                email=address,
+                topics=body.topics,
+                source=body.source,
+                language=i18n.supported(body.language) or i18n.DEFAULT,
             )
     if sent:
         disp.mail_queued()

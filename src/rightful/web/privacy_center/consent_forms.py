@@ -15,6 +15,7 @@ from rightful.core.runtime import Runtime
 from rightful.identity import normalize
 from rightful.messaging import limits
 from rightful.web.deps import check_csrf, client_address
+from rightful.web.i18n import language_of
 from rightful.web.pages import render
 from rightful.worker.dispatch import Dispatcher
 
@@ -38,7 +39,7 @@ async def ask_for_link(
                 session, rt.settings, limits.CONSENT_LINKS, address=address, client=client
             )
             if queued:
-                send(session, rt.settings, email=address)
+                send(session, rt.settings, email=address, language=language_of(request))
         if queued:
             disp.mail_queued()
     except InvalidInputError as exc:

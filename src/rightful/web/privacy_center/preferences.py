@@ -43,6 +43,7 @@ from rightful.core.errors import InvalidInputError, RateLimitedError, Verificati
 from rightful.core.runtime import Runtime
 from rightful.web.deps import check_csrf, client_address, dispatcher, runtime
 from rightful.web.gpc import gpc_signal
+from rightful.web.i18n import language_of
 from rightful.web.pages import render
 from rightful.web.privacy_center.consent_forms import (
     address_form,
@@ -352,7 +353,13 @@ async def email_receipt(
     try:
         with unit_of_work(rt.sessions) as session:
             person = service.person_for_session(session, subject_id)
-            receipts.email_receipt(session, rt.settings, person, client=client_address(request))
+            receipts.email_receipt(
+                session,
+                rt.settings,
+                person,
+                client=client_address(request),
+                language=language_of(request),
+            )
     except RateLimitedError as exc:
         request.session[NOTICE] = exc.detail
         return RedirectResponse("/preferences/manage", status_code=303)
