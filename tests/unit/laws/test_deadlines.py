@@ -23,6 +23,8 @@ US_TABLE = [
     ("US-VA", date(2026, 12, 1), date(2026, 12, 15), date(2027, 1, 15), date(2027, 3, 1)),
     # Sunday 31 Jan 2027: ten business days end Friday 12 Feb; 45 days end 17 Mar.
     ("US-TX", date(2027, 1, 31), date(2027, 2, 12), date(2027, 3, 17), date(2027, 5, 1)),
+    # Iowa gives 90 days, then 45 more: 1 Mar and 15 Apr 2027.
+    ("US-IA", date(2026, 12, 1), date(2026, 12, 15), date(2027, 3, 1), date(2027, 4, 15)),
 ]
 
 
@@ -52,6 +54,14 @@ def test_the_same_instant_is_a_different_day_in_texas_and_virginia() -> None:
 def test_a_texas_appeal_is_answered_within_60_days() -> None:
     # 10 Jan 2027 + 60 days = 11 Mar 2027.
     assert laws.appeal_answer_due(_noon(date(2027, 1, 10)), "US-TX") == date(2027, 3, 11)
+
+
+def test_a_colorado_appeal_is_answered_in_45_days_or_60_more() -> None:
+    # 10 Jan 2027 + 45 = 24 Feb; + 60 = 25 Apr 2027.
+    at = _noon(date(2027, 1, 10))
+    assert laws.appeal_answer_due(at, "US-CO") == date(2027, 2, 24)
+    assert laws.appeal_answer_extended_due(at, "US-CO") == date(2027, 4, 25)
+    assert laws.appeal_answer_extended_due(at, "US-TX") is None
 
 
 def test_california_grants_no_appeal() -> None:

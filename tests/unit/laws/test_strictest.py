@@ -9,11 +9,14 @@ from rightful import laws
 from rightful.core.errors import InvalidInputError
 
 
-def test_a_texas_request_gets_californias_acknowledgement_and_opt_out_clocks() -> None:
+def test_a_texas_request_gets_the_shortest_acknowledgement_and_opt_out_of_any_us_law() -> None:
     rules = laws.rules_for("US-TX", laws.RulesMode.STRICTEST)
+    # California is the one law with an acknowledgement deadline.
     assert rules.acknowledge.period == laws.Period(10, laws.Count.BUSINESS_DAYS)
     assert rules.acknowledge.statutory and rules.acknowledge.cite.startswith("CCPA")
-    assert rules.opt_out.period == laws.Period(15, laws.Count.BUSINESS_DAYS)
+    # New Jersey's 15 calendar days are shorter than California's 15 business days.
+    assert rules.opt_out.period == laws.Period(15, laws.Count.CALENDAR_DAYS)
+    assert rules.opt_out.cite.startswith("NJDPA")
     assert "limit_sensitive" in rules.rights.kinds
     # Texas's own clock: Christmas Eve is still a holiday there.
     received = datetime(2026, 12, 18, 18, 0, tzinfo=UTC)
