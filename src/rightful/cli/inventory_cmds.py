@@ -111,24 +111,96 @@ def export(output: Path | None = typer.Option(None, "-o", help="Write to a file"
 @fail_on_error
 def connect(
     system: str,
-    url: str = typer.Option(
-        ..., prompt=True, hide_input=True, help="SQLAlchemy URL, e.g. postgresql+psycopg://..."
+    kind: str = typer.Option("sql", help="Connector kind: sql, http or an installed plug-in's"),
+    url: str | None = typer.Option(None, help="SQL: SQLAlchemy URL (asked for when not given)"),
+    config: Path | None = typer.Option(
+        None, exists=True, dir_okay=False, help="HTTP: the system's YAML config"
+    ),
+    shipped: str | None = typer.Option(None, help="HTTP: a config that ships (stripe, ...)"),
+    param: list[str] = typer.Option(
+        [], help="A setting or HTTP connector param as name=value (repeatable)"
+    ),
+    settings_file: Path | None = typer.Option(
+        None,
+        exists=True,
+        dir_okay=False,
+        help="Settings as a JSON object (keeps secrets out of shell history)",
     ),
 ) -> None:
-    """Store a system's connection URL, encrypted."""
+    """Store a system's connection (its kind and settings), encrypted; secrets are asked for."""
     from rightful.inventory.service import set_connection
     from rightful.security.vault import Vault
 
+    settings = _connection_settings(kind, url, config, shipped, param, settings_file)
     rt = open_runtime()
     with unit_of_work(rt.sessions) as session:
         set_connection(
             session,
             Vault(rt.settings, "connections"),
             system_key=system,
-            url=url,
+            kind=kind,
+            settings=settings,
             actor=acting(session),
         )
     typer.echo(f"Connection for {system} saved (encrypted).")
+
+
+def _connection_settings(
+    kind: str,
+    url: str | None,
+    config: Path | None,
+    shipped: str | None,
+    pairs: list[str],
+    settings_file: Path | None,
+) -> dict[str, object]:
+    """Settings from the options; the SQL URL and sensitive HTTP params asked for, hidden."""
+    settings: dict[str, object] = {}
+    if settings_file:
+        settings.update(json.loads(settings_file.read_text()))
+    given = dict(p.split("=", 1) for p in pairs if "=" in p)
+    if kind == "sql":
+        settings.update(given)
+        settings["url"] = url or settings.get("url") or typer.prompt("URL", hide_input=True)
+        return settings
+    if kind != "http":
+        return {**settings, **given}
+    from rightful.connectors.http import config_of
+
+    if config:
+        settings["config"] = config.read_text()
+    if shipped:
+        settings["shipped"] = shipped
+    params = dict(settings.get("params") or {})  # type: ignore[call-overload]
+    params.update(given)
+    for p in config_of(settings).connector_params:
+        if p.name not in params and p.default_value is None:
+            params[p.name] = typer.prompt(p.label or p.name, hide_input=p.sensitive)
+    settings["params"] = params
+    return settings
+
+
+@systems.command("http-dataset")
+@fail_on_error
+def http_dataset(
+    dataset: Path | None = typer.Argument(
+        None, exists=True, dir_okay=False, help="The system's fideslang dataset (YAML)"
+    ),
+    config: Path | None = typer.Option(None, exists=True, dir_okay=False),
+    shipped: str | None = typer.Option(None, help="A config that ships (stripe, ...)"),
+) -> None:
+    """Print a dataset with the inputs of an HTTP config's requests declared (identities and
+    references), ready for `rightful inventory apply`."""
+    import yaml
+
+    from rightful.connectors.http import complete_dataset, config_of, shipped_dataset
+
+    settings = {"config": config.read_text() if config else None, "shipped": shipped}
+    loaded = config_of(settings)
+    text = dataset.read_text() if dataset else shipped_dataset(shipped or "")
+    doc = yaml.safe_load(text)
+    entries = doc.get("dataset", [doc]) if isinstance(doc, dict) else []
+    done = [complete_dataset(loaded, entry) for entry in entries]
+    typer.echo(yaml.safe_dump({"dataset": done}, sort_keys=False, allow_unicode=True))
 
 
 @systems.command("test")

@@ -24,6 +24,7 @@ from rightful.rights.schemas import RequestIn, RequestOut
 from rightful.rights.types import Status
 from rightful.security.api_tokens import token_actor
 from rightful.security.permissions import Actor
+from rightful.security.vault import Vault
 from rightful.web.deps import dispatcher, runtime
 from rightful.worker.dispatch import Dispatcher
 
@@ -350,6 +351,45 @@ def inventory_export(rt: Runtime = Depends(runtime), actor: Actor = Depends(api_
     """The data map as fideslang YAML."""
     with unit_of_work(rt.sessions) as session:
         return inventory.export_yaml(session, actor=actor)
+
+
+class ConnectionIn(BaseModel):
+    """A system's connection: a connector kind and its settings (sealed, never shown back)."""
+
+    kind: str = Field(default="sql", examples=["sql", "http"])
+    settings: dict[str, Any] = Field(
+        default_factory=dict, examples=[{"shipped": "stripe", "params": {"api_key": "sk_..."}}]
+    )
+
+
+@router.put("/systems/{system_key}/connection", status_code=204)
+def connection_set(
+    system_key: str,
+    body: ConnectionIn,
+    rt: Runtime = Depends(runtime),
+    actor: Actor = Depends(api_actor),
+) -> Response:
+    """Store a system's connection, encrypted; its settings are checked by its kind first."""
+    with unit_of_work(rt.sessions) as session:
+        inventory.set_connection(
+            session,
+            Vault(rt.settings, "connections"),
+            system_key=system_key,
+            kind=body.kind,
+            settings=body.settings,
+            actor=actor,
+        )
+    return Response(status_code=204)
+
+
+@router.post("/systems/{system_key}/connection/test", status_code=204)
+def connection_test(
+    system_key: str, rt: Runtime = Depends(runtime), actor: Actor = Depends(api_actor)
+) -> Response:
+    """Check that Rightful reaches the system (a 502 problem names what failed)."""
+    with unit_of_work(rt.sessions) as session:
+        desk.check_connection(session, rt.settings, actor=actor, system=system_key)
+    return Response(status_code=204)
 
 
 @router.get("/outbox")
