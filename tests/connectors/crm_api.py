@@ -169,6 +169,45 @@ DATASET: dict[str, Any] = {
 
 CLIENT_ID, CLIENT_SECRET = "crm-client", "crm-secret-xyz"
 
+# The same API reached with a refresh token obtained once by the authorization-code flow.
+REFRESH_AUTH = """    authentication:
+      strategy: oauth2_authorization_code
+      configuration:
+        authorization_request:
+          method: GET
+          path: /oauth/authorize
+          query_params:
+            - name: client_id
+              value: <client_id>
+        token_request:
+          method: POST
+          path: /oauth/token
+          headers:
+            - name: Content-Type
+              value: application/x-www-form-urlencoded
+          body: '{"grant_type": "authorization_code", "code": "<code>"}'
+        refresh_request:
+          method: POST
+          path: /oauth/token
+          headers:
+            - name: Content-Type
+              value: application/x-www-form-urlencoded
+          body: |
+            {
+              "grant_type": "refresh_token",
+              "refresh_token": "<refresh_token>",
+              "client_id": "<client_id>",
+              "client_secret": "<client_secret>"
+            }
+"""
+
+
+def refresh_config() -> str:
+    """CONFIG with the refresh-token authentication instead of client credentials."""
+    start = CONFIG.index("    authentication:")
+    end = CONFIG.index("  test_request:")
+    return CONFIG[:start] + REFRESH_AUTH + CONFIG[end:]
+
 
 class CRMAPI(APIServer):
     """Tokens expire when `expire_tokens()` is called; old ones are then refused with 401."""
@@ -178,6 +217,7 @@ class CRMAPI(APIServer):
         self.tokens: set[str] = set()
         self.issued = count(1)
         self.token_requests: list[dict[str, Any]] = []
+        self.refresh_tokens = {"r0"}
         self.contacts = [
             {"id": str(n), "properties": {"email": f"p{n % 3}@example.com", "firstname": f"P{n}"}}
             for n in range(1, 8)
@@ -212,9 +252,18 @@ class CRMAPI(APIServer):
         body = asked.body or {}
         if body.get("client_id") != CLIENT_ID or body.get("client_secret") != CLIENT_SECRET:
             return Answer(401, {"error": "invalid_client"})
-        token = f"t{next(self.issued)}"
+        n = next(self.issued)
+        token = f"t{n}"
+        answer = {"access_token": token, "token_type": "bearer", "expires_in": 3600}
+        if body.get("grant_type") == "refresh_token":
+            # Refresh tokens rotate: each works once.
+            if body.get("refresh_token") not in self.refresh_tokens:
+                return Answer(400, {"error": "invalid_grant"})
+            self.refresh_tokens.remove(body["refresh_token"])
+            answer["refresh_token"] = f"r{n}"
+            self.refresh_tokens.add(f"r{n}")
         self.tokens.add(token)
-        return Answer(200, {"access_token": token, "token_type": "bearer", "expires_in": 3600})
+        return Answer(200, answer)
 
     def _authed(self, handler: Any) -> Any:
         def check(asked: Asked) -> Answer:

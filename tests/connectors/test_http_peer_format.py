@@ -14,7 +14,7 @@ from rightful.core.errors import ConnectorError, InvalidInputError
 from rightful.inventory.specs import dataset_from_document
 from rightful.rights.planning import build_plan, traverse
 from tests.connectors.apiserver import serving
-from tests.connectors.crm_api import CONFIG, CRMAPI, DATASET
+from tests.connectors.crm_api import CONFIG, CRMAPI, DATASET, refresh_config
 
 
 @pytest.fixture
@@ -61,6 +61,21 @@ def test_an_expired_token_is_renewed_once_and_the_call_made_again(crm: CRMAPI) -
     assert len(connector.fetch(read)) == 2
     assert len(crm.token_requests) == 2
     assert crm.token_requests[0]["grant_type"] == "client_credentials"
+    connector.close()
+
+
+def test_a_refresh_token_is_used_and_its_rotation_kept(crm: CRMAPI) -> None:
+    settings = crm.settings(config=refresh_config())
+    settings["params"] = {**settings["params"], "refresh_token": "r0"}
+    connector = connect(settings)
+    read = FetchRequest("contacts", ("id",), (("email", ("p2@example.com",)),))
+    assert len(connector.fetch(read)) == 2
+    crm.expire_tokens()
+    assert len(connector.fetch(read)) == 2
+    # First the given refresh token, then the one the provider rotated it to.
+    used = [r.get("refresh_token") for r in crm.token_requests]
+    assert used == ["r0", "r1"]
+    assert {r["grant_type"] for r in crm.token_requests} == {"refresh_token"}
     connector.close()
 
 

@@ -193,6 +193,12 @@ class Settings(BaseSettings):
         le=20,
         description="Staff are reminded this many business days before a due date.",
     )
+    appeal_reasonable_days: int = Field(
+        default=60,
+        ge=1,
+        le=365,
+        description="How long a person may appeal where the law says only 'a reasonable period'.",
+    )
     staff_session_idle_minutes: int = Field(
         default=30, ge=1, description="A console session unused this long ends."
     )

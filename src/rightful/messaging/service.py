@@ -142,6 +142,7 @@ SINGLE_PURPOSE_PATHS = (
     "partners/ack",
     "admin/welcome",
     "confirm-agent",
+    "appeal",
 )
 _SECRETS = re.compile(
     r"\b\d{6}\b|(/(?:" + "|".join(re.escape(p) for p in SINGLE_PURPOSE_PATHS) + r")/)"

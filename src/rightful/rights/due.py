@@ -17,13 +17,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from rightful import laws
 from rightful.core.calendar import add_business_days
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.core.errors import ConflictError
 from rightful.messaging.models import OutboxMessage
 from rightful.messaging.service import queue_email
-from rightful.rights import deadlines
 from rightful.rights.clock_models import Appeal, DueNotice
 from rightful.rights.kinds import kind_of
 from rightful.rights.models import RightsRequest
@@ -93,7 +93,7 @@ class Clock:
 
 def local_today(now: datetime, jurisdiction: str) -> date:
     """Today's date where a request's law applies (its due dates are dates there)."""
-    return deadlines.local_date(now, deadlines.rules_for(jurisdiction))
+    return laws.local_date(now, jurisdiction)
 
 
 def acknowledged(session: Session, request_ids: Iterable[str]) -> set[str]:
@@ -163,11 +163,16 @@ def open_clocks(session: Session, now: datetime) -> list[Clock]:
     return sorted(clocks, key=lambda c: (c.days_left, c.reference, c.kind))
 
 
-def check_extension(req: RightsRequest, now: datetime) -> None:
+def check_extension(
+    req: RightsRequest, now: datetime, mode: str = laws.RulesMode.PER_JURISDICTION
+) -> None:
     """Refuse an extension the law does not allow: none at all under some laws, and never once
     the first period has passed (the consumer must be told inside it)."""
-    if deadlines.rules_for(req.jurisdiction).extension_calendar_days <= 0:
-        raise ConflictError(f"The law of {req.jurisdiction} allows no extension of the deadline.")
+    rules = laws.rules_for(req.jurisdiction, mode)
+    if rules.extension.period is None:
+        raise ConflictError(
+            f"The {rules.short} allows no extension of the deadline ({rules.extension.cite})."
+        )
     if local_today(now, req.jurisdiction) > req.respond_due:
         raise ConflictError(
             f"The first period ended on {req.respond_due.isoformat()}. The law allows an "

@@ -16,7 +16,7 @@ from rightful.core.config import Settings
 from rightful.core.errors import ConflictError, InvalidInputError, NotFoundError
 from rightful.identity.points import configured_points
 from rightful.messaging.service import queue_email
-from rightful.rights import deadlines, due
+from rightful.rights import appeal_terms, deadlines, due
 from rightful.rights.declaration import declaration_for
 from rightful.rights.kinds import Route, kind_of
 from rightful.rights.models import RightsRequest
@@ -73,6 +73,8 @@ def notify_consumer(
         "type_label": kind_of(req.request_type).label,
         "respond_due": i18n.format_date(req.respond_due, language),
         "status_url": status_url(settings, req.id),
+        # How to appeal a denial or partial answer, where the person's law grants an appeal.
+        "appeal": appeal_terms.offer(settings, req),
     }
     queue_email(
         session,
@@ -325,7 +327,7 @@ def extend_request(
         Status.EXECUTING,
     ):
         raise ConflictError("Only open requests can be extended.")
-    due.check_extension(req, utcnow())  # only inside the first period, where the law allows one
+    due.check_extension(req, utcnow(), settings.rules_mode)  # inside the first period only
     if len(reason.strip()) < 10:
         raise InvalidInputError(
             "Explain the extension to the consumer in a sentence.",

@@ -71,3 +71,9 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.WITHDRAWN: frozenset(),
 }
 OPEN = frozenset(s for s, nxt in TRANSITIONS.items() if nxt)
+# A reversed appeal (rights/appeals.py) takes a denied or partly completed request back to
+# approval. Added after OPEN: a closed request does not count as open because an appeal could
+# reopen it, and nothing but an appeal's decision makes this move.
+REOPENED_BY_APPEAL = frozenset({Status.DENIED, Status.PARTIALLY_COMPLETED})
+for _closed in REOPENED_BY_APPEAL:
+    TRANSITIONS[_closed] = TRANSITIONS[_closed] | {Status.AWAITING_APPROVAL}

@@ -17,6 +17,7 @@ from rightful.core import i18n
 from rightful.core.runtime import Runtime
 from rightful.web import errors
 from rightful.web.admin.account_routes import router as admin_account_router
+from rightful.web.admin.appeal_routes import router as admin_appeal_router
 from rightful.web.admin.consent_routes import router as admin_consent_router
 from rightful.web.admin.intake_routes import router as admin_intake_router
 from rightful.web.admin.routes import router as admin_router
@@ -24,6 +25,7 @@ from rightful.web.admin.signin_routes import router as admin_signin_router
 from rightful.web.admin.staff_routes import router as admin_staff_router
 from rightful.web.admin.token_routes import router as admin_token_router
 from rightful.web.api import docs as api_docs
+from rightful.web.api.appeal_routes import router as appeal_api_router
 from rightful.web.api.audit_routes import router as audit_api_router
 from rightful.web.api.consent_routes import router as consent_api_router
 from rightful.web.api.routes import router as api_router
@@ -34,6 +36,7 @@ from rightful.web.hsts import HstsMiddleware
 from rightful.web.i18n import router as language_router
 from rightful.web.middleware import LimitsMiddleware
 from rightful.web.privacy_center.agent_routes import router as agent_confirm_router
+from rightful.web.privacy_center.appeals import router as appeal_router
 from rightful.web.privacy_center.lookup import router as lookup_router
 from rightful.web.privacy_center.preferences import router as preferences_router
 from rightful.web.privacy_center.routes import router as public_router
@@ -110,6 +113,7 @@ def create_app(runtime: Runtime, *, start_worker: bool | None = None) -> FastAPI
         lookup_router,
         withdraw_router,
         agent_confirm_router,
+        appeal_router,
     ):
         app.include_router(pages, include_in_schema=False)
     app.include_router(banner_router)
@@ -117,12 +121,14 @@ def create_app(runtime: Runtime, *, start_worker: bool | None = None) -> FastAPI
     app.include_router(admin_account_router, include_in_schema=False)
     app.include_router(admin_intake_router, include_in_schema=False)
     app.include_router(admin_router, include_in_schema=False)
+    app.include_router(admin_appeal_router, include_in_schema=False)
     app.include_router(admin_consent_router, include_in_schema=False)
     app.include_router(admin_token_router, include_in_schema=False)
     app.include_router(admin_staff_router, include_in_schema=False)
     app.include_router(api_router)
     app.include_router(consent_api_router)
     app.include_router(audit_api_router)
+    app.include_router(appeal_api_router)
     app.include_router(sms_api_router)
     app.include_router(subscription_api_router)
     app.add_api_route("/favicon.ico", _no_icon, include_in_schema=False)

@@ -83,7 +83,12 @@ def check(settings: Mapping[str, Any]) -> None:
         raise InvalidInputError(
             f"The '{config.name}' connection needs the param(s): {', '.join(missing)}."
         )
-    Tuning.from_settings(settings)
+    try:
+        Tuning.from_settings(settings)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(
+            "An 'http' connection's patience settings must be numbers."
+        ) from exc
 
 
 def connect(settings: Mapping[str, Any]) -> HTTPConnector:

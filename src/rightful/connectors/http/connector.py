@@ -20,7 +20,14 @@ from rightful.connectors.base import Changed, FetchRequest, Row, RowChange, none
 from rightful.connectors.http import templates
 from rightful.connectors.http.auth import make_auth
 from rightful.connectors.http.client import Call, Sender, Tuning, build
-from rightful.connectors.http.config import Endpoint, HTTPConfig, ParamValue, Request, Strategy
+from rightful.connectors.http.config import (
+    Endpoint,
+    HTTPConfig,
+    ParamValue,
+    RateLimit,
+    Request,
+    Strategy,
+)
 from rightful.core.errors import ConnectorError
 
 Match = Sequence[tuple[str, Sequence[Any]]]
@@ -36,6 +43,16 @@ def _fed_by(param: ParamValue, endpoint: str) -> list[str]:
         if ref.collection == endpoint:
             names.append(ref.source_field)
     return names
+
+
+def _limits(config: HTTPConfig) -> list[RateLimit]:
+    """Every rate limit of the config; a request's own apply to all calls (stricter, never
+    looser than the API asks)."""
+    found = [config.rate_limit_config]
+    for endpoint in config.endpoints:
+        requests = [*endpoint.requests.reads, endpoint.requests.update, endpoint.requests.delete]
+        found += [r.rate_limit_config for r in requests if r is not None]
+    return [limit for conf in found if conf and conf.enabled for limit in conf.limits]
 
 
 def _rows_at(data: Any, path: str | None) -> list[Row]:
@@ -73,12 +90,11 @@ class HTTPConnector:
             raise ConnectorError(
                 f"{config.name}: the connector param '{exc.name}' is not set."
             ) from exc
-        limits = config.rate_limit_config
         self.sender = Sender(
             system=config.name,
             base_url=base_url or f"{client.protocol}://{host}",
             tuning=tuning or Tuning(),
-            limits=list(limits.limits) if limits and limits.enabled else [],
+            limits=_limits(config),
             sleep=sleep,
         )
         self.sender.auth = make_auth(client.authentication, self.values, self.sender)

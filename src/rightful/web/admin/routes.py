@@ -17,8 +17,8 @@ from rightful.inventory.models import Partner
 from rightful.inventory.revision import load_map
 from rightful.inventory.service import summary as inventory_summary
 from rightful.messaging import staff as outbox_desk
+from rightful.rights import appeals, partners, service
 from rightful.rights import due as clocks
-from rightful.rights import partners, service
 from rightful.rights import staff as desk
 from rightful.rights.erasure import preview
 from rightful.rights.erasure_plan import done_lines
@@ -101,6 +101,7 @@ def request_detail(
             "marks": clocks.console_marks(session, rt.settings, actor=actor, requests=[req]).get(
                 req.id, []
             ),
+            "appeal": appeals.appeal_of(session, req.id),
         }
     return render(request, "admin/request.html", **ctx)
 

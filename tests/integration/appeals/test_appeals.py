@@ -1,0 +1,196 @@
+"""Appeals: a Virginia denial offers a signed appeal link; the person appeals within the window;
+someone other than the first decider decides; an upheld decision names the regulator, a reversed
+one reopens the request so it is carried out; after the window the page says so."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from rightful.core.db import unit_of_work
+from rightful.core.errors import ConflictError
+from rightful.messaging.service import deliver_pending
+from rightful.rights import appeals, service
+from rightful.rights.clock_models import Appeal
+from rightful.rights.execution import run_request
+from rightful.rights.schemas import RequestIn
+from rightful.security.permissions import staff_actor
+from tests.integration.due.conftest import APPROVER, NOW
+from tests.support.app import STAFF_EMAIL, App
+from tests.support.services import SmtpTestServer
+from tests.support.signin import move_clock
+
+PERSON = "river.appeal@example.com"
+REASON = "We could not match these details to any account we hold."
+WHY = "I have an account under this address since 2021; please look again at my orders."
+
+
+def approver() -> object:
+    return staff_actor(name=APPROVER, staff_id=2, role="approver")
+
+
+def officer() -> object:
+    return staff_actor(name=STAFF_EMAIL, staff_id=1, role="admin")
+
+
+def plain(message: object) -> str:
+    return message.get_body(("plain",)).get_content()  # type: ignore[attr-defined]
+
+
+def denied_in_virginia(
+    app: App, smtp: SmtpTestServer, *, verified: bool = False
+) -> tuple[str, str]:
+    """A Virginia request denied by the approver; (request id, the appeal link's path)."""
+    settings = app.runtime.settings
+    data = RequestIn(request_type="know_categories", email=PERSON, jurisdiction="VA")
+    with unit_of_work(app.runtime.sessions) as session:
+        req = service.create_request(session, settings, data)
+        if verified:  # as if the person had typed their code
+            req.verification_level = req.required_level
+        request_id = req.id
+    with unit_of_work(app.runtime.sessions) as session:
+        service.deny_request(
+            session,
+            settings,
+            request_id=request_id,
+            actor=approver(),
+            reason=REASON,  # type: ignore[arg-type]
+        )
+    with app.runtime.sessions() as session:
+        deliver_pending(session, settings)
+    text = plain(smtp.wait_for(PERSON, subject_contains="About your privacy request"))
+    found = re.search(r"http://testserver(/appeal/[A-Za-z0-9_.\-]+)", text)
+    assert found, text
+    return request_id, found.group(1)
+
+
+def file(app: App, path: str, reason: str = WHY):  # type: ignore[no-untyped-def]
+    page = app.client.get(path).text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert csrf, page
+    return app.client.post(
+        path, data={"csrf": csrf.group(1), "reason": reason}, follow_redirects=False
+    )
+
+
+def the_appeal(app: App, request_id: str) -> Appeal:
+    with app.runtime.sessions() as session:
+        found = session.scalar(select(Appeal).where(Appeal.request_id == request_id))
+        assert found is not None
+        session.expunge(found)
+        return found
+
+
+def test_a_denial_in_virginia_is_appealed_and_upheld_by_someone_else_naming_the_regulator(
+    due_app: App, smtp_server: SmtpTestServer
+) -> None:
+    request_id, path = denied_in_virginia(due_app, smtp_server)
+    assert "You may appeal this decision" in plain(smtp_server.wait_for(PERSON))
+
+    form = due_app.client.get(path)
+    assert form.status_code == 200 and "Why do you disagree with our decision?" in form.text
+    assert file(due_app, path).status_code == 303
+    appeal = the_appeal(due_app, request_id)
+    assert appeal.status == "open"
+    assert appeal.due == (NOW.date() + timedelta(days=60))  # Virginia: 60 days to answer
+    assert WHY not in appeal.reason  # sealed at rest
+    assert "We received your appeal" in due_app.client.get(path).text
+
+    settings = due_app.runtime.settings
+    with unit_of_work(due_app.runtime.sessions) as session, pytest.raises(ConflictError) as refused:
+        appeals.decide_appeal(
+            session,
+            settings,
+            appeal_id=appeal.id,
+            actor=approver(),  # type: ignore[arg-type]
+            outcome="reversed",
+            explanation="Looking again at my own decision, I think it was right after all.",
+        )
+    assert "someone else must decide" in refused.value.detail
+
+    with unit_of_work(due_app.runtime.sessions) as session:
+        appeals.decide_appeal(
+            session,
+            settings,
+            appeal_id=appeal.id,
+            actor=officer(),  # type: ignore[arg-type]
+            outcome="upheld",
+            explanation="We searched every system again and hold no account under this address.",
+        )
+    with due_app.runtime.sessions() as session:
+        deliver_pending(session, settings)
+    outcome = plain(smtp_server.wait_for(PERSON, subject_contains="outcome of your appeal"))
+    assert "The decision stands." in outcome
+    assert "We searched every system again" in outcome
+    assert "Attorney General of Virginia" in outcome
+    assert "https://www.oag.state.va.us/consumercomplaintform" in outcome
+    decided = the_appeal(due_app, request_id)
+    assert (decided.status, decided.outcome, decided.decided_by) == (
+        "decided",
+        "upheld",
+        STAFF_EMAIL,
+    )
+
+
+def test_after_the_window_the_page_says_the_time_to_appeal_has_ended(
+    due_app: App, smtp_server: SmtpTestServer
+) -> None:
+    request_id, path = denied_in_virginia(due_app, smtp_server)
+    move_clock(timedelta(days=61))  # Virginia says "a reasonable period": 60 days here
+    page = due_app.client.get(path).text
+    assert "The time to appeal this decision ended on" in page
+    assert "Why do you disagree" not in page
+    with due_app.runtime.sessions() as session:
+        assert appeals.appeal_of(session, request_id) is None
+
+
+def test_a_californian_denial_offers_no_appeal(due_app: App, smtp_server: SmtpTestServer) -> None:
+    settings = due_app.runtime.settings
+    data = RequestIn(request_type="know_categories", email=PERSON, jurisdiction="CA")
+    with unit_of_work(due_app.runtime.sessions) as session:
+        request_id = service.create_request(session, settings, data).id
+    with unit_of_work(due_app.runtime.sessions) as session:
+        service.deny_request(
+            session,
+            settings,
+            request_id=request_id,
+            actor=approver(),
+            reason=REASON,  # type: ignore[arg-type]
+        )
+    with due_app.runtime.sessions() as session:
+        deliver_pending(session, settings)
+    text = plain(smtp_server.wait_for(PERSON))
+    assert "/appeal/" not in text and "You may appeal" not in text
+
+
+def test_a_reversed_appeal_reopens_the_request_and_it_completes(
+    due_app: App, smtp_server: SmtpTestServer
+) -> None:
+    request_id, path = denied_in_virginia(due_app, smtp_server, verified=True)
+    assert file(due_app, path).status_code == 303
+    appeal = the_appeal(due_app, request_id)
+
+    listed = due_app.client.get("/api/v1/appeals", headers=due_app.auth).json()
+    assert [a["id"] for a in listed] == [appeal.id] and listed[0]["status"] == "open"
+    decided = due_app.client.post(
+        f"/api/v1/appeals/{appeal.id}/decision",
+        headers=due_app.auth,
+        json={"outcome": "reversed", "explanation": "We found your account; we will send it."},
+    )
+    assert decided.status_code == 200, decided.text
+    assert decided.json()["outcome"] == "reversed"
+
+    settings = due_app.runtime.settings
+    with due_app.runtime.sessions() as session:
+        assert service.access_request(session, request_id).status == "awaiting_approval"
+    with unit_of_work(due_app.runtime.sessions) as session:
+        service.approve_request(session, settings, request_id=request_id, actor=approver())  # type: ignore[arg-type]
+    assert run_request(due_app.runtime.sessions, settings, request_id) == "completed"
+    with due_app.runtime.sessions() as session:
+        deliver_pending(session, settings)
+    reversed_mail = plain(smtp_server.wait_for(PERSON, subject_contains="outcome of your appeal"))
+    assert "We have changed it" in reversed_mail
+    assert "Attorney General" not in reversed_mail  # nothing to complain about
