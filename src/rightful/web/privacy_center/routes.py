@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
+from starlette.datastructures import FormData, UploadFile
 
 from rightful.core.clock import utcnow
 from rightful.core.db import unit_of_work
@@ -19,9 +20,10 @@ from rightful.core.errors import (
 from rightful.core.runtime import Runtime
 from rightful.identity import service as codes
 from rightful.identity.points import DATA_POINTS, configured_points
-from rightful.rights import flows, partners, service
+from rightful.rights import agents, flows, partners, service
 from rightful.rights.correction_values import CORRECTABLE
 from rightful.rights.declaration import GOVERNING_LAW, declaration_for, governing_law
+from rightful.rights.intake import Upload
 from rightful.rights.kinds import KINDS, kind_of, labels
 from rightful.rights.package import load
 from rightful.rights.packaging import download_url, package_vault
@@ -43,12 +45,15 @@ FORM_FIELDS = (
     "jurisdiction",
     "date_range",
     "agent_name",
+    "requester_role",
+    "requester_name",
+    "requester_email",
     "declaration_signature",
     "correction_item",
     "correction_value",
     "correction_evidence",
 )
-DEFAULT_STATE = "CA"  # the state the empty form starts with
+DEFAULT_STATE = "US-CA"  # the jurisdiction the empty form starts with
 
 
 def _declaration_parts(state: str) -> tuple[str, str, str]:
@@ -80,6 +85,7 @@ def _form_page(
         declaration=_declaration_parts(_shown_state(values)),
         correctables=CORRECTABLE,
         declaration_types=[k.type.value for k in KINDS if k.declaration],
+        parent_evidence=request.app.state.runtime.settings.parent_evidence,
     )
 
 
@@ -127,11 +133,16 @@ async def submit_request(
 ) -> Response:
     """Take the form; on any problem show it again with every field's error."""
     form = await request.form()
+    uploads = {k: await _upload(form, k) for k in UPLOADS}
+    await form.close()  # the uploads are read: their spooled files go
     values: dict[str, Any] = {k: str(form.get(k, "")).strip() for k in FORM_FIELDS}
     values["by_agent"] = form.get("by_agent") == "yes"
+    values["relation_attested"] = form.get("relation_attested") == "yes"
     check_csrf(request, str(form.get("csrf", "")))
     payload = {k: (v or None) for k, v in values.items() if k not in ("by_agent",)}
     payload["by_agent"] = values["by_agent"]
+    if payload.get("requester_role") == "self":
+        payload.pop("requester_role")  # so the older by_agent field still means an agent
     payload = {k: v for k, v in payload.items() if v is not None}
     payload["language"] = language_of(request)  # its e-mails are written in the page's language
     builtin = {p.key for p in DATA_POINTS}
@@ -145,7 +156,13 @@ async def submit_request(
         if resign:
             return _form_page(request, values, resign, 422, "Some details need attention.")
         with unit_of_work(rt.sessions) as session:
-            req = flows.submit(session, rt.settings, data, client=client_address(request))
+            req = agents.submit(
+                session,
+                rt.settings,
+                data,
+                uploads={k: v for k, v in uploads.items() if v is not None},
+                client=client_address(request),
+            )
             target = service.status_url(rt.settings, req.id).removeprefix(rt.settings.base_url)
             request_id, status = req.id, req.status
     except ValidationError as exc:
@@ -160,6 +177,17 @@ async def submit_request(
     if status == Status.EXECUTING.value:
         disp.request_ready(request_id)
     return RedirectResponse(target, status_code=303)
+
+
+UPLOADS = ("agent_permission", "power_of_attorney", "parent_evidence")
+
+
+async def _upload(form: FormData, name: str) -> Upload | None:
+    """A file sent with the form (an agent's permission, a parent's evidence), if any."""
+    item = form.get(name)
+    if not isinstance(item, UploadFile) or not item.filename:
+        return None
+    return Upload(item.filename, item.content_type or "", await item.read())
 
 
 def _plain(err: Any) -> str:
