@@ -70,7 +70,7 @@ def test_every_string_a_consumer_can_see_is_translated(lang: str) -> None:
     )
     assert not missing, (
         f"{len(missing)} strings lack a '{lang}' translation; run `make translations` and "
-        "translate them in src/rightful/locale/{lang}/LC_MESSAGES/messages.po:\n"
+        f"translate them in src/rightful/locale/{lang}/LC_MESSAGES/messages.po:\n"
         + "\n".join(missing)
     )
 
@@ -135,3 +135,110 @@ def test_a_translated_template_escapes_the_values_and_never_the_text() -> None:
 def test_each_language_is_named_in_itself_for_the_switch() -> None:
     assert i18n.language_name("es") == "Español"
     assert i18n.language_name("en") == "English"
+
+
+# --- no English sentence outside the catalogue ------------------------------------------------
+
+TEMPLATES = ROOT / "src" / "rightful" / "web" / "templates"
+MAIL = ROOT / "src" / "rightful" / "messaging" / "templates"
+# Pages and e-mails for staff and business partners stay English (docs/languages.md): every
+# other template is a consumer's and must be translated. A new staff e-mail is added here.
+NOT_FOR_CONSUMERS = {
+    "admin",  # the console
+    "banner",  # the cookie banner has its own texts per language (consent/texts.py)
+    "privacy_center/partner_ack.html",  # a business partner confirms a deletion
+    "chain_broken",
+    "consent_overdue",
+    "due_digest",
+    "due_reminder",
+    "overdue",
+    "partner_erasure",
+    "staff_invite",
+}
+GETTEXT_CALLS = {"_", "gettext", "ngettext", "pgettext", "npgettext"}
+SENTENCE = re.compile(r"[A-Za-z]{2,}[\s,]+[A-Za-z]{2,}|^[A-Z][a-z]{2,}[.!?:]?$")
+WORD = re.compile(r"[A-Za-z]{2,}")
+TAG = re.compile(r"<[^>]*>")
+SPOKEN_ATTRIBUTES = re.compile(r'\b(?:aria-label|title|alt|placeholder)="([^"]*)"')
+NOT_WORDS = {"UTC"}  # the same in every language
+# Pieces of markup a macro or a condition writes (`aria-invalid="true"`, `-hint`, a class).
+CODE = re.compile(r'^\s*(?:[a-z]+(?:-[a-z]+)*-?(?:="[^"]*"?)?|-[a-z-]+)\s*$')
+
+
+def consumer_templates() -> list[Path]:
+    """Every consumer page and e-mail template in the tree."""
+    pages = [p for p in TEMPLATES.rglob("*.html") if _for_consumers(p.relative_to(TEMPLATES))]
+    mails = [p for p in MAIL.iterdir() if p.stem not in NOT_FOR_CONSUMERS]
+    return sorted(pages + mails)
+
+
+def _for_consumers(relative: Path) -> bool:
+    return relative.parts[0] not in NOT_FOR_CONSUMERS and str(relative) not in NOT_FOR_CONSUMERS
+
+
+def untranslated(source: str, *, markup: bool) -> list[str]:
+    """English a reader would see that is not inside _(), ngettext() or {% trans %}."""
+    env = Environment(extensions=["jinja2.ext.i18n"], autoescape=True)  # only lexed
+    found: list[str] = []
+    skeleton: list[str] = []  # the template's own text, each Jinja construct a NUL
+    in_trans = in_macro = after_block = False
+    depth, calls, last_name = 0, [], ""
+    for _line, kind, value in env.lex(source):
+        if kind == "name" and after_block and value in ("trans", "endtrans"):
+            in_trans = value == "trans"
+        if kind == "name" and after_block and value in ("macro", "endmacro"):
+            in_macro = value == "macro"
+        after_block = kind == "block_begin" or (after_block and kind == "whitespace")
+        if in_trans or kind.startswith("comment"):
+            continue
+        if kind == "data":
+            code = CODE.match(value) and (in_macro or "-" in value or "=" in value)
+            skeleton.append(" " if code else value)
+            continue
+        skeleton.append("\0")
+        if kind == "operator" and value == "(":
+            depth += 1
+            if last_name in GETTEXT_CALLS:
+                calls.append(depth)
+        elif kind == "operator" and value == ")":
+            if calls and calls[-1] == depth:
+                calls.pop()
+            depth -= 1
+        elif kind == "string" and not calls and SENTENCE.search(value.strip("\"'")):
+            found.append(value)
+        if kind != "whitespace":
+            last_name = value if kind == "name" else ""
+    text = "".join(skeleton)
+    if markup:
+        found += [v for v in SPOKEN_ATTRIBUTES.findall(text) if WORD.search(v)]
+        text = TAG.sub(" ", text)
+    for chunk in text.split("\0"):
+        words = [w for w in WORD.findall(chunk) if w not in NOT_WORDS]
+        if words:
+            found.append(" ".join(chunk.split()))
+    return found
+
+
+@pytest.mark.parametrize(
+    "path", consumer_templates(), ids=lambda p: str(p.relative_to(ROOT / "src" / "rightful"))
+)
+def test_a_consumer_template_holds_no_english_outside_the_catalogue(path: Path) -> None:
+    left = untranslated(path.read_text(), markup=path.suffix == ".html")
+    assert not left, f"wrap these in _() or {{% trans %}} (docs/languages.md): {left}"
+
+
+def test_the_check_finds_plain_english_where_it_hides() -> None:
+    assert untranslated("<p>Hello there</p>", markup=True) == ["Hello there"]
+    assert untranslated('<nav aria-label="Main"></nav>', markup=True) == ["Main"]
+    assert untranslated("{% set s = ['Two words'] %}", markup=True) == ["'Two words'"]
+    assert untranslated("{{ 'Yes' if on }}", markup=True) == ["'Yes'"]
+    assert untranslated("Dear {{ name }},", markup=False) == ["Dear"]
+    assert untranslated("{{ a }} via {{ b }}", markup=False) == ["via"]
+    wrapped = (
+        "<p>{{ _('Hello %(n)s', n=name) }} {% trans %}Hi <b>there</b>{% endtrans %}</p>"
+        "{# a note #}<a href=\"/x\" class=\"button\">{{ ngettext('one day', 'days', n) }}</a>"
+        "{% if x == 'denied' %}·{% endif %} UTC"
+        "{% macro m(n) %}field{% if n %} has-error{% endif %}{% endmacro %}"
+        '<input{% if e %} aria-invalid="true"{% endif %} aria-describedby="{{ n }}-hint">'
+    )
+    assert untranslated(wrapped, markup=True) == []

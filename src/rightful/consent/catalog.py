@@ -19,6 +19,7 @@ from rightful.consent import snapshot, texts
 from rightful.consent.models import ConsentPurpose
 from rightful.consent.snapshot import Purpose
 from rightful.core.errors import InvalidInputError
+from rightful.core.i18n import N_
 
 
 class Channel(StrEnum):
@@ -106,17 +107,21 @@ BUILT_IN = [
     PurposeSpec(
         key=ALL_MARKETING,
         kind="marketing",
-        title="All marketing",
-        description="Every marketing message on a channel. Switching it off overrides each topic.",
+        title=N_("All marketing"),
+        description=N_(
+            "Every marketing message on a channel. Switching it off overrides each topic."
+        ),
         channels=list(MARKETING_CHANNELS),
         default=State.GIVEN,
     ),
     PurposeSpec(
         key=SALE_SHARE,
         kind="sale_share",
-        title="Selling or sharing my personal information",
-        description="Sharing information about you with advertising partners, which the law "
-        "treats as a sale or share.",
+        title=N_("Selling or sharing my personal information"),
+        description=N_(
+            "Sharing information about you with advertising partners, which the law "
+            "treats as a sale or share."
+        ),
         channels=[Channel.ALL],
         default=State.GIVEN,
         data_use="marketing.advertising.third_party",
@@ -124,8 +129,8 @@ BUILT_IN = [
     PurposeSpec(
         key=TARGETED_ADS,
         kind="advertising",
-        title="Ads based on my activity",
-        description="Advertising chosen from what you do on our sites and others' sites.",
+        title=N_("Ads based on my activity"),
+        description=N_("Advertising chosen from what you do on our sites and others' sites."),
         channels=[Channel.ALL],
         default=State.GIVEN,
         data_use="marketing.advertising.third_party.targeted",

@@ -18,14 +18,15 @@ from rightful.consent.ledger import Choice, made_at
 from rightful.consent.models import ConsentEvent, ConsentPurpose, ConsentSubject
 from rightful.consent.state import Current, current
 from rightful.core.errors import InvalidInputError
+from rightful.core.i18n import N_
 
-CHANNEL_LABELS = {
-    Channel.EMAIL.value: "E-mail",
-    Channel.SMS.value: "Text message",
-    Channel.PHONE.value: "Phone call",
-    Channel.POST.value: "Post",
-    Channel.ALL.value: "Everywhere",
-    Channel.WEB.value: "Our websites",
+CHANNEL_LABELS = {  # N_: the preference center shows them in the reader's language
+    Channel.EMAIL.value: N_("E-mail"),
+    Channel.SMS.value: N_("Text message"),
+    Channel.PHONE.value: N_("Phone call"),
+    Channel.POST.value: N_("Post"),
+    Channel.ALL.value: N_("Everywhere"),
+    Channel.WEB.value: N_("Our websites"),
 }
 CHANNEL_PHRASES = {  # "Offers and sales by e-mail"
     Channel.EMAIL.value: "by e-mail",

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from rightful.consent import service
 from rightful.core.db import unit_of_work
 from rightful.core.errors import InvalidInputError, RateLimitedError, VerificationError
+from rightful.core.i18n import N_
 from rightful.core.runtime import Runtime
 from rightful.identity import normalize
 from rightful.messaging import limits
@@ -32,7 +33,7 @@ async def ask_for_link(
     try:
         address = normalize.email(typed) if typed else ""
         if not address:
-            raise InvalidInputError("Enter your e-mail address.", errors=[email_error()])
+            raise InvalidInputError(N_("Enter your e-mail address."), errors=[email_error()])
         client = client_address(request)
         with unit_of_work(rt.sessions) as session:
             queued = limits.may_send(
@@ -68,17 +69,21 @@ def address_form(
         status,
         values={"email": typed},
         errors=errors or {},
-        summary=summary or ("There is a problem with the address." if errors else ""),
+        summary=summary or (N_("There is a problem with the address.") if errors else ""),
         notice=notice,
     )
 
 
 def email_error() -> dict[str, str]:
-    return {"field": "email", "message": "Enter your e-mail address."}
+    return {"field": "email", "message": N_("Enter your e-mail address.")}
 
 
 def link_error(
-    request: Request, exc: VerificationError, *, again: str, title: str = "This link does not work"
+    request: Request,
+    exc: VerificationError,
+    *,
+    again: str,
+    title: str = N_("This link does not work"),
 ) -> Response:
     return render(
         request, "preferences/link_error.html", 400, title=title, detail=exc.detail, again=again

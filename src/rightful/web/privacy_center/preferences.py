@@ -40,6 +40,7 @@ from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.core.db import unit_of_work
 from rightful.core.errors import InvalidInputError, RateLimitedError, VerificationError
+from rightful.core.i18n import N_
 from rightful.core.runtime import Runtime
 from rightful.web.deps import check_csrf, client_address, dispatcher, runtime
 from rightful.web.gpc import gpc_signal
@@ -100,8 +101,10 @@ def _signed_out(request: Request) -> Response:
     return _start_page(
         request,
         401,
-        "Your time to change your choices has run out, or you have not opened a link yet. "
-        "Enter your e-mail address and we will send you a new link.",
+        N_(
+            "Your time to change your choices has run out, or you have not opened a link yet. "
+            "Enter your e-mail address and we will send you a new link."
+        ),
     )
 
 
@@ -183,7 +186,7 @@ async def sign_in_from_site(request: Request, rt: Runtime = Depends(runtime)) ->
         with unit_of_work(rt.sessions) as session:
             who = assertion.sign_in(session, rt.settings, str(form.get("assertion", "")))
     except VerificationError as exc:
-        return link_error(request, exc, again="/preferences", title="We could not sign you in")
+        return link_error(request, exc, again="/preferences", title=N_("We could not sign you in"))
     # The browser they are in: as the site vouches for it, else consent.js's own cookie when
     # the privacy center shares the site's domain.
     browser = who.device_id or request.cookies.get(DEVICE_COOKIE)
@@ -364,7 +367,7 @@ async def email_receipt(
         request.session[NOTICE] = exc.detail
         return RedirectResponse("/preferences/manage", status_code=303)
     disp.mail_queued()
-    request.session[NOTICE] = "We have e-mailed you a record of your choices."
+    request.session[NOTICE] = N_("We have e-mailed you a record of your choices.")
     return RedirectResponse("/preferences/manage", status_code=303)
 
 
@@ -375,4 +378,4 @@ async def sign_out(request: Request) -> Response:
     check_csrf(request, str(form.get("csrf", "")))
     for key in (SUBJECT, UNTIL, VIA, SAVED, NOTICE):
         request.session.pop(key, None)
-    return _start_page(request, notice="You have signed out. Your choices are saved.")
+    return _start_page(request, notice=N_("You have signed out. Your choices are saved."))

@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from rightful.consent import subscriptions
 from rightful.core.db import unit_of_work
 from rightful.core.errors import VerificationError
+from rightful.core.i18n import N_
 from rightful.core.runtime import Runtime
 from rightful.web.deps import check_csrf, runtime
 from rightful.web.pages import render
@@ -43,7 +44,7 @@ async def confirm(request: Request, token: str, rt: Runtime = Depends(runtime)) 
             subscriptions.confirm(session, rt.settings, wanted)
             titles = subscriptions.titles(session, wanted.topics)
     except VerificationError as exc:
-        return link_error(request, exc, again="/preferences", title="This link was used")
+        return link_error(request, exc, again="/preferences", title=N_("This link was used"))
     return render(
         request, "preferences/subscribe_confirm.html", token=token, topics=titles, done=True
     )
