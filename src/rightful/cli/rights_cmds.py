@@ -31,7 +31,13 @@ def submit(
     phone: str | None = None,
     name: str | None = None,
     postal_code: str | None = None,
-    state: str = "CA",
+    jurisdiction: str = typer.Option(
+        "US-CA",
+        "--jurisdiction",
+        "--state",
+        help="Where the person lives: US-CA, US-TX, US-NY, GB, IE, DE... (US-OTHER or OTHER "
+        "if not listed). Its law sets the clocks; docs/jurisdictions.md lists every code",
+    ),
     channel: str = typer.Option("post", help="post, phone, in_person, email, web or api"),
     received: str | None = typer.Option(
         None, help="The day it came in, YYYY-MM-DD (the clocks run from it; default today)"
@@ -65,7 +71,7 @@ def submit(
             "phone_number": phone,
             "name": name,
             "postal_code": postal_code,
-            "jurisdiction": state,
+            "jurisdiction": jurisdiction,
             "channel": channel,
             "date_range": "all" if everything else "last_12_months",
             "declaration_signature": signature,

@@ -5,8 +5,10 @@ request gets; the `*_due` functions decide its dates.
 """
 
 from rightful.laws.deadlines import (
+    OPT_OUT_KINDS,
     acknowledge_due,
     add_months,
+    answer_due,
     appeal_answer_due,
     appeal_answer_extended_due,
     appeal_window_ends,
@@ -45,6 +47,7 @@ from rightful.laws.service import RightsScope, granted_by_law, regulator_for
 
 __all__ = [
     "KINDS",
+    "OPT_OUT_KINDS",
     "Appeal",
     "Count",
     "Extension",
@@ -61,6 +64,7 @@ __all__ = [
     "add_months",
     "all_jurisdictions",
     "all_packs",
+    "answer_due",
     "appeal_answer_due",
     "appeal_answer_extended_due",
     "appeal_window_ends",

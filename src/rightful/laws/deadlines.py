@@ -20,6 +20,9 @@ from rightful.laws.packs import all_packs
 from rightful.laws.rules import Count, Period, RulePack, RulesMode
 from rightful.laws.strictest import strictest_for
 
+# Kinds the laws answer on the opt-out clock (California: 15 business days, no extension).
+OPT_OUT_KINDS = frozenset({"opt_out_sale", "limit_sensitive"})
+
 
 def rules_for(
     jurisdiction: str | Jurisdiction, mode: RulesMode | str = RulesMode.PER_JURISDICTION
@@ -100,16 +103,36 @@ def respond_due(
     return period_end(local_date(received_at, jurisdiction), rules.respond.period, jurisdiction)
 
 
-def extended_due(
+def _own_opt_out_clock(kind: str | None, rules: RulePack) -> bool:
+    return kind in OPT_OUT_KINDS and rules.opt_out.period != rules.respond.period
+
+
+def answer_due(
+    kind: str,
     received_at: datetime,
     jurisdiction: str | Jurisdiction,
     mode: RulesMode | str = RulesMode.PER_JURISDICTION,
 ) -> date:
+    """Last day to answer a request of this kind: the opt-out deadline for an opt-out or a
+    limit where the law sets one of its own, the response period otherwise."""
+    if _own_opt_out_clock(kind, rules_for(jurisdiction, mode)):
+        return opt_out_due(received_at, jurisdiction, mode)
+    return respond_due(received_at, jurisdiction, mode)
+
+
+def extended_due(
+    received_at: datetime,
+    jurisdiction: str | Jurisdiction,
+    mode: RulesMode | str = RulesMode.PER_JURISDICTION,
+    kind: str | None = None,
+) -> date:
     """Last day to respond after the one extension the law allows (counted from receipt:
-    the first period, then the extension; three months in all under the GDPR). The
-    response date itself when the law allows no extension."""
+    the first period, then the extension; three months in all under the GDPR). The first
+    due date itself when the law allows no extension (nor for an opt-out on its own clock)."""
     place = parse(jurisdiction)
     rules = rules_for(place, mode)
+    if kind is not None and _own_opt_out_clock(kind, rules):
+        return opt_out_due(received_at, place, mode)
     start = local_date(received_at, place)
     first, more = rules.respond.period, rules.extension.period
     if more is None:

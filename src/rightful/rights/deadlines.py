@@ -1,56 +1,49 @@
-"""The one calendar: business days and the deadlines each jurisdiction sets."""
+"""Deprecated: the deadlines now live in `rightful.laws` (one rule pack per law).
+
+This module only forwards to it, in the per-jurisdiction mode, for code written before the
+packs existed; use `rightful.laws` in new code. It goes once nothing imports it.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from rightful.core.calendar import add_business_days
+from rightful import laws
 
 
 @dataclass(frozen=True)
 class Rules:
-    """Deadlines of one jurisdiction."""
+    """The few figures older callers read from a jurisdiction's rules."""
 
-    acknowledge_business_days: int
-    respond_calendar_days: int
-    extension_calendar_days: int
+    jurisdiction: str
     timezone: str
-
-
-CALIFORNIA = Rules(
-    acknowledge_business_days=10,
-    respond_calendar_days=45,
-    extension_calendar_days=45,
-    timezone="America/Los_Angeles",
-)
-# Until other states get their own rules, California's (the strictest common ones) apply.
-RULES: dict[str, Rules] = {"CA": CALIFORNIA}
+    extension_calendar_days: int
 
 
 def rules_for(jurisdiction: str) -> Rules:
-    """The rules of a US state, California's by default."""
-    return RULES.get(jurisdiction.upper(), CALIFORNIA)
+    """The rules of a covered jurisdiction (an error naming the choices for any other)."""
+    place = laws.parse(jurisdiction)
+    extension = laws.rules_for(place).extension.period
+    days = 0 if extension is None else int(extension.approx_days())
+    return Rules(place.code, place.timezone, days)
 
 
 def local_date(moment: datetime, rules: Rules) -> date:
     """The calendar date of an instant where the law applies."""
-    return moment.astimezone(ZoneInfo(rules.timezone)).date()
+    return laws.local_date(moment, rules.jurisdiction)
 
 
 def acknowledge_due(received_at: datetime, jurisdiction: str) -> date:
     """Last day to confirm receipt."""
-    rules = rules_for(jurisdiction)
-    return add_business_days(local_date(received_at, rules), rules.acknowledge_business_days)
+    return laws.acknowledge_due(received_at, jurisdiction)
 
 
 def respond_due(received_at: datetime, jurisdiction: str) -> date:
     """Last day to respond, before any extension."""
-    rules = rules_for(jurisdiction)
-    return local_date(received_at, rules) + timedelta(days=rules.respond_calendar_days)
+    return laws.respond_due(received_at, jurisdiction)
 
 
 def extended_due(current_due: date, jurisdiction: str) -> date:
-    """The due date after the one extension the law allows."""
+    """The due date after the one extension (days laws only; see laws.extended_due)."""
     return current_due + timedelta(days=rules_for(jurisdiction).extension_calendar_days)

@@ -6,12 +6,13 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from rightful import laws
 from rightful.core.config import Settings
 from rightful.core.errors import ConflictError, NotFoundError
 from rightful.inventory.keys import key_fields, locating_fields
 from rightful.inventory.revision import load_map
 from rightful.inventory.stores import Connectors
-from rightful.rights import deadlines, service
+from rightful.rights import service
 from rightful.rights.erasure_plan import plan_collection
 from rightful.rights.models import RequestPolicy
 from rightful.rights.planning import build_plan, traverse
@@ -86,7 +87,7 @@ def preview(
     steps = build_plan(data_map.datasets, system_of=data_map.system_of, identity_types=["email"])
     with Connectors(settings, data_map.systems) as connectors:
         found = traverse(steps, {"email": identities["email"]}, connectors)
-    today = deadlines.local_date(req.received_at, deadlines.rules_for(req.jurisdiction))
+    today = laws.local_date(req.received_at, req.jurisdiction)
     names = {k: s.name for k, s in data_map.system_by_dataset.items()}
     out = []
     for step in steps:

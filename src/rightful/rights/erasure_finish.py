@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rightful import laws
 from rightful.consent.erasure import after_erasure as consent_after_erasure
 from rightful.consent.suppression import remember_erased
 from rightful.core import i18n
@@ -21,7 +22,7 @@ from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.inventory.models import Partner
 from rightful.inventory.revision import load_map
-from rightful.rights import deadlines, service
+from rightful.rights import service
 from rightful.rights.erasure_run import (
     apply_erasure,
     erasure_summary,
@@ -58,9 +59,8 @@ def _partners_told(session: Session, notices: list[PartnerNotice]) -> list[dict[
 def record_kept_until(settings: Settings, req: RightsRequest) -> str:
     """The day this request's record loses the person's address: the end of the legal record
     period counted from today, when the request closes (see `retention.minimise_old_requests`)."""
-    rules = deadlines.rules_for(req.jurisdiction)
     end = utcnow() + timedelta(days=settings.records_retention_days)
-    return i18n.format_date(deadlines.local_date(end, rules), req.language or i18n.DEFAULT)
+    return i18n.format_date(laws.local_date(end, req.jurisdiction), req.language or i18n.DEFAULT)
 
 
 def _readable_dates(item: dict[str, Any], language: str) -> dict[str, Any]:

@@ -15,13 +15,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rightful import laws
 from rightful.connectors.base import Changed, Row, RowChange, total
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.inventory.keys import key_fields
 from rightful.inventory.revision import load_map
 from rightful.inventory.stores import Connectors
-from rightful.rights import deadlines, service
+from rightful.rights import service
 from rightful.rights.erasure import current_policy
 from rightful.rights.erasure_confirm import in_effect
 from rightful.rights.erasure_plan import done_lines, plan_collection
@@ -72,7 +73,7 @@ def _store_plan(
     found: dict[str, list[Row]],
     policy: Policy,
 ) -> None:
-    today = deadlines.local_date(req.received_at, deadlines.rules_for(req.jurisdiction))
+    today = laws.local_date(req.received_at, req.jurisdiction)
     secret = keyed_hash(settings.secret_key, "masking", "hmac-secret")
     per_system: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {}
     for step in reversed(steps):  # dependents first, across systems too

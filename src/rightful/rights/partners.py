@@ -17,6 +17,7 @@ import httpx
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from rightful import laws
 from rightful.core.calendar import add_business_days
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
@@ -24,7 +25,7 @@ from rightful.core.errors import ConflictError, InvalidInputError, NotFoundError
 from rightful.core.urls import webhook_problem
 from rightful.inventory.models import Disclosure, Partner
 from rightful.messaging.service import queue_email
-from rightful.rights import deadlines, service
+from rightful.rights import service
 from rightful.rights.models import PartnerNotice, RightsRequest
 from rightful.security import audit
 from rightful.security.permissions import Actor, Permission, require
@@ -63,7 +64,7 @@ def open_notices(session: Session, settings: Settings, req: RightsRequest) -> li
         for n in session.scalars(select(PartnerNotice).where(PartnerNotice.request_id == req.id))
     }
     keys = sorted(set(session.scalars(select(Disclosure.partner_key))))
-    today = deadlines.local_date(utcnow(), deadlines.rules_for(req.jurisdiction))
+    today = laws.local_date(utcnow(), req.jurisdiction)
     for key in keys:
         if key in existing:
             continue

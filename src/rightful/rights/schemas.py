@@ -6,12 +6,20 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from rightful import laws
 from rightful.core import i18n
 from rightful.core.errors import InvalidInputError
 from rightful.identity import normalize
 from rightful.rights.types import RequestType
 
-US_STATES = sorted(normalize.US_STATE_NAMES.items(), key=lambda kv: kv[1])
+# Every covered jurisdiction, US states first, the explicit "not listed" choices last.
+JURISDICTIONS = laws.choices()
+US_STATES = JURISDICTIONS  # the forms' older name for the same list
+
+
+def _jurisdiction(value: str) -> str:
+    """A covered jurisdiction's code; an error naming the choices otherwise."""
+    return laws.parse(value).code
 
 
 class RequestIn(BaseModel):
@@ -24,7 +32,15 @@ class RequestIn(BaseModel):
     phone_number: str | None = Field(default=None, max_length=40)
     name: str | None = Field(default=None, max_length=200)
     postal_code: str | None = Field(default=None, max_length=12)
-    jurisdiction: str = Field(default="CA", min_length=2, max_length=2)
+    jurisdiction: str = Field(
+        default="US-CA",
+        min_length=2,
+        max_length=10,
+        description="Where the person lives, as an ISO 3166-2 code (US-CA, US-TX) or an "
+        "ISO 3166-1 country (GB, IE, DE): its law sets the request's clocks. US-OTHER or OTHER "
+        "when the place is not listed (the organisation's own rules). Two-letter US state "
+        "codes are read as before (CA is US-CA), except DE and MT, which are Germany and Malta.",
+    )
     date_range: Literal["last_12_months", "all"] = "last_12_months"
     by_agent: bool = False
     agent_name: str | None = Field(
@@ -69,7 +85,7 @@ class RequestIn(BaseModel):
             "phone_number": normalize.phone,
             "name": normalize.display_name,
             "postal_code": normalize.postal_code,
-            "jurisdiction": normalize.state,
+            "jurisdiction": _jurisdiction,
         }[field]
         try:
             return fn(value)

@@ -10,13 +10,14 @@ from typing import Any
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
+from rightful import laws
 from rightful.core import i18n
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.core.errors import ConflictError, InvalidInputError, NotFoundError
 from rightful.identity.points import configured_points
 from rightful.messaging.service import queue_email
-from rightful.rights import appeal_terms, deadlines, due
+from rightful.rights import appeal_terms, due
 from rightful.rights.declaration import declaration_for
 from rightful.rights.kinds import Route, kind_of
 from rightful.rights.models import RightsRequest
@@ -156,8 +157,12 @@ def create_request(
     _check_declaration(data)
     now = utcnow()
     kind = kind_of(data.request_type)
-    jurisdiction = data.jurisdiction.upper()
-    today = deadlines.local_date(now, deadlines.rules_for(jurisdiction))
+    place = laws.parse(data.jurisdiction)
+    jurisdiction, mode = place.code, settings.rules_mode
+    # A right the person's law does not grant is honoured voluntarily (recorded so), or
+    # refused naming the law when the organisation honours only what each law grants.
+    by_law = laws.granted_by_law(kind.type.value, place, mode=mode, scope=settings.rights_scope)
+    today = laws.local_date(now, place)
     req = RightsRequest(
         id=uuid.uuid4().hex,
         reference="R-" + "".join(secrets.choice(_REF_ALPHABET) for _ in range(8)),
@@ -178,8 +183,8 @@ def create_request(
         declaration=declaration_for(jurisdiction) if data.declaration_signature else None,
         declaration_signed_at=now if data.declaration_signature else None,
         received_at=now,
-        acknowledge_due=deadlines.acknowledge_due(now, jurisdiction),
-        respond_due=deadlines.respond_due(now, jurisdiction),
+        acknowledge_due=laws.acknowledge_due(now, place, mode),
+        respond_due=laws.answer_due(kind.type.value, now, place, mode),
     )
     session.add(req)
     session.flush()
@@ -194,6 +199,9 @@ def create_request(
             "channel": data.channel,
             "by_agent": data.by_agent,
             "signed_declaration": bool(data.declaration_signature),
+            "jurisdiction": jurisdiction,
+            "rules": laws.rules_for(place, mode).label,
+            "granted_by_law": by_law,
         },
     )
     return req
@@ -333,8 +341,13 @@ def extend_request(
             "Explain the extension to the consumer in a sentence.",
             errors=[{"field": "reason", "message": "Write the reason in full."}],
         )
+    extended = laws.extended_due(
+        req.received_at, req.jurisdiction, settings.rules_mode, kind=req.request_type
+    )
+    if extended <= req.respond_due:
+        raise ConflictError("The law allows no extension for this request.")
     req.extension_reason = reason.strip()
-    req.respond_due = deadlines.extended_due(req.respond_due, req.jurisdiction)
+    req.respond_due = extended
     session.flush()
     audit.record(
         session,

@@ -122,3 +122,19 @@ def test_add_months_ends_on_the_last_day_of_a_short_month() -> None:
     assert laws.add_months(date(2026, 3, 31), 1) == date(2026, 4, 30)
     assert laws.add_months(date(2026, 12, 31), 2) == date(2027, 2, 28)
     assert laws.add_months(date(2026, 11, 15), 3) == date(2027, 2, 15)
+
+
+def test_the_business_day_calendar_skips_federal_holidays_and_weekends() -> None:
+    assert not laws.is_working_day(date(2026, 11, 26), "US-UT")  # Thanksgiving
+    assert not laws.is_working_day(date(2026, 11, 28), "US-UT")  # Saturday
+    assert laws.is_working_day(date(2026, 11, 27), "US-UT")
+    # The day after Thanksgiving is a state holiday in California (and Virginia), not Utah.
+    assert not laws.is_working_day(date(2026, 11, 27), "US-CA")
+
+
+def test_an_opt_out_runs_on_its_own_clock_without_extension_in_california() -> None:
+    at = _noon(date(2026, 11, 16))
+    assert laws.answer_due("opt_out_sale", at, "US-CA") == date(2026, 12, 9)
+    assert laws.extended_due(at, "US-CA", kind="opt_out_sale") == date(2026, 12, 9)
+    # Texas answers an opt-out within its general 45 days, which may be extended.
+    assert laws.answer_due("opt_out_sale", at, "US-TX") == date(2026, 12, 31)

@@ -10,7 +10,7 @@ from rightful.rights.declaration import declaration_for
 
 
 def test_every_state_the_form_offers_has_its_own_declaration() -> None:
-    texts = {code: declaration_for(code) for code in US_STATE_NAMES}
+    texts = {code: declaration_for(f"US-{code}") for code in US_STATE_NAMES}
     assert len(set(texts.values())) == len(US_STATE_NAMES)
     for code, name in US_STATE_NAMES.items():
         assert "under the laws of the " in texts[code] and name in texts[code]
@@ -24,6 +24,9 @@ def test_every_state_the_form_offers_has_its_own_declaration() -> None:
         ("tx", "the laws of the State of Texas"),
         ("VA", "the laws of the Commonwealth of Virginia"),
         ("DC", "the laws of the District of Columbia"),
+        ("US-KY", "the laws of the Commonwealth of Kentucky"),
+        ("IE", "the laws of Ireland"),
+        ("US-OTHER", "the laws of the State where I live"),
     ],
 )
 def test_each_jurisdiction_is_cited_in_its_own_style(code: str, law: str) -> None:

@@ -206,7 +206,8 @@ def extend(
     actor: Actor = Depends(api_actor),
     disp: Dispatcher = Depends(dispatcher),
 ) -> RequestOut:
-    """Use the one 45-day extension, with notice and reason."""
+    """Use the one extension the request's law allows (45 days in most US states, two more
+    months under the GDPR), with notice and reason; refused where the law allows none."""
     return _act(
         rt, disp, service.extend_request, request_id=request_id, actor=actor, reason=body.reason
     )
