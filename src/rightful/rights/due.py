@@ -21,7 +21,7 @@ from rightful import laws
 from rightful.core.calendar import add_business_days
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
-from rightful.core.errors import ConflictError
+from rightful.core.errors import ConflictError, InvalidInputError
 from rightful.messaging.models import OutboxMessage
 from rightful.messaging.service import queue_email
 from rightful.rights.clock_models import Appeal, DueNotice
@@ -93,7 +93,10 @@ class Clock:
 
 def local_today(now: datetime, jurisdiction: str) -> date:
     """Today's date where a request's law applies (its due dates are dates there)."""
-    return laws.local_date(now, jurisdiction)
+    try:
+        return laws.local_date(now, jurisdiction)
+    except InvalidInputError:  # a code no pack covers: one bad row must not stop every alert
+        return now.date()
 
 
 def acknowledged(session: Session, request_ids: Iterable[str]) -> set[str]:

@@ -18,6 +18,7 @@ from rightful.rights.clock_models import Appeal
 from rightful.rights.execution import run_request
 from rightful.rights.schemas import RequestIn
 from rightful.security.permissions import staff_actor
+from rightful.worker.loop import run_once
 from tests.integration.due.conftest import APPROVER, NOW
 from tests.support.app import STAFF_EMAIL, App
 from tests.support.services import SmtpTestServer
@@ -194,3 +195,25 @@ def test_a_reversed_appeal_reopens_the_request_and_it_completes(
     reversed_mail = plain(smtp_server.wait_for(PERSON, subject_contains="outcome of your appeal"))
     assert "We have changed it" in reversed_mail
     assert "Attorney General" not in reversed_mail  # nothing to complain about
+
+
+def test_an_appeal_left_undecided_past_its_date_is_escalated_and_in_the_digest(
+    due_app: App, smtp_server: SmtpTestServer
+) -> None:
+    request_id, path = denied_in_virginia(due_app, smtp_server)
+    assert file(due_app, path).status_code == 303
+    with due_app.runtime.sessions() as session:
+        reference = service.access_request(session, request_id).reference
+    smtp_server.clear()
+    move_clock(timedelta(days=62))  # Virginia: 60 days to answer
+    run_once(due_app.runtime)
+    run_once(due_app.runtime)
+    escalations = [
+        m.message
+        for m in smtp_server.messages
+        if m.is_addressed_to(APPROVER) and str(m.message["subject"]).startswith("Overdue")
+    ]
+    assert len(escalations) == 1
+    assert (
+        str(escalations[0]["subject"]) == f"Overdue: {reference}, appeal decision overdue by 2 days"
+    )
