@@ -13,6 +13,8 @@ from rightful.identity.models import VerificationCode
 from rightful.messaging.models import OutboxMessage
 from rightful.messaging.service import vault as outbox_vault
 from rightful.rights import documents
+from rightful.rights.appeals import appeal_vault
+from rightful.rights.clock_models import Appeal
 from rightful.rights.models import ErasureStep, ExecutionStep, RightsRequest
 from rightful.rights.service import identity_vault
 from rightful.security import audit
@@ -62,6 +64,7 @@ def minimise_old_requests(session: Session, settings: Settings) -> int:
     removed = outbox_vault(settings).encrypt_json(
         {"to": "[removed]", "text": "[removed after the retention period]", "html": ""}
     )
+    unsaid = appeal_vault(settings).encrypt_json("[removed after the retention period]")
     for req in old:
         req.identities = identity_vault(settings).encrypt_json({})
         req.requester, req.identity_note = None, None  # an agent's or parent's own details too
@@ -77,6 +80,12 @@ def minimise_old_requests(session: Session, settings: Settings) -> int:
             update(ErasureStep).where(ErasureStep.request_id == req.id).values(changes=None)
         )
         documents.destroy(session, request_id=req.id)
+        # What the person wrote in an appeal, and the written outcome (rights/appeals.py).
+        session.execute(
+            update(Appeal)
+            .where(Appeal.request_id == req.id)
+            .values(reason=unsaid, written_outcome=None)
+        )
         audit.record(
             session,
             actor="worker",

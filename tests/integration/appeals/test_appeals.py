@@ -16,6 +16,7 @@ from rightful.messaging.service import deliver_pending
 from rightful.rights import appeals, service
 from rightful.rights.clock_models import Appeal
 from rightful.rights.execution import run_request
+from rightful.rights.retention import minimise_old_requests
 from rightful.rights.schemas import RequestIn
 from rightful.security.permissions import staff_actor
 from rightful.worker.loop import run_once
@@ -217,3 +218,29 @@ def test_an_appeal_left_undecided_past_its_date_is_escalated_and_in_the_digest(
     assert (
         str(escalations[0]["subject"]) == f"Overdue: {reference}, appeal decision overdue by 2 days"
     )
+
+
+def test_what_the_person_wrote_is_removed_with_the_request_after_the_retention_period(
+    due_app: App, smtp_server: SmtpTestServer
+) -> None:
+    request_id, path = denied_in_virginia(due_app, smtp_server)
+    assert file(due_app, path).status_code == 303
+    appeal = the_appeal(due_app, request_id)
+    settings = due_app.runtime.settings
+    with unit_of_work(due_app.runtime.sessions) as session:
+        appeals.decide_appeal(
+            session,
+            settings,
+            appeal_id=appeal.id,
+            actor=officer(),  # type: ignore[arg-type]
+            outcome="upheld",
+            explanation="We searched every system again and hold no account under this address.",
+        )
+    move_clock(timedelta(days=settings.records_retention_days + 1))
+    with due_app.runtime.sessions() as session:
+        assert minimise_old_requests(session, settings) == 1
+    kept = the_appeal(due_app, request_id)
+    vault = appeals.appeal_vault(settings)
+    assert vault.decrypt_json(kept.reason) == "[removed after the retention period]"
+    assert kept.written_outcome is None
+    assert (kept.outcome, kept.decided_by) == ("upheld", STAFF_EMAIL)  # the record stays
