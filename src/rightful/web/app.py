@@ -20,6 +20,7 @@ from rightful.web.admin.account_routes import router as admin_account_router
 from rightful.web.admin.appeal_routes import router as admin_appeal_router
 from rightful.web.admin.consent_routes import router as admin_consent_router
 from rightful.web.admin.intake_routes import router as admin_intake_router
+from rightful.web.admin.laws_routes import router as admin_laws_router
 from rightful.web.admin.routes import router as admin_router
 from rightful.web.admin.signin_routes import router as admin_signin_router
 from rightful.web.admin.staff_routes import router as admin_staff_router
@@ -124,6 +125,7 @@ def create_app(runtime: Runtime, *, start_worker: bool | None = None) -> FastAPI
     app.include_router(admin_appeal_router, include_in_schema=False)
     app.include_router(admin_consent_router, include_in_schema=False)
     app.include_router(admin_token_router, include_in_schema=False)
+    app.include_router(admin_laws_router, include_in_schema=False)
     app.include_router(admin_staff_router, include_in_schema=False)
     app.include_router(api_router)
     app.include_router(consent_api_router)
