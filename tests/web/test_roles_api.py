@@ -97,6 +97,11 @@ API: dict[tuple[str, str], tuple[tuple[Permission, ...], Any]] = {
         {"email": "new.reader@example.com", "topics": ["marketing.newsletter"]},
     ),
     ("GET", "/api/v1/audit/verify"): ((P.AUDIT_VERIFY,), None),
+    ("GET", "/api/v1/appeals"): ((P.REQUESTS_VIEW,), None),
+    ("POST", "/api/v1/appeals/{appeal_id}/decision"): (
+        (P.REQUESTS_DECIDE,),
+        {"outcome": "upheld", "explanation": "Explained to the person in full."},
+    ),
 }
 
 
@@ -151,7 +156,7 @@ def test_each_role_may_call_only_what_its_permissions_allow(
     runtime, client = matrix
     needs, body = API[(method, path)]
     request_id = awaiting(runtime)
-    url = path.format(request_id=request_id, partner_key="nobody", delivery_id=1)
+    url = path.format(request_id=request_id, partner_key="nobody", delivery_id=1, appeal_id="none")
     for role in ROLES:  # least first: the refusals happen before any allowed call changes things
         before = audit_count(runtime)
         answer = _call(client, method, url, members[role], body)

@@ -46,6 +46,12 @@ CONSOLE: dict[tuple[str, str], tuple[tuple[Permission, ...] | None, dict[str, st
     ("GET", "/admin"): ((P.REQUESTS_VIEW,), None),
     ("GET", REQ): ((P.REQUESTS_VIEW,), None),
     ("POST", "/admin/requests/{request_id}/{action}"): ((P.REQUESTS_DECIDE,), {}),
+    ("GET", "/admin/appeals"): ((P.REQUESTS_VIEW,), None),
+    ("GET", "/admin/appeals/{appeal_id}"): ((P.REQUESTS_VIEW,), None),
+    ("POST", "/admin/appeals/{appeal_id}/decide"): (
+        (P.REQUESTS_DECIDE,),
+        {"outcome": "upheld", "explanation": "Explained to the person in full."},
+    ),
     ("GET", "/admin/outbox"): ((P.OUTBOX_READ,), None),
     ("GET", "/admin/outbox/{message_id}"): ((P.OUTBOX_READ,), None),
     ("GET", "/admin/data-map"): ((P.INVENTORY_VIEW,), None),
@@ -148,6 +154,7 @@ def _fill(runtime: Runtime, path: str) -> str:
         token = session.scalars(select(ApiToken).where(ApiToken.name == Role.VIEWER)).first()
         values = {
             "request_id": request_id,
+            "appeal_id": request_id,  # a request's appeal, by the request (none: not found)
             "message_id": str(letter[0].id if letter else 1),
             "subject_id": person.id,
             "delivery_id": "1",
