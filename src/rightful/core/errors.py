@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from rightful.core.i18n import N_  # titles people read on error pages are translated there
+
 
 class RightfulError(Exception):
     """Base of every error Rightful raises on purpose."""
 
     code = "rightful_error"
     status = 500
-    title = "Something went wrong"
+    title = N_("Something went wrong")
 
     def __init__(self, detail: str, *, errors: list[dict[str, str]] | None = None) -> None:
         super().__init__(detail)
@@ -28,7 +30,7 @@ class InvalidInputError(RightfulError):
 
     code = "invalid_input"
     status = 422
-    title = "Your input needs attention"
+    title = N_("Your input needs attention")
 
 
 class UnreadableBodyError(InvalidInputError):
@@ -36,7 +38,7 @@ class UnreadableBodyError(InvalidInputError):
 
     code = "unreadable_body"
     status = 400
-    title = "The request could not be read"
+    title = N_("The request could not be read")
 
 
 class NotFoundError(RightfulError):
@@ -44,7 +46,7 @@ class NotFoundError(RightfulError):
 
     code = "not_found"
     status = 404
-    title = "Not found"
+    title = N_("Not found")
 
 
 class NotAllowedError(RightfulError):
@@ -68,7 +70,7 @@ class ConflictError(RightfulError):
 
     code = "conflict"
     status = 409
-    title = "That cannot be done now"
+    title = N_("That cannot be done now")
 
 
 class RateLimitedError(RightfulError):
@@ -76,7 +78,7 @@ class RateLimitedError(RightfulError):
 
     code = "rate_limited"
     status = 429
-    title = "Too many attempts"
+    title = N_("Too many attempts")
 
 
 class VerificationError(RightfulError):
@@ -84,7 +86,7 @@ class VerificationError(RightfulError):
 
     code = "verification_failed"
     status = 400
-    title = "We could not verify that"
+    title = N_("We could not verify that")
 
 
 class InventoryError(InvalidInputError):

@@ -31,10 +31,25 @@ DEFAULT = "en"  # the language the templates are written in
 DOMAIN = "messages"
 
 
-def N_(message: str) -> str:  # the name gettext tools look for
-    """Mark a string for the catalogue without translating it here (it is translated where
-    it is shown, in the reader's language)."""
-    return message
+class Text(str):
+    """English text that remembers its catalogue entry and values, so a page can show it in
+    the reader's language (the `t` filter) after it has travelled as a plain string."""
+
+    msgid: str
+    values: dict[str, object]
+
+    def __new__(cls, msgid: str, values: dict[str, object]) -> Text:
+        """The text `msgid % values`, keeping both."""
+        text = super().__new__(cls, msgid % values)
+        text.msgid, text.values = msgid, values
+        return text
+
+
+def N_(message: str, **values: object) -> str:  # the name gettext tools look for
+    """Mark a string for the catalogue without translating it here: it is translated where it
+    is shown, in the reader's language. With values (`N_("%(n)s tries left.", n=2)`) the result
+    reads as the English text and keeps what a translation needs."""
+    return Text(message, values) if values else message
 
 
 @cache
@@ -145,7 +160,12 @@ def _lang_of(context: Context) -> str:
 
 def _translate(context: Any, message: str | None) -> str:
     """The `t` filter: translate a string that came from Python (a label, an error)."""
-    return translate(_lang_of(context), message) if message else ""
+    if not message:
+        return ""
+    lang = _lang_of(context)
+    if isinstance(message, Text):
+        return translate(lang, message.msgid) % message.values
+    return translate(lang, message)
 
 
 def install(env: Environment) -> None:

@@ -9,6 +9,7 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from rightful.core.errors import InvalidInputError
+from rightful.core.i18n import N_
 
 
 def _invalid(field: str, message: str) -> InvalidInputError:
@@ -21,7 +22,7 @@ def email(value: str) -> str:
         result = validate_email(value.strip(), check_deliverability=False)
     except EmailNotValidError as exc:
         # The library's reason ("the part after the @-sign ...") is for developers, not people.
-        raise _invalid("email", "Enter a valid e-mail address, like name@example.com.") from exc
+        raise _invalid("email", N_("Enter a valid e-mail address, like name@example.com.")) from exc
     return result.normalized.lower()
 
 
@@ -30,9 +31,9 @@ def phone(value: str, region: str = "US") -> str:
     try:
         parsed = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException as exc:
-        raise _invalid("phone_number", "Enter a phone number with its area code.") from exc
+        raise _invalid("phone_number", N_("Enter a phone number with its area code.")) from exc
     if not phonenumbers.is_valid_number(parsed):
-        raise _invalid("phone_number", "That phone number does not look valid.")
+        raise _invalid("phone_number", N_("That phone number does not look valid."))
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -46,7 +47,7 @@ def postal_code(value: str) -> str:
     """The five-digit ZIP code."""
     digits = re.sub(r"\D", "", value)
     if len(digits) not in (5, 9):
-        raise _invalid("postal_code", "Enter a 5-digit ZIP code.")
+        raise _invalid("postal_code", N_("Enter a 5-digit ZIP code."))
     return digits[:5]
 
 
@@ -54,7 +55,7 @@ def display_name(value: str) -> str:
     """A name as the person wrote it, single-spaced."""
     cleaned = re.sub(r"\s+", " ", value).strip()
     if not cleaned:
-        raise _invalid("name", "Enter your name, or leave the field empty.")
+        raise _invalid("name", N_("Enter your name, or leave the field empty."))
     return cleaned
 
 
@@ -118,7 +119,7 @@ def state(value: str) -> str:
     """A US state's two-letter code."""
     code = value.strip().upper()
     if code not in US_STATES:
-        raise _invalid("jurisdiction", "Choose the US state where you live.")
+        raise _invalid("jurisdiction", N_("Choose the US state where you live."))
     return code
 
 

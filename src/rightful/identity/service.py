@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.core.errors import RateLimitedError, VerificationError
+from rightful.core.i18n import N_
 from rightful.identity.models import VerificationCode
 from rightful.security.vault import keyed_hash
 
-WRONG_CODE = (
+WRONG_CODE = N_(
     "That code is not right, or it has expired. Check the latest e-mail, or ask for a new code."
 )
 
@@ -33,24 +34,36 @@ class CodeState(StrEnum):
 
 def locked_message(max_attempts: int) -> str:
     """What a person reads once the tries have run out."""
-    return (
-        f"This code is locked after {max_attempts} wrong tries, to keep your request safe. "
-        "Ask for a new code and we will e-mail it to you."
+    return N_(
+        "This code is locked after %(n)s wrong tries, to keep your request safe. "
+        "Ask for a new code and we will e-mail it to you.",
+        n=max_attempts,
     )
 
 
 def used_up_message(settings: Settings) -> str:
     """What a person reads once a request has had all the codes or tries it may have."""
-    return (
-        "For your security, this request is closed: it has had "
-        f"{settings.codes_per_request} codes or {settings.code_tries_per_request} wrong tries, "
-        "the most one request can have. Nothing has been disclosed. "
-        "To go on, send a new request."
+    return N_(
+        "For your security, this request is closed: it has had %(codes)s codes or %(tries)s "
+        "wrong tries, the most one request can have. Nothing has been disclosed. "
+        "To go on, send a new request.",
+        codes=settings.codes_per_request,
+        tries=settings.code_tries_per_request,
     )
 
 
-def _tries_left(left: int) -> str:
-    return f"{left} try left." if left == 1 else f"{left} tries left."
+def _wrong(left: int) -> str:
+    """The wrong-code message with the tries left, each sentence whole for translators."""
+    if left == 1:
+        return N_(
+            "That code is not right, or it has expired. Check the latest e-mail, or ask for a "
+            "new code. 1 try left."
+        )
+    return N_(
+        "That code is not right, or it has expired. Check the latest e-mail, or ask for a new "
+        "code. %(n)s tries left.",
+        n=left,
+    )
 
 
 def _hash(settings: Settings, purpose: str, value: str) -> str:
@@ -90,10 +103,12 @@ def issue_code(
     client_hash = _hash(settings, "client", client or "trusted")
     to_identity, from_client = _recent_codes(session, identity_hash, client_hash)
     if to_identity >= settings.codes_per_identity_per_hour:
-        raise RateLimitedError("Too many codes were sent to this address. Try again in an hour.")
+        raise RateLimitedError(
+            N_("Too many codes were sent to this address. Try again in an hour.")
+        )
     if client is not None and from_client >= settings.codes_per_client_per_hour:
         raise RateLimitedError(
-            "Too many codes were asked for from this connection. Try again later."
+            N_("Too many codes were asked for from this connection. Try again later.")
         )
     now = utcnow()
     if replaces:  # a brand-new request has no earlier code to retire
@@ -184,12 +199,22 @@ def check_code(session: Session, settings: Settings, *, request_id: str, code: s
         session.flush()
         life = _life(session, request_id)
         if _used_up(settings, life, _state(settings, live)):
-            return "That code is not right. " + used_up_message(settings)
+            return N_(
+                "That code is not right. For your security, this request is closed: it has had "
+                "%(codes)s codes or %(tries)s wrong tries, the most one request can have. "
+                "Nothing has been disclosed. To go on, send a new request.",
+                codes=settings.codes_per_request,
+                tries=settings.code_tries_per_request,
+            )
         tries_left = settings.code_tries_per_request - life[1]
         left = min(settings.code_max_attempts - live.attempts, tries_left)
         if not left:
-            return "That code is not right. " + locked_message(settings.code_max_attempts)
-        return f"{WRONG_CODE} {_tries_left(left)}"
+            return N_(
+                "That code is not right. This code is locked after %(n)s wrong tries, to keep "
+                "your request safe. Ask for a new code and we will e-mail it to you.",
+                n=settings.code_max_attempts,
+            )
+        return _wrong(left)
     live.used_at = utcnow()
     session.flush()
     return None

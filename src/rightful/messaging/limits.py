@@ -20,6 +20,7 @@ from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.core.db import Base, UTCDateTime
 from rightful.core.errors import RateLimitedError
+from rightful.core.i18n import N_
 from rightful.security.vault import keyed_hash
 
 KEPT = timedelta(days=1)
@@ -33,8 +34,8 @@ class MailLimit:
     kind: str
     per_address: int
     per_client: int
-    client_message: str = "Too many e-mails were asked for from this connection. Try later."
-    address_message: str = "Too many e-mails were sent to this address. Try again in an hour."
+    client_message: str = N_("Too many e-mails were asked for from this connection. Try later.")
+    address_message: str = N_("Too many e-mails were sent to this address. Try again in an hour.")
 
 
 # Preference-center links, list-removal links and double opt-in confirmations share one count.
@@ -42,7 +43,7 @@ CONSENT_LINKS = MailLimit(
     "consent-link",
     per_address=3,
     per_client=10,
-    client_message="Too many links were asked for from this connection. Try later.",
+    client_message=N_("Too many links were asked for from this connection. Try later."),
 )
 # The record of a person's choices, e-mailed from the preference center to its own address.
 CONSENT_RECEIPTS = MailLimit("consent-receipt", per_address=3, per_client=10)
@@ -54,9 +55,11 @@ def rights_requests(settings: Settings) -> MailLimit:
         "rights-request",
         per_address=settings.requests_per_address_per_hour,
         per_client=settings.requests_per_client_per_hour,
-        client_message="Too many requests were sent from this connection. Try again later.",
-        address_message="We have had several requests for this e-mail address in the last "
-        "hour, so we are not sending it more e-mail now. Try again in an hour.",
+        client_message=N_("Too many requests were sent from this connection. Try again later."),
+        address_message=N_(
+            "We have had several requests for this e-mail address in the last "
+            "hour, so we are not sending it more e-mail now. Try again in an hour."
+        ),
     )
 
 

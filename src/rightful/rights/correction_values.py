@@ -44,8 +44,8 @@ def normalise_new_value(item: str, value: str) -> str:
     """The corrected value in the form stores keep it; InvalidInputError for nonsense."""
     if item not in CORRECTABLE:
         raise InvalidInputError(
-            "Choose what to correct.",
-            errors=[{"field": "correction_item", "message": "Choose what to correct."}],
+            N_("Choose what to correct."),
+            errors=[{"field": "correction_item", "message": N_("Choose what to correct.")}],
         )
     if item == "phone_number":
         return normalize.phone(value)
@@ -54,8 +54,10 @@ def normalise_new_value(item: str, value: str) -> str:
             return date.fromisoformat(value.strip()).isoformat()
         except ValueError as exc:
             raise InvalidInputError(
-                "Enter the date as YYYY-MM-DD.",
-                errors=[{"field": "correction_value", "message": "Enter the date as YYYY-MM-DD."}],
+                N_("Enter the date as YYYY-MM-DD."),
+                errors=[
+                    {"field": "correction_value", "message": N_("Enter the date as YYYY-MM-DD.")}
+                ],
             ) from exc
     return normalize.display_name(value)
 
@@ -74,10 +76,10 @@ def correction_details(data: RequestIn) -> dict[str, str]:
     """What to correct and the new value, from a correction request's form or API body."""
     if not data.correction_item or not data.correction_value:
         raise InvalidInputError(
-            "Tell us what to correct and the right value.",
+            N_("Tell us what to correct and the right value."),
             errors=[
-                {"field": "correction_item", "message": "Choose what to correct."},
-                {"field": "correction_value", "message": "Enter the right value."},
+                {"field": "correction_item", "message": N_("Choose what to correct.")},
+                {"field": "correction_value", "message": N_("Enter the right value.")},
             ],
         )
     value = normalise_new_value(data.correction_item, data.correction_value)

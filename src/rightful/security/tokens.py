@@ -5,6 +5,7 @@ from __future__ import annotations
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from rightful.core.errors import VerificationError
+from rightful.core.i18n import N_
 
 
 class LinkSigner:
@@ -22,8 +23,8 @@ class LinkSigner:
         try:
             return str(self._serializer.loads(token, max_age=max_age_seconds))
         except SignatureExpired as exc:
-            raise VerificationError("This link has expired. Ask for a new one.") from exc
+            raise VerificationError(N_("This link has expired. Ask for a new one.")) from exc
         except BadSignature as exc:
             raise VerificationError(
-                "This link is not valid. Check that it was copied whole."
+                N_("This link is not valid. Check that it was copied whole.")
             ) from exc

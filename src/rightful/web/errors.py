@@ -11,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rightful.core.errors import NotAllowedError, RightfulError, UnreadableBodyError
+from rightful.core.i18n import N_
 from rightful.web.i18n import here, language_of
 from rightful.web.middleware import NO_STORE, SECURITY_HEADERS
 
@@ -108,12 +109,12 @@ def install(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if isinstance(exc.__cause__, RecursionError):  # FastAPI could not parse a deep body
             return await rightful_error(request, UnreadableBodyError(TOO_DEEP))
-        title = {404: "Not found", 405: "Method not allowed", 413: "Too large"}.get(
-            exc.status_code, "Request failed"
+        title = {404: N_("Not found"), 405: N_("Method not allowed"), 413: N_("Too large")}.get(
+            exc.status_code, N_("Request failed")
         )
         detail = str(exc.detail) if exc.detail else title
         if exc.status_code == 404:
-            detail = "There is nothing at this address."
+            detail = N_("There is nothing at this address.")
         if _wants_page(request):
             return _page(request, exc.status_code, title, detail)
         return problem(
@@ -129,9 +130,9 @@ def install(app: FastAPI) -> None:
         # The route's pattern, not the path: paths carry signed links that must not reach logs.
         route = getattr(request.scope.get("route"), "path", "unknown route")
         log.exception("unhandled error on %s %s", request.method, route)
-        detail = "Something went wrong on our side. Nothing was changed; please try again."
+        detail = N_("Something went wrong on our side. Nothing was changed; please try again.")
         if _wants_page(request):
-            answer = _page(request, 500, "Something went wrong", detail)
+            answer = _page(request, 500, N_("Something went wrong"), detail)
         else:
             answer = problem(
                 500, "Something went wrong", detail, code="internal", instance=request.url.path

@@ -17,6 +17,7 @@ from rightful.core.errors import (
     RateLimitedError,
     VerificationError,
 )
+from rightful.core.i18n import N_
 from rightful.core.runtime import Runtime
 from rightful.identity import service as codes
 from rightful.identity.points import DATA_POINTS, configured_points
@@ -36,6 +37,7 @@ from rightful.web.pages import render
 from rightful.worker.dispatch import Dispatcher
 
 router = APIRouter()
+ATTENTION = N_("Some details need attention.")
 FORM_FIELDS = (
     "request_type",
     "email",
@@ -154,7 +156,7 @@ async def submit_request(
     try:
         data = RequestIn.model_validate(payload)
         if resign:
-            return _form_page(request, values, resign, 422, "Some details need attention.")
+            return _form_page(request, values, resign, 422, ATTENTION)
         with unit_of_work(rt.sessions) as session:
             req = agents.submit(
                 session,
@@ -167,7 +169,7 @@ async def submit_request(
             request_id, status = req.id, req.status
     except ValidationError as exc:
         errors = {str(e["loc"][0]): _plain(e) for e in exc.errors()} | resign
-        return _form_page(request, values, errors, 422, "Some details need attention.")
+        return _form_page(request, values, errors, 422, ATTENTION)
     except InvalidInputError as exc:
         errors = {e["field"]: e["message"] for e in exc.errors}
         return _form_page(request, values, errors, 422, exc.detail)
@@ -193,11 +195,11 @@ async def _upload(form: FormData, name: str) -> Upload | None:
 def _plain(err: Any) -> str:
     field = str(err["loc"][0])
     if field == "request_type":
-        return "Choose what you would like us to do."
+        return N_("Choose what you would like us to do.")
     if field == "email" and err["type"] == "missing":
-        return "Enter your e-mail address."
+        return N_("Enter your e-mail address.")
     if err["type"] == "string_too_long":
-        return f"Shorten this to {err['ctx']['max_length']} characters or fewer."
+        return N_("Shorten this to %(n)s characters or fewer.", n=err["ctx"]["max_length"])
     return str(err["msg"]).removeprefix("Value error, ")
 
 
@@ -247,7 +249,7 @@ async def verify(
     code = str(form.get("code", "")).strip()
     try:
         if not (code.isdigit() and len(code) == 6):
-            raise VerificationError("Enter the 6-digit code from the e-mail.")
+            raise VerificationError(N_("Enter the 6-digit code from the e-mail."))
         with unit_of_work(rt.sessions) as session:
             outcome = flows.verify(session, rt.settings, request_id=ctx["req"].id, code=code)
             request_id, status = outcome.request.id, outcome.request.status
@@ -290,7 +292,7 @@ async def resend(
         "privacy_center/status.html",
         **_status_ctx(rt, token),  # read again: the new code unlocks the field
         error=None,
-        notice="We sent a new code. It replaces the one before.",
+        notice=N_("We sent a new code. It replaces the one before."),
     )
 
 
@@ -302,9 +304,11 @@ def download(token: str, rt: Runtime = Depends(runtime)) -> Response:
     with unit_of_work(rt.sessions) as session:
         req = service.access_request(session, request_id)
         if not req.package_file or req.status != Status.COMPLETED.value:
-            raise NotFoundError("There is no package to download for this link.")
+            raise NotFoundError(N_("There is no package to download for this link."))
         if req.package_expires_at and req.package_expires_at < utcnow():
-            raise VerificationError("This download link has expired. Contact us for a new one.")
+            raise VerificationError(
+                N_("This download link has expired. Contact us for a new one.")
+            )
         data = load(package_vault(rt.settings), rt.settings.package_dir, req.package_file)
         name = f"{req.reference}-your-information.zip"
     return Response(
