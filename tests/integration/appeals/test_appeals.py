@@ -244,3 +244,13 @@ def test_what_the_person_wrote_is_removed_with_the_request_after_the_retention_p
     assert vault.decrypt_json(kept.reason) == "[removed after the retention period]"
     assert kept.written_outcome is None
     assert (kept.outcome, kept.decided_by) == ("upheld", STAFF_EMAIL)  # the record stays
+
+
+def test_the_appeal_page_speaks_the_person_s_language(
+    due_app: App, smtp_server: SmtpTestServer
+) -> None:
+    _, path = denied_in_virginia(due_app, smtp_server)
+    page = due_app.client.get(path, headers={"Accept-Language": "es-MX,es;q=0.9"})
+    assert page.headers["Content-Language"] == "es"
+    assert "Apelar nuestra decisión" in page.text
+    assert "Appeal our decision" not in page.text
