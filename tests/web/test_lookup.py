@@ -20,7 +20,7 @@ from rightful.rights.models import RightsRequest
 from rightful.rights.withdrawal import withdraw
 from rightful.security.models import AuditEvent
 from rightful.security.permissions import staff_actor, system_actor
-from tests.support.app import AVERY, App, link_from
+from tests.support.app import AVERY, STAFF_EMAIL, STAFF_PASSWORD, App, link_from
 
 SAME_ANSWER = "If a request with that reference was made with that address"
 
@@ -218,3 +218,33 @@ def test_staff_withdraw_on_the_person_s_behalf_and_a_viewer_may_not(rightful_app
         withdraw(
             session, rightful_app.runtime.settings, request_id=request_id, actor=system_actor("t")
         )
+
+
+def test_staff_withdraw_from_the_console_and_the_console_shows_it(rightful_app: App) -> None:
+    file_request(rightful_app, language="es")
+    request_id = the_request(rightful_app).id
+    client = rightful_app.client
+    client.post(
+        "/admin/login",
+        data={
+            "csrf": csrf(rightful_app, "/admin/login"),
+            "email": STAFF_EMAIL,
+            "password": STAFF_PASSWORD,
+        },
+    )
+    page = client.get(f"/admin/requests/{request_id}").text
+    assert "Withdraw for the person" in page
+    token = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert token
+    answer = client.post(
+        f"/admin/requests/{request_id}/withdraw",
+        data={"csrf": token.group(1)},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303
+    assert the_request(rightful_app).status == "withdrawn"
+    after = client.get(f"/admin/requests/{request_id}").text
+    assert "Withdrawn" in after and "Withdraw for the person" not in after
+    [event] = audited(rightful_app, "request.withdrawn")
+    assert event.actor == STAFF_EMAIL and event.detail["on_behalf_of"] == "consumer"
+    assert len(letters(rightful_app, "withdrawn")) == 1

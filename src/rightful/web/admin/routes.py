@@ -25,6 +25,7 @@ from rightful.rights.erasure_plan import done_lines
 from rightful.rights.kinds import kind_of
 from rightful.rights.models import ExecutionStep, PartnerNotice, RightsRequest
 from rightful.rights.types import OPEN, STAFF_STATUS_LABELS, Status
+from rightful.rights.withdrawal import withdraw
 from rightful.security.permissions import Actor, Permission
 from rightful.web.admin.access import console_actor
 from rightful.web.admin.intake_view import request_page_context
@@ -177,7 +178,7 @@ async def act(
     rt: Runtime = Depends(runtime),
     disp: Dispatcher = Depends(dispatcher),
 ) -> Response:
-    """Approve, deny, extend or complete; errors come back on the same page."""
+    """Approve, deny, extend, complete or withdraw; errors come back on the same page."""
     form = await request.form()
     check_csrf(request, str(form.get("csrf", "")))
     reason = str(form.get("reason", ""))
@@ -203,6 +204,8 @@ async def act(
                 req = service.access_request(session, request_id)
             elif action == "complete":
                 req = service.complete_manually(session, rt.settings, note=reason, **kwargs)
+            elif action == "withdraw":  # the person asked by phone or letter
+                req = withdraw(session, rt.settings, **kwargs)
             else:
                 raise NotFoundError("There is no such action.")
             req_id, status = req.id, req.status
