@@ -174,6 +174,7 @@ def test_an_extension_is_refused_once_the_first_period_has_passed(
         },
     ).text
     assert "The first period ended on" in page and "can no longer be extended" in page
+    assert "Extend the deadline" not in due_app.client.get(f"/admin/requests/{held['late']}").text
     with due_app.runtime.sessions() as session:
         req = session.get(RightsRequest, held["late"])
         assert req is not None and req.extension_reason is None
