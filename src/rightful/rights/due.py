@@ -29,7 +29,7 @@ from rightful.rights.kinds import kind_of
 from rightful.rights.models import RightsRequest
 from rightful.rights.types import OPEN
 from rightful.security import audit
-from rightful.security.models import StaffUser
+from rightful.security.models import AuditEvent, StaffUser
 from rightful.security.permissions import Actor, Permission, Role, require
 
 # The e-mails that acknowledge a request: once one is actually sent, that clock stops.
@@ -100,16 +100,35 @@ def local_today(now: datetime, jurisdiction: str) -> date:
 
 
 def acknowledged(session: Session, request_ids: Iterable[str]) -> set[str]:
-    """Which of these requests had an acknowledgement actually sent (not merely queued)."""
+    """Which of these requests had an acknowledgement actually sent: e-mailed (not merely
+    queued), or, for a person without e-mail, its letter printed by staff to post."""
     ids = list(request_ids)
     if not ids:
         return set()
-    stmt = select(OutboxMessage.request_id).where(
+    stmt = select(OutboxMessage.id, OutboxMessage.request_id, OutboxMessage.status).where(
         OutboxMessage.request_id.in_(ids),
         OutboxMessage.template.in_(ACKNOWLEDGEMENTS),
-        OutboxMessage.status == "sent",
+        OutboxMessage.status.in_(("sent", "by_post")),
     )
-    return {rid for rid in session.scalars(stmt) if rid}
+    found: set[str] = set()
+    letters: dict[int, str] = {}
+    for message_id, request_id, status in session.execute(stmt):
+        if request_id is None:
+            continue
+        if status == "sent":
+            found.add(request_id)
+        else:
+            letters[message_id] = request_id
+    if letters:  # a letter counts once staff opened it to print (rights/intake.py, audited)
+        printed = select(AuditEvent.detail).where(
+            AuditEvent.action == "staff.read_personal",
+            AuditEvent.subject_type == "rights_request",
+            AuditEvent.subject_id.in_(set(letters.values())),
+        )
+        for detail in session.scalars(printed):
+            if detail.get("what") == "letter" and detail.get("message") in letters:
+                found.add(letters[detail["message"]])
+    return found
 
 
 def request_clocks(

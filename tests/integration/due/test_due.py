@@ -12,13 +12,14 @@ from sqlalchemy import func, select
 
 from rightful.core.db import unit_of_work
 from rightful.core.errors import ConflictError, InvalidInputError
+from rightful.messaging.models import OutboxMessage
 from rightful.messaging.service import deliver_pending
 from rightful.rights import due, service
 from rightful.rights.models import RightsRequest
 from rightful.security.models import AuditEvent
 from rightful.security.permissions import system_actor
 from rightful.worker.loop import run_once
-from tests.integration.due.conftest import ANALYST, APPROVER, held_request
+from tests.integration.due.conftest import ANALYST, APPROVER, NOW, held_request
 from tests.support.app import STAFF_EMAIL, App
 from tests.support.services import SmtpTestServer
 from tests.support.signin import form_token, move_clock, post_login
@@ -205,3 +206,36 @@ def test_an_extension_inside_the_first_period_needs_a_reason_and_tells_the_consu
         service.extend_request(
             session, settings, request_id=held["soon"], actor=actor, reason="Once more, please."
         )
+
+
+def test_a_letter_acknowledged_by_post_stops_its_clock_once_staff_print_it(
+    due_app: App,
+) -> None:
+    assert post_login(due_app.client).status_code == 303
+    received = (NOW - timedelta(days=20)).date()
+    entered = due_app.client.post(
+        "/admin/intake",
+        data={
+            "csrf": form_token(due_app.client, "/admin/intake"),
+            "channel": "post",
+            "request_type": "delete",
+            "jurisdiction": "CA",
+            "name": "Avery Quinn",
+            "email": "",
+            "postal_address": "12 Elm Street\nSan Francisco, CA 94107",
+            "identity_method": "signed_letter",
+            "received_at": received.isoformat(),
+        },
+        follow_redirects=False,
+    )
+    assert entered.status_code == 303, entered.text
+    with due_app.runtime.sessions() as session:
+        req = session.scalars(select(RightsRequest)).one()
+        letter = session.scalars(select(OutboxMessage)).one()
+        request_id, letter_id = req.id, letter.id
+    assert letter.status == "by_post"
+    page = f"/admin/requests/{request_id}"
+    assert "Acknowledgement overdue by" in due_app.client.get(page).text  # not posted yet
+
+    assert due_app.client.get(f"/admin/intake/{request_id}/letters/{letter_id}").status_code == 200
+    assert "Acknowledgement overdue by" not in due_app.client.get(page).text
