@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from tests.support.app import App
+import re
+
+from sqlalchemy import select
+
+from rightful.rights.models import RightsRequest
+from tests.support.app import AVERY, App
 
 
 def test_a_browser_asking_for_spanish_gets_the_privacy_center_in_spanish(rightful_app: App) -> None:
@@ -67,3 +72,41 @@ def test_an_error_page_speaks_the_readers_language(rightful_app: App) -> None:
     assert page.status_code == 404
     assert '<html lang="es">' in page.text
     assert "Volver al centro de privacidad" in page.text
+
+
+def test_a_person_signs_the_declaration_in_the_language_they_read_it_in(
+    rightful_app: App,
+) -> None:
+    client = rightful_app.client
+    spanish = {"Accept-Language": "es-MX"}
+    page = client.get("/requests/new", headers=spanish).text
+    assert "Declaro bajo pena de perjurio conforme a" in page
+    assert "las leyes del Estado de California" in page
+    assert 'data-law="las leyes de la Mancomunidad de Virginia"' in page  # what the script shows
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert csrf
+    form = {
+        "csrf": csrf.group(1),
+        "request_type": "access",
+        "date_range": "all",
+        "jurisdiction": "US-CA",
+        "declaration_jurisdiction": "US-CA",
+        "declaration_signature": AVERY["name"],
+        **AVERY,
+    }
+    answer = client.post("/requests", data=form, headers=spanish, follow_redirects=False)
+    assert answer.status_code == 303, answer.text
+    with rightful_app.runtime.sessions() as session:
+        req = session.scalars(select(RightsRequest)).one()
+        assert req.language == "es"
+        assert req.declaration == (  # the very text the page showed, in Spanish
+            "Declaro bajo pena de perjurio conforme a las leyes del Estado de California que soy "
+            "el consumidor cuya información personal es objeto de esta solicitud, o que estoy "
+            "autorizado para hacer esta solicitud en su nombre."
+        )
+
+
+def test_an_english_page_keeps_the_english_declaration(rightful_app: App) -> None:
+    page = rightful_app.client.get("/requests/new", headers={"Accept-Language": "en"}).text
+    assert "I declare under penalty of perjury under" in page
+    assert "the laws of the State of California" in page

@@ -130,6 +130,12 @@ def format_date(value: date, lang: str) -> str:
     return babel_format_date(value, format="long", locale=_locale(lang))
 
 
+def territory_name(code: str, lang: str) -> str | None:
+    """A country's name in `lang` (Irlanda, Reino Unido), from CLDR; None if unknown."""
+    name = _locale(lang).territories.get(code)
+    return str(name) if name else None
+
+
 def language_name(lang: str) -> str:
     """A language's name in that language, for the switch (English, Español)."""
     name = _locale(lang).get_display_name(_locale(lang)) or lang

@@ -8,47 +8,58 @@ CLI offer exactly these codes.
 
 from __future__ import annotations
 
+from functools import cache
+
 from rightful import laws
+from rightful.core import i18n
 from rightful.identity.normalize import US_STATE_NAMES
 
 # Four states are commonwealths and DC is a district; each is cited by its own style.
-_STYLED = {
-    "DC": "the District of Columbia",
-    "KY": "the Commonwealth of Kentucky",
-    "MA": "the Commonwealth of Massachusetts",
-    "PA": "the Commonwealth of Pennsylvania",
-    "VA": "the Commonwealth of Virginia",
-}
-_OTHER = {
-    "US-OTHER": "the laws of the State where I live",
-    "OTHER": "the laws of the place where I live",
-}
+_COMMONWEALTHS = frozenset({"KY", "MA", "PA", "VA"})
 
 
-def _law_of(place: laws.Jurisdiction) -> str:
-    if place.code in _OTHER:
-        return _OTHER[place.code]
+def _law_of(place: laws.Jurisdiction, language: str) -> str:
+    """The law a declaration made in `place` is made under, in `language`."""
+    if place.code == "US-OTHER":
+        return i18n.translate(language, "the laws of the State where I live")
+    if place.code == "OTHER":
+        return i18n.translate(language, "the laws of the place where I live")
     if place.country == "US":
         state = place.code.removeprefix("US-")
-        return f"the laws of {_STYLED.get(state, f'the State of {US_STATE_NAMES[state]}')}"
-    return f"the laws of {place.name}"
+        if state == "DC":
+            return i18n.translate(language, "the laws of the District of Columbia")
+        name = {"state": US_STATE_NAMES[state]}
+        if state in _COMMONWEALTHS:
+            return i18n.translate(language, "the laws of the Commonwealth of %(state)s") % name
+        return i18n.translate(language, "the laws of the State of %(state)s") % name
+    country = place.name
+    if language != i18n.DEFAULT:
+        country = i18n.territory_name(place.country, language) or place.name
+    return i18n.translate(language, "the laws of %(country)s") % {"country": country}
 
 
-GOVERNING_LAW: dict[str, str] = {j.code: _law_of(j) for j in laws.all_jurisdictions()}
-
-_TEXT = (
-    "I declare under penalty of perjury under {law} that I am the consumer whose personal "
-    "information is the subject of this request, or that I am authorized to make this request "
-    "on their behalf."
-)
+@cache
+def governing_laws(language: str = i18n.DEFAULT) -> dict[str, str]:
+    """Every jurisdiction's citation in `language`, by code (the form's list)."""
+    return {j.code: _law_of(j, language) for j in laws.all_jurisdictions()}
 
 
-def governing_law(jurisdiction: str) -> str:
+GOVERNING_LAW: dict[str, str] = governing_laws()
+
+
+def governing_law(jurisdiction: str, language: str = i18n.DEFAULT) -> str:
     """The law a declaration made in this jurisdiction is made under, e.g. 'the laws of …';
     an InvalidInputError naming the choices for an unknown jurisdiction."""
-    return GOVERNING_LAW[laws.parse(jurisdiction).code]
+    return governing_laws(language)[laws.parse(jurisdiction).code]
 
 
-def declaration_for(jurisdiction: str) -> str:
-    """The full text a consumer of this jurisdiction reads and signs."""
-    return _TEXT.format(law=governing_law(jurisdiction))
+def declaration_for(jurisdiction: str, language: str = i18n.DEFAULT) -> str:
+    """The full text a consumer of this jurisdiction reads and signs, in the language of the
+    page they sign it on (the text stored with the request is this one)."""
+    text = i18n.translate(
+        language,
+        "I declare under penalty of perjury under %(law)s that I am the consumer whose "
+        "personal information is the subject of this request, or that I am authorized to make "
+        "this request on their behalf.",
+    )
+    return text % {"law": governing_law(jurisdiction, language)}

@@ -180,7 +180,9 @@ def create_request(
         email_hash=keyed_hash(settings.secret_key, "email", identities["email"]),
         required_level=kind.verification_level,
         # The text the person read and signed: it cites their own state's law.
-        declaration=declaration_for(jurisdiction) if data.declaration_signature else None,
+        declaration=declaration_for(jurisdiction, data.language)
+        if data.declaration_signature
+        else None,
         declaration_signed_at=now if data.declaration_signature else None,
         received_at=now,
         acknowledge_due=laws.acknowledge_due(now, place, mode),

@@ -23,7 +23,12 @@ from rightful.identity import service as codes
 from rightful.identity.points import DATA_POINTS, configured_points
 from rightful.rights import agents, flows, partners, service
 from rightful.rights.correction_values import CORRECTABLE
-from rightful.rights.declaration import GOVERNING_LAW, declaration_for, governing_law
+from rightful.rights.declaration import (
+    GOVERNING_LAW,
+    declaration_for,
+    governing_law,
+    governing_laws,
+)
 from rightful.rights.intake import Upload
 from rightful.rights.kinds import KINDS, kind_of, labels
 from rightful.rights.package import load
@@ -58,10 +63,11 @@ FORM_FIELDS = (
 DEFAULT_STATE = "US-CA"  # the jurisdiction the empty form starts with
 
 
-def _declaration_parts(state: str) -> tuple[str, str, str]:
-    """The declaration for a state, split around its law so the page can mark that part."""
-    law = governing_law(state)
-    before, after = declaration_for(state).split(law, 1)
+def _declaration_parts(state: str, language: str) -> tuple[str, str, str]:
+    """The declaration for a state in the page's language, split around its law so the page
+    can mark that part."""
+    law = governing_law(state, language)
+    before, after = declaration_for(state, language).split(law, 1)
     return before, law, after
 
 
@@ -82,9 +88,9 @@ def _form_page(
         types=labels(),
         points=configured_points(request.app.state.runtime.settings),
         states=US_STATES,
-        laws=GOVERNING_LAW,
+        laws=governing_laws(language_of(request)),
         declaration_state=_shown_state(values),
-        declaration=_declaration_parts(_shown_state(values)),
+        declaration=_declaration_parts(_shown_state(values), language_of(request)),
         correctables=CORRECTABLE,
         declaration_types=[k.type.value for k in KINDS if k.declaration],
         parent_evidence=request.app.state.runtime.settings.parent_evidence,
@@ -97,7 +103,7 @@ def _shown_state(values: dict[str, Any]) -> str:
     return chosen if chosen in GOVERNING_LAW else DEFAULT_STATE
 
 
-def _sign_again(shown: str, values: dict[str, Any]) -> dict[str, str]:
+def _sign_again(shown: str, values: dict[str, Any], language: str) -> dict[str, str]:
     """The error when a signature was typed under another state's declaration than the one
     the request will store (the state changed without JavaScript to update the text)."""
     chosen = str(values.get("jurisdiction") or "").upper()
@@ -107,8 +113,11 @@ def _sign_again(shown: str, values: dict[str, Any]) -> dict[str, str]:
         return {}
     values["declaration_signature"] = ""  # a signature is given to a text, not carried over
     return {
-        "declaration_signature": f"The declaration now cites {GOVERNING_LAW[chosen]}, the state "
-        "you chose. Read it and type your full name to sign again."
+        "declaration_signature": N_(
+            "The declaration now cites %(law)s, the state you chose. Read it and type your "
+            "full name to sign again.",
+            law=governing_law(chosen, language),
+        )
     }
 
 
@@ -152,7 +161,8 @@ async def submit_request(
     values.update({k: str(form.get(k, "")).strip() for k in extras})
     payload["other_points"] = {k: values[k] for k in extras if values[k]}
     # Pages from before the text named the state showed California's declaration.
-    resign = _sign_again(str(form.get("declaration_jurisdiction") or DEFAULT_STATE), values)
+    shown = str(form.get("declaration_jurisdiction") or DEFAULT_STATE)
+    resign = _sign_again(shown, values, language_of(request))
     try:
         data = RequestIn.model_validate(payload)
         if resign:
@@ -306,9 +316,7 @@ def download(token: str, rt: Runtime = Depends(runtime)) -> Response:
         if not req.package_file or req.status != Status.COMPLETED.value:
             raise NotFoundError(N_("There is no package to download for this link."))
         if req.package_expires_at and req.package_expires_at < utcnow():
-            raise VerificationError(
-                N_("This download link has expired. Contact us for a new one.")
-            )
+            raise VerificationError(N_("This download link has expired. Contact us for a new one."))
         data = load(package_vault(rt.settings), rt.settings.package_dir, req.package_file)
         name = f"{req.reference}-your-information.zip"
     return Response(
