@@ -312,3 +312,63 @@ def package(request: str, output: Path = typer.Option(Path("."), "-o", help="Fol
     target = output / f"{reference}.zip"
     target.write_bytes(data)
     typer.echo(f"Wrote {target}")
+
+
+@app.command("due")
+@fail_on_error
+def due(
+    send: bool = typer.Option(False, help="Send today's reminders, escalations and digest"),
+) -> None:
+    """What is overdue or due soon (references and dates only); --send runs the daily job now."""
+    from rightful.core.clock import utcnow
+    from rightful.rights import due as clocks
+
+    rt = open_runtime()
+    with unit_of_work(rt.sessions) as session:
+        if send:
+            run = clocks.run_due_daily(session, rt.settings)
+            typer.echo(
+                f"{run.reminders} reminders, {run.escalations} escalations, "
+                f"digest {'queued' if run.digest else 'not due'}."
+            )
+            return
+        for clock in clocks.open_clocks(session, utcnow()):
+            if clock.days_left <= rt.settings.due_digest_days:
+                typer.echo(f"{clock.reference}  {clock.due.isoformat()}  {clock.label}")
+
+
+@app.command("appeals")
+@fail_on_error
+def list_appeals(status: str | None = typer.Option(None, help="open or decided")) -> None:
+    """Appeals, open first, soonest due first."""
+    from rightful.rights import appeals
+
+    with unit_of_work(open_runtime().sessions) as session:
+        for appeal, req in appeals.list_appeals(session, actor=acting(session), status=status):
+            typer.echo(
+                f"{appeal.id}  {req.reference}  {appeal.status:<8} due {appeal.due.isoformat()}"
+                f"  {appeal.outcome or ''}"
+            )
+
+
+@app.command("decide-appeal")
+@fail_on_error
+def decide_appeal(
+    appeal: str = typer.Argument(..., help="The appeal's id, or its request's reference"),
+    outcome: str = typer.Option(..., help="upheld, reversed or partly"),
+    explanation: str = typer.Option(..., help="The written outcome, e-mailed to the person"),
+) -> None:
+    """Decide an appeal (never by whoever made the first decision: use --as EMAIL)."""
+    from rightful.rights import appeals
+
+    rt = open_runtime()
+    with unit_of_work(rt.sessions) as session:
+        decided = appeals.decide_appeal(
+            session,
+            rt.settings,
+            appeal_id=appeal,
+            actor=acting(session),
+            outcome=outcome,
+            explanation=explanation,
+        )
+        typer.echo(f"{decided.id}  {decided.status}  {decided.outcome}")

@@ -23,7 +23,7 @@ from rightful.worker.loop import run_once
 from tests.integration.due.conftest import APPROVER, NOW
 from tests.support.app import STAFF_EMAIL, App
 from tests.support.services import SmtpTestServer
-from tests.support.signin import move_clock
+from tests.support.signin import move_clock, run_cli
 
 PERSON = "river.appeal@example.com"
 REASON = "We could not match these details to any account we hold."
@@ -254,3 +254,18 @@ def test_the_appeal_page_speaks_the_person_s_language(
     assert page.headers["Content-Language"] == "es"
     assert "Apelar nuestra decisión" in page.text
     assert "Appeal our decision" not in page.text
+
+
+def test_the_cli_lists_and_decides_appeals_as_a_named_staff_member(
+    due_app: App, smtp_server: SmtpTestServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    request_id, path = denied_in_virginia(due_app, smtp_server)
+    assert file(due_app, path).status_code == 303
+    appeal = the_appeal(due_app, request_id)
+    assert appeal.id in run_cli(due_app, monkeypatch, "rights", "appeals", "--status", "open")
+    args = ["rights", "decide-appeal", appeal.id, "--outcome", "upheld", "--explanation"]
+    decided = run_cli(
+        due_app, monkeypatch, "--as", STAFF_EMAIL, *args, "We hold no account under this address."
+    )
+    assert "decided  upheld" in decided
+    assert the_appeal(due_app, request_id).decided_by == STAFF_EMAIL

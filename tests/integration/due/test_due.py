@@ -22,7 +22,7 @@ from rightful.worker.loop import run_once
 from tests.integration.due.conftest import ANALYST, APPROVER, NOW, held_request
 from tests.support.app import STAFF_EMAIL, App
 from tests.support.services import SmtpTestServer
-from tests.support.signin import form_token, move_clock, post_login
+from tests.support.signin import form_token, move_clock, post_login, run_cli
 
 
 def subjects_to(smtp: SmtpTestServer, address: str) -> list[str]:
@@ -239,3 +239,16 @@ def test_a_letter_acknowledged_by_post_stops_its_clock_once_staff_print_it(
 
     assert due_app.client.get(f"/admin/intake/{request_id}/letters/{letter_id}").status_code == 200
     assert "Acknowledgement overdue by" not in due_app.client.get(page).text
+
+
+def test_the_cli_shows_what_is_due_and_sends_the_day_s_reminders_once(
+    due_app: App, held: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    listed = run_cli(due_app, monkeypatch, "rights", "due")
+    assert f"{reference(due_app, held['late'])}" in listed
+    assert "Response overdue by 5 days" in listed and "Response due in 2 days" in listed
+    assert reference(due_app, held["fresh"]) not in listed
+    first = run_cli(due_app, monkeypatch, "rights", "due", "--send")
+    assert first.strip() == "1 reminders, 2 escalations, digest queued."
+    again = run_cli(due_app, monkeypatch, "rights", "due", "--send")
+    assert again.strip() == "0 reminders, 0 escalations, digest not due."
