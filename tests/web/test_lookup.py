@@ -234,6 +234,7 @@ def test_staff_withdraw_from_the_console_and_the_console_shows_it(rightful_app: 
     )
     page = client.get(f"/admin/requests/{request_id}").text
     assert "Withdraw for the person" in page
+    assert "<dt>Language</dt><dd>Español" in page  # staff see which language to answer in
     token = re.search(r'name="csrf" value="([^"]+)"', page)
     assert token
     answer = client.post(
