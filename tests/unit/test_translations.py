@@ -242,3 +242,16 @@ def test_the_check_finds_plain_english_where_it_hides() -> None:
         '<input{% if e %} aria-invalid="true"{% endif %} aria-describedby="{{ n }}-hint">'
     )
     assert untranslated(wrapped, markup=True) == []
+
+
+def test_a_message_with_values_reads_as_english_and_translates_where_shown() -> None:
+    message = i18n.N_("Shorten this to %(n)s characters or fewer.", n=12)
+    assert message == "Shorten this to 12 characters or fewer."  # wherever a str is expected
+    env = Environment(loader=DictLoader({"t.html": "{{ m|t }}"}), autoescape=True)
+    i18n.install(env)
+    assert env.get_template("t.html").render(lang="es", m=message) == (
+        "Acórtelo a 12 caracteres o menos."
+    )
+    assert env.get_template("t.html").render(lang="es", m="Not in the catalogue") == (
+        "Not in the catalogue"
+    )
