@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import object_session
+
 from rightful.core import i18n
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
@@ -20,6 +23,7 @@ from rightful.laws import (
     regulator_for,
     rules_for,
 )
+from rightful.rights.clock_models import Appeal
 from rightful.rights.models import RightsRequest
 from rightful.rights.types import Status
 from rightful.security.tokens import LinkSigner
@@ -82,6 +86,9 @@ def offer(settings: Settings, req: RightsRequest) -> dict[str, Any] | None:
     where the decision cannot be appealed."""
     if req.status not in APPEALABLE:
         return None
+    session = object_session(req)
+    if session is not None and session.scalar(select(Appeal.id).where(Appeal.request_id == req.id)):
+        return None  # appealed once already (a reversal reopened it): the law grants one appeal
     terms = terms_for(settings, req)
     if terms is None:
         return None

@@ -269,3 +269,33 @@ def test_the_cli_lists_and_decides_appeals_as_a_named_staff_member(
     )
     assert "decided  upheld" in decided
     assert the_appeal(due_app, request_id).decided_by == STAFF_EMAIL
+
+
+def test_a_request_denied_again_after_a_reversal_offers_no_second_appeal(
+    due_app: App, smtp_server: SmtpTestServer
+) -> None:
+    request_id, path = denied_in_virginia(due_app, smtp_server, verified=True)
+    assert file(due_app, path).status_code == 303
+    settings = due_app.runtime.settings
+    with unit_of_work(due_app.runtime.sessions) as session:
+        appeals.decide_appeal(
+            session,
+            settings,
+            appeal_id=the_appeal(due_app, request_id).id,
+            actor=officer(),  # type: ignore[arg-type]
+            outcome="reversed",
+            explanation="We found your account after all and will carry the request out.",
+        )
+    smtp_server.clear()
+    with unit_of_work(due_app.runtime.sessions) as session:
+        service.deny_request(
+            session,
+            settings,
+            request_id=request_id,
+            actor=officer(),  # type: ignore[arg-type]
+            reason="The account was closed in 2020 and holds nothing we can send.",
+        )
+    with due_app.runtime.sessions() as session:
+        deliver_pending(session, settings)
+    again = plain(smtp_server.wait_for(PERSON, subject_contains="About your privacy request"))
+    assert "/appeal/" not in again
