@@ -71,7 +71,7 @@ def new_intake(request: Request, rt: Runtime = Depends(runtime)) -> Response:
         console_actor(request, session)
     today = utcnow().date().isoformat()
     return _form(
-        request, {"channel": "post", "received_at": today, "jurisdiction": "CA"}, errors={}
+        request, {"channel": "post", "received_at": today, "jurisdiction": "US-CA"}, errors={}
     )
 
 

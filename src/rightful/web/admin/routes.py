@@ -29,6 +29,7 @@ from rightful.rights.withdrawal import withdraw
 from rightful.security.permissions import Actor, Permission
 from rightful.web.admin.access import console_actor
 from rightful.web.admin.intake_view import request_page_context
+from rightful.web.admin.laws_view import request_law_context
 from rightful.web.deps import check_csrf, dispatcher, runtime
 from rightful.web.pages import render
 from rightful.web.params import RowId
@@ -99,6 +100,7 @@ def request_detail(
             "partner_names": {p.key: p.name for p in session.scalars(select(Partner))},
             "system_names": {s.key: s.name for s in load_map(session).systems.values()},
             **request_page_context(session, rt.settings, actor, req),
+            **request_law_context(rt.settings, req),
             "marks": clocks.console_marks(session, rt.settings, actor=actor, requests=[req]).get(
                 req.id, []
             ),
