@@ -61,3 +61,25 @@ def test_signed_out_visitors_do_not_see_it(rightful_app: App) -> None:
     page = rightful_app.client.get("/admin/laws", follow_redirects=False)
     assert page.status_code in (303, 401)
     assert "Tex. Bus." not in page.text
+
+
+def test_a_request_page_names_its_jurisdiction_rules_and_extension_date(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from rightful.core import clock
+    from rightful.rights import service
+    from rightful.rights.schemas import RequestIn
+
+    for client in _console(tmp_path / "r"):
+        runtime = client.app.state.runtime  # type: ignore[attr-defined]
+        clock.freeze(datetime(2027, 1, 30, 12, 0, tzinfo=UTC))
+        try:
+            with unit_of_work(runtime.sessions) as session:
+                data = RequestIn(request_type="delete", email="aoife@example.ie", jurisdiction="IE")
+                request_id = service.create_request(session, runtime.settings, data).id
+        finally:
+            clock.freeze(None)  # the console session lives in today's time
+        text = client.get(f"/admin/requests/{request_id}").text
+        assert "Ireland (IE)" in text and 'href="/admin/laws#pack-gdpr"' in text
+        # 30 Jan 2027 + 3 months = Friday 30 Apr 2027.
+        assert "Extend to 2027-04-30 (2 months under the GDPR)" in text
