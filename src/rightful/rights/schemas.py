@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from rightful import laws
 from rightful.core import i18n
+from rightful.core.clock import utcnow
 from rightful.core.errors import InvalidInputError
 from rightful.identity import normalize
 from rightful.rights.types import RequestType
@@ -15,6 +24,12 @@ from rightful.rights.types import RequestType
 # Every covered jurisdiction, US states first, the explicit "not listed" choices last.
 JURISDICTIONS = laws.choices()
 US_STATES = JURISDICTIONS  # the forms' older name for the same list
+EARLIEST_RECEIVED = date(2022, 1, 1)
+# Channels on which staff take a request down themselves; the person may have no e-mail.
+STAFF_CHANNELS = frozenset({"post", "phone", "in_person"})
+IdentityMethod = Literal[
+    "data_points_phone", "knowledge_questions", "signed_letter", "in_person", "email_code"
+]
 
 
 def _jurisdiction(value: str) -> str:
@@ -28,9 +43,19 @@ class RequestIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     request_type: RequestType
-    email: str = Field(max_length=254)  # required; normalised below
+    # Before the fields whose rules depend on them (validators see earlier fields only).
+    channel: Literal["web", "email", "post", "phone", "in_person", "api"] = "web"
+    requester_role: Literal["self", "agent", "parent"] = Field(
+        default="self",
+        description="Who files it: the person themself, an authorized agent for them, or a "
+        "parent or guardian for their child. For an agent or a parent, the identities are the "
+        "consumer's (the child's), and `requester_name`/`requester_email` are the filer's own: "
+        "the code and every e-mail go there.",
+    )
+    # Required, except for a request staff took by post, phone or in person.
+    email: str | None = Field(default=None, max_length=254, validate_default=True)
     phone_number: str | None = Field(default=None, max_length=40)
-    name: str | None = Field(default=None, max_length=200)
+    name: str | None = Field(default=None, max_length=200, validate_default=True)
     postal_code: str | None = Field(default=None, max_length=12)
     jurisdiction: str = Field(
         default="US-CA",
@@ -56,7 +81,39 @@ class RequestIn(BaseModel):
         description="The consumer's typed full name, signing the declaration "
         "under penalty of perjury.",
     )
-    channel: Literal["web", "email", "post", "phone", "api"] = "web"
+    requester_name: str | None = Field(
+        default=None,
+        max_length=200,
+        validate_default=True,
+        description="The agent's or parent's own name (required for them).",
+    )
+    requester_email: str | None = Field(
+        default=None,
+        max_length=254,
+        validate_default=True,
+        description="The agent's or parent's own e-mail (required for them): it gets the code.",
+    )
+    relation_attested: bool = Field(
+        default=False,
+        validate_default=True,
+        description="A parent or guardian declares they are the parent or legal guardian of "
+        "the child named in `name` (required for parents).",
+    )
+    postal_address: str | None = Field(
+        default=None, max_length=500, description="Where to post letters (staff intake)."
+    )
+    received_at: date | None = Field(
+        default=None,
+        description="Staff intake: the day a letter or call came in (the clocks run from it); "
+        "today when left out. Not in the future, not before 2022.",
+    )
+    identity_method: IdentityMethod | None = Field(
+        default=None,
+        description="Staff intake: how staff checked who the person is. With `email_code` a "
+        "code is e-mailed as on the web; with any other method the request counts as verified "
+        "by the staff member recorded.",
+    )
+    identity_note: str | None = Field(default=None, max_length=1000)
     language: str = Field(
         default="en",
         max_length=16,
@@ -77,7 +134,11 @@ class RequestIn(BaseModel):
     def _normalised(cls, value: str | None, info: object) -> str | None:
         """Each identity in its one normal form, so all field errors come back together."""
         field = getattr(info, "field_name", "")
-        if value in (None, "") and field != "email":  # the e-mail is required: "" is refused
+        if value in (None, "") and field == "email":
+            if getattr(info, "data", {}).get("channel") in STAFF_CHANNELS:
+                return None  # a letter or a call from someone without e-mail
+            raise ValueError("Enter your e-mail address.")
+        if value in (None, ""):
             return None
         assert isinstance(value, str)
         fn = {
@@ -106,6 +167,70 @@ class RequestIn(BaseModel):
             raise ValueError("Enter the authorized agent's name.")
         return value or None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _agent_flag(cls, data: object) -> object:
+        """`by_agent` (the older field) means an agent: their name is the requester's name."""
+        if isinstance(data, dict) and data.get("by_agent") and "requester_role" not in data:
+            data = {**data, "requester_role": "agent"}
+            if data.get("agent_name") and not data.get("requester_name"):
+                data["requester_name"] = data["agent_name"]
+        return data
+
+    @field_validator("received_at")
+    @classmethod
+    def _received_when(cls, value: date | None) -> date | None:
+        """The day received is neither in the future nor before the law's records begin."""
+        if value is not None and value > utcnow().date():
+            raise ValueError("The date received is in the future.")
+        if value is not None and value < EARLIEST_RECEIVED:
+            raise ValueError("The date received is before January 1, 2022.")
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def _child_named(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """A parent names the child the request is for."""
+        if info.data.get("requester_role") == "parent" and not value:
+            raise ValueError("Enter your child's full name.")
+        return value
+
+    @field_validator("requester_name")
+    @classmethod
+    def _requester_named(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """An agent or parent says who they are."""
+        role = info.data.get("requester_role")
+        if role in ("agent", "parent") and not value and info.data.get("by_agent"):
+            return None  # the older `by_agent` call: `agent_name` says what is missing
+        if role in ("agent", "parent") and not value:
+            raise ValueError(
+                "Enter the agent's name." if role == "agent" else "Enter your own full name."
+            )
+        return normalize.display_name(value) if value else None
+
+    @field_validator("requester_email")
+    @classmethod
+    def _requester_reachable(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """An agent or parent gets the code and every e-mail at their own address."""
+        if info.data.get("requester_role") not in ("agent", "parent"):
+            return None
+        if not value and info.data.get("by_agent"):
+            return None  # the older `by_agent` call: the consumer's own address is written to
+        if not value:
+            raise ValueError("Enter your own e-mail address: we send the code there.")
+        try:
+            return normalize.email(value)
+        except InvalidInputError as exc:
+            raise ValueError(exc.errors[0]["message"]) from exc
+
+    @field_validator("relation_attested")
+    @classmethod
+    def _relation_declared(cls, value: bool, info: ValidationInfo) -> bool:
+        """A parent or guardian declares the relation."""
+        if info.data.get("requester_role") == "parent" and not value:
+            raise ValueError("Confirm that you are the child's parent or legal guardian.")
+        return value
+
 
 class RequestOut(BaseModel):
     """A request as staff and the API see it (identities only when asked)."""
@@ -123,4 +248,8 @@ class RequestOut(BaseModel):
     verification_level: int
     required_level: int
     denial_reason: str | None = None
+    requester_role: str = "self"
+    consumer_confirmation: str = "not_asked"
+    identity_method: str | None = None
+    identity_checked_by: str | None = None
     identities: dict[str, str] | None = None

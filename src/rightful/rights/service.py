@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, select
@@ -59,6 +59,21 @@ def identities_of(settings: Settings, req: RightsRequest) -> dict[str, str]:
     return value
 
 
+def requester_of(settings: Settings, req: RightsRequest) -> dict[str, str]:
+    """An agent's or parent's own name and e-mail (and a parent's attestation); {} for self."""
+    if not req.requester:
+        return {}
+    value: dict[str, str] = identity_vault(settings).decrypt_json(req.requester)
+    return value
+
+
+def reply_address(settings: Settings, req: RightsRequest) -> str | None:
+    """Where e-mails about a request go: an agent's or parent's own address when they gave
+    one, else the person's; None when there is none (letters are printed and posted)."""
+    own = requester_of(settings, req).get("email")
+    return own or identities_of(settings, req).get("email")
+
+
 def notify_consumer(
     session: Session,
     settings: Settings,
@@ -77,15 +92,19 @@ def notify_consumer(
         # How to appeal a denial or partial answer, where the person's law grants an appeal.
         "appeal": appeal_terms.offer(settings, req),
     }
-    queue_email(
+    to = reply_address(settings, req)
+    msg = queue_email(
         session,
         settings,
-        to=identities_of(settings, req)["email"],
+        to=to or "post",
         template=template,
         request_id=req.id,
         context={**base, **(context or {})},
         language=language,
     )
+    if to is None:  # never sent: staff print it from the console and post it
+        msg.status = "by_post"
+        session.flush()
 
 
 def move(
@@ -119,8 +138,10 @@ def move(
 
 def _identities(settings: Settings, data: RequestIn) -> dict[str, str]:
     # RequestIn already put e-mail, phone, name and ZIP in their normal forms.
-    found = {"email": data.email}
-    found.update({k: v for k in ("phone_number", "name", "postal_code") if (v := getattr(data, k))})
+    found = {"email": data.email} if data.email else {}
+    for key in ("phone_number", "name", "postal_code", "postal_address"):
+        if value := getattr(data, key):
+            found[key] = value
     if data.by_agent and data.agent_name:  # never a data point: it names the agent, not the person
         found["agent_name"] = data.agent_name
     known = {p.key for p in configured_points(settings)}
@@ -149,13 +170,34 @@ def _check_declaration(data: RequestIn) -> None:
         )
 
 
+def _requester(settings: Settings, data: RequestIn) -> dict[str, Any]:
+    # An agent's or parent's own details, sealed apart from the person's identities.
+    if data.requester_role == "self":
+        return {"requester_role": "self"}
+    own = {"name": data.requester_name or "", "email": data.requester_email or ""}
+    if data.requester_role == "parent":
+        own["attestation"] = (
+            f"I am the parent or legal guardian of {data.name} and may act for them."
+        )
+    return {
+        "requester_role": data.requester_role,
+        "requester": identity_vault(settings).encrypt_json({k: v for k, v in own.items() if v}),
+    }
+
+
 def create_request(
-    session: Session, settings: Settings, data: RequestIn, *, actor: str = "consumer"
+    session: Session,
+    settings: Settings,
+    data: RequestIn,
+    *,
+    actor: str = "consumer",
+    received_at: datetime | None = None,
 ) -> RightsRequest:
-    """Record a new request with its deadlines; no e-mail yet."""
+    """Record a new request with its deadlines (from `received_at` for a letter or a call
+    staff enter later, else now); no e-mail yet."""
     identities = _identities(settings, data)
     _check_declaration(data)
-    now = utcnow()
+    now = received_at or utcnow()
     kind = kind_of(data.request_type)
     place = laws.parse(data.jurisdiction)
     jurisdiction, mode = place.code, settings.rules_mode
@@ -171,13 +213,17 @@ def create_request(
         channel=data.channel,
         language=data.language,
         jurisdiction=jurisdiction,
-        by_agent=data.by_agent,
+        by_agent=data.by_agent or data.requester_role == "agent",
+        **_requester(settings, data),
+        reply_by="email" if "email" in identities or data.requester_email else "post",
         date_from=EARLIEST
         if data.date_range == "all"
         else max(EARLIEST, today - timedelta(days=365)),
         date_to=today,
         identities=identity_vault(settings).encrypt_json(identities),
-        email_hash=keyed_hash(settings.secret_key, "email", identities["email"]),
+        email_hash=keyed_hash(settings.secret_key, "email", identities["email"])
+        if "email" in identities
+        else "",
         required_level=kind.verification_level,
         # The text the person read and signed: it cites their own state's law.
         declaration=declaration_for(jurisdiction, data.language)
@@ -199,7 +245,8 @@ def create_request(
         detail={
             "type": kind.type.value,
             "channel": data.channel,
-            "by_agent": data.by_agent,
+            "by_agent": data.by_agent or data.requester_role == "agent",
+            "requester_role": data.requester_role,
             "signed_declaration": bool(data.declaration_signature),
             "jurisdiction": jurisdiction,
             "rules": laws.rules_for(place, mode).label,
@@ -237,7 +284,9 @@ def route_verified(session: Session, settings: Settings, req: RightsRequest, *, 
     """After verification: wait for staff approval, or start at once, as the kind's route says
     (an opt-out of sale or sharing never waits: the law asks for it as soon as feasible)."""
     route = kind_of(req.request_type).route
-    if route is Route.APPROVAL or (route is Route.CONFIGURED and settings.require_approval):
+    # An agent's or a parent's request waits for staff, who check the permission or relation.
+    waits = settings.require_approval or req.requester_role != "self"
+    if route is Route.APPROVAL or (route is Route.CONFIGURED and waits):
         move(session, req, Status.AWAITING_APPROVAL, actor=actor)
     else:
         move(session, req, Status.EXECUTING, actor=actor)
@@ -275,6 +324,15 @@ def approve_request(
     req = access_request(session, request_id)
     if (extra := kind_of(req.request_type).approve_permission) is not None:
         require(actor, extra)
+    if req.consumer_confirmation in ("asked", "refused"):
+        raise ConflictError(
+            "The consumer was asked to confirm the agent's request and has not confirmed it."
+        )
+    if req.reply_by == "post" and kind_of(req.request_type).automated:
+        raise ConflictError(
+            "Rightful finds a person's records by e-mail address and this person gave none: "
+            "carry the request out by hand and record what was done."
+        )
     if (
         req.request_type in settings.second_approval_types
         and req.status == Status.AWAITING_APPROVAL
