@@ -1,5 +1,6 @@
 """Imports every model module so the metadata is complete (for Alembic and tests)."""
 
+from rightful.casework import models as casework_models
 from rightful.consent import models as consent_models
 from rightful.core.db import Base
 from rightful.identity import models as identity_models
@@ -17,6 +18,7 @@ from rightful.security import totp as security_totp
 
 __all__ = [
     "Base",
+    "casework_models",
     "consent_models",
     "identity_models",
     "inventory_models",

@@ -217,6 +217,38 @@ class Settings(BaseSettings):
     admin_totp_required: bool = Field(
         default=False, description="Administrators must sign in with an authenticator code."
     )
+    mailbox_host: str = Field(
+        default="", description="The privacy mailbox's IMAP server; empty: no mailbox is read."
+    )
+    mailbox_port: int = Field(
+        default=0, ge=0, le=65535, description="Its port (0: 993 for implicit TLS, 143 STARTTLS)."
+    )
+    mailbox_tls: str = Field(
+        default="implicit",
+        pattern=r"^(implicit|starttls)$",
+        description="implicit (IMAPS) or starttls; the connection is always encrypted.",
+    )
+    mailbox_ca_file: Path | None = Field(
+        default=None, description="CA certificates to trust instead of the system's (tests)."
+    )
+    mailbox_user: str = ""
+    mailbox_password: str = Field(default="", description="The password or app password.")
+    mailbox_oauth2_token: str = Field(
+        default="", description="Or an OAuth2 access token (XOAUTH2), e.g. for Microsoft 365."
+    )
+    mailbox_oauth2_token_file: Path | None = Field(
+        default=None, description="Or a file holding the token, read at each connection."
+    )
+    mailbox_folder: str = "INBOX"
+    mailbox_poll_seconds: float = Field(
+        default=60, ge=1, description="How often the worker reads the mailbox."
+    )
+    mailbox_claim_seconds: int = Field(
+        default=300, ge=0, description="A message whose worker died is retried after this."
+    )
+    case_response_business_days: int = Field(
+        default=10, ge=1, le=60, description="The response target of a case, in business days."
+    )
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

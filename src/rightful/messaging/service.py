@@ -142,6 +142,7 @@ SINGLE_PURPOSE_PATHS = (
     "partners/ack",
     "admin/welcome",
     "confirm-agent",
+    "cases/confirm",
     "appeal",
 )
 _SECRETS = re.compile(

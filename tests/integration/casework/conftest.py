@@ -1,0 +1,5 @@
+"""The real IMAP server fixture for casework tests."""
+
+from tests.support.imap import dovecot
+
+__all__ = ["dovecot"]
