@@ -219,3 +219,74 @@ def test_evidence_is_demanded_only_when_the_policy_says_so(tmp_path, monkeypatch
                  relation_attested="yes", **PARENT)  # fmt: skip
         assert r.status_code == 303
     runtime.engine.dispose()
+
+
+def test_minimising_an_old_request_clears_the_agent_s_details_and_documents(
+    rightful_app: App,
+) -> None:
+    from datetime import timedelta
+
+    from rightful.core.clock import utcnow
+    from rightful.rights.retention import minimise_old_requests
+
+    file(rightful_app, {"agent_permission": PERMISSION}, requester_role="agent", **AGENT)
+    req = only_request(rightful_app)
+    settings = rightful_app.runtime.settings
+    with rightful_app.runtime.sessions() as session, session.begin():
+        row = session.get(RightsRequest, req.id)
+        assert row is not None and row.requester
+        row.closed_at = utcnow() - timedelta(days=settings.records_retention_days + 1)
+    with rightful_app.runtime.sessions() as session:
+        assert minimise_old_requests(session, settings) == 1
+    with rightful_app.runtime.sessions() as session:
+        row = session.get(RightsRequest, req.id)
+        assert row is not None and row.requester is None and row.identity_note is None
+        docs = documents.listed(session, request_id=req.id)
+        assert docs and all(d.sealed_content is None for d in docs)
+
+
+def test_upgrading_to_0023_makes_earlier_agent_requests_agent_requests(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from alembic import command
+    from sqlalchemy import column, insert, table, text
+
+    from rightful.connectors.sql import dispose_all
+    from rightful.core.runtime import build_runtime
+    from rightful.migrations import _config, upgrade
+
+    settings = make_settings(tmp_path)
+    runtime = build_runtime(settings)
+    with runtime.engine.begin() as conn:
+        cfg = _config(str(runtime.engine.url))
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0022")
+        old = table(
+            "rights_requests",
+            *(column(c) for c in ("id", "reference", "request_type", "status", "channel",
+                                  "jurisdiction", "by_agent", "identities", "email_hash",
+                                  "required_level", "verification_level", "received_at",
+                                  "acknowledge_due", "respond_due", "summary", "updated_at")),
+        )  # fmt: skip
+        base = {
+            "request_type": "delete", "status": "received", "channel": "web",
+            "jurisdiction": "US-CA", "identities": "x", "email_hash": "h", "required_level": 2,
+            "verification_level": 0, "received_at": "2026-01-05 10:00:00.000000",
+            "acknowledge_due": "2026-01-20", "respond_due": "2026-02-19", "summary": "{}",
+            "updated_at": "2026-01-05 10:00:00.000000",
+        }  # fmt: skip
+        conn.execute(
+            insert(old),
+            [
+                {**base, "id": "a" * 32, "reference": "R-AGENT001", "by_agent": True},
+                {**base, "id": "b" * 32, "reference": "R-SELF0001", "by_agent": False},
+            ],
+        )
+    upgrade(runtime.engine)
+    with runtime.engine.connect() as conn:
+        roles = dict(
+            conn.execute(text("SELECT reference, requester_role FROM rights_requests")).all()
+        )
+        replies = {r for (r,) in conn.execute(text("SELECT reply_by FROM rights_requests"))}
+    runtime.engine.dispose()
+    dispose_all()
+    assert roles == {"R-AGENT001": "agent", "R-SELF0001": "self"}
+    assert replies == {"email"}
