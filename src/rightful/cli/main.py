@@ -8,6 +8,7 @@ import typer
 
 from rightful.cli import (
     audit_cmds,
+    casework_cmds,
     consent_cmds,
     inventory_cmds,
     keys_cmds,
@@ -29,6 +30,7 @@ app.add_typer(rights_cmds.app, name="rights")
 app.add_typer(consent_cmds.app, name="consent")
 app.add_typer(audit_cmds.app, name="audit")
 app.add_typer(keys_cmds.app, name="keys")
+app.add_typer(casework_cmds.app, name="mailbox")
 db = typer.Typer(help="Rightful's own database.", no_args_is_help=True)
 staff = typer.Typer(help="Staff accounts and API tokens.", no_args_is_help=True)
 demo = typer.Typer(help="The demo company.", no_args_is_help=True)

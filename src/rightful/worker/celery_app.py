@@ -7,6 +7,7 @@ from functools import cache
 
 from celery import Celery
 
+from rightful.casework.mailbox import poll as poll_mailbox
 from rightful.consent.deliver import deliver_due
 from rightful.core.config import Settings
 from rightful.core.runtime import Runtime, build_runtime
@@ -27,6 +28,7 @@ app.conf.update(
     beat_schedule={
         "rightful-sweep": {"task": "rightful.sweep", "schedule": 60.0},
         "rightful-due": {"task": "rightful.due", "schedule": 900.0},
+        "rightful-mailbox": {"task": "rightful.mailbox", "schedule": 60.0},
     },
 )
 
@@ -76,3 +78,15 @@ def due_task() -> int:
         run = run_due_daily(session, runtime.settings)
         deliver_pending(session, runtime.settings)
     return run.reminders + run.escalations + int(run.digest)
+
+
+@app.task(name="rightful.mailbox")
+def mailbox_task() -> int:
+    """Read the privacy mailbox (each message claimed in the database, so two beats are safe)."""
+    runtime = _runtime()
+    if not runtime.settings.mailbox_host:
+        return 0
+    result = poll_mailbox(runtime.sessions, runtime.settings)
+    with runtime.sessions() as session:
+        deliver_pending(session, runtime.settings)
+    return sum(result.outcomes.values())

@@ -8,6 +8,7 @@ import time
 
 from sqlalchemy import select
 
+from rightful.casework.mailbox import poll_if_due
 from rightful.consent.deliver import deliver_due, mark_overdue
 from rightful.core.runtime import Runtime
 from rightful.messaging import limits as mail_limits
@@ -52,6 +53,10 @@ def run_once(runtime: Runtime, *, maintenance: bool = True) -> int:
     housekeeping); returns how many requests ran."""
     if maintenance:
         maintain(runtime)
+    try:  # the privacy mailbox, when one is configured; its failure never stops other work
+        poll_if_due(runtime.sessions, runtime.settings)
+    except Exception:
+        log.exception("reading the privacy mailbox failed; retrying at the next interval")
     with runtime.sessions() as session:
         deliver_pending(session, runtime.settings)
         deliver_notices(session, runtime.settings)

@@ -243,3 +243,33 @@ def test_an_exception_between_claim_and_commit_loses_nothing(
     mailbox.poll(runtime.sessions, runtime.settings)
     assert len(_cases(runtime)) == 1
     assert dovecot.seen_flags() == {1: True}
+
+
+def test_rightful_mailbox_poll_reads_and_acknowledges(
+    dovecot: Dovecot, smtp_server: SmtpTestServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from rightful.cli.main import app
+
+    settings = _settings(tmp_path, dovecot, smtp_server)
+    upgrade(build_runtime(settings).engine)
+    for name, value in {
+        "DATA_DIR": str(tmp_path),
+        "SECRET_KEY": settings.secret_key,
+        "SMTP_URL": smtp_server.url,
+        "MAILBOX_HOST": HOST,
+        "MAILBOX_PORT": str(dovecot.port),
+        "MAILBOX_USER": dovecot.user,
+        "MAILBOX_PASSWORD": dovecot.password,
+        "MAILBOX_CA_FILE": str(dovecot.ca_file),
+    }.items():
+        monkeypatch.setenv(f"RIGHTFUL_{name}", value)
+    monkeypatch.delenv("RIGHTFUL_DATABASE_URL", raising=False)
+    dovecot.deliver(
+        _mail("cli@example.com", "Queja", "Quiero presentar una queja.", "<c-1@x>").as_bytes()
+    )
+    result = CliRunner().invoke(app, ["mailbox", "poll"])
+    assert result.exit_code == 0, result.output
+    assert '"new_case": 1' in result.output and '"e-mails_sent": 1' in result.output
+    smtp_server.wait_for("cli@example.com", subject_contains="[PC-")
