@@ -1,0 +1,172 @@
+"""Local servers implementing the documented endpoints the shipped configs use, with each
+vendor's pagination, error bodies and rate-limit answers."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from tests.connectors.apiserver import Answer, APIServer, Asked, page_after
+
+PERSON, OTHER = "ada@example.com", "bob@example.com"
+MISSING = {"error": {"type": "invalid_request_error", "code": "resource_missing"}}
+
+
+class StripeAPI(APIServer):
+    """Stripe: bearer secret key, lists {object: list, data, has_more}, form-encoded updates,
+    errors {error: {type, message}}, 429 for rate limits."""
+
+    key = "sk_test_123"
+    busy = Answer(429, {"error": {"type": "rate_limit_error", "message": "Too many requests"}})
+    paged = "/v1/charges"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.customers = [
+            {"id": "cus_A", "object": "customer", "email": PERSON, "name": "Ada L", "phone": "1"},
+            {"id": "cus_B", "object": "customer", "email": OTHER, "name": "Bob M", "phone": "2"},
+        ]
+        self.charges = [
+            {"id": f"ch_{c}{n}", "customer": f"cus_{c}", "amount": 100 * n, "currency": "eur"}
+            for c in "AB"
+            for n in range(5)
+        ]
+        self.route("GET", "/v1/customers")(self._authed(self._customers))
+        self.route("POST", r"/v1/customers/(\w+)")(self._authed(self._update))
+        self.route("DELETE", r"/v1/customers/(\w+)")(self._authed(self._delete))
+        self.route("GET", "/v1/charges")(self._authed(self._charges))
+
+    def params(self) -> dict[str, Any]:
+        return {"api_key": self.key, "page_size": 2}
+
+    def _authed(self, handler: Any) -> Any:
+        def check(asked: Asked) -> Answer:
+            if asked.headers.get("Authorization") != f"Bearer {self.key}":
+                return Answer(401, {"error": {"type": "invalid_request_error"}})
+            return handler(asked)  # type: ignore[no-any-return]
+
+        return check
+
+    def _list(self, rows: list[dict[str, Any]], asked: Asked) -> Answer:
+        limit = int(asked.query.get("limit", "10"))
+        chunk, more = page_after(rows, asked.query.get("starting_after"), limit)
+        return Answer(200, {"object": "list", "data": chunk, "has_more": more})
+
+    def _customers(self, asked: Asked) -> Answer:
+        wanted = asked.query.get("email")
+        return self._list([c for c in self.customers if c["email"] == wanted], asked)
+
+    def _charges(self, asked: Asked) -> Answer:
+        mine = [c for c in self.charges if c["customer"] == asked.query.get("customer")]
+        return self._list(mine, asked)
+
+    def _find(self, cid: str) -> dict[str, Any] | None:
+        return next((c for c in self.customers if c["id"] == cid), None)
+
+    def _update(self, asked: Asked) -> Answer:
+        found = self._find(asked.groups[0])
+        if found is None:
+            return Answer(
+                404, {"error": {"type": "invalid_request_error", "code": "resource_missing"}}
+            )
+        found.update(asked.body or {})  # form fields
+        return Answer(200, found)
+
+    def _delete(self, asked: Asked) -> Answer:
+        found = self._find(asked.groups[0])
+        if found is None:
+            return Answer(
+                404, {"error": {"type": "invalid_request_error", "code": "resource_missing"}}
+            )
+        self.customers.remove(found)
+        return Answer(200, {"id": found["id"], "object": "customer", "deleted": True})
+
+
+class ZendeskAPI(APIServer):
+    """Zendesk: basic {email}/token, users/search, offset pages with next_page links,
+    errors {error, description}, 429 with Retry-After."""
+
+    admin, token = "admin@shop.example", "zd-token-9"
+    busy = Answer(429, {"error": "APIRateLimitExceeded"}, {"Retry-After": "3"})
+    paged = "/api/v2/users/11/tickets"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.users = [
+            {"id": 11, "email": "Ada@Example.com", "name": "Ada L", "phone": None},
+            {"id": 12, "email": OTHER, "name": "Bob M", "phone": None},
+        ]
+        self.tickets = [
+            {"id": 100 * u + n, "requester_id": u, "subject": f"Help {n}", "status": "open"}
+            for u in (11, 12)
+            for n in range(5)
+        ]
+        self.route("GET", "/api/v2/users/search.json")(self._authed(self._search))
+        self.route("GET", r"/api/v2/users/(\d+)/tickets/requested.json")(
+            self._authed(self._requested)
+        )
+        self.route("PUT", r"/api/v2/users/(\d+).json")(self._authed(self._update))
+        self.route("DELETE", r"/api/v2/users/(\d+).json")(self._authed(self._delete))
+        self.route("DELETE", r"/api/v2/tickets/(\d+).json")(self._authed(self._delete_ticket))
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "domain": "x.zendesk.com",
+            "username": self.admin,
+            "api_key": self.token,
+            "page_size": 2,
+        }
+
+    def _authed(self, handler: Any) -> Any:
+        expected = base64.b64encode(f"{self.admin}/token:{self.token}".encode()).decode()
+
+        def check(asked: Asked) -> Answer:
+            if asked.headers.get("Authorization") != f"Basic {expected}":
+                return Answer(401, {"error": "Couldn't authenticate you"})
+            return handler(asked)  # type: ignore[no-any-return]
+
+        return check
+
+    def _search(self, asked: Asked) -> Answer:
+        wanted = asked.query.get("query", "").removeprefix("email:").lower()
+        return Answer(
+            200,
+            {
+                "users": [u for u in self.users if u["email"].lower() == wanted],
+                "next_page": None,
+                "count": 1,
+            },
+        )
+
+    def _requested(self, asked: Asked) -> Answer:
+        mine = [t for t in self.tickets if t["requester_id"] == int(asked.groups[0])]
+        page, size = int(asked.query.get("page", "1")), int(asked.query.get("per_page", "100"))
+        chunk = mine[(page - 1) * size : page * size]
+        following = None
+        if page * size < len(mine):
+            following = f"{self.url}{asked.path}?page={page + 1}&per_page={size}"
+        return Answer(200, {"tickets": chunk, "next_page": following, "count": len(mine)})
+
+    def _user(self, uid: str) -> dict[str, Any] | None:
+        return next((u for u in self.users if u["id"] == int(uid)), None)
+
+    def _update(self, asked: Asked) -> Answer:
+        user = self._user(asked.groups[0])
+        if user is None:
+            return Answer(404, {"error": "RecordNotFound", "description": "Not found"})
+        user.update(asked.body["user"])
+        return Answer(200, {"user": user})
+
+    def _delete(self, asked: Asked) -> Answer:
+        user = self._user(asked.groups[0])
+        if user is None:
+            return Answer(404, {"error": "RecordNotFound", "description": "Not found"})
+        self.users.remove(user)
+        return Answer(200, {"user": {**user, "active": False}})
+
+    def _delete_ticket(self, asked: Asked) -> Answer:
+        ticket = next((t for t in self.tickets if t["id"] == int(asked.groups[0])), None)
+        if ticket is None:
+            return Answer(404, {"error": "RecordNotFound", "description": "Not found"})
+        self.tickets.remove(ticket)
+        return Answer(204)
