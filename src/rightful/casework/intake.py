@@ -77,9 +77,20 @@ def from_contact_form(
     language: str,
 ) -> Case:
     """A question, concern or complaint from the privacy center; acknowledged by e-mail."""
-    chosen = _kind(kind, PUBLIC_KINDS)
-    text = _text(message)
-    address = _email(email, required=True)
+    errors: list[dict[str, str]] = []
+    checked = []
+    for check, value in ((lambda v: _kind(v, PUBLIC_KINDS), kind), (_text, message)):
+        try:
+            checked.append(check(value))
+        except InvalidInputError as exc:
+            errors += exc.errors
+    try:
+        address = _email(email, required=True)
+    except InvalidInputError as exc:
+        errors += exc.errors
+    if errors:  # every problem at once, for the form's error summary
+        raise InvalidInputError("Some details need attention.", errors=errors)
+    chosen, text = Kind(checked[0]), str(checked[1])
     limits.check(session, settings, CONTACT, address=address, client=client)
     case = service.open_case(
         session,

@@ -38,6 +38,7 @@ from rightful.web.i18n import router as language_router
 from rightful.web.middleware import LimitsMiddleware
 from rightful.web.privacy_center.agent_routes import router as agent_confirm_router
 from rightful.web.privacy_center.appeals import router as appeal_router
+from rightful.web.privacy_center.contact import router as contact_router
 from rightful.web.privacy_center.lookup import router as lookup_router
 from rightful.web.privacy_center.preferences import router as preferences_router
 from rightful.web.privacy_center.routes import router as public_router
@@ -115,6 +116,7 @@ def create_app(runtime: Runtime, *, start_worker: bool | None = None) -> FastAPI
         withdraw_router,
         agent_confirm_router,
         appeal_router,
+        contact_router,
     ):
         app.include_router(pages, include_in_schema=False)
     app.include_router(banner_router)
