@@ -14,13 +14,14 @@ from rightful.connectors.http import complete_dataset, config_of, connect, shipp
 from rightful.inventory.specs import dataset_from_document
 from rightful.rights.planning import build_plan, traverse
 from tests.connectors.apiserver import Answer, serving
-from tests.connectors.vendor_apis import PERSON, StripeAPI, ZendeskAPI
+from tests.connectors.vendor_apis import PERSON, ShopifyAPI, StripeAPI, ZendeskAPI
 
-VENDORS: dict[str, Any] = {"stripe": StripeAPI, "zendesk": ZendeskAPI}
+VENDORS: dict[str, Any] = {"shopify": ShopifyAPI, "stripe": StripeAPI, "zendesk": ZendeskAPI}
 # Per vendor: the person's own collection, its child collection, and their expected keys.
 SHAPE = {
     "stripe": ("customer", "charge", ["cus_A"], [f"ch_A{n}" for n in range(5)]),
     "zendesk": ("user", "ticket", [11], [1100 + n for n in range(5)]),
+    "shopify": ("customer", "order", [501], [9000 + 5010 + n for n in range(5)]),
 }
 
 
@@ -40,6 +41,7 @@ def read_all(name: str, api: Any) -> dict[str, list[dict[str, Any]]]:
         "base_url": api.url,
         "backoff_seconds": 0,
         "max_wait_seconds": 0,
+        "rate_limits": False,
     }
     connector = connect(settings)
     try:
@@ -97,12 +99,18 @@ def test_a_500_mid_pagination_is_retried_without_duplicates(vendor: tuple[str, A
 def test_a_shipped_config_erases(vendor: tuple[str, Any]) -> None:
     name, api = vendor
     own, _, own_keys, _ = SHAPE[name]
-    settings = {"shipped": name, "params": api.params(), "base_url": api.url}
+    settings = {
+        "shipped": name,
+        "params": api.params(),
+        "base_url": api.url,
+        "rate_limits": False,
+    }
     connector = connect(settings)
-    masked = RowChange.by_key(own, "id", own_keys[0], {"name": "MASKED"})
+    field = "first_name" if name == "shopify" else "name"
+    masked = RowChange.by_key(own, "id", own_keys[0], {field: "MASKED"})
     assert connector.apply([masked]) == {(own, ""): 1}
     found = read_all(name, api)
-    assert found[f"{name}:{own}"][0]["name"] == "MASKED"
+    assert found[f"{name}:{own}"][0][field] == "MASKED"
     gone = RowChange.by_key(own, "id", own_keys[0])
     assert connector.apply([gone]) == {(own, ""): 1}
     assert connector.apply([gone]) == {(own, ""): 0}  # already gone

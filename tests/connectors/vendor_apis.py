@@ -170,3 +170,76 @@ class ZendeskAPI(APIServer):
             return Answer(404, {"error": "RecordNotFound", "description": "Not found"})
         self.tickets.remove(ticket)
         return Answer(204)
+
+
+class ShopifyAPI(APIServer):
+    """Shopify: X-Shopify-Access-Token, customers/search, orders paged by Link rel="next"
+    page_info, errors {errors}, 429 with Retry-After."""
+
+    token = "shpat_abc"
+    busy = Answer(
+        429, {"errors": "Exceeded 2 calls per second for api client."}, {"Retry-After": "2.0"}
+    )
+    base = "/admin/api/2024-10"
+    paged = "/admin/api/2024-10/orders.json"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.customers = [
+            {"id": 501, "email": PERSON, "first_name": "Ada", "last_name": "L"},
+            {"id": 502, "email": OTHER, "first_name": "Bob", "last_name": "M"},
+        ]
+        self.orders = [
+            {"id": 9000 + 10 * c + n, "customer": {"id": c}, "total_price": "10.00"}
+            for c in (501, 502)
+            for n in range(5)
+        ]
+        b = self.base
+        self.route("GET", f"{b}/customers/search.json")(self._authed(self._search))
+        self.route("GET", f"{b}/orders.json")(self._authed(self._orders))
+        self.route("PUT", rf"{b}/customers/(\d+).json")(self._authed(self._update))
+        self.route("DELETE", rf"{b}/customers/(\d+).json")(self._authed(self._delete))
+
+    def params(self) -> dict[str, Any]:
+        return {"domain": "shop.myshopify.com", "access_token": self.token, "page_size": 2}
+
+    def _authed(self, handler: Any) -> Any:
+        def check(asked: Asked) -> Answer:
+            if asked.headers.get("X-Shopify-Access-Token") != self.token:
+                return Answer(401, {"errors": "[API] Invalid API key or access token"})
+            return handler(asked)  # type: ignore[no-any-return]
+
+        return check
+
+    def _search(self, asked: Asked) -> Answer:
+        wanted = asked.query.get("query", "").removeprefix("email:")
+        return Answer(200, {"customers": [c for c in self.customers if c["email"] == wanted]})
+
+    def _orders(self, asked: Asked) -> Answer:
+        # page_info carries the filter; the first call names the customer.
+        info = asked.query.get("page_info")
+        customer, start = info.split(":") if info else (asked.query.get("customer_id"), "0")
+        mine = [o for o in self.orders if str(o["customer"]["id"]) == customer]
+        size, begin = int(asked.query.get("limit", "50")), int(start)
+        headers = {}
+        if begin + size < len(mine):
+            link = f"<{self.url}{self.paged}?limit={size}&page_info={customer}:{begin + size}>"
+            headers["Link"] = f'{link}; rel="next"'
+        return Answer(200, {"orders": mine[begin : begin + size]}, headers)
+
+    def _customer(self, cid: str) -> dict[str, Any] | None:
+        return next((c for c in self.customers if c["id"] == int(cid)), None)
+
+    def _update(self, asked: Asked) -> Answer:
+        customer = self._customer(asked.groups[0])
+        if customer is None:
+            return Answer(404, {"errors": "Not Found"})
+        customer.update(asked.body["customer"])
+        return Answer(200, {"customer": customer})
+
+    def _delete(self, asked: Asked) -> Answer:
+        customer = self._customer(asked.groups[0])
+        if customer is None:
+            return Answer(404, {"errors": "Not Found"})
+        self.customers.remove(customer)
+        return Answer(200, {})
