@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rightful.casework.models import Case, CaseMessage
+from rightful.casework.promises import asks_for_id_or_password
 from rightful.casework.types import OPEN, OUTCOMES, STATUS_LABELS, TRANSITIONS, Kind, Status
 from rightful.core import i18n
 from rightful.core.calendar import add_business_days
@@ -354,6 +355,11 @@ def reply(
     if len(text.strip()) < 10:
         raise InvalidInputError(
             "Write the answer in full.", errors=[{"field": "text", "message": "Write the answer."}]
+        )
+    if asks := asks_for_id_or_password(text):
+        raise InvalidInputError(  # the privacy statement promises we never ask for them
+            "We never ask for a password or an ID document by e-mail.",
+            errors=[{"field": "text", "message": f"Take this out: {asks[0]}"}],
         )
     email = sender_of(settings, case).get("email", "")
     if not email:

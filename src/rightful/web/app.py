@@ -18,6 +18,7 @@ from rightful.core.runtime import Runtime
 from rightful.web import errors
 from rightful.web.admin.account_routes import router as admin_account_router
 from rightful.web.admin.appeal_routes import router as admin_appeal_router
+from rightful.web.admin.case_routes import router as admin_case_router
 from rightful.web.admin.consent_routes import router as admin_consent_router
 from rightful.web.admin.intake_routes import router as admin_intake_router
 from rightful.web.admin.laws_routes import router as admin_laws_router
@@ -123,6 +124,7 @@ def create_app(runtime: Runtime, *, start_worker: bool | None = None) -> FastAPI
     app.include_router(admin_signin_router, include_in_schema=False)
     app.include_router(admin_account_router, include_in_schema=False)
     app.include_router(admin_intake_router, include_in_schema=False)
+    app.include_router(admin_case_router, include_in_schema=False)
     app.include_router(admin_router, include_in_schema=False)
     app.include_router(admin_appeal_router, include_in_schema=False)
     app.include_router(admin_consent_router, include_in_schema=False)
