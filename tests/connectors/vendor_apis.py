@@ -243,3 +243,68 @@ class ShopifyAPI(APIServer):
             return Answer(404, {"errors": "Not Found"})
         self.customers.remove(customer)
         return Answer(200, {})
+
+
+class HubSpotAPI(APIServer):
+    """HubSpot: bearer token, CRM search by POST, owners paged by paging.next.link, errors
+    {status, message, category}, 429 with the policy name and no Retry-After."""
+
+    token = "pat-na1-xyz"
+    busy = Answer(
+        429,
+        {
+            "status": "error",
+            "message": "You have reached your secondly limit.",
+            "errorType": "RATE_LIMIT",
+            "policyName": "SECONDLY",
+        },
+    )
+    paged = "/crm/v3/owners"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.contacts = [
+            {"id": "101", "properties": {"email": PERSON, "firstname": "Ada"}},
+            {"id": "102", "properties": {"email": OTHER, "firstname": "Bob"}},
+        ]
+        # One person can own several owner records (one per team), as HubSpot lists them.
+        self.owners = [
+            {"id": f"{e[0]}{n}", "email": e, "firstName": e[:3].title(), "teams": []}
+            for e in (PERSON, OTHER)
+            for n in range(5)
+        ]
+        self.route("POST", "/crm/v3/objects/contacts/search")(self._authed(self._search))
+        self.route("POST", "/crm/v3/objects/contacts/gdpr-delete")(self._authed(self._gdpr))
+        self.route("GET", "/crm/v3/owners")(self._authed(self._owners))
+
+    def params(self) -> dict[str, Any]:
+        return {"private_app_token": self.token, "page_size": 2}
+
+    def _authed(self, handler: Any) -> Any:
+        def check(asked: Asked) -> Answer:
+            if asked.headers.get("Authorization") != f"Bearer {self.token}":
+                return Answer(401, {"status": "error", "category": "INVALID_AUTHENTICATION"})
+            return handler(asked)  # type: ignore[no-any-return]
+
+        return check
+
+    def _search(self, asked: Asked) -> Answer:
+        wanted = asked.body["filterGroups"][0]["filters"][0]["value"]
+        found = [c for c in self.contacts if c["properties"]["email"] == wanted]
+        return Answer(200, {"total": len(found), "results": found})
+
+    def _gdpr(self, asked: Asked) -> Answer:
+        found = next((c for c in self.contacts if c["id"] == asked.body["objectId"]), None)
+        if found is None:
+            return Answer(404, {"status": "error", "category": "OBJECT_NOT_FOUND"})
+        self.contacts.remove(found)
+        return Answer(204)
+
+    def _owners(self, asked: Asked) -> Answer:
+        mine = [o for o in self.owners if o["email"] == asked.query.get("email")]
+        after, size = int(asked.query.get("after", "0")), int(asked.query.get("limit", "100"))
+        paging = {}
+        if after + size < len(mine):
+            link = f"{self.url}/crm/v3/owners?email={asked.query['email']}&limit={size}"
+            paging = {"next": {"after": str(after + size), "link": f"{link}&after={after + size}"}}
+        return Answer(200, {"results": mine[after : after + size], "paging": paging})
