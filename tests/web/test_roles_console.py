@@ -52,6 +52,23 @@ CONSOLE: dict[tuple[str, str], tuple[tuple[Permission, ...] | None, dict[str, st
         (P.REQUESTS_DECIDE,),
         {"outcome": "upheld", "explanation": "Explained to the person in full."},
     ),
+    ("GET", "/admin/intake"): ((P.REQUESTS_SUBMIT,), None),
+    ("POST", "/admin/intake"): ((P.REQUESTS_SUBMIT,), {"channel": "post", "name": "Lee Post"}),
+    ("POST", "/admin/intake/{request_id}/identity"): (
+        (P.REQUESTS_SUBMIT,),
+        {"identity_method": "signed_letter"},
+    ),
+    ("POST", "/admin/intake/{request_id}/by-hand"): ((P.REQUESTS_DECIDE,), {"note": "Done."}),
+    ("POST", "/admin/intake/{request_id}/ask-consumer"): ((P.REQUESTS_DECIDE,), {}),
+    ("POST", "/admin/intake/{request_id}/permission"): ((P.REQUESTS_DECIDE,), {"valid": "yes"}),
+    ("GET", "/admin/intake/{request_id}/documents/{doc_id}"): (
+        (P.REQUESTS_READ_PERSONAL,),
+        None,
+    ),
+    ("GET", "/admin/intake/{request_id}/letters/{message_id}"): (
+        (P.OUTBOX_READ, P.REQUESTS_READ_PERSONAL),
+        None,
+    ),
     ("GET", "/admin/outbox"): ((P.OUTBOX_READ,), None),
     ("GET", "/admin/outbox/{message_id}"): ((P.OUTBOX_READ,), None),
     ("GET", "/admin/data-map"): ((P.INVENTORY_VIEW,), None),
@@ -158,6 +175,7 @@ def _fill(runtime: Runtime, path: str) -> str:
             "message_id": str(letter[0].id if letter else 1),
             "subject_id": person.id,
             "delivery_id": "1",
+            "doc_id": "none",  # no such document: allowed roles get 404, others 403
             "prefix": token.prefix if token else "none",
             "staff_id": str(_target(session)),
         }

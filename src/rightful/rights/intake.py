@@ -48,6 +48,23 @@ class Upload:
     content: bytes
 
 
+def may_record(actor: Actor) -> None:
+    """Whether `actor` may record requests for people (ForbiddenError otherwise): the console
+    asks before showing or reading its intake form."""
+    require(actor, Permission.REQUESTS_SUBMIT)
+
+
+def open_request_document(
+    session: Session, settings: Settings, *, actor: Actor, request_id: str, doc_id: str
+) -> documents.Opened:
+    """One of a request's documents for staff who read personal data (the read is audited)."""
+    require(actor, Permission.REQUESTS_READ_PERSONAL)
+    req = service.access_request(session, request_id)
+    if doc_id not in {d.id for d in documents.listed(session, request_id=req.id)}:
+        raise NotFoundError("There is no such document for this request.")
+    return documents.open_document(session, settings, actor=actor, doc_id=doc_id)
+
+
 def _field_error(field: str, message: str) -> InvalidInputError:
     return InvalidInputError(message, errors=[{"field": field, "message": message}])
 
