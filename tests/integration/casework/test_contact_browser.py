@@ -21,13 +21,11 @@ def test_a_complaint_sent_from_the_contact_form_is_acknowledged(
     page.goto(live_rightful.url("/contact"))
     page.get_by_role("button", name="Send").click()  # empty: every problem listed
     assert page.get_by_role("alert").is_visible()
-    page.screenshot(path="/tmp/mailbox-contact-errors.png", full_page=True)
     page.get_by_label("A complaint").check()
     page.get_by_label("Your message").fill("Your app shares my location without asking.")
     page.get_by_label("E-mail address").fill("casey@example.com")
     page.get_by_role("button", name="Send").click()
     assert page.get_by_role("heading", level=1).inner_text().startswith("Thank you")
-    page.screenshot(path="/tmp/mailbox-contact-sent.png", full_page=True)
     ack = smtp_server.wait_for("casey@example.com", subject_contains="[PC-")
     text = ack.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "We take complaints seriously" in text
