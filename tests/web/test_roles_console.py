@@ -97,6 +97,14 @@ CONSOLE: dict[tuple[str, str], tuple[tuple[Permission, ...] | None, dict[str, st
     ("POST", "/admin/welcome/{token}"): (PUBLIC, None),
     # Sign-in and each person's own account (docs/security.md, sessions): not role actions.
     ("GET", "/admin/login"): (PUBLIC, None),
+    ("GET", "/admin/cases"): ((P.REQUESTS_VIEW,), None),
+    ("POST", "/admin/cases"): ((P.REQUESTS_SUBMIT,), {"kind": "question", "channel": "phone"}),
+    ("GET", "/admin/cases/{case_id}"): ((P.REQUESTS_VIEW,), None),
+    ("POST", "/admin/cases/{case_id}/assign"): ((P.REQUESTS_SUBMIT,), {"to": ""}),
+    ("POST", "/admin/cases/{case_id}/reply"): ((P.REQUESTS_SUBMIT,), {"text": "An answer."}),
+    ("POST", "/admin/cases/{case_id}/link"): ((P.REQUESTS_SUBMIT,), {"request": "R-NONE"}),
+    ("POST", "/admin/cases/{case_id}/confirm"): ((P.REQUESTS_SUBMIT,), {}),
+    ("POST", "/admin/cases/{case_id}/close"): ((P.REQUESTS_SUBMIT,), {"outcome": "answered"}),
     ("POST", "/admin/login"): (PUBLIC, None),
     ("POST", "/admin/logout"): (ANY_STAFF, None),
     ("GET", "/admin/account"): (ANY_STAFF, None),
@@ -176,6 +184,7 @@ def _fill(runtime: Runtime, path: str) -> str:
             "subject_id": person.id,
             "delivery_id": "1",
             "doc_id": "none",  # no such document: allowed roles get 404, others 403
+            "case_id": "none",  # the same for a case
             "prefix": token.prefix if token else "none",
             "staff_id": str(_target(session)),
         }

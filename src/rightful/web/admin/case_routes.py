@@ -13,7 +13,12 @@ from rightful.casework.replies import reply_templates
 from rightful.casework.types import CHANNEL_LABELS, KIND_LABELS, OUTCOMES, STATUS_LABELS
 from rightful.core.clock import utcnow
 from rightful.core.db import unit_of_work
-from rightful.core.errors import InvalidInputError, RightfulError
+from rightful.core.errors import (
+    ConflictError,
+    InvalidInputError,
+    RateLimitedError,
+    VerificationError,
+)
 from rightful.core.runtime import Runtime
 from rightful.rights.kinds import labels
 from rightful.rights.schemas import US_STATES
@@ -66,7 +71,7 @@ def case_page(
     """One case: its thread (an audited read), the response target, and the actions."""
     with unit_of_work(rt.sessions) as session:
         actor = console_actor(request, session)
-        case = service.access_case(session, case_id)
+        case = service.view_case(session, actor=actor, case_id=case_id)
         sender, subject, thread = (
             service.read_case(session, rt.settings, actor=actor, case=case)
             if actor.can(Permission.REQUESTS_READ_PERSONAL)
@@ -125,27 +130,74 @@ async def _act(request: Request, rt: Runtime, case_id: str, action: str) -> tupl
                 )
     except InvalidInputError as exc:
         error = "; ".join([exc.detail, *(e["message"] for e in exc.errors)])
-    except RightfulError as exc:
-        error = exc.detail
+    except (ConflictError, VerificationError, RateLimitedError) as exc:
+        error = exc.detail  # refusals (403) and unknown cases (404) are answered as such
     return form, error
 
 
-@router.post("/{case_id}/{action}")
-async def case_action(
-    request: Request,
-    case_id: str,
-    action: str,
-    rt: Runtime = Depends(runtime),
-    disp: Dispatcher = Depends(dispatcher),
+async def _case_action(
+    request: Request, rt: Runtime, disp: Dispatcher, case_id: str, action: str
 ) -> Response:
-    """Assign, reply, link a request, open one from the case, or close it."""
-    if action not in ("assign", "reply", "link", "close", "confirm"):
-        return Response(status_code=404)
     _, error = await _act(request, rt, case_id, action)
     if error:
         return case_page(request, case_id, rt, error=error)
     disp.mail_queued()
     return RedirectResponse(f"/admin/cases/{case_id}", status_code=303)
+
+
+@router.post("/{case_id}/assign")
+async def assign_case(
+    request: Request,
+    case_id: str,
+    rt: Runtime = Depends(runtime),
+    disp: Dispatcher = Depends(dispatcher),
+) -> Response:
+    """Give the case to a staff member."""
+    return await _case_action(request, rt, disp, case_id, "assign")
+
+
+@router.post("/{case_id}/reply")
+async def reply_case(
+    request: Request,
+    case_id: str,
+    rt: Runtime = Depends(runtime),
+    disp: Dispatcher = Depends(dispatcher),
+) -> Response:
+    """E-mail the person an answer."""
+    return await _case_action(request, rt, disp, case_id, "reply")
+
+
+@router.post("/{case_id}/link")
+async def link_case(
+    request: Request,
+    case_id: str,
+    rt: Runtime = Depends(runtime),
+    disp: Dispatcher = Depends(dispatcher),
+) -> Response:
+    """Link an existing rights request."""
+    return await _case_action(request, rt, disp, case_id, "link")
+
+
+@router.post("/{case_id}/confirm")
+async def confirm_case(
+    request: Request,
+    case_id: str,
+    rt: Runtime = Depends(runtime),
+    disp: Dispatcher = Depends(dispatcher),
+) -> Response:
+    """Open a rights request from the case (the person verifies it)."""
+    return await _case_action(request, rt, disp, case_id, "confirm")
+
+
+@router.post("/{case_id}/close")
+async def close_case(
+    request: Request,
+    case_id: str,
+    rt: Runtime = Depends(runtime),
+    disp: Dispatcher = Depends(dispatcher),
+) -> Response:
+    """Close the case with an outcome."""
+    return await _case_action(request, rt, disp, case_id, "close")
 
 
 @router.post("")
@@ -173,10 +225,10 @@ async def record_case(
                 else None,
             )
             case_id = case.id
-    except (RightfulError, ValueError) as exc:
-        detail = exc.detail if isinstance(exc, RightfulError) else "Check the date."
+    except (InvalidInputError, ValueError) as exc:
+        detail = "Check the date."
         if isinstance(exc, InvalidInputError):
-            detail = "; ".join([detail, *(e["message"] for e in exc.errors)])
+            detail = "; ".join([exc.detail, *(e["message"] for e in exc.errors)])
         return RedirectResponse(f"/admin/cases?error={detail[:200]}", status_code=303)
     disp.mail_queued()
     return RedirectResponse(f"/admin/cases/{case_id}", status_code=303)
