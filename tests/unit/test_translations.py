@@ -255,3 +255,17 @@ def test_a_message_with_values_reads_as_english_and_translates_where_shown() -> 
     assert env.get_template("t.html").render(lang="es", m="Not in the catalogue") == (
         "Not in the catalogue"
     )
+
+
+def test_a_case_in_spanish_starts_from_spanish_reply_templates() -> None:
+    from rightful.casework.replies import FOLDER, LABELS, reply_templates
+
+    english = reply_templates("https://privacy.example")
+    spanish = reply_templates("https://privacy.example", "es")
+    assert set(spanish) == set(english) == set(LABELS)
+    for name in LABELS:
+        assert (FOLDER / "es" / f"{name}.txt").is_file(), f"no Spanish {name}.txt"
+        assert spanish[name][1].startswith("Hola:")
+    assert "https://privacy.example/" in spanish["make_request"][1]
+    assert english["answer"][1].startswith("Hello,")
+    assert reply_templates("https://privacy.example", "xx") == english

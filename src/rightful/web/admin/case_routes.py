@@ -91,7 +91,7 @@ def case_page(
         outcomes=OUTCOMES,
         request_types=labels(),
         states=US_STATES,
-        replies=reply_templates(rt.settings.base_url),
+        replies=reply_templates(rt.settings.base_url, case.language),  # the person's language
         chosen_template=template,
         error=error,
     )
