@@ -122,8 +122,27 @@ def _accounts() -> tuple[str, str, int, int]:
     return me.pw_name, me.pw_name, me.pw_uid, me.pw_gid
 
 
-def _config(folder: Path, port: int) -> Path:
+def _oauth2(folder: Path, introspection_url: str | None) -> tuple[str, str]:
+    """The XOAUTH2 mechanism and an oauth2 passdb that asks `introspection_url` about tokens."""
+    if introspection_url is None:
+        return "", ""
+    (folder / "oauth2.conf.ext").write_text(
+        f"introspection_mode = post\nintrospection_url = {introspection_url}\n"
+        "username_attribute = username\nactive_attribute = active\nactive_value = true\n"
+        "tokeninfo_url = \n"
+    )
+    passdb = f"""
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {folder}/oauth2.conf.ext
+}}"""
+    return " xoauth2 oauthbearer", passdb
+
+
+def _config(folder: Path, port: int, introspection_url: str | None = None) -> Path:
     internal, login, uid, gid = _accounts()
+    mechanisms, oauth_passdb = _oauth2(folder, introspection_url)
     (folder / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}::::::\n")
     config = folder / "dovecot.conf"
     config.write_text(f"""
@@ -136,12 +155,12 @@ ssl = required
 ssl_cert = <{folder}/cert.pem
 ssl_key = <{folder}/key.pem
 disable_plaintext_auth = yes
-auth_mechanisms = plain login
+auth_mechanisms = plain login{mechanisms}
 default_internal_user = {internal}
 default_internal_group = {pwd.getpwnam(internal).pw_name if False else internal}
 default_login_user = {login}
 first_valid_uid = 0
-mail_location = maildir:{folder}/mail/%u
+mail_location = maildir:{folder}/mail/%u{oauth_passdb}
 passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {folder}/passwd
@@ -184,6 +203,11 @@ def _wait_listening(port: int, log: Path, timeout: float = 15.0) -> None:
 @pytest.fixture
 def dovecot() -> Iterator[Dovecot]:
     """Dovecot on a free loopback port with one account, stopped after the test."""
+    yield from run_dovecot()
+
+
+def run_dovecot(introspection_url: str | None = None) -> Iterator[Dovecot]:
+    """Start Dovecot (with an OAuth2 passdb asking `introspection_url`, when given)."""
     if not os.access(DOVECOT, os.X_OK):
         service_unavailable(f"Dovecot is not installed ({DOVECOT}): apt-get install dovecot-imapd")
     folder = Path(tempfile.mkdtemp(prefix="rightful-imap-"))
@@ -193,7 +217,7 @@ def dovecot() -> Iterator[Dovecot]:
         (folder / sub).mkdir()
     ca = _certificate(folder)
     port = _free_port()
-    config = _config(folder, port)
+    config = _config(folder, port, introspection_url)
     if os.geteuid() == 0:
         for sub in ("mail", "home"):
             os.chown(folder / sub, uid, gid)

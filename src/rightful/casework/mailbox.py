@@ -69,10 +69,14 @@ def connect(settings: Settings) -> imaplib.IMAP4:
         imap = imaplib.IMAP4(settings.mailbox_host, settings.mailbox_port or 143, timeout=30)
         imap.starttls(ssl_context=context)
     token = _token(settings)
-    if token:
-        imap.authenticate("XOAUTH2", lambda _: xoauth2(settings.mailbox_user, token))
-    else:
-        imap.login(settings.mailbox_user, settings.mailbox_password)
+    try:
+        if token:
+            imap.authenticate("XOAUTH2", lambda _: xoauth2(settings.mailbox_user, token))
+        else:
+            imap.login(settings.mailbox_user, settings.mailbox_password)
+    except BaseException:
+        imap.shutdown()  # a refused sign-in leaves no open connection behind
+        raise
     return imap
 
 

@@ -3,10 +3,14 @@ SMTP, threading, machines' mail ignored, attachments sealed, and a killed worker
 
 from __future__ import annotations
 
+import imaplib
+import json
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
@@ -20,7 +24,7 @@ from rightful.messaging.service import deliver_pending
 from rightful.migrations import upgrade
 from rightful.rights.documents import Document
 from tests.support.app import make_settings
-from tests.support.imap import HOST, Dovecot
+from tests.support.imap import HOST, Dovecot, run_dovecot
 from tests.support.services import SmtpTestServer
 
 
@@ -273,3 +277,56 @@ def test_rightful_mailbox_poll_reads_and_acknowledges(
     assert result.exit_code == 0, result.output
     assert '"new_case": 1' in result.output and '"e-mails_sent": 1' in result.output
     smtp_server.wait_for("cli@example.com", subject_contains="[PC-")
+
+
+class _Introspection(BaseHTTPRequestHandler):
+    """An OAuth2 token introspection endpoint (RFC 7662) that knows one token."""
+
+    token = "ya29.test-access-token"  # the test's own token
+
+    def do_POST(self) -> None:  # the http.server hook name
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+        active = f"token={self.token}" in body
+        answer = json.dumps(
+            {"active": active, "username": "privacy"} if active else {"active": False}
+        )
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(answer.encode())
+
+    def log_message(self, *args: object) -> None:
+        """Quiet."""
+
+
+@pytest.fixture
+def oauth_dovecot() -> Iterator[Dovecot]:
+    """Dovecot whose oauth2 passdb asks a local introspection endpoint about tokens."""
+    server = HTTPServer((HOST, 0), _Introspection)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield from run_dovecot(f"http://{HOST}:{server.server_port}/introspect")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_mailbox_signs_in_with_an_xoauth2_token(
+    oauth_dovecot: Dovecot, tmp_path: Path, smtp_server: SmtpTestServer
+) -> None:
+    oauth_dovecot.deliver(
+        _mail("tok@example.com", "Question", "Who do you share data with?", "<t-1@x>").as_bytes()
+    )
+    token_file = tmp_path / "token"
+    token_file.write_text(_Introspection.token + "\n")
+    settings = _settings(tmp_path, oauth_dovecot, smtp_server).model_copy(
+        update={"mailbox_password": "", "mailbox_oauth2_token_file": token_file}
+    )
+    rt = build_runtime(settings)
+    upgrade(rt.engine)
+    assert mailbox.poll(rt.sessions, rt.settings).outcomes == {"new_case": 1}
+    token_file.write_text("a-revoked-token")
+    with pytest.raises(imaplib.IMAP4.error):
+        mailbox.connect(rt.settings)
+    rt.engine.dispose()
