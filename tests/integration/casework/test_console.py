@@ -80,3 +80,47 @@ def test_a_complaint_by_phone_goes_from_console_to_answered(rightful_app: App) -
     assert reads and all(r.actor == STAFF_EMAIL for r in reads)
     queue = client.get("/admin/cases?status=closed&kind=complaint")
     assert case.reference in queue.text
+
+
+def test_staff_confirm_the_type_and_the_person_gets_the_verification_email(
+    rightful_app: App,
+) -> None:
+    from rightful.casework.service import Incoming, open_case
+    from rightful.casework.types import Kind
+    from rightful.core.db import unit_of_work
+    from rightful.rights.models import RightsRequest
+
+    rt = rightful_app.runtime
+    with unit_of_work(rt.sessions) as session:
+        case_id = open_case(
+            session,
+            rt.settings,
+            Incoming(email="avery.quinn@example.com", text="Borrar mis datos, por favor."),
+            kind=Kind.REQUEST,
+            channel="email",
+            actor="mailbox",
+            suggested_type="delete",
+            language="es",
+        ).id
+    client = rightful_app.client
+    post_login(client, STAFF_EMAIL, STAFF_PASSWORD, form_token(client))
+    page = client.get(f"/admin/cases/{case_id}")
+    assert '<option value="delete" selected>' in page.text
+    client.post(
+        f"/admin/cases/{case_id}/confirm",
+        data={"csrf": _csrf(page.text), "request_type": "delete", "jurisdiction": "US-TX"},
+    )
+    with rt.sessions() as session:
+        req = session.scalars(select(RightsRequest)).one()
+        case = session.get(Case, case_id)
+        letters = [open_letter(rt.settings, m) for m in session.scalars(select(OutboxMessage))]
+    assert case is not None and case.request_id == req.id and case.confirmed_type == "delete"
+    assert (req.channel, req.status, req.jurisdiction, req.language) == (
+        "email",
+        "verifying",
+        "US-TX",
+        "es",
+    )
+    assert [letter.to for letter in letters if letter.template == "acknowledgement"] == [
+        "avery.quinn@example.com"
+    ]
