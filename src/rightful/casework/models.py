@@ -38,6 +38,8 @@ class Case(Base):
     subject: Mapped[str | None] = mapped_column(Text, default=None, info=sealed("cases"))
     outcome: Mapped[str | None] = mapped_column(String(30), default=None)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # When what the person wrote was destroyed (RIGHTFUL_RECORDS_RETENTION_DAYS after closing).
+    minimised_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 

@@ -9,6 +9,7 @@ import time
 from sqlalchemy import select
 
 from rightful.casework.mailbox import poll_if_due
+from rightful.casework.retention import minimise_old_cases
 from rightful.consent.deliver import deliver_due, mark_overdue
 from rightful.core.runtime import Runtime
 from rightful.messaging import limits as mail_limits
@@ -36,6 +37,7 @@ def maintain(runtime: Runtime) -> None:
     with runtime.sessions() as session:
         expire_packages(session, runtime.settings)
         minimise_old_requests(session, runtime.settings)
+        minimise_old_cases(session, runtime.settings)
         destroy_retained(session, runtime.settings)
         run_retention_daily(session, runtime.settings)
         staff_sessions.forget_old(session)

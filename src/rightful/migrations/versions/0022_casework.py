@@ -40,6 +40,7 @@ def upgrade() -> None:
         sa.Column("subject", sa.Text(), nullable=True),
         sa.Column("outcome", sa.String(length=30), nullable=True),
         sa.Column("closed_at", UTC, nullable=True),
+        sa.Column("minimised_at", UTC, nullable=True),
         sa.Column("updated_at", UTC, nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("reference"),
