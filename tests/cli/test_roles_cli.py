@@ -82,12 +82,19 @@ CLI: dict[str, list[tuple[list[str], tuple[Permission, ...] | None]]] = {
     "rights review": [(["{request}"], (P.REQUESTS_READ_PERSONAL,))],
     "rights retention": [([], (P.REQUESTS_PREPARE,)), (["--run"], (P.ERASURE_APPROVE,))],
     "rights package": [(["{request}"], (P.REQUESTS_READ_PERSONAL,))],
+    "rights due": [([], (P.REQUESTS_VIEW,)), (["--send"], (P.REQUESTS_VIEW,))],
+    "rights appeals": [([], (P.REQUESTS_VIEW,))],
+    "rights decide-appeal": [
+        (["none", "--outcome", "upheld", "--explanation", "Told in full."], (P.REQUESTS_DECIDE,))
+    ],
+    "mailbox poll": [([], OPERATOR)],  # the worker's job, run by hand: reads the mailbox
     "inventory apply": [([str(DEMO / "datasets" / "support_desk.yml")], (P.INVENTORY_MANAGE,))],
     "inventory lint": [([], (P.INVENTORY_VIEW,))],
     "inventory show": [([], (P.INVENTORY_VIEW,))],
     "inventory export": [([], (P.INVENTORY_VIEW,))],
     "systems connect": [(["support_desk", "--url", "{support_url}"], (P.INVENTORY_MANAGE,))],
     "systems test": [(["support_desk"], (P.INVENTORY_MANAGE,))],
+    "systems http-dataset": [(["--shipped", "stripe"], OPERATOR)],  # files in, text out
     "consent apply": [([str(DEMO / "consent.yml")], (P.CONSENT_MANAGE,))],
     "consent import": [([], (P.CONSENT_MANAGE,))],
     "consent purposes": [([], (P.CONSENT_VIEW,))],

@@ -118,8 +118,33 @@ def test_tokens_are_issued_listed_and_revoked(cli_env: Path) -> None:
     assert "revoked" in line
 
 
+def second_admin(cli_env: Path) -> None:
+    """Another administrator, so that the demo's officer is not the last one."""
+    secret = cli_env / "password.txt"
+    secret.write_text(PASSWORD)
+    run(
+        "staff",
+        "create",
+        "deputy@lumen.example",
+        "--name",
+        "Deputy",
+        "--role",
+        "admin",
+        "--password-file",
+        str(secret),
+    )
+
+
+def test_the_last_administrator_cannot_be_deactivated(cli_env: Path) -> None:
+    email = "privacy.officer@lumen.example"
+    result = runner.invoke(app, ["staff", "deactivate", email])
+    assert result.exit_code != 0 and "last administrator" in result.output
+    assert staff(email).active
+
+
 def test_a_deactivated_staff_member_loses_their_tokens(cli_env: Path) -> None:
     email = "privacy.officer@lumen.example"
+    second_admin(cli_env)
     run("staff", "deactivate", email)
     assert not staff(email).active
     assert all(" live " not in x for x in run("staff", "token", "list", email).splitlines())

@@ -97,6 +97,11 @@ API: dict[tuple[str, str], tuple[tuple[Permission, ...], Any]] = {
         {"email": "new.reader@example.com", "topics": ["marketing.newsletter"]},
     ),
     ("GET", "/api/v1/audit/verify"): ((P.AUDIT_VERIFY,), None),
+    ("PUT", "/api/v1/systems/{system_key}/connection"): (
+        (P.INVENTORY_MANAGE,),
+        {"kind": "sql", "settings": {"url": "sqlite:///:memory:"}},
+    ),
+    ("POST", "/api/v1/systems/{system_key}/connection/test"): ((P.INVENTORY_MANAGE,), None),
     ("GET", "/api/v1/appeals"): ((P.REQUESTS_VIEW,), None),
     ("POST", "/api/v1/appeals/{appeal_id}/decision"): (
         (P.REQUESTS_DECIDE,),
@@ -156,7 +161,13 @@ def test_each_role_may_call_only_what_its_permissions_allow(
     runtime, client = matrix
     needs, body = API[(method, path)]
     request_id = awaiting(runtime)
-    url = path.format(request_id=request_id, partner_key="nobody", delivery_id=1, appeal_id="none")
+    url = path.format(
+        request_id=request_id,
+        partner_key="nobody",
+        delivery_id=1,
+        appeal_id="none",
+        system_key="nowhere",
+    )
     for role in ROLES:  # least first: the refusals happen before any allowed call changes things
         before = audit_count(runtime)
         answer = _call(client, method, url, members[role], body)

@@ -47,6 +47,7 @@ CONSOLE: dict[tuple[str, str], tuple[tuple[Permission, ...] | None, dict[str, st
     ("GET", REQ): ((P.REQUESTS_VIEW,), None),
     ("POST", "/admin/requests/{request_id}/{action}"): ((P.REQUESTS_DECIDE,), {}),
     ("GET", "/admin/appeals"): ((P.REQUESTS_VIEW,), None),
+    ("GET", "/admin/laws"): (ANY_STAFF, None),  # the law, no personal data
     ("GET", "/admin/appeals/{appeal_id}"): ((P.REQUESTS_VIEW,), None),
     ("POST", "/admin/appeals/{appeal_id}/decide"): (
         (P.REQUESTS_DECIDE,),

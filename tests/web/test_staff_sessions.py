@@ -96,6 +96,19 @@ def test_deactivating_a_staff_member_revokes_their_sessions(
     rightful_app: App, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert signed_in(post_login(rightful_app.client))
+    run_cli(
+        rightful_app,
+        monkeypatch,
+        "staff",
+        "create",
+        "deputy@lumen.example",
+        "--name",
+        "Deputy",
+        "--role",
+        "admin",
+        "--password-file",
+        password_file(rightful_app),
+    )
     run_cli(rightful_app, monkeypatch, "staff", "deactivate", STAFF_EMAIL)
     assert not console_answers(rightful_app.client)
     with rightful_app.runtime.sessions() as session:

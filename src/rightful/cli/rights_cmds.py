@@ -320,11 +320,11 @@ def due(
     send: bool = typer.Option(False, help="Send today's reminders, escalations and digest"),
 ) -> None:
     """What is overdue or due soon (references and dates only); --send runs the daily job now."""
-    from rightful.core.clock import utcnow
     from rightful.rights import due as clocks
 
     rt = open_runtime()
     with unit_of_work(rt.sessions) as session:
+        soon = clocks.due_soon(session, rt.settings, actor=acting(session))
         if send:
             run = clocks.run_due_daily(session, rt.settings)
             typer.echo(
@@ -332,9 +332,8 @@ def due(
                 f"digest {'queued' if run.digest else 'not due'}."
             )
             return
-        for clock in clocks.open_clocks(session, utcnow()):
-            if clock.days_left <= rt.settings.due_digest_days:
-                typer.echo(f"{clock.reference}  {clock.due.isoformat()}  {clock.label}")
+        for clock in soon:
+            typer.echo(f"{clock.reference}  {clock.due.isoformat()}  {clock.label}")
 
 
 @app.command("appeals")

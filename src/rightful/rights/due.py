@@ -185,6 +185,13 @@ def open_clocks(session: Session, now: datetime) -> list[Clock]:
     return sorted(clocks, key=lambda c: (c.days_left, c.reference, c.kind))
 
 
+def due_soon(session: Session, settings: Settings, *, actor: Actor) -> list[Clock]:
+    """The clocks staff should look at now: overdue or due within the digest's window
+    (references and dates only, no personal data)."""
+    require(actor, Permission.REQUESTS_VIEW)
+    return [c for c in open_clocks(session, utcnow()) if c.days_left <= settings.due_digest_days]
+
+
 def check_extension(
     req: RightsRequest, now: datetime, mode: str = laws.RulesMode.PER_JURISDICTION
 ) -> None:

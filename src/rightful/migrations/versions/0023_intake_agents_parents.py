@@ -44,9 +44,7 @@ def upgrade() -> None:
         "rights_requests", sa.column("by_agent", sa.Boolean), sa.column("requester_role")
     )
     op.execute(
-        requests.update()
-        .where(requests.c.by_agent == sa.true())
-        .values(requester_role="agent")
+        requests.update().where(requests.c.by_agent == sa.true()).values(requester_role="agent")
     )
 
 

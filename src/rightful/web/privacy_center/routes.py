@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData, UploadFile
 
+from rightful import laws
 from rightful.core.clock import utcnow
 from rightful.core.db import unit_of_work
 from rightful.core.errors import (
@@ -97,19 +98,28 @@ def _form_page(
     )
 
 
+def _known(code: object) -> str | None:
+    """A jurisdiction code as the declaration table keys it (older pages send "TX" for
+    "US-TX"), or None when it is not one we know."""
+    try:
+        found = laws.parse(str(code or "")).code
+    except InvalidInputError:
+        return None
+    return found if found in GOVERNING_LAW else None
+
+
 def _shown_state(values: dict[str, Any]) -> str:
     """The state whose declaration the page shows: the one chosen, if it is one we know."""
-    chosen = str(values.get("jurisdiction") or "").upper()
-    return chosen if chosen in GOVERNING_LAW else DEFAULT_STATE
+    return _known(values.get("jurisdiction")) or DEFAULT_STATE
 
 
 def _sign_again(shown: str, values: dict[str, Any], language: str) -> dict[str, str]:
     """The error when a signature was typed under another state's declaration than the one
     the request will store (the state changed without JavaScript to update the text)."""
-    chosen = str(values.get("jurisdiction") or "").upper()
-    if not values.get("declaration_signature") or chosen not in GOVERNING_LAW:
+    chosen = _known(values.get("jurisdiction"))
+    if not values.get("declaration_signature") or chosen is None:
         return {}
-    if shown.upper() == chosen:
+    if _known(shown) == chosen:
         return {}
     values["declaration_signature"] = ""  # a signature is given to a text, not carried over
     return {
