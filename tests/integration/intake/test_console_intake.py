@@ -9,9 +9,9 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 
+from rightful import laws
 from rightful.core.clock import utcnow
 from rightful.messaging.models import OutboxMessage
-from rightful.rights import deadlines
 from rightful.rights.documents import Document
 from rightful.rights.models import RightsRequest
 from rightful.security.models import AuditEvent
@@ -75,7 +75,7 @@ def test_a_letter_received_ten_days_ago_runs_its_clocks_from_that_day(rightful_a
     req = only_request(rightful_app)
     moment = datetime.combine(received, time(12), tzinfo=UTC)
     assert req.received_at.date() == received
-    assert req.acknowledge_due == deadlines.acknowledge_due(moment, "CA")
+    assert req.acknowledge_due == laws.acknowledge_due(moment, "US-CA")
     assert req.respond_due == received + timedelta(days=45)
     assert req.channel == "post" and req.identity_method == "signed_letter"
     assert req.identity_checked_by == STAFF_EMAIL

@@ -164,8 +164,8 @@ def test_what_the_email_says_is_kept_about_the_request_is_exactly_what_is_kept(
 ) -> None:
     from datetime import timedelta
 
+    from rightful import laws
     from rightful.core import clock
-    from rightful.rights import deadlines
     from rightful.rights.retention import minimise_old_requests
 
     url = sqlite_url(tmp_path)
@@ -179,7 +179,7 @@ def test_what_the_email_says_is_kept_about_the_request_is_exactly_what_is_kept(
         closed = req.closed_at
     assert closed is not None
     end = closed + timedelta(days=runtime.settings.records_retention_days)
-    until = deadlines.local_date(end, deadlines.rules_for("CA")).strftime("%B %-d, %Y")
+    until = laws.local_date(end, "US-CA").strftime("%B %-d, %Y")
     assert f"on {until} we remove your address from it" in letter
     assert "coded fingerprint of your e-mail address" in letter
     clock.freeze(closed + timedelta(days=runtime.settings.records_retention_days, hours=30))
