@@ -17,6 +17,7 @@ from rightful.core.errors import ConflictError, ForbiddenError
 from rightful.messaging.service import Letter, list_outbox, open_letter
 from rightful.rights import service
 from rightful.rights.models import RightsRequest
+from rightful.rights.schemas import RequestIn
 from rightful.rights.withdrawal import withdraw
 from rightful.security.models import AuditEvent
 from rightful.security.permissions import staff_actor, system_actor
@@ -249,3 +250,31 @@ def test_staff_withdraw_from_the_console_and_the_console_shows_it(rightful_app: 
     [event] = audited(rightful_app, "request.withdrawn")
     assert event.actor == STAFF_EMAIL and event.detail["on_behalf_of"] == "consumer"
     assert len(letters(rightful_app, "withdrawn")) == 1
+
+
+AGENT = "desk@helpers.example"
+
+
+@pytest.mark.parametrize("role", ["agent", "parent"])
+def test_an_agent_or_parent_gets_a_fresh_link_at_their_own_address_and_only_there(
+    rightful_app: App, role: str
+) -> None:
+    data = RequestIn(
+        request_type="know_categories",
+        requester_role=role,
+        requester_name="Privacy Helpers LLC" if role == "agent" else "Pat Quinn",
+        requester_email=AGENT,
+        relation_attested=role == "parent",
+        **AVERY,
+    )
+    with unit_of_work(rightful_app.runtime.sessions) as session:
+        reference = service.create_request(session, rightful_app.runtime.settings, data).reference
+    _, consumer_page = look_up(rightful_app, AVERY["email"], reference)
+    assert letters(rightful_app, "status_link") == []  # the consumer's address did not file it
+    status, page = look_up(rightful_app, AGENT.upper(), reference)
+    assert status == 200
+    assert page == consumer_page  # the very same screen either way
+    [letter] = letters(rightful_app, "status_link")
+    assert letter.to == AGENT
+    opened = rightful_app.client.get(link_from(letter.text, "/status/"))
+    assert opened.status_code == 200 and reference in opened.text

@@ -1,13 +1,15 @@
 """A fresh status link for someone who lost theirs: e-mailed, never shown.
 
-The person gives the request's reference and their e-mail address. When both belong to one
-request, its status link goes to that address (the one on the request, so a stranger who
-knows a reference gains nothing). Whatever was typed, the caller shows the same answer and
+The person gives the request's reference and their e-mail address. When the address is the one
+that filed the request (the person's own, or an authorized agent's or a parent's own address for
+a request they filed), its status link goes to that address, and only there: a stranger who
+knows a reference gains nothing. Whatever was typed, the caller shows the same answer and
 the same limits count, so nobody learns whether a request or an address exists.
 """
 
 from __future__ import annotations
 
+import hmac
 import re
 
 from sqlalchemy import select
@@ -43,11 +45,21 @@ def normal_reference(typed: str) -> str | None:
     return f"R-{found.group(1)}" if found else None
 
 
+def _filed_by(settings: Settings, req: RightsRequest, email: str) -> bool:
+    """Whether `email` is the address the request's e-mails go to: an agent's or parent's own
+    when they filed it (never the consumer's then), else the person's."""
+    own = service.requester_of(settings, req).get("email")
+    if own:
+        return hmac.compare_digest(own.encode(), email.encode())
+    return req.email_hash == keyed_hash(settings.secret_key, "email", email)
+
+
 def send_status_link(
     session: Session, settings: Settings, *, email: str, reference: str, client: str | None
 ) -> bool:
-    """E-mail the request's status link when `email` (already normalised) made the request
-    `reference`; True when one was queued. RateLimitedError when `client` asked too often.
+    """E-mail the request's status link when `email` (already normalised) filed the request
+    `reference` (for an agent's or a parent's request, their own address); True when one was
+    queued. RateLimitedError when `client` asked too often.
 
     The answer must not be shown to the person: the caller says the same either way."""
     # Counted first, for matches and misses alike: the limits must not tell them apart.
@@ -59,10 +71,10 @@ def send_status_link(
         if wanted
         else None
     )
-    if req is None or req.email_hash != keyed_hash(settings.secret_key, "email", email):
+    if req is None or not _filed_by(settings, req, email):
         return False
     language = req.language or i18n.DEFAULT
-    queue_email(  # to the address typed: the one on the request, as its hash has just shown
+    queue_email(  # to the address typed: the one that filed the request, as just shown
         session,
         settings,
         to=email,
