@@ -242,6 +242,21 @@ def matches(marks: list[Clock] | None, which: str) -> bool:
     return True
 
 
+def due_filtered(
+    session: Session,
+    settings: Settings,
+    *,
+    actor: Actor,
+    requests: Iterable[RightsRequest],
+    which: str,
+) -> list[RightsRequest]:
+    """The requests the console's and the API's Deadlines filter keeps (`which`: soon,
+    overdue, or due for either), in the order given."""
+    rows = list(requests)
+    marks = console_marks(session, settings, actor=actor, requests=rows)
+    return [r for r in rows if matches(marks.get(r.id), which)]
+
+
 # --- the daily run ---------------------------------------------------------------------------
 
 

@@ -163,6 +163,26 @@ def test_the_console_marks_and_filters_what_is_due_soon_or_overdue(
     assert "Response overdue by 5 days" in page
 
 
+def test_the_api_filters_what_is_due_as_the_console_does(
+    due_app: App, held: dict[str, str]
+) -> None:
+    def listed(**params: str) -> set[str]:
+        answer = due_app.client.get("/api/v1/rights-requests", params=params, headers=due_app.auth)
+        assert answer.status_code == 200, answer.text
+        return {row["id"] for row in answer.json()}
+
+    assert listed(due="overdue") == {held["late"]}
+    assert listed(due="soon") == {held["soon"]}
+    assert listed(due="due") == {held["late"], held["soon"]}
+    assert listed() >= set(held.values())
+    assert listed(due="overdue", status="completed") == set()
+    wrong = due_app.client.get(
+        "/api/v1/rights-requests", params={"due": "later"}, headers=due_app.auth
+    )
+    assert wrong.status_code == 422
+    assert wrong.headers["content-type"].startswith("application/problem+json")
+
+
 def test_an_extension_is_refused_once_the_first_period_has_passed(
     due_app: App, held: dict[str, str]
 ) -> None:

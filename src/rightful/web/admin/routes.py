@@ -47,8 +47,8 @@ def requests_list(
         actor = console_actor(request, session)
         rows = desk.list_requests(session, actor=actor, status=status or None)
         marks = clocks.console_marks(session, rt.settings, actor=actor, requests=rows)
-    if due in clocks.FILTERS:
-        rows = [r for r in rows if clocks.matches(marks.get(r.id), due)]
+        if due in clocks.FILTERS:
+            rows = clocks.due_filtered(session, rt.settings, actor=actor, requests=rows, which=due)
     return render(
         request,
         "admin/requests.html",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import PlainTextResponse, Response
@@ -16,6 +16,7 @@ from rightful.core.runtime import Runtime
 from rightful.inventory import service as inventory
 from rightful.inventory.schemas import ApplySummary
 from rightful.messaging import staff as outbox_desk
+from rightful.rights import due as clocks
 from rightful.rights import intake, partners, service
 from rightful.rights import staff as desk
 from rightful.rights.erasure import preview
@@ -125,11 +126,22 @@ def create(
 
 @router.get("/rights-requests", response_model=list[RequestOut])
 def list_all(
-    status: str | None = None, rt: Runtime = Depends(runtime), actor: Actor = Depends(api_actor)
+    status: str | None = None,
+    due: Literal["soon", "overdue", "due"] | None = Query(
+        default=None,
+        description="Only requests with a clock (acknowledgement, response, appeal decision) "
+        "overdue, due within RIGHTFUL_DUE_DIGEST_DAYS days (soon), or either (due): the "
+        "console's Deadlines filter.",
+    ),
+    rt: Runtime = Depends(runtime),
+    actor: Actor = Depends(api_actor),
 ) -> list[RequestOut]:
     """Requests, open ones first (soonest due first among them), then closed ones."""
     with unit_of_work(rt.sessions) as session:
-        return [out(rt, r) for r in desk.list_requests(session, actor=actor, status=status)]
+        rows = desk.list_requests(session, actor=actor, status=status)
+        if due is not None:
+            rows = clocks.due_filtered(session, rt.settings, actor=actor, requests=rows, which=due)
+        return [out(rt, r) for r in rows]
 
 
 @router.get("/rights-requests/{request_id}", response_model=RequestOut)
