@@ -77,6 +77,37 @@ def received_moment(received_on: date | None, now: datetime) -> datetime:
     return min(datetime.combine(received_on, time(12), tzinfo=UTC), now)
 
 
+# What an agent's or a parent's letter comes with, by document kind (documents.KINDS).
+PAPERS = {
+    "agent": ("agent_permission", "power_of_attorney"),
+    "parent": ("parent_evidence",),
+}
+
+
+def _papers_missing(
+    settings: Settings, data: RequestIn, papers: dict[str, Upload]
+) -> list[dict[str, str]]:
+    """An agent's letter needs the consumer's signed permission or a power of attorney; a
+    parent's needs evidence of the relation only when the company's policy asks for it."""
+    if data.requester_role == "agent" and not papers:
+        return [
+            {
+                "field": "agent_permission",
+                "message": "Upload the consumer's signed permission for the agent "
+                "(or the power of attorney, if the agent sent one).",
+            }
+        ]
+    if data.requester_role == "parent" and settings.parent_evidence == "required" and not papers:
+        return [
+            {
+                "field": "parent_evidence",
+                "message": "Upload the evidence that they are the child's parent or guardian "
+                "(the company's policy asks for it).",
+            }
+        ]
+    return []
+
+
 def _check(data: RequestIn) -> None:
     """Field errors for what only staff entry has (the day received is checked by RequestIn)."""
     errors: list[dict[str, str]] = []
@@ -118,6 +149,20 @@ def _store(
         raise _field_error(field, exc.detail) from None
 
 
+def _store_all(
+    session: Session,
+    settings: Settings,
+    letter: Upload | None,
+    papers: dict[str, Upload],
+    *,
+    by: str,
+    request_id: str,
+) -> None:
+    found = {"letter": letter} if letter is not None else {}
+    for kind, upload in {**found, **papers}.items():
+        _store(session, settings, upload, kind=kind, field=kind, by=by, request_id=request_id)
+
+
 def record(
     session: Session,
     settings: Settings,
@@ -126,6 +171,7 @@ def record(
     actor: Actor,
     via: str,
     letter: Upload | None = None,
+    papers: dict[str, Upload] | None = None,
 ) -> RightsRequest:
     """Record a request received on a person's behalf (`via`: console, api, cli).
 
@@ -133,23 +179,20 @@ def record(
     the web's path: a code e-mailed. One staff took by letter, phone or in person starts its
     clocks on the day received; with an identity check other than a code it is verified by the
     staff member recorded; without an e-mail address its letters are printed and posted.
+    An agent's or a parent's letter comes with its `papers` (by document kind): the consumer's
+    signed permission or a power of attorney, the evidence of parenthood.
     """
     require(actor, Permission.REQUESTS_SUBMIT)
     now = utcnow()
     _check(data)
+    wanted = PAPERS.get(data.requester_role, ())
+    papers = {k: v for k, v in (papers or {}).items() if k in wanted and v.content}
+    if errors := _papers_missing(settings, data, papers):
+        raise InvalidInputError("Some details need attention.", errors=errors)
     taken_by_staff = data.channel in STAFF_CHANNELS or data.received_at or data.identity_method
     if not taken_by_staff:
         req = flows.submit(session, settings, data, client=None, actor=f"{via}:{actor.name}")
-        if letter is not None:
-            _store(
-                session,
-                settings,
-                letter,
-                kind="letter",
-                field="letter",
-                by=actor.name,
-                request_id=req.id,
-            )
+        _store_all(session, settings, letter, papers, by=actor.name, request_id=req.id)
         return req
     req = service.create_request(
         session,
@@ -169,18 +212,10 @@ def record(
             "received_on": req.received_at.date().isoformat(),
             "via": via,
             "letter": letter is not None,
+            "requester_role": data.requester_role,
         },
     )
-    if letter is not None:
-        _store(
-            session,
-            settings,
-            letter,
-            kind="letter",
-            field="letter",
-            by=actor.name,
-            request_id=req.id,
-        )
+    _store_all(session, settings, letter, papers, by=actor.name, request_id=req.id)
     code = None
     if data.identity_method and data.identity_method != "email_code":
         _verified(

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from rightful import laws
 from rightful.core.clock import utcnow
 from rightful.messaging.models import OutboxMessage
+from rightful.messaging.service import open_letter
 from rightful.rights.documents import Document
 from rightful.rights.models import RightsRequest
 from rightful.security.models import AuditEvent
@@ -218,3 +219,94 @@ def test_the_api_takes_the_date_received_and_the_identity_check(rightful_app: Ap
     )
     assert future.status_code == 422
     assert [e["field"] for e in future.json()["errors"]] == ["received_at"]
+
+
+AGENT = "desk@helpers.example"
+
+
+def documents_of(app: App, request_id: str) -> set[str]:
+    with app.runtime.sessions() as session:
+        return set(session.scalars(select(Document.kind).where(Document.request_id == request_id)))
+
+
+def test_an_agent_s_letter_is_entered_with_the_signed_permission_and_the_agent_hears(
+    rightful_app: App,
+) -> None:
+    r = enter(
+        signed_in(rightful_app),
+        request_type="know_categories",
+        requester_role="agent",
+        requester_name="Privacy Helpers LLC",
+        requester_email=AGENT,
+        files={
+            "letter": ("letter.pdf", SCAN, "application/pdf"),
+            "agent_permission": ("permission.pdf", b"%PDF-1.4 signed", "application/pdf"),
+        },
+    )
+    assert r.status_code == 303, r.text
+    req = only_request(rightful_app)
+    assert req.requester_role == "agent" and req.status == "awaiting_approval"
+    assert documents_of(rightful_app, req.id) == {"letter", "agent_permission"}
+    with rightful_app.runtime.sessions() as session:
+        [ack] = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.template == "received_by_staff")
+        )
+        to = open_letter(rightful_app.runtime.settings, ack).to
+    assert to == AGENT  # the agent, not the consumer, is written to
+    page = rightful_app.client.get(f"/admin/requests/{req.id}").text
+    assert "filed by an authorized agent" in page and "Privacy Helpers LLC" in page
+
+
+def test_an_agent_s_letter_without_permission_comes_back_with_what_was_typed(
+    rightful_app: App,
+) -> None:
+    r = enter(
+        signed_in(rightful_app),
+        requester_role="agent",
+        requester_name="Privacy Helpers LLC",
+        requester_email="",
+    )
+    assert r.status_code == 422
+    assert "Enter the agent&#39;s or the parent&#39;s e-mail address" in r.text
+    assert 'value="Privacy Helpers LLC"' in r.text
+    with rightful_app.runtime.sessions() as session:
+        assert session.scalars(select(RightsRequest)).first() is None
+    r = enter(
+        rightful_app,
+        requester_role="agent",
+        requester_name="Privacy Helpers LLC",
+        requester_email=AGENT,
+    )
+    assert r.status_code == 422
+    assert "Upload the consumer&#39;s signed permission for the agent" in r.text
+
+
+def test_a_parent_s_letter_is_recorded_as_a_parent_acting_for_the_child(
+    rightful_app: App,
+) -> None:
+    r = enter(
+        signed_in(rightful_app),
+        requester_role="parent",
+        requester_name="Pat Quinn",
+        requester_email="pat.quinn@example.com",
+        name="Robin Quinn",
+    )
+    assert r.status_code == 422
+    assert "Record that the letter declares the writer is the child" in r.text
+    r = enter(
+        rightful_app,
+        requester_role="parent",
+        requester_name="Pat Quinn",
+        requester_email="pat.quinn@example.com",
+        relation_attested="yes",
+        name="Robin Quinn",
+        files={"parent_evidence": ("birth.pdf", b"%PDF-1.4 certificate", "application/pdf")},
+    )
+    assert r.status_code == 303, r.text
+    req = only_request(rightful_app)
+    assert req.requester_role == "parent" and req.identity_checked_by == STAFF_EMAIL
+    assert documents_of(rightful_app, req.id) == {"parent_evidence"}
+    [entered] = events(rightful_app, "request.entered")
+    assert entered.detail["requester_role"] == "parent"
+    page = rightful_app.client.get(f"/admin/requests/{req.id}").text
+    assert "filed by a parent for a child" in page and "Pat Quinn" in page

@@ -44,7 +44,19 @@ FIELDS = (
     "correction_value",
     "identity_method",
     "identity_note",
+    "requester_role",
+    "requester_name",
+    "requester_email",
+    "relation_attested",
 )
+# The schema speaks to the person filing; at the desk, staff type what someone else sent.
+STAFF_WORDS = {
+    "requester_name": "Enter the agent's or the parent's name as their letter gives it.",
+    "requester_email": "Enter the agent's or the parent's e-mail address: Rightful writes to them.",
+    "relation_attested": "Record that the letter declares the writer is the child's parent or "
+    "legal guardian.",
+    "name": "Enter the child's full name.",
+}
 
 
 def _form(
@@ -89,7 +101,10 @@ def _errors(exc: ValidationError | InvalidInputError) -> dict[str, str]:
     found = {}
     for e in exc.errors():
         field = str(e["loc"][0]) if e["loc"] else "form"
-        found[field] = str(e["msg"]).removeprefix("Value error, ")
+        message = str(e["msg"]).removeprefix("Value error, ")
+        if field in STAFF_WORDS and (field != "name" or "child" in message):
+            message = STAFF_WORDS[field]
+        found[field] = message
     return found
 
 
@@ -100,7 +115,12 @@ async def record_intake(
     """Record the request; on any problem the form comes back with each field's error."""
     form = await request.form()
     letter = await _upload(form, "letter")
-    await form.close()  # read: its spooled file goes
+    papers = {
+        kind: found
+        for kind in ("agent_permission", "power_of_attorney", "parent_evidence")
+        if (found := await _upload(form, kind)) is not None
+    }
+    await form.close()  # read: its spooled files go
     check_csrf(request, str(form.get("csrf", "")))
     with unit_of_work(rt.sessions) as session:  # a role that may not gets 403, not field errors
         intake.may_record(console_actor(request, session))
@@ -108,12 +128,22 @@ async def record_intake(
     payload: dict[str, Any] = {k: v for k, v in values.items() if v}
     if payload.get("identity_method") == "not_yet":
         payload.pop("identity_method")
+    payload["relation_attested"] = values["relation_attested"] == "yes"
+    if payload.get("requester_role", "self") == "self":  # fields of a hidden part of the form
+        for key in ("requester_name", "requester_email", "relation_attested"):
+            payload.pop(key, None)
     try:
         data = RequestIn.model_validate(payload)
         with unit_of_work(rt.sessions) as session:
             actor = console_actor(request, session)
             req = intake.record(
-                session, rt.settings, data, actor=actor, via="console", letter=letter
+                session,
+                rt.settings,
+                data,
+                actor=actor,
+                via="console",
+                letter=letter,
+                papers=papers,
             )
             request_id, status = req.id, req.status
     except (ValidationError, InvalidInputError) as exc:
