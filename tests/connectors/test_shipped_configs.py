@@ -11,19 +11,23 @@ import yaml
 
 from rightful.connectors.base import RowChange
 from rightful.connectors.http import complete_dataset, config_of, connect, shipped, shipped_dataset
+from rightful.connectors.http.templates import dig
 from rightful.inventory.specs import dataset_from_document
 from rightful.rights.planning import build_plan, traverse
 from tests.connectors.apiserver import Answer, serving
 from tests.connectors.vendor_apis import (
     PERSON,
     HubSpotAPI,
+    MailchimpAPI,
     ShopifyAPI,
     StripeAPI,
     ZendeskAPI,
+    subscriber_hash,
 )
 
 VENDORS: dict[str, Any] = {
     "hubspot": HubSpotAPI,
+    "mailchimp": MailchimpAPI,
     "shopify": ShopifyAPI,
     "stripe": StripeAPI,
     "zendesk": ZendeskAPI,
@@ -34,6 +38,7 @@ SHAPE = {
     "zendesk": ("user", "ticket", [11], [1100 + n for n in range(5)]),
     "shopify": ("customer", "order", [501], [9000 + 5010 + n for n in range(5)]),
     "hubspot": ("contacts", "owners", ["101"], [f"a{n}" for n in range(5)]),
+    "mailchimp": ("member", "note", [subscriber_hash(PERSON)], [100 + n for n in range(5)]),
 }
 
 
@@ -118,12 +123,14 @@ def test_a_shipped_config_erases(vendor: tuple[str, Any]) -> None:
         "rate_limits": False,
     }
     connector = connect(settings)
-    field = {"shopify": "first_name", "hubspot": ""}.get(name, "name")
+    field = {"shopify": "first_name", "hubspot": "", "mailchimp": "merge_fields.FNAME"}.get(
+        name, "name"
+    )
     if field:  # HubSpot's contacts are erased by GDPR delete only
         masked = RowChange.by_key(own, "id", own_keys[0], {field: "MASKED"})
         assert connector.apply([masked]) == {(own, ""): 1}
         found = read_all(name, api)
-        assert found[f"{name}:{own}"][0][field] == "MASKED"
+        assert dig(found[f"{name}:{own}"][0], field) == "MASKED"
     gone = RowChange.by_key(own, "id", own_keys[0])
     assert connector.apply([gone]) == {(own, ""): 1}
     assert connector.apply([gone]) == {(own, ""): 0}  # already gone

@@ -4,6 +4,7 @@ vendor's pagination, error bodies and rate-limit answers."""
 from __future__ import annotations
 
 import base64
+import hashlib
 from typing import Any
 
 from tests.connectors.apiserver import Answer, APIServer, Asked, page_after
@@ -308,3 +309,127 @@ class HubSpotAPI(APIServer):
             link = f"{self.url}/crm/v3/owners?email={asked.query['email']}&limit={size}"
             paging = {"next": {"after": str(after + size), "link": f"{link}&after={after + size}"}}
         return Answer(200, {"results": mine[after : after + size], "paging": paging})
+
+
+def subscriber_hash(email: str) -> str:
+    """Mailchimp's id for a member: the MD5 of the lower-cased address."""
+    return hashlib.md5(email.lower().encode(), usedforsecurity=False).hexdigest()
+
+
+def problem(status: int, title: str, detail: str) -> Answer:
+    """Mailchimp's error body (RFC 7807 problem details)."""
+    body = {
+        "type": "https://mailchimp.com/developer/marketing/docs/errors/",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": "0f3e5c1a-8d2b-4c7e-9f1a-2b3c4d5e6f70",
+    }
+    return Answer(status, body, {"Content-Type": "application/problem+json"})
+
+
+class MailchimpAPI(APIServer):
+    """Mailchimp Marketing v3: basic auth (any user, the key as password), members by
+    subscriber hash, notes paged by count/offset with total_items, delete-permanent,
+    problem+json errors, 429 without Retry-After."""
+
+    key = "0123456789abcdef0123456789abcdef-us21"
+    audience = "a1b2c3d4e5"
+    busy = problem(
+        429, "Too Many Requests", "You have exceeded the limit of 10 simultaneous connections."
+    )
+    not_found = problem(404, "Resource Not Found", "The requested resource could not be found.")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.members = {
+            subscriber_hash(e): {
+                "id": subscriber_hash(e),
+                "email_address": e,
+                "full_name": name,
+                "merge_fields": {"FNAME": name.split()[0], "LNAME": name.split()[1]},
+                "status": "subscribed",
+                "list_id": self.audience,
+            }
+            for e, name in (("Ada@Example.com", "Ada L"), (OTHER, "Bob M"))
+        }
+        self.notes = [
+            {
+                "id": 100 * n + i,
+                "email_id": h,
+                "note": f"Called about plan {i}",
+                "list_id": self.audience,
+            }
+            for n, h in enumerate(self.members, start=1)
+            for i in range(5)
+        ]
+        self.paged = f"/3.0/lists/{self.audience}/members/{subscriber_hash(PERSON)}/notes"
+        member = r"/3.0/lists/(\w+)/members/(\w+)"
+        self.route("GET", r"/3.0/lists/(\w+)")(self._authed(self._list))
+        self.route("GET", member)(self._authed(self._member))
+        self.route("PATCH", member)(self._authed(self._update))
+        self.route("POST", member + "/actions/delete-permanent")(self._authed(self._delete))
+        self.route("GET", member + "/notes")(self._authed(self._notes))
+        self.route("DELETE", member + r"/notes/(\d+)")(self._authed(self._delete_note))
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "domain": "us21.api.mailchimp.com",
+            "api_key": self.key,
+            "list_id": self.audience,
+            "page_size": 2,
+        }
+
+    def _authed(self, handler: Any) -> Any:
+        def check(asked: Asked) -> Answer:
+            given = asked.headers.get("Authorization", "").removeprefix("Basic ")
+            try:
+                _, key = base64.b64decode(given).decode().split(":", 1)
+            except ValueError:
+                key = ""
+            if key != self.key:
+                return problem(401, "API Key Invalid", "Your API key may be invalid.")
+            if asked.groups and asked.groups[0] != self.audience:
+                return self.not_found
+            return handler(asked)  # type: ignore[no-any-return]
+
+        return check
+
+    def _list(self, asked: Asked) -> Answer:
+        return Answer(200, {"id": self.audience, "name": "Customers"})
+
+    def _member(self, asked: Asked) -> Answer:
+        found = self.members.get(asked.groups[1])
+        return Answer(200, found) if found else self.not_found
+
+    def _update(self, asked: Asked) -> Answer:
+        found = self.members.get(asked.groups[1])
+        if found is None:
+            return self.not_found
+        for name, value in asked.body.items():
+            if isinstance(value, dict):
+                found.setdefault(name, {}).update(value)
+            else:
+                found[name] = value
+        return Answer(200, found)
+
+    def _delete(self, asked: Asked) -> Answer:
+        if self.members.pop(asked.groups[1], None) is None:
+            return self.not_found
+        self.notes = [n for n in self.notes if n["email_id"] != asked.groups[1]]
+        return Answer(204)
+
+    def _notes(self, asked: Asked) -> Answer:
+        if asked.groups[1] not in self.members:
+            return self.not_found
+        mine = [n for n in self.notes if n["email_id"] == asked.groups[1]]
+        count, offset = int(asked.query.get("count", "10")), int(asked.query.get("offset", "0"))
+        page = mine[offset : offset + count]
+        return Answer(200, {"notes": page, "email_id": asked.groups[1], "total_items": len(mine)})
+
+    def _delete_note(self, asked: Asked) -> Answer:
+        found = next((n for n in self.notes if n["id"] == int(asked.groups[2])), None)
+        if found is None or found["email_id"] != asked.groups[1]:
+            return self.not_found
+        self.notes.remove(found)
+        return Answer(204)

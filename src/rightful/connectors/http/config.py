@@ -7,6 +7,8 @@ them). A few descriptive keys of the peer's format are accepted and unused (`IGN
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
 from typing import Any, Literal
 
 import yaml
@@ -69,6 +71,16 @@ class Reference(_Strict):
         return self.field.split(".", 1)[1] if "." in self.field else self.field
 
 
+# Rightful's own extension: steps that compute the value a request sends from the value an input
+# gives (Mailchimp finds a member by the MD5 of the lower-cased e-mail). Applied in order.
+TRANSFORMS: dict[str, Callable[[str], str]] = {
+    "lower": str.lower,
+    "strip": str.strip,
+    "md5": lambda v: hashlib.md5(v.encode(), usedforsecurity=False).hexdigest(),
+    "sha256": lambda v: hashlib.sha256(v.encode()).hexdigest(),
+}
+
+
 class ParamValue(_Strict):
     """A named input of a request: a person's identity, a found value, or a connector param."""
 
@@ -77,6 +89,16 @@ class ParamValue(_Strict):
     references: list[Reference] | None = None
     connector_param: str | None = None
     unpack: Literal[False] = False
+    transform: list[Literal["lower", "strip", "md5", "sha256"]] = Field(default_factory=list)
+
+    def sent(self, value: Any) -> Any:
+        """The value the request sends for what the input gave: transformed, if asked."""
+        if value is None or not self.transform:
+            return value
+        text = str(value)
+        for step in self.transform:
+            text = TRANSFORMS[step](text)
+        return text
 
     @field_validator("references", mode="before")
     @classmethod

@@ -152,7 +152,7 @@ class HTTPConnector:
             if not fed:
                 continue
             for value in values:
-                yield {p.name: value for p in fed}, {field: value}
+                yield {p.name: p.sent(value) for p in fed}, {field: value}
 
     def _read(self, endpoint: Endpoint, match: Match) -> tuple[list[Row], bool]:
         """Rows found (each once), and whether any request could be made from the match."""
@@ -161,8 +161,9 @@ class HTTPConnector:
         tried = False
         for request in endpoint.requests.reads:
             for inputs, origin in self._calls(endpoint, request, match):
+                given = next(iter(origin.values()))  # as found, before any transform
                 identities = {
-                    p.identity: inputs[p.name]
+                    p.identity: given
                     for p in request.param_values
                     if p.identity and p.name in inputs
                 }
@@ -273,12 +274,13 @@ class HTTPConnector:
                 return None
             name = conf["incremental_param"]
             current = int(next((v for k, v in call.params if k == name), 0))
-            following = current + int(conf["increment_by"])
-            limit = conf.get("limit")
-            if isinstance(limit, dict):
-                limit = values.get(str(limit.get("connector_param")))
+            following = current + int(self._setting(conf["increment_by"], values))
+            limit = self._setting(conf.get("limit"), values)
             if limit is not None and following > int(limit):
                 return None
+            total = templates.dig(body, conf.get("total_path"))
+            if conf.get("total_path") and isinstance(total, int) and following >= total:
+                return None  # the answer says how many there are: no empty page to ask for
             params = [(k, v) for k, v in call.params if k != name]
             return replace(call, params=[*params, (name, str(following))]), None
         if conf.get("source") == "headers":
@@ -288,6 +290,13 @@ class HTTPConnector:
         if not link or not page:
             return None
         return call, str(httpx.URL(self.sender.base_url + "/").join(str(link)))
+
+    @staticmethod
+    def _setting(value: Any, values: Mapping[str, Any]) -> Any:
+        """A pagination setting: a number, or `{connector_param: name}`."""
+        if isinstance(value, dict):
+            return values.get(str(value.get("connector_param")))
+        return value
 
     # Changing
 
@@ -335,7 +344,7 @@ class HTTPConnector:
         values = dict(self.values)
         for param in request.param_values:
             if param.connector_param:
-                values[param.name] = self.values.get(param.connector_param)
+                values[param.name] = param.sent(self.values.get(param.connector_param))
         return values
 
     def _change(self, endpoint: Endpoint, request: Request, row: Row, change: RowChange) -> int:
@@ -346,7 +355,7 @@ class HTTPConnector:
             for name in _fed_by(param, endpoint.name):
                 found = templates.dig(row, name)
                 if found is not None:
-                    values[param.name] = found
+                    values[param.name] = param.sent(found)
                     break
         call = self._build(request, values, change.values)
         response = self.sender.send(call)
