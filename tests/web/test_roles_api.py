@@ -107,6 +107,10 @@ API: dict[tuple[str, str], tuple[tuple[Permission, ...], Any]] = {
         (P.REQUESTS_DECIDE,),
         {"outcome": "upheld", "explanation": "Explained to the person in full."},
     ),
+    ("POST", "/api/v1/appeals/{appeal_id}/extension"): (
+        (P.REQUESTS_DECIDE,),
+        {"reason": "Many systems to search again for this appeal."},
+    ),
 }
 
 

@@ -53,6 +53,10 @@ CONSOLE: dict[tuple[str, str], tuple[tuple[Permission, ...] | None, dict[str, st
         (P.REQUESTS_DECIDE,),
         {"outcome": "upheld", "explanation": "Explained to the person in full."},
     ),
+    ("POST", "/admin/appeals/{appeal_id}/extend"): (
+        (P.REQUESTS_DECIDE,),
+        {"reason": "Many systems to search again for this appeal."},
+    ),
     ("GET", "/admin/intake"): ((P.REQUESTS_SUBMIT,), None),
     ("POST", "/admin/intake"): ((P.REQUESTS_SUBMIT,), {"channel": "post", "name": "Lee Post"}),
     ("POST", "/admin/intake/{request_id}/identity"): (

@@ -18,7 +18,7 @@ from rightful.core import i18n
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.core.errors import ConflictError, InvalidInputError, NotFoundError
-from rightful.laws import local_date
+from rightful.laws import appeal_answer_extended_due, local_date, rules_for
 from rightful.rights import service
 from rightful.rights.appeal_terms import (
     APPEAL_LINK_SECONDS,
@@ -258,6 +258,66 @@ def decide_appeal(
     _tell(session, settings, req, appeal, text)
     if outcome != "upheld":
         _reopen(session, req, appeal, actor)
+    return appeal
+
+
+def may_extend(settings: Settings, req: RightsRequest, appeal: Appeal) -> date | None:
+    """The date an open, unextended appeal would move to under the law's one extension (the
+    rules mode counts); None when the law allows none or it was extended already."""
+    if appeal.status != "open" or appeal.extended_at is not None:
+        return None
+    return appeal_answer_extended_due(appeal.received_at, req.jurisdiction, settings.rules_mode)
+
+
+def extend_appeal(
+    session: Session, settings: Settings, *, appeal_id: str, actor: Actor, reason: str
+) -> Appeal:
+    """Take the extra time to answer an appeal that some laws allow (Colorado: 60 more days,
+    C.R.S. 6-1-1306(3)): once, with reasons, and only while the first period runs, since the
+    person must be told inside it. The person is e-mailed the reasons and the new date."""
+    require(actor, Permission.REQUESTS_DECIDE)
+    appeal = access_appeal(session, actor=actor, appeal_id=appeal_id)
+    req = service.access_request(session, appeal.request_id)
+    if appeal.status != "open":
+        raise ConflictError("This appeal has already been decided.")
+    if appeal.extended_at is not None:
+        raise ConflictError("This appeal was extended already; the law allows it once.")
+    new_due = may_extend(settings, req, appeal)
+    if new_due is None:
+        rules = rules_for(req.jurisdiction, settings.rules_mode)
+        raise ConflictError(
+            f"The {rules.short} allows no extension of the time to answer an appeal "
+            f"({rules.appeal.cite})."
+        )
+    if local_date(utcnow(), req.jurisdiction) > appeal.due:
+        raise ConflictError(
+            f"The time to answer ended on {appeal.due.isoformat()}. The law allows an extension "
+            "only with notice to the person inside it, so decide the appeal now."
+        )
+    text = reason.strip()
+    if len(text) < 20:
+        raise InvalidInputError(
+            "Give the reasons for the delay: they are e-mailed to the person.",
+            errors=[{"field": "reason", "message": "Explain why more time is needed."}],
+        )
+    appeal.extended_at, appeal.extended_by = utcnow(), actor.name
+    appeal.extension_reason, appeal.due = text, new_due
+    session.flush()
+    audit.record(
+        session,
+        actor=actor.name,
+        action="appeal.extended",
+        subject_type="rights_request",
+        subject_id=req.id,
+        detail={"appeal": appeal.id, "due": new_due.isoformat()},
+    )
+    service.notify_consumer(
+        session,
+        settings,
+        req,
+        "appeal_extended",
+        {"reason": text, "appeal_due": i18n.format_date(new_due, req.language or i18n.DEFAULT)},
+    )
     return appeal
 
 

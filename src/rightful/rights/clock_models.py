@@ -50,3 +50,7 @@ class Appeal(Base):
     # upheld (the first decision stands) | reversed | partly
     outcome: Mapped[str | None] = mapped_column(String(10), default=None)
     written_outcome: Mapped[str | None] = mapped_column(Text, default=None, info=sealed("appeals"))
+    # The one extension some laws allow (Colorado: 60 more days), told to the person in time.
+    extended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    extended_by: Mapped[str | None] = mapped_column(String(200), default=None)
+    extension_reason: Mapped[str | None] = mapped_column(Text, default=None)

@@ -23,7 +23,7 @@ from rightful.worker.loop import run_once
 from tests.integration.due.conftest import APPROVER, NOW
 from tests.support.app import STAFF_EMAIL, App
 from tests.support.services import SmtpTestServer
-from tests.support.signin import move_clock, run_cli
+from tests.support.signin import move_clock, post_login, run_cli
 
 PERSON = "river.appeal@example.com"
 REASON = "We could not match these details to any account we hold."
@@ -43,11 +43,12 @@ def plain(message: object) -> str:
 
 
 def denied_in_virginia(
-    app: App, smtp: SmtpTestServer, *, verified: bool = False
+    app: App, smtp: SmtpTestServer, *, verified: bool = False, jurisdiction: str = "VA"
 ) -> tuple[str, str]:
-    """A Virginia request denied by the approver; (request id, the appeal link's path)."""
+    """A Virginia request (or one from `jurisdiction`) denied by the approver; (request id,
+    the appeal link's path)."""
     settings = app.runtime.settings
-    data = RequestIn(request_type="know_categories", email=PERSON, jurisdiction="VA")
+    data = RequestIn(request_type="know_categories", email=PERSON, jurisdiction=jurisdiction)
     with unit_of_work(app.runtime.sessions) as session:
         req = service.create_request(session, settings, data)
         if verified:  # as if the person had typed their code
@@ -299,3 +300,106 @@ def test_a_request_denied_again_after_a_reversal_offers_no_second_appeal(
         deliver_pending(session, settings)
     again = plain(smtp_server.wait_for(PERSON, subject_contains="About your privacy request"))
     assert "/appeal/" not in again
+
+
+def extend_in_console(app: App, appeal_id: str, reason: str):  # type: ignore[no-untyped-def]
+    page = app.client.get(f"/admin/appeals/{appeal_id}").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert csrf, page
+    return app.client.post(
+        f"/admin/appeals/{appeal_id}/extend",
+        data={"csrf": csrf.group(1), "reason": reason},
+        follow_redirects=False,
+    )
+
+
+DELAY = "Your orders are spread over three systems we must search again by hand."
+
+
+def test_a_colorado_appeal_may_be_extended_once_by_sixty_days_telling_the_person_why(
+    due_app: App, smtp_server: SmtpTestServer
+) -> None:
+    request_id, path = denied_in_virginia(due_app, smtp_server, jurisdiction="US-CO")
+    assert file(due_app, path).status_code == 303
+    appeal = the_appeal(due_app, request_id)
+    assert appeal.due == NOW.date() + timedelta(days=45)  # C.R.S. 6-1-1306(3)(b)
+    assert post_login(due_app.client).status_code == 303
+    page = due_app.client.get(f"/admin/appeals/{appeal.id}").text
+    assert "Extend to 2027-06-23" in page  # 45 + 60 calendar days
+
+    too_short = extend_in_console(due_app, appeal.id, "Busy.")
+    assert too_short.status_code == 422 and "Give the reasons for the delay" in too_short.text
+    assert extend_in_console(due_app, appeal.id, DELAY).status_code == 303
+    extended = the_appeal(due_app, request_id)
+    assert extended.due == NOW.date() + timedelta(days=105)
+    assert extended.extended_by == STAFF_EMAIL and extended.extension_reason == DELAY
+    with due_app.runtime.sessions() as session:
+        deliver_pending(session, due_app.runtime.settings)
+    told = plain(smtp_server.wait_for(PERSON, subject_contains="more time to decide your appeal"))
+    assert DELAY in told and "June 23, 2027" in told
+
+    again = extend_in_console(due_app, appeal.id, DELAY)
+    assert again.status_code == 422 and "the law allows it once" in again.text
+    assert "Extend to" not in due_app.client.get(f"/admin/appeals/{appeal.id}").text
+
+
+def test_an_appeal_cannot_be_extended_where_the_law_or_the_strictest_rules_allow_none(
+    due_app: App, smtp_server: SmtpTestServer
+) -> None:
+    va_id, va_path = denied_in_virginia(due_app, smtp_server)
+    assert file(due_app, va_path).status_code == 303
+    settings = due_app.runtime.settings
+    with unit_of_work(due_app.runtime.sessions) as session, pytest.raises(ConflictError) as no:
+        appeals.extend_appeal(
+            session,
+            settings,
+            appeal_id=the_appeal(due_app, va_id).id,
+            actor=officer(),  # type: ignore[arg-type]
+            reason=DELAY,
+        )
+    assert "allows no extension of the time to answer an appeal" in no.value.detail
+
+    # The strictest rule for everyone: Colorado's 45 days, and no extension for anyone.
+    strictest = settings.model_copy(update={"rules_mode": "strictest"})
+    with unit_of_work(due_app.runtime.sessions) as session:
+        req = service.create_request(
+            session,
+            strictest,
+            RequestIn(request_type="know_categories", email="sky@example.com", jurisdiction="CA"),
+        )
+        service.deny_request(
+            session,
+            strictest,
+            request_id=req.id,
+            actor=approver(),  # type: ignore[arg-type]
+            reason=REASON,
+        )
+        token = appeals.appeal_signer(strictest).sign(req.id)
+        filed = appeals.file_appeal(session, strictest, token=token, reason=WHY)
+        assert filed.due == NOW.date() + timedelta(days=45)
+        with pytest.raises(ConflictError):
+            appeals.extend_appeal(
+                session,
+                strictest,
+                appeal_id=filed.id,
+                actor=officer(),  # type: ignore[arg-type]
+                reason=DELAY,
+            )
+
+
+def test_an_appeal_is_not_extended_once_its_first_period_has_passed(
+    due_app: App, smtp_server: SmtpTestServer
+) -> None:
+    request_id, path = denied_in_virginia(due_app, smtp_server, jurisdiction="US-CO")
+    assert file(due_app, path).status_code == 303
+    appeal = the_appeal(due_app, request_id)
+    move_clock(timedelta(days=47))
+    with unit_of_work(due_app.runtime.sessions) as session, pytest.raises(ConflictError) as late:
+        appeals.extend_appeal(
+            session,
+            due_app.runtime.settings,
+            appeal_id=appeal.id,
+            actor=officer(),  # type: ignore[arg-type]
+            reason=DELAY,
+        )
+    assert "decide the appeal now" in late.value.detail

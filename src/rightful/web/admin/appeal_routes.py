@@ -70,6 +70,7 @@ def appeal_detail(
                 else None
             ),
             "marks": [c for c in clocks.appeal_clocks(session, utcnow()) if c.subject == appeal.id],
+            "extend_to": appeals.may_extend(rt.settings, req, appeal),
             "me": actor.name,
             "outcomes": appeals.OUTCOMES,
             "error": error,
@@ -94,6 +95,36 @@ async def decide(
             actor = console_actor(request, session)
             appeal = appeals.decide_appeal(
                 session, rt.settings, appeal_id=appeal_id, actor=actor, **values
+            )
+            appeal_id = appeal.id
+    except RightfulError as exc:
+        if exc.status in (401, 403, 404):
+            raise
+        return appeal_detail(request, appeal_id, rt, error=exc.detail, form=values)
+    disp.mail_queued()
+    return RedirectResponse(f"/admin/appeals/{appeal_id}", status_code=303)
+
+
+@router.post("/{appeal_id}/extend")
+async def extend(
+    request: Request,
+    appeal_id: str,
+    rt: Runtime = Depends(runtime),
+    disp: Dispatcher = Depends(dispatcher),
+) -> Response:
+    """Take the law's extra time to answer (Colorado), with reasons e-mailed to the person."""
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf", "")))
+    values = {"extension_reason": str(form.get("reason", ""))}
+    try:
+        with unit_of_work(rt.sessions) as session:
+            actor = console_actor(request, session)
+            appeal = appeals.extend_appeal(
+                session,
+                rt.settings,
+                appeal_id=appeal_id,
+                actor=actor,
+                reason=values["extension_reason"],
             )
             appeal_id = appeal.id
     except RightfulError as exc:

@@ -32,6 +32,13 @@ class AppealOut(BaseModel):
     decided_by: str | None
     decided_at: str | None
     outcome: Literal["upheld", "reversed", "partly"] | None
+    extended_at: str | None = None
+
+
+class Extension(BaseModel):
+    """The reasons for taking the law's extra time to answer an appeal, e-mailed to the person."""
+
+    reason: str = Field(min_length=20, max_length=2000)
 
 
 class Decision(BaseModel):
@@ -52,6 +59,7 @@ def _out(appeal: Appeal, req: RightsRequest) -> AppealOut:
         decided_by=appeal.decided_by,
         decided_at=appeal.decided_at.isoformat() if appeal.decided_at else None,
         outcome=appeal.outcome,
+        extended_at=appeal.extended_at.isoformat() if appeal.extended_at else None,
     )
 
 
@@ -84,6 +92,28 @@ def decide_appeal(
             actor=actor,
             outcome=body.outcome,
             explanation=body.explanation,
+        )
+        req = session.get(RightsRequest, appeal.request_id)
+        assert req is not None  # an appeal's request is never deleted before it
+        answer = _out(appeal, req)
+    disp.mail_queued()
+    return answer
+
+
+@router.post("/appeals/{appeal_id}/extension", response_model=AppealOut)
+def extend_appeal(
+    appeal_id: str,
+    body: Extension,
+    rt: Runtime = Depends(runtime),
+    actor: Actor = Depends(api_actor),
+    disp: Dispatcher = Depends(dispatcher),
+) -> AppealOut:
+    """Take the one extension the person's law allows to answer an appeal (Colorado: 60 more
+    days), inside the first period, with reasons e-mailed to the person (`requests.decide`).
+    409 where the law allows none, once extended, or after the first period."""
+    with unit_of_work(rt.sessions) as session:
+        appeal = appeals.extend_appeal(
+            session, rt.settings, appeal_id=appeal_id, actor=actor, reason=body.reason
         )
         req = session.get(RightsRequest, appeal.request_id)
         assert req is not None  # an appeal's request is never deleted before it
