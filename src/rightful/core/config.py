@@ -94,6 +94,17 @@ class Settings(BaseSettings):
         description="Let partner and consent webhooks be plain http:// addresses (a partner on "
         "this machine, tests); demo mode always may. Otherwise they must be https://.",
     )
+    transfer_ca_file: Path | None = Field(
+        default=None,
+        description="A PEM bundle of extra certificate authorities trusted, beside the usual "
+        "ones, for the HTTPS endpoints people name to receive a portable copy (a private CA). "
+        "Certificates are always verified.",
+    )
+    transfer_allow_private_addresses: bool = Field(
+        default=False,
+        description="Let a portable copy go to an endpoint on a loopback or private address "
+        "(a test bench). Otherwise only public addresses are reached.",
+    )
     package_link_days: int = 7
     code_ttl_minutes: int = 10
     code_max_attempts: int = 5

@@ -144,6 +144,8 @@ SINGLE_PURPOSE_PATHS = (
     "confirm-agent",
     "cases/confirm",
     "appeal",
+    "transfers/confirm",
+    "transfers/receive",
 )
 _SECRETS = re.compile(
     r"\b\d{6}\b|(/(?:" + "|".join(re.escape(p) for p in SINGLE_PURPOSE_PATHS) + r")/)"

@@ -64,6 +64,8 @@ class Kind:
     details: str | None = None
     # The e-mails its outcome can send the person (for the template checks and the docs).
     templates: tuple[str, ...] = ("done_manually",)
+    # The person may name another organisation to receive the copy (rights/transfers.py).
+    transfers: bool = False
 
     @property
     def automated(self) -> bool:
@@ -118,6 +120,7 @@ KINDS: tuple[Kind, ...] = (
         handler=f"{_HANDLERS}:package",
         declaration=True,
         templates=("completed",),
+        transfers=True,
     ),
     Kind(
         RequestType.DELETE,
@@ -172,6 +175,11 @@ def kind_of(value: str) -> Kind:
 def labels() -> dict[str, str]:
     """Type value -> label, in the order the form offers them."""
     return {k.type.value: k.label for k in KINDS}
+
+
+def transfer_types() -> list[str]:
+    """The type values whose copy may be sent to another organisation."""
+    return [k.type.value for k in KINDS if k.transfers]
 
 
 def automated_types() -> list[str]:

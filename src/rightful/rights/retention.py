@@ -17,6 +17,7 @@ from rightful.rights.appeals import appeal_vault
 from rightful.rights.clock_models import Appeal
 from rightful.rights.models import ErasureStep, ExecutionStep, RightsRequest
 from rightful.rights.service import identity_vault
+from rightful.rights.transfer_models import PortabilityTransfer
 from rightful.security import audit
 
 
@@ -80,6 +81,11 @@ def minimise_old_requests(session: Session, settings: Settings) -> int:
             update(ErasureStep).where(ErasureStep.request_id == req.id).values(changes=None)
         )
         documents.destroy(session, request_id=req.id)
+        session.execute(  # whom a portable copy went to (rights/transfers.py)
+            update(PortabilityTransfer)
+            .where(PortabilityTransfer.request_id == req.id)
+            .values(recipient=identity_vault(settings).encrypt_json({}))
+        )
         # What the person wrote in an appeal, and the written outcome (rights/appeals.py).
         session.execute(
             update(Appeal)

@@ -18,7 +18,10 @@ from rightful import laws
 from rightful.core import i18n
 from rightful.core.clock import utcnow
 from rightful.core.errors import InvalidInputError
+from rightful.core.i18n import N_
 from rightful.identity import normalize
+from rightful.rights.kinds import transfer_types
+from rightful.rights.transfer_intake import read_recipient
 from rightful.rights.types import RequestType
 
 # Every covered jurisdiction, US states first, the explicit "not listed" choices last.
@@ -128,6 +131,20 @@ class RequestIn(BaseModel):
         max_length=10,
         description="Details the company configured (RIGHTFUL_EXTRA_DATA_POINTS), by key.",
     )
+    transfer_to: str | None = Field(
+        default=None,
+        max_length=500,
+        description="Portability only: another organisation to send the copy to, as an e-mail "
+        "address (it gets a signed, expiring download link) or an https:// endpoint (it gets "
+        "the JSON package in a signed POST). Sent only after the person confirms it by e-mail "
+        "(docs/portability.md).",
+    )
+    transfer_recipient: str | None = Field(
+        default=None,
+        max_length=200,
+        validate_default=True,
+        description="The receiving organisation's name (required with `transfer_to`).",
+    )
 
     @field_validator("email", "phone_number", "name", "postal_code", "jurisdiction")
     @classmethod
@@ -223,6 +240,25 @@ class RequestIn(BaseModel):
         except InvalidInputError as exc:
             raise ValueError(exc.errors[0]["message"]) from exc
 
+    @field_validator("transfer_to")
+    @classmethod
+    def _transferable(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """A recipient only for a kind that sends copies on, as an address or https URL."""
+        if not value:
+            return None
+        kind = info.data.get("request_type")
+        if kind is not None and str(kind) not in transfer_types():
+            raise ValueError(N_("Only a portable copy can be sent to another organisation."))
+        return read_recipient(value)[1]
+
+    @field_validator("transfer_recipient")
+    @classmethod
+    def _recipient_named(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """A recipient is named, so the person and staff know whom it went to."""
+        if info.data.get("transfer_to") and not value:
+            raise ValueError(N_("Enter the name of the organisation."))
+        return normalize.display_name(value) if value else None
+
     @field_validator("relation_attested")
     @classmethod
     def _relation_declared(cls, value: bool, info: ValidationInfo) -> bool:
@@ -230,6 +266,25 @@ class RequestIn(BaseModel):
         if info.data.get("requester_role") == "parent" and not value:
             raise ValueError("Confirm that you are the child's parent or legal guardian.")
         return value
+
+
+class TransferOut(BaseModel):
+    """A portable copy sent to another organisation: where it stands (docs/portability.md).
+    The recipient's name and address only with the request's identities."""
+
+    channel: Literal["email", "endpoint"]
+    status: str = Field(
+        description="awaiting_confirmation, confirmed, sending, sent, downloaded, accepted, "
+        "failed, cancelled or expired."
+    )
+    recipient_name: str | None = None
+    recipient: str | None = None
+    confirmed_at: str | None = None
+    attempts: int = 0
+    http_status: int | None = Field(default=None, description="The endpoint's last answer.")
+    last_error: str | None = None
+    sent_at: str | None = None
+    downloaded_at: str | None = None
 
 
 class RequestOut(BaseModel):
@@ -253,3 +308,4 @@ class RequestOut(BaseModel):
     identity_method: str | None = None
     identity_checked_by: str | None = None
     identities: dict[str, str] | None = None
+    transfer: TransferOut | None = None

@@ -22,6 +22,7 @@ from rightful.rights.declaration import declaration_for
 from rightful.rights.kinds import Route, kind_of
 from rightful.rights.models import RightsRequest
 from rightful.rights.schemas import RequestIn
+from rightful.rights.transfer_intake import open_transfer
 from rightful.rights.types import OPEN, STATUS_LABELS, TRANSITIONS, Status
 from rightful.security import audit
 from rightful.security.permissions import Actor, Permission, require
@@ -252,6 +253,10 @@ def create_request(
             "rules": laws.rules_for(place, mode).label,
             "granted_by_law": by_law,
         },
+    )
+    # Another organisation to send a portable copy to: sealed, and sent only once confirmed.
+    open_transfer(
+        session, settings, req, to=data.transfer_to, name=data.transfer_recipient, actor=actor
     )
     return req
 

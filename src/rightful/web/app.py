@@ -44,6 +44,7 @@ from rightful.web.privacy_center.lookup import router as lookup_router
 from rightful.web.privacy_center.preferences import router as preferences_router
 from rightful.web.privacy_center.routes import router as public_router
 from rightful.web.privacy_center.subscribe import router as subscribe_router
+from rightful.web.privacy_center.transfers import router as transfer_router
 from rightful.web.privacy_center.unsubscribe import router as unsubscribe_router
 from rightful.web.privacy_center.withdraw import router as withdraw_router
 from rightful.worker.dispatch import Dispatcher
@@ -118,6 +119,7 @@ def create_app(runtime: Runtime, *, start_worker: bool | None = None) -> FastAPI
         agent_confirm_router,
         appeal_router,
         contact_router,
+        transfer_router,
     ):
         app.include_router(pages, include_in_schema=False)
     app.include_router(banner_router)

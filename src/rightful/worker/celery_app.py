@@ -15,6 +15,7 @@ from rightful.messaging.service import deliver_pending
 from rightful.rights.due import run_due_daily
 from rightful.rights.execution import run_request, runnable_ids
 from rightful.rights.partners import deliver_notices
+from rightful.rights.transfer_worker import deliver_transfers
 from rightful.worker.loop import maintain
 
 app = Celery("rightful", broker=os.environ.get("RIGHTFUL_BROKER_URL") or None)
@@ -51,6 +52,7 @@ def run_request_task(request_id: str) -> str:
     runtime = _runtime()
     status = run_request(runtime.sessions, runtime.settings, request_id)
     with runtime.sessions() as session:
+        deliver_transfers(session, runtime.settings)  # a portable copy the person confirmed
         deliver_pending(session, runtime.settings)
     return status
 
@@ -65,6 +67,7 @@ def sweep_task() -> int:
         deliver_pending(session, runtime.settings)
         deliver_notices(session, runtime.settings)
         deliver_due(session, runtime.settings)
+        deliver_transfers(session, runtime.settings)
     for request_id in ids:
         run_request_task.delay(request_id)
     return len(ids)

@@ -22,6 +22,7 @@ from rightful.rights.models import RightsRequest
 from rightful.rights.partners import deliver_notices
 from rightful.rights.retention import expire_packages, minimise_old_requests
 from rightful.rights.retention_schedule import run_retention_daily
+from rightful.rights.transfer_worker import deliver_transfers
 from rightful.security import replay, signin_limits
 from rightful.security import sessions as staff_sessions
 from rightful.worker.integrity import verify_chains_daily
@@ -63,6 +64,7 @@ def run_once(runtime: Runtime, *, maintenance: bool = True) -> int:
         deliver_pending(session, runtime.settings)
         deliver_notices(session, runtime.settings)
         deliver_due(session, runtime.settings)
+        deliver_transfers(session, runtime.settings)
         ids = runnable_ids(session)
         deletions = set(
             session.scalars(
@@ -80,6 +82,7 @@ def run_once(runtime: Runtime, *, maintenance: bool = True) -> int:
     if ids:  # what the requests just queued goes out in the same pass
         with runtime.sessions() as session:
             deliver_notices(session, runtime.settings)
+            deliver_transfers(session, runtime.settings)
             deliver_pending(session, runtime.settings)
     return len(ids)
 

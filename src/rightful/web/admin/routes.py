@@ -17,7 +17,7 @@ from rightful.inventory.models import Partner
 from rightful.inventory.revision import load_map
 from rightful.inventory.service import summary as inventory_summary
 from rightful.messaging import staff as outbox_desk
-from rightful.rights import appeals, partners, service
+from rightful.rights import appeals, partners, service, transfers
 from rightful.rights import due as clocks
 from rightful.rights import staff as desk
 from rightful.rights.erasure import preview
@@ -105,6 +105,13 @@ def request_detail(
                 req.id, []
             ),
             "appeal": appeals.appeal_of(session, req.id),
+            # A portable copy sent on: its recipient only for those who read personal data.
+            "transfer": transfers.view(
+                session,
+                rt.settings,
+                req.id,
+                with_recipient=actor.can(Permission.REQUESTS_READ_PERSONAL),
+            ),
         }
     return render(request, "admin/request.html", **ctx)
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import object_session
 
 from rightful.core.db import single_reads, unit_of_work
 from rightful.core.errors import NotAllowedError, VerificationError
@@ -17,7 +18,7 @@ from rightful.inventory import service as inventory
 from rightful.inventory.schemas import ApplySummary
 from rightful.messaging import staff as outbox_desk
 from rightful.rights import due as clocks
-from rightful.rights import intake, partners, service
+from rightful.rights import intake, partners, service, transfers
 from rightful.rights import staff as desk
 from rightful.rights.erasure import preview
 from rightful.rights.models import RightsRequest
@@ -99,6 +100,11 @@ def out(rt: Runtime, req: RightsRequest, identities: dict[str, str] | None = Non
         identity_method=req.identity_method,
         identity_checked_by=req.identity_checked_by,
         identities=identities,
+        transfer=transfers.transfer_out(
+            session, rt.settings, req.id, personal=identities is not None
+        )
+        if (session := object_session(req))
+        else None,
     )
 
 

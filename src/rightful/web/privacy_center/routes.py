@@ -22,7 +22,7 @@ from rightful.core.i18n import N_
 from rightful.core.runtime import Runtime
 from rightful.identity import service as codes
 from rightful.identity.points import DATA_POINTS, configured_points
-from rightful.rights import agents, flows, partners, service
+from rightful.rights import agents, flows, partners, service, transfers
 from rightful.rights.correction_values import CORRECTABLE
 from rightful.rights.declaration import (
     GOVERNING_LAW,
@@ -60,6 +60,8 @@ FORM_FIELDS = (
     "correction_item",
     "correction_value",
     "correction_evidence",
+    "transfer_to",
+    "transfer_recipient",
 )
 DEFAULT_STATE = "US-CA"  # the jurisdiction the empty form starts with
 
@@ -246,6 +248,7 @@ def _status_ctx(rt: Runtime, token: str) -> dict[str, Any]:
             "download": download_url(rt.settings, req.id).removeprefix(rt.settings.base_url)
             if ready
             else None,
+            "transfer": transfers.view(session, rt.settings, req.id),  # to another organisation
         }
 
 
