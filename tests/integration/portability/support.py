@@ -33,7 +33,9 @@ def submit(runtime: Runtime, to: str, name: str = "Northwind Health") -> str:
         request_id = flows.submit(session, runtime.settings, data, client="test").id
     with unit_of_work(runtime.sessions) as session:
         code = latest_code(runtime, request_id)
-        assert flows.verify(session, runtime.settings, request_id=request_id, code=code).error is None
+        assert (
+            flows.verify(session, runtime.settings, request_id=request_id, code=code).error is None
+        )
     return request_id
 
 

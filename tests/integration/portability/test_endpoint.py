@@ -173,9 +173,7 @@ def test_a_4xx_fails_at_once_and_the_person_is_told_why_in_plain_words(
     assert "Nothing was sent to them" in told
 
 
-def test_a_person_who_says_no_gets_nothing_sent(
-    runtime: Runtime, receiver: HttpsReceiver
-) -> None:
+def test_a_person_who_says_no_gets_nothing_sent(runtime: Runtime, receiver: HttpsReceiver) -> None:
     request_id = submit(runtime, receiver.url())
     deliver(runtime)
     assert confirm(runtime, request_id, send=False) == "cancelled"
