@@ -10,6 +10,7 @@ from rightful.messaging import models as messaging_models
 from rightful.rights import clock_models as rights_clocks
 from rightful.rights import documents as rights_documents
 from rightful.rights import models as rights_models
+from rightful.rights import task_models as rights_tasks
 from rightful.rights import transfer_models as rights_transfers
 from rightful.security import models as security_models
 from rightful.security import replay as security_replay
@@ -28,6 +29,7 @@ __all__ = [
     "rights_clocks",
     "rights_documents",
     "rights_models",
+    "rights_tasks",
     "rights_transfers",
     "security_models",
     "security_replay",

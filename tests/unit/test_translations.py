@@ -154,6 +154,8 @@ NOT_FOR_CONSUMERS = {
     "overdue",
     "partner_erasure",
     "staff_invite",
+    "task_assigned",  # a system owner's manual task (rights/tasks.py)
+    "task_due",
 }
 GETTEXT_CALLS = {"_", "gettext", "ngettext", "pgettext", "npgettext"}
 SENTENCE = re.compile(r"[A-Za-z]{2,}[\s,]+[A-Za-z]{2,}|^[A-Z][a-z]{2,}[.!?:]?$")

@@ -96,6 +96,20 @@ class Connector(Protocol):
         """Release connections."""
 
 
+def change_refusal(connector: Connector, collection: str, *, masking: bool) -> str | None:
+    """Why `connector` cannot delete (or, `masking`, update) rows of `collection`, or None.
+
+    A connector that knows its limits (an API with no delete call for a collection) says so
+    with a `refuses(collection, masking=...)` method; erasure then routes the collection to a
+    manual task instead of failing or reporting it done. Connectors without it can change
+    every collection they read."""
+    refuses = getattr(connector, "refuses", None)
+    if refuses is None:
+        return None
+    reason = refuses(collection, masking=masking)
+    return str(reason) if reason else None
+
+
 def total(changed: Changed) -> int:
     """All rows changed, whatever their collection or tag."""
     return sum(changed.values())

@@ -31,7 +31,8 @@ class ConnectorKind:
 
     `connect` builds a connector from a system's (decrypted) settings; `check` raises
     InvalidInputError naming what is wrong before settings are stored; `required` lists the
-    settings a connection must carry.
+    settings a connection must carry. A `by_hand` kind's systems are never called: staff search
+    and erase them, and each request that reaches one gives its owner a manual task.
     """
 
     name: str
@@ -39,6 +40,7 @@ class ConnectorKind:
     check: Callable[[Settings], None] = _no_check
     required: tuple[str, ...] = field(default=())
     description: str = ""
+    by_hand: bool = False
 
 
 _KINDS: dict[str, ConnectorKind] = {}
@@ -100,6 +102,12 @@ def kind(name: str) -> ConnectorKind:
         why = f" (its plug-in failed to load: {_BROKEN[name]})" if name in _BROKEN else ""
         raise InvalidInputError(f"Unknown connector kind '{name}'{why}. Known kinds: {known}.")
     return found
+
+
+def by_hand(name: str | None) -> bool:
+    """Whether systems of this kind are handled by people (manual tasks), not called."""
+    found = kinds().get(name) if name else None
+    return found is not None and found.by_hand
 
 
 def check_settings(name: str, settings: Settings) -> None:

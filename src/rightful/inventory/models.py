@@ -61,6 +61,9 @@ class System(Base):
     system_type: Mapped[str] = mapped_column(String(60), default="Application")
     operated_by: Mapped[str | None] = mapped_column(ForeignKey("partners.key"), default=None)
     connection_type: Mapped[str | None] = mapped_column(String(20), default=None)
+    # The staff member (e-mail) who answers for it: a system handled by hand gets its manual
+    # tasks (rights/tasks.py) assigned to them.
+    owner: Mapped[str | None] = mapped_column(String(254), default=None)
     # The connection URL, encrypted; never shown back.
     connection_secret: Mapped[str | None] = mapped_column(
         Text, default=None, info=sealed("connections")

@@ -12,6 +12,7 @@ from threading import Lock
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from rightful.connectors import registry
 from rightful.inventory.models import DataMapRevision, Dataset, System, TaxonomyEntry
 from rightful.inventory.specs import CollectionSpec, DatasetSpec, dataset_from_document
 
@@ -25,6 +26,9 @@ class SystemView:
     connection_type: str | None
     connection_secret: str | None
     dataset_keys: tuple[str, ...]
+    # A kind people handle (`manual`): requests give its owner tasks instead of calls.
+    by_hand: bool = False
+    owner: str | None = None
 
 
 @dataclass(frozen=True)
@@ -43,7 +47,13 @@ class DataMap:
 
     @property
     def system_of(self) -> dict[str, str]:
-        """Dataset key → system key."""
+        """Dataset key → key of a system Rightful reaches itself: what requests plan over.
+        Systems handled by hand are left out; their owners get manual tasks."""
+        return {k: s.key for k, s in self.system_by_dataset.items() if not s.by_hand}
+
+    @property
+    def every_system_of(self) -> dict[str, str]:
+        """Dataset key → system key, systems handled by hand included."""
         return {k: s.key for k, s in self.system_by_dataset.items()}
 
     @property
@@ -75,7 +85,13 @@ def _read(session: Session, revision: int) -> DataMap:
     )
     systems = {
         s.key: SystemView(
-            s.key, s.name, s.connection_type, s.connection_secret, tuple(s.dataset_keys)
+            s.key,
+            s.name,
+            s.connection_type,
+            s.connection_secret,
+            tuple(s.dataset_keys),
+            by_hand=registry.by_hand(s.connection_type),
+            owner=s.owner,
         )
         for s in session.scalars(select(System))
     }

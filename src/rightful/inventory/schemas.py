@@ -33,6 +33,13 @@ class SystemIn(BaseModel):
     privacy_declarations: list[Declaration] = Field(default_factory=list)
     # A connector kind (sql, http, a plug-in's) or manual; connections are set apart, sealed.
     connection_type: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_\-]*$")
+    # The staff member who answers for the system (Rightful's own; fideslang's
+    # `administrating_department` names a department, not a person to give tasks to).
+    owner: str | None = Field(
+        default=None,
+        pattern=r"^[^@\s]+@[^@\s]+$",
+        description="The staff e-mail that gets this system's manual tasks.",
+    )
 
 
 class PartnerIn(BaseModel):

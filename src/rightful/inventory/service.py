@@ -223,6 +223,7 @@ def _save(session: Session, parsed: _Parsed, actor: str) -> ApplySummary:
         row.operated_by, row.dataset_keys = s.operated_by, list(s.dataset_references)
         row.declarations = [d.model_dump() for d in s.privacy_declarations]
         row.connection_type = s.connection_type or row.connection_type
+        row.owner = s.owner
         session.add(row)
         summary.systems.append(s.fides_key)
     for partner_key in {d.partner for d in parsed.disclosures}:
@@ -333,6 +334,7 @@ def summary(session: Session, *, actor: Actor) -> dict[str, Any]:
                 "datasets": s.dataset_keys,
                 "connection_type": s.connection_type,
                 "connection_configured": bool(s.connection_secret),
+                "owner": s.owner,
                 "declarations": s.declarations,
             }
         )
@@ -379,6 +381,7 @@ def export_yaml(session: Session, *, actor: Actor) -> str:
                 "operated_by": s["operated_by"],
                 "dataset_references": s["datasets"],
                 "connection_type": s["connection_type"],
+                **({"owner": s["owner"]} if s["owner"] else {}),
                 "privacy_declarations": s["declarations"],
             }
             for s in data["systems"]

@@ -34,7 +34,14 @@ ACCEPTED_TYPES = frozenset(
     }
 )
 KINDS = frozenset(
-    {"letter", "agent_permission", "power_of_attorney", "parent_evidence", "mail_attachment"}
+    {
+        "letter",
+        "agent_permission",
+        "power_of_attorney",
+        "parent_evidence",
+        "mail_attachment",
+        "task_evidence",  # a system owner's proof of a deletion by hand (rights/tasks.py)
+    }
 )
 
 

@@ -13,7 +13,7 @@ from rightful.inventory.keys import key_fields, locating_fields
 from rightful.inventory.revision import load_map
 from rightful.inventory.stores import Connectors
 from rightful.rights import service
-from rightful.rights.erasure_plan import plan_collection
+from rightful.rights.erasure_plan import api_refusals, plan_collection
 from rightful.rights.models import RequestPolicy
 from rightful.rights.planning import build_plan, traverse
 from rightful.rights.policy import FieldAction, Policy, decide, parse_policy
@@ -37,6 +37,9 @@ class CollectionPreview:
     cannot_erase: int = 0
     # Without a primary key, the fields rows are changed by (the values that found them).
     changed_by: tuple[str, ...] = ()
+    # Set when no API call can make the change: the system's owner does it in a manual task
+    # (rights/tasks.py). Says why; `rows` is then what the API found (0 for a system with none).
+    by_task: str | None = None
 
 
 def apply_policy(session: Session, *, text: str, actor: Actor, source: str = "policy") -> Policy:
@@ -84,15 +87,25 @@ def preview(
     policy = current_policy(session, RequestType.DELETE.value)
     data_map = load_map(session)
     identities = service.identities_of(settings, req)
+    every = build_plan(
+        data_map.datasets, system_of=data_map.every_system_of, identity_types=["email"]
+    )
     steps = build_plan(data_map.datasets, system_of=data_map.system_of, identity_types=["email"])
     with Connectors(settings, data_map.systems) as connectors:
         found = traverse(steps, {"email": identities["email"]}, connectors)
+        refused = api_refusals(steps, policy, connectors)
     today = laws.local_date(req.received_at, req.jurisdiction)
     names = {k: s.name for k, s in data_map.system_by_dataset.items()}
     out = []
-    for step in steps:
+    for step in every:
         decision = decide(step.collection, policy, today)
         rows = found.get(step.address, [])
+        system = data_map.systems[step.system]
+        by_task = refused.get(step.address)
+        if system.by_hand:
+            by_task = f"No API: by a manual task for {system.owner or 'the privacy office'}."
+        elif by_task:
+            by_task = f"By a manual task: {by_task}"
         _, item = plan_collection(step, rows, decision, secret="", tag="", retain_until=None)
         out.append(
             CollectionPreview(
@@ -103,10 +116,11 @@ def preview(
                 masks=decision.masks,
                 legal_basis=decision.legal_basis,
                 retain_until=decision.retain_until.isoformat() if decision.retain_until else None,
-                cannot_erase=item["unlocatable"],
+                cannot_erase=0 if by_task else item["unlocatable"],
                 changed_by=()
-                if key_fields(step.collection)
+                if key_fields(step.collection) or by_task
                 else locating_fields(step.collection, step.found_by),
+                by_task=by_task,
             )
         )
     return out

@@ -22,7 +22,7 @@ from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.inventory.models import Partner
 from rightful.inventory.revision import load_map
-from rightful.rights import service
+from rightful.rights import service, tasks
 from rightful.rights.erasure_run import (
     apply_erasure,
     erasure_summary,
@@ -72,6 +72,12 @@ def _readable_dates(item: dict[str, Any], language: str) -> dict[str, Any]:
     return {**item, "retain_until": i18n.format_date(date.fromisoformat(until), language)}
 
 
+def _readable_on(line: dict[str, Any], language: str) -> dict[str, Any]:
+    """A task's line for the e-mail: the day it was done as the person's language writes it."""
+    on = line.get("on")
+    return {**line, "on": i18n.format_date(date.fromisoformat(on), language)} if on else line
+
+
 def minimise_identities(settings: Settings, req: RightsRequest) -> None:
     """Keep only the e-mail address on the request: enough to answer the person and to show
     the request was handled, nothing of what was used to verify them."""
@@ -93,23 +99,28 @@ def erase(session: Session, settings: Settings, req: RightsRequest) -> ErasureOu
     done, missed = erasure_summary(steps, names), not_erased(steps, names)
     req.summary = {"erasure": done, "not_erased": missed}
     notices = open_notices(session, settings, req)
-    if unanswered(session, req.id):
+    if unanswered(session, req.id) or tasks.open_for(session, req.id):
         return None
     told = _partners_told(session, notices)
+    by_hand = tasks.record_lines(session, req.id)
+    waived = [t for t in by_hand if t["status"] == "waived"]
     minimise_identities(settings, req)
     return ErasureOutcome(
-        summary={"erasure": done, "not_erased": missed, "partners": told},
+        summary={"erasure": done, "not_erased": missed, "partners": told, "tasks": by_hand},
         detail={
             "deleted_rows": sum(i["changed"] for i in done if i["action"] == "delete_rows"),
             "masked_rows": sum(i["changed"] for i in done if i["action"] == "mask_fields"),
             "kept_rows": sum(i["rows"] for i in done if i["action"] == "retain_rows"),
             "not_erased_rows": sum(i["rows"] for i in missed),
+            "tasks_done": len(by_hand) - len(waived),
+            "tasks_waived": len(waived),
         },
         context={
             "summary": [_readable_dates(i, req.language or i18n.DEFAULT) for i in done],
             "not_erased": missed,
             "partners": told,
+            "tasks": [_readable_on(t, req.language or i18n.DEFAULT) for t in by_hand],
             "record_until": record_kept_until(settings, req),
         },
-        partial=bool(missed),
+        partial=bool(missed or waived),
     )

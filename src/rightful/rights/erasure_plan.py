@@ -8,13 +8,14 @@ nothing can single out gets no change and is counted as not erased, never report
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from rightful.connectors.base import Row, RowChange, Where
+from rightful.connectors.base import Connector, Row, RowChange, Where, change_refusal
+from rightful.core.clock import utcnow
 from rightful.inventory.keys import key_fields, locate
 from rightful.rights.planning import Step
-from rightful.rights.policy import CollectionDecision
+from rightful.rights.policy import CollectionDecision, Policy, decide
 from rightful.security.masking import mask_value
 
 
@@ -89,6 +90,8 @@ def done_lines(report: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
     rows kept for a stated period. Collections where nothing changed say nothing."""
     out = []
     for item in report:
+        if item.get("by_task"):  # a manual task's, reported from what its owner confirmed
+            continue
         changed = item.get("changed")
         if changed is None and "planned" not in item:  # recorded before 0.2: by rows found
             changed = item["rows"] if item["action"] != "nothing" and item.get("fields") else 0
@@ -96,4 +99,23 @@ def done_lines(report: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
             out.append({**item, "changed": changed or 0})
         elif item["action"] in ("delete_rows", "mask_fields") and changed:
             out.append({**item, "changed": changed})
+    return out
+
+
+def api_refusals(
+    steps: list[Step], policy: Policy, connectors: Callable[[str], Connector]
+) -> dict[str, str]:
+    """Collections whose store cannot make the change the policy asks (an API without a delete
+    or update call), with why: they go to a manual task, never reported as done."""
+    out = {}
+    for step in steps:
+        decision = decide(step.collection, policy, utcnow().date())
+        if decision.action == "nothing" or (
+            decision.action == "retain_rows" and not decision.masks
+        ):
+            continue
+        masking = decision.action != "delete_rows"
+        reason = change_refusal(connectors(step.system), step.collection.name, masking=masking)
+        if reason:
+            out[step.address] = reason
     return out

@@ -9,6 +9,7 @@ and nothing is done twice to data that was already changed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -22,10 +23,10 @@ from rightful.core.config import Settings
 from rightful.inventory.keys import key_fields
 from rightful.inventory.revision import load_map
 from rightful.inventory.stores import Connectors
-from rightful.rights import service
+from rightful.rights import service, tasks
 from rightful.rights.erasure import current_policy
 from rightful.rights.erasure_confirm import in_effect
-from rightful.rights.erasure_plan import done_lines, plan_collection
+from rightful.rights.erasure_plan import api_refusals, done_lines, plan_collection
 from rightful.rights.models import ErasureStep, RightsRequest
 from rightful.rights.planning import Step, build_plan, rows_of, traverse
 from rightful.rights.policy import Policy, decide
@@ -59,10 +60,21 @@ def plan_erasures(session: Session, settings: Settings, reqs: list[RightsRequest
     steps = build_plan(data_map.datasets, system_of=data_map.system_of, identity_types=["email"])
     with Connectors(settings, data_map.systems) as connectors:
         found = traverse(steps, {"email": sorted(set(emails.values()))}, connectors)
+        refused = api_refusals(steps, policy, connectors)
     for req in todo:
         mine = found if len(todo) == 1 else rows_of(steps, {"email": emails[req.id]}, found)
-        _store_plan(session, settings, req, steps, mine, policy)
-    session.commit()  # the plans are kept before anything changes
+        _store_plan(session, settings, req, steps, mine, policy, refused)
+        today = laws.local_date(req.received_at, req.jurisdiction)
+        tasks.open_tasks(
+            session,
+            settings,
+            req,
+            kind=tasks.ERASE,
+            found=mine,
+            decide=lambda step, day=today: decide(step.collection, policy, day),
+            refused=refused,
+        )
+    session.commit()  # the plans (and tasks for what no API can erase) are kept before anything
 
 
 def _store_plan(
@@ -72,6 +84,7 @@ def _store_plan(
     steps: list[Step],
     found: dict[str, list[Row]],
     policy: Policy,
+    refused: Mapping[str, str],
 ) -> None:
     today = laws.local_date(req.received_at, req.jurisdiction)
     secret = keyed_hash(settings.secret_key, "masking", "hmac-secret")
@@ -87,6 +100,9 @@ def _store_plan(
             tag=req.id,
             retain_until=until,
         )
+        if step.address in refused:  # its API cannot: the system's manual task does it
+            changes = []
+            item = {**item, "planned": 0, "unlocatable": 0, "retained": [], "by_task": True}
         plan, report = per_system.setdefault(step.system, ([], []))
         plan.extend(c.to_json() for c in changes)
         report.append(item)

@@ -69,7 +69,7 @@ def run_request(factory: sessionmaker[Session], settings: Settings, request_id: 
         req = service.access_request(session, request_id)
         try:
             outcome = kind_of(req.request_type).run(session, settings, req)
-            if outcome is None:  # waiting for business partners; an answer wakes it sooner
+            if outcome is None:  # waiting for partners or manual tasks; an answer wakes it sooner
                 _recheck_later(session, req.id, leased)
                 return req.status
         except (ConnectorError, NotFoundError) as exc:

@@ -18,6 +18,7 @@ from rightful.rights.correction_values import CORRECTABLE
 from rightful.rights.erasure_finish import erase as erase_for
 from rightful.rights.models import RightsRequest
 from rightful.rights.packaging import build_categories, build_package, download_url
+from rightful.rights.tasks import record_lines
 from rightful.rights.types import Status
 
 
@@ -32,21 +33,43 @@ class Outcome:
     status: Status = Status.COMPLETED
 
 
-def _download(settings: Settings, req: RightsRequest, counts: dict[str, int]) -> Outcome:
+def _download(
+    settings: Settings,
+    req: RightsRequest,
+    counts: dict[str, int],
+    by_hand: list[dict[str, Any]] | None = None,
+) -> Outcome:
+    by_hand = by_hand or []
+    waived = [t for t in by_hand if t["status"] == "waived"]
     return Outcome(
-        summary={"rows": counts},
-        detail={"collections": len(counts), "rows": sum(counts.values())},
+        summary={"rows": counts, **({"tasks": by_hand} if by_hand else {})},
+        detail={
+            "collections": len(counts),
+            "rows": sum(counts.values()),
+            **(
+                {"tasks_done": len(by_hand) - len(waived), "tasks_waived": len(waived)}
+                if by_hand
+                else {}
+            ),
+        },
         template="completed",
         context={
             "download_url": download_url(settings, req.id),
             "days": settings.package_link_days,
+            "tasks": by_hand,
         },
+        # A system no one searched is a part of the request not carried out.
+        status=Status.PARTIALLY_COMPLETED if waived else Status.COMPLETED,
     )
 
 
-def package(session: Session, settings: Settings, req: RightsRequest) -> Outcome:
-    """Access and portability: every row found, in a download."""
-    return _download(settings, req, build_package(session, settings, req))
+def package(session: Session, settings: Settings, req: RightsRequest) -> Outcome | None:
+    """Access and portability: every row found, in a download (None while manual tasks for
+    systems handled by hand are open)."""
+    counts = build_package(session, settings, req)
+    if counts is None:
+        return None
+    return _download(settings, req, counts, record_lines(session, req.id))
 
 
 def categories(session: Session, settings: Settings, req: RightsRequest) -> Outcome:

@@ -14,7 +14,7 @@ from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.inventory.revision import DataMap, load_map
 from rightful.inventory.stores import Connectors
-from rightful.rights import package, service
+from rightful.rights import package, service, tasks
 from rightful.rights.kinds import kind_of
 from rightful.rights.know import categories_report
 from rightful.rights.models import ExecutionStep, RightsRequest
@@ -104,11 +104,17 @@ def _keep(settings: Settings, req: RightsRequest, data: bytes) -> None:
     req.package_expires_at = utcnow() + timedelta(days=settings.package_link_days)
 
 
-def build_package(session: Session, settings: Settings, req: RightsRequest) -> dict[str, int]:
+def build_package(
+    session: Session, settings: Settings, req: RightsRequest
+) -> dict[str, int] | None:
     """Read the person's rows everywhere and keep the sealed package; returns rows per
-    collection."""
+    collection, or None while owners of systems handled by hand have tasks open."""
     data_map = load_map(session)
     found = _collect(session, settings, req, data_map)
+    tasks.open_tasks(session, settings, req, kind=tasks.LOOKUP, found=found)
+    if tasks.open_for(session, req.id):
+        return None
+    by_hand = tasks.package_entries(session, settings, req.id)
     content = package.assemble(
         found,
         data_map.collections,
@@ -117,7 +123,8 @@ def build_package(session: Session, settings: Settings, req: RightsRequest) -> d
         date_from=req.date_from,
         date_to=req.date_to,
     )
-    _keep(settings, req, package.render_zip(content, meta=_meta(settings, req)))
+    extra = {"entered_by_hand": by_hand} if by_hand else None
+    _keep(settings, req, package.render_zip(content, meta=_meta(settings, req), extra=extra))
     return content.counts
 
 

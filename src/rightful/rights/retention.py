@@ -17,6 +17,7 @@ from rightful.rights.appeals import appeal_vault
 from rightful.rights.clock_models import Appeal
 from rightful.rights.models import ErasureStep, ExecutionStep, RightsRequest
 from rightful.rights.service import identity_vault
+from rightful.rights.task_models import ManualTask
 from rightful.rights.transfer_models import PortabilityTransfer
 from rightful.security import audit
 
@@ -36,6 +37,9 @@ def expire_packages(session: Session, settings: Settings) -> int:
         req.package_file = None
         session.execute(
             update(ExecutionStep).where(ExecutionStep.request_id == req.id).values(result=None)
+        )
+        session.execute(  # what owners entered by hand went into the package: gone with it
+            update(ManualTask).where(ManualTask.request_id == req.id).values(findings=None)
         )
         audit.record(
             session,

@@ -15,6 +15,7 @@ from rightful.messaging.service import deliver_pending
 from rightful.rights.due import run_due_daily
 from rightful.rights.execution import run_request, runnable_ids
 from rightful.rights.partners import deliver_notices
+from rightful.rights.task_clocks import remind_task_owners
 from rightful.rights.transfer_worker import deliver_transfers
 from rightful.worker.loop import maintain
 
@@ -79,8 +80,9 @@ def due_task() -> int:
     runtime = _runtime()
     with runtime.sessions() as session:
         run = run_due_daily(session, runtime.settings)
+        tasks = remind_task_owners(session, runtime.settings)
         deliver_pending(session, runtime.settings)
-    return run.reminders + run.escalations + int(run.digest)
+    return run.reminders + run.escalations + int(run.digest) + tasks.reminders + tasks.escalations
 
 
 @app.task(name="rightful.mailbox")

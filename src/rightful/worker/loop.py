@@ -22,6 +22,7 @@ from rightful.rights.models import RightsRequest
 from rightful.rights.partners import deliver_notices
 from rightful.rights.retention import expire_packages, minimise_old_requests
 from rightful.rights.retention_schedule import run_retention_daily
+from rightful.rights.task_clocks import remind_task_owners
 from rightful.rights.transfer_worker import deliver_transfers
 from rightful.security import replay, signin_limits
 from rightful.security import sessions as staff_sessions
@@ -45,6 +46,7 @@ def maintain(runtime: Runtime) -> None:
         signin_limits.forget_old(session, runtime.settings)
         mark_overdue(session, runtime.settings)
         run_due_daily(session, runtime.settings)  # reminders, escalations, the digest
+        remind_task_owners(session, runtime.settings)  # manual tasks keep the same clocks
         mail_limits.forget_old(session)
         replay.forget_expired(session)
         session.commit()

@@ -300,6 +300,17 @@ class HTTPConnector:
 
     # Changing
 
+    def refuses(self, collection: str, *, masking: bool) -> str | None:
+        """Why this API cannot delete (or, `masking`, update) the collection's rows, or None."""
+        endpoint = self.config.endpoint(collection)
+        if endpoint is None:
+            return f"{self.config.name} has no endpoint for '{collection}'."
+        if masking and endpoint.requests.update is None:
+            return f"{self.config.name} has no update request for '{collection}'."
+        if not masking and endpoint.requests.delete is None:
+            return f"{self.config.name} has no delete request for '{collection}'."
+        return None
+
     def apply(self, changes: Sequence[RowChange]) -> Changed:
         """Each change by the collection's update or delete request, row by row.
 
