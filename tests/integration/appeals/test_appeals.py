@@ -403,3 +403,32 @@ def test_an_appeal_is_not_extended_once_its_first_period_has_passed(
             reason=DELAY,
         )
     assert "decide the appeal now" in late.value.detail
+
+
+def test_the_status_page_offers_the_appeal_then_shows_its_date_and_its_outcome(
+    due_app: App, smtp_server: SmtpTestServer
+) -> None:
+    request_id, path = denied_in_virginia(due_app, smtp_server)
+    settings = due_app.runtime.settings
+    status = service.status_url(settings, request_id).removeprefix(settings.base_url)
+    offered = due_app.client.get(status).text
+    assert "You may appeal this decision until" in offered
+    assert "/appeal/" in offered
+    assert file(due_app, path).status_code == 303
+    waiting = due_app.client.get(status).text
+    assert "Your appeal" in waiting
+    assert "We will write to you with the outcome by May 9, 2027" in waiting  # 60 days
+    with unit_of_work(due_app.runtime.sessions) as session:
+        appeals.decide_appeal(
+            session,
+            settings,
+            appeal_id=the_appeal(due_app, request_id).id,
+            actor=officer(),  # type: ignore[arg-type]
+            outcome="upheld",
+            explanation="We searched every system again and hold no account under this address.",
+        )
+    decided = due_app.client.get(status).text
+    assert "We decided your appeal on March 10, 2027" in decided
+    assert "Outcome: our first decision stands." in decided
+    spanish = due_app.client.get(status, headers={"Accept-Language": "es"}).text
+    assert "Resultado: nuestra primera decisión se mantiene." in spanish

@@ -22,7 +22,7 @@ from rightful.core.i18n import N_
 from rightful.core.runtime import Runtime
 from rightful.identity import service as codes
 from rightful.identity.points import DATA_POINTS, configured_points
-from rightful.rights import agents, flows, partners, service, transfers
+from rightful.rights import agents, appeal_terms, appeals, flows, partners, service, transfers
 from rightful.rights.correction_values import CORRECTABLE
 from rightful.rights.declaration import (
     GOVERNING_LAW,
@@ -245,6 +245,8 @@ def _status_ctx(rt: Runtime, token: str) -> dict[str, Any]:
             "type_label": kind_of(req.request_type).label,
             "status_label": STATUS_LABELS[Status(req.status)],
             "withdrawable": withdrawable(req),
+            "appeal": appeals.appeal_of(session, req.id),  # its state, date and outcome
+            "appeal_offer": appeal_terms.offer(rt.settings, req),
             "download": download_url(rt.settings, req.id).removeprefix(rt.settings.base_url)
             if ready
             else None,
