@@ -18,6 +18,7 @@ from rightful.core.errors import ConfigurationError
 from rightful.core.runtime import Runtime
 from rightful.demo.consent_history import seed_consent_history
 from rightful.demo.estate import FEATURED_PEOPLE, SYSTEMS, DemoPerson, build_estate, demo_urls
+from rightful.demo.vendors import connect_vendors, vendor_files
 from rightful.inventory import service as inventory
 from rightful.inventory import taxonomy
 from rightful.migrations import upgrade
@@ -83,6 +84,7 @@ def reset_demo(settings: Settings) -> list[Path]:
     dispose_all()  # pooled connections to the demo databases would outlive the files
     store = Path(url.database or settings.data_dir / "rightful.db")
     estate = [Path(u.removeprefix("sqlite:///")) for u in demo_urls(settings.data_dir).values()]
+    estate += vendor_files(settings.data_dir).values()  # the stand-in vendors' records
     removed = []
     for db in [store, *estate]:
         for path in (db, *(db.with_name(db.name + end) for end in ("-wal", "-shm", "-journal"))):
@@ -107,6 +109,7 @@ def setup_demo(runtime: Runtime, *, people: int = 3000, rebuild: bool = False) -
     if rebuild or not existed:
         build_estate(urls, people=people)
     load_data_map(runtime, urls)
+    connect_vendors(runtime, urls, rebuild=rebuild or not existed)  # help desk, newsletters
     seed_consent_history(runtime)
     password = secrets.token_urlsafe(12)
     with unit_of_work(runtime.sessions) as session:

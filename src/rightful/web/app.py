@@ -140,6 +140,10 @@ def create_app(runtime: Runtime, *, start_worker: bool | None = None) -> FastAPI
     app.include_router(sms_api_router)
     app.include_router(subscription_api_router)
     app.add_api_route("/favicon.ico", _no_icon, include_in_schema=False)
+    if settings.demo_mode:  # the demo's help desk and e-mail marketing vendors (decision 0015)
+        from rightful.demo.vendors import MOUNT, vendor_app
+
+        app.mount(MOUNT, vendor_app(settings.data_dir))
     return app
 
 
