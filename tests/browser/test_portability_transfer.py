@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
 pytestmark = pytest.mark.browser
-SHOTS = Path("/tmp")
+SHOTS = Path("/tmp")  # noqa: S108 (screenshots to look at, never into the repo)
 OUTCOME_WITHIN_S = 30.0
 
 

@@ -258,6 +258,18 @@ def partner_secret(partner: str) -> None:
     typer.echo(secret)
 
 
+@app.command("transfer-secret")
+@fail_on_error
+def transfer_secret(url: str) -> None:
+    """The secret an organisation's endpoint checks portability transfers' signatures with."""
+    from rightful.rights.transfer_send import endpoint_secret
+
+    rt = open_runtime()
+    with unit_of_work(rt.sessions) as session:
+        secret = endpoint_secret(rt.settings, actor=acting(session), url=url)
+    typer.echo(secret)
+
+
 @app.command("review")
 @fail_on_error
 def review(request: str) -> None:

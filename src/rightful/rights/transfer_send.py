@@ -28,6 +28,8 @@ import certifi
 import httpx
 
 from rightful.core.config import Settings
+from rightful.core.errors import InvalidInputError
+from rightful.security.permissions import Actor, Permission, require
 from rightful.security.signing import signature
 from rightful.security.vault import keyed_hash
 
@@ -44,6 +46,17 @@ def origin(url: str) -> str:
 def transfer_secret(settings: Settings, url: str) -> str:
     """The secret an endpoint checks the signature with (the same for every transfer to it)."""
     return keyed_hash(settings.secret_key, "transfer-endpoint", origin(url))
+
+
+def endpoint_secret(settings: Settings, *, actor: Actor, url: str) -> str:
+    """The secret the privacy office gives a receiving organisation that asks for it."""
+    require(actor, Permission.INVENTORY_MANAGE)
+    if urlsplit(url).scheme != "https" or not urlsplit(url).hostname:
+        raise InvalidInputError(
+            "Give the endpoint's https:// address.",
+            errors=[{"field": "url", "message": "Give the endpoint's https:// address."}],
+        )
+    return transfer_secret(settings, url)
 
 
 def signed_headers(settings: Settings, url: str, body: bytes, *, uid: str) -> dict[str, str]:
