@@ -79,6 +79,7 @@ CLI: dict[str, list[tuple[list[str], tuple[Permission, ...] | None]]] = {
     "rights policy": [([str(DEMO / "policies" / "delete.yml")], (P.POLICIES_MANAGE,))],
     "rights preview": [(["{request}"], (P.REQUESTS_PREPARE,))],
     "rights partner-secret": [(["nobody"], (P.INVENTORY_MANAGE,))],
+    "rights transfer-secret": [(["https://receiver.example/in"], (P.INVENTORY_MANAGE,))],
     "rights review": [(["{request}"], (P.REQUESTS_READ_PERSONAL,))],
     "rights retention": [([], (P.REQUESTS_PREPARE,)), (["--run"], (P.ERASURE_APPROVE,))],
     "rights package": [(["{request}"], (P.REQUESTS_READ_PERSONAL,))],
