@@ -88,6 +88,10 @@ CLI: dict[str, list[tuple[list[str], tuple[Permission, ...] | None]]] = {
     "rights decide-appeal": [
         (["none", "--outcome", "upheld", "--explanation", "Told in full."], (P.REQUESTS_DECIDE,))
     ],
+    "tasks list": [([], (P.REQUESTS_VIEW,)), (["--all"], (P.REQUESTS_VIEW,))],
+    "tasks show": [(["none"], (P.REQUESTS_VIEW,))],
+    "tasks complete": [(["none", "--outcome", "nothing_found"], (P.REQUESTS_READ_PERSONAL,))],
+    "tasks waive": [(["none", "--reason", "Cannot be done, told in full."], (P.REQUESTS_DECIDE,))],
     "mailbox poll": [([], OPERATOR)],  # the worker's job, run by hand: reads the mailbox
     "inventory apply": [([str(DEMO / "datasets" / "support_desk.yml")], (P.INVENTORY_MANAGE,))],
     "inventory lint": [([], (P.INVENTORY_VIEW,))],

@@ -102,6 +102,16 @@ API: dict[tuple[str, str], tuple[tuple[Permission, ...], Any]] = {
         {"kind": "sql", "settings": {"url": "sqlite:///:memory:"}},
     ),
     ("POST", "/api/v1/systems/{system_key}/connection/test"): ((P.INVENTORY_MANAGE,), None),
+    ("GET", "/api/v1/tasks"): ((P.REQUESTS_VIEW,), None),
+    ("GET", "/api/v1/tasks/{task_id}"): ((P.REQUESTS_VIEW,), None),
+    ("POST", "/api/v1/tasks/{task_id}/complete"): (
+        (P.REQUESTS_READ_PERSONAL,),
+        {"outcome": "nothing_found"},
+    ),
+    ("POST", "/api/v1/tasks/{task_id}/waive"): (
+        (P.REQUESTS_DECIDE,),
+        {"reason": "Cannot be done, told in full."},
+    ),
     ("GET", "/api/v1/appeals"): ((P.REQUESTS_VIEW,), None),
     ("POST", "/api/v1/appeals/{appeal_id}/decision"): (
         (P.REQUESTS_DECIDE,),
@@ -170,6 +180,7 @@ def test_each_role_may_call_only_what_its_permissions_allow(
         partner_key="nobody",
         delivery_id=1,
         appeal_id="none",
+        task_id="none",
         system_key="nowhere",
     )
     for role in ROLES:  # least first: the refusals happen before any allowed call changes things

@@ -47,6 +47,16 @@ CONSOLE: dict[tuple[str, str], tuple[tuple[Permission, ...] | None, dict[str, st
     ("GET", REQ): ((P.REQUESTS_VIEW,), None),
     ("POST", "/admin/requests/{request_id}/{action}"): ((P.REQUESTS_DECIDE,), {}),
     ("GET", "/admin/appeals"): ((P.REQUESTS_VIEW,), None),
+    ("GET", "/admin/tasks"): ((P.REQUESTS_VIEW,), None),
+    ("GET", "/admin/tasks/{task_id}"): ((P.REQUESTS_VIEW,), None),
+    ("POST", "/admin/tasks/{task_id}/complete"): (
+        (P.REQUESTS_READ_PERSONAL,),
+        {"outcome": "nothing_found"},
+    ),
+    ("POST", "/admin/tasks/{task_id}/waive"): (
+        (P.REQUESTS_DECIDE,),
+        {"reason": "Cannot be done, told in full."},
+    ),
     ("GET", "/admin/laws"): (ANY_STAFF, None),  # the law, no personal data
     ("GET", "/admin/appeals/{appeal_id}"): ((P.REQUESTS_VIEW,), None),
     ("POST", "/admin/appeals/{appeal_id}/decide"): (
@@ -190,6 +200,7 @@ def _fill(runtime: Runtime, path: str) -> str:
             "delivery_id": "1",
             "doc_id": "none",  # no such document: allowed roles get 404, others 403
             "case_id": "none",  # the same for a case
+            "task_id": "none",  # the same for a manual task
             "prefix": token.prefix if token else "none",
             "staff_id": str(_target(session)),
         }

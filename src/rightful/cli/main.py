@@ -15,6 +15,7 @@ from rightful.cli import (
     rights_cmds,
     signin_cmds,
     staff_cmds,
+    task_cmds,
 )
 from rightful.cli.common import acting_as, fail_on_error, open_runtime, refuse_public_demo
 from rightful.core.db import unit_of_work
@@ -31,6 +32,7 @@ app.add_typer(consent_cmds.app, name="consent")
 app.add_typer(audit_cmds.app, name="audit")
 app.add_typer(keys_cmds.app, name="keys")
 app.add_typer(casework_cmds.app, name="mailbox")
+app.add_typer(task_cmds.app, name="tasks")
 db = typer.Typer(help="Rightful's own database.", no_args_is_help=True)
 staff = typer.Typer(help="Staff accounts and API tokens.", no_args_is_help=True)
 demo = typer.Typer(help="The demo company.", no_args_is_help=True)

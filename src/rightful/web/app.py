@@ -25,6 +25,7 @@ from rightful.web.admin.laws_routes import router as admin_laws_router
 from rightful.web.admin.routes import router as admin_router
 from rightful.web.admin.signin_routes import router as admin_signin_router
 from rightful.web.admin.staff_routes import router as admin_staff_router
+from rightful.web.admin.task_routes import router as admin_task_router
 from rightful.web.admin.token_routes import router as admin_token_router
 from rightful.web.api import docs as api_docs
 from rightful.web.api.appeal_routes import router as appeal_api_router
@@ -33,6 +34,7 @@ from rightful.web.api.consent_routes import router as consent_api_router
 from rightful.web.api.routes import router as api_router
 from rightful.web.api.sms_routes import router as sms_api_router
 from rightful.web.api.subscription_routes import router as subscription_api_router
+from rightful.web.api.task_routes import router as task_api_router
 from rightful.web.banner.routes import router as banner_router
 from rightful.web.hsts import HstsMiddleware
 from rightful.web.i18n import router as language_router
@@ -129,6 +131,7 @@ def create_app(runtime: Runtime, *, start_worker: bool | None = None) -> FastAPI
     app.include_router(admin_case_router, include_in_schema=False)
     app.include_router(admin_router, include_in_schema=False)
     app.include_router(admin_appeal_router, include_in_schema=False)
+    app.include_router(admin_task_router, include_in_schema=False)
     app.include_router(admin_consent_router, include_in_schema=False)
     app.include_router(admin_token_router, include_in_schema=False)
     app.include_router(admin_laws_router, include_in_schema=False)
@@ -137,6 +140,7 @@ def create_app(runtime: Runtime, *, start_worker: bool | None = None) -> FastAPI
     app.include_router(consent_api_router)
     app.include_router(audit_api_router)
     app.include_router(appeal_api_router)
+    app.include_router(task_api_router)
     app.include_router(sms_api_router)
     app.include_router(subscription_api_router)
     app.add_api_route("/favicon.ico", _no_icon, include_in_schema=False)
