@@ -199,9 +199,27 @@ def assert_package_holds_averys_information(package: Path, live: LiveRightful) -
     assert "What we hold but do not show" in words
     assert "We hold your sign-in details: password, security question, answer to your" in words
     assert "We hold card data: last four digits of the card number, payment token" in words
+    # The help desk and the newsletters, reached over their vendors' APIs.
+    help_center, newsletter = data["data"]["Help center"], data["data"]["E-mail newsletters"]
+    assert [t["subject"] for t in help_center["ticket"]] == ["Return label for an indoor cam"]
+    assert [m["email_address"] for m in newsletter["member"]] == [AVERY]
+    assert "Help-center questions" in words and "Newsletter subscription" in words
 
 
 # --- the tests ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def vendors(live_rightful: LiveRightful) -> Iterator[str]:
+    """The demo's help desk and newsletter vendors on loopback, connected over HTTP."""
+    from rightful.demo.estate import demo_urls
+    from rightful.demo.vendors import connect_vendors
+    from rightful.demo.vendors.serve import serving_vendors
+
+    data_dir = live_rightful.runtime.settings.data_dir
+    with serving_vendors(data_dir) as url:
+        connect_vendors(live_rightful.runtime, demo_urls(data_dir), base_url=url)
+        yield url
 
 
 def test_consumer_downloads_a_copy_of_their_information_after_staff_approval(
@@ -210,6 +228,7 @@ def test_consumer_downloads_a_copy_of_their_information_after_staff_approval(
     live_rightful: LiveRightful,
     smtp_server: SmtpTestServer,
     tmp_path: Path,
+    vendors: str,
 ) -> None:
     ask_for_a_copy(page, live_rightful)
     assert_accessible_basics(page)
