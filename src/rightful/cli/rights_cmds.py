@@ -213,6 +213,7 @@ def preview(request: str) -> None:
         kept = f" kept until {p.retain_until}: {p.legal_basis}" if p.legal_basis else ""
         stuck = f"  {p.cannot_erase} cannot be singled out (no key)" if p.cannot_erase else ""
         by = f"  no key: changed by {', '.join(p.changed_by)}" if p.changed_by else ""
+        by += f"  {p.by_task}" if p.by_task else ""
         typer.echo(
             f"{p.system:<28} {p.collection:<24} {p.rows:>4} rows  {p.action:<12}"
             f"{'  mask ' + masks if masks else ''}{kept}{stuck}{by}"
