@@ -20,7 +20,17 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from benchmarks import bound, consent, erasure, estate, parallel, profiling, report, signin
+from benchmarks import (
+    bound,
+    consent,
+    erasure,
+    estate,
+    http_systems,
+    parallel,
+    profiling,
+    report,
+    signin,
+)
 from benchmarks.counting import StatementCounter, transactions
 from benchmarks.databases import DEFAULT_CUSTOMERS, STORE, Server, estate_name
 from benchmarks.drive import Driver, Record
@@ -72,6 +82,10 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         "--signin-pages", type=int, help="page requests a sign-in flood run (0 skips sign-in)"
     )
     parser.add_argument("--signin-only", action="store_true", help="only the sign-in section")
+    parser.add_argument(
+        "--http-requests", type=int, help="access requests reaching 3 HTTP systems (0 skips)"
+    )
+    parser.add_argument("--http-only", action="store_true", help="only the HTTP systems section")
     parser.add_argument("--quick", action="store_true", help="20,000 customers, 100 requests")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5432)
@@ -83,6 +97,8 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     quick = args.quick
     if args.signin_pages is None:
         args.signin_pages = 100 if quick else 400
+    if args.http_requests is None:
+        args.http_requests = 10 if quick else 30
     for name, full, small in CONSENT_DEFAULTS:
         if getattr(args, name) is None:
             setattr(args, name, small if quick else full)
@@ -126,6 +142,22 @@ def _signin_only(server: Server, args: argparse.Namespace) -> None:
     report.write(result, path)
     print(signin.table(result["signin"]))
     print(f"\nraw results: {path} (the signin key)")
+
+
+def _http(args: argparse.Namespace) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="rightful-bench-") as data_dir:
+        return http_systems.measure(args.http_requests, Path(data_dir), _log)
+
+
+def _http_only(server: Server, args: argparse.Namespace) -> None:
+    """`--http-only`: the HTTP systems section alone, put into results/latest.json."""
+    path = RESULTS / "latest.json"
+    result = json.loads(path.read_text()) if path.exists() else {}
+    result["http"] = _http(args)
+    result.setdefault("machine", report.machine(server))
+    report.write(result, path)
+    print(http_systems.table(result["http"]))
+    print(f"\nraw results: {path} (the http key)")
 
 
 def _estate(server: Server, customers: int, rebuild: bool) -> dict[str, Any]:
@@ -309,6 +341,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.signin_only:
         _signin_only(server, args)
         return
+    if args.http_only:
+        _http_only(server, args)
+        return
     result: dict[str, Any] = {
         "machine": report.machine(server),
         "requests": args.requests,
@@ -324,6 +359,8 @@ def main(argv: list[str] | None = None) -> None:
         result["consent"] = _consent(server, args)
     if args.signin_pages:
         result["signin"] = _signin(server, args)
+    if args.http_requests:
+        result["http"] = _http(args)
     result["machine"]["load_average_1m_at_end"] = round(os.getloadavg()[0], 2)
     report.write(result, RESULTS / "latest.json")
     print(report.table(result))
@@ -333,6 +370,8 @@ def main(argv: list[str] | None = None) -> None:
         print("\n" + consent.table(result["consent"]))
     if "signin" in result:
         print("\n" + signin.table(result["signin"]))
+    if "http" in result:
+        print("\n" + http_systems.table(result["http"]))
     print(f"\nraw results: {RESULTS / 'latest.json'}; profile: {RESULTS / 'profile.txt'}")
 
 

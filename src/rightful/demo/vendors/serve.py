@@ -24,7 +24,9 @@ def serving_vendors(data_dir: Path, *, startup_seconds: float = 20.0) -> Iterato
     from rightful.demo.vendors import MOUNT, vendor_app
 
     app = Starlette(routes=[Mount(MOUNT, vendor_app(data_dir))])
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP named, so asyncio sets TCP_NODELAY on accepted connections (it checks the
+    # proto; with 0, Nagle holds each response's body for the client's delayed ACK, ~40 ms).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((HOST, 0))
     port = sock.getsockname()[1]

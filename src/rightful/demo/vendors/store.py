@@ -37,6 +37,11 @@ class DocStore:
         self.path.unlink(missing_ok=True)
         with self._db() as db:
             db.executescript(_SCHEMA)
+        self.add(docs)
+
+    def add(self, docs: Iterable[tuple[str, Any, Any, Doc]]) -> None:
+        """Add (kind, id, owner, document) rows to the store."""
+        with self._db() as db:
             db.executemany(
                 "INSERT INTO docs VALUES (?, ?, ?, ?)",
                 [(k, str(i), str(o), json.dumps(d)) for k, i, o, d in docs],
