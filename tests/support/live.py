@@ -11,6 +11,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from rightful.web.serving import UVICORN_OPTIONS
 from tests.support.app import STAFF_EMAIL, STAFF_PASSWORD, make_settings, prepare
 from tests.support.services import SmtpTestServer
 
-__all__ = ["LiveRightful", "live_rightful"]
+__all__ = ["LiveRightful", "live_rightful", "serve_rightful"]
 
 HOST = "127.0.0.1"
 STARTUP_TIMEOUT_S = 20.0
@@ -81,14 +82,16 @@ def _stop(server: uvicorn.Server, thread: threading.Thread) -> None:
         pytest.fail(f"the live Rightful server did not stop within {SHUTDOWN_TIMEOUT_S}s")
 
 
-@pytest.fixture
-def live_rightful(tmp_path: Path, smtp_server: SmtpTestServer) -> Iterator[LiveRightful]:
-    """Rightful served by uvicorn on 127.0.0.1, demo estate of 40 people, worker and SMTP on."""
+@contextmanager
+def serve_rightful(
+    tmp_path: Path, smtp_server: SmtpTestServer, **overrides: object
+) -> Iterator[LiveRightful]:
+    """Rightful served by uvicorn on 127.0.0.1 with settings `overrides` (a mailbox, say)."""
     sock = _listening_socket()
     try:
         port = sock.getsockname()[1]
         base_url = f"http://{HOST}:{port}"
-        settings = make_settings(tmp_path, smtp_url=smtp_server.url, base_url=base_url)
+        settings = make_settings(tmp_path, smtp_url=smtp_server.url, base_url=base_url, **overrides)
         runtime = prepare(settings)
         with unit_of_work(runtime.sessions) as session:
             create_staff(
@@ -116,3 +119,10 @@ def live_rightful(tmp_path: Path, smtp_server: SmtpTestServer) -> Iterator[LiveR
             dispose_all()
     finally:
         sock.close()
+
+
+@pytest.fixture
+def live_rightful(tmp_path: Path, smtp_server: SmtpTestServer) -> Iterator[LiveRightful]:
+    """Rightful served by uvicorn on 127.0.0.1, demo estate of 40 people, worker and SMTP on."""
+    with serve_rightful(tmp_path, smtp_server) as live:
+        yield live
