@@ -123,14 +123,15 @@ def test_a_shipped_config_erases(vendor: tuple[str, Any]) -> None:
         "rate_limits": False,
     }
     connector = connect(settings)
-    field = {"shopify": "first_name", "hubspot": "", "mailchimp": "merge_fields.FNAME"}.get(
-        name, "name"
-    )
-    if field:  # HubSpot's contacts are erased by GDPR delete only
-        masked = RowChange.by_key(own, "id", own_keys[0], {field: "MASKED"})
-        assert connector.apply([masked]) == {(own, ""): 1}
-        found = read_all(name, api)
-        assert dig(found[f"{name}:{own}"][0], field) == "MASKED"
+    field = {
+        "shopify": "first_name",
+        "hubspot": "properties.firstname",
+        "mailchimp": "merge_fields.FNAME",
+    }.get(name, "name")
+    masked = RowChange.by_key(own, "id", own_keys[0], {field: "MASKED"})
+    assert connector.apply([masked]) == {(own, ""): 1}
+    found = read_all(name, api)
+    assert dig(found[f"{name}:{own}"][0], field) == "MASKED"
     gone = RowChange.by_key(own, "id", own_keys[0])
     assert connector.apply([gone]) == {(own, ""): 1}
     assert connector.apply([gone]) == {(own, ""): 0}  # already gone

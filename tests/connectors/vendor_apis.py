@@ -265,7 +265,16 @@ class HubSpotAPI(APIServer):
     def __init__(self) -> None:
         super().__init__()
         self.contacts = [
-            {"id": "101", "properties": {"email": PERSON, "firstname": "Ada"}},
+            {
+                "id": "101",
+                "properties": {
+                    "email": PERSON,
+                    "firstname": "Ada",
+                    "city": "London",
+                    "phone": None,
+                    "hs_object_id": "101",
+                },
+            },
             {"id": "102", "properties": {"email": OTHER, "firstname": "Bob"}},
         ]
         # One person can own several owner records (one per team), as HubSpot lists them.
@@ -276,6 +285,8 @@ class HubSpotAPI(APIServer):
         ]
         self.route("POST", "/crm/v3/objects/contacts/search")(self._authed(self._search))
         self.route("POST", "/crm/v3/objects/contacts/gdpr-delete")(self._authed(self._gdpr))
+        self.route("PATCH", r"/crm/v3/objects/contacts/(\w+)")(self._authed(self._update))
+        self.route("GET", r"/crm/v3/objects/contacts/(\w+)")(self._authed(self._contact))
         self.route("GET", "/crm/v3/owners")(self._authed(self._owners))
 
     def params(self) -> dict[str, Any]:
@@ -293,6 +304,35 @@ class HubSpotAPI(APIServer):
         wanted = asked.body["filterGroups"][0]["filters"][0]["value"]
         found = [c for c in self.contacts if c["properties"]["email"] == wanted]
         return Answer(200, {"total": len(found), "results": found})
+
+    # Properties a contact can be given (read-only ones such as hs_object_id are refused).
+    writable = ("email", "firstname", "lastname", "phone", "company", "city")
+
+    def _contact(self, asked: Asked) -> Answer:
+        """GET /crm/v3/objects/contacts/{contactId}?properties=...: the asked properties."""
+        found = next((c for c in self.contacts if c["id"] == asked.groups[0]), None)
+        if found is None:
+            return Answer(404, {"status": "error", "category": "OBJECT_NOT_FOUND"})
+        asked_for = (asked.query.get("properties") or "").split(",")
+        shown = {k: v for k, v in found["properties"].items() if k in asked_for}
+        return Answer(200, {"id": found["id"], "properties": shown})
+
+    def _update(self, asked: Asked) -> Answer:
+        """PATCH /crm/v3/objects/contacts/{contactId} with {"properties": {...}}: the given
+        properties set (text only; an empty string clears one), the others left alone."""
+        found = next((c for c in self.contacts if c["id"] == asked.groups[0]), None)
+        if found is None:
+            return Answer(404, {"status": "error", "category": "OBJECT_NOT_FOUND"})
+        given = (asked.body or {}).get("properties")
+        if not isinstance(given, dict) or set(asked.body) != {"properties"}:
+            return Answer(400, {"status": "error", "category": "VALIDATION_ERROR"})
+        for name, value in given.items():
+            if name not in self.writable or not isinstance(value, str):
+                return Answer(400, {"status": "error", "category": "VALIDATION_ERROR"})
+            if name == "email" and value and "@" not in value:
+                return Answer(400, {"status": "error", "category": "VALIDATION_ERROR"})
+        found["properties"].update(given)
+        return Answer(200, found)
 
     def _gdpr(self, asked: Asked) -> Answer:
         found = next((c for c in self.contacts if c["id"] == asked.body["objectId"]), None)

@@ -110,6 +110,15 @@ def change_refusal(connector: Connector, collection: str, *, masking: bool) -> s
     return str(reason) if reason else None
 
 
+def sets_members(connector: Connector) -> bool:
+    """Whether `connector` sets an object field's members one by one (an API whose update
+    takes `{"properties": {"email": ...}}` and leaves the members it is not given alone), so
+    masking an object changes its members, named by dotted paths (`properties.email`). A
+    connector says so with a true `sets_members` attribute; others take an object as one
+    value (a SQL store's JSON column)."""
+    return bool(getattr(connector, "sets_members", False))
+
+
 def total(changed: Changed) -> int:
     """All rows changed, whatever their collection or tag."""
     return sum(changed.values())

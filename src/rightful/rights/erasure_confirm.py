@@ -34,8 +34,18 @@ def _comparable(value: Any) -> Any:
         return text
 
 
+def _at(row: Row, name: str) -> Any:
+    """The row's value for a field, or for a member of an object by its dotted path."""
+    if name in row or "." not in name:
+        return row.get(name)
+    node: Any = row
+    for part in name.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return node
+
+
 def _matches(row: Row, pairs: Iterable[tuple[str, Any]]) -> bool:
-    return all(_comparable(row.get(f)) == _comparable(v) for f, v in pairs)
+    return all(_comparable(_at(row, f)) == _comparable(v) for f, v in pairs)
 
 
 def _done(change: RowChange, rows: list[Row], keyed: bool) -> bool:
@@ -52,7 +62,8 @@ def in_effect(connector: Connector, changes: list[RowChange], keyed: set[str]) -
     out: Changed = {}
     for collection in dict.fromkeys(c.collection for c in changes):
         mine = [c for c in changes if c.collection == collection]
-        names = {f for c in mine for f, _ in c.where} | {f for c in mine for f in c.values or {}}
+        names = {f for c in mine for f, _ in c.where}
+        names |= {f.split(".")[0] for c in mine for f in c.values or {}}  # an object's members
         # Each change's first pair (its key, or the value that found it) reads its rows back.
         wanted: dict[str, dict[Any, None]] = {}
         for c in mine:

@@ -8,26 +8,76 @@ nothing can single out gets no change and is counted as not erased, never report
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import copy
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from rightful.connectors.base import Connector, Row, RowChange, Where, change_refusal
+from rightful.connectors.base import (
+    Connector,
+    Row,
+    RowChange,
+    Where,
+    change_refusal,
+    sets_members,
+)
 from rightful.core.clock import utcnow
 from rightful.inventory.keys import key_fields, locate
+from rightful.inventory.specs import CollectionSpec, FieldSpec
 from rightful.rights.planning import Step
 from rightful.rights.policy import CollectionDecision, Policy, decide
 from rightful.security.masking import mask_value
 
 
-def _masked(decision: CollectionDecision, row: Row, secret: str) -> dict[str, Any]:
-    """The fields whose masked value differs from what the row holds (the rest need nothing)."""
+def _members(spec: FieldSpec, value: Mapping[str, Any], path: str) -> Iterator[tuple[str, Any]]:
+    """The declared members of an object, by dotted path, with what the row holds there."""
+    for sub in spec.fields:
+        held = value.get(sub.name)
+        if sub.fields and isinstance(held, Mapping):
+            yield from _members(sub, held, f"{path}.{sub.name}")
+        else:
+            yield f"{path}.{sub.name}", held
+
+
+def _masked(
+    decision: CollectionDecision,
+    row: Row,
+    secret: str,
+    members: CollectionSpec | None = None,
+) -> dict[str, Any]:
+    """The fields whose masked value differs from what the row holds (the rest need nothing).
+
+    With `members` (the collection, for a store that sets an object's members one by one, as
+    an API's `properties` are), a field holding an object is masked member by member: each
+    member its dataset declares, by its dotted path (`properties.email`); members it does not
+    declare are left as they are."""
     out = {}
     for m in decision.masks:
-        new = mask_value(
-            m.strategy or "null_rewrite", row.get(m.name), config=m.configuration, secret=secret
-        )
-        if new != row.get(m.name):
-            out[m.name] = new
+        spec = members.field(m.name) if members is not None else None
+        held = row.get(m.name)
+        if spec is not None and spec.fields and isinstance(held, Mapping):
+            pairs = list(_members(spec, held, m.name))
+        else:
+            pairs = [(m.name, held)]
+        for name, value in pairs:
+            new = mask_value(
+                m.strategy or "null_rewrite", value, config=m.configuration, secret=secret
+            )
+            if new != value:
+                out[name] = new
+    return out
+
+
+def with_values(row: Row, values: Mapping[str, Any]) -> Row:
+    """The row as it will be once `values` are set, dotted names setting nested members."""
+    out = copy.deepcopy(dict(row))
+    for name, value in values.items():
+        *parents, last = name.split(".")
+        node = out
+        for part in parents:
+            if not isinstance(node.get(part), dict):
+                node[part] = {}
+            node = node[part]
+        node[last] = value
     return out
 
 
@@ -47,8 +97,11 @@ def plan_collection(
     secret: str,
     tag: str,
     retain_until: str | None,
+    members: bool = False,
 ) -> tuple[list[RowChange], dict[str, Any]]:
-    """The changes for one person's rows of one collection, and the record's line for them."""
+    """The changes for one person's rows of one collection, and the record's line for them.
+
+    `members`: the store sets an object's members one by one (see `_masked`)."""
     coll = step.collection
     by = step.found_by
     changes: list[RowChange] = []
@@ -57,12 +110,13 @@ def plan_collection(
     for row in rows:
         values: dict[str, Any] | None = None
         if decision.action in ("mask_fields", "retain_rows"):
-            values = _masked(decision, row, secret)
+            values = _masked(decision, row, secret, coll if members else None)
         if decision.action == "retain_rows":
-            kept.append([list(pair) for pair in _kept_where(step, {**row, **(values or {})})])
+            kept.append([list(pair) for pair in _kept_where(step, with_values(row, values or {}))])
         if decision.action == "nothing" or (values is not None and not values):
             continue
-        where = locate(coll, row, found_by=by, changing=values or ())
+        changing = dict.fromkeys(name.split(".")[0] for name in values or ())
+        where = locate(coll, row, found_by=by, changing=changing)
         if where is None:
             unlocatable += 1
             continue
@@ -119,3 +173,13 @@ def api_refusals(
         if reason:
             out[step.address] = reason
     return out
+
+
+def member_systems(steps: list[Step], connectors: Callable[[str], Connector]) -> set[str]:
+    """Systems holding objects (fields with declared members) whose stores set those members one
+    by one: masking an object there changes its members (see `_masked`)."""
+    return {
+        step.system
+        for step in steps
+        if any(f.fields for f in step.collection.fields) and sets_members(connectors(step.system))
+    }

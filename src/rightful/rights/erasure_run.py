@@ -26,7 +26,12 @@ from rightful.inventory.stores import Connectors
 from rightful.rights import service, tasks
 from rightful.rights.erasure import current_policy
 from rightful.rights.erasure_confirm import in_effect
-from rightful.rights.erasure_plan import api_refusals, done_lines, plan_collection
+from rightful.rights.erasure_plan import (
+    api_refusals,
+    done_lines,
+    member_systems,
+    plan_collection,
+)
 from rightful.rights.models import ErasureStep, RightsRequest
 from rightful.rights.planning import Step, build_plan, rows_of, traverse
 from rightful.rights.policy import Policy, decide
@@ -61,9 +66,10 @@ def plan_erasures(session: Session, settings: Settings, reqs: list[RightsRequest
     with Connectors(settings, data_map.systems) as connectors:
         found = traverse(steps, {"email": sorted(set(emails.values()))}, connectors)
         refused = api_refusals(steps, policy, connectors)
+        members = member_systems(steps, connectors)
     for req in todo:
         mine = found if len(todo) == 1 else rows_of(steps, {"email": emails[req.id]}, found)
-        _store_plan(session, settings, req, steps, mine, policy, refused)
+        _store_plan(session, settings, req, steps, mine, policy, refused, members)
         today = laws.local_date(req.received_at, req.jurisdiction)
         tasks.open_tasks(
             session,
@@ -85,6 +91,7 @@ def _store_plan(
     found: dict[str, list[Row]],
     policy: Policy,
     refused: Mapping[str, str],
+    members: set[str],
 ) -> None:
     today = laws.local_date(req.received_at, req.jurisdiction)
     secret = keyed_hash(settings.secret_key, "masking", "hmac-secret")
@@ -99,6 +106,7 @@ def _store_plan(
             secret=secret,
             tag=req.id,
             retain_until=until,
+            members=step.system in members,
         )
         if step.address in refused:  # its API cannot: the system's manual task does it
             changes = []

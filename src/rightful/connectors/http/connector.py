@@ -71,6 +71,11 @@ def _same(a: Any, b: Any) -> bool:
 class HTTPConnector:
     """Reads and changes a system's collections through the requests its config describes."""
 
+    # An update body names only the fields (and an object's members) it sets: masking an object
+    # such as HubSpot's `properties` sends the members that change, nested (see
+    # `connectors.base.sets_members`).
+    sets_members = True
+
     def __init__(
         self,
         config: HTTPConfig,
