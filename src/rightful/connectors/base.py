@@ -119,6 +119,14 @@ def sets_members(connector: Connector) -> bool:
     return bool(getattr(connector, "sets_members", False))
 
 
+def transactional(connector: Connector) -> bool:
+    """Whether `connector` applies a batch of changes all or nothing (a SQL transaction). One
+    that cannot (an HTTP API: each call stands alone) says so with a false `transactional`
+    attribute, and erasure then records each change as it is made, so a crash between two
+    calls does not send the calls already made again."""
+    return bool(getattr(connector, "transactional", True))
+
+
 def total(changed: Changed) -> int:
     """All rows changed, whatever their collection or tag."""
     return sum(changed.values())

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rightful import laws
-from rightful.connectors.base import Changed, Row, RowChange, total
+from rightful.connectors.base import Changed, Connector, Row, RowChange, total, transactional
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.inventory.keys import key_fields
@@ -197,6 +197,10 @@ def apply_erasures(session: Session, settings: Settings, request_ids: list[str])
                 for c in vault.decrypt_json(s.changes or "[]")
             ]
             connector = connectors(system)
+            if not transactional(connector):
+                for step in steps:
+                    _apply_one_by_one(session, vault, connector, step, keyed)
+                continue
             changed = connector.apply(changes)
             short = _short(changes, changed)
             if short:
@@ -210,6 +214,44 @@ def apply_erasures(session: Session, settings: Settings, request_ids: list[str])
                 ]
                 step.changes, step.done_at = None, utcnow()
             session.commit()  # this system is done for all of them; a crash resumes after it
+
+
+def _apply_one_by_one(
+    session: Session, vault: Vault, connector: Connector, step: ErasureStep, keyed: set[str]
+) -> None:
+    """A system whose changes stand alone (an API's calls): each change made, then recorded
+    (its count on the record's line, the change taken off the stored plan) and committed before
+    the next, so a worker that dies between two calls resumes at the next change and never
+    sends a call it already made again. A change the store reports as nothing to do (an earlier
+    worker's call that the store carried out before the worker died, unrecorded) is read back
+    and counted when the store shows it done: what the store did, once."""
+    remaining = [
+        _tagged(RowChange.from_json(c), step.request_id)
+        for c in vault.decrypt_json(step.changes or "[]")
+    ]
+    counts = {
+        item["collection"]: item.get("changed") or 0 for item in step.report if "planned" in item
+    }
+    while remaining:
+        change = remaining.pop(0)
+        key = (change.collection, change.tag)
+        made = connector.apply([change]).get(key, 0)
+        if made < 1:
+            made = in_effect(connector, [change], keyed).get(key, 0)
+        counts[change.collection] = counts.get(change.collection, 0) + made
+        step.report = _counted(step.report, counts)
+        step.changes = vault.encrypt_json([c.to_json() for c in remaining])
+        session.commit()
+    step.report = _counted(step.report, counts)
+    step.changes, step.done_at = None, utcnow()
+    session.commit()
+
+
+def _counted(report: list[dict[str, Any]], counts: Mapping[str, int]) -> list[dict[str, Any]]:
+    return [
+        {**item, "changed": counts.get(item["collection"], 0)} if "planned" in item else item
+        for item in report
+    ]
 
 
 def _tagged(change: RowChange, request_id: str) -> RowChange:

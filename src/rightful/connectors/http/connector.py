@@ -75,6 +75,8 @@ class HTTPConnector:
     # such as HubSpot's `properties` sends the members that change, nested (see
     # `connectors.base.sets_members`).
     sets_members = True
+    # Each call stands alone (no transaction): erasure records each change as it is made.
+    transactional = False
 
     def __init__(
         self,
