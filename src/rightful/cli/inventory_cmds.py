@@ -81,8 +81,12 @@ def show(as_json: bool = typer.Option(False, "--json", help="Print JSON")) -> No
     if as_json:
         typer.echo(json.dumps(data, indent=2))
         return
+    from rightful.connectors import registry
+
     for s in data["systems"]:
         conn = "connected" if s["connection_configured"] else "no connection"
+        if registry.by_hand(s["connection_type"]):
+            conn = f"handled by hand: tasks for {s['owner'] or 'the approvers'}"
         typer.echo(f"system  {s['key']:<16} {s['name']} ({s['operated_by'] or 'ours'}; {conn})")
     for d in data["datasets"]:
         colls = ", ".join(c["name"] for c in d["collections"])

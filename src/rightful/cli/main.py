@@ -105,6 +105,8 @@ Rightful demo is ready: {rt.settings.company_name}, on SQLite in {rt.settings.da
 Try an access request as a demo customer:
   e-mail {p.email} · phone {p.phone} · name {p.first_name} {p.last_name} · ZIP {p.postal_code}
   The 6-digit code and every other e-mail appear in the console's Outbox.
+  After you approve it, the request waits on the paper archive (kept by hand): open
+  the console's Tasks, enter what the archive holds for her, and it completes.
 
 See consent at work:
   Demo shop        {url}/demo/store   (cookie banner; "Privacy preferences" signs {p.first_name} in)

@@ -24,12 +24,14 @@ from rightful.inventory import taxonomy
 from rightful.migrations import upgrade
 from rightful.rights.erasure import apply_policy
 from rightful.rights.models import RightsRequest
+from rightful.security.models import StaffUser
 from rightful.security.permissions import Role, system_actor
 from rightful.security.service import create_api_token, create_staff
 from rightful.security.vault import Vault
 
 HERE = Path(__file__).parent
 ADMIN_EMAIL = "privacy.officer@lumen.example"
+PAPER_ARCHIVE = HERE / "paper_archive.yml"  # handled by hand; its owner is ADMIN_EMAIL
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,23 @@ def load_data_map(runtime: Runtime, urls: dict[str, str]) -> None:
         destinations.apply_from_file(session, consent_file.read_text(), name=consent_file.name)
 
 
+def add_paper_archive(runtime: Runtime) -> None:
+    """Add the paper archive, a system handled by hand: each request that reaches it gives its
+    owner (the privacy officer, who must be a staff member by now) a manual task."""
+    text = PAPER_ARCHIVE.read_text()
+    with unit_of_work(runtime.sessions) as session:
+        owner = session.scalar(
+            select(StaffUser).where(StaffUser.email == ADMIN_EMAIL, StaffUser.active.is_(True))
+        )
+        if owner is None:
+            raise ConfigurationError(
+                f"The paper archive's owner {ADMIN_EMAIL} is not on the staff."
+            )
+        inventory.apply_files(
+            session, files=[(PAPER_ARCHIVE.name, text)], actor=system_actor("demo")
+        )
+
+
 def reset_demo(settings: Settings) -> list[Path]:
     """Remove what earlier demo runs left in the data directory: Rightful's SQLite store (with
     its requests and outbox), the demo company's databases and the access packages.
@@ -98,7 +117,8 @@ def reset_demo(settings: Settings) -> list[Path]:
 
 
 def setup_demo(runtime: Runtime, *, people: int = 3000, rebuild: bool = False) -> DemoInfo:
-    """Idempotent: migrate, build the estate if missing, load the data map, reset the login.
+    """Idempotent: migrate, build the estate if missing, load the data map (with the help desk
+    and newsletters over HTTP, and the paper archive handled by hand), reset the login.
 
     What people did in an earlier run (requests, erasures, choices) is kept and counted."""
     upgrade(runtime.engine)
@@ -123,5 +143,6 @@ def setup_demo(runtime: Runtime, *, people: int = 3000, rebuild: bool = False) -
             actor=demo,
         )
         token = create_api_token(session, staff=staff, name="demo", actor=demo)
+    add_paper_archive(runtime)  # after the officer, who owns it
     earlier = requests if existed or requests else None
     return DemoInfo(ADMIN_EMAIL, password, token, FEATURED_PEOPLE, earlier)
