@@ -127,6 +127,16 @@ def test_a_postal_request_from_submit_to_package(cli_env: Path) -> None:
     assert "awaiting_approval" in run("rights", "list")
     assert "executing" in run("rights", "approve", reference)
     assert '"requests_run": 1' in run("worker", "--once")
+    # It waits on the paper archive, kept by hand: its owner enters what the boxes hold.
+    assert "executing" in run("rights", "list")
+    (task,) = run("tasks", "list", "--all").splitlines()
+    assert reference in task and "Paper archive" in task
+    assert "avery" not in task.lower()
+    task_id = task.split()[0]
+    assert "avery.quinn@example.com" in run("tasks", "show", task_id)
+    card = "warranty_cards=A card for a Lumen Hub, mailed in 2023."
+    assert "done" in run("tasks", "complete", task_id, "--outcome", "found", "--finding", card)
+    assert '"requests_run": 1' in run("worker", "--once")
     assert "completed" in run("rights", "list")
     shown = run("rights", "show", reference)
     assert "request.completed" in shown and "avery" not in shown.lower()
