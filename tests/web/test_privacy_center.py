@@ -40,6 +40,10 @@ def test_home_lists_every_right_in_plain_words(rightful_app: App) -> None:
     page = rightful_app.client.get("/").text
     assert "Delete my personal information" in page
     assert "Do not sell or share my personal information" in page
+    # Each right leads to the form with it chosen.
+    assert '<a href="/requests/new?type=access">Get a copy of my personal information</a>' in page
+    form_page = rightful_app.client.get("/requests/new?type=access").text
+    assert re.search(r'<input[^>]*value="access"[^>]*checked', form_page)
 
 
 def test_submitting_the_form_leads_to_a_private_status_page(rightful_app: App) -> None:
