@@ -164,6 +164,14 @@ class Settings(BaseSettings):
         "'strictest': every request gets the strictest rule of each kind across the US laws "
         "and its own (docs/jurisdictions.md).",
     )
+    declaration_practice: str = Field(
+        default="keep",
+        pattern=r"^(keep|drop)$",
+        description="Where a law sets no signed declaration for a copy of specific pieces but "
+        "its pack marks it the organisation's practice (the US states other than California, "
+        "the house rules): 'keep' asks for it as California's regulations do; 'drop' does not. "
+        "The law decides everywhere else (docs/jurisdictions.md).",
+    )
     rights_scope: str = Field(
         default="all",
         pattern=r"^(all|per_law)$",

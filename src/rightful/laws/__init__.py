@@ -34,6 +34,8 @@ from rightful.laws.rules import (
     KINDS,
     Appeal,
     Count,
+    Declaration,
+    DeclarationNeed,
     Extension,
     Period,
     Place,
@@ -43,13 +45,15 @@ from rightful.laws.rules import (
     RulePack,
     RulesMode,
 )
-from rightful.laws.service import RightsScope, granted_by_law, regulator_for
+from rightful.laws.service import RightsScope, declaration_rule, granted_by_law, regulator_for
 
 __all__ = [
     "KINDS",
     "OPT_OUT_KINDS",
     "Appeal",
     "Count",
+    "Declaration",
+    "DeclarationNeed",
     "Extension",
     "Jurisdiction",
     "Period",
@@ -70,6 +74,7 @@ __all__ = [
     "appeal_window_ends",
     "choices",
     "codes",
+    "declaration_rule",
     "extended_due",
     "granted_by_law",
     "is_known",

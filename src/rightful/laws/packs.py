@@ -21,6 +21,8 @@ from rightful.laws.rules import (
     KINDS,
     Appeal,
     Count,
+    Declaration,
+    DeclarationNeed,
     Extension,
     Period,
     Place,
@@ -155,6 +157,19 @@ def _regulator(part: _Reader) -> Regulator | None:
     )
 
 
+def _declaration(part: _Reader) -> Declaration:
+    """`verification.declaration: {need: required | practice | none, cite: "...", note: "..."}`:
+    every pack says whether a copy needs the person's signed declaration, and why."""
+    need = part.text("need")
+    try:
+        value = DeclarationNeed(need)
+    except ValueError:
+        raise ConfigurationError(
+            f"{part.source}: verification.declaration.need is required, practice or none."
+        ) from None
+    return Declaration(value, part.text("cite"), str(part.data.get("note") or "").strip())
+
+
 def _free(part: _Reader) -> int | None:
     """None means the law sets no yearly limit (the GDPR: free, unless manifestly excessive)."""
     return _positive(part, "per_12_months") if part.has("per_12_months") else None
@@ -197,6 +212,7 @@ def read_pack(path: Path) -> RulePack:
         free_requests_cite=free.text("cite"),
         verification=verification.text("notes"),
         verification_cite=verification.text("cite"),
+        declaration=_declaration(verification.sub("declaration")),
         notes=str(root.data.get("notes") or "").strip(),
         house=root.flag("house", False),
     )

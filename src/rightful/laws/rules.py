@@ -128,6 +128,38 @@ class Rights:
         return kind in self.kinds
 
 
+class DeclarationNeed(StrEnum):
+    """Whether a person signs a declaration under penalty of perjury before receiving specific
+    pieces of information (a copy): the law requires it, it is the organisation's own practice
+    where the law is silent (kept or dropped with RIGHTFUL_DECLARATION_PRACTICE), or it is not
+    asked (the GDPR's proportionate checks)."""
+
+    REQUIRED = "required"
+    PRACTICE = "practice"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """A pack's rule on the signed declaration, and where it comes from."""
+
+    need: DeclarationNeed
+    cite: str
+    note: str = ""
+
+    @property
+    def statutory(self) -> bool:
+        """Whether the law itself decides it (required by it, or not asked under it)."""
+        return self.need is not DeclarationNeed.PRACTICE
+
+    def asked(self, keep_practice: bool) -> bool:
+        """Whether the declaration is asked: the law requires it, or it is the organisation's
+        practice and the organisation keeps that practice."""
+        if self.need is DeclarationNeed.PRACTICE:
+            return keep_practice
+        return self.need is DeclarationNeed.REQUIRED
+
+
 @dataclass(frozen=True)
 class Place:
     """One jurisdiction a pack covers: its code, name, clock and public holidays."""
@@ -161,6 +193,7 @@ class RulePack:
     free_requests_cite: str
     verification: str
     verification_cite: str
+    declaration: Declaration
     notes: str = ""
     house: bool = False  # the organisation's own rules for places no listed law covers
     strictest_of: tuple[str, ...] = field(default=())  # set when built by strictest mode

@@ -1,5 +1,6 @@
-"""Questions the rest of Rightful asks of the laws: who the regulator is, and whether a law
-grants a request kind (and what to do when it does not)."""
+"""Questions the rest of Rightful asks of the laws: who the regulator is, whether a law
+grants a request kind (and what to do when it does not), and what it says of the signed
+declaration."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from rightful.core.errors import InvalidInputError
 from rightful.laws.deadlines import rules_for
 from rightful.laws.jurisdictions import Jurisdiction, parse
 from rightful.laws.packs import all_packs
-from rightful.laws.rules import Regulator, RulesMode
+from rightful.laws.rules import Declaration, Regulator, RulesMode
 
 
 class RightsScope(StrEnum):
@@ -52,3 +53,13 @@ def granted_by_law(
         )
         raise InvalidInputError(message, errors=[{"field": "request_type", "message": message}])
     return False
+
+
+def declaration_rule(
+    jurisdiction: str | Jurisdiction, mode: RulesMode | str = RulesMode.PER_JURISDICTION
+) -> Declaration:
+    """What the law a request gets says of the signed declaration for a copy of specific
+    pieces of information: required (California), the organisation's practice (the other US
+    states, the house rules) or not asked (the GDPR, the UK GDPR); strictest mode requires it
+    wherever any law does."""
+    return rules_for(parse(jurisdiction), mode).declaration

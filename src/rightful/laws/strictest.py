@@ -3,9 +3,10 @@ rule, the strictest value of every US pack and of the jurisdiction's own law.
 
 Strictest means what protects the person most: the shortest response, acknowledgement,
 opt-out and extension; the widest rights; the longest window to appeal and the shortest time
-to answer one; the most free requests. The jurisdiction's own pack is always included, so
-an Irish request never gets longer than the GDPR's month; its clock, holidays and regulator
-stay its own.
+to answer one; the most free requests; the signed declaration wherever any of the laws
+requires one (California's, for a copy of specific pieces). The jurisdiction's own pack is
+always included, so an Irish request never gets longer than the GDPR's month; its clock,
+holidays and regulator stay its own.
 """
 
 from __future__ import annotations
@@ -15,7 +16,16 @@ from dataclasses import replace
 from functools import cache
 
 from rightful.laws.packs import all_packs
-from rightful.laws.rules import Appeal, Extension, Period, Rights, Rule, RulePack
+from rightful.laws.rules import (
+    Appeal,
+    Declaration,
+    DeclarationNeed,
+    Extension,
+    Period,
+    Rights,
+    Rule,
+    RulePack,
+)
 
 
 def _from(pack: RulePack, cite: str) -> str:
@@ -67,6 +77,16 @@ def _appeal(packs: Sequence[RulePack]) -> Appeal:
     )
 
 
+def _declaration(own: RulePack, packs: Sequence[RulePack]) -> Declaration:
+    # A law that requires the declaration is the strictest; otherwise the request keeps its
+    # own pack's rule (the organisation's practice never competes with a law).
+    requiring = [p for p in packs if p.declaration.need is DeclarationNeed.REQUIRED]
+    if not requiring:
+        return own.declaration
+    best = requiring[0] if own not in requiring else own
+    return replace(best.declaration, cite=_from(best, best.declaration.cite))
+
+
 def combine(own: RulePack, others: Sequence[RulePack]) -> RulePack:
     """The strictest value of each rule across `own` and `others` (own's places, clock and
     regulator kept)."""
@@ -90,6 +110,7 @@ def combine(own: RulePack, others: Sequence[RulePack]) -> RulePack:
         appeal=_appeal(packs),
         free_requests_per_12_months=most_free,
         free_requests_cite="the most free requests any of these laws allows",
+        declaration=_declaration(own, packs),
         notes=f"Built from: {', '.join(p.label for p in packs)}.",
         strictest_of=tuple(p.key for p in packs),
     )
