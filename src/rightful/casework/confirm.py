@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from rightful import laws
 from rightful.casework import service
 from rightful.casework.models import Case
 from rightful.casework.types import Kind, Status
 from rightful.core.config import Settings
 from rightful.core.errors import ConflictError
-from rightful.rights import flows
+from rightful.rights import declaration, flows
 from rightful.rights.kinds import kind_of
 from rightful.rights.models import RightsRequest
 from rightful.rights.schemas import RequestIn
@@ -82,14 +83,16 @@ def confirm_by_staff(
     request_type: str,
     jurisdiction: str,
 ) -> RightsRequest:
-    """Staff confirm the type in the console; a type that needs the person's signed
-    declaration is left for the person to confirm from their link."""
+    """Staff confirm the type in the console; a request that needs the person's signed
+    declaration where they live (rights/declaration.py) is left for the person to confirm
+    from their link."""
     require(actor, Permission.REQUESTS_SUBMIT)
     case = service.access_case(session, case_id)
-    if kind_of(request_type).declaration:
+    kind_of(request_type)  # an unknown type is a field error before anything else
+    if declaration.needed(settings, request_type, jurisdiction):
         raise ConflictError(
-            "This type needs the person's own signed declaration: they confirm it from the "
-            "link in our acknowledgement."
+            f"In {laws.parse(jurisdiction).name} this type needs the person's own signed "
+            "declaration: they confirm it from the link in our acknowledgement."
         )
     return confirm_request(
         session,

@@ -1,5 +1,10 @@
 """The signed declaration asked for before specific pieces of information are released.
 
+Whether a request needs it is the law's rule (each rule pack's `verification.declaration`:
+required in California, the organisation's practice in the other US states and the house
+rules, not asked under the GDPR and the UK GDPR): `needed` is the one answer, for the form,
+the API, the console's intake, the mailbox's cases and verification alike.
+
 A declaration under penalty of perjury cites the law of the place where it is made: the
 consumer's state or country. `GOVERNING_LAW` is the one table of those citations, keyed by
 the jurisdiction codes of `rightful.laws` (US-CA, US-TX, GB, IE...); the form, the API and the
@@ -9,10 +14,15 @@ CLI offer exactly these codes.
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
 from rightful import laws
 from rightful.core import i18n
 from rightful.identity.normalize import US_STATE_NAMES
+from rightful.rights.kinds import KINDS, kind_of
+
+if TYPE_CHECKING:
+    from rightful.core.config import Settings
 
 # Four states are commonwealths and DC is a district; each is cited by its own style.
 _COMMONWEALTHS = frozenset({"KY", "MA", "PA", "VA"})
@@ -63,3 +73,25 @@ def declaration_for(jurisdiction: str, language: str = i18n.DEFAULT) -> str:
         "this request on their behalf.",
     )
     return text % {"law": governing_law(jurisdiction, language)}
+
+
+def needed(settings: Settings, kind: str, jurisdiction: str | laws.Jurisdiction) -> bool:
+    """Whether a request of this kind from this jurisdiction needs the person's signed
+    declaration, under the rules mode in force: only for specific pieces of information (a
+    copy), and only where the law requires it or, where it is the organisation's practice,
+    the organisation keeps that practice (RIGHTFUL_DECLARATION_PRACTICE). InvalidInputError
+    for an unknown kind or jurisdiction."""
+    if not kind_of(kind).specific_pieces:
+        return False
+    rule = laws.declaration_rule(jurisdiction, settings.rules_mode)
+    return rule.asked(keep_practice=settings.declaration_practice == "keep")
+
+
+def kinds_needing(settings: Settings, jurisdiction: str | laws.Jurisdiction) -> list[str]:
+    """The request kinds (type values) that need the declaration in this jurisdiction."""
+    return [k.type.value for k in KINDS if needed(settings, k.type.value, jurisdiction)]
+
+
+def kinds_by_place(settings: Settings) -> dict[str, list[str]]:
+    """Every jurisdiction's kinds that need the declaration, by code (what the forms show)."""
+    return {j.code: kinds_needing(settings, j) for j in laws.all_jurisdictions()}

@@ -13,9 +13,8 @@ from rightful.identity.points import configured_points
 from rightful.inventory.revision import load_map
 from rightful.inventory.stores import Connectors
 from rightful.messaging import limits
-from rightful.rights import service
+from rightful.rights import declaration, service
 from rightful.rights.correction_values import CORRECTABLE
-from rightful.rights.kinds import kind_of
 from rightful.rights.models import RightsRequest
 from rightful.rights.planning import build_plan, traverse
 from rightful.rights.schemas import RequestIn
@@ -137,7 +136,10 @@ def verify(session: Session, settings: Settings, *, request_id: str, code: str) 
         return Verification(req, error)
     level = 1 if req.required_level <= 1 else _matching_level(session, settings, req)
     req.verification_level = level
-    declared = not kind_of(req.request_type).declaration or req.declaration_signed_at
+    # Signed when made, or not needed under the rules in force (rights/declaration.py).
+    declared = req.declaration_signed_at is not None or not declaration.needed(
+        settings, req.request_type, req.jurisdiction
+    )
     if level >= req.required_level and declared:
         service.move(
             session,

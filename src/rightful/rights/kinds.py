@@ -51,8 +51,10 @@ class Kind:
     route: Route
     # "module:function" carrying it out, or None: staff do it and record what they did.
     handler: str | None = None
-    # The person signs a declaration under penalty of perjury (CCPA regs § 7062(c)).
-    declaration: bool = False
+    # It releases specific pieces of information (a copy), for which a law may ask the person's
+    # signed declaration under penalty of perjury (CCPA regs § 7062(c)). Whether this request
+    # needs one is the law's rule: ask rights.declaration.needed, never this flag alone.
+    specific_pieces: bool = False
     # What approving it needs besides requests.decide.
     approve_permission: Permission | None = None
     # Runs in the shared erasure pass: one read and one write per collection for all of them.
@@ -109,7 +111,7 @@ KINDS: tuple[Kind, ...] = (
         verification_level=3,
         route=Route.CONFIGURED,
         handler=f"{_HANDLERS}:package",
-        declaration=True,
+        specific_pieces=True,
         templates=("completed",),
     ),
     Kind(
@@ -118,7 +120,7 @@ KINDS: tuple[Kind, ...] = (
         verification_level=3,
         route=Route.CONFIGURED,
         handler=f"{_HANDLERS}:package",
-        declaration=True,
+        specific_pieces=True,
         templates=("completed",),
         transfers=True,
     ),

@@ -15,10 +15,11 @@ from rightful.core import i18n
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.core.errors import ConflictError, InvalidInputError, NotFoundError
+from rightful.core.i18n import N_
 from rightful.identity.points import configured_points
 from rightful.messaging.service import queue_email
 from rightful.rights import appeal_terms, due
-from rightful.rights.declaration import declaration_for
+from rightful.rights.declaration import declaration_for, needed
 from rightful.rights.kinds import Route, kind_of
 from rightful.rights.models import RightsRequest
 from rightful.rights.schemas import RequestIn
@@ -158,17 +159,22 @@ def _identities(settings: Settings, data: RequestIn) -> dict[str, str]:
     return found
 
 
-def _check_declaration(data: RequestIn) -> None:
-    if kind_of(data.request_type).declaration and not data.declaration_signature:
+def _check_declaration(settings: Settings, data: RequestIn) -> bool:
+    """Whether the request needs the signed declaration (the law's rule, rights/declaration.py);
+    an error asking for it when it does and was not signed."""
+    if not needed(settings, data.request_type.value, data.jurisdiction):
+        return False
+    if not data.declaration_signature:
         raise InvalidInputError(
-            "To receive specific pieces of information, sign the declaration.",
+            N_("To receive specific pieces of information, sign the declaration."),
             errors=[
                 {
                     "field": "declaration_signature",
-                    "message": "Type your full name to sign the declaration.",
+                    "message": N_("Type your full name to sign the declaration."),
                 }
             ],
         )
+    return True
 
 
 def _requester(settings: Settings, data: RequestIn) -> dict[str, Any]:
@@ -197,7 +203,9 @@ def create_request(
     """Record a new request with its deadlines (from `received_at` for a letter or a call
     staff enter later, else now); no e-mail yet."""
     identities = _identities(settings, data)
-    _check_declaration(data)
+    # A signature is kept only where a declaration is asked: nobody signs one under a law
+    # that does not ask for it (the GDPR), so a name typed there is not stored as signed.
+    signed = _check_declaration(settings, data) and bool(data.declaration_signature)
     now = received_at or utcnow()
     kind = kind_of(data.request_type)
     place = laws.parse(data.jurisdiction)
@@ -227,10 +235,8 @@ def create_request(
         else "",
         required_level=kind.verification_level,
         # The text the person read and signed: it cites their own state's law.
-        declaration=declaration_for(jurisdiction, data.language)
-        if data.declaration_signature
-        else None,
-        declaration_signed_at=now if data.declaration_signature else None,
+        declaration=declaration_for(jurisdiction, data.language) if signed else None,
+        declaration_signed_at=now if signed else None,
         received_at=now,
         acknowledge_due=laws.acknowledge_due(now, place, mode),
         respond_due=laws.answer_due(kind.type.value, now, place, mode),
@@ -248,7 +254,7 @@ def create_request(
             "channel": data.channel,
             "by_agent": data.by_agent or data.requester_role == "agent",
             "requester_role": data.requester_role,
-            "signed_declaration": bool(data.declaration_signature),
+            "signed_declaration": signed,
             "jurisdiction": jurisdiction,
             "rules": laws.rules_for(place, mode).label,
             "granted_by_law": by_law,

@@ -29,6 +29,8 @@ from rightful.web.pages import render
 from rightful.worker.dispatch import Dispatcher
 
 router = APIRouter(prefix="/admin/cases")
+# What staff chose in a case's forms, shown again when an action is refused.
+KEPT_ON_ERROR = ("request_type", "jurisdiction", "outcome", "text")
 
 
 @router.get("")
@@ -69,6 +71,19 @@ def case_page(
     template: str = "",
 ) -> Response:
     """One case: its thread (an audited read), the response target, and the actions."""
+    return _case_view(request, case_id, rt, error=error, template=template)
+
+
+def _case_view(
+    request: Request,
+    case_id: str,
+    rt: Runtime,
+    *,
+    error: str = "",
+    template: str = "",
+    chosen: dict[str, str] | None = None,
+) -> Response:
+    """The case page; after a refused action, the choices staff made in its form are kept."""
     with unit_of_work(rt.sessions) as session:
         actor = console_actor(request, session)
         case = service.view_case(session, actor=actor, case_id=case_id)
@@ -93,6 +108,7 @@ def case_page(
         states=US_STATES,
         replies=reply_templates(rt.settings.base_url, case.language),  # the person's language
         chosen_template=template,
+        chosen=chosen or {},
         error=error,
     )
 
@@ -138,9 +154,10 @@ async def _act(request: Request, rt: Runtime, case_id: str, action: str) -> tupl
 async def _case_action(
     request: Request, rt: Runtime, disp: Dispatcher, case_id: str, action: str
 ) -> Response:
-    _, error = await _act(request, rt, case_id, action)
+    form, error = await _act(request, rt, case_id, action)
     if error:
-        return case_page(request, case_id, rt, error=error)
+        kept = {k: str(form.get(k, "")) for k in KEPT_ON_ERROR}
+        return _case_view(request, case_id, rt, error=error, chosen=kept)
     disp.mail_queued()
     return RedirectResponse(f"/admin/cases/{case_id}", status_code=303)
 

@@ -40,6 +40,7 @@ def laws_page(request: Request, rt: Runtime = Depends(runtime)) -> Response:
         "admin/laws.html",
         mode=mode.value,
         scope=rt.settings.rights_scope,
+        practice=rt.settings.declaration_practice,
         packs=_ordered(list(laws.all_packs().values())),
         strictest=strictest,
         kind_labels=labels(),

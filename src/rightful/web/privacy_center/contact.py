@@ -21,7 +21,8 @@ from rightful.core.errors import (
 from rightful.core.i18n import N_
 from rightful.core.runtime import Runtime
 from rightful.rights import service as rights_service
-from rightful.rights.kinds import kind_of, labels
+from rightful.rights.declaration import kinds_by_place, needed
+from rightful.rights.kinds import labels
 from rightful.rights.schemas import US_STATES
 from rightful.web.deps import check_csrf, client_address, dispatcher, runtime
 from rightful.web.i18n import language_of
@@ -107,6 +108,7 @@ def _confirm(
         summary=summary,
         kinds=labels(),
         states=US_STATES,
+        declaration_kinds=kinds_by_place(request.app.state.runtime.settings),
     )
 
 
@@ -142,7 +144,7 @@ async def confirm_submit(
         errors["jurisdiction"] = N_("Choose the state you live in.")
     elif (
         not errors
-        and kind_of(values["request_type"]).declaration
+        and needed(rt.settings, values["request_type"], values["jurisdiction"])
         and not values["declaration_signature"]
     ):
         errors["declaration_signature"] = N_("Type your full name to sign the declaration.")

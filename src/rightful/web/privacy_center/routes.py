@@ -12,6 +12,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from rightful import laws
 from rightful.core.clock import utcnow
+from rightful.core.config import Settings
 from rightful.core.db import unit_of_work
 from rightful.core.errors import (
     InvalidInputError,
@@ -30,9 +31,11 @@ from rightful.rights.declaration import (
     declaration_for,
     governing_law,
     governing_laws,
+    kinds_by_place,
+    needed,
 )
 from rightful.rights.intake import Upload
-from rightful.rights.kinds import KINDS, kind_of, labels
+from rightful.rights.kinds import kind_of, labels
 from rightful.rights.package import load
 from rightful.rights.packaging import download_url, package_vault
 from rightful.rights.schemas import US_STATES, RequestIn
@@ -96,7 +99,9 @@ def _form_page(
         declaration_state=_shown_state(values),
         declaration=_declaration_parts(_shown_state(values), language_of(request)),
         correctables=CORRECTABLE,
-        declaration_types=[k.type.value for k in KINDS if k.declaration],
+        # Per place, the kinds that need the declaration there: the page shows the declaration
+        # only where it is needed (request-form.js; without JavaScript, for the place shown).
+        declaration_kinds=kinds_by_place(request.app.state.runtime.settings),
         parent_evidence=request.app.state.runtime.settings.parent_evidence,
     )
 
@@ -116,12 +121,19 @@ def _shown_state(values: dict[str, Any]) -> str:
     return _known(values.get("jurisdiction")) or DEFAULT_STATE
 
 
-def _sign_again(shown: str, values: dict[str, Any], language: str) -> dict[str, str]:
+def _sign_again(
+    settings: Settings, shown: str, values: dict[str, Any], language: str
+) -> dict[str, str]:
     """The error when a signature was typed under another state's declaration than the one
-    the request will store (the state changed without JavaScript to update the text)."""
+    the request will store (the state changed without JavaScript to update the text), where
+    the place chosen needs the declaration for the kind chosen."""
     chosen = _known(values.get("jurisdiction"))
     if not values.get("declaration_signature") or chosen is None:
         return {}
+    if values.get("request_type") not in labels() or not needed(
+        settings, values["request_type"], chosen
+    ):
+        return {}  # not asked here: the signature is not kept
     if _known(shown) == chosen:
         return {}
     values["declaration_signature"] = ""  # a signature is given to a text, not carried over
@@ -175,7 +187,7 @@ async def submit_request(
     payload["other_points"] = {k: values[k] for k in extras if values[k]}
     # Pages from before the text named the state showed California's declaration.
     shown = str(form.get("declaration_jurisdiction") or DEFAULT_STATE)
-    resign = _sign_again(shown, values, language_of(request))
+    resign = _sign_again(rt.settings, shown, values, language_of(request))
     try:
         data = RequestIn.model_validate(payload)
         if resign:
