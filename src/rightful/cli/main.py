@@ -139,6 +139,14 @@ def serve(
 
     refuse_public_demo(host, allowed=allow_public_demo)
     rt = open_runtime()
+    if rt.settings.demo_mode and "base_url" not in rt.settings.model_fields_set:
+        # The demo's links and its stand-in vendors are at the address it is served on.
+        from rightful.core.runtime import build_runtime
+        from rightful.demo.vendors import follow_base_url
+
+        rt.engine.dispose()
+        rt = build_runtime(rt.settings.model_copy(update={"base_url": f"http://{host}:{port}"}))
+        follow_base_url(rt)
     app = create_app(rt)
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=False, **UVICORN_OPTIONS)
 

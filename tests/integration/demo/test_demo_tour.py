@@ -274,3 +274,52 @@ def test_a_fresh_start_takes_the_archive_s_tasks_with_the_store(demo: Demo) -> N
             assert archive is not None and archive.owner == ADMIN_EMAIL
     finally:
         again.engine.dispose()
+
+
+def test_served_on_another_port_the_demo_reaches_its_vendors_there(demo: Demo) -> None:
+    from rightful.demo.vendors import follow_base_url
+    from rightful.inventory import service as inventory
+    from rightful.security.permissions import system_actor
+    from rightful.security.vault import Vault
+
+    runtime = demo.runtime
+    moved = build_runtime(runtime.settings.model_copy(update={"base_url": "http://127.0.0.1:8765"}))
+    vault = Vault(runtime.settings, "connections")
+
+    def base_urls() -> dict[str, str]:
+        with runtime.sessions() as session:
+            return {
+                key: (inventory.connection_settings(vault, session.get(System, key)) or {})[
+                    "base_url"
+                ]
+                for key in ("help_center", "newsletter")
+            }
+
+    try:
+        assert follow_base_url(moved) == ["help_center", "newsletter"]
+        assert base_urls() == {
+            "help_center": "http://127.0.0.1:8765/demo/vendors/helpdesk",
+            "newsletter": "http://127.0.0.1:8765/demo/vendors/mailchimp",
+        }
+        assert follow_base_url(moved) == []  # already there
+        with unit_of_work(runtime.sessions) as session:  # someone connects their real account
+            inventory.set_connection(
+                session,
+                vault,
+                system_key="newsletter",
+                kind="http",
+                settings={
+                    "shipped": "mailchimp",
+                    "base_url": "https://us21.api.mailchimp.com",
+                    "params": {
+                        "domain": "us21.api.mailchimp.com",
+                        "api_key": "k-us21",
+                        "list_id": "l",
+                    },
+                },
+                actor=system_actor("t"),
+            )
+        assert follow_base_url(runtime) == ["help_center"]  # back to http://testserver
+        assert base_urls()["newsletter"] == "https://us21.api.mailchimp.com"
+    finally:
+        moved.engine.dispose()

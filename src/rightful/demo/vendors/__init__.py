@@ -22,6 +22,7 @@ from rightful.demo.vendors import helpdesk, marketing
 from rightful.demo.vendors.build import build_vendors, subscriber_hash
 from rightful.demo.vendors.store import DocStore
 from rightful.inventory import service as inventory
+from rightful.inventory.models import System
 from rightful.security.permissions import system_actor
 from rightful.security.vault import Vault
 
@@ -31,6 +32,7 @@ __all__ = [
     "Vendor",
     "connect_vendors",
     "data_map_files",
+    "follow_base_url",
     "stores",
     "subscriber_hash",
     "vendor_app",
@@ -130,3 +132,30 @@ def connect_vendors(
             inventory.set_connection(
                 session, vault, system_key=vendor.system, kind="http", settings=settings, actor=demo
             )
+
+
+def follow_base_url(runtime: Runtime) -> list[str]:
+    """Point the stand-ins' connections at Rightful's own base URL where they point at another
+    (the demo was set up for port 8000 and is served on another); returns the systems moved.
+    A connection someone changed to a real account is left alone."""
+    root = runtime.settings.base_url.rstrip("/")
+    vault = Vault(runtime.settings, "connections")
+    moved = []
+    with unit_of_work(runtime.sessions) as session:
+        for vendor in VENDORS.values():
+            system = session.get(System, vendor.system)
+            found = inventory.connection_settings(vault, system) if system else None
+            here = f"{MOUNT}{vendor.path}"
+            if not found or not str(found.get("base_url", "")).endswith(here):
+                continue
+            if found["base_url"] != f"{root}{here}":
+                inventory.set_connection(
+                    session,
+                    vault,
+                    system_key=vendor.system,
+                    kind="http",
+                    settings={**found, "base_url": f"{root}{here}"},
+                    actor=system_actor("demo"),
+                )
+                moved.append(vendor.system)
+    return moved
