@@ -82,3 +82,51 @@ def test_on_a_phone_the_californian_declaration_reads_well(
     page.get_by_label("State or country where you live").select_option(label="Germany")
     expect(page.get_by_role("group", name="Declaration")).to_be_hidden()
     shot(page, "04-germany-copy-phone")
+
+
+def test_staff_see_the_rule_per_law_and_keep_their_choice_on_a_case(
+    page: Page, live_rightful: LiveRightful
+) -> None:
+    from rightful.casework.service import Incoming, open_case
+    from rightful.casework.types import Kind
+    from rightful.core.db import unit_of_work
+
+    page.goto(live_rightful.url("/admin/login"))
+    page.get_by_label("E-mail").fill(live_rightful.staff_email)
+    page.get_by_label("Password").fill(live_rightful.staff_password)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("link", name="Laws", exact=True).click()
+    california = page.locator("section", has=page.locator("#pack-us-ca"))
+    row = california.get_by_role("row", name=re.compile("Signed declaration for a copy"))
+    expect(row).to_contain_text("Required")
+    expect(row).to_contain_text("Cal. Code Regs. tit. 11, § 7062(c)")
+    gdpr = page.locator("section", has=page.locator("#pack-gdpr"))
+    expect(gdpr.get_by_role("row", name=re.compile("Signed declaration"))).to_contain_text(
+        "Not asked"
+    )
+    page.locator("#pack-us-ca").scroll_into_view_if_needed()
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "05-laws-california.png"))  # the part on screen
+    with unit_of_work(live_rightful.runtime.sessions) as session:
+        case_id = open_case(
+            session,
+            live_rightful.runtime.settings,
+            Incoming(email=AVERY, text="Please send me a copy of my data."),
+            kind=Kind.REQUEST,
+            channel="email",
+            actor="mailbox",
+            suggested_type="access",
+            language="en",
+        ).id
+    page.goto(live_rightful.url(f"/admin/cases/{case_id}"))
+    page.get_by_label("Where they live").select_option(label="Texas")
+    page.get_by_role("button", name="Open the request").click()
+    expect(page.get_by_role("main")).to_contain_text("own signed declaration")
+    expect(page.get_by_label("Where they live")).to_have_value("US-TX")
+    shot(page, "06-case-refused-keeps-texas")
+    # Ireland: opened at once, no declaration to wait for.
+    page.get_by_label("Where they live").select_option(label="Ireland")
+    page.get_by_role("button", name="Open the request").click()
+    expect(page.get_by_role("main")).not_to_contain_text("own signed declaration")
+    with live_rightful.runtime.sessions() as session:
+        assert session.scalar(select(RightsRequest.jurisdiction)) == "IE"
