@@ -135,6 +135,10 @@ def test_avery_s_access_request_waits_on_the_archive_then_holds_every_system(
 
     # The officer's Tasks: the request's task, then its page with whom it is for and the
     # customer number the online store gave, as a lead into both collections.
+    # The request's page says what it waits on, and links the task.
+    waiting = demo.console.get(f"/admin/requests/{request_id}").text
+    assert f'<a href="/admin/tasks/{task.id}">Paper archive</a>' in waiting
+    assert "The request waits until each task is done or waived" in waiting
     queue = words(demo.console.get("/admin/tasks").text)
     assert reference in queue and "Paper archive" in queue
     page = words(demo.console.get(f"/admin/tasks/{task.id}").text)

@@ -17,7 +17,7 @@ from rightful.inventory.models import Partner
 from rightful.inventory.revision import load_map
 from rightful.inventory.service import summary as inventory_summary
 from rightful.messaging import staff as outbox_desk
-from rightful.rights import appeals, partners, service, transfers
+from rightful.rights import appeals, partners, service, tasks, transfers
 from rightful.rights import due as clocks
 from rightful.rights import staff as desk
 from rightful.rights.erasure import preview
@@ -75,6 +75,7 @@ def request_detail(
             if actor.can(Permission.REQUESTS_READ_PERSONAL)
             else {}
         )
+        data_map = load_map(session)
         ctx: dict[str, Any] = {
             "req": req,
             "identities": ctx_identities,
@@ -98,7 +99,9 @@ def request_detail(
             ),
             "today": utcnow().date(),
             "partner_names": {p.key: p.name for p in session.scalars(select(Partner))},
-            "system_names": {s.key: s.name for s in load_map(session).systems.values()},
+            "system_names": {s.key: s.name for s in data_map.systems.values()},
+            # Manual tasks the request waits on (no personal data: system, owner, due date).
+            "tasks": [tasks.task_view(data_map, t, req) for t in tasks.tasks_of(session, req.id)],
             **request_page_context(session, rt.settings, actor, req),
             **request_law_context(rt.settings, req),
             "marks": clocks.console_marks(session, rt.settings, actor=actor, requests=[req]).get(
