@@ -81,8 +81,10 @@ class RequestIn(BaseModel):
     declaration_signature: str | None = Field(
         default=None,
         max_length=200,
-        description="The consumer's typed full name, signing the declaration "
-        "under penalty of perjury.",
+        description="The consumer's typed full name, signing the declaration under penalty of "
+        "perjury. Needed for a copy (access, portability) where the person's law requires it "
+        "(California) or the organisation's practice asks it (RIGHTFUL_DECLARATION_PRACTICE); "
+        "never under the GDPR or the UK GDPR, where a name sent is not kept as a signature.",
     )
     requester_name: str | None = Field(
         default=None,
