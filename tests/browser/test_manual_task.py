@@ -78,7 +78,7 @@ def test_a_manual_task_is_done_in_the_console_and_its_entry_reaches_the_package(
         page.get_by_role("button", name="Complete the task").click()  # nothing typed yet
         expect(page.get_by_role("alert")).to_contain_text("not completed")
         expect(page.get_by_text("Enter what you found, or choose Nothing found.")).to_be_visible()
-        page.get_by_label("Found in warranty_cards").fill(FOUND)
+        page.get_by_label("Found in Warranty cards").fill(FOUND)
         page.get_by_role("button", name="Complete the task").click()
         expect(page.locator(".title-line .pill")).to_have_text("Done")
         expect(page.get_by_text(FOUND)).to_be_visible()

@@ -68,8 +68,10 @@ def _vault(settings: Settings) -> Vault:
 
 def _instruction(step: Step, decision: CollectionDecision | None, why: str) -> dict[str, Any]:
     """What to do in one collection: names, fields and the policy's action, never values."""
+    coll = step.collection
     return {
-        "collection": step.collection.name,
+        "collection": coll.name,
+        "label": coll.label or coll.name.replace("_", " ").capitalize(),
         "fields": [f.name for f in step.collection.fields],
         "action": decision.action if decision else LOOKUP,
         "masks": [m.name for m in decision.masks] if decision else [],
