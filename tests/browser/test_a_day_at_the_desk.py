@@ -218,8 +218,15 @@ def test_a_day_of_mixed_work_runs_from_the_console_and_nothing_goes_overdue_sile
         siobhan = people.new_page()
         siobhan.goto(link_from(ack, "/cases/confirm/"))
         siobhan.get_by_label("Get a copy of my personal information").check()
+        # The page opens on California, whose law asks it: the text to sign is there to read.
+        expect(siobhan.locator("blockquote.declaration")).to_contain_text(
+            "under penalty of perjury under the laws of the State of California"
+        )
+        expect(siobhan.get_by_label("Type your full name to sign")).to_be_visible()
+        shot(siobhan, "02b-case-confirm-california")
         siobhan.get_by_label("Where do you live?").select_option(label="Ireland")
-        expect(siobhan.get_by_label("Your full name, to sign")).to_be_hidden()
+        expect(siobhan.get_by_label("Type your full name to sign")).to_be_hidden()
+        expect(siobhan.locator("blockquote.declaration")).to_be_hidden()
         siobhan.get_by_role("button", name="Confirm and send me a code").click()
         siobhan.get_by_label("6-digit code").fill(
             code_from(smtp_server.wait_for(SIOBHAN, subject_contains="privacy request"))

@@ -38,9 +38,12 @@ def confirm_request(
     signature: str | None,
     actor: str,
     client: str | None,
+    language: str | None = None,
 ) -> RightsRequest:
     """Open the rights request the case asks for and close the case with it; the person gets
-    the usual acknowledgement with a code to verify."""
+    the usual acknowledgement with a code to verify. `language` is the page's, where the
+    person confirmed on a page: the declaration they signed is kept in it, and the request's
+    e-mails follow it; otherwise the message's."""
     if case.request_id is not None:
         raise ConflictError("A request was already made from this message.")
     kind = kind_of(request_type)
@@ -54,7 +57,7 @@ def confirm_request(
             "email": sender["email"],
             "name": sender.get("name") or None,
             "jurisdiction": jurisdiction,
-            "language": case.language,
+            "language": language or case.language,
             **({"declaration_signature": signature} if signature else {}),
         }
     )

@@ -261,6 +261,52 @@ def test_the_case_confirm_page_asks_the_signature_only_where_needed(rightful_app
     assert (req.jurisdiction, req.declaration) == ("IE", None)
 
 
+def test_the_case_confirm_page_shows_the_text_signed_and_stores_exactly_that(
+    rightful_app: App,
+) -> None:
+    """A name typed on the case's page signs the declaration the page shows: its words are
+    on the page, a name typed under California's text for Texas is asked again, and the
+    request keeps the Texan text the page showed."""
+    client = rightful_app.client
+    path = (
+        f"/cases/confirm/{confirm_signer(rightful_app.runtime.settings).sign(_case(rightful_app))}"
+    )
+    page = client.get(path).text
+    assert "I declare under penalty of perjury under" in page
+    assert 'id="declaration-law" aria-live="polite">the laws of the State of California' in page
+    moved = client.post(
+        path,
+        data={
+            "csrf": csrf_of(page),
+            "request_type": "access",
+            "jurisdiction": "US-TX",
+            "declaration_jurisdiction": "US-CA",
+            "declaration_signature": "Avery Quinn",
+        },
+    )
+    assert moved.status_code == 422
+    assert "The declaration now cites" in moved.text
+    assert 'id="declaration-law" aria-live="polite">the laws of the State of Texas' in moved.text
+    assert stored(rightful_app) == []
+    shown = re.search(r'<blockquote class="declaration">(.*?)</blockquote>', moved.text, re.S)
+    assert shown
+    signed = client.post(
+        path,
+        data={
+            "csrf": csrf_of(moved.text),
+            "request_type": "access",
+            "jurisdiction": "US-TX",
+            "declaration_jurisdiction": "US-TX",
+            "declaration_signature": "Avery Quinn",
+        },
+        follow_redirects=False,
+    )
+    assert signed.status_code == 303, signed.text
+    (req,) = stored(rightful_app)
+    assert req.jurisdiction == "US-TX"
+    assert req.declaration == re.sub(r"<[^>]+>", "", shown.group(1))
+
+
 def test_staff_open_an_irish_copy_from_a_case_and_keep_their_choice_after_a_refusal(
     rightful_app: App,
 ) -> None:

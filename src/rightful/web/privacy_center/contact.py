@@ -21,12 +21,13 @@ from rightful.core.errors import (
 from rightful.core.i18n import N_
 from rightful.core.runtime import Runtime
 from rightful.rights import service as rights_service
-from rightful.rights.declaration import kinds_by_place, needed
+from rightful.rights.declaration import needed
 from rightful.rights.kinds import labels
 from rightful.rights.schemas import US_STATES
 from rightful.web.deps import check_csrf, client_address, dispatcher, runtime
 from rightful.web.i18n import language_of
 from rightful.web.pages import render
+from rightful.web.privacy_center import signing
 from rightful.worker.dispatch import Dispatcher
 
 router = APIRouter()
@@ -108,7 +109,7 @@ def _confirm(
         summary=summary,
         kinds=labels(),
         states=US_STATES,
-        declaration_kinds=kinds_by_place(request.app.state.runtime.settings),
+        **signing.page_context(request, values),
     )
 
 
@@ -120,7 +121,9 @@ def confirm_page(request: Request, token: str, rt: Runtime = Depends(runtime)) -
         if case.request_id is not None:
             return render(request, "privacy_center/case_confirmed.html", already=True)
         chosen = case.suggested_type or ""
-    return _confirm(request, token, {"request_type": chosen, "jurisdiction": "US-CA"}, {})
+    return _confirm(
+        request, token, {"request_type": chosen, "jurisdiction": signing.DEFAULT_STATE}, {}
+    )
 
 
 @router.post("/cases/confirm/{token}")
@@ -148,6 +151,11 @@ async def confirm_submit(
         and not values["declaration_signature"]
     ):
         errors["declaration_signature"] = N_("Type your full name to sign the declaration.")
+    else:
+        # A name typed under the text of the place shown first is not a signature of the
+        # place chosen after (without JavaScript the text does not follow the choice).
+        shown = str(form.get("declaration_jurisdiction") or signing.DEFAULT_STATE)
+        errors |= signing.sign_again(rt.settings, shown, values, language_of(request))
     if errors:
         return _confirm(request, token, values, errors, 422, SUMMARY)
     try:
@@ -160,6 +168,7 @@ async def confirm_submit(
                 request_type=values["request_type"],
                 jurisdiction=values["jurisdiction"],
                 signature=values["declaration_signature"] or None,
+                language=language_of(request),
                 actor="consumer",
                 client=client_address(request),
             )

@@ -10,9 +10,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
-from rightful import laws
 from rightful.core.clock import utcnow
-from rightful.core.config import Settings
 from rightful.core.db import unit_of_work
 from rightful.core.errors import (
     InvalidInputError,
@@ -26,14 +24,6 @@ from rightful.identity import service as codes
 from rightful.identity.points import DATA_POINTS, configured_points
 from rightful.rights import agents, appeal_terms, appeals, flows, partners, service, transfers
 from rightful.rights.correction_values import CORRECTABLE
-from rightful.rights.declaration import (
-    GOVERNING_LAW,
-    declaration_for,
-    governing_law,
-    governing_laws,
-    kinds_by_place,
-    needed,
-)
 from rightful.rights.intake import Upload
 from rightful.rights.kinds import kind_of, labels
 from rightful.rights.package import load
@@ -44,6 +34,7 @@ from rightful.rights.withdrawal import withdrawable
 from rightful.web.deps import check_csrf, client_address, dispatcher, runtime
 from rightful.web.i18n import language_of
 from rightful.web.pages import render
+from rightful.web.privacy_center import signing
 from rightful.worker.dispatch import Dispatcher
 
 router = APIRouter()
@@ -67,15 +58,6 @@ FORM_FIELDS = (
     "transfer_to",
     "transfer_recipient",
 )
-DEFAULT_STATE = "US-CA"  # the jurisdiction the empty form starts with
-
-
-def _declaration_parts(state: str, language: str) -> tuple[str, str, str]:
-    """The declaration for a state in the page's language, split around its law so the page
-    can mark that part."""
-    law = governing_law(state, language)
-    before, after = declaration_for(state, language).split(law, 1)
-    return before, law, after
 
 
 def _form_page(
@@ -95,55 +77,10 @@ def _form_page(
         types=labels(),
         points=configured_points(request.app.state.runtime.settings),
         states=US_STATES,
-        laws=governing_laws(language_of(request)),
-        declaration_state=_shown_state(values),
-        declaration=_declaration_parts(_shown_state(values), language_of(request)),
         correctables=CORRECTABLE,
-        # Per place, the kinds that need the declaration there: the page shows the declaration
-        # only where it is needed (request-form.js; without JavaScript, for the place shown).
-        declaration_kinds=kinds_by_place(request.app.state.runtime.settings),
+        **signing.page_context(request, values),
         parent_evidence=request.app.state.runtime.settings.parent_evidence,
     )
-
-
-def _known(code: object) -> str | None:
-    """A jurisdiction code as the declaration table keys it (older pages send "TX" for
-    "US-TX"), or None when it is not one we know."""
-    try:
-        found = laws.parse(str(code or "")).code
-    except InvalidInputError:
-        return None
-    return found if found in GOVERNING_LAW else None
-
-
-def _shown_state(values: dict[str, Any]) -> str:
-    """The state whose declaration the page shows: the one chosen, if it is one we know."""
-    return _known(values.get("jurisdiction")) or DEFAULT_STATE
-
-
-def _sign_again(
-    settings: Settings, shown: str, values: dict[str, Any], language: str
-) -> dict[str, str]:
-    """The error when a signature was typed under another state's declaration than the one
-    the request will store (the state changed without JavaScript to update the text), where
-    the place chosen needs the declaration for the kind chosen."""
-    chosen = _known(values.get("jurisdiction"))
-    if not values.get("declaration_signature") or chosen is None:
-        return {}
-    if values.get("request_type") not in labels() or not needed(
-        settings, values["request_type"], chosen
-    ):
-        return {}  # not asked here: the signature is not kept
-    if _known(shown) == chosen:
-        return {}
-    values["declaration_signature"] = ""  # a signature is given to a text, not carried over
-    return {
-        "declaration_signature": N_(
-            "The declaration now cites %(law)s, the state you chose. Read it and type your "
-            "full name to sign again.",
-            law=governing_law(chosen, language),
-        )
-    }
 
 
 @router.get("/")
@@ -158,7 +95,11 @@ def new_request(request: Request, type: str = "") -> Response:
     chosen = type if type in labels() else ""
     return _form_page(
         request,
-        {"request_type": chosen, "jurisdiction": DEFAULT_STATE, "date_range": "last_12_months"},
+        {
+            "request_type": chosen,
+            "jurisdiction": signing.DEFAULT_STATE,
+            "date_range": "last_12_months",
+        },
         {},
     )
 
@@ -186,8 +127,8 @@ async def submit_request(
     values.update({k: str(form.get(k, "")).strip() for k in extras})
     payload["other_points"] = {k: values[k] for k in extras if values[k]}
     # Pages from before the text named the state showed California's declaration.
-    shown = str(form.get("declaration_jurisdiction") or DEFAULT_STATE)
-    resign = _sign_again(rt.settings, shown, values, language_of(request))
+    shown = str(form.get("declaration_jurisdiction") or signing.DEFAULT_STATE)
+    resign = signing.sign_again(rt.settings, shown, values, language_of(request))
     try:
         data = RequestIn.model_validate(payload)
         if resign:
