@@ -56,25 +56,13 @@ def _missing_store(settings: Settings) -> str | None:
     return f"No Rightful store at {url.database}: {UPGRADE} (or `make demo`)."
 
 
-@functools.cache
-def _migrations() -> tuple[frozenset[str], frozenset[str]]:
-    """The newest migrations this Rightful ships, and all it knows."""
-    from alembic.script import ScriptDirectory
-
-    from rightful.migrations import HERE
-
-    script = ScriptDirectory(str(HERE))
-    known = frozenset(r.revision for r in script.walk_revisions())
-    return frozenset(script.get_heads()), known
-
-
 def store_problem(settings: Settings, engine: Engine) -> str | None:
     """Why the store cannot be used by this Rightful (no tables, or another schema), or None."""
-    from alembic.runtime.migration import MigrationContext
+    from rightful import migrations
 
     with engine.connect() as conn:
-        current = frozenset(MigrationContext.configure(conn).get_current_heads())
-    newest, known = _migrations()
+        current = migrations.current(conn)
+    newest, known = migrations.shipped()
     if current == newest:
         return None
     where = _where(settings)

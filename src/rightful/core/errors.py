@@ -12,10 +12,18 @@ class RightfulError(Exception):
     status = 500
     title = N_("Something went wrong")
 
-    def __init__(self, detail: str, *, errors: list[dict[str, str]] | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: list[dict[str, str]] | None = None,
+        extensions: dict[str, object] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.errors = errors or []
+        # Further members of the problem document (RFC 9457 section 3.2), e.g. a line report.
+        self.extensions = extensions or {}
 
 
 class ConfigurationError(RightfulError):

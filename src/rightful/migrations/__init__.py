@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine
 
 HERE = Path(__file__).parent
 
@@ -29,3 +32,16 @@ def upgrade(engine: Engine) -> None:
 def revision(url: str, message: str) -> None:
     """Autogenerate a new migration from the models (developers only)."""
     command.revision(_config(url), message=message, autogenerate=True)
+
+
+@functools.cache
+def shipped() -> tuple[frozenset[str], frozenset[str]]:
+    """The newest migrations this Rightful ships (its heads), and every one it knows."""
+    script = ScriptDirectory(str(HERE))
+    known = frozenset(r.revision for r in script.walk_revisions())
+    return frozenset(script.get_heads()), known
+
+
+def current(conn: Connection) -> frozenset[str]:
+    """The migrations a store is at (empty when it has no tables); reads only."""
+    return frozenset(MigrationContext.configure(conn).get_current_heads())

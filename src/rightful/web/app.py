@@ -36,6 +36,7 @@ from rightful.web.api.sms_routes import router as sms_api_router
 from rightful.web.api.subscription_routes import router as subscription_api_router
 from rightful.web.api.task_routes import router as task_api_router
 from rightful.web.banner.routes import router as banner_router
+from rightful.web.health import router as health_router
 from rightful.web.hsts import HstsMiddleware
 from rightful.web.i18n import router as language_router
 from rightful.web.middleware import LimitsMiddleware
@@ -125,6 +126,7 @@ def create_app(runtime: Runtime, *, start_worker: bool | None = None) -> FastAPI
     ):
         app.include_router(pages, include_in_schema=False)
     app.include_router(banner_router)
+    app.include_router(health_router)  # no token, no session, no audit (web/health.py)
     app.include_router(admin_signin_router, include_in_schema=False)
     app.include_router(admin_account_router, include_in_schema=False)
     app.include_router(admin_intake_router, include_in_schema=False)

@@ -28,8 +28,9 @@ def problem(
     code: str,
     instance: str,
     errors: list[dict[str, str]] | None = None,
+    extensions: dict[str, object] | None = None,
 ) -> JSONResponse:
-    """An RFC 9457 problem document."""
+    """An RFC 9457 problem document, with any extension members (section 3.2) after the rest."""
     body: dict[str, object] = {
         "type": f"https://rightful.dev/problems/{code}",
         "title": title,
@@ -39,6 +40,7 @@ def problem(
     }
     if errors:
         body["errors"] = errors
+    body.update(extensions or {})
     return JSONResponse(body, status_code=status, media_type=PROBLEM)
 
 
@@ -78,6 +80,7 @@ def install(app: FastAPI) -> None:
             code=exc.code,
             instance=request.url.path,
             errors=exc.errors,
+            extensions=exc.extensions,
         )
         if isinstance(exc, NotAllowedError):  # RFC 6750 section 3: say how to authenticate
             answer.headers["WWW-Authenticate"] = bearer_challenge(request)
