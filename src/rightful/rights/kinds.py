@@ -68,6 +68,9 @@ class Kind:
     templates: tuple[str, ...] = ("done_manually",)
     # The person may name another organisation to receive the copy (rights/transfers.py).
     transfers: bool = False
+    # The row of the CCPA's yearly metrics it counts in (11 CCR § 7102(a)(1)): know, delete,
+    # correct, opt_out, limit; None for a kind the regulation does not count (reports/).
+    reported_as: str | None = None
 
     @property
     def automated(self) -> bool:
@@ -104,6 +107,7 @@ KINDS: tuple[Kind, ...] = (
         route=Route.CONFIGURED,
         handler=f"{_HANDLERS}:categories",
         templates=("completed",),
+        reported_as="know",
     ),
     Kind(
         RequestType.ACCESS,
@@ -113,6 +117,7 @@ KINDS: tuple[Kind, ...] = (
         handler=f"{_HANDLERS}:package",
         specific_pieces=True,
         templates=("completed",),
+        reported_as="know",
     ),
     Kind(
         RequestType.PORTABILITY,
@@ -123,6 +128,7 @@ KINDS: tuple[Kind, ...] = (
         specific_pieces=True,
         templates=("completed",),
         transfers=True,
+        reported_as="know",
     ),
     Kind(
         RequestType.DELETE,
@@ -133,6 +139,7 @@ KINDS: tuple[Kind, ...] = (
         approve_permission=Permission.ERASURE_APPROVE,
         batched=True,
         templates=("erased",),
+        reported_as="delete",
     ),
     Kind(
         RequestType.CORRECT,
@@ -143,6 +150,7 @@ KINDS: tuple[Kind, ...] = (
         approve_permission=Permission.ERASURE_APPROVE,
         details="rightful.rights.correction_values:correction_details",
         templates=("corrected",),
+        reported_as="correct",
     ),
     Kind(
         RequestType.OPT_OUT_SALE,
@@ -152,6 +160,7 @@ KINDS: tuple[Kind, ...] = (
         handler=f"{_HANDLERS}:opt_out",
         direct_confirmation=False,
         templates=("opted_out",),
+        reported_as="opt_out",
     ),
     Kind(
         RequestType.LIMIT_SENSITIVE,
@@ -159,6 +168,7 @@ KINDS: tuple[Kind, ...] = (
         verification_level=0,
         route=Route.CONFIGURED,
         direct_confirmation=False,
+        reported_as="limit",
     ),
 )
 _BY_VALUE = {k.type.value: k for k in KINDS}

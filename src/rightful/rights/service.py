@@ -20,6 +20,7 @@ from rightful.identity.points import configured_points
 from rightful.messaging.service import queue_email
 from rightful.rights import appeal_terms, due
 from rightful.rights.declaration import declaration_for, needed
+from rightful.rights.denial_basis import parse_basis
 from rightful.rights.kinds import Route, kind_of
 from rightful.rights.models import RightsRequest
 from rightful.rights.schemas import RequestIn
@@ -84,7 +85,10 @@ def notify_consumer(
     context: dict[str, Any] | None = None,
 ) -> None:
     """E-mail the requester at their verified address, in the language they asked in; the
-    request's basics are always there."""
+    request's basics are always there. A request from a platform (DROP: `reply_by` "none")
+    has no one to write to, so nothing is sent."""
+    if req.reply_by == "none":
+        return
     language = req.language or i18n.DEFAULT
     base = {
         "reference": req.reference,
@@ -368,10 +372,18 @@ def approve_request(
 
 
 def deny_request(
-    session: Session, settings: Settings, *, request_id: str, actor: Actor, reason: str
+    session: Session,
+    settings: Settings,
+    *,
+    request_id: str,
+    actor: Actor,
+    reason: str,
+    basis: str | None = None,
 ) -> RightsRequest:
-    """Staff close a request without action, telling the consumer why."""
+    """Staff close a request without action, telling the consumer why; `basis` is the group
+    the yearly metrics count it in (rights/denial_basis.py; none: other grounds)."""
     require(actor, Permission.REQUESTS_DECIDE)
+    grounds = parse_basis(basis)
     if len(reason.strip()) < 10:
         raise InvalidInputError(
             "Give the consumer a reason of at least a sentence.",
@@ -382,7 +394,14 @@ def deny_request(
         raise ConflictError(
             "This request has already been carried out; it can no longer be denied."
         )
-    move(session, req, Status.DENIED, actor=actor.name, reason=reason.strip())
+    move(
+        session,
+        req,
+        Status.DENIED,
+        actor=actor.name,
+        reason=reason.strip(),
+        detail={"basis": grounds.value},
+    )
     req.denial_reason = reason.strip()
     notify_consumer(session, settings, req, "denied", {"reason": req.denial_reason})
     return req
