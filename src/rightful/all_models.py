@@ -3,6 +3,7 @@
 from rightful.casework import models as casework_models
 from rightful.consent import models as consent_models
 from rightful.core.db import Base
+from rightful.drop import models as drop_models
 from rightful.identity import models as identity_models
 from rightful.inventory import models as inventory_models
 from rightful.messaging import limits as messaging_limits
@@ -22,6 +23,7 @@ __all__ = [
     "Base",
     "casework_models",
     "consent_models",
+    "drop_models",
     "identity_models",
     "inventory_models",
     "messaging_limits",

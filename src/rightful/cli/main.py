@@ -10,6 +10,7 @@ from rightful.cli import (
     audit_cmds,
     casework_cmds,
     consent_cmds,
+    drop_cmds,
     inventory_cmds,
     keys_cmds,
     rights_cmds,
@@ -33,6 +34,7 @@ app.add_typer(audit_cmds.app, name="audit")
 app.add_typer(keys_cmds.app, name="keys")
 app.add_typer(casework_cmds.app, name="mailbox")
 app.add_typer(task_cmds.app, name="tasks")
+app.add_typer(drop_cmds.app, name="drop")
 db = typer.Typer(help="Rightful's own database.", no_args_is_help=True)
 staff = typer.Typer(help="Staff accounts and API tokens.", no_args_is_help=True)
 demo = typer.Typer(help="The demo company.", no_args_is_help=True)

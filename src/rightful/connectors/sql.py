@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from threading import Lock
@@ -170,6 +170,24 @@ class SQLConnector:
             self.close()  # a failed transaction cannot be read on; start afresh next time
             cause = type(getattr(exc, "orig", None) or exc).__name__
             raise ConnectorError(f"Reading {request.collection} failed: {cause}") from exc
+
+    def scan(
+        self, collection: str, fields: Sequence[str], batch: int = 10_000
+    ) -> Iterator[list[Row]]:
+        """Every row's `fields`, streamed in batches: a full read, for an index built from the
+        store (DROP's keyed hashes, drop/index.py); never for a request."""
+        try:
+            tbl = _reflect(self._url, self._engine, collection)
+            with self._engine.connect() as conn:
+                stmt = select(*(tbl.c[f] for f in fields))
+                result = conn.execution_options(stream_results=True, yield_per=batch).execute(stmt)
+                for part in result.partitions():
+                    yield [dict(r._mapping) for r in part]
+        except (NoSuchTableError, KeyError) as exc:
+            raise ConnectorError(f"Cannot read {collection}: no such table or column") from exc
+        except SQLAlchemyError as exc:
+            cause = type(getattr(exc, "orig", None) or exc).__name__
+            raise ConnectorError(f"Reading {collection} failed: {cause}") from exc
 
     def apply(self, changes: Sequence[RowChange]) -> Changed:
         """All changes in one transaction, tables that reference others first."""

@@ -268,6 +268,15 @@ class Settings(BaseSettings):
     case_response_business_days: int = Field(
         default=10, ge=1, le=60, description="The response target of a case, in business days."
     )
+    drop_api_enabled: bool = Field(
+        default=False,
+        description="Download DROP lists and upload status files through its API (docs/drop.md).",
+    )
+    drop_api_url: str = Field(
+        default="https://api.drop.privacy.ca.gov",
+        description="DROP's API; its sandbox is https://api.drop.privacy.ca.gov/sandbox.",
+    )
+    drop_api_key: str = Field(default="", description="The X-API-KEY from the Data Broker Portal.")
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

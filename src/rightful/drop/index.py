@@ -1,0 +1,152 @@
+"""The keyed index of DROP hashes over the company's own records (docs/decisions/0016).
+
+For every collection the data map annotates with identifiers DROP lists (e-mail, phone, the
+parts of name + date of birth + ZIP, and so on), each row's DROP hashes are computed once, with
+the one set of rules in drop/hashing.py, and kept beside where the row is (system, collection,
+key). Matching a list is then one join in Rightful's own store, whatever the store holding the
+row (SQLite, PostgreSQL, MariaDB). The index is rebuilt before each match, so it follows the
+stores: an erased person's rows leave it, a re-collected person's rows come back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy import delete, insert
+from sqlalchemy.orm import Session
+
+from rightful.connectors.base import Row
+from rightful.core.config import Settings
+from rightful.core.errors import InvalidInputError
+from rightful.drop.hashing import LIST_FIELDS, ListType, list_hash
+from rightful.drop.models import DropIndexEntry
+from rightful.inventory.keys import key_fields
+from rightful.inventory.revision import load_map
+from rightful.inventory.specs import CollectionSpec
+from rightful.inventory.stores import Connectors
+
+# Data category (or identity type) -> the DROP field it holds. The last three are custom
+# categories (fideslang has none for them): docs/drop.md says how to annotate them.
+CATEGORY_FIELDS: dict[str, str] = {
+    "user.contact.email": "email",
+    "user.contact.phone_number": "phone",
+    "user.name.first": "first_name",
+    "user.name.last": "last_name",
+    "user.demographic.date_of_birth": "dob",
+    "user.contact.address.postal_code": "zip",
+    "user.device.advertising_id": "maid",
+    "user.device.connected_tv_id": "ctvid",
+    "user.vehicle.vin": "vin",
+}
+IDENTITY_FIELDS = {"email": "email", "phone_number": "phone"}
+CHUNK = 10_000
+
+
+class Scanner(Protocol):
+    """A connector that can read a whole collection (SQL stores: connectors/sql.py)."""
+
+    def scan(
+        self, collection: str, fields: tuple[str, ...], batch: int = ...
+    ) -> Iterator[list[Row]]:
+        """Every row's fields, in batches."""
+
+
+@dataclass(frozen=True)
+class Indexable:
+    """A collection whose rows carry DROP identifiers: which field is which, and its key."""
+
+    system: str
+    collection: CollectionSpec
+    key: str
+    drop_fields: dict[str, str]  # DROP field -> column
+
+    @property
+    def lists(self) -> list[ListType]:
+        """The lists whose every field this collection holds."""
+        return [t for t, need in LIST_FIELDS.items() if set(need) <= set(self.drop_fields)]
+
+
+def drop_fields(coll: CollectionSpec) -> dict[str, str]:
+    """DROP field -> top-level column, from identity types and data categories."""
+    found: dict[str, str] = {}
+    for spec in coll.fields:
+        kinds = [IDENTITY_FIELDS[spec.identity]] if spec.identity in IDENTITY_FIELDS else []
+        for category in spec.data_categories:
+            kinds += [f for c, f in CATEGORY_FIELDS.items() if category.startswith(c)]
+        for kind in kinds:
+            found.setdefault(kind, spec.name)
+    return found
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What the index covers: collections indexed, and those DROP lists reach but it cannot."""
+
+    indexed: list[Indexable]
+    skipped: list[tuple[str, str]]  # (address, why)
+
+
+def coverage(session: Session, settings: Settings) -> Coverage:
+    """The collections the index reads, and why any others holding identifiers are left out."""
+    data_map = load_map(session)
+    indexed, skipped = [], []
+    with Connectors(settings, data_map.systems) as connectors:
+        for dataset in data_map.datasets:
+            system = data_map.system_of.get(dataset.key)
+            for coll in dataset.collections:
+                fields = drop_fields(coll)
+                keys = key_fields(coll)
+                item = Indexable(system or "", coll, keys[0] if keys else "", fields)
+                if not item.lists or coll.skip_processing:
+                    continue
+                if system is None or data_map.systems[system].by_hand:
+                    skipped.append((coll.address, "handled by hand"))
+                elif len(keys) != 1:
+                    skipped.append((coll.address, "no single-field primary key"))
+                elif not hasattr(connectors(system), "scan"):
+                    skipped.append((coll.address, "its connector cannot read a whole collection"))
+                else:
+                    indexed.append(item)
+    return Coverage(indexed, skipped)
+
+
+def _entries(item: Indexable, rows: list[Row]) -> Iterator[dict[str, Any]]:
+    for row in rows:
+        values = {f: row.get(column) for f, column in item.drop_fields.items()}
+        values = {f: v if hasattr(v, "strftime") else (str(v) if v is not None else None)
+                  for f, v in values.items()}  # fmt: skip
+        for list_type in item.lists:
+            try:
+                value = list_hash(list_type, values)
+            except InvalidInputError:  # a malformed date of birth cannot match anything
+                value = None
+            if value is not None:
+                yield {
+                    "list_type": list_type.value,
+                    "hash": value,
+                    "system": item.system,
+                    "address": item.collection.address,
+                    "row_key": str(row[item.key]),
+                }
+
+
+def rebuild(session: Session, settings: Settings) -> int:
+    """Compute every indexed row's DROP hashes afresh (flushes; the caller commits).
+    Returns how many entries the index holds."""
+    cover = coverage(session, settings)
+    session.execute(delete(DropIndexEntry))
+    count = 0
+    data_map = load_map(session)
+    with Connectors(settings, data_map.systems) as connectors:
+        for item in cover.indexed:
+            scanner: Scanner = connectors(item.system)  # type: ignore[assignment]
+            columns = tuple(dict.fromkeys([item.key, *item.drop_fields.values()]))
+            for rows in scanner.scan(item.collection.name, columns, CHUNK):
+                batch = list(_entries(item, rows))
+                if batch:
+                    session.execute(insert(DropIndexEntry), batch)
+                    count += len(batch)
+    session.flush()
+    return count
