@@ -63,6 +63,8 @@ CLI: dict[str, list[tuple[list[str], tuple[Permission, ...] | None]]] = {
     ],
     "rights verify": [(["{request}", "--code", "000000"], (P.REQUESTS_SUBMIT,))],
     "rights list": [([], (P.REQUESTS_VIEW,))],
+    "reports records": [(["--out", "{records}"], (P.REQUESTS_VIEW,))],
+    "reports metrics": [(["--year", "2025"], (P.REQUESTS_VIEW,))],
     "rights show": [(["{request}"], (P.REQUESTS_VIEW,))],
     "rights approve": [(["{request}"], (P.REQUESTS_DECIDE,))],
     "rights deny": [(["{request}", "--reason", "Told the person in full."], (P.REQUESTS_DECIDE,))],
@@ -198,6 +200,7 @@ def _values(runtime: Runtime, folder: Path) -> dict[str, str]:
         "new": f"new.{secrets.token_hex(3)}@example.com",
         "password": str(password),
         "addresses": str(addresses),
+        "records": str(folder / "records.csv"),
         "support_url": f"sqlite:///{folder}/support_desk.db",
     }
 

@@ -113,6 +113,8 @@ API: dict[tuple[str, str], tuple[tuple[Permission, ...], Any]] = {
         {"reason": "Cannot be done, told in full."},
     ),
     ("GET", "/api/v1/appeals"): ((P.REQUESTS_VIEW,), None),
+    ("GET", "/api/v1/reports/records"): ((P.REQUESTS_VIEW,), None),
+    ("GET", "/api/v1/reports/metrics/{year}"): ((P.REQUESTS_VIEW,), None),
     ("POST", "/api/v1/appeals/{appeal_id}/decision"): (
         (P.REQUESTS_DECIDE,),
         {"outcome": "upheld", "explanation": "Explained to the person in full."},
@@ -182,6 +184,7 @@ def test_each_role_may_call_only_what_its_permissions_allow(
         appeal_id="none",
         task_id="none",
         system_key="nowhere",
+        year=2025,
     )
     for role in ROLES:  # least first: the refusals happen before any allowed call changes things
         before = audit_count(runtime)

@@ -58,6 +58,11 @@ CONSOLE: dict[tuple[str, str], tuple[tuple[Permission, ...] | None, dict[str, st
         {"reason": "Cannot be done, told in full."},
     ),
     ("GET", "/admin/laws"): (ANY_STAFF, None),  # the law, no personal data
+    # The morning view and the lists behind its counts; the records name requests by reference.
+    ("GET", "/admin/today"): ((P.REQUESTS_VIEW,), None),
+    ("GET", "/admin/today/requests"): ((P.REQUESTS_VIEW,), None),
+    ("GET", "/admin/today/partners"): ((P.REQUESTS_VIEW,), None),
+    ("GET", "/admin/reports/records.csv"): ((P.REQUESTS_VIEW,), None),
     ("GET", "/admin/appeals/{appeal_id}"): ((P.REQUESTS_VIEW,), None),
     ("POST", "/admin/appeals/{appeal_id}/decide"): (
         (P.REQUESTS_DECIDE,),

@@ -13,6 +13,7 @@ from rightful.cli import (
     drop_cmds,
     inventory_cmds,
     keys_cmds,
+    report_cmds,
     rights_cmds,
     signin_cmds,
     staff_cmds,
@@ -34,6 +35,7 @@ app.add_typer(audit_cmds.app, name="audit")
 app.add_typer(keys_cmds.app, name="keys")
 app.add_typer(casework_cmds.app, name="mailbox")
 app.add_typer(task_cmds.app, name="tasks")
+app.add_typer(report_cmds.app, name="reports")
 app.add_typer(drop_cmds.app, name="drop")
 db = typer.Typer(help="Rightful's own database.", no_args_is_help=True)
 staff = typer.Typer(help="Staff accounts and API tokens.", no_args_is_help=True)

@@ -146,13 +146,14 @@ def _keep(session: Session, items: list[Item], request_of: dict[int, str]) -> No
     """Keep each matched item's hash (once) for later lists and re-collected records."""
     for start in range(0, len(items), WRITE_CHUNK):
         part = items[start : start + WRITE_CHUNK]
-        have = set(
-            session.execute(
+        have = {
+            (str(t), str(h))
+            for t, h in session.execute(
                 select(DropKept.list_type, DropKept.hash).where(
                     DropKept.hash.in_([i.hash for i in part])
                 )
-            ).tuples()
-        )
+            )
+        }
         rows = {}
         for item in part:
             if (item.list_type, item.hash) not in have:
@@ -174,7 +175,7 @@ def _settle_unmatched(session: Session, cycle_id: int) -> None:
         DropWorkItem,
         and_(DropKept.list_type == DropWorkItem.list_type, DropKept.hash == DropWorkItem.hash),
     )
-    earlier = list(session.execute(kept.where(pending)).tuples())
+    earlier = [(rid, item) for rid, item in session.execute(kept.where(pending))]
     links = [{"work_item_id": item, "request_id": rid} for rid, item in earlier if rid]
     for start in range(0, len(links), WRITE_CHUNK):
         session.execute(insert(DropItemRequest), links[start : start + WRITE_CHUNK])

@@ -22,6 +22,7 @@ from rightful.web.admin.case_routes import router as admin_case_router
 from rightful.web.admin.consent_routes import router as admin_consent_router
 from rightful.web.admin.intake_routes import router as admin_intake_router
 from rightful.web.admin.laws_routes import router as admin_laws_router
+from rightful.web.admin.report_routes import router as admin_report_router
 from rightful.web.admin.routes import router as admin_router
 from rightful.web.admin.signin_routes import router as admin_signin_router
 from rightful.web.admin.staff_routes import router as admin_staff_router
@@ -31,6 +32,7 @@ from rightful.web.api import docs as api_docs
 from rightful.web.api.appeal_routes import router as appeal_api_router
 from rightful.web.api.audit_routes import router as audit_api_router
 from rightful.web.api.consent_routes import router as consent_api_router
+from rightful.web.api.report_routes import router as report_api_router
 from rightful.web.api.routes import router as api_router
 from rightful.web.api.sms_routes import router as sms_api_router
 from rightful.web.api.subscription_routes import router as subscription_api_router
@@ -44,6 +46,7 @@ from rightful.web.privacy_center.agent_routes import router as agent_confirm_rou
 from rightful.web.privacy_center.appeals import router as appeal_router
 from rightful.web.privacy_center.contact import router as contact_router
 from rightful.web.privacy_center.lookup import router as lookup_router
+from rightful.web.privacy_center.metrics_routes import router as metrics_router
 from rightful.web.privacy_center.preferences import router as preferences_router
 from rightful.web.privacy_center.routes import router as public_router
 from rightful.web.privacy_center.subscribe import router as subscribe_router
@@ -123,6 +126,7 @@ def create_app(runtime: Runtime, *, start_worker: bool | None = None) -> FastAPI
         appeal_router,
         contact_router,
         transfer_router,
+        metrics_router,
     ):
         app.include_router(pages, include_in_schema=False)
     app.include_router(banner_router)
@@ -137,6 +141,7 @@ def create_app(runtime: Runtime, *, start_worker: bool | None = None) -> FastAPI
     app.include_router(admin_consent_router, include_in_schema=False)
     app.include_router(admin_token_router, include_in_schema=False)
     app.include_router(admin_laws_router, include_in_schema=False)
+    app.include_router(admin_report_router, include_in_schema=False)
     app.include_router(admin_staff_router, include_in_schema=False)
     app.include_router(api_router)
     app.include_router(consent_api_router)
@@ -145,6 +150,7 @@ def create_app(runtime: Runtime, *, start_worker: bool | None = None) -> FastAPI
     app.include_router(task_api_router)
     app.include_router(sms_api_router)
     app.include_router(subscription_api_router)
+    app.include_router(report_api_router)
     app.add_api_route("/favicon.ico", _no_icon, include_in_schema=False)
     if settings.demo_mode:  # the demo's help desk and e-mail marketing vendors (decision 0015)
         from rightful.demo.vendors import MOUNT, vendor_app

@@ -39,7 +39,7 @@ def _open(
 ) -> RightsRequest:
     clock.freeze(at(received))
     data = RequestIn(
-        request_type=kind,  # type: ignore[arg-type]
+        request_type=kind,
         email=f"{name.lower()}@example.com",
         name=f"Person {name}",
         jurisdiction=place,
@@ -48,18 +48,23 @@ def _open(
     return service.create_request(session, settings, data, received_at=at(received))
 
 
-def _step(session: Session, req: RightsRequest, when: str, *moves: Status, **kw: str) -> None:
+def _step(
+    session: Session, req: RightsRequest, when: str, *moves: Status, reason: str | None = None
+) -> None:
+    """Move the request through `moves` at `when`; the last move records `reason`."""
     clock.freeze(at(when))
     for i, to in enumerate(moves):
         last = i == len(moves) - 1
-        service.move(session, req, to, actor="system", **(kw if last else {}))
+        service.move(session, req, to, actor="system", reason=reason if last else None)
 
 
 def _done(session: Session, req: RightsRequest, when: str, to: Status = S.COMPLETED) -> None:
     _step(session, req, when, S.VERIFIED, S.EXECUTING, to)
 
 
-def _deny(session: Session, settings: Settings, req: RightsRequest, when: str, basis: str | None) -> None:
+def _deny(
+    session: Session, settings: Settings, req: RightsRequest, when: str, basis: str | None
+) -> None:
     clock.freeze(at(when))
     service.deny_request(
         session,
