@@ -10,6 +10,7 @@ import pytest
 
 from rightful.core import clock
 from rightful.core.db import unit_of_work
+from rightful.drop.models import DropCycle
 from rightful.rights import service
 from rightful.rights.appeals import appeal_vault
 from rightful.rights.clock_models import Appeal
@@ -132,3 +133,26 @@ def test_the_partner_figures_open_the_outstanding_confirmations(
     assert "answered-partner" not in outstanding
     late = rightful_app.client.get("/admin/today/partners?late=1").text
     assert "late-partner" in late and "waiting-partner" not in late
+
+
+def test_the_drop_panel_says_when_the_next_list_is_due_and_warns_once_it_is_late(
+    rightful_app: App, desk: dict[str, str]
+) -> None:
+    sign_in(rightful_app)
+    assert (
+        "Not in use: no DROP list has been imported" in rightful_app.client.get("/admin/today").text
+    )
+    with unit_of_work(rightful_app.runtime.sessions) as session:
+        session.add(
+            DropCycle(
+                name="drop-2026-01-05", source="file", imported_by="officer@lumen.example",
+                downloaded_at=NOW - timedelta(days=50), lines=3, bad_lines=1,
+            )
+        )  # fmt: skip
+    page = rightful_app.client.get("/admin/today").text
+    assert (
+        "Last list downloaded on 2026-01-11; the next download is due 2026-02-25 (5 days ago)"
+        in page
+    )
+    assert "Needs attention" in page
+    assert "Lines of the list that could not be read: 1" in page

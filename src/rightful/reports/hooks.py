@@ -1,9 +1,10 @@
 """The morning view's panels that other capabilities fill: the privacy notice's age and check
 (`rightful.notices`) and the Delete Request and Opt-out Platform cycle (`rightful.drop`).
 
-Each is one clearly named hook. Until its capability is installed the panel says so; once it
-is, the panel shows what the capability's own summary function returns, read through the
-small `Panel` shape below so the page never depends on another package's classes.
+Each is one clearly named hook ("module:function", called with the session and settings).
+Until its capability is installed the panel says so. DROP's summary is read field by field;
+the notice's may return a `Panel`, or a mapping or object with `state`, `headline` and
+optionally `lines` and `href`.
 """
 
 from __future__ import annotations
@@ -81,13 +82,30 @@ def notice_panel(session: Session, settings: Settings) -> Panel:
 
 
 def drop_panel(session: Session, settings: Settings) -> Panel:
-    """The Delete Request and Opt-out Platform cycle (California's DROP), when enabled. Fills
-    from rightful.drop.status.summary once it exists."""
-    return _panel(
-        DROP_HOOK,
-        "Delete Request and Opt-out Platform",
-        "Not set up: Rightful does not read the platform's deletion lists yet.",
-        "/admin/drop",
-        session,
-        settings,
+    """The Delete Request and Opt-out Platform's 45-day cycle (California's DROP), from
+    rightful.drop.status.summary: when the last list came, when the next is due, and where
+    its work items stand (counts)."""
+    title = "Delete Request and Opt-out Platform"
+    summary = _summary(DROP_HOOK)
+    if summary is None:
+        return Panel(title, "not_set_up", "Not set up: Rightful does not read DROP's lists.")
+    found = summary(session, settings)
+    if getattr(found, "last_download_at", None) is None:
+        return Panel(
+            title,
+            "off",
+            "Not in use: no DROP list has been imported. A registered data broker must "
+            "download one at least every 45 days.",
+        )
+    days = int(found.days_left)
+    when = f"{-days} days ago" if days < 0 else "today" if days == 0 else f"in {days} days"
+    lines = [f"{label}: {count}" for label, count in sorted(dict(found.counts).items())]
+    if found.bad_lines:
+        lines.append(f"Lines of the list that could not be read: {found.bad_lines}")
+    return Panel(
+        title,
+        "attention" if found.overdue else "ok",
+        f"Last list downloaded on {found.last_download_at.date().isoformat()}; the next "
+        f"download is due {found.next_due.isoformat()} ({when}).",
+        lines=tuple(lines),
     )
