@@ -14,11 +14,14 @@ import pytest
 from rightful.core import clock
 from rightful.core.db import unit_of_work
 from rightful.reports.records import COLUMNS
+from rightful.rights import service
 from rightful.rights.retention import minimise_old_requests
+from rightful.rights.schemas import RequestIn
+from rightful.rights.types import RequestType
 from tests.integration.reports.seed import Seeded, seed_year
 from tests.support.app import App
 from tests.support.signin import run_cli
-from tests.web.test_admin import sign_in
+from tests.web.test_admin import csrf, sign_in
 
 
 @pytest.fixture
@@ -140,3 +143,59 @@ def test_the_cli_writes_the_records_and_prints_the_metrics(
     said = run_cli(rightful_app, monkeypatch, "reports", "metrics", "--year", "2025")
     assert "delete   received 5, complied 1 (0 in part), denied 3" in said
     assert "median 13.0, mean 27.5" in said
+
+
+def _received_request(app: App, email: str) -> str:
+    with unit_of_work(app.runtime.sessions) as session:
+        data = RequestIn(request_type=RequestType.DELETE, email=email, jurisdiction="US-CA")
+        return service.create_request(session, app.runtime.settings, data).reference
+
+
+def _basis_of(app: App, reference: str) -> str:
+    today = datetime.now(UTC).date().isoformat()
+    text = app.client.get(
+        f"/api/v1/reports/records?from=2020-01-01&to={today}", headers=app.auth
+    ).text
+    return next(r["denial_basis"] for r in _rows(text) if r["reference"] == reference)
+
+
+def test_staff_give_the_grounds_of_a_denial_in_the_api_the_console_and_the_cli(
+    rightful_app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reason = "An exception of the law applies; we explained it in full."
+    by_api = _received_request(rightful_app, "api.denied@example.com")
+    answer = rightful_app.client.post(
+        f"/api/v1/rights-requests/{by_api}/deny",
+        headers=rightful_app.auth,
+        json={"reason": reason, "basis": "exempt"},
+    )
+    assert answer.status_code == 200, answer.text
+    by_console = _received_request(rightful_app, "console.denied@example.com")
+    sign_in(rightful_app)
+    page = rightful_app.client.get(f"/admin/requests/{by_console}").text
+    assert '<select id="deny-basis" name="basis"' in page
+    form = {"csrf": csrf(rightful_app, "/admin"), "reason": reason, "basis": "not_by_consumer"}
+    rightful_app.client.post(f"/admin/requests/{by_console}/deny", data=form)
+    by_cli = _received_request(rightful_app, "cli.denied@example.com")
+    run_cli(
+        rightful_app, monkeypatch, "rights", "deny", by_cli, "--reason", reason, "--basis",
+        "not_verifiable",
+    )  # fmt: skip
+    unsaid = _received_request(rightful_app, "unsaid.denied@example.com")
+    rightful_app.client.post(
+        f"/api/v1/rights-requests/{unsaid}/deny", headers=rightful_app.auth, json={"reason": reason}
+    )
+    assert [_basis_of(rightful_app, r) for r in (by_api, by_console, by_cli, unsaid)] == [
+        "exempt", "not_by_consumer", "not_verifiable", "other"
+    ]  # fmt: skip
+
+
+def test_unknown_grounds_are_refused_and_the_request_stays_open(rightful_app: App) -> None:
+    reference = _received_request(rightful_app, "unknown.grounds@example.com")
+    answer = rightful_app.client.post(
+        f"/api/v1/rights-requests/{reference}/deny",
+        headers=rightful_app.auth,
+        json={"reason": "An exception applies; explained in full.", "basis": "because"},
+    )
+    assert answer.status_code == 422
+    assert _basis_of(rightful_app, reference) == ""

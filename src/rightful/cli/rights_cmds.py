@@ -165,9 +165,16 @@ def approve(request: str) -> None:
 
 @app.command("deny")
 @fail_on_error
-def deny(request: str, reason: str = typer.Option(..., help="Told to the consumer")) -> None:
+def deny(
+    request: str,
+    reason: str = typer.Option(..., help="Told to the consumer"),
+    basis: str = typer.Option(
+        "other",
+        help="Grounds the yearly figures count: other, exempt, not_by_consumer, not_verifiable",
+    ),
+) -> None:
     """Deny with a reason."""
-    _act("deny", request, reason=reason)
+    _act("deny", request, reason=reason, basis=basis)
 
 
 @app.command("extend")

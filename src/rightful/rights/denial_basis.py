@@ -32,6 +32,17 @@ LABELS = {
     DenialBasis.OTHER: "Other grounds",
 }
 
+# What staff choose from when they deny a request, the default first.
+CHOICES = {
+    b.value: LABELS[b]
+    for b in (
+        DenialBasis.OTHER,
+        DenialBasis.EXEMPT,
+        DenialBasis.NOT_BY_CONSUMER,
+        DenialBasis.NOT_VERIFIABLE,
+    )
+}
+
 # The reasons Rightful records itself when it closes a request without action.
 SYSTEM_REASONS: dict[str, DenialBasis] = {
     "unable_to_verify": DenialBasis.NOT_VERIFIABLE,  # data points did not match (rights/flows)

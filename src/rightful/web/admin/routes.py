@@ -20,6 +20,7 @@ from rightful.messaging import staff as outbox_desk
 from rightful.rights import appeals, partners, service, tasks, transfers
 from rightful.rights import due as clocks
 from rightful.rights import staff as desk
+from rightful.rights.denial_basis import CHOICES as DENIAL_CHOICES
 from rightful.rights.erasure import preview
 from rightful.rights.erasure_plan import done_lines
 from rightful.rights.kinds import kind_of
@@ -78,6 +79,7 @@ def request_detail(
         data_map = load_map(session)
         ctx: dict[str, Any] = {
             "req": req,
+            "denial_bases": DENIAL_CHOICES,
             "identities": ctx_identities,
             "timeline": desk.timeline(session, actor=actor, request_id=req.id),
             "steps": list(
@@ -201,7 +203,10 @@ async def act(
             if action == "approve":
                 req = service.approve_request(session, rt.settings, **kwargs)
             elif action == "deny":
-                req = service.deny_request(session, rt.settings, reason=reason, **kwargs)
+                basis = str(form.get("basis", "")) or None
+                req = service.deny_request(
+                    session, rt.settings, reason=reason, basis=basis, **kwargs
+                )
             elif action == "extend":
                 req = service.extend_request(session, rt.settings, reason=reason, **kwargs)
             elif action == "waive":

@@ -53,6 +53,17 @@ class Reason(BaseModel):
     reason: str = Field(min_length=10, max_length=2000)
 
 
+class Denial(Reason):
+    """Why staff deny: the reason the consumer is sent, and the grounds the yearly request
+    figures count it under (default: other grounds)."""
+
+    basis: Literal["other", "exempt", "not_by_consumer", "not_verifiable"] | None = Field(
+        default=None,
+        description="exempt: an exception applies; not_by_consumer: not made by the consumer "
+        "or someone allowed to act for them; not_verifiable: identity not verified; other.",
+    )
+
+
 class Waiver(BaseModel):
     """Why a partner's confirmation cannot be had: for the record, and for the person."""
 
@@ -205,14 +216,20 @@ def approve(
 @router.post("/rights-requests/{request_id}/deny", response_model=RequestOut)
 def deny(
     request_id: str,
-    body: Reason,
+    body: Denial,
     rt: Runtime = Depends(runtime),
     actor: Actor = Depends(api_actor),
     disp: Dispatcher = Depends(dispatcher),
 ) -> RequestOut:
-    """Deny with a reason the consumer is sent."""
+    """Deny with a reason the consumer is sent, and the grounds the figures count."""
     return _act(
-        rt, disp, service.deny_request, request_id=request_id, actor=actor, reason=body.reason
+        rt,
+        disp,
+        service.deny_request,
+        request_id=request_id,
+        actor=actor,
+        reason=body.reason,
+        basis=body.basis,
     )
 
 
