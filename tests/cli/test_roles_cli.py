@@ -62,6 +62,7 @@ CLI: dict[str, list[tuple[list[str], tuple[Permission, ...] | None]]] = {
         (["--type", "access", "--email", "{new}", "--signature", "A Person"], (P.REQUESTS_SUBMIT,))
     ],
     "rights verify": [(["{request}", "--code", "000000"], (P.REQUESTS_SUBMIT,))],
+    "rights import": [(["{requests_csv}", "--source", "Role matrix"], (P.REQUESTS_SUBMIT,))],
     "rights list": [([], (P.REQUESTS_VIEW,))],
     "reports records": [(["--out", "{records}"], (P.REQUESTS_VIEW,))],
     "reports metrics": [(["--year", "2025"], (P.REQUESTS_VIEW,))],
@@ -205,6 +206,9 @@ def _values(runtime: Runtime, folder: Path) -> dict[str, str]:
     }
 
 
+    requests_csv = folder / f"requests-{secrets.token_hex(3)}.csv"
+    line = f"{secrets.token_hex(4)},delete,new.{secrets.token_hex(3)}@example.com"
+    requests_csv.write_text(f"external_id,request_type,email\n{line}\n")
 STAFF_COMMANDS = sorted(
     (command, i)
     for command, variants in CLI.items()
@@ -214,6 +218,7 @@ STAFF_COMMANDS = sorted(
 
 
 @pytest.mark.parametrize(("command", "variant"), STAFF_COMMANDS, ids=lambda v: str(v))
+        "requests_csv": str(requests_csv),
 def test_each_role_may_run_only_what_its_permissions_allow(
     cli_store: tuple[Runtime, Path], members: dict[Role, Member], command: str, variant: int
 ) -> None:

@@ -39,6 +39,7 @@ OFFERS = {
 # (method, path) -> (what it needs, the body to send). A new route needs a row here.
 API: dict[tuple[str, str], tuple[tuple[Permission, ...], Any]] = {
     ("POST", "/api/v1/rights-requests"): ((P.REQUESTS_SUBMIT,), "submission"),
+    ("POST", "/api/v1/rights-requests/batch"): ((P.REQUESTS_SUBMIT,), "batch"),
     ("GET", "/api/v1/rights-requests"): ((P.REQUESTS_VIEW,), None),
     ("GET", RID): ((P.REQUESTS_VIEW, P.REQUESTS_READ_PERSONAL), None),
     ("POST", RID + "/verify"): ((P.REQUESTS_SUBMIT,), {"code": "000000"}),
@@ -164,6 +165,13 @@ def _call(client: TestClient, method: str, url: str, member: Member, body: Any) 
             "email": f"{member.role.value}.matrix@example.com",
             "declaration_signature": "A Person",
         }
+    if body == "batch":  # the same permission as one request: each line is one (rights/bulk.py)
+        line = {
+            "external_id": f"{member.role.value}-matrix",
+            "request_type": "delete",
+            "email": f"{member.role.value}.batch@example.com",
+        }
+        body = {"source": "Role matrix", "requests": [line]}
     kwargs: dict[str, Any] = {"headers": member.auth}
     if body is not None:
         kwargs["json"] = body

@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from rightful.cli.common import acting, fail_on_error, open_runtime
+from rightful.cli.rights_import import import_requests
 from rightful.core.db import unit_of_work
 from rightful.rights.models import RightsRequest
 from rightful.rights.types import RequestType
@@ -391,3 +392,7 @@ def decide_appeal(
             explanation=explanation,
         )
         typer.echo(f"{decided.id}  {decided.status}  {decided.outcome}")
+
+
+# Its own module (Rich progress, the CSV report); a command of `rightful rights` all the same.
+app.command("import")(import_requests)

@@ -172,6 +172,7 @@ def record(
     via: str,
     letter: Upload | None = None,
     papers: dict[str, Upload] | None = None,
+    imported: dict[str, str] | None = None,
 ) -> RightsRequest:
     """Record a request received on a person's behalf (`via`: console, api, cli).
 
@@ -180,14 +181,16 @@ def record(
     clocks on the day received; with an identity check other than a code it is verified by the
     staff member recorded; without an e-mail address its letters are printed and posted.
     An agent's or a parent's letter comes with its `papers` (by document kind): the consumer's
-    signed permission or a power of attorney, the evidence of parenthood.
+    signed permission or a power of attorney, the evidence of parenthood. A line of a bulk
+    import (`imported`: its source and reference, rights/bulk.py) carries no papers: the agent
+    service holds the permission, and staff check it before approving (docs/bulk-intake.md).
     """
     require(actor, Permission.REQUESTS_SUBMIT)
     now = utcnow()
     _check(data)
     wanted = PAPERS.get(data.requester_role, ())
     papers = {k: v for k, v in (papers or {}).items() if k in wanted and v.content}
-    if errors := _papers_missing(settings, data, papers):
+    if imported is None and (errors := _papers_missing(settings, data, papers)):
         raise InvalidInputError("Some details need attention.", errors=errors)
     taken_by_staff = data.channel in STAFF_CHANNELS or data.received_at or data.identity_method
     if not taken_by_staff:
@@ -213,6 +216,7 @@ def record(
             "via": via,
             "letter": letter is not None,
             "requester_role": data.requester_role,
+            **({"imported": imported} if imported else {}),
         },
     )
     _store_all(session, settings, letter, papers, by=actor.name, request_id=req.id)

@@ -10,8 +10,11 @@ Writers queue for the lock, so a writer takes it as late as it can (consent/appe
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Update, bindparam, event, update
@@ -80,6 +83,20 @@ def head_written(session: Session, chain: int) -> None:
     """Note that the head now holds `unwritten`: nothing is left to write at commit, unless
     more rows follow. The head row stays locked until commit all the same."""
     session.info[_PENDING][chain]["count"] = 0
+
+
+@contextmanager
+def savepoint(session: Session) -> Iterator[None]:
+    """A SAVEPOINT whose rollback also takes back the chain rows appended inside it, so later
+    rows chain onto the last row kept. Take each chain's tip before the first one: its lock must
+    outlive the savepoints."""
+    kept = copy.deepcopy(session.info.get(_PENDING, {}))
+    try:
+        with session.begin_nested():
+            yield
+    except BaseException:
+        session.info[_PENDING] = kept
+        raise
 
 
 @event.listens_for(Session, "before_commit")

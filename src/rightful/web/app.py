@@ -33,6 +33,7 @@ from rightful.web.api.appeal_routes import router as appeal_api_router
 from rightful.web.api.audit_routes import router as audit_api_router
 from rightful.web.api.consent_routes import router as consent_api_router
 from rightful.web.api.report_routes import router as report_api_router
+from rightful.web.api.batch_routes import router as batch_api_router
 from rightful.web.api.routes import router as api_router
 from rightful.web.api.sms_routes import router as sms_api_router
 from rightful.web.api.subscription_routes import router as subscription_api_router
@@ -110,6 +111,7 @@ def create_app(runtime: Runtime, *, start_worker: bool | None = None) -> FastAPI
             "/admin/intake": settings.max_upload_bytes,
         },
     )
+            "/api/v1/rights-requests/batch": settings.max_bulk_bytes,
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     errors.install(app)
     api_docs.install(app)
@@ -151,6 +153,7 @@ def create_app(runtime: Runtime, *, start_worker: bool | None = None) -> FastAPI
     app.include_router(sms_api_router)
     app.include_router(subscription_api_router)
     app.include_router(report_api_router)
+    app.include_router(batch_api_router)  # before api_router: /batch is not a request id
     app.add_api_route("/favicon.ico", _no_icon, include_in_schema=False)
     if settings.demo_mode:  # the demo's help desk and e-mail marketing vendors (decision 0015)
         from rightful.demo.vendors import MOUNT, vendor_app
