@@ -95,6 +95,12 @@ CLI: dict[str, list[tuple[list[str], tuple[Permission, ...] | None]]] = {
     "tasks show": [(["none"], (P.REQUESTS_VIEW,))],
     "tasks complete": [(["none", "--outcome", "nothing_found"], (P.REQUESTS_READ_PERSONAL,))],
     "tasks waive": [(["none", "--reason", "Cannot be done, told in full."], (P.REQUESTS_DECIDE,))],
+    # Importing a DROP list approves the deletions it calls for (docs/drop.md).
+    "drop import": [(["{drop_list}"], (P.REQUESTS_DECIDE, P.ERASURE_APPROVE))],
+    "drop download": [([], (P.REQUESTS_DECIDE, P.ERASURE_APPROVE))],
+    "drop status": [([], (P.REQUESTS_VIEW,))],
+    "drop status-file": [(["--out", "{drop_out}"], (P.REQUESTS_DECIDE,))],
+    "drop upload": [([], (P.REQUESTS_DECIDE,))],
     "mailbox poll": [([], OPERATOR)],  # the worker's job, run by hand: reads the mailbox
     "inventory apply": [([str(DEMO / "datasets" / "support_desk.yml")], (P.INVENTORY_MANAGE,))],
     "inventory lint": [([], (P.INVENTORY_VIEW,))],
@@ -194,6 +200,8 @@ def _values(runtime: Runtime, folder: Path) -> dict[str, str]:
     password, addresses = folder / "password.txt", folder / "addresses.txt"
     password.write_text(secrets.token_urlsafe(18) + "\n")
     addresses.write_text("avery.quinn@example.com\n")
+    drop_list = folder / f"20261201_4821_Email_{secrets.token_hex(3)}.csv"
+    drop_list.write_text("ID,Hash\n")
     return {
         "request": awaiting(runtime),
         "target": target,
@@ -202,6 +210,8 @@ def _values(runtime: Runtime, folder: Path) -> dict[str, str]:
         "password": str(password),
         "addresses": str(addresses),
         "records": str(folder / "records.csv"),
+        "drop_list": str(drop_list),
+        "drop_out": str(folder / "drop-status"),
         "support_url": f"sqlite:///{folder}/support_desk.db",
     }
 

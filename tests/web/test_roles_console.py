@@ -58,6 +58,7 @@ CONSOLE: dict[tuple[str, str], tuple[tuple[Permission, ...] | None, dict[str, st
         {"reason": "Cannot be done, told in full."},
     ),
     ("GET", "/admin/laws"): (ANY_STAFF, None),  # the law, no personal data
+    ("GET", "/admin/drop"): ((P.REQUESTS_VIEW,), None),  # DROP's clock and counts
     # The morning view and the lists behind its counts; the records name requests by reference.
     ("GET", "/admin/today"): ((P.REQUESTS_VIEW,), None),
     ("GET", "/admin/today/requests"): ((P.REQUESTS_VIEW,), None),

@@ -89,11 +89,10 @@ def status_file(
 def download() -> None:
     """Download the next lists through DROP's API and import them (RIGHTFUL_DROP_API_*)."""
     from rightful.drop import sync
-    from rightful.drop.client import DropClient
 
     rt = open_runtime()
-    with unit_of_work(rt.sessions) as session, DropClient(rt.settings) as client:
-        done = sync.download(session, rt.settings, actor=acting(session), client=client)
+    with unit_of_work(rt.sessions) as session:
+        done = sync.download(session, rt.settings, actor=acting(session))
         if done is None:
             typer.echo("DROP has nothing new since the last completed download.")
         else:
@@ -107,13 +106,10 @@ def upload(
 ) -> None:
     """Write the latest cycle's status files and upload them through DROP's API."""
     from rightful.drop import sync
-    from rightful.drop.client import DropClient
 
     rt = open_runtime()
-    with unit_of_work(rt.sessions) as session, DropClient(rt.settings) as client:
-        result = sync.upload(
-            session, rt.settings, actor=acting(session), client=client, amend=amend
-        )
+    with unit_of_work(rt.sessions) as session:
+        result = sync.upload(session, rt.settings, actor=acting(session), amend=amend)
         for name in result.accepted:
             typer.echo(f"accepted  {name}")
         for item in result.rejected:

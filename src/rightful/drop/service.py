@@ -169,6 +169,15 @@ def view_summary(session: Session, settings: Settings, *, actor: Actor) -> Summa
     return summary(session, settings)
 
 
+def latest_problems(session: Session, *, actor: Actor) -> list[dict[str, object]]:
+    """The latest cycle's first bad lines (file, line, why), or none."""
+    require(actor, Permission.REQUESTS_VIEW)
+    cycle = session.scalar(
+        select(DropCycle).order_by(DropCycle.downloaded_at.desc(), DropCycle.id.desc()).limit(1)
+    )
+    return list(cycle.problems) if cycle else []
+
+
 def kept_count(session: Session) -> int:
     """How many hashes are kept to keep deleting matched people."""
     return session.scalar(select(func.count()).select_from(DropKept)) or 0

@@ -21,11 +21,15 @@ def folder_of(settings: Settings) -> Path:
 
 
 def download(
-    session: Session, settings: Settings, *, actor: Actor, client: DropClient
+    session: Session, settings: Settings, *, actor: Actor, client: DropClient | None = None
 ) -> service.Imported | None:
-    """Download the next lists and import them; None when DROP has nothing new."""
+    """Download the next lists and import them; None when DROP has nothing new. Without a
+    client, one is made from the settings (refused while the API is off)."""
     require(actor, Permission.REQUESTS_DECIDE)
     require(actor, Permission.ERASURE_APPROVE)
+    if client is None:
+        with DropClient(settings) as own:
+            return download(session, settings, actor=actor, client=own)
     path = client.download(folder_of(settings) / "downloads")
     if path is None:
         return None
@@ -33,10 +37,18 @@ def download(
 
 
 def upload(
-    session: Session, settings: Settings, *, actor: Actor, client: DropClient, amend: bool = False
+    session: Session,
+    settings: Settings,
+    *,
+    actor: Actor,
+    client: DropClient | None = None,
+    amend: bool = False,
 ) -> UploadResult:
     """Write the latest cycle's status files and send them; what DROP said is recorded."""
     require(actor, Permission.REQUESTS_DECIDE)
+    if client is None:
+        with DropClient(settings) as own:
+            return upload(session, settings, actor=actor, client=own, amend=amend)
     cycle = service.access_cycle(session, actor=actor)
     folder = folder_of(settings) / "status" / str(cycle.id)
     files = service.write_status_files(session, settings, actor=actor, folder=folder)

@@ -20,6 +20,7 @@ from rightful.web.admin.account_routes import router as admin_account_router
 from rightful.web.admin.appeal_routes import router as admin_appeal_router
 from rightful.web.admin.case_routes import router as admin_case_router
 from rightful.web.admin.consent_routes import router as admin_consent_router
+from rightful.web.admin.drop_routes import router as admin_drop_router
 from rightful.web.admin.intake_routes import router as admin_intake_router
 from rightful.web.admin.laws_routes import router as admin_laws_router
 from rightful.web.admin.report_routes import router as admin_report_router
@@ -143,6 +144,7 @@ def create_app(runtime: Runtime, *, start_worker: bool | None = None) -> FastAPI
     app.include_router(admin_consent_router, include_in_schema=False)
     app.include_router(admin_token_router, include_in_schema=False)
     app.include_router(admin_laws_router, include_in_schema=False)
+    app.include_router(admin_drop_router, include_in_schema=False)
     app.include_router(admin_report_router, include_in_schema=False)
     app.include_router(admin_staff_router, include_in_schema=False)
     app.include_router(api_router)
