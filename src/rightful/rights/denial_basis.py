@@ -32,6 +32,14 @@ LABELS = {
     DenialBasis.OTHER: "Other grounds",
 }
 
+# The same in a word or two, where space is short (a phone's stacked table).
+SHORT_LABELS = {
+    DenialBasis.NOT_VERIFIABLE: "Not verifiable",
+    DenialBasis.NOT_BY_CONSUMER: "Not by the consumer",
+    DenialBasis.EXEMPT: "Exempt",
+    DenialBasis.OTHER: "Other grounds",
+}
+
 # What staff choose from when they deny a request, the default first.
 CHOICES = {
     b.value: LABELS[b]

@@ -19,6 +19,7 @@ from rightful.core.runtime import Runtime
 from rightful.reports.appeal_metrics import StateAppeals, appeals_by_state
 from rightful.reports.metrics import FIRST_YEAR, SCOPES, YearMetrics, compile_year, to_csv
 from rightful.rights.denial_basis import LABELS as DENIAL_LABELS
+from rightful.rights.denial_basis import SHORT_LABELS as DENIAL_SHORT
 from rightful.web.deps import runtime
 from rightful.web.pages import render
 
@@ -78,6 +79,7 @@ def metrics_page(
         m=metrics,
         appeals=appeals,
         denial_labels=DENIAL_LABELS,
+        denial_short=DENIAL_SHORT,
         scopes=SCOPES,
         years=range(today.year, FIRST_YEAR - 1, -1),
         year_open=year == today.year,
