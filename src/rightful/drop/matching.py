@@ -20,15 +20,18 @@ from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.drop.index import IDENTITY_FIELDS, drop_fields
 from rightful.drop.models import DropIndexEntry, DropItemRequest, DropKept, DropWorkItem
+from rightful.drop.outcomes import EXEMPTED, request_code
 from rightful.drop.requests import open_drop_requests
 from rightful.inventory.keys import key_fields
 from rightful.inventory.revision import DataMap, load_map
 from rightful.inventory.stores import Connectors
+from rightful.rights.models import RightsRequest
 from rightful.rights.planning import build_plan, rows_of, traverse
-from rightful.rights.types import RequestType
+from rightful.rights.types import OPEN, RequestType
 from rightful.security.permissions import Actor
 
 READ_CHUNK = 1000
+OPEN_VALUES = {s.value for s in OPEN}
 WRITE_CHUNK = 5000
 Place = tuple[str, str, str]  # (system, address, row key)
 
@@ -142,7 +145,9 @@ class Item:
     hash: str
 
 
-def _keep(session: Session, items: list[Item], request_of: dict[int, str]) -> None:
+def _keep(
+    session: Session, items: list[Item], request_of: dict[int, str], shared: set[int]
+) -> None:
     """Keep each matched item's hash (once) for later lists and re-collected records."""
     for start in range(0, len(items), WRITE_CHUNK):
         part = items[start : start + WRITE_CHUNK]
@@ -162,6 +167,7 @@ def _keep(session: Session, items: list[Item], request_of: dict[int, str]) -> No
                     "hash": item.hash,
                     "first_item_id": item.item_id,
                     "request_id": request_of.get(item.id),
+                    "action": "opt_out" if item.id in shared else "delete",
                 }
         if rows:
             session.execute(insert(DropKept), list(rows.values()))
@@ -220,7 +226,8 @@ def match_cycle(session: Session, settings: Settings, cycle_id: int, *, actor: A
             .execution_options(synchronize_session=False)
         )
     first_request = {i: request_ids[min(who)] for i, who in people.items()}
-    _keep(session, _load(session, ids), first_request)
+    shared = {i for i, who in people.items() if len(who) > 1}
+    _keep(session, _load(session, ids), first_request, shared)
     _settle_unmatched(session, cycle_id)
     session.flush()
     return len(found)
@@ -234,3 +241,36 @@ def _load(session: Session, ids: list[int]) -> list[Item]:
         ).where(DropWorkItem.id.in_(ids[start : start + WRITE_CHUNK]))
         out.extend(Item(*row) for row in session.execute(stmt))
     return out
+
+
+def sweep_recollected(session: Session, settings: Settings, *, actor: Actor) -> int:
+    """Delete again the people deleted through DROP whose records are back in the stores (the
+    index, just rebuilt, holds a kept hash): a broker keeps deleting them and must not keep
+    what it collects anew. Someone whose records were all kept under a legal basis is left
+    alone. Returns how many people get a new (or their still open) deletion."""
+    stmt = (
+        select(DropKept.request_id, DropIndexEntry.system, DropIndexEntry.address,
+               DropIndexEntry.row_key)
+        .join(
+            DropIndexEntry,
+            and_(DropIndexEntry.list_type == DropKept.list_type,
+                 DropIndexEntry.hash == DropKept.hash),
+        )
+        .where(DropKept.action == "delete")
+    )  # fmt: skip
+    rows = session.execute(stmt).all()
+    earlier = {rid for rid, *_ in rows if rid}
+    exempt: set[str] = set()
+    for start in range(0, len(earlier), WRITE_CHUNK):
+        part = sorted(earlier)[start : start + WRITE_CHUNK]
+        for req in session.scalars(select(RightsRequest).where(RightsRequest.id.in_(part))):
+            if req.status in OPEN_VALUES or request_code(req, False) == EXEMPTED:
+                exempt.add(req.id)  # still running, or everything found was kept by law
+    places = {(s, a, k) for rid, s, a, k in rows if rid not in exempt}
+    emails = _emails(session, settings, places)
+    people = {e for who in emails.values() for e in who}
+    if people:
+        open_drop_requests(
+            session, settings, dict.fromkeys(sorted(people), RequestType.DELETE), actor=actor
+        )
+    return len(people)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rightful.core.clock import utcnow
@@ -104,5 +104,7 @@ class DropKept(Base):
     hash: Mapped[str] = mapped_column(String(44))
     first_item_id: Mapped[str] = mapped_column(String(12))
     request_id: Mapped[str | None] = mapped_column(String(32), default=None)
-    note: Mapped[str | None] = mapped_column(Text, default=None)
+    # delete: one person, deleted again if their records come back; opt_out: an identifier
+    # several people share (their opt-outs stay in the consent record; nothing is deleted).
+    action: Mapped[str] = mapped_column(String(10), default="delete")
     kept_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

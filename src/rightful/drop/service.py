@@ -16,7 +16,7 @@ from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.core.errors import ConflictError, NotFoundError
 from rightful.drop import index, lists, outcomes
-from rightful.drop.matching import match_cycle
+from rightful.drop.matching import match_cycle, sweep_recollected
 from rightful.drop.models import DropCycle, DropKept, DropWorkItem
 from rightful.drop.status import Summary, summary
 from rightful.security import audit
@@ -33,6 +33,7 @@ class Imported:
     removed: int
     matched: int
     indexed: int
+    deleted_again: int = 0
 
 
 def _store_chunk(session: Session, cycle: DropCycle, chunk: list[lists.Line]) -> int:
@@ -115,6 +116,7 @@ def import_list(
     cycle.imported_at = utcnow()
     session.commit()  # the list is kept before anything is matched
     indexed = index.rebuild(session, settings) if refresh_index else 0
+    again = sweep_recollected(session, settings, actor=actor) if refresh_index else 0
     matched = match_cycle(session, settings, cycle.id, actor=actor)
     cycle.matched_at = utcnow()
     outcomes.settle(session, cycle.id)
@@ -124,10 +126,15 @@ def import_list(
         action="drop.imported",
         subject_type="drop_cycle",
         subject_id=str(cycle.id),
-        detail={"lines": lines, "bad_lines": problems.count, "matched": matched},
+        detail={
+            "lines": lines,
+            "bad_lines": problems.count,
+            "matched": matched,
+            "deleted_again": again,
+        },
     )
     session.commit()
-    return Imported(cycle, lines, problems.count, removed, matched, indexed)
+    return Imported(cycle, lines, problems.count, removed, matched, indexed, again)
 
 
 def access_cycle(session: Session, *, actor: Actor, cycle_id: int | None = None) -> DropCycle:

@@ -233,3 +233,47 @@ def test_the_client_is_off_unless_turned_on(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigurationError, match="RIGHTFUL_DROP_API_ENABLED"):
         DropClient(make_settings(tmp_path))
+
+
+def test_a_person_deleted_through_drop_whose_records_come_back_is_deleted_again(
+    tmp_path: Path,
+) -> None:
+    from rightful.drop import service
+
+    urls = estate(tmp_path, None)
+    settings = make_settings(tmp_path)
+    runtime = prepare(settings, urls, people=40)
+    store = create_engine(urls["storefront"])
+    with store.begin() as conn:  # Mario shares Jordan's phone: both only opted out
+        conn.execute(text("UPDATE customers SET phone = :p WHERE id = 3"), {"p": JORDAN_PHONE})
+    first = tmp_path / "20261201_4821_Email.csv"
+    first.write_text(f"ID,Hash\n{item_id()},{list_hash(ListType.EMAIL, {'email': AVERY})}\n")
+    phones = tmp_path / "20261201_4821_Phone.csv"
+    phones.write_text(
+        f"ID,Hash\n{item_id()},{list_hash(ListType.PHONE, {'phone': JORDAN_PHONE})}\n"
+    )
+    actor = system_actor("drop-test")
+    for listed in (first, phones):
+        with unit_of_work(runtime.sessions) as session:
+            service.import_list(session, settings, path=listed, actor=actor)
+    run_all(runtime)
+    with store.begin() as conn:  # Avery signs up again: her record is collected anew
+        conn.execute(
+            text(
+                "INSERT INTO customers (id, email, first_name, last_name, password_hash,"
+                " created_at) VALUES (900, :e, 'Avery', 'Quinn', 'x', '2026-12-05 10:00:00')"
+            ),
+            {"e": AVERY},
+        )
+    empty = tmp_path / "20261215_4821_Email.csv"
+    empty.write_text("ID,Hash\n")
+    with unit_of_work(runtime.sessions) as session:
+        done = service.import_list(session, settings, path=empty, actor=actor)
+    assert done.deleted_again == 1  # Avery; the people sharing a phone are not deleted
+    run_all(runtime)
+    with store.connect() as conn:
+        assert conn.execute(text("SELECT id FROM customers WHERE id = 900")).all() == []
+        assert len(conn.execute(text("SELECT id FROM customers WHERE id IN (2, 3)")).all()) == 2
+    store.dispose()
+    runtime.engine.dispose()
+    dispose_all()

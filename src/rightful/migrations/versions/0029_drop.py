@@ -91,7 +91,7 @@ def upgrade() -> None:
         sa.Column("hash", sa.String(44), nullable=False),
         sa.Column("first_item_id", sa.String(12), nullable=False),
         sa.Column("request_id", sa.String(32), nullable=True),
-        sa.Column("note", sa.Text(), nullable=True),
+        sa.Column("action", sa.String(10), nullable=False),
         _when("kept_at", nullable=False),
         sa.UniqueConstraint("list_type", "hash"),
     )
