@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -77,7 +78,22 @@ def _first_closings(session: Session, ids: list[str]) -> dict[str, AuditEvent]:
     return first
 
 
-def _facts(req: RightsRequest, closing: AuditEvent | None) -> RequestFacts:
+# Only the columns the facts need: never the sealed identities (large, and not needed here).
+_COLUMNS = (
+    RightsRequest.id,
+    RightsRequest.reference,
+    RightsRequest.request_type,
+    RightsRequest.channel,
+    RightsRequest.jurisdiction,
+    RightsRequest.requester_role,
+    RightsRequest.received_at,
+    RightsRequest.extension_reason,
+    RightsRequest.status,
+    RightsRequest.minimised_at,
+)
+
+
+def _facts(req: Any, closing: AuditEvent | None) -> RequestFacts:  # a row of _COLUMNS
     outcome = CLOSING[closing.action] if closing else None
     denied = closing is not None and outcome == "denied"
     detail = closing.detail if closing else {}
@@ -107,12 +123,12 @@ def received_between(
     # A local date is within a day of the UTC one: read a day more each side, then keep exact.
     low = datetime.combine(first - timedelta(days=1), time.min, tzinfo=UTC)
     high = datetime.combine(last + timedelta(days=2), time.min, tzinfo=UTC)
-    stmt = select(RightsRequest).where(
+    stmt = select(*_COLUMNS).where(
         RightsRequest.received_at >= low, RightsRequest.received_at < high
     )
     if jurisdictions is not None:
         stmt = stmt.where(RightsRequest.jurisdiction.in_(list(jurisdictions)))
-    rows = list(session.scalars(stmt.order_by(RightsRequest.received_at, RightsRequest.id)))
+    rows = list(session.execute(stmt.order_by(RightsRequest.received_at, RightsRequest.id)))
     closings = _first_closings(session, [r.id for r in rows])
     for req in rows:
         facts = _facts(req, closings.get(req.id))
