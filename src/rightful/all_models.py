@@ -8,6 +8,7 @@ from rightful.identity import models as identity_models
 from rightful.inventory import models as inventory_models
 from rightful.messaging import limits as messaging_limits
 from rightful.messaging import models as messaging_models
+from rightful.notices import models as notice_models
 from rightful.rights import clock_models as rights_clocks
 from rightful.rights import documents as rights_documents
 from rightful.rights import models as rights_models
@@ -29,6 +30,7 @@ __all__ = [
     "inventory_models",
     "messaging_limits",
     "messaging_models",
+    "notice_models",
     "rights_clocks",
     "rights_documents",
     "rights_models",

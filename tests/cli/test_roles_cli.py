@@ -109,6 +109,12 @@ CLI: dict[str, list[tuple[list[str], tuple[Permission, ...] | None]]] = {
     "systems connect": [(["support_desk", "--url", "{support_url}"], (P.INVENTORY_MANAGE,))],
     "systems test": [(["support_desk"], (P.INVENTORY_MANAGE,))],
     "systems http-dataset": [(["--shipped", "stripe"], OPERATOR)],  # files in, text out
+    "notices draft": [([str(DEMO / "notice.md")], (P.POLICIES_MANAGE,))],
+    "notices publish": [(["--material", "--summary", "Reviewed."], (P.POLICIES_MANAGE,))],
+    "notices list": [([], (P.INVENTORY_VIEW,))],
+    "notices show": [([], (P.INVENTORY_VIEW,))],
+    "notices diff": [(["1", "1"], (P.INVENTORY_VIEW,))],
+    "notices check": [([], (P.INVENTORY_VIEW,))],
     "consent apply": [([str(DEMO / "consent.yml")], (P.CONSENT_MANAGE,))],
     "consent import": [([], (P.CONSENT_MANAGE,))],
     "consent purposes": [([], (P.CONSENT_VIEW,))],

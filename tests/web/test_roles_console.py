@@ -93,6 +93,9 @@ CONSOLE: dict[tuple[str, str], tuple[tuple[Permission, ...] | None, dict[str, st
     ("GET", "/admin/outbox"): ((P.OUTBOX_READ,), None),
     ("GET", "/admin/outbox/{message_id}"): ((P.OUTBOX_READ,), None),
     ("GET", "/admin/data-map"): ((P.INVENTORY_VIEW,), None),
+    ("GET", "/admin/notices"): ((P.INVENTORY_VIEW,), None),
+    ("GET", "/admin/notices/diff"): ((P.INVENTORY_VIEW,), None),
+    ("GET", "/admin/notices/{number}"): ((P.INVENTORY_VIEW,), None),
     ("GET", "/admin/consent"): ((P.CONSENT_VIEW,), None),
     ("POST", "/admin/consent/lookup"): (
         (P.CONSENT_READ_PERSONAL,),
@@ -207,6 +210,7 @@ def _fill(runtime: Runtime, path: str) -> str:
             "doc_id": "none",  # no such document: allowed roles get 404, others 403
             "case_id": "none",  # the same for a case
             "task_id": "none",  # the same for a manual task
+            "number": "1",  # a notice version (none published: allowed roles get 404)
             "prefix": token.prefix if token else "none",
             "staff_id": str(_target(session)),
         }

@@ -26,6 +26,7 @@ def apply(
 ) -> None:
     """Validate and save data-map YAML files (fideslang datasets, systems, partners)."""
     from rightful.inventory.service import apply_files
+    from rightful.notices.service import drift
 
     rt = open_runtime()
     with unit_of_work(rt.sessions) as session:
@@ -36,6 +37,7 @@ def apply(
             strict=strict,
             http_webhooks=rt.settings.http_webhooks_allowed,
         )
+        result.notice_warnings = drift(session, rt.settings)
     typer.echo(
         f"Applied {len(result.datasets)} dataset(s), {len(result.systems)} system(s), "
         f"{len(result.partners)} partner(s), {result.disclosures} disclosure(s)."
@@ -43,6 +45,8 @@ def apply(
     for note in result.notes:
         typer.echo(f"Note: {note}")
     for warning in result.warnings:
+        typer.echo(f"Warning: {warning}")
+    for warning in result.notice_warnings:
         typer.echo(f"Warning: {warning}")
 
 

@@ -154,6 +154,15 @@ class Settings(BaseSettings):
     notice_version: str = Field(
         default="2026-01-01", description="The privacy notice version choices are recorded against."
     )
+    # The published privacy notice (docs/notices.md): how long the privacy center shows that it
+    # changed, and the consent purpose of the people who asked to be told.
+    notice_banner_days: int = Field(
+        default=30, ge=0, le=365, description="Days a material change shows a banner."
+    )
+    notice_updates_purpose: str = Field(
+        default="notices.updates",
+        description="The consent purpose of those e-mailed a material change to the notice.",
+    )
     default_jurisdiction: str = Field(
         default="US-CA", description="Where consent is taken when the page does not say."
     )

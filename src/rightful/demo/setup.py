@@ -22,6 +22,7 @@ from rightful.demo.vendors import connect_vendors, vendor_files
 from rightful.inventory import service as inventory
 from rightful.inventory import taxonomy
 from rightful.migrations import upgrade
+from rightful.notices import service as notices
 from rightful.rights.erasure import apply_policy
 from rightful.rights.models import RightsRequest
 from rightful.security.models import StaffUser
@@ -32,6 +33,7 @@ from rightful.security.vault import Vault
 HERE = Path(__file__).parent
 ADMIN_EMAIL = "privacy.officer@lumen.example"
 PAPER_ARCHIVE = HERE / "paper_archive.yml"  # handled by hand; its owner is ADMIN_EMAIL
+NOTICE = HERE / "notice.md"  # the privacy notice, in Markdown with blocks (docs/notices.md)
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,16 @@ def add_paper_archive(runtime: Runtime) -> None:
         inventory.apply_files(
             session, files=[(PAPER_ARCHIVE.name, text)], actor=system_actor("demo")
         )
+
+
+def publish_notice(runtime: Runtime) -> None:
+    """Publish Lumen's privacy notice (notice.md, filled from the data map) unless one is."""
+    with unit_of_work(runtime.sessions) as session:
+        if notices.current(session) is not None:
+            return
+        demo = system_actor("demo")
+        notices.draft(session, runtime.settings, source=NOTICE.read_text(), actor=demo)
+        notices.publish(session, runtime.settings, actor=demo, material=True)
 
 
 def reset_demo(settings: Settings) -> list[Path]:
@@ -144,5 +156,6 @@ def setup_demo(runtime: Runtime, *, people: int = 3000, rebuild: bool = False) -
         )
         token = create_api_token(session, staff=staff, name="demo", actor=demo)
     add_paper_archive(runtime)  # after the officer, who owns it
+    publish_notice(runtime)  # after the whole data map, which it must agree with
     earlier = requests if existed or requests else None
     return DemoInfo(ADMIN_EMAIL, password, token, FEATURED_PEOPLE, earlier)

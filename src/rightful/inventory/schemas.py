@@ -84,3 +84,7 @@ class ApplySummary(BaseModel):
         default_factory=list,
         description="Card and password rules the applied datasets break (refused when strict).",
     )
+    notice_warnings: list[str] = Field(
+        default_factory=list,
+        description="What the change made untrue in the published privacy notice (not refused).",
+    )

@@ -23,6 +23,7 @@ from rightful.web.admin.consent_routes import router as admin_consent_router
 from rightful.web.admin.drop_routes import router as admin_drop_router
 from rightful.web.admin.intake_routes import router as admin_intake_router
 from rightful.web.admin.laws_routes import router as admin_laws_router
+from rightful.web.admin.notice_routes import router as admin_notice_router
 from rightful.web.admin.report_routes import router as admin_report_router
 from rightful.web.admin.routes import router as admin_router
 from rightful.web.admin.signin_routes import router as admin_signin_router
@@ -48,6 +49,8 @@ from rightful.web.privacy_center.agent_routes import router as agent_confirm_rou
 from rightful.web.privacy_center.appeals import router as appeal_router
 from rightful.web.privacy_center.contact import router as contact_router
 from rightful.web.privacy_center.lookup import router as lookup_router
+from rightful.web.privacy_center.notice import install_banner
+from rightful.web.privacy_center.notice import router as notice_router
 from rightful.web.privacy_center.metrics_routes import router as metrics_router
 from rightful.web.privacy_center.preferences import router as preferences_router
 from rightful.web.privacy_center.routes import router as public_router
@@ -91,6 +94,7 @@ def create_app(runtime: Runtime, *, start_worker: bool | None = None) -> FastAPI
     app.state.templates.env.globals["demo_mode"] = settings.demo_mode
     app.state.templates.env.globals["settings"] = settings  # error pages show contact details too
     i18n.install(app.state.templates.env)  # consumer pages in the reader's language
+    install_banner(app, runtime)  # a material change to the privacy notice, for a while
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
@@ -110,9 +114,9 @@ def create_app(runtime: Runtime, *, start_worker: bool | None = None) -> FastAPI
             # The forms that take documents: a scanned letter, a permission, evidence.
             "/requests": settings.max_upload_bytes,
             "/admin/intake": settings.max_upload_bytes,
+            "/api/v1/rights-requests/batch": settings.max_bulk_bytes,
         },
     )
-            "/api/v1/rights-requests/batch": settings.max_bulk_bytes,
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     errors.install(app)
     api_docs.install(app)
@@ -129,6 +133,7 @@ def create_app(runtime: Runtime, *, start_worker: bool | None = None) -> FastAPI
         appeal_router,
         contact_router,
         transfer_router,
+        notice_router,
         metrics_router,
     ):
         app.include_router(pages, include_in_schema=False)
@@ -144,6 +149,7 @@ def create_app(runtime: Runtime, *, start_worker: bool | None = None) -> FastAPI
     app.include_router(admin_consent_router, include_in_schema=False)
     app.include_router(admin_token_router, include_in_schema=False)
     app.include_router(admin_laws_router, include_in_schema=False)
+    app.include_router(admin_notice_router, include_in_schema=False)
     app.include_router(admin_drop_router, include_in_schema=False)
     app.include_router(admin_report_router, include_in_schema=False)
     app.include_router(admin_staff_router, include_in_schema=False)

@@ -17,6 +17,7 @@ from rightful.core.runtime import Runtime
 from rightful.inventory import service as inventory
 from rightful.inventory.schemas import ApplySummary
 from rightful.messaging import staff as outbox_desk
+from rightful.notices import service as notices
 from rightful.rights import due as clocks
 from rightful.rights import intake, partners, service, transfers
 from rightful.rights import staff as desk
@@ -373,13 +374,15 @@ def inventory_apply(
 ) -> ApplySummary:
     """Apply data-map files: all valid and saved, or nothing saved and every problem named."""
     with unit_of_work(rt.sessions) as session:
-        return inventory.apply_files(
+        summary = inventory.apply_files(
             session,
             files=[(f.name, f.content) for f in files],
             actor=actor,
             strict=strict,
             http_webhooks=rt.settings.http_webhooks_allowed,
         )
+        summary.notice_warnings = notices.drift(session, rt.settings)
+        return summary
 
 
 @router.get("/inventory/export", response_class=PlainTextResponse)

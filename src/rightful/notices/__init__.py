@@ -1,0 +1,1 @@
+"""The privacy notice: versions, rendering, and its check against the data map."""

@@ -1,0 +1,97 @@
+"""The published privacy notice: `/privacy` (a page with its contents and anchors, printable),
+`/privacy/versions/N` (every earlier version), and `/privacy.json` (the same, as data)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+from rightful.core.errors import NotFoundError
+from rightful.core.runtime import Runtime
+from rightful.notices import service
+from rightful.notices.models import NoticeVersion
+from rightful.notices.render import to_html
+from rightful.web.deps import runtime
+from rightful.web.pages import render
+
+router = APIRouter()
+
+
+def _published(rt: Runtime, number: int | None = None) -> tuple[NoticeVersion, list[int]]:
+    with rt.sessions() as session:
+        numbers = [v.number for v in service.published_versions(session)]
+        row = service.current(session) if number is None else service.published(session, number)
+        if row is None:
+            raise NotFoundError("No privacy notice is published yet.")
+        session.expunge(row)
+        return row, numbers
+
+
+def _page(request: Request, rt: Runtime, number: int | None) -> Response:
+    row, numbers = _published(rt, number)
+    html, headings = to_html(row.rendered)
+    title = headings[0].text if headings and headings[0].level == 1 else "Privacy notice"
+    newest = max(numbers)
+    return render(
+        request,
+        "privacy_center/notice.html",
+        version=row,
+        body=html.replace(f'<h1 id="{headings[0].anchor}">{title}</h1>', "", 1)
+        if headings and headings[0].level == 1
+        else html,
+        title=title,
+        contents=[h for h in headings if h.level in (2, 3)],
+        earlier=[n for n in numbers if n != row.number],
+        newest=newest,
+        is_current=row.number == newest,
+    )
+
+
+@router.get("/privacy")
+def notice_page(request: Request, rt: Runtime = Depends(runtime)) -> Response:
+    """The notice in force."""
+    return _page(request, rt, None)
+
+
+@router.get("/privacy/versions/{number}")
+def notice_version_page(number: int, request: Request, rt: Runtime = Depends(runtime)) -> Response:
+    """An earlier (or the current) published version, as it was published."""
+    return _page(request, rt, number)
+
+
+def as_data(row: NoticeVersion, base_url: str) -> dict[str, Any]:
+    """A published version as JSON: dates, sections with their anchors, blocks, text."""
+    _, headings = to_html(row.rendered)
+    return {
+        "version": row.number,
+        "effective_on": row.effective_on.isoformat() if row.effective_on else None,
+        "last_updated_on": row.last_updated_on.isoformat() if row.last_updated_on else None,
+        "material": row.material,
+        "change_summary": row.change_summary,
+        "url": base_url.rstrip("/") + "/privacy",
+        "sections": [{"level": h.level, "title": h.text, "anchor": h.anchor} for h in headings],
+        "blocks": row.blocks,
+        "markdown": row.rendered,
+    }
+
+
+@router.get("/privacy.json")
+def notice_json(rt: Runtime = Depends(runtime)) -> Response:
+    """The notice in force as data (for apps, auditors, and comparing versions)."""
+    row, _ = _published(rt)
+    return JSONResponse(as_data(row, rt.settings.base_url))
+
+
+def install_banner(app: FastAPI, rt: Runtime) -> None:
+    """Let every privacy-center page say, for a while, that the notice changed."""
+
+    def notice_change() -> NoticeVersion | None:
+        with rt.sessions() as session:
+            row = service.banner(session, rt.settings)
+            if row is not None:
+                session.expunge(row)
+            return row
+
+    app.state.templates.env.globals["notice_change"] = notice_change

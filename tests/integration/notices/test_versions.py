@@ -1,0 +1,189 @@
+"""Notice versions in the store: drafted, checked, published once and never changed; last-updated
+moves only with a material change, which e-mails those who asked; any two versions compare."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from rightful.core.clock import utcnow
+from rightful.core.db import unit_of_work
+from rightful.core.errors import InvalidInputError
+from rightful.messaging.models import OutboxMessage
+from rightful.messaging.service import open_letter
+from rightful.notices import service
+from rightful.notices.models import NoticeVersion
+from rightful.security.permissions import system_actor
+from tests.integration.notices.conftest import SOURCE
+from tests.support.app import App
+
+OFFICER = system_actor("test")
+
+
+def publish(app: App, source: str, *, material: bool, on: date, summary: str = "") -> NoticeVersion:
+    with unit_of_work(app.runtime.sessions) as session:
+        service.draft(session, app.runtime.settings, source=source, actor=OFFICER)
+        row = service.publish(
+            session,
+            app.runtime.settings,
+            actor=OFFICER,
+            material=material,
+            summary=summary,
+            effective_on=on,
+        )
+        session.expunge(row)
+        return row
+
+
+def test_the_demo_notice_is_true_to_the_demo_data_map(lumen: App) -> None:
+    row = publish(lumen, SOURCE, material=True, on=date(2026, 1, 1))
+    with lumen.runtime.sessions() as session:
+        report = service.check_version(session, lumen.runtime.settings, actor=OFFICER)
+    assert report.version.number == row.number and report.mismatches == []
+
+
+def test_last_updated_moves_only_when_a_version_is_marked_material(lumen: App) -> None:
+    first = publish(lumen, SOURCE, material=False, on=date(2026, 1, 10))
+    minor = publish(
+        lumen,
+        SOURCE.replace("in our privacy center", "on our privacy center"),
+        material=False,
+        on=date(2026, 3, 1),
+    )
+    major = publish(
+        lumen,
+        SOURCE + "\nWe added a section.\n",
+        material=True,
+        on=date(2026, 6, 1),
+        summary="A new section.",
+    )
+    assert (first.effective_on, first.last_updated_on) == (date(2026, 1, 10), date(2026, 1, 10))
+    assert (minor.effective_on, minor.last_updated_on) == (date(2026, 3, 1), date(2026, 1, 10))
+    assert (major.effective_on, major.last_updated_on) == (date(2026, 6, 1), date(2026, 6, 1))
+    page = lumen.client.get("/privacy").text
+    assert "Last updated June 1, 2026" in page and "Effective June 1, 2026" in page
+
+
+def test_a_published_version_is_kept_unchanged_and_readable_after_a_new_one(lumen: App) -> None:
+    first = publish(lumen, SOURCE, material=True, on=date(2026, 1, 10))
+    publish(
+        lumen,
+        SOURCE.replace("Lumen Devices privacy notice", "Lumen privacy notice"),
+        material=False,
+        on=date(2026, 2, 1),
+    )
+    with lumen.runtime.sessions() as session:
+        kept = session.get(NoticeVersion, first.number)
+        assert kept is not None and kept.rendered == first.rendered
+        assert kept.status == "published"
+    old = lumen.client.get(f"/privacy/versions/{first.number}").text
+    assert "Lumen Devices privacy notice" in old and "has been replaced" in old
+    assert "Lumen privacy notice</h1>" in lumen.client.get("/privacy").text
+
+
+def test_the_diff_of_two_versions_shows_what_was_taken_out_and_put_in(lumen: App) -> None:
+    a = publish(lumen, SOURCE, material=True, on=date(2026, 1, 10))
+    b = publish(
+        lumen, SOURCE.replace("for 30 days", "for 60 days"), material=False, on=date(2026, 2, 1)
+    )
+    with lumen.runtime.sessions() as session:
+        text = service.diff(session, a.number, b.number, actor=OFFICER)
+    removed = [line for line in text.splitlines() if line.startswith("-") and "30 days" in line]
+    added = [line for line in text.splitlines() if line.startswith("+") and "60 days" in line]
+    assert removed and added and text.startswith(f"--- version {a.number}")
+    assert len([ln for ln in text.splitlines() if ln[:1] in "+-"]) == 4  # 2 headers, 1 out, 1 in
+
+
+def test_a_draft_that_is_not_true_is_refused_and_nothing_is_published(lumen: App) -> None:
+    untrue = SOURCE.replace(
+        "  data_categories: [user.demographic]\n",
+        "  data_categories: [user.demographic, user.biometric]\n",
+    )
+    with unit_of_work(lumen.runtime.sessions) as session:
+        service.draft(session, lumen.runtime.settings, source=untrue, actor=OFFICER)
+    with (
+        pytest.raises(InvalidInputError, match="user.biometric"),
+        unit_of_work(lumen.runtime.sessions) as session,
+    ):
+        service.publish(session, lumen.runtime.settings, actor=OFFICER, material=True)
+    with lumen.runtime.sessions() as session:
+        assert service.current(session) is None
+    assert lumen.client.get("/privacy").status_code == 404
+
+
+def _choose(app: App, email: str, state: str) -> None:
+    choice = {"purpose": "notices.updates", "channel": "email", "state": state}
+    answer = app.client.post(
+        "/api/v1/consent/events", json={"email": email, "choices": [choice]}, headers=app.auth
+    )
+    assert answer.status_code == 201, answer.text
+
+
+def _told(app: App) -> list[str]:
+    with app.runtime.sessions() as session:
+        rows = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.template == "notice_changed")
+        )
+        return sorted(open_letter(app.runtime.settings, r).to for r in rows)
+
+
+def test_a_material_change_emails_only_those_who_asked_to_hear(lumen: App) -> None:
+    publish(lumen, SOURCE, material=True, on=date(2026, 1, 10))
+    _choose(lumen, "avery.quinn@example.com", "given")
+    _choose(lumen, "jordan.lee@example.com", "given")
+    _choose(lumen, "jordan.lee@example.com", "withdrawn")
+    publish(lumen, SOURCE + "\nMinor wording.\n", material=False, on=date(2026, 2, 1))
+    assert _told(lumen) == []  # a minor change tells nobody
+    row = publish(
+        lumen,
+        SOURCE + "\nA new use.\n",
+        material=True,
+        on=date(2026, 3, 1),
+        summary="We now say how long we keep your messages.",
+    )
+    assert _told(lumen) == ["avery.quinn@example.com"] and row.told == 1
+    with lumen.runtime.sessions() as session:
+        msg = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.template == "notice_changed")
+        ).one()
+        letter = open_letter(lumen.runtime.settings, msg)
+    assert "how long we keep your messages" in letter.text and "/privacy" in letter.text
+
+
+def test_a_material_change_shows_a_banner_on_the_privacy_center_for_a_while(lumen: App) -> None:
+    publish(lumen, SOURCE, material=True, on=date(2026, 1, 10))
+    assert "We updated our privacy notice" not in lumen.client.get("/").text  # the first one
+    publish(lumen, SOURCE + "\nMore.\n", material=True, on=date(2026, 3, 1), summary="More.")
+    assert "We updated our privacy notice on March 1, 2026" in lumen.client.get("/").text
+    lumen.runtime.settings.notice_banner_days = 0  # the period is over
+    assert "We updated our privacy notice" not in lumen.client.get("/").text
+
+
+def test_a_notice_in_force_for_over_12_months_is_warned_about(lumen: App) -> None:
+    old = (utcnow() - timedelta(days=400)).date()
+    publish(lumen, SOURCE, material=True, on=old)
+    with lumen.runtime.sessions() as session:
+        report = service.check_version(session, lumen.runtime.settings, actor=OFFICER)
+    assert report.stale and "more than 12 months" in report.stale
+    page = lumen.client.get("/admin/notices")  # signed out: the console asks to sign in
+    assert page.status_code in (200, 303)
+
+
+def test_a_data_map_change_that_makes_the_notice_false_is_flagged_when_applied(lumen: App) -> None:
+    publish(lumen, SOURCE, material=True, on=date(2026, 1, 10))
+    change = (
+        "partner:\n  - fides_key: databroker\n    name: Data Broker Inc.\n    role: third_party\n"
+        "disclosure:\n  - partner: databroker\n    data_categories: [user.contact.email]\n"
+        "    data_use: marketing.advertising.third_party\n    sale: true\n"
+    )
+    answer = lumen.client.post(
+        "/api/v1/inventory", json=[{"name": "broker.yml", "content": change}], headers=lumen.auth
+    )
+    assert answer.status_code == 200, answer.text
+    warnings = answer.json()["notice_warnings"]
+    assert any("Data Broker Inc." in w and "recipients" in w for w in warnings), warnings
+    assert any("is sold" in w for w in warnings), warnings
+    with lumen.runtime.sessions() as session:  # applied all the same: a warning, not a refusal
+        assert "databroker" in {g.partner for g in service.gather(session).given}
