@@ -104,7 +104,7 @@ def test_a_draft_that_is_not_true_is_refused_and_nothing_is_published(lumen: App
     with unit_of_work(lumen.runtime.sessions) as session:
         service.draft(session, lumen.runtime.settings, source=untrue, actor=OFFICER)
     with (
-        pytest.raises(InvalidInputError, match="user.biometric"),
+        pytest.raises(InvalidInputError, match=r"user\.biometric"),
         unit_of_work(lumen.runtime.sessions) as session,
     ):
         service.publish(session, lumen.runtime.settings, actor=OFFICER, material=True)
