@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rightful.consent.catalog import BUILT_IN
 from rightful.consent.models import ConsentPurpose
 from rightful.core.errors import NotFoundError
 from rightful.inventory.models import Disclosure, Partner, System
@@ -136,9 +137,10 @@ def gather(session: Session) -> Facts:
     _add_datasets(session, facts, schedules)
     _add_systems(session, facts)
     _add_disclosures(session, facts)
+    built_in = {p.key for p in BUILT_IN}  # the law's choices, offered whatever the practice
     for purpose in session.scalars(select(ConsentPurpose).order_by(ConsentPurpose.position)):
         facts.purposes.append(purpose.key)
-        if purpose.data_use:
+        if purpose.data_use and purpose.key not in built_in:
             facts.uses[purpose.data_use].append(f"consent purpose {purpose.key}")
     facts.held = dict(facts.held)
     return facts

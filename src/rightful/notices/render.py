@@ -197,13 +197,17 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-") or "section"
 
 
+# Ids the pages around the notice use themselves.
+RESERVED = frozenset({"main", "top", "contents-title", "versions-title", "text-title"})
+
+
 def to_html(markdown: str) -> tuple[str, list[Heading]]:
     """HTML (raw HTML in the source is escaped, not passed through) and the headings, each
     with a unique id."""
     md = MarkdownIt("commonmark", {"html": False}).enable("table")
     tokens = md.parse(markdown)
     headings: list[Heading] = []
-    seen: set[str] = set()
+    seen: set[str] = set(RESERVED)
     for i, tok in enumerate(tokens):
         if tok.type != "heading_open":
             continue
@@ -215,3 +219,12 @@ def to_html(markdown: str) -> tuple[str, list[Heading]]:
         tok.attrSet("id", anchor)
         headings.append(Heading(int(tok.tag[1]), text, anchor))
     return md.renderer.render(tokens, md.options, {}), headings
+
+
+def split_title(markdown: str) -> tuple[str, str]:
+    """The notice's leading `# Title` (or "") and the Markdown after it, for a page that shows
+    the title above its own dates and contents."""
+    first, _, rest = markdown.lstrip().partition("\n")
+    if first.startswith("# "):
+        return first[2:].strip(), rest
+    return "", markdown

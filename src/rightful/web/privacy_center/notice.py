@@ -7,12 +7,13 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import SQLAlchemyError
 
 from rightful.core.errors import NotFoundError
 from rightful.core.runtime import Runtime
 from rightful.notices import service
 from rightful.notices.models import NoticeVersion
-from rightful.notices.render import to_html
+from rightful.notices.render import split_title, to_html
 from rightful.web.deps import runtime
 from rightful.web.pages import render
 
@@ -31,20 +32,17 @@ def _published(rt: Runtime, number: int | None = None) -> tuple[NoticeVersion, l
 
 def _page(request: Request, rt: Runtime, number: int | None) -> Response:
     row, numbers = _published(rt, number)
-    html, headings = to_html(row.rendered)
-    title = headings[0].text if headings and headings[0].level == 1 else "Privacy notice"
+    title, rest = split_title(row.rendered)
+    html, headings = to_html(rest)
     newest = max(numbers)
     return render(
         request,
         "privacy_center/notice.html",
         version=row,
-        body=html.replace(f'<h1 id="{headings[0].anchor}">{title}</h1>', "", 1)
-        if headings and headings[0].level == 1
-        else html,
+        body=html,
         title=title,
-        contents=[h for h in headings if h.level in (2, 3)],
+        contents=[h for h in headings if h.level == 2],
         earlier=[n for n in numbers if n != row.number],
-        newest=newest,
         is_current=row.number == newest,
     )
 
@@ -88,10 +86,13 @@ def install_banner(app: FastAPI, rt: Runtime) -> None:
     """Let every privacy-center page say, for a while, that the notice changed."""
 
     def notice_change() -> NoticeVersion | None:
-        with rt.sessions() as session:
-            row = service.banner(session, rt.settings)
-            if row is not None:
-                session.expunge(row)
-            return row
+        try:
+            with rt.sessions() as session:
+                row = service.banner(session, rt.settings)
+                if row is not None:
+                    session.expunge(row)
+                return row
+        except SQLAlchemyError:  # an error page must still render when the store is down
+            return None
 
     app.state.templates.env.globals["notice_change"] = notice_change
