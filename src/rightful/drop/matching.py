@@ -21,6 +21,7 @@ from rightful.core.config import Settings
 from rightful.drop.index import IDENTITY_FIELDS, drop_fields
 from rightful.drop.models import DropIndexEntry, DropItemRequest, DropKept, DropWorkItem
 from rightful.drop.outcomes import EXEMPTED, request_code
+from rightful.drop.phases import Phases
 from rightful.drop.requests import open_drop_requests
 from rightful.inventory.keys import key_fields
 from rightful.inventory.revision import DataMap, load_map
@@ -200,16 +201,27 @@ def _settle_unmatched(session: Session, cycle_id: int) -> None:
     )
 
 
-def match_cycle(session: Session, settings: Settings, cycle_id: int, *, actor: Actor) -> int:
+def match_cycle(
+    session: Session,
+    settings: Settings,
+    cycle_id: int,
+    *,
+    actor: Actor,
+    timings: dict[str, float] | None = None,
+) -> int:
     """Match a cycle's pending items and open the requests the matches call for (flushes; the
     caller commits). Returns how many items matched someone in the stores now."""
+    clock = Phases(timings)
     found = _matches(session, cycle_id)
+    clock.lap("join")
     emails = _emails(session, settings, {p for places in found.values() for p in places})
+    clock.lap("read matched rows")
     people = {
         item: set().union(*(emails.get(p, set()) for p in places)) for item, places in found.items()
     }
     people = {item: who for item, who in people.items() if who}
     request_ids = open_drop_requests(session, settings, _kinds(people), actor=actor)
+    clock.lap("open requests")
     links = [
         {"work_item_id": item, "request_id": request_ids[email]}
         for item, who in people.items()
@@ -228,8 +240,10 @@ def match_cycle(session: Session, settings: Settings, cycle_id: int, *, actor: A
     first_request = {i: request_ids[min(who)] for i, who in people.items()}
     shared = {i for i, who in people.items() if len(who) > 1}
     _keep(session, _load(session, ids), first_request, shared)
+    clock.lap("link items")
     _settle_unmatched(session, cycle_id)
     session.flush()
+    clock.lap("not found")
     return len(found)
 
 

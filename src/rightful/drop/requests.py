@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,7 +25,6 @@ from rightful.rights import service
 from rightful.rights.kinds import kind_of
 from rightful.rights.models import RightsRequest
 from rightful.rights.types import OPEN, RequestType, Status
-from rightful.security import audit
 from rightful.security.permissions import Actor
 from rightful.security.vault import keyed_hash
 
@@ -32,6 +32,7 @@ CHANNEL = "drop"
 JURISDICTION = "US-CA"
 NO_REPLY = "none"
 _REF_ALPHABET = "ACDEFGHJKMNPQRTUVWXY3479"
+VERIFIED_REASON = "verified by the California Privacy Protection Agency before it reached DROP"
 
 
 def open_drop_requests(
@@ -51,64 +52,62 @@ def open_drop_requests(
             )
         )
         open_ones.update({(h, t): rid for h, t, rid in rows})
-    out = {}
-    for email, kind in wanted.items():
-        found = open_ones.get((hashes[email], kind.value))
-        out[email] = found or _open(session, settings, email, kind, hashes[email], actor)
+    missing = [
+        (email, kind, hashes[email])
+        for email, kind in wanted.items()
+        if (hashes[email], kind.value) not in open_ones
+    ]
+    new = _rows(settings, missing)
+    out = {email: open_ones.get((hashes[email], kind.value), "") for email, kind in wanted.items()}
+    out.update({email: row["id"] for (email, _, _), row in zip(missing, new, strict=True)})
+    for kind_type in sorted({r["request_type"] for r in new}):
+        service.create_moved(
+            session,
+            [r for r in new if r["request_type"] == kind_type],
+            received_by=actor.name,
+            received_detail={"type": kind_type, "channel": CHANNEL, "jurisdiction": JURISDICTION},
+            moves=[
+                (Status.VERIFIED, "drop", VERIFIED_REASON),
+                (Status.EXECUTING, actor.name, "drop list imported"),
+            ],
+        )
+    session.flush()
     return out
 
 
-def _open(
-    session: Session,
-    settings: Settings,
-    email: str,
-    kind_type: RequestType,
-    email_hash: str,
-    actor: Actor,
-) -> str:
-    kind = kind_of(kind_type.value)
+def _rows(settings: Settings, wanted: list[tuple[str, RequestType, str]]) -> list[dict[str, Any]]:
+    """Requests' columns (e-mail, kind, keyed hash): verified by the platform at their kind's
+    level, replying to nobody; deadlines from now, counted once."""
     now = utcnow()
     place = laws.parse(JURISDICTION)
-    mode = settings.rules_mode
-    req = RightsRequest(
-        id=uuid.uuid4().hex,
-        reference="R-" + "".join(secrets.choice(_REF_ALPHABET) for _ in range(8)),
-        request_type=kind.type.value,
-        status=Status.RECEIVED.value,
-        channel=CHANNEL,
-        language="en",
-        jurisdiction=place.code,
-        reply_by=NO_REPLY,
-        identities=service.identity_vault(settings).encrypt_json({"email": email}),
-        email_hash=email_hash,
-        required_level=kind.verification_level,
-        verification_level=kind.verification_level,
-        identity_method="drop",
-        identity_checked_by="California Privacy Protection Agency (DROP)",
-        identity_checked_at=now,
-        received_at=now,
-        acknowledge_due=laws.acknowledge_due(now, place, mode),
-        respond_due=laws.answer_due(kind.type.value, now, place, mode),
-        date_from=service.EARLIEST,
-        date_to=laws.local_date(now, place),
-    )
-    session.add(req)
-    session.flush()
-    audit.record(
-        session,
-        actor=actor.name,
-        action="request.received",
-        subject_type="rights_request",
-        subject_id=req.id,
-        detail={"type": kind.type.value, "channel": CHANNEL, "jurisdiction": place.code},
-    )
-    service.move(
-        session,
-        req,
-        Status.VERIFIED,
-        actor="drop",
-        reason="verified by the California Privacy Protection Agency before it reached DROP",
-        detail={"level": kind.verification_level, "required": kind.verification_level},
-    )
-    service.move(session, req, Status.EXECUTING, actor=actor.name, reason="drop list imported")
-    return req.id
+    vault = service.identity_vault(settings)
+    due = {
+        k: (laws.acknowledge_due(now, place, settings.rules_mode),
+            laws.answer_due(k.value, now, place, settings.rules_mode))
+        for k in {kind for _, kind, _ in wanted}
+    }  # fmt: skip
+    return [
+        {
+            "id": uuid.uuid4().hex,
+            "reference": "R-" + "".join(secrets.choice(_REF_ALPHABET) for _ in range(8)),
+            "request_type": kind.value,
+            "channel": CHANNEL,
+            "language": "en",
+            "jurisdiction": place.code,
+            "reply_by": NO_REPLY,
+            "identities": vault.encrypt_json({"email": email}),
+            "email_hash": email_hash,
+            "required_level": kind_of(kind.value).verification_level,
+            "verification_level": kind_of(kind.value).verification_level,
+            "identity_method": "drop",
+            "identity_checked_by": "California Privacy Protection Agency (DROP)",
+            "identity_checked_at": now,
+            "received_at": now,
+            "acknowledge_due": due[kind][0],
+            "respond_due": due[kind][1],
+            "date_from": service.EARLIEST,
+            "date_to": laws.local_date(now, place),
+            "summary": {},
+        }
+        for email, kind, email_hash in wanted
+    ]

@@ -18,6 +18,7 @@ from rightful.core.errors import ConflictError, NotFoundError
 from rightful.drop import index, lists, outcomes
 from rightful.drop.matching import match_cycle, sweep_recollected
 from rightful.drop.models import DropCycle, DropKept, DropWorkItem
+from rightful.drop.phases import Phases
 from rightful.drop.status import Summary, summary
 from rightful.security import audit
 from rightful.security.permissions import Actor, Permission, require
@@ -93,10 +94,13 @@ def import_list(
     actor: Actor,
     source: str = "file",
     refresh_index: bool = True,
+    timings: dict[str, float] | None = None,
 ) -> Imported:
     """Import a downloaded ZIP or CSV, rebuild the index, match, open the requests and decide
     the items already decidable (flushes and commits per chunk: a million lines never wait in
-    one transaction). An archive imported before is refused."""
+    one transaction). An archive imported before is refused. `timings` (benchmarks) receives
+    each phase's seconds."""
+    clock = Phases(timings)
     require(actor, Permission.REQUESTS_DECIDE)
     require(actor, Permission.ERASURE_APPROVE)
     if session.scalar(select(DropCycle.id).where(DropCycle.name == path.name)) is not None:
@@ -115,11 +119,16 @@ def import_list(
     cycle.lines, cycle.bad_lines, cycle.problems = lines, problems.count, problems.first
     cycle.imported_at = utcnow()
     session.commit()  # the list is kept before anything is matched
+    clock.lap("read list")
     indexed = index.rebuild(session, settings) if refresh_index else 0
+    clock.lap("rebuild index")
     again = sweep_recollected(session, settings, actor=actor) if refresh_index else 0
-    matched = match_cycle(session, settings, cycle.id, actor=actor)
+    clock.lap("records collected again")
+    matched = match_cycle(session, settings, cycle.id, actor=actor, timings=timings)
     cycle.matched_at = utcnow()
+    clock.restart()
     outcomes.settle(session, cycle.id)
+    clock.lap("settle")
     audit.record(
         session,
         actor=actor.name,
@@ -134,6 +143,7 @@ def import_list(
         },
     )
     session.commit()
+    clock.lap("commit")
     return Imported(cycle, lines, problems.count, removed, matched, indexed, again)
 
 

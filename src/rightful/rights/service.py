@@ -7,7 +7,7 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, select
+from sqlalchemy import case, insert, select
 from sqlalchemy.orm import Session
 
 from rightful import laws
@@ -467,3 +467,54 @@ def complete_manually(
     move(session, req, Status.COMPLETED, actor=actor.name, reason=note.strip())
     notify_consumer(session, settings, req, "done_manually", {"note": note.strip()})
     return req
+
+
+def create_moved(
+    session: Session,
+    rows: list[dict[str, Any]],
+    *,
+    received_by: str,
+    received_detail: dict[str, Any],
+    moves: list[tuple[Status, str, str | None]],
+) -> None:
+    """Record many new requests (column values) and move each along `moves` (to, actor,
+    reason) at once, for requests that arrive verified from a platform by the thousand (DROP):
+    the path is checked against the lifecycle once, and the same audit events
+    `create_request` and `move` write are appended, in two statements in all."""
+    status, path = Status.RECEIVED, []
+    for to, actor, reason in moves:
+        if to not in TRANSITIONS[status]:
+            raise ConflictError(
+                f"A request that is '{STATUS_LABELS[status]}' cannot become '{STATUS_LABELS[to]}'."
+            )
+        path.append((status, to, actor, reason))
+        status = to
+    if not rows:
+        return
+    session.execute(insert(RightsRequest), [{**r, "status": status.value} for r in rows])
+    audit.record_many(
+        session,
+        (
+            event
+            for r in rows
+            for event in [
+                {
+                    "actor": received_by,
+                    "action": "request.received",
+                    "subject_type": "rights_request",
+                    "subject_id": r["id"],
+                    "detail": received_detail,
+                },
+                *(
+                    {
+                        "actor": actor,
+                        "action": f"request.{to.value}",
+                        "subject_type": "rights_request",
+                        "subject_id": r["id"],
+                        "detail": {"from": was.value, **({"reason": reason} if reason else {})},
+                    }
+                    for was, to, actor, reason in path
+                ),
+            ]
+        ),
+    )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from rightful.core.clock import utcnow
@@ -55,6 +57,23 @@ def record(
     session.flush()
     chain.advance(session, chain.AUDIT_CHAIN, event_row.hash)
     return event_row
+
+
+def record_many(session: Session, events: Iterable[dict[str, Any]]) -> int:
+    """Append many events (each: actor, action, subject_type, subject_id, detail) in one
+    statement, in order, each hashed onto the one before exactly as `record` hashes it
+    (flushes; the caller commits). Returns how many were appended."""
+    prev_hash = chain.tip(session, chain.AUDIT_CHAIN)
+    rows = []
+    for event in events:
+        row = SimpleNamespace(at=utcnow(), **{**event, "detail": event.get("detail") or {}})
+        row.prev_hash, row.hash = prev_hash, _digest(prev_hash, row)  # type: ignore[arg-type]
+        rows.append(vars(row))
+        chain.advance(session, chain.AUDIT_CHAIN, row.hash)
+        prev_hash = row.hash
+    if rows:
+        session.execute(insert(AuditEvent), rows)
+    return len(rows)
 
 
 def events_for(session: Session, *, subject_type: str, subject_id: str) -> list[AuditEvent]:

@@ -25,6 +25,7 @@ from rightful.drop.models import DropKept, DropWorkItem
 from rightful.messaging.service import list_outbox, open_letter
 from rightful.rights.execution import run_request
 from rightful.rights.models import RightsRequest
+from rightful.security import audit
 from rightful.security.models import AuditEvent
 from rightful.security.permissions import system_actor
 from tests.support.app import make_settings, prepare
@@ -139,6 +140,10 @@ def cycle(tmp_path: Path, shared: str | None) -> None:
         }
         run_all(runtime)
         assert set(drop_requests(runtime).values()) == {"completed"}
+        with runtime.sessions() as session:
+            rid = session.scalars(
+                select(RightsRequest.id).where(RightsRequest.request_type == "delete")
+            ).one()
         with store.connect() as conn:  # really gone from the store
             assert conn.execute(text("SELECT id FROM customers WHERE id = 1")).all() == []
             assert conn.execute(text("SELECT count(*) FROM customers")).scalar() == 39
@@ -152,6 +157,14 @@ def cycle(tmp_path: Path, shared: str | None) -> None:
             )
         assert not {AVERY, JORDAN, MARIO} & sent_to  # the consumer is never written to
         assert verified_by == {"drop"}
+        with runtime.sessions() as session:  # the requests' events are in the chain, in order
+            verdict = audit.verify_chain(session)
+            assert verdict.intact, verdict.message
+            timeline = [
+                e.action
+                for e in audit.events_for(session, subject_type="rights_request", subject_id=rid)
+            ]
+        assert timeline[:3] == ["request.received", "request.verified", "request.executing"]
         with unit_of_work(runtime.sessions) as session, DropClient(settings) as client:
             result = sync.upload(session, settings, actor=actor, client=client)
         assert sorted(result.accepted) == ["20261201_4821_Email.csv", "20261201_4821_Phone.csv"]
