@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from rightful.rights.denial_basis import DenialBasis, basis_of, reason_code
@@ -30,7 +30,6 @@ CLOSING = {
     "request.withdrawn": "withdrawn",
 }
 COMPLIED = frozenset({"completed", "partially_completed"})
-_CHUNK = 500  # ids per IN (...) list: well under every database's limit
 
 
 @dataclass(frozen=True)
@@ -61,20 +60,31 @@ class RequestFacts:
         return (self.responded_on - self.received_on).days
 
 
-def _first_closings(session: Session, ids: list[str]) -> dict[str, AuditEvent]:
-    first: dict[str, AuditEvent] = {}
-    for start in range(0, len(ids), _CHUNK):
-        stmt = (
-            select(AuditEvent)
-            .where(
-                AuditEvent.subject_type == "rights_request",
-                AuditEvent.subject_id.in_(ids[start : start + _CHUNK]),
-                AuditEvent.action.in_(list(CLOSING)),
-            )
-            .order_by(AuditEvent.id)
+@dataclass(frozen=True)
+class _Closing:
+    """The audit event of a request's first answer: what it was, when, and its detail."""
+
+    action: str
+    at: datetime
+    detail: dict[str, Any]
+
+
+def _first_closings(session: Session, where: list[ColumnElement[bool]]) -> dict[str, _Closing]:
+    """The first closing event of each request `where` selects, in one query."""
+    ids = select(RightsRequest.id).where(*where).scalar_subquery()
+    stmt = (
+        select(AuditEvent.subject_id, AuditEvent.action, AuditEvent.at, AuditEvent.detail)
+        .where(
+            AuditEvent.subject_type == "rights_request",
+            AuditEvent.action.in_(list(CLOSING)),
+            AuditEvent.subject_id.in_(ids),
         )
-        for event in session.scalars(stmt):
-            first.setdefault(event.subject_id, event)
+        .order_by(AuditEvent.id)
+    )
+    first: dict[str, _Closing] = {}
+    for subject_id, action, at, detail in session.execute(stmt):
+        if subject_id not in first:
+            first[subject_id] = _Closing(action, at, detail or {})
     return first
 
 
@@ -93,7 +103,7 @@ _COLUMNS = (
 )
 
 
-def _facts(req: Any, closing: AuditEvent | None) -> RequestFacts:  # a row of _COLUMNS
+def _facts(req: Any, closing: _Closing | None) -> RequestFacts:  # a row of _COLUMNS
     outcome = CLOSING[closing.action] if closing else None
     denied = closing is not None and outcome == "denied"
     detail = closing.detail if closing else {}
@@ -123,13 +133,12 @@ def received_between(
     # A local date is within a day of the UTC one: read a day more each side, then keep exact.
     low = datetime.combine(first - timedelta(days=1), time.min, tzinfo=UTC)
     high = datetime.combine(last + timedelta(days=2), time.min, tzinfo=UTC)
-    stmt = select(*_COLUMNS).where(
-        RightsRequest.received_at >= low, RightsRequest.received_at < high
-    )
+    where = [RightsRequest.received_at >= low, RightsRequest.received_at < high]
     if jurisdictions is not None:
-        stmt = stmt.where(RightsRequest.jurisdiction.in_(list(jurisdictions)))
-    rows = list(session.execute(stmt.order_by(RightsRequest.received_at, RightsRequest.id)))
-    closings = _first_closings(session, [r.id for r in rows])
+        where.append(RightsRequest.jurisdiction.in_(list(jurisdictions)))
+    closings = _first_closings(session, where)
+    stmt = select(*_COLUMNS).where(*where)
+    rows = session.execute(stmt.order_by(RightsRequest.received_at, RightsRequest.id))
     for req in rows:
         facts = _facts(req, closings.get(req.id))
         if first <= facts.received_on <= last:

@@ -1,12 +1,13 @@
 """The yearly request metrics, public, ready to link from the privacy notice (11 CCR § 7102):
 an HTML page and the same figures as CSV. No personal data: counts only.
 
-Figures are compiled from the whole year's requests, so each page is kept for a few minutes
-per Rightful process rather than compiled again for every visitor.
+Figures are compiled from the whole year's requests (a few seconds for a hundred thousand), so
+each page is kept for a few minutes per Rightful process rather than compiled for every visitor.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -30,18 +31,20 @@ KEEP_SECONDS = 600
 def _figures(
     request: Request, rt: Runtime, year: int, scope: str
 ) -> tuple[YearMetrics, list[StateAppeals]]:
-    """The year's figures, from this process's short-lived copy when there is one."""
-    kept: dict[tuple[int, str], tuple[float, Any]] = request.app.state.__dict__.setdefault(
-        "metrics_kept", {}
-    )
-    hit = kept.get((year, scope))
-    if hit and time.monotonic() - hit[0] < KEEP_SECONDS:
-        figures: tuple[YearMetrics, list[StateAppeals]] = hit[1]
-        return figures
-    with unit_of_work(rt.sessions) as session:
-        metrics = compile_year(session, year=year, scope=scope, today=utcnow().date())
-        appeals = appeals_by_state(session, year=year)
-    kept[(year, scope)] = (time.monotonic(), (metrics, appeals))
+    """The year's figures, from this process's short-lived copy when there is one; visitors
+    arriving while they are compiled wait for that one compilation rather than start more."""
+    state = request.app.state.__dict__
+    kept: dict[tuple[int, str], tuple[float, Any]] = state.setdefault("metrics_kept", {})
+    lock: threading.Lock = state.setdefault("metrics_lock", threading.Lock())
+    with lock:
+        hit = kept.get((year, scope))
+        if hit and time.monotonic() - hit[0] < KEEP_SECONDS:
+            figures: tuple[YearMetrics, list[StateAppeals]] = hit[1]
+            return figures
+        with unit_of_work(rt.sessions) as session:
+            metrics = compile_year(session, year=year, scope=scope, today=utcnow().date())
+            appeals = appeals_by_state(session, year=year)
+        kept[(year, scope)] = (time.monotonic(), (metrics, appeals))
     return metrics, appeals
 
 
