@@ -14,12 +14,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from rightful.connectors.base import Row
 from rightful.core.config import Settings
 from rightful.core.errors import InvalidInputError
+from rightful.drop.bulk import insert_rows
 from rightful.drop.hashing import LIST_FIELDS, ListType, list_hash
 from rightful.drop.models import DropIndexEntry
 from rightful.inventory.keys import key_fields
@@ -132,6 +133,16 @@ def _entries(item: Indexable, rows: list[Row]) -> Iterator[dict[str, Any]]:
                 }
 
 
+def _first(seen: set[tuple[str, str]], entry: dict[str, Any]) -> bool:
+    key = (entry["list_type"], entry["hash"])
+    if entry["list_type"] != ListType.EMAIL.value:
+        return True
+    if key in seen:
+        return False
+    seen.add(key)
+    return True
+
+
 def rebuild(session: Session, settings: Settings) -> int:
     """Compute every indexed row's DROP hashes afresh (flushes; the caller commits).
     Returns how many entries the index holds."""
@@ -143,10 +154,13 @@ def rebuild(session: Session, settings: Settings) -> int:
         for item in cover.indexed:
             scanner: Scanner = connectors(item.system)  # type: ignore[assignment]
             columns = tuple(dict.fromkeys([item.key, *item.drop_fields.values()]))
+            seen: set[tuple[str, str]] = set()
             for rows in scanner.scan(item.collection.name, columns, CHUNK):
-                batch = list(_entries(item, rows))
-                if batch:
-                    session.execute(insert(DropIndexEntry), batch)
-                    count += len(batch)
+                # One row per e-mail hash and collection is enough: the same address is the same
+                # person to the request path, which finds the other rows. Other identifiers
+                # (a household's phone) can be several people's, so every row is kept.
+                batch = [e for e in _entries(item, rows) if _first(seen, e)]
+                insert_rows(session, DropIndexEntry.__table__, batch)  # type: ignore[arg-type]
+                count += len(batch)
     session.flush()
     return count

@@ -12,12 +12,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session
 
 from rightful.connectors.base import FetchRequest
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
+from rightful.drop.bulk import insert_rows
 from rightful.drop.index import IDENTITY_FIELDS, drop_fields
 from rightful.drop.models import DropIndexEntry, DropItemRequest, DropKept, DropWorkItem
 from rightful.drop.outcomes import EXEMPTED, request_code
@@ -170,8 +171,7 @@ def _keep(
                     "request_id": request_of.get(item.id),
                     "action": "opt_out" if item.id in shared else "delete",
                 }
-        if rows:
-            session.execute(insert(DropKept), list(rows.values()))
+        insert_rows(session, DropKept.__table__, list(rows.values()))  # type: ignore[arg-type]
 
 
 def _settle_unmatched(session: Session, cycle_id: int) -> None:
@@ -184,8 +184,7 @@ def _settle_unmatched(session: Session, cycle_id: int) -> None:
     )
     earlier = [(rid, item) for rid, item in session.execute(kept.where(pending))]
     links = [{"work_item_id": item, "request_id": rid} for rid, item in earlier if rid]
-    for start in range(0, len(links), WRITE_CHUNK):
-        session.execute(insert(DropItemRequest), links[start : start + WRITE_CHUNK])
+    insert_rows(session, DropItemRequest.__table__, links)  # type: ignore[arg-type]
     ids = [item for _, item in earlier]
     for start in range(0, len(ids), WRITE_CHUNK):
         session.execute(
@@ -227,8 +226,7 @@ def match_cycle(
         for item, who in people.items()
         for email in sorted(who)
     ]
-    for start in range(0, len(links), WRITE_CHUNK):
-        session.execute(insert(DropItemRequest), links[start : start + WRITE_CHUNK])
+    insert_rows(session, DropItemRequest.__table__, links)  # type: ignore[arg-type]
     ids = list(found)  # a row found with no address to act on stays matched, for staff
     for start in range(0, len(ids), WRITE_CHUNK):
         session.execute(

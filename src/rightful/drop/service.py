@@ -9,13 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.core.errors import ConflictError, NotFoundError
 from rightful.drop import index, lists, outcomes
+from rightful.drop.bulk import insert_rows
 from rightful.drop.matching import match_cycle, sweep_recollected
 from rightful.drop.models import DropCycle, DropKept, DropWorkItem
 from rightful.drop.phases import Phases
@@ -50,8 +51,7 @@ def _store_chunk(session: Session, cycle: DropCycle, chunk: list[lists.Line]) ->
         for line in chunk
         if not line.removed
     ]
-    if items:
-        session.execute(insert(DropWorkItem), items)
+    insert_rows(session, DropWorkItem.__table__, items)  # type: ignore[arg-type]
     gone = [line.item_id for line in chunk if line.removed]
     if gone:  # withdrawn before we acted: no status is owed for it (DROP's documentation)
         session.execute(
