@@ -11,6 +11,7 @@ import pytest
 from rightful.core import clock
 from rightful.core.db import unit_of_work
 from rightful.drop.models import DropCycle
+from rightful.notices import service as notices
 from rightful.rights import service
 from rightful.rights.appeals import appeal_vault
 from rightful.rights.clock_models import Appeal
@@ -18,10 +19,14 @@ from rightful.rights.models import PartnerNotice
 from rightful.rights.schemas import RequestIn
 from rightful.rights.task_models import ManualTask
 from rightful.rights.types import Status
+from rightful.security.permissions import system_actor
+from tests.integration.notices.conftest import SOURCE, lumen
 from tests.support.app import App
 from tests.web.test_admin import sign_in
 
 NOW = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)  # a Monday morning in California
+OFFICER = system_actor("officer@lumen.example")
+__all__ = ["lumen"]  # the notices tests' Rightful, with the demo's whole data map
 
 
 @pytest.fixture
@@ -108,7 +113,8 @@ def test_each_count_of_the_morning_view_matches_the_desk(
     }
     rows = re.findall(r'<th scope="row" data-label="Law">([^<]+) <span', page.text)
     assert rows == ["California", "Texas"]
-    assert "Not set up" in page.text  # the notice's and DROP's panels until they exist
+    assert "No privacy notice is published yet." in page.text
+    assert "Not in use: no DROP list has been imported" in page.text
     for name in desk:
         assert desk[name] not in page.text  # counts only
 
@@ -156,3 +162,26 @@ def test_the_drop_panel_says_when_the_next_list_is_due_and_warns_once_it_is_late
     )
     assert "Needs attention" in page
     assert "Lines of the list that could not be read: 1" in page
+
+
+@pytest.mark.parametrize(
+    ("days_in_force", "state", "says"),
+    [
+        (30, "In order", "Its check against the data map passes."),
+        (400, "Needs attention", "more than 12 months ago"),
+    ],
+)
+def test_the_notice_panel_gives_the_notice_s_age_and_its_check(
+    lumen: App, days_in_force: int, state: str, says: str
+) -> None:
+    today = datetime.now(UTC).date()
+    since = today - timedelta(days=days_in_force)
+    with unit_of_work(lumen.runtime.sessions) as session:
+        notices.draft(session, lumen.runtime.settings, source=SOURCE, actor=OFFICER)
+        notices.publish(
+            session, lumen.runtime.settings, actor=OFFICER, material=True, effective_on=since
+        )
+    sign_in(lumen)
+    page = lumen.client.get("/admin/today").text
+    assert f"Version 1 is in force since {since.isoformat()} ({days_in_force} days)." in page
+    assert state in page and says in page

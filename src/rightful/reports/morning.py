@@ -18,7 +18,7 @@ from rightful.consent.destinations import OPEN_STATUSES as DELIVERY_OPEN
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.core.errors import InvalidInputError
-from rightful.reports import hooks
+from rightful.reports.panels import Panel, drop_panel, notice_panel
 from rightful.rights.clock_models import Appeal
 from rightful.rights.due import Clock, local_today, request_clocks
 from rightful.rights.models import PartnerNotice, RightsRequest
@@ -71,7 +71,7 @@ class Morning:
     partners: list[Figure]
     consent: list[Figure]
     work: list[Figure]
-    elsewhere: list[hooks.Panel] = field(default_factory=list)
+    elsewhere: list[Panel] = field(default_factory=list)
 
 
 def _when(clock: Clock, soon_days: int) -> str:
@@ -188,7 +188,10 @@ def morning_view(session: Session, settings: Settings, *, actor: Actor) -> Morni
         partners=_partner_figures(session, now.date()),
         consent=_consent_figures(session, actor) if actor.can(Permission.CONSENT_VIEW) else [],
         work=_work_figures(session, now),
-        elsewhere=[hooks.notice_panel(session, settings), hooks.drop_panel(session, settings)],
+        elsewhere=[
+            notice_panel(session, settings, actor=actor, today=now.date()),
+            drop_panel(session, settings),
+        ],
     )
 
 
