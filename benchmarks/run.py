@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 
 from benchmarks import (
     bound,
+    bulk_intake,
     consent,
     erasure,
     estate,
@@ -86,6 +87,11 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         "--http-requests", type=int, help="access requests reaching 3 HTTP systems (0 skips)"
     )
     parser.add_argument("--http-only", action="store_true", help="only the HTTP systems section")
+    parser.add_argument(
+        "--bulk-lines",
+        help="bulk intake batch sizes, comma-separated (default 1000,10000; 0 skips)",
+    )
+    parser.add_argument("--bulk-only", action="store_true", help="only the bulk intake section")
     parser.add_argument("--quick", action="store_true", help="20,000 customers, 100 requests")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5432)
@@ -99,6 +105,9 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         args.signin_pages = 100 if quick else 400
     if args.http_requests is None:
         args.http_requests = 10 if quick else 30
+    if args.bulk_lines is None:
+        args.bulk_lines = "1000" if quick else "1000,10000"
+    args.bulk_sizes = [int(n) for n in args.bulk_lines.split(",") if n.strip() and int(n)]
     for name, full, small in CONSENT_DEFAULTS:
         if getattr(args, name) is None:
             setattr(args, name, small if quick else full)
@@ -331,6 +340,22 @@ def _erasures_only(server: Server, args: argparse.Namespace, result: dict[str, A
     print(f"\nraw results: {RESULTS / 'erasure.json'}")
 
 
+def _bulk(server: Server, args: argparse.Namespace) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="rightful-bench-") as data_dir:
+        return bulk_intake.measure(server, args.bulk_sizes, Path(data_dir), _log)
+
+
+def _bulk_only(server: Server, args: argparse.Namespace) -> None:
+    """`--bulk-only`: the bulk intake section alone, put into results/latest.json."""
+    path = RESULTS / "latest.json"
+    result = json.loads(path.read_text()) if path.exists() else {}
+    result["bulk_intake"] = _bulk(server, args)
+    result.setdefault("machine", report.machine(server))
+    report.write(result, path)
+    print(bulk_intake.table(result["bulk_intake"]))
+    print(f"\nraw results: {path} (the bulk_intake key)")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Build or reuse the estate, run every measurement, print and save the results."""
     args = _args(argv)
@@ -343,6 +368,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.http_only:
         _http_only(server, args)
+        return
+    if args.bulk_only:
+        _bulk_only(server, args)
         return
     result: dict[str, Any] = {
         "machine": report.machine(server),
@@ -361,6 +389,8 @@ def main(argv: list[str] | None = None) -> None:
         result["signin"] = _signin(server, args)
     if args.http_requests:
         result["http"] = _http(args)
+    if args.bulk_sizes:
+        result["bulk_intake"] = _bulk(server, args)
     result["machine"]["load_average_1m_at_end"] = round(os.getloadavg()[0], 2)
     report.write(result, RESULTS / "latest.json")
     print(report.table(result))
@@ -372,6 +402,8 @@ def main(argv: list[str] | None = None) -> None:
         print("\n" + signin.table(result["signin"]))
     if "http" in result:
         print("\n" + http_systems.table(result["http"]))
+    if "bulk_intake" in result:
+        print("\n" + bulk_intake.table(result["bulk_intake"]))
     print(f"\nraw results: {RESULTS / 'latest.json'}; profile: {RESULTS / 'profile.txt'}")
 
 

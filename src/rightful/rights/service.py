@@ -343,6 +343,12 @@ def approve_request(
         raise ConflictError(
             "The consumer was asked to confirm the agent's request and has not confirmed it."
         )
+    if _agent_unproven(session, req):
+        raise ConflictError(
+            "The agent sent no permission from the consumer with this request (it came in a "
+            "batch). Get it from the agent and record that you checked it, or ask the consumer "
+            "to confirm directly, before approving."
+        )
     if req.reply_by == "post" and kind_of(req.request_type).automated:
         raise ConflictError(
             "Rightful finds a person's records by e-mail address and this person gave none: "
@@ -369,6 +375,18 @@ def approve_request(
         req.summary = {**req.summary, "approvals": [*approvals, actor.name]}
     move(session, req, Status.EXECUTING, actor=actor.name)
     return req
+
+
+def _agent_unproven(session: Session, req: RightsRequest) -> bool:
+    """An agent's request that came without the consumer's permission (bulk intake takes none,
+    rights/bulk.py) and that nobody has yet checked or had the consumer confirm."""
+    from rightful.rights.documents import listed  # documents sit beside, not below, this module
+
+    if req.requester_role != "agent" or req.permission_checked_by is not None:
+        return False
+    if req.consumer_confirmation == "confirmed":
+        return False
+    return not listed(session, request_id=req.id)
 
 
 def deny_request(

@@ -12,10 +12,11 @@ import pytest
 from sqlalchemy import func, select
 
 from rightful.core.db import unit_of_work
+from rightful.core.errors import ConflictError
 from rightful.core.runtime import Runtime, build_runtime
 from rightful.messaging.models import OutboxMessage
 from rightful.migrations import upgrade
-from rightful.rights import bulk, service
+from rightful.rights import agents, bulk, service
 from rightful.rights.bulk_schemas import BatchReport, Mode
 from rightful.rights.import_models import ImportedRequest
 from rightful.rights.models import RightsRequest
@@ -178,3 +179,24 @@ def test_a_batch_over_ten_thousand_lines_is_refused_whole(store: Runtime) -> Non
     rows = [{"external_id": str(n)} for n in range(10_001)]
     with pytest.raises(bulk.InvalidInputError, match="at most 10,000"):
         _import(store, rows)
+
+
+def test_an_agent_s_request_from_a_batch_is_approved_only_once_its_permission_is_checked(
+    store: Runtime,
+) -> None:
+    line = {**GOOD[2], "identity_method": "signed_letter"}  # verified: it waits for approval
+    report = _import(store, [line])
+    request_id = report.imported[0].id
+    assert report.imported[0].status == "awaiting_approval"
+    staff = system_actor("officer")
+    refused = pytest.raises(ConflictError, match="no permission from the consumer")
+    with refused, unit_of_work(store.sessions) as session:
+        service.approve_request(session, store.settings, request_id=request_id, actor=staff)
+    with unit_of_work(store.sessions) as session:
+        agents.record_permission_check(
+            session, store.settings, request_id=request_id, actor=staff, valid=True
+        )
+        approved = service.approve_request(
+            session, store.settings, request_id=request_id, actor=staff
+        )
+        assert approved.status == "executing"
