@@ -22,6 +22,10 @@ class Names:
 
     partners: dict[str, str] = field(default_factory=dict)
     purposes: dict[str, str] = field(default_factory=dict)
+    # How to use one's rights: the privacy center's address, the mailbox, the postal address.
+    privacy_center: str = ""
+    email: str = ""
+    postal_address: str = ""
 
 
 def _cell(text: str) -> str:
@@ -53,11 +57,25 @@ def _who(entry: dict[str, Any], names: Names, cats: dict[str, str]) -> str:
     return f"{partner}{' (' + entry['words'] + ')' if entry['words'] else ''}: {what}"
 
 
-def _rights(arg: str, body: dict[str, Any]) -> str:
+def _how(names: Names) -> str:
+    ways = []
+    if names.privacy_center:
+        ways.append(f"make a request in our [privacy center]({names.privacy_center}requests/new)")
+    if names.email:
+        ways.append(f"e-mail [{names.email}](mailto:{names.email})")
+    if names.postal_address:
+        ways.append(f"write to {names.postal_address}")
+    if not ways:
+        return ""
+    listed = ", ".join(ways[:-1]) + (" or " if len(ways) > 1 else "") + ways[-1]
+    return f"To use these rights, {listed}. "
+
+
+def _rights(arg: str, body: dict[str, Any], names: Names) -> str:
     pack = laws.rules_for(arg)
     kinds = labels()
     lines = [f"- {kinds.get(k, k.replace('_', ' ').capitalize())}" for k in body["kinds"]]
-    after = (
+    after = _how(names) + (
         f"Under the {pack.law} we answer within {pack.respond.period.describe()}"
         f" ({pack.respond.cite})."
     )
@@ -164,7 +182,7 @@ def block_markdown(block: Block, names: Names, cats: dict[str, str]) -> str:
             "we hold their child's information can ask us to delete it."
         )
     if kind == "rights":
-        return _rights(block.arg, body)
+        return _rights(block.arg, body, names)
     if kind == "contact":
         return (
             f"- Privacy center: [{body['privacy_center']}]({body['privacy_center']})\n"

@@ -58,12 +58,18 @@ class CheckReport:
         return not self.mismatches
 
 
-def _names(session: Session, facts: Facts) -> Names:
+def _names(session: Session, settings: Settings, facts: Facts) -> Names:
     titles = {
         p.key: f"Cookies: {p.title}" if p.kind == "cookies" else p.title
         for p in session.scalars(select(ConsentPurpose).order_by(ConsentPurpose.position))
     }
-    return Names(partners=dict(facts.partners), purposes=titles)
+    return Names(
+        partners=dict(facts.partners),
+        purposes=titles,
+        privacy_center=settings.base_url.rstrip("/") + "/",
+        email=settings.privacy_email,
+        postal_address=settings.postal_address,
+    )
 
 
 def prepare(session: Session, settings: Settings, source: str) -> Prepared:
@@ -71,7 +77,7 @@ def prepare(session: Session, settings: Settings, source: str) -> Prepared:
     segments = notice_blocks.parse(source)
     facts = gather(session)
     filled = fill(session, segments, facts, settings)
-    return Prepared(filled, to_markdown(filled, _names(session, facts)), facts)
+    return Prepared(filled, to_markdown(filled, _names(session, settings, facts)), facts)
 
 
 def stored_blocks(version: NoticeVersion) -> list[Block]:
