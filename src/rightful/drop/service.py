@@ -53,11 +53,11 @@ def _store_chunk(session: Session, cycle: DropCycle, chunk: list[lists.Line]) ->
     ]
     insert_rows(session, DropWorkItem.__table__, items)  # type: ignore[arg-type]
     gone = [line.item_id for line in chunk if line.removed]
-    if gone:  # withdrawn before we acted: no status is owed for it (DROP's documentation)
+    if gone:  # withdrawn: no status is owed for it any more (DROP's documentation)
         session.execute(
             update(DropWorkItem)
-            .where(DropWorkItem.item_id.in_(gone), DropWorkItem.outcome == "pending")
-            .values(outcome="removed")
+            .where(DropWorkItem.item_id.in_(gone), DropWorkItem.reported_in.is_(None))
+            .values(outcome="removed", code=None, decided_at=None)
             .execution_options(synchronize_session=False)
         )
     return len(gone)

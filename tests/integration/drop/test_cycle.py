@@ -290,3 +290,37 @@ def test_a_person_deleted_through_drop_whose_records_come_back_is_deleted_again(
     store.dispose()
     runtime.engine.dispose()
     dispose_all()
+
+
+def test_a_work_item_withdrawn_before_it_was_reported_gets_no_status(tmp_path: Path) -> None:
+    from rightful.drop import service
+
+    settings = make_settings(tmp_path)
+    runtime = prepare(settings, estate(tmp_path, None), people=40)
+    actor = system_actor("drop-test")
+    avery, nobody = item_id(), item_id()
+    first = tmp_path / "20261201_4821_Email.csv"
+    first.write_text(
+        f"ID,Hash\n{avery},{list_hash(ListType.EMAIL, {'email': AVERY})}\n"
+        f"{nobody},{list_hash(ListType.EMAIL, {'email': 'no@one.example'})}\n"
+    )
+    later = tmp_path / "20261215_4821_DROP.zip"
+    with zipfile.ZipFile(later, "w") as zf:
+        zf.writestr("20261215_4821_Email.csv", "ID,Hash\n")
+        zf.writestr(
+            "20261215_4821_Removed.csv",
+            f"ID,Hash,ListType\n{avery},{list_hash(ListType.EMAIL, {'email': AVERY})},Email\n",
+        )
+    with unit_of_work(runtime.sessions) as session:
+        service.import_list(session, settings, path=first, actor=actor)
+    with unit_of_work(runtime.sessions) as session:
+        done = service.import_list(session, settings, path=later, actor=actor)
+        assert done.removed == 1
+    with unit_of_work(runtime.sessions) as session:
+        cycle = service.access_cycle(session, actor=actor, cycle_id=1)
+        files = service.write_status_files(
+            session, settings, actor=actor, folder=tmp_path / "out", cycle_id=cycle.id
+        )
+    assert [f.read_text().splitlines() for f in files] == [["Id,Status", f"{nobody},5"]]
+    runtime.engine.dispose()
+    dispose_all()
