@@ -4,10 +4,13 @@ moves only with a material change, which e-mails those who asked; any two versio
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from typer.testing import CliRunner
 
+from rightful.cli.main import app as cli
 from rightful.core.clock import utcnow
 from rightful.core.db import unit_of_work
 from rightful.core.errors import InvalidInputError
@@ -187,3 +190,31 @@ def test_a_data_map_change_that_makes_the_notice_false_is_flagged_when_applied(l
     assert any("is sold" in w for w in warnings), warnings
     with lumen.runtime.sessions() as session:  # applied all the same: a warning, not a refusal
         assert "databroker" in {g.partner for g in service.gather(session).given}
+
+
+def test_inventory_apply_on_the_cli_warns_what_became_untrue_and_applies_it(
+    lumen: App, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    publish(lumen, SOURCE, material=True, on=date(2026, 1, 10))
+    settings = lumen.runtime.settings
+    monkeypatch.setenv("RIGHTFUL_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("RIGHTFUL_SECRET_KEY", settings.secret_key)
+    for key in ("RIGHTFUL_DATABASE_URL", "RIGHTFUL_AS", "RIGHTFUL_DEMO_MODE"):
+        monkeypatch.delenv(key, raising=False)
+    change = tmp_path / "faces.yml"
+    change.write_text(
+        "system:\n  - fides_key: doorbell\n    name: Doorbell cloud\n"
+        "    privacy_declarations:\n      - data_use: essential.service\n"
+        "        data_categories: [user.biometric.fingerprint]\n"
+        "        sources: [Your doorbell camera]\n"
+    )
+    result = CliRunner().invoke(cli, ["inventory", "apply", str(change)])
+    assert result.exit_code == 0, result.output
+    assert "Applied 0 dataset(s), 1 system(s)" in result.output
+    warned = [
+        line for line in result.output.splitlines() if line.startswith("Warning: The published")
+    ]
+    assert any("user.biometric.fingerprint" in w for w in warned), result.output
+    assert any("Your doorbell camera" in w for w in warned), result.output
+    check = CliRunner().invoke(cli, ["notices", "check"])
+    assert check.exit_code == 1 and "NOT true" in check.output
