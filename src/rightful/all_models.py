@@ -2,6 +2,7 @@
 
 from rightful.casework import models as casework_models
 from rightful.consent import models as consent_models
+from rightful.core import claims as worker_claims
 from rightful.core.db import Base
 from rightful.drop import models as drop_models
 from rightful.identity import models as identity_models
@@ -42,4 +43,5 @@ __all__ = [
     "security_sessions",
     "security_signin_limits",
     "security_totp",
+    "worker_claims",
 ]

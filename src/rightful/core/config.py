@@ -147,6 +147,31 @@ class Settings(BaseSettings):
         description="Closed requests keep personal data this long (CCPA: 24 months).",
     )
     lease_seconds: int = Field(default=600, ge=1, description="How long a worker owns a request.")
+    # Workers (docs/operations.md, "Workers"): claims, heartbeats, lanes, batch sizes.
+    claim_seconds: int = Field(
+        default=300, ge=1, description="How long a worker owns one send (e-mail, notice)."
+    )
+    worker_heartbeat_seconds: float = Field(
+        default=10, gt=0, description="How often a worker says it is alive."
+    )
+    worker_silent_seconds: int = Field(
+        default=60, ge=1, description="A worker silent this long loses its claims and leases."
+    )
+    worker_batch_size: int = Field(
+        default=50, ge=1, le=10_000, description="Requests or sends one worker takes at a time."
+    )
+    worker_concurrency: int = Field(
+        default=1, ge=1, le=64, description="Threads running requests in the embedded worker."
+    )
+    partner_timeout_seconds: float = Field(
+        default=10, gt=0, description="How long a partner's erasure webhook may take to answer."
+    )
+    # Seconds to wait after each failed try; the message fails once the schedule is used up
+    # (default: 1, 5, 15, 30 minutes, then 1, 2, 4 and 8 hours: about 16 hours in all).
+    mail_retry_schedule: list[int] = Field(
+        default_factory=lambda: [60, 300, 900, 1800, 3600, 7200, 14400, 28800],
+        description="Waits between SMTP tries, in seconds (JSON list).",
+    )
     # JSON, e.g. [{"key": "device_serial", "label": "A device serial number",
     #              "categories": ["user.device.device_id"]}]
     extra_data_points: list[ExtraDataPoint] = Field(default_factory=list)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import smtplib
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
@@ -12,10 +13,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from rightful.core import i18n
+from rightful.core import claims, i18n
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.messaging.models import OutboxMessage
@@ -29,7 +30,7 @@ _TEMPLATES = Environment(
     lstrip_blocks=True,
 )
 i18n.install(_TEMPLATES)  # a consumer's e-mail in the language they asked in
-MAX_ATTEMPTS = 5
+SMTP_TIMEOUT_SECONDS = 20
 
 
 @dataclass(frozen=True)
@@ -198,7 +199,7 @@ def _send(settings: Settings, letter: Letter) -> None:
     message.add_alternative(letter.html, subtype="html")
     port = parts.port or (465 if parts.scheme == "smtps" else 25)
     smtp_cls = smtplib.SMTP_SSL if parts.scheme == "smtps" else smtplib.SMTP
-    with smtp_cls(parts.hostname or "127.0.0.1", port, timeout=20) as smtp:
+    with smtp_cls(parts.hostname or "127.0.0.1", port, timeout=SMTP_TIMEOUT_SECONDS) as smtp:
         if parts.scheme == "smtp+starttls":
             smtp.starttls()
         if parts.username:
@@ -206,48 +207,67 @@ def _send(settings: Settings, letter: Letter) -> None:
         smtp.send_message(message)
 
 
-def _claim(session: Session, msg: OutboxMessage) -> bool:
-    # Optimistic: only the worker that moves `attempts` on from what it read sends the message.
+def retry_wait(settings: Settings, attempts: int) -> timedelta | None:
+    """How long to wait after the `attempts`-th failed try; None once the schedule is used up."""
+    schedule = settings.mail_retry_schedule
+    return timedelta(seconds=schedule[attempts - 1]) if attempts <= len(schedule) else None
+
+
+def _record(session: Session, msg_id: int, won: claims.Claim | None, **values: object) -> bool:
+    """Write a try's outcome and let the claim go: a failure only while this worker still
+    holds the claim (`won`), a delivery whatever the claim says now (the server has it, and
+    leaving it queued would send it again)."""
+    held = [won.held(OutboxMessage.claimed_by, OutboxMessage.claimed_until)] if won else []
     result = session.execute(
         update(OutboxMessage)
-        .where(
-            OutboxMessage.id == msg.id,
-            OutboxMessage.status == "queued",
-            OutboxMessage.attempts == msg.attempts,
-        )
-        .values(attempts=msg.attempts + 1)
+        .where(OutboxMessage.id == msg_id, OutboxMessage.status == "queued", *held)
+        .values(**values, claimed_by=None, claimed_until=None)
         .execution_options(synchronize_session=False)
     )
-    session.commit()
-    if not result.rowcount:  # type: ignore[attr-defined]
-        return False
-    session.refresh(msg)
-    return True
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def deliver_pending(session: Session, settings: Settings, *, limit: int = 50) -> int:
-    """Send queued messages over SMTP; a failure is kept for a later retry. Returns sent count."""
+def deliver_pending(session: Session, settings: Settings, *, limit: int | None = None) -> int:
+    """Claim queued messages that are due and send them over SMTP; a failed try waits its turn
+    in `mail_retry_schedule`, and only a message that used the schedule up is failed.
+    Returns how many were sent."""
     if not settings.smtp_url:
         return 0
-    stmt = (
-        select(OutboxMessage)
-        .where(OutboxMessage.status == "queued", OutboxMessage.attempts < MAX_ATTEMPTS)
-        .order_by(OutboxMessage.id)
-        .limit(limit)
+    now, limit = utcnow(), limit or settings.worker_batch_size
+    # Long enough for every message of the batch to time out: a live worker records them all.
+    lease = timedelta(seconds=settings.claim_seconds + limit * SMTP_TIMEOUT_SECONDS)
+    won = claims.claim(
+        session,
+        OutboxMessage,
+        OutboxMessage.status == "queued",
+        or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now),
+        lease=lease,
+        grace=timedelta(seconds=settings.worker_silent_seconds),
+        limit=limit,
     )
     sent = 0
-    for msg in session.scalars(stmt).all():
-        if not _claim(session, msg):
-            continue  # another worker took it
+    for msg_id in won.ids:
+        msg = session.get(OutboxMessage, msg_id, populate_existing=True)
+        if msg is None:
+            continue
+        attempts = msg.attempts + 1
         try:
             _send(settings, open_letter(settings, msg))
         except (OSError, smtplib.SMTPException) as exc:
             # The reason is kept; the address is not (it is personal data).
-            msg.last_error = type(exc).__name__
-            if msg.attempts >= MAX_ATTEMPTS:
-                msg.status = "failed"
+            wait = retry_wait(settings, attempts)
+            _record(
+                session,
+                msg.id,
+                won,
+                attempts=attempts,
+                last_error=type(exc).__name__,
+                status="queued" if wait is not None else "failed",
+                next_attempt_at=utcnow() + wait if wait is not None else None,
+            )
         else:
-            msg.status, msg.sent_at = "sent", utcnow()
-            sent += 1
+            sent += _record(
+                session, msg.id, None, attempts=attempts, status="sent", sent_at=utcnow()
+            )
         session.commit()
     return sent

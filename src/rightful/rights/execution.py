@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from rightful.core import claims
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.core.errors import ConnectorError, NotFoundError
@@ -23,35 +25,45 @@ CHECKPOINT_SECONDS = 2.0
 PARTNER_RECHECK = timedelta(minutes=10)
 
 
-def claim(session: Session, request_id: str, lease: timedelta) -> datetime | None:
+def _free(settings: Settings | None) -> ColumnElement[bool]:
+    grace = timedelta(seconds=settings.worker_silent_seconds if settings else 60)
+    return claims.free(RightsRequest.lease_holder, RightsRequest.lease_until, grace)
+
+
+def claim(
+    session: Session, request_id: str, lease: timedelta, settings: Settings | None = None
+) -> datetime | None:
     """Take a lease on an executing request so one worker runs it at a time; returns the lease's
     end, which identifies this claim, or None when another worker holds it.
 
-    A worker that dies keeps its lease until it runs out; then another takes the work over.
+    A worker that dies keeps its lease until it runs out or its heartbeat falls silent for
+    `worker_silent_seconds`; then another takes the work over.
     """
-    now = utcnow()
-    until = now + lease
+    until = utcnow() + lease
     result = session.execute(
         update(RightsRequest)
         .where(
             RightsRequest.id == request_id,
             RightsRequest.status == Status.EXECUTING.value,
-            or_(RightsRequest.lease_until.is_(None), RightsRequest.lease_until < now),
+            _free(settings),
         )
-        .values(lease_until=until)
+        .values(lease_until=until, lease_holder=claims.worker_id())
+        .execution_options(synchronize_session=False)
     )
     session.commit()
     return until if result.rowcount else None  # type: ignore[attr-defined]
 
 
-def runnable_ids(session: Session, limit: int = 20) -> list[str]:
-    """Executing, automated requests whose lease is free."""
+def runnable_ids(
+    session: Session, limit: int | None = 20, settings: Settings | None = None
+) -> list[str]:
+    """Executing, automated requests whose lease is free (all of them with `limit=None`)."""
     stmt = (
         select(RightsRequest.id)
         .where(
             RightsRequest.status == Status.EXECUTING.value,
             RightsRequest.request_type.in_(automated_types()),
-            or_(RightsRequest.lease_until.is_(None), RightsRequest.lease_until < utcnow()),
+            _free(settings),
         )
         .order_by(RightsRequest.updated_at)
         .limit(limit)
@@ -59,10 +71,47 @@ def runnable_ids(session: Session, limit: int = 20) -> list[str]:
     return list(session.scalars(stmt))
 
 
-def run_request(factory: sessionmaker[Session], settings: Settings, request_id: str) -> str:
-    """Execute one request to completion; safe to call again after any crash. Returns status."""
+def take_runnable(
+    session: Session, settings: Settings, *, limit: int, ids: list[str] | None = None
+) -> dict[str, datetime]:
+    """Claim up to `limit` runnable requests (of `ids`, when given) for this worker in one
+    UPDATE, so workers polling together take different ones; returns each one's lease end."""
+    until = utcnow() + timedelta(seconds=settings.lease_seconds)
+    holder = claims.worker_id() + secrets.token_hex(4)
+    candidates = runnable_ids(session, limit, settings) if ids is None else ids[:limit]
+    if candidates:
+        session.execute(
+            update(RightsRequest)
+            .where(
+                RightsRequest.id.in_(candidates),
+                RightsRequest.status == Status.EXECUTING.value,
+                _free(settings),
+            )
+            .values(lease_until=until, lease_holder=holder)
+            .execution_options(synchronize_session=False)
+        )
+    session.commit()
+    if not candidates:
+        return {}
+    won = session.scalars(
+        select(RightsRequest.id)
+        .where(RightsRequest.lease_holder == holder, RightsRequest.lease_until == until)
+        .order_by(RightsRequest.updated_at)
+    )
+    return {rid: until for rid in won}
+
+
+def run_request(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    request_id: str,
+    leased: datetime | None = None,
+) -> str:
+    """Execute one request to completion; safe to call again after any crash. Returns status.
+    `leased`: the lease end when the caller already claimed it (`take_runnable`)."""
     with factory() as session:
-        leased = claim(session, request_id, timedelta(seconds=settings.lease_seconds))
+        if leased is None:
+            leased = claim(session, request_id, timedelta(seconds=settings.lease_seconds), settings)
         if leased is None:
             req = session.get(RightsRequest, request_id)
             return req.status if req else "missing"
@@ -99,12 +148,24 @@ def _recheck_later(session: Session, request_id: str, leased: datetime) -> None:
     session.commit()
 
 
-def run_erasures(factory: sessionmaker[Session], settings: Settings, request_ids: list[str]) -> int:
+def run_erasures(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    request_ids: list[str],
+    leases: dict[str, datetime] | None = None,
+) -> int:
     """Erase for many deletion requests with one read and one write pass per collection, then
-    finish each request as `run_request` does. Returns how many were erased in the batch."""
+    finish each request as `run_request` does. Returns how many were erased in the batch.
+    `leases`: the requests' lease ends when the caller already claimed them."""
     lease = timedelta(seconds=settings.lease_seconds)
     with factory() as session:
-        mine = [rid for rid in request_ids if claim(session, rid, lease) is not None]
+        if leases is None:
+            leases = {}
+            for rid in request_ids:
+                until = claim(session, rid, lease, settings)
+                if until is not None:
+                    leases[rid] = until
+        mine = [rid for rid in request_ids if rid in leases]
         reqs = [
             r
             for r in (session.get(RightsRequest, rid) for rid in mine)
@@ -117,10 +178,7 @@ def run_erasures(factory: sessionmaker[Session], settings: Settings, request_ids
             log.warning(
                 "erasure batch of %d: cannot finish yet (%s); will retry", len(reqs), exc.code
             )
-        session.execute(
-            update(RightsRequest).where(RightsRequest.id.in_(mine)).values(lease_until=None)
-        )
         session.commit()
     for rid in mine:  # plans are stored and applied: this is the per-request bookkeeping
-        run_request(factory, settings, rid)
+        run_request(factory, settings, rid, leases[rid])
     return len(reqs)

@@ -61,6 +61,8 @@ class RightsRequest(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     minimised_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # The worker holding the lease (core/claims.py): freed early when its heartbeat stops.
+    lease_holder: Mapped[str | None] = mapped_column(String(32), default=None)
     package_file: Mapped[str | None] = mapped_column(String(300), default=None)
     package_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -119,6 +121,9 @@ class PartnerNotice(Base):
     # What the person is told instead, in their completion e-mail (CCPA §7022(b)(3)).
     explanation: Mapped[str | None] = mapped_column(Text, default=None)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # The worker sending it now (core/claims.py): one POST or e-mail per due send.
+    claimed_by: Mapped[str | None] = mapped_column(String(32), default=None)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
 class ExecutionStep(Base):

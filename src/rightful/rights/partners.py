@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from rightful import laws
+from rightful.core import claims
 from rightful.core.calendar import add_business_days
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
@@ -120,7 +121,9 @@ def _post(settings: Settings, url: str, partner_key: str, payload: dict[str, obj
         "X-Rightful-Timestamp": stamp,
         "X-Rightful-Signature": signature(partner_secret(settings, partner_key), stamp, body),
     }
-    response = httpx.post(url, content=body, headers=headers, timeout=10)
+    response = httpx.post(
+        url, content=body, headers=headers, timeout=settings.partner_timeout_seconds
+    )
     response.raise_for_status()
     try:
         return bool(response.json().get("status") == "deleted")
@@ -128,7 +131,9 @@ def _post(settings: Settings, url: str, partner_key: str, payload: dict[str, obj
         return False
 
 
-def _send(session: Session, settings: Settings, notice: PartnerNotice) -> None:
+def _send(session: Session, settings: Settings, notice: PartnerNotice, won: claims.Claim) -> None:
+    """One due notice or reminder, by the worker holding its claim; every outcome is written
+    only while that claim holds, so a send taken over by another worker is recorded once."""
     req = session.get(RightsRequest, notice.request_id)
     partner = session.get(Partner, notice.partner_key)
     assert req is not None and partner is not None
@@ -140,15 +145,16 @@ def _send(session: Session, settings: Settings, notice: PartnerNotice) -> None:
         # mode) must not receive a person's e-mail once it no longer is.
         url = str(partner.erasure_webhook)
         if webhook_problem(url, allow_http=settings.http_webhooks_allowed):
-            _unless_answered(session, notice.id, status="failed", last_error="insecure address")
+            _record(session, notice.id, won, status="failed", last_error="insecure address")
             return
         try:
             done = _post(settings, url, partner.key, payload)
         except httpx.HTTPError as exc:
             attempts = notice.attempts + 1
-            _unless_answered(
+            _record(
                 session,
                 notice.id,
+                won,
                 attempts=attempts,
                 last_error=type(exc).__name__,
                 status="failed" if attempts >= MAX_ATTEMPTS else "pending",
@@ -156,11 +162,12 @@ def _send(session: Session, settings: Settings, notice: PartnerNotice) -> None:
             )
             return
         if done:
-            _answer(session, notice, "acknowledged", actor=f"partner:{partner.key}", note=None)
+            _answer(session, notice, "acknowledged", actor=f"partner:{partner.key}", won=won)
             return
-    sent = _unless_answered(
+    sent = _record(
         session,
         notice.id,
+        won,
         status="sent",
         last_error=None,
         reminders=reminder,
@@ -177,13 +184,17 @@ def _send(session: Session, settings: Settings, notice: PartnerNotice) -> None:
         )
 
 
-def _unless_answered(session: Session, notice_id: int, **values: object) -> bool:
-    """Record a send, unless the partner answered meanwhile (a confirmation must never be
-    overwritten by the sender that read the notice before it came)."""
+def _record(session: Session, notice_id: int, won: claims.Claim, **values: object) -> bool:
+    """Record a send and let the claim go, only while this worker's claim holds and the partner
+    has not answered meanwhile (a confirmation is never overwritten by an older read)."""
     result = session.execute(
         update(PartnerNotice)
-        .where(PartnerNotice.id == notice_id, PartnerNotice.status.in_(OPEN_STATUSES))
-        .values(**values)
+        .where(
+            PartnerNotice.id == notice_id,
+            PartnerNotice.status.in_(OPEN_STATUSES),
+            won.held(PartnerNotice.claimed_by, PartnerNotice.claimed_until),
+        )
+        .values(**values, claimed_by=None, claimed_until=None)
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
@@ -194,30 +205,57 @@ def _business_days(days: int) -> timedelta:
     return add_business_days(today, days) - today
 
 
-def deliver_notices(session: Session, settings: Settings, *, limit: int = 50) -> int:
-    """Send due notices and reminders; returns how many went out."""
-    due = list(
-        session.scalars(
-            select(PartnerNotice)
-            .where(
-                PartnerNotice.status.in_(("pending", "sent")),
-                PartnerNotice.next_attempt_at <= utcnow(),
-            )
-            .order_by(PartnerNotice.id)
-            .limit(limit)
-        )
+def deliver_notices(session: Session, settings: Settings, *, limit: int | None = None) -> int:
+    """Claim due notices and reminders, then send each; returns how many this worker sent."""
+    limit = limit or settings.worker_batch_size
+    # Long enough for every send of the batch to time out: a live worker records them all.
+    lease = settings.claim_seconds + limit * settings.partner_timeout_seconds
+    won = claims.claim(
+        session,
+        PartnerNotice,
+        PartnerNotice.status.in_(("pending", "sent")),
+        PartnerNotice.next_attempt_at <= utcnow(),
+        lease=timedelta(seconds=lease),
+        grace=timedelta(seconds=settings.worker_silent_seconds),
+        limit=limit,
+        order_by=PartnerNotice.next_attempt_at,
     )
-    for notice in due:
-        if notice.status in ("pending", "sent"):  # reloaded after each commit: still unanswered
-            _send(session, settings, notice)
+    for notice_id in won.ids:
+        notice = session.get(PartnerNotice, notice_id, populate_existing=True)
+        if notice is not None and notice.status in ("pending", "sent"):
+            _send(session, settings, notice, won)
         session.commit()
-    return len(due)
+    return len(won.ids)
 
 
 def _answer(
-    session: Session, notice: PartnerNotice, status: str, *, actor: str, note: str | None
-) -> None:
-    notice.status, notice.answered_at, notice.note = status, utcnow(), note
+    session: Session,
+    notice: PartnerNotice,
+    status: str,
+    *,
+    actor: str,
+    note: str | None = None,
+    won: claims.Claim | None = None,
+) -> bool:
+    """Close a notice with the partner's or staff's answer, once: of two answers racing (a
+    webhook's reply and the confirmation link, two clicks), one changes it and is audited."""
+    conditions = [PartnerNotice.id == notice.id, PartnerNotice.status.in_(OPEN_STATUSES)]
+    if won is not None:
+        conditions.append(won.held(PartnerNotice.claimed_by, PartnerNotice.claimed_until))
+    result = session.execute(
+        update(PartnerNotice)
+        .where(*conditions)
+        .values(
+            status=status,
+            answered_at=utcnow(),
+            note=note,
+            **({"claimed_by": None, "claimed_until": None} if won is not None else {}),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(notice)
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return False
     req = session.get(RightsRequest, notice.request_id)
     if req is not None:
         req.lease_until = None  # let the worker close the request now
@@ -230,6 +268,7 @@ def _answer(
         subject_id=notice.request_id,
         detail={"partner": notice.partner_key, **({"reason": note} if note else {})},
     )
+    return True
 
 
 def acknowledge(session: Session, settings: Settings, *, token: str) -> PartnerNotice:
@@ -237,8 +276,7 @@ def acknowledge(session: Session, settings: Settings, *, token: str) -> PartnerN
     notice = session.get(PartnerNotice, notice_from_token(settings, token))
     if notice is None:
         raise NotFoundError("There is no such notice.")
-    if notice.status in OPEN_STATUSES:
-        _answer(session, notice, "acknowledged", actor=f"partner:{notice.partner_key}", note=None)
+    _answer(session, notice, "acknowledged", actor=f"partner:{notice.partner_key}")
     return notice
 
 
@@ -278,5 +316,6 @@ def waive(
     if notice.status not in OPEN_STATUSES:
         raise ConflictError("This partner has already answered.")
     notice.explanation = explanation.strip()
-    _answer(session, notice, "waived", actor=actor.name, note=reason.strip())
+    if not _answer(session, notice, "waived", actor=actor.name, note=reason.strip()):
+        raise ConflictError("This partner has already answered.")
     return notice

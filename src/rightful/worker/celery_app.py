@@ -1,23 +1,35 @@
-"""Celery wiring for running at scale: workers on Redis or RabbitMQ share the same functions."""
+"""Celery wiring for running at scale: workers on Redis or RabbitMQ run the same jobs
+(worker/jobs.py) as the embedded worker, one queue per lane.
+
+`celery -A rightful.worker.celery_app:app worker` consumes every queue; `-Q rightful.execution`
+(or `.mail`, `.propagation`, `.maintenance`) gives a lane its own workers. `celery beat` runs
+the sweep, which queues every stranded request again — all of them, in batches — so a broker
+that lost its messages (a crash, a restart without persistence) loses no work.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
+import time
 from functools import cache
 
 from celery import Celery
+from kombu.entity import Queue
+from kombu.exceptions import KombuError
 
 from rightful.casework.mailbox import poll as poll_mailbox
-from rightful.consent.deliver import deliver_due
 from rightful.core.config import Settings
 from rightful.core.runtime import Runtime, build_runtime
-from rightful.messaging.service import deliver_pending
 from rightful.rights.due import run_due_daily
-from rightful.rights.execution import run_request, runnable_ids
-from rightful.rights.partners import deliver_notices
 from rightful.rights.task_clocks import remind_task_owners
-from rightful.rights.transfer_worker import deliver_transfers
-from rightful.worker.loop import maintain
+from rightful.worker import jobs
+
+log = logging.getLogger(__name__)
+QUEUES = {lane: f"rightful.{lane}" for lane in (*jobs.LANES, "maintenance")}
+# Publishing gives up after about two seconds: the database keeps the work for the sweep.
+PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 1}
 
 app = Celery("rightful", broker=os.environ.get("RIGHTFUL_BROKER_URL") or None)
 app.conf.update(
@@ -25,10 +37,24 @@ app.conf.update(
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,
     broker_connection_retry_on_startup=True,
+    broker_connection_timeout=3,
+    task_queues=[Queue(name) for name in QUEUES.values()],  # type: ignore[no-untyped-call]
+    task_default_queue=QUEUES[jobs.EXECUTION],
+    task_routes={
+        "rightful.run_requests": {"queue": QUEUES[jobs.EXECUTION]},
+        "rightful.run_request": {"queue": QUEUES[jobs.EXECUTION]},
+        "rightful.mail": {"queue": QUEUES[jobs.MAIL]},
+        "rightful.propagate": {"queue": QUEUES[jobs.PROPAGATION]},
+        "rightful.sweep": {"queue": QUEUES["maintenance"]},
+        "rightful.due": {"queue": QUEUES["maintenance"]},
+        "rightful.mailbox": {"queue": QUEUES["maintenance"]},
+    },
     # `celery beat` runs these; each is claimed in the database, so a beat on every machine
     # still sends one reminder per deadline and one digest a day.
     beat_schedule={
         "rightful-sweep": {"task": "rightful.sweep", "schedule": 60.0},
+        "rightful-mail": {"task": "rightful.mail", "schedule": 30.0},
+        "rightful-propagate": {"task": "rightful.propagate", "schedule": 30.0},
         "rightful-due": {"task": "rightful.due", "schedule": 900.0},
         "rightful-mailbox": {"task": "rightful.mailbox", "schedule": 60.0},
     },
@@ -37,7 +63,22 @@ app.conf.update(
 
 @cache
 def _runtime() -> Runtime:
-    return build_runtime()
+    runtime = build_runtime()
+    _start_heartbeat(runtime)  # in the process that runs tasks (each prefork child)
+    return runtime
+
+
+def _start_heartbeat(runtime: Runtime) -> None:
+    def beat() -> None:
+        lanes = ",".join(QUEUES)
+        while True:
+            try:
+                jobs.heartbeat(runtime, lanes)
+            except Exception:
+                log.exception("the heartbeat could not be written; trying again")
+            time.sleep(runtime.settings.worker_heartbeat_seconds)
+
+    threading.Thread(target=beat, name="rightful-heartbeat", daemon=True).start()
 
 
 def configure(settings: Settings) -> Celery:
@@ -47,30 +88,79 @@ def configure(settings: Settings) -> Celery:
     return app
 
 
-@app.task(name="rightful.run_request")
-def run_request_task(request_id: str) -> str:
-    """Run one request; payload is its id, never personal data."""
+def queue_requests(settings: Settings, request_ids: list[str]) -> bool:
+    """Queue requests for the execution lane in batches; False when the broker is unreachable
+    (nothing is lost: they are executing in the database, and the sweep queues them again)."""
+    configure(settings)
+    size = settings.worker_batch_size
+    try:
+        for start in range(0, len(request_ids), size):
+            run_requests_task.apply_async(
+                (request_ids[start : start + size],), retry=True, retry_policy=PUBLISH_RETRY
+            )
+    except (KombuError, OSError) as exc:
+        log.warning("the broker cannot be reached (%s); the sweep will queue the work", exc)
+        return False
+    return True
+
+
+def queue_lane(settings: Settings, lane: str) -> bool:
+    """Ask the mail or propagation lane for a pass; False when the broker is unreachable."""
+    configure(settings)
+    task = mail_task if lane == jobs.MAIL else propagate_task
+    try:
+        task.apply_async(retry=True, retry_policy=PUBLISH_RETRY)
+    except (KombuError, OSError) as exc:
+        log.warning("the broker cannot be reached (%s); the beat will run the %s lane", exc, lane)
+        return False
+    return True
+
+
+@app.task(name="rightful.run_requests")
+def run_requests_task(request_ids: list[str]) -> int:
+    """Run requests (ids only, never personal data); deletions together in one batch."""
     runtime = _runtime()
-    status = run_request(runtime.sessions, runtime.settings, request_id)
-    with runtime.sessions() as session:
-        deliver_transfers(session, runtime.settings)  # a portable copy the person confirmed
-        deliver_pending(session, runtime.settings)
-    return status
+    ran = jobs.execute(runtime, request_ids)
+    if ran:  # what they queued (e-mail, partner notices, transfers) goes out in its own lane
+        queue_lane(runtime.settings, jobs.MAIL)
+        queue_lane(runtime.settings, jobs.PROPAGATION)
+    return ran
+
+
+@app.task(name="rightful.run_request")
+def run_request_task(request_id: str) -> int:
+    """One request (kept for messages queued by an earlier version)."""
+    return int(run_requests_task([request_id]))
+
+
+@app.task(name="rightful.mail")
+def mail_task() -> int:
+    """Send the outbox until nothing due is left."""
+    runtime, sent = _runtime(), 0
+    while batch := jobs.mail(runtime):
+        sent += batch
+    return sent
+
+
+@app.task(name="rightful.propagate")
+def propagate_task() -> int:
+    """Partner notices, consent deliveries and transfers until nothing due is left."""
+    runtime, sent = _runtime(), 0
+    while batch := jobs.propagate(runtime):
+        sent += batch
+    return sent
 
 
 @app.task(name="rightful.sweep")
 def sweep_task() -> int:
-    """Queue every runnable request (catches anything whose message was lost)."""
+    """Housekeeping, then queue every stranded request again (catches anything whose message
+    was lost) and a pass of the mail and propagation lanes."""
     runtime = _runtime()
-    maintain(runtime)  # the same housekeeping as the embedded worker's
-    with runtime.sessions() as session:
-        ids = runnable_ids(session)
-        deliver_pending(session, runtime.settings)
-        deliver_notices(session, runtime.settings)
-        deliver_due(session, runtime.settings)
-        deliver_transfers(session, runtime.settings)
-    for request_id in ids:
-        run_request_task.delay(request_id)
+    jobs.maintain(runtime)
+    ids = jobs.stranded(runtime)
+    queue_requests(runtime.settings, ids)
+    queue_lane(runtime.settings, jobs.MAIL)
+    queue_lane(runtime.settings, jobs.PROPAGATION)
     return len(ids)
 
 
@@ -81,7 +171,7 @@ def due_task() -> int:
     with runtime.sessions() as session:
         run = run_due_daily(session, runtime.settings)
         tasks = remind_task_owners(session, runtime.settings)
-        deliver_pending(session, runtime.settings)
+    queue_lane(runtime.settings, jobs.MAIL)
     return run.reminders + run.escalations + int(run.digest) + tasks.reminders + tasks.escalations
 
 
@@ -92,6 +182,5 @@ def mailbox_task() -> int:
     if not runtime.settings.mailbox_host:
         return 0
     result = poll_mailbox(runtime.sessions, runtime.settings)
-    with runtime.sessions() as session:
-        deliver_pending(session, runtime.settings)
+    queue_lane(runtime.settings, jobs.MAIL)
     return sum(result.outcomes.values())

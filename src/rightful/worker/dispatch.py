@@ -1,33 +1,48 @@
-"""Hand work to whichever worker runs: the embedded thread, or Celery when a broker is set."""
+"""Hand work to whichever worker runs: the embedded threads, or Celery when a broker is set.
+
+The database is the source of truth: a request is `executing` (and mail `queued`) before
+anything is handed on, so a message that cannot reach the broker loses nothing — the beat's
+sweep queues every stranded request again. Handing on therefore never fails the caller.
+"""
 
 from __future__ import annotations
 
+import logging
+
 from rightful.core.runtime import Runtime
-from rightful.messaging.service import deliver_pending
+from rightful.worker import jobs
 from rightful.worker.loop import EmbeddedWorker
+
+log = logging.getLogger(__name__)
 
 
 class Dispatcher:
-    """Wakes the embedded worker or sends a Celery task; payloads are ids only."""
+    """Wakes the embedded worker's lane or sends a Celery task; payloads are ids only."""
 
     def __init__(self, runtime: Runtime, embedded: EmbeddedWorker | None) -> None:
         self.runtime = runtime
         self.embedded = embedded
 
-    def request_ready(self, request_id: str) -> None:
-        """A request may run now."""
+    def request_ready(self, request_id: str) -> bool:
+        """A request may run now. False when the broker could not be reached: the request
+        stays queued in the database and the next sweep hands it on."""
         if self.runtime.settings.broker_url:
-            from rightful.worker.celery_app import configure, run_request_task
+            from rightful.worker.celery_app import queue_requests
 
-            configure(self.runtime.settings)
-            run_request_task.delay(request_id)
-        elif self.embedded is not None:
-            self.embedded.wake()
-
-    def mail_queued(self) -> None:
-        """New e-mail waits in the outbox."""
+            return queue_requests(self.runtime.settings, [request_id])
         if self.embedded is not None:
-            self.embedded.wake()
+            self.embedded.wake(jobs.EXECUTION)
+        return True
+
+    def mail_queued(self) -> bool:
+        """New e-mail waits in the outbox: wake the mail lane, or send it here when no worker
+        runs at all (an app built without one)."""
+        if self.runtime.settings.broker_url:
+            from rightful.worker.celery_app import queue_lane
+
+            return queue_lane(self.runtime.settings, jobs.MAIL)
+        if self.embedded is not None:
+            self.embedded.wake(jobs.MAIL)
         else:
-            with self.runtime.sessions() as session:
-                deliver_pending(session, self.runtime.settings)
+            jobs.mail(self.runtime)
+        return True

@@ -1,135 +1,128 @@
-"""The embedded worker: polls the database (the source of truth) for work. No broker needed."""
+"""The embedded worker: polls the database (the source of truth) for work. No broker needed.
+
+One thread per lane (worker/jobs.py) — execution (`worker_concurrency` threads), mail and
+propagation — plus one for housekeeping and the mailbox and one for the heartbeat. A lane that
+found work goes straight on; one that found none waits `interval` seconds or until woken.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from collections.abc import Callable
 
-from sqlalchemy import select
-
-from rightful.casework.mailbox import poll_if_due
-from rightful.casework.retention import minimise_old_cases
-from rightful.consent.deliver import deliver_due, mark_overdue
 from rightful.core.runtime import Runtime
-from rightful.messaging import limits as mail_limits
-from rightful.messaging.service import deliver_pending
-from rightful.rights.due import run_due_daily
-from rightful.rights.erasure_run import destroy_retained
-from rightful.rights.execution import run_erasures, run_request, runnable_ids
-from rightful.rights.kinds import batched_types
-from rightful.rights.models import RightsRequest
-from rightful.rights.partners import deliver_notices
-from rightful.rights.retention import expire_packages, minimise_old_requests
-from rightful.rights.retention_schedule import run_retention_daily
-from rightful.rights.task_clocks import remind_task_owners
-from rightful.rights.transfer_worker import deliver_transfers
-from rightful.security import replay, signin_limits
-from rightful.security import sessions as staff_sessions
-from rightful.worker.integrity import verify_chains_daily
+from rightful.worker import jobs
+from rightful.worker.jobs import maintain
+
+__all__ = ["MAINTENANCE_SECONDS", "EmbeddedWorker", "maintain", "run_once"]
 
 log = logging.getLogger(__name__)
-
 
 MAINTENANCE_SECONDS = 60.0
 
 
-def maintain(runtime: Runtime) -> None:
-    """Housekeeping on Rightful's own data and the stores' retention; none of it is urgent."""
-    with runtime.sessions() as session:
-        expire_packages(session, runtime.settings)
-        minimise_old_requests(session, runtime.settings)
-        minimise_old_cases(session, runtime.settings)
-        destroy_retained(session, runtime.settings)
-        run_retention_daily(session, runtime.settings)
-        staff_sessions.forget_old(session)
-        signin_limits.forget_old(session, runtime.settings)
-        mark_overdue(session, runtime.settings)
-        run_due_daily(session, runtime.settings)  # reminders, escalations, the digest
-        remind_task_owners(session, runtime.settings)  # manual tasks keep the same clocks
-        mail_limits.forget_old(session)
-        replay.forget_expired(session)
-        session.commit()
-    verify_chains_daily(runtime.sessions, runtime.settings)
-
-
 def run_once(runtime: Runtime, *, maintenance: bool = True) -> int:
-    """Deliver mail and notices, run every runnable request once (and, unless told not to,
-    housekeeping); returns how many requests ran."""
+    """One pass of every lane in turn (and, unless told not to, housekeeping), until no
+    runnable request is left; returns how many requests ran. For `rightful worker --once`."""
     if maintenance:
         maintain(runtime)
-    try:  # the privacy mailbox, when one is configured; its failure never stops other work
-        poll_if_due(runtime.sessions, runtime.settings)
-    except Exception:
-        log.exception("reading the privacy mailbox failed; retrying at the next interval")
-    with runtime.sessions() as session:
-        deliver_pending(session, runtime.settings)
-        deliver_notices(session, runtime.settings)
-        deliver_due(session, runtime.settings)
-        deliver_transfers(session, runtime.settings)
-        ids = runnable_ids(session)
-        deletions = set(
-            session.scalars(
-                select(RightsRequest.id).where(
-                    RightsRequest.id.in_(ids),
-                    RightsRequest.request_type.in_(batched_types()),
-                )
-            )
-        )
-    if len(deletions) > 1:  # one read and one write pass per collection for all of them
-        run_erasures(runtime.sessions, runtime.settings, sorted(deletions))
-    for request_id in ids:
-        if len(deletions) <= 1 or request_id not in deletions:
-            run_request(runtime.sessions, runtime.settings, request_id)
-    if ids:  # what the requests just queued goes out in the same pass
-        with runtime.sessions() as session:
-            deliver_notices(session, runtime.settings)
-            deliver_transfers(session, runtime.settings)
-            deliver_pending(session, runtime.settings)
-    return len(ids)
+    jobs.read_mailbox(runtime)
+    jobs.mail(runtime)
+    jobs.propagate(runtime)
+    ran = 0
+    while taken := jobs.execute(runtime):
+        ran += taken
+    if ran:  # what the requests just queued goes out in the same pass
+        jobs.propagate(runtime)
+        jobs.mail(runtime)
+    return ran
 
 
 class EmbeddedWorker:
-    """A background thread running `run_once` every `interval` seconds, or when woken."""
+    """The lanes' threads, each polling every `interval` seconds, or at once when woken."""
 
     def __init__(self, runtime: Runtime, interval: float = 2.0) -> None:
         self.runtime = runtime
         self.interval = interval
-        self._wake = threading.Event()
         self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self.run_forever, name="rightful-worker", daemon=True
-        )
+        self._wakes = {lane: threading.Event() for lane in jobs.LANES}
+        threads = max(1, runtime.settings.worker_concurrency)
+        self._threads = [
+            self._thread(f"rightful-{jobs.EXECUTION}-{n}", self._lane, jobs.EXECUTION)
+            for n in range(threads)
+        ]
+        self._threads += [
+            self._thread(f"rightful-{lane}", self._lane, lane)
+            for lane in jobs.LANES
+            if lane != jobs.EXECUTION
+        ]
+        self._threads += [
+            self._thread("rightful-housekeeping", self._housekeeping),
+            self._thread("rightful-heartbeat", self._heartbeat),
+        ]
+
+    def _thread(self, name: str, target: Callable[..., None], *args: str) -> threading.Thread:
+        return threading.Thread(target=target, args=args, name=name, daemon=True)
 
     def start(self) -> None:
-        """Start polling."""
-        self._thread.start()
+        """Start every lane."""
+        for thread in self._threads:
+            thread.start()
 
-    def wake(self) -> None:
-        """Run soon, e.g. right after a request was approved."""
-        self._wake.set()
+    def wake(self, lane: str | None = None) -> None:
+        """Run a lane (or all) soon, e.g. right after a request was approved."""
+        for name, event in self._wakes.items():
+            if lane is None or lane == name:
+                event.set()
 
     def stop(self) -> None:
-        """Finish the current pass and stop."""
+        """Let each lane finish its current pass and stop."""
         self._stop.set()
-        self._wake.set()
-        self._thread.join(timeout=30)
+        self.wake()
+        for thread in self._threads:
+            if thread.is_alive():
+                thread.join(timeout=30)
 
     def run_forever(self) -> None:
-        """Poll until stopped: requests and mail every pass, housekeeping once a minute."""
-        last_maintenance = float("-inf")
+        """Run every lane until stopped (`rightful worker` in the foreground)."""
+        self.start()
+        try:
+            while not self._stop.wait(1.0):
+                pass
+        except KeyboardInterrupt:
+            self.stop()
+
+    def _lane(self, lane: str) -> None:
+        # Each pass must outlive any one failure: the database keeps the work.
+        job, wake = jobs.LANES[lane], self._wakes[lane]
         while not self._stop.is_set():
-            # Each part must outlive any one failure (the DB keeps the work), and failing
-            # housekeeping must never hold up requests.
-            if time.monotonic() - last_maintenance >= MAINTENANCE_SECONDS:
-                last_maintenance = time.monotonic()
+            try:
+                if job(self.runtime):
+                    continue  # more may be waiting: no sleep during a backlog
+            except Exception:
+                log.exception("the %s lane's pass failed; retrying", lane)
+            wake.wait(self.interval)
+            wake.clear()
+
+    def _housekeeping(self) -> None:
+        last = float("-inf")
+        while not self._stop.is_set():
+            if time.monotonic() - last >= MAINTENANCE_SECONDS:
+                last = time.monotonic()
                 try:
                     maintain(self.runtime)
                 except Exception:
                     log.exception("housekeeping failed; retrying in a minute")
+            jobs.read_mailbox(self.runtime)
+            self._stop.wait(self.interval)
+
+    def _heartbeat(self) -> None:
+        lanes = ",".join(jobs.LANES)
+        while not self._stop.is_set():
             try:
-                run_once(self.runtime, maintenance=False)
+                jobs.heartbeat(self.runtime, lanes)
             except Exception:
-                log.exception("worker pass failed; retrying")
-            self._wake.wait(self.interval)
-            self._wake.clear()
+                log.exception("the heartbeat could not be written; trying again")
+            self._stop.wait(self.runtime.settings.worker_heartbeat_seconds)

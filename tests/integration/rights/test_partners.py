@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from rightful.connectors.sql import dispose_all
-from rightful.core import clock
+from rightful.core import claims, clock
 from rightful.core.db import unit_of_work
 from rightful.core.runtime import Runtime
 from rightful.inventory.models import Partner
@@ -286,9 +286,18 @@ def test_a_confirmation_arriving_while_the_notice_is_sent_is_never_overwritten(
             )
         ).one()
         assert notice.status == "pending"
+        won = claims.claim(
+            sender,
+            PartnerNotice,
+            PartnerNotice.id == notice.id,
+            lease=timedelta(minutes=5),
+            grace=timedelta(minutes=1),
+            limit=1,
+        )
+        assert won.ids == [notice.id]
         with unit_of_work(runtime.sessions) as partner:
             acknowledge(partner, runtime.settings, token=signer.sign(str(notice.id)))
-        send_notice(sender, runtime.settings, notice)
+        send_notice(sender, runtime.settings, notice, won)
         sender.commit()
     assert notices(runtime, request_id)["parcelgo"].status == "acknowledged"
     with runtime.sessions() as session:
