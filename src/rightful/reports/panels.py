@@ -24,21 +24,22 @@ class Panel:
     headline: str
     href: str | None = None
     lines: tuple[str, ...] = ()
+    more: str = "Read more"  # the link's text
 
 
 def notice_panel(session: Session, settings: Settings, *, actor: Actor, today: date) -> Panel:
     """The privacy notice in force: since when, whether it is over 12 months old (California
     asks a yearly update) and whether its check against the data map passes."""
-    title, href = "Privacy notice", "/admin/notices"
+    title, href, more = "Privacy notice", "/admin/notices", "The notice's versions and check"
     version = notices.current(session)
     if version is None:
-        return Panel(title, "attention", "No privacy notice is published yet.", href)
+        return Panel(title, "attention", "No privacy notice is published yet.", href, more=more)
     since = version.effective_on
     headline = f"Version {version.number} is in force" + (
         f" since {since.isoformat()} ({(today - since).days} days)." if since else "."
     )
     if not actor.can(Permission.INVENTORY_VIEW):  # the check reads the data map
-        return Panel(title, "ok", headline, href)
+        return Panel(title, "ok", headline, href, more=more)
     report = notices.check_version(session, settings, actor=actor)
     lines = [report.stale] if report.stale else []
     if report.mismatches:
@@ -49,13 +50,14 @@ def notice_panel(session: Session, settings: Settings, *, actor: Actor, today: d
     else:
         lines.insert(0, "Its check against the data map passes.")
     state = "attention" if report.mismatches or report.stale else "ok"
-    return Panel(title, state, headline, href, tuple(lines))
+    return Panel(title, state, headline, href, tuple(lines), more)
 
 
 def drop_panel(session: Session, settings: Settings) -> Panel:
     """The 45-day DROP cycle: when the last list came, when the next download is due (late
     needs attention), and where its work items stand (counts)."""
-    title = "Delete Request and Opt-out Platform"
+    title, href = "Delete Request and Opt-out Platform", "/admin/drop"
+    more = "The DROP cycle and its lists"
     found = drop_summary(session, settings)
     if found.last_download_at is None or found.next_due is None or found.days_left is None:
         return Panel(
@@ -63,6 +65,8 @@ def drop_panel(session: Session, settings: Settings) -> Panel:
             "off",
             "Not in use: no DROP list has been imported. A registered data broker must "
             "download one at least every 45 days.",
+            href,
+            more=more,
         )
     days = found.days_left
     when = f"{-days} days ago" if days < 0 else "today" if days == 0 else f"in {days} days"
@@ -74,5 +78,7 @@ def drop_panel(session: Session, settings: Settings) -> Panel:
         "attention" if found.overdue else "ok",
         f"Last list downloaded on {found.last_download_at.date().isoformat()}; the next "
         f"download is due {found.next_due.isoformat()} ({when}).",
-        lines=tuple(lines),
+        href,
+        tuple(lines),
+        more,
     )
