@@ -1,0 +1,36 @@
+"""`rightful drop`: a downloaded list imported and matched, the clock and the counts shown, the
+status file written, and the same archive refused a second time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rightful.cli.main import app
+from rightful.drop.hashing import ListType, list_hash
+from tests.support.cli import run, runner
+
+
+def test_a_list_is_imported_counted_and_answered_with_a_status_file(
+    cli_env: Path, tmp_path: Path
+) -> None:
+    assert "No DROP list imported yet" in run("drop", "status")
+    listed = tmp_path / "20261201_4821_Email.csv"
+    listed.write_text(
+        "ID,Hash\n"
+        f"A7kP2xQ9Lm4R,{list_hash(ListType.EMAIL, {'email': 'Avery.Quinn@example.com'})}\n"
+        "short,abc\n"
+        f"B7kP2xQ9Lm4R,{list_hash(ListType.EMAIL, {'email': 'nobody@example.org'})}\n"
+    )
+    out = run("drop", "import", str(listed))
+    assert "2 work items, 1 matched, 0 withdrawn, 1 bad line(s)" in out
+    assert "20261201_4821_Email line 3: the ID is not 12 letters and digits" in out
+    status = run("drop", "status")
+    assert "(45 days left)" in status
+    assert "not found  1" in status and "waiting    1" in status
+    written = run("drop", "status-file", "--out", str(tmp_path / "up")).split()
+    assert [Path(p).name for p in written] == ["20261201_4821_Email.csv"]
+    assert Path(written[0]).read_text() == "Id,Status\nB7kP2xQ9Lm4R,5\n"
+    again = runner.invoke(app, ["drop", "import", str(listed)])
+    assert again.exit_code == 2 and "imported already" in again.output  # a conflict
+    refused = runner.invoke(app, ["drop", "download"])
+    assert refused.exit_code == 1 and "RIGHTFUL_DROP_API_ENABLED" in refused.output
