@@ -280,11 +280,24 @@ def drift(session: Session, settings: Settings) -> list[str]:
     ]
 
 
-def banner(session: Session, settings: Settings) -> NoticeVersion | None:
-    """The version whose material change the privacy center still announces, if any."""
+@dataclass(frozen=True)
+class PublicState:
+    """What every privacy-center page needs: whether a notice is published (for the link to
+    it) and the material change it still announces, if any (its date)."""
+
+    published: bool
+    changed_on: date | None
+
+
+def public_state(session: Session, settings: Settings) -> PublicState:
+    """One read of the version in force, for the privacy center's pages."""
     row = current(session)
-    if row is None or not row.material or row.published_at is None or row.number == 1:
-        return None
-    if utcnow() - row.published_at > timedelta(days=settings.notice_banner_days):
-        return None
-    return row
+    if row is None:
+        return PublicState(False, None)
+    announce = (
+        row.material
+        and row.number > 1  # the first version changes nothing
+        and row.published_at is not None
+        and utcnow() - row.published_at <= timedelta(days=settings.notice_banner_days)
+    )
+    return PublicState(True, row.effective_on if announce else None)

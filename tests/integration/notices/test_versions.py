@@ -155,6 +155,12 @@ def test_a_material_change_emails_only_those_who_asked_to_hear(lumen: App) -> No
     assert "how long we keep your messages" in letter.text and "/privacy" in letter.text
 
 
+def test_the_privacy_center_links_to_the_notice_once_one_is_published(lumen: App) -> None:
+    assert 'href="/privacy"' not in lumen.client.get("/").text  # nothing to link to yet
+    publish(lumen, SOURCE, material=True, on=date(2026, 1, 10))
+    assert 'href="/privacy"' in lumen.client.get("/requests/new").text
+
+
 def test_a_material_change_shows_a_banner_on_the_privacy_center_for_a_while(lumen: App) -> None:
     publish(lumen, SOURCE, material=True, on=date(2026, 1, 10))
     assert "We updated our privacy notice" not in lumen.client.get("/").text  # the first one

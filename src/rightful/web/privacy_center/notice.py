@@ -83,16 +83,19 @@ def notice_json(rt: Runtime = Depends(runtime)) -> Response:
 
 
 def install_banner(app: FastAPI, rt: Runtime) -> None:
-    """Let every privacy-center page say, for a while, that the notice changed."""
+    """Let every privacy-center page link to the notice once there is one, and say, for a
+    while, that it changed (read once per request)."""
 
-    def notice_change() -> NoticeVersion | None:
+    def notice_state(request: Request) -> service.PublicState:
+        known = getattr(request.state, "notice_state", None)
+        if isinstance(known, service.PublicState):
+            return known
         try:
             with rt.sessions() as session:
-                row = service.banner(session, rt.settings)
-                if row is not None:
-                    session.expunge(row)
-                return row
+                state = service.public_state(session, rt.settings)
         except SQLAlchemyError:  # an error page must still render when the store is down
-            return None
+            state = service.PublicState(False, None)
+        request.state.notice_state = state
+        return state
 
-    app.state.templates.env.globals["notice_change"] = notice_change
+    app.state.templates.env.globals["notice_state"] = notice_state
