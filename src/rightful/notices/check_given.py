@@ -6,7 +6,7 @@ from typing import Any
 
 from rightful.core.config import Settings
 from rightful.notices.blocks import Block
-from rightful.notices.facts import Facts
+from rightful.notices.facts import Facts, Given
 from rightful.notices.mismatch import (
     ABSENT,
     UNDISCLOSED,
@@ -26,7 +26,7 @@ def _partner_entries(entries: list[dict[str, Any]]) -> dict[str, list[str]]:
 def _given_check(
     block: str,
     entries: list[dict[str, Any]],
-    given: list[Any],
+    given: list[Given],
     what: str,
     cats: dict[str, dict[str, Any]],
 ) -> list[Mismatch]:
@@ -62,7 +62,7 @@ def _given_check(
 def _given_reverse(
     block: str,
     entries: list[dict[str, Any]],
-    given: list[Any],
+    given: list[Given],
     what: str,
     cats: dict[str, dict[str, Any]],
 ) -> list[Mismatch]:
