@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, insert, text
 from sqlalchemy.orm import Session
 
 
@@ -41,3 +41,10 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
         for row in rows:
             copy.write_row([*(row[c] for c in rows[0]), *extra.values()])
+
+
+def analyze(session: Session, table: Table) -> None:
+    """Refresh PostgreSQL's statistics after a bulk load, so the next join plans for the rows
+    just written (a hash join, not a loop over a table it believes empty)."""
+    if session.connection().dialect.name == "postgresql":
+        session.execute(text(f'ANALYZE "{table.name}"'))  # a name from our own models

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from rightful.connectors.base import Row
 from rightful.core.config import Settings
 from rightful.core.errors import InvalidInputError
-from rightful.drop.bulk import insert_rows
+from rightful.drop.bulk import analyze, insert_rows
 from rightful.drop.hashing import LIST_FIELDS, ListType, list_hash
 from rightful.drop.models import DropIndexEntry
 from rightful.inventory.keys import key_fields
@@ -162,5 +162,6 @@ def rebuild(session: Session, settings: Settings) -> int:
                 batch = [e for e in _entries(item, rows) if _first(seen, e)]
                 insert_rows(session, DropIndexEntry.__table__, batch)  # type: ignore[arg-type]
                 count += len(batch)
+    analyze(session, DropIndexEntry.__table__)  # type: ignore[arg-type]
     session.flush()
     return count

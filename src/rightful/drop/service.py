@@ -16,7 +16,7 @@ from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.core.errors import ConflictError, NotFoundError
 from rightful.drop import index, lists, outcomes
-from rightful.drop.bulk import insert_rows
+from rightful.drop.bulk import analyze, insert_rows
 from rightful.drop.matching import match_cycle, sweep_recollected
 from rightful.drop.models import DropCycle, DropKept, DropWorkItem
 from rightful.drop.phases import Phases
@@ -115,6 +115,7 @@ def import_list(
     for chunk in lists.read_lines(path, problems):
         removed += _store_chunk(session, cycle, chunk)
         lines += len(chunk)
+    analyze(session, DropWorkItem.__table__)  # type: ignore[arg-type]
     _duplicates(session, cycle, problems)
     cycle.lines, cycle.bad_lines, cycle.problems = lines, problems.count, problems.first
     cycle.imported_at = utcnow()
