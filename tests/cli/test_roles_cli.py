@@ -102,6 +102,7 @@ CLI: dict[str, list[tuple[list[str], tuple[Permission, ...] | None]]] = {
     "drop status-file": [(["--out", "{drop_out}"], (P.REQUESTS_DECIDE,))],
     "drop upload": [([], (P.REQUESTS_DECIDE,))],
     "mailbox poll": [([], OPERATOR)],  # the worker's job, run by hand: reads the mailbox
+    "mail resend": [(["--failed"], (P.OUTBOX_RESEND,))],
     "inventory apply": [([str(DEMO / "datasets" / "support_desk.yml")], (P.INVENTORY_MANAGE,))],
     "inventory lint": [([], (P.INVENTORY_VIEW,))],
     "inventory show": [([], (P.INVENTORY_VIEW,))],

@@ -92,6 +92,7 @@ CONSOLE: dict[tuple[str, str], tuple[tuple[Permission, ...] | None, dict[str, st
     ),
     ("GET", "/admin/outbox"): ((P.OUTBOX_READ,), None),
     ("GET", "/admin/outbox/{message_id}"): ((P.OUTBOX_READ,), None),
+    ("POST", "/admin/outbox/{message_id}/resend"): ((P.OUTBOX_RESEND,), {}),
     ("GET", "/admin/data-map"): ((P.INVENTORY_VIEW,), None),
     ("GET", "/admin/notices"): ((P.INVENTORY_VIEW,), None),
     ("GET", "/admin/notices/diff"): ((P.INVENTORY_VIEW,), None),

@@ -13,6 +13,7 @@ from rightful.cli import (
     drop_cmds,
     inventory_cmds,
     keys_cmds,
+    mail_cmds,
     notice_cmds,
     report_cmds,
     rights_cmds,
@@ -35,6 +36,7 @@ app.add_typer(consent_cmds.app, name="consent")
 app.add_typer(audit_cmds.app, name="audit")
 app.add_typer(keys_cmds.app, name="keys")
 app.add_typer(casework_cmds.app, name="mailbox")
+app.add_typer(mail_cmds.app, name="mail")
 app.add_typer(task_cmds.app, name="tasks")
 app.add_typer(notice_cmds.app, name="notices")
 app.add_typer(report_cmds.app, name="reports")

@@ -46,6 +46,9 @@ class Letter:
     created_at: str
     template: str
     headers: dict[str, str] = field(default_factory=dict)
+    attempts: int = 0
+    last_error: str | None = None
+    next_attempt_at: str | None = None  # when a queued message is tried again (after a failure)
     # True only in demo mode, where staff read codes and links to take the tour (no real mail).
     secrets_shown: bool = False
 
@@ -129,6 +132,9 @@ def open_letter(settings: Settings, msg: OutboxMessage) -> Letter:
         created_at=msg.created_at.isoformat(),
         template=msg.template,
         headers=body.get("headers", {}),
+        attempts=msg.attempts,
+        last_error=msg.last_error,
+        next_attempt_at=msg.next_attempt_at.isoformat() if msg.next_attempt_at else None,
     )
 
 

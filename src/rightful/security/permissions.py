@@ -32,6 +32,7 @@ class Permission(StrEnum):
     REQUESTS_DECIDE = "requests.decide"  # approve, deny, extend, complete, waive a partner
     ERASURE_APPROVE = "erasure.approve"  # approve a deletion or correction; run retention
     OUTBOX_READ = "outbox.read"  # the e-mails sent, with their recipients
+    OUTBOX_RESEND = "outbox.resend"  # send a failed or waiting e-mail again
     CONSENT_VIEW = "consent.view"  # purposes, counts, ledger integrity, deliveries
     CONSENT_READ_PERSONAL = "consent.read_personal"  # one person's choices and history
     CONSENT_CHECK = "consent.check"  # may we market to this address or number; suppressions
@@ -62,6 +63,7 @@ _ANALYST = _VIEWER | {
     P.REQUESTS_READ_PERSONAL,
     P.REQUESTS_PREPARE,
     P.OUTBOX_READ,
+    P.OUTBOX_RESEND,
     P.CONSENT_READ_PERSONAL,
     P.CONSENT_CHECK,
     P.CONSENT_RECORD,

@@ -251,7 +251,39 @@ def letter(request: Request, message_id: RowId, rt: Runtime = Depends(runtime)) 
     with unit_of_work(rt.sessions) as session:
         actor = console_actor(request, session)
         opened = outbox_desk.read_letter(session, rt.settings, actor=actor, message_id=message_id)
-    return render(request, "admin/letter.html", letter=opened)
+    done = (
+        "Queued again: the mail worker sends it now."
+        if request.query_params.get("resent")
+        else None
+    )
+    return render(request, "admin/letter.html", letter=opened, done=done)
+
+
+@router.post("/outbox/{message_id}/resend")
+async def resend_letter(
+    request: Request,
+    message_id: RowId,
+    rt: Runtime = Depends(runtime),
+    disp: Dispatcher = Depends(dispatcher),
+) -> Response:
+    """Send a failed or waiting e-mail again (the mail worker sends it on its next pass)."""
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf", "")))
+    try:
+        with unit_of_work(rt.sessions) as session:
+            actor = console_actor(request, session)
+            outbox_desk.resend(session, rt.settings, actor=actor, message_id=message_id)
+    except RightfulError as exc:
+        if exc.status != 409:
+            raise
+        with unit_of_work(rt.sessions) as session:
+            actor = console_actor(request, session)
+            opened = outbox_desk.read_letter(
+                session, rt.settings, actor=actor, message_id=message_id
+            )
+        return render(request, "admin/letter.html", letter=opened, error=exc.detail)
+    disp.mail_queued()
+    return RedirectResponse(f"/admin/outbox/{message_id}?resent=1", status_code=303)
 
 
 @router.get("/data-map")

@@ -29,6 +29,7 @@ from rightful.security.api_tokens import token_actor
 from rightful.security.permissions import Actor
 from rightful.security.vault import Vault
 from rightful.web.deps import dispatcher, runtime
+from rightful.web.params import RowId
 from rightful.worker.dispatch import Dispatcher
 
 _bearer = HTTPBearer(auto_error=False)
@@ -439,3 +440,18 @@ def outbox(
     with unit_of_work(rt.sessions) as session:
         letters = outbox_desk.outbox_letters(session, rt.settings, actor=actor)
         return [letter.__dict__ for letter in letters]
+
+
+@router.post("/outbox/{message_id}/resend", status_code=202)
+def outbox_resend(
+    message_id: RowId,
+    rt: Runtime = Depends(runtime),
+    actor: Actor = Depends(api_actor),
+    disp: Dispatcher = Depends(dispatcher),
+) -> dict[str, Any]:
+    """Queue a failed or waiting e-mail again; 409 if it was delivered (never sent twice)."""
+    with unit_of_work(rt.sessions) as session:
+        msg = outbox_desk.resend(session, rt.settings, actor=actor, message_id=message_id)
+        result = {"id": msg.id, "status": msg.status, "attempts": msg.attempts}
+    disp.mail_queued()
+    return result
