@@ -16,6 +16,12 @@ from rightful.notices.mismatch import (
 )
 
 
+def _say(what: str, partner: str, categories: str, *, start: bool = True) -> str:
+    """`what` ("{partner} receives {categories}") filled in, as a sentence's start or not."""
+    words = what.format(partner=partner, categories=categories)
+    return words[0].upper() + words[1:] if start else words
+
+
 def _partner_entries(entries: list[dict[str, Any]]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for e in entries:
@@ -38,8 +44,8 @@ def _given_check(
                 Mismatch(
                     block,
                     UNDISCLOSED,
-                    f"{g.partner_name} ({g.partner}) {what} {', '.join(g.data_categories)}, but "
-                    "the notice does not name it.",
+                    _say(what, f"{g.partner_name} ({g.partner})", ", ".join(g.data_categories))
+                    + ", but the notice does not say so.",
                     f"Add {g.partner} to the `{block}` block with the categories it receives.",
                 )
             )
@@ -50,8 +56,8 @@ def _given_check(
                     Mismatch(
                         block,
                         UNDISCLOSED,
-                        f"{g.partner_name} ({g.partner}) {what} {held}, a category the notice "
-                        "does not name for it.",
+                        _say(what, f"{g.partner_name} ({g.partner})", held)
+                        + ", a category the notice does not name for it.",
                         f"Add the notice category that covers {held} to {g.partner}'s entry in "
                         f"the `{block}` block.",
                     )
@@ -74,8 +80,9 @@ def _given_reverse(
                 Mismatch(
                     block,
                     ABSENT,
-                    f"The notice says {partner} {what} personal information, but the data map "
-                    "records no such disclosure.",
+                    "The notice says "
+                    + _say(what, partner, "personal information", start=False)
+                    + ", but the data map records no such disclosure.",
                     f"Remove {partner} from the `{block}` block, or add the disclosure to the "
                     "data map.",
                 )
@@ -97,7 +104,9 @@ def _given_reverse(
                     Mismatch(
                         block,
                         ABSENT,
-                        f"The notice says {partner} {what} '{key}', but the data map records no "
+                        "The notice says "
+                        + _say(what, partner, f"'{key}'", start=False)
+                        + ", but the data map records no "
                         "such disclosure.",
                         f"Remove '{key}' from {partner}'s entry, or add the disclosure to the "
                         "data map.",
@@ -106,24 +115,32 @@ def _given_reverse(
     return out
 
 
+RECEIVES = "{partner} receives {categories}"
+SOLD = "we sell {categories} to {partner}"
+SHARED = "we share {categories} with {partner} for cross-context behavioural advertising"
+
+
 def check_recipients(
     b: Block, facts: Facts, blocks: dict[str, Block], _: Settings
 ) -> list[Mismatch]:
+    """Every partner the data map gives data to, with each category, and no other."""
     cats = notice_categories(blocks)
-    return _given_check("recipients", b.body, facts.given, "receives", cats) + _given_reverse(
-        "recipients", b.body, facts.given, "receives", cats
+    given = facts.given
+    return _given_check("recipients", b.body, given, RECEIVES, cats) + _given_reverse(
+        "recipients", b.body, given, RECEIVES, cats
     )
 
 
 def check_sale_share(
     b: Block, facts: Facts, blocks: dict[str, Block], _: Settings
 ) -> list[Mismatch]:
+    """Every sale and share in the disclosures, and no other."""
     cats = notice_categories(blocks)
     sold = [g for g in facts.given if g.sale]
     shared = [g for g in facts.given if g.share]
     return (
-        _given_check("sale-share", b.body["sold"], sold, "is sold", cats)
-        + _given_check("sale-share", b.body["shared"], shared, "is shared", cats)
-        + _given_reverse("sale-share", b.body["sold"], sold, "buys", cats)
-        + _given_reverse("sale-share", b.body["shared"], shared, "is shared", cats)
+        _given_check("sale-share", b.body["sold"], sold, SOLD, cats)
+        + _given_check("sale-share", b.body["shared"], shared, SHARED, cats)
+        + _given_reverse("sale-share", b.body["sold"], sold, SOLD, cats)
+        + _given_reverse("sale-share", b.body["shared"], shared, SHARED, cats)
     )

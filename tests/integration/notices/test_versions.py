@@ -193,7 +193,7 @@ def test_a_data_map_change_that_makes_the_notice_false_is_flagged_when_applied(l
     assert answer.status_code == 200, answer.text
     warnings = answer.json()["notice_warnings"]
     assert any("Data Broker Inc." in w and "recipients" in w for w in warnings), warnings
-    assert any("is sold" in w for w in warnings), warnings
+    assert any("We sell user.contact.email to Data Broker Inc." in w for w in warnings), warnings
     with lumen.runtime.sessions() as session:  # applied all the same: a warning, not a refusal
         assert "databroker" in {g.partner for g in service.gather(session).given}
 

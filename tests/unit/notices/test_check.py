@@ -256,7 +256,7 @@ CASES: list[tuple[str, str, str, Seed]] = [
     (
         "sale-share",
         UNDISCLOSED,
-        "is sold",
+        "We sell user.contact.email to Ship Co",
         lambda f, n: f.given.__setitem__(
             0,
             Given(
