@@ -199,3 +199,14 @@ def test_unknown_grounds_are_refused_and_the_request_stays_open(rightful_app: Ap
     )
     assert answer.status_code == 422
     assert _basis_of(rightful_app, reference) == ""
+
+
+def test_the_metrics_page_reads_in_the_visitor_s_language(
+    rightful_app: App, seeded: Seeded
+) -> None:
+    page = rightful_app.client.get("/privacy/metrics/2025", headers={"Accept-Language": "es"})
+    assert '<html lang="es">' in page.text
+    assert "<h1>Solicitudes de privacidad en 2025</h1>" in page.text
+    assert _cells(page.text, "Solicitudes para eliminar") == [
+        "5", "1", "3", "0", "1", "13.0", "27.5"
+    ]  # fmt: skip

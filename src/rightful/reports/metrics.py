@@ -24,18 +24,20 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from rightful.core.errors import InvalidInputError
+from rightful.core.i18n import N_
 from rightful.reports.facts import COMPLIED, RequestFacts, received_between
 from rightful.rights.denial_basis import DenialBasis
 from rightful.security.permissions import Actor, Permission, require
 
+# The public page shows these in the reader's language (N_: translated where shown).
 ROWS = {
-    "know": "Requests to know",
-    "delete": "Requests to delete",
-    "correct": "Requests to correct",
-    "opt_out": "Requests to opt out of sale or sharing",
-    "limit": "Requests to limit the use of sensitive personal information",
+    "know": N_("Requests to know"),
+    "delete": N_("Requests to delete"),
+    "correct": N_("Requests to correct"),
+    "opt_out": N_("Requests to opt out of sale or sharing"),
+    "limit": N_("Requests to limit the use of sensitive personal information"),
 }
-SCOPES = {"US-CA": "California consumers", "all": "Everyone, wherever they live"}
+SCOPES = {"US-CA": N_("California consumers"), "all": N_("everyone, wherever they live")}
 FIRST_YEAR = 2020  # the CCPA took effect on 1 January 2020
 
 

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from rightful.core.errors import InvalidInputError
+from rightful.core.i18n import N_
 
 
 class DenialBasis(StrEnum):
@@ -25,19 +26,20 @@ class DenialBasis(StrEnum):
     OTHER = "other"
 
 
+# The public metrics page shows these in the reader's language (N_: translated where shown).
 LABELS = {
-    DenialBasis.NOT_VERIFIABLE: "Could not be verified",
-    DenialBasis.NOT_BY_CONSUMER: "Not made by the consumer or someone allowed to act for them",
-    DenialBasis.EXEMPT: "Called for information exempt from disclosure (an exception applies)",
-    DenialBasis.OTHER: "Other grounds",
+    DenialBasis.NOT_VERIFIABLE: N_("Could not be verified"),
+    DenialBasis.NOT_BY_CONSUMER: N_("Not made by the consumer or someone allowed to act for them"),
+    DenialBasis.EXEMPT: N_("Called for information exempt from disclosure (an exception applies)"),
+    DenialBasis.OTHER: N_("Other grounds"),
 }
 
 # The same in a word or two, where space is short (a phone's stacked table).
 SHORT_LABELS = {
-    DenialBasis.NOT_VERIFIABLE: "Not verifiable",
-    DenialBasis.NOT_BY_CONSUMER: "Not by the consumer",
-    DenialBasis.EXEMPT: "Exempt",
-    DenialBasis.OTHER: "Other grounds",
+    DenialBasis.NOT_VERIFIABLE: N_("Not verifiable"),
+    DenialBasis.NOT_BY_CONSUMER: N_("Not by the consumer"),
+    DenialBasis.EXEMPT: N_("Exempt"),
+    DenialBasis.OTHER: N_("Other grounds"),
 }
 
 # What staff choose from when they deny a request, the default first.

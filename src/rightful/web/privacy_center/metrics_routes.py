@@ -78,7 +78,6 @@ def metrics_page(
     return render(
         request,
         "privacy_center/metrics.html",
-        lang="en",  # the figures' page is in English only for now
         m=metrics,
         appeals=appeals,
         denial_labels=DENIAL_LABELS,
