@@ -163,6 +163,9 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(
         default=1, ge=1, le=64, description="Threads running requests in the embedded worker."
     )
+    sweep_seconds: float = Field(
+        default=60, gt=0, description="How often Celery beat queues stranded requests again."
+    )
     partner_timeout_seconds: float = Field(
         default=10, gt=0, description="How long a partner's erasure webhook may take to answer."
     )

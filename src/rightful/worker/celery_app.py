@@ -28,6 +28,8 @@ from rightful.worker import jobs
 
 log = logging.getLogger(__name__)
 QUEUES = {lane: f"rightful.{lane}" for lane in (*jobs.LANES, "maintenance")}
+# Read at import, as the broker is: beat builds its schedule before any task runs.
+SWEEP_SECONDS = float(os.environ.get("RIGHTFUL_SWEEP_SECONDS") or 60)
 # Publishing gives up after about two seconds: the database keeps the work for the sweep.
 PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 1}
 
@@ -52,7 +54,7 @@ app.conf.update(
     # `celery beat` runs these; each is claimed in the database, so a beat on every machine
     # still sends one reminder per deadline and one digest a day.
     beat_schedule={
-        "rightful-sweep": {"task": "rightful.sweep", "schedule": 60.0},
+        "rightful-sweep": {"task": "rightful.sweep", "schedule": SWEEP_SECONDS},
         "rightful-mail": {"task": "rightful.mail", "schedule": 30.0},
         "rightful-propagate": {"task": "rightful.propagate", "schedule": 30.0},
         "rightful-due": {"task": "rightful.due", "schedule": 900.0},
