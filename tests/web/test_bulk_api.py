@@ -111,3 +111,13 @@ def test_a_batch_needs_a_token(rightful_app: App) -> None:
     answer = rightful_app.client.post(URL, json={"source": "x", "requests": [_line(1)]})
     assert answer.status_code == 401
     assert _requests(rightful_app) == 0
+
+
+def test_a_numeric_external_id_is_the_same_reference_as_its_text(rightful_app: App) -> None:
+    first = {"source": "Previous tool", "requests": [_line(1, external_id=42)]}
+    again = {"source": "Previous tool", "requests": [_line(1, external_id="42")]}
+    assert rightful_app.client.post(URL, json=first, headers=rightful_app.auth).status_code == 201
+    answer = rightful_app.client.post(URL, json=again, headers=rightful_app.auth)
+    assert answer.status_code == 200
+    assert [d["external_id"] for d in answer.json()["duplicates"]] == ["42"]
+    assert _requests(rightful_app) == 1

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -149,13 +149,25 @@ def _rejected(number: int, ref: str | None, field: str, message: str) -> Rejecte
 
 
 def _known(session: Session, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Any]:
-    """The imports already recorded under these (source, external_id) keys, a chunk at a time."""
-    wanted = list(keys)
+    """The imports already recorded under these (source, external_id) keys: per source, a chunk
+    of references at a time, each read by the unique index."""
+    by_source: dict[str, list[str]] = {}
+    for source, ref in keys:
+        by_source.setdefault(source, []).append(ref)
     found: dict[tuple[str, str], Any] = {}
-    cols = (ImportedRequest.source, ImportedRequest.external_id)
-    for start in range(0, len(wanted), CHUNK):
-        stmt = select(ImportedRequest).where(tuple_(*cols).in_(wanted[start : start + CHUNK]))
-        found.update({(r.source, r.external_id): r for r in session.scalars(stmt)})
+    cols = (
+        ImportedRequest.source,
+        ImportedRequest.external_id,
+        ImportedRequest.reference,
+        ImportedRequest.request_id,
+    )
+    for source, refs in by_source.items():
+        for start in range(0, len(refs), CHUNK):
+            chunk = refs[start : start + CHUNK]
+            stmt = select(*cols).where(
+                ImportedRequest.source == source, ImportedRequest.external_id.in_(chunk)
+            )
+            found.update({(r.source, r.external_id): r for r in session.execute(stmt)})
     return found
 
 
@@ -237,6 +249,10 @@ def _import_all(
                 done = [_outcome(_record(session, settings, i, actor, via), i, actor) for i in step]
         except RightfulError:
             done = [_import_one(session, settings, i, actor=actor, via=via) for i in step]
+        session.flush()
+        # Written and nothing reads them again: a session holding 10,000 requests' rows slows
+        # every later flush and garbage collection. The batch's session is its own.
+        session.expunge_all()
         yield from done
         if progress is not None:
             progress(start + len(step))

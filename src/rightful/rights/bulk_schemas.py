@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from rightful.rights.schemas import RequestIn
 
@@ -29,6 +29,14 @@ class BatchLine(RequestIn):
         description="Where the request came from (e.g. `Permission Slip`, `OneTrust export`); "
         "the batch's `source` when left out.",
     )
+
+    @field_validator("external_id", mode="before")
+    @classmethod
+    def _reference_as_text(cls, value: object) -> object:
+        """A numeric reference (a previous tool's row id) is the same reference as text."""
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        return value
 
 
 class BatchIn(BaseModel):
