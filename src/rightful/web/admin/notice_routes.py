@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from rightful.core.db import unit_of_work
 from rightful.core.runtime import Runtime
 from rightful.notices import service
-from rightful.notices.render import to_html
+from rightful.notices.render import split_title, to_html
 from rightful.web.admin.access import console_actor
 from rightful.web.deps import runtime
 from rightful.web.pages import render
@@ -58,5 +58,6 @@ def notice_version_page(request: Request, number: int, rt: Runtime = Depends(run
     with unit_of_work(rt.sessions) as session:
         actor = console_actor(request, session)
         report = service.check_version(session, rt.settings, actor=actor, number=number)
-        html, _ = to_html(report.version.rendered)
-        return render(request, "admin/notice.html", report=report, body=html)
+        title, text = split_title(report.version.rendered)
+        html, _ = to_html(text)
+        return render(request, "admin/notice.html", report=report, title=title, body=html)
