@@ -14,14 +14,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import delete
+from sqlalchemy import delete, text
 from sqlalchemy.orm import Session
 
 from rightful.connectors.base import Row
 from rightful.core.config import Settings
 from rightful.core.errors import InvalidInputError
 from rightful.drop.bulk import analyze, insert_rows
-from rightful.drop.hashing import LIST_FIELDS, ListType, list_hash
+from rightful.drop.hashing import LIST_FIELDS, STANDARDISE, ListType, list_hash, sha256_base64
 from rightful.drop.models import DropIndexEntry
 from rightful.inventory.keys import key_fields
 from rightful.inventory.revision import load_map
@@ -113,12 +113,34 @@ def coverage(session: Session, settings: Settings) -> Coverage:
     return Coverage(indexed, skipped)
 
 
+def _value(raw: Any) -> Any:
+    return raw if raw is None or hasattr(raw, "strftime") else str(raw)
+
+
 def _entries(item: Indexable, rows: list[Row]) -> Iterator[dict[str, Any]]:
+    """Each row's DROP hashes: single-field lists straight from the column, composites whole."""
+    single = [
+        (t.value, STANDARDISE[LIST_FIELDS[t][0]], item.drop_fields[LIST_FIELDS[t][0]])
+        for t in item.lists
+        if len(LIST_FIELDS[t]) == 1
+    ]
+    composite = [t for t in item.lists if len(LIST_FIELDS[t]) > 1]
+    system, address = item.system, item.collection.address
     for row in rows:
-        values = {f: row.get(column) for f, column in item.drop_fields.items()}
-        values = {f: v if hasattr(v, "strftime") else (str(v) if v is not None else None)
-                  for f, v in values.items()}  # fmt: skip
-        for list_type in item.lists:
+        key = str(row[item.key])
+        for list_type, standardise, column in single:
+            raw = row.get(column)
+            standard = standardise(_value(raw)) if raw is not None else ""
+            if standard:
+                yield {
+                    "list_type": list_type,
+                    "hash": sha256_base64(standard),
+                    "system": system,
+                    "address": address,
+                    "row_key": key,
+                }
+        for list_type in composite:
+            values = {f: _value(row.get(c)) for f, c in item.drop_fields.items()}
             try:
                 value = list_hash(list_type, values)
             except InvalidInputError:  # a malformed date of birth cannot match anything
@@ -127,9 +149,9 @@ def _entries(item: Indexable, rows: list[Row]) -> Iterator[dict[str, Any]]:
                 yield {
                     "list_type": list_type.value,
                     "hash": value,
-                    "system": item.system,
-                    "address": item.collection.address,
-                    "row_key": str(row[item.key]),
+                    "system": system,
+                    "address": address,
+                    "row_key": key,
                 }
 
 
@@ -147,7 +169,13 @@ def rebuild(session: Session, settings: Settings) -> int:
     """Compute every indexed row's DROP hashes afresh (flushes; the caller commits).
     Returns how many entries the index holds."""
     cover = coverage(session, settings)
-    session.execute(delete(DropIndexEntry))
+    table = DropIndexEntry.__table__
+    postgres = session.connection().dialect.name == "postgresql"
+    if postgres:  # emptied at once, and its index built once after the load, not row by row
+        session.execute(text("TRUNCATE drop_index"))
+        session.execute(text("DROP INDEX ix_drop_index_hash"))
+    else:
+        session.execute(delete(DropIndexEntry))
     count = 0
     data_map = load_map(session)
     with Connectors(settings, data_map.systems) as connectors:
@@ -162,6 +190,8 @@ def rebuild(session: Session, settings: Settings) -> int:
                 batch = [e for e in _entries(item, rows) if _first(seen, e)]
                 insert_rows(session, DropIndexEntry.__table__, batch)  # type: ignore[arg-type]
                 count += len(batch)
-    analyze(session, DropIndexEntry.__table__)  # type: ignore[arg-type]
+    if postgres:
+        session.execute(text("CREATE INDEX ix_drop_index_hash ON drop_index (list_type, hash)"))
+    analyze(session, table)  # type: ignore[arg-type]
     session.flush()
     return count

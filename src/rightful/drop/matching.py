@@ -276,7 +276,8 @@ def sweep_recollected(session: Session, settings: Settings, *, actor: Actor) -> 
     for start in range(0, len(earlier), WRITE_CHUNK):
         part = sorted(earlier)[start : start + WRITE_CHUNK]
         for req in session.scalars(select(RightsRequest).where(RightsRequest.id.in_(part))):
-            if req.status in OPEN_VALUES or request_code(req, False) == EXEMPTED:
+            code = request_code(req.request_type, req.status, req.summary, False)
+            if req.status in OPEN_VALUES or code == EXEMPTED:
                 exempt.add(req.id)  # still running, or everything found was kept by law
     places = {(s, a, k) for rid, s, a, k in rows if rid not in exempt}
     emails = _emails(session, settings, places)

@@ -14,7 +14,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from rightful.core.clock import utcnow
@@ -27,12 +27,14 @@ LABELS = {EXEMPTED: "exempted", DELETED: "deleted", OPTED_OUT: "opted out", NOT_
 CHUNK = 5000
 
 
-def request_code(req: RightsRequest, steps_pending: bool) -> int | None:
+def request_code(
+    request_type: str, status: str, summary: dict[str, Any], steps_pending: bool
+) -> int | None:
     """What one request did, as a DROP status; None while the stores have not all answered."""
-    if req.request_type == RequestType.OPT_OUT_SALE.value:
-        return OPTED_OUT if req.status == Status.COMPLETED.value else None
-    erasure = req.summary.get("erasure")
-    if erasure is None or steps_pending or req.summary.get("not_erased"):
+    if request_type == RequestType.OPT_OUT_SALE.value:
+        return OPTED_OUT if status == Status.COMPLETED.value else None
+    erasure = summary.get("erasure")
+    if erasure is None or steps_pending or summary.get("not_erased"):
         return None  # not through the stores yet, or rows left that no change could reach
     changed = sum(i.get("changed", 0) for i in erasure if i.get("action") != "retain_rows")
     kept = sum(i.get("rows", 0) for i in erasure if i.get("action") == "retain_rows")
@@ -74,8 +76,21 @@ def settle(session: Session, cycle_id: int) -> int:
                 )
             )
         )
-        for req in session.scalars(select(RightsRequest).where(RightsRequest.id.in_(part))):
-            codes[req.id] = request_code(req, req.id in pending)
+        # Only requests that may be through: closed, or with their erasure steps written.
+        ready = select(
+            RightsRequest.id,
+            RightsRequest.request_type,
+            RightsRequest.status,
+            RightsRequest.summary,
+        ).where(
+            RightsRequest.id.in_(part),
+            or_(
+                RightsRequest.status != Status.EXECUTING.value,
+                exists().where(ErasureStep.request_id == RightsRequest.id),
+            ),
+        )
+        for rid, kind, status, summary in session.execute(ready):
+            codes[rid] = request_code(kind, status, summary or {}, rid in pending)
     decided: dict[int, list[int]] = defaultdict(list)
     for item, rids in by_item.items():
         code = _item_code([codes.get(r) for r in rids])
