@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, String, Text
+from sqlalchemy import Date, String, Text, event, inspect
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rightful.core.clock import utcnow
 from rightful.core.db import Base, UTCDateTime
+from rightful.core.errors import ConflictError
 
 
 class NoticeVersion(Base):
@@ -34,3 +35,11 @@ class NoticeVersion(Base):
     published_by: Mapped[str | None] = mapped_column(String(200), default=None)
     # The people told of a material change (a count; who they are stays in the outbox).
     told: Mapped[int] = mapped_column(default=0)
+
+
+@event.listens_for(NoticeVersion, "before_update")
+def _published_never_changes(_mapper: Any, _connection: Any, target: NoticeVersion) -> None:
+    """A published version is what people read: any change to it is refused, whoever tries."""
+    was = inspect(target).attrs.status.history
+    if "published" in (*was.unchanged, *was.deleted):
+        raise ConflictError(f"Notice version {target.number} is published and cannot change.")

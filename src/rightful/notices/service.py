@@ -177,10 +177,10 @@ def publish(
     row.effective_on = effective
     keep = before.last_updated_on if before and not row.material else None
     row.last_updated_on = keep or effective
+    if row.material and before is not None:  # queued with the publishing, in one transaction
+        row.told = tell_of_change(session, settings, row)
     row.status, row.published_at, row.published_by = "published", utcnow(), actor.name
     session.flush()
-    if row.material and before is not None:
-        row.told = tell_of_change(session, settings, row)
     audit.record(
         session,
         actor=actor.name,

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from rightful.cli.main import app as cli
 from rightful.core.clock import utcnow
 from rightful.core.db import unit_of_work
-from rightful.core.errors import InvalidInputError
+from rightful.core.errors import ConflictError, InvalidInputError
 from rightful.messaging.models import OutboxMessage
 from rightful.messaging.service import open_letter
 from rightful.notices import service
@@ -224,3 +224,14 @@ def test_inventory_apply_on_the_cli_warns_what_became_untrue_and_applies_it(
     assert any("Your doorbell camera" in w for w in warned), result.output
     check = CliRunner().invoke(cli, ["notices", "check"])
     assert check.exit_code == 1 and "NOT true" in check.output
+
+
+def test_a_published_version_cannot_be_changed_even_by_hand(lumen: App) -> None:
+    row = publish(lumen, SOURCE, material=True, on=date(2026, 1, 10))
+    with pytest.raises(ConflictError), unit_of_work(lumen.runtime.sessions) as session:
+        stored = session.get(NoticeVersion, row.number)
+        assert stored is not None
+        stored.source = "# Something else"
+    with lumen.runtime.sessions() as session:
+        kept = session.get(NoticeVersion, row.number)
+        assert kept is not None and kept.source == SOURCE
