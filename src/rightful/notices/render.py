@@ -236,6 +236,10 @@ def to_html(markdown: str) -> tuple[str, list[Heading]]:
         seen.add(anchor)
         tok.attrSet("id", anchor)
         headings.append(Heading(int(tok.tag[1]), text, anchor))
+    # Column headers say so (WCAG 1.3.1): Markdown tables have headers in their first row only.
+    for tok in tokens:
+        if tok.type == "th_open":
+            tok.attrSet("scope", "col")
     return md.renderer.render(tokens, md.options, {}), headings
 
 
