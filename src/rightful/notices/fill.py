@@ -33,13 +33,24 @@ def _notice_keys(categories: list[dict[str, Any]], held: tuple[str, ...]) -> lis
     ]
 
 
+ROLES = {
+    "service_provider": "service provider",
+    "contractor": "contractor",
+    "third_party": "third party",
+    "affiliate": "affiliate",
+}
+
+
 def _recipients(facts: Facts, categories: list[dict[str, Any]]) -> list[dict[str, Any]]:
     by_partner: dict[str, list[str]] = {}
+    roles = {g.partner: ROLES.get(g.role, g.role) for g in facts.given}
     for g in facts.given:
         keys = by_partner.setdefault(g.partner, [])
         keys += [k for k in _notice_keys(categories, g.data_categories) if k not in keys]
     return [
-        {"partner": p, "words": "", "categories": keys} for p, keys in by_partner.items() if keys
+        {"partner": p, "words": roles[p], "categories": keys}
+        for p, keys in by_partner.items()
+        if keys
     ]
 
 
