@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from rightful.connectors.sql import dispose_all
+from rightful.core.config import Settings
 from rightful.core.db import unit_of_work
 from rightful.demo.setup import NOTICE, PAPER_ARCHIVE
 from rightful.demo.vendors import data_map_files as vendor_files
@@ -21,10 +22,8 @@ from tests.support.app import STAFF_EMAIL, STAFF_PASSWORD, App, make_settings, p
 SOURCE = NOTICE.read_text()
 
 
-@pytest.fixture
-def lumen(tmp_path: Path) -> Iterator[App]:
-    """The demo company's data map as `demo setup` leaves it, an admin token, no notice yet."""
-    runtime = prepare(make_settings(tmp_path))
+def _lumen(settings: Settings) -> Iterator[App]:
+    runtime = prepare(settings)
     with unit_of_work(runtime.sessions) as session:
         inventory.apply_files(  # the vendors' systems (not connected) and the paper archive
             session,
@@ -44,3 +43,15 @@ def lumen(tmp_path: Path) -> Iterator[App]:
         yield App(runtime, client, token)
     runtime.engine.dispose()
     dispose_all()
+
+
+@pytest.fixture
+def lumen(tmp_path: Path) -> Iterator[App]:
+    """The demo company's data map as `demo setup` leaves it, an admin token, no notice yet."""
+    yield from _lumen(make_settings(tmp_path))
+
+
+@pytest.fixture
+def lumen_on_postgres(tmp_path: Path, postgres_url: str) -> Iterator[App]:
+    """The same, with Rightful's store on PostgreSQL."""
+    yield from _lumen(make_settings(tmp_path, database_url=postgres_url))

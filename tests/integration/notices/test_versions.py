@@ -235,3 +235,24 @@ def test_a_published_version_cannot_be_changed_even_by_hand(lumen: App) -> None:
     with lumen.runtime.sessions() as session:
         kept = session.get(NoticeVersion, row.number)
         assert kept is not None and kept.source == SOURCE
+
+
+@pytest.mark.postgres
+def test_versions_publish_compare_and_check_on_postgresql(lumen_on_postgres: App) -> None:
+    app = lumen_on_postgres
+    a = publish(app, SOURCE, material=True, on=date(2026, 1, 10))
+    _choose(app, "avery.quinn@example.com", "given")
+    b = publish(
+        app,
+        SOURCE.replace("for 30 days", "for 45 days"),
+        material=True,
+        on=date(2026, 2, 1),
+        summary="The banner shows for 45 days.",
+    )
+    assert (b.last_updated_on, b.told) == (date(2026, 2, 1), 1)
+    with app.runtime.sessions() as session:
+        assert "+in our privacy center for 45 days" in service.diff(
+            session, a.number, b.number, actor=OFFICER
+        )
+        assert service.check_version(session, app.runtime.settings, actor=OFFICER).passed
+    assert app.client.get("/privacy.json").json()["version"] == b.number
