@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from rightful.consent import service as consent
 from rightful.consent.models import ConsentPurpose, ConsentState, ConsentSubject
 from rightful.consent.subjects import email_of
+from rightful.core import i18n
 from rightful.core.config import Settings
 from rightful.messaging.service import queue_email
 from rightful.notices.models import NoticeVersion
@@ -55,7 +56,9 @@ def tell_of_change(session: Session, settings: Settings, version: NoticeVersion)
             context={
                 "link": link,
                 "summary": version.change_summary,
-                "effective": version.effective_on.isoformat() if version.effective_on else "",
+                "effective": i18n.format_date(version.effective_on, i18n.DEFAULT)
+                if version.effective_on
+                else "",
                 "preferences": settings.base_url.rstrip("/") + "/preferences",
             },
         )

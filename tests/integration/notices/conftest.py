@@ -18,6 +18,7 @@ from rightful.security.permissions import Role, system_actor
 from rightful.security.service import create_api_token, create_staff
 from rightful.web.app import create_app
 from tests.support.app import STAFF_EMAIL, STAFF_PASSWORD, App, make_settings, prepare
+from tests.support.services import SmtpTestServer
 
 SOURCE = NOTICE.read_text()
 
@@ -55,3 +56,9 @@ def lumen(tmp_path: Path) -> Iterator[App]:
 def lumen_on_postgres(tmp_path: Path, postgres_url: str) -> Iterator[App]:
     """The same, with Rightful's store on PostgreSQL."""
     yield from _lumen(make_settings(tmp_path, database_url=postgres_url))
+
+
+@pytest.fixture
+def lumen_with_smtp(tmp_path: Path, smtp_server: SmtpTestServer) -> Iterator[App]:
+    """The same, sending mail to a real SMTP server."""
+    yield from _lumen(make_settings(tmp_path, smtp_url=smtp_server.url))

@@ -15,12 +15,13 @@ from rightful.core.clock import utcnow
 from rightful.core.db import unit_of_work
 from rightful.core.errors import ConflictError, InvalidInputError
 from rightful.messaging.models import OutboxMessage
-from rightful.messaging.service import open_letter
+from rightful.messaging.service import deliver_pending, open_letter
 from rightful.notices import service
 from rightful.notices.models import NoticeVersion
 from rightful.security.permissions import system_actor
 from tests.integration.notices.conftest import SOURCE
 from tests.support.app import App
+from tests.support.services import SmtpTestServer
 
 OFFICER = system_actor("test")
 
@@ -256,3 +257,25 @@ def test_versions_publish_compare_and_check_on_postgresql(lumen_on_postgres: App
         )
         assert service.check_version(session, app.runtime.settings, actor=OFFICER).passed
     assert app.client.get("/privacy.json").json()["version"] == b.number
+
+
+def test_the_e_mail_about_a_material_change_reaches_the_person(
+    lumen_with_smtp: App, smtp_server: SmtpTestServer
+) -> None:
+    app = lumen_with_smtp
+    publish(app, SOURCE, material=True, on=date(2026, 1, 10))
+    _choose(app, "avery.quinn@example.com", "given")
+    publish(
+        app,
+        SOURCE + "\nMore.\n",
+        material=True,
+        on=date(2026, 3, 1),
+        summary="We now keep support notes for two years.",
+    )
+    with app.runtime.sessions() as session:
+        deliver_pending(session, app.runtime.settings)
+        session.commit()
+    mail = smtp_server.wait_for("avery.quinn@example.com", subject_contains="privacy notice")
+    text = mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "We now keep support notes for two years." in text
+    assert "http://testserver/privacy" in text and "takes effect on March 1, 2026" in text
