@@ -105,7 +105,7 @@ def demo_setup(
 Rightful demo is ready: {rt.settings.company_name}, on SQLite in {rt.settings.data_dir}/.
 
   Privacy center   {url}/
-  Privacy notice   {url}/privacy   (rightful notices check: true to the data map)
+  Privacy notice   {url}/privacy
   Admin console    {url}/admin
       e-mail       {info.admin_email}
       password     {info.admin_password}
