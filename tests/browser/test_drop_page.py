@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from rightful.core.clock import utcnow
 from rightful.core.db import unit_of_work
 from rightful.drop import service
 from rightful.drop.hashing import ListType, list_hash
@@ -28,7 +29,7 @@ def test_staff_read_the_drop_clock_and_the_latest_list(
 ) -> None:
     from playwright.sync_api import expect
 
-    listed = tmp_path / "20261201_4821_Email.csv"
+    listed = tmp_path / f"{utcnow():%Y%m%d}_4821_Email.csv"  # downloaded today
     listed.write_text(
         "ID,Hash\n"
         f"A7kP2xQ9Lm4R,{list_hash(ListType.EMAIL, {'email': 'avery.quinn@example.com'})}\n"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rightful.cli.main import app
+from rightful.core.clock import utcnow
 from rightful.drop.hashing import ListType, list_hash
 from tests.support.cli import run, runner
 
@@ -14,7 +15,8 @@ def test_a_list_is_imported_counted_and_answered_with_a_status_file(
     cli_env: Path, tmp_path: Path
 ) -> None:
     assert "No DROP list imported yet" in run("drop", "status")
-    listed = tmp_path / "20261201_4821_Email.csv"
+    stem = f"{utcnow():%Y%m%d}_4821_Email"  # downloaded today: the 45 days start now
+    listed = tmp_path / f"{stem}.csv"
     listed.write_text(
         "ID,Hash\n"
         f"A7kP2xQ9Lm4R,{list_hash(ListType.EMAIL, {'email': 'Avery.Quinn@example.com'})}\n"
@@ -23,12 +25,12 @@ def test_a_list_is_imported_counted_and_answered_with_a_status_file(
     )
     out = run("drop", "import", str(listed))
     assert "2 work items, 1 matched, 0 withdrawn, 1 bad line(s)" in out
-    assert "20261201_4821_Email line 3: the ID is not 12 letters and digits" in out
+    assert f"{stem} line 3: the ID is not 12 letters and digits" in out
     status = run("drop", "status")
     assert "(45 days left)" in status
     assert "not found  1" in status and "waiting    1" in status
     written = run("drop", "status-file", "--out", str(tmp_path / "up")).split()
-    assert [Path(p).name for p in written] == ["20261201_4821_Email.csv"]
+    assert [Path(p).name for p in written] == [f"{stem}.csv"]
     assert Path(written[0]).read_text() == "Id,Status\nB7kP2xQ9Lm4R,5\n"
     again = runner.invoke(app, ["drop", "import", str(listed)])
     assert again.exit_code == 2 and "imported already" in again.output  # a conflict

@@ -14,6 +14,7 @@ import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import IO
 
@@ -145,6 +146,17 @@ def read_lines(path: Path, problems: Problems) -> Iterator[list[Line]]:
                 chunk = []
     if chunk:
         yield chunk
+
+
+def date_of(path: Path) -> date | None:
+    """The date in a download's name (20260312_4821_DROP.zip -> 2026-03-12), or None."""
+    found = re.match(r"^(\d{4})(\d{2})(\d{2})_", path.name)
+    if not found:
+        return None
+    try:
+        return date(int(found[1]), int(found[2]), int(found[3]))
+    except ValueError:
+        return None
 
 
 def broker_of(path: Path) -> str:

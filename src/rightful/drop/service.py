@@ -7,6 +7,7 @@ requests.decide; reading the cycle needs requests.view (counts and dates, no per
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, time
 from pathlib import Path
 
 from sqlalchemy import func, select, update
@@ -86,6 +87,16 @@ def _duplicates(session: Session, cycle: DropCycle, problems: lists.Problems) ->
             problems.add("", 0, "a work item id already seen in this download; ignored")
 
 
+def _downloaded(path: Path, source: str) -> datetime:
+    """When the list was downloaded: now through the API; for a file downloaded by hand from
+    the portal, the day its name carries when that is earlier (the 45 days run from there)."""
+    now = utcnow()
+    named = lists.date_of(path) if source == "file" else None
+    if named is None or named >= now.date():
+        return now
+    return datetime.combine(named, time(), tzinfo=UTC)
+
+
 def import_list(
     session: Session,
     settings: Settings,
@@ -106,7 +117,11 @@ def import_list(
     if session.scalar(select(DropCycle.id).where(DropCycle.name == path.name)) is not None:
         raise ConflictError(f"{path.name} was imported already; see `rightful drop status`.")
     cycle = DropCycle(
-        name=path.name, source=source, broker_id=lists.broker_of(path), imported_by=actor.name
+        name=path.name,
+        source=source,
+        broker_id=lists.broker_of(path),
+        imported_by=actor.name,
+        downloaded_at=_downloaded(path, source),
     )
     session.add(cycle)
     session.flush()

@@ -324,3 +324,25 @@ def test_a_work_item_withdrawn_before_it_was_reported_gets_no_status(tmp_path: P
     assert [f.read_text().splitlines() for f in files] == [["Id,Status", f"{nobody},5"]]
     runtime.engine.dispose()
     dispose_all()
+
+
+def test_the_45_days_run_from_the_day_a_hand_downloaded_list_carries(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from rightful.core.clock import utcnow
+    from rightful.drop import service
+    from rightful.drop.status import summary
+
+    settings = make_settings(tmp_path)
+    runtime = prepare(settings, estate(tmp_path, None), people=10)
+    ten_days_ago = utcnow() - timedelta(days=10)
+    listed = tmp_path / f"{ten_days_ago:%Y%m%d}_4821_Email.csv"
+    listed.write_text("ID,Hash\n")
+    with unit_of_work(runtime.sessions) as session:
+        service.import_list(session, settings, path=listed, actor=system_actor("t"))
+    with runtime.sessions() as session:
+        clock = summary(session, settings)
+    assert clock.next_due == ten_days_ago.date() + timedelta(days=45)
+    assert (clock.days_left, clock.overdue) == (35, False)
+    runtime.engine.dispose()
+    dispose_all()
