@@ -116,3 +116,15 @@ def test_a_file_that_is_not_utf8_is_refused_plainly(store: Path) -> None:
     result = runner.invoke(app, ["rights", "import", str(path), "--source", "X"])
     assert result.exit_code == 2
     assert 'Line 2 of the file is not UTF-8 text. Save it as "CSV UTF-8"' in result.output
+
+
+def test_a_report_with_no_folder_to_go_in_is_refused_before_anything_is_imported(
+    store: Path,
+) -> None:
+    path = _file(store, GOOD)
+    result = runner.invoke(
+        app, ["rights", "import", str(path), "--source", "X", "--report", "nowhere/out.csv"]
+    )
+    assert result.exit_code == 2
+    assert "There is no folder nowhere to write it in." in result.output
+    assert _requests() == 0

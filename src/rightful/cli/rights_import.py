@@ -39,6 +39,10 @@ def import_requests(
     source and external_id) are reported, not filed again. Exit 1 when lines were rejected."""
     from rightful.rights import bulk, bulk_csv
 
+    if report is not None and not report.resolve().parent.is_dir():
+        raise typer.BadParameter(
+            f"There is no folder {report.parent} to write it in.", param_hint="--report"
+        )
     lines = bulk_csv.read_csv(file.read_bytes())
     rt = open_runtime()
     console = Console(stderr=True)
