@@ -1,5 +1,5 @@
 """`rightful audit verify` and `rightful consent verify` find rows deleted from the end of
-their chains, where walking the rows alone saw nothing wrong."""
+their logs, where walking the rows alone saw nothing wrong."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from rightful.cli.main import app
+from rightful.consent import sequencer
+from rightful.core.runtime import build_runtime
 from tests.support.cli import run, runner
 
 
@@ -36,7 +38,17 @@ def test_audit_verify_says_intact_then_finds_the_newest_events_deleted(cli_env: 
 
 
 def test_consent_verify_finds_the_newest_event_deleted(cli_env: Path) -> None:
+    runtime = build_runtime()
+    sequenced = sequencer.run_once(runtime.sessions, runtime.settings)
+    runtime.engine.dispose()
+    assert sequenced and "The consent ledger is intact" in run("consent", "verify")
     newest_left = _delete_newest(cli_env, "consent_events")
+    with create_engine(f"sqlite:///{cli_env / 'rightful.db'}").connect() as conn:
+        uid = conn.execute(text("SELECT uid FROM consent_events WHERE id = :i"), {"i": newest_left})
+        left = uid.scalar_one()
     result = runner.invoke(app, ["consent", "verify"])
     assert result.exit_code == 1
-    assert f"1 event missing at the end: the chain ends at event {newest_left}" in result.output
+    assert (
+        f"1 event missing at the end: the log ends at event {left} (position {sequenced - 2}), "
+        f"but we signed it with {sequenced} events." in result.output
+    )

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
+from rightful.consent import sequencer
 from rightful.consent.models import ConsentEvent, ConsentSubject
 from rightful.core.db import unit_of_work
 from rightful.messaging.service import deliver_pending
@@ -43,7 +44,7 @@ def test_recorded_choices_drive_state_check_and_history(rightful_app: App) -> No
     events = made.json()["events"]
     assert [e["purpose"] for e in events] == ["marketing.offers", "sale_share"]
     assert events[0]["actor"] == "officer@lumen.example" and events[0]["interface"] == "api"
-    assert events[1]["prev_hash"] == events[0]["hash"]
+    assert events[0]["position"] is None  # in the signed log once the sequencer has run
 
     check = rightful_app.client.post(
         "/api/v1/consent/check",
@@ -129,12 +130,14 @@ def test_the_ledger_reports_an_edited_event(rightful_app: App) -> None:
         )
     verify = rightful_app.client.get("/api/v1/consent/verify", headers=rightful_app.auth)
     assert verify.json()["intact"] is True and verify.json()["first_broken_event"] is None
+    sequencer.run_once(rightful_app.runtime.sessions, rightful_app.runtime.settings)
     with unit_of_work(rightful_app.runtime.sessions) as session:
         second = session.scalars(select(ConsentEvent.id).order_by(ConsentEvent.id)).all()[1]
         session.execute(update(ConsentEvent).where(ConsentEvent.id == second).values(state="x"))
     verify = rightful_app.client.get("/api/v1/consent/verify", headers=rightful_app.auth)
     assert verify.json()["intact"] is False and verify.json()["first_broken_event"] == second
     assert verify.json()["problem"] == "edited" and verify.json()["broken_at"] == second
+    assert verify.json()["position"] == 1
 
 
 def test_bulk_check_by_address_by_hash_and_as_text(rightful_app: App) -> None:

@@ -286,7 +286,10 @@ def test_the_receipt_is_an_iso_27560_consent_record(rightful_app: App) -> None:
         "withdrawn",
         "explicit",
     )
-    assert [e["hash"] for e in record["events"]] == [e.hash for e in events(rightful_app)]
+    assert [e["event_id"] for e in record["events"]] == [e.uid for e in events(rightful_app)]
+    first = record["events"][0]  # not yet in the signed log: the receipt says where to look
+    assert first["log"]["status"] == "pending"
+    assert first["log"]["proof_url"].endswith(f"/consent/receipts/proof/{first['event_id']}")
     assert CASEY not in json.dumps(record)
 
 

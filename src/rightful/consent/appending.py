@@ -1,12 +1,11 @@
-"""Writing choices to the ledger: link them onto the consent chain, insert them, and bring the
-current state and the e-mail suppression list in step, all while the chain's head is locked.
+"""Writing choices to the ledger: insert them, and bring the current state and the e-mail
+suppression list in step, in the writer's own transaction, so a check made after the commit
+already sees them.
 
-That lock is what keeps the chain one line (see security/chain.py): concurrent writers queue
-for it, so everything else a request does comes before it (ledger.record), and what is done
-under it is as short as it can be. On PostgreSQL the events, states, suppression rows and the
-head itself go in one statement (data-modifying CTEs), so the lock is held for three round
-trips: the lock, that statement and the commit. SQLite, where one writer at a time holds the
-whole store anyway, gets the same changes as plain statements, the head written at commit.
+No lock is shared between writers: an event is inserted with its arrival order (its id) and no
+position; the sequencer (consent/sequencer.py) later gives it its place in the signed log. On
+PostgreSQL the events, states and suppression rows go in one statement (data-modifying CTEs);
+SQLite gets the same changes as plain statements.
 """
 
 from __future__ import annotations
@@ -35,12 +34,13 @@ from rightful.security import chain
 _EVENTS = Base.metadata.tables[ConsentEvent.__tablename__]
 _STATES = Base.metadata.tables[ConsentState.__tablename__]
 _LISTED = Base.metadata.tables[MarketingSuppression.__tablename__]
-_FIELDS = [c.key for c in _EVENTS.columns if c.key != "id"]
+_FIELDS = [c.key for c in _EVENTS.columns if c.key not in ("id", "position", "prev_hash", "hash")]
 _INSERT_EVENTS = insert(_EVENTS).returning(_EVENTS.c.id, sort_by_parameter_order=True)
 
 
 def event_digest(prev_hash: str, e: ConsentEvent) -> str:
-    """An event's hash: the previous hash and every field but its id."""
+    """An event's hash on the old chain (events written before the log was a tree): the
+    previous hash and every field but its id and position."""
     return chain.digest(
         prev_hash,
         [
@@ -88,16 +88,8 @@ def _changes(
 def append(
     session: Session, subject: ConsentSubject, events: list[ConsentEvent], kinds: dict[str, str]
 ) -> None:
-    """Chain, insert and apply new events of one subject, made at one moment; sets their ids.
-
-    The chain's head is locked here and stays locked until commit. An event's id is given at
-    insert, under the lock, so ids follow the chain and `ledger.verify` can walk it by id."""
-    session.flush()  # the request's other changes first, outside the lock
-    prev = chain.tip(session, chain.CONSENT_CHAIN)
-    for event in events:
-        event.prev_hash = prev
-        event.hash = prev = event_digest(prev, event)
-        chain.advance(session, chain.CONSENT_CHAIN, event.hash)
+    """Insert and apply new events of one subject, made at one moment; sets their ids."""
+    session.flush()  # the request's other changes first
     changes = _changes(subject, events, kinds)
     if session.get_bind().dialect.name == "postgresql":
         _in_one_statement(session, subject, events, changes)
@@ -108,14 +100,10 @@ def append(
 def _in_one_statement(
     session: Session, subject: ConsentSubject, events: list[ConsentEvent], changes: _Changes
 ) -> None:
-    last, count = chain.unwritten(session, chain.CONSENT_CHAIN)
     params: dict[str, Any] = {
         "subject": subject.id,
         "at": events[0].at,
         "digest": subject.email_sha256,
-        "chain": chain.CONSENT_CHAIN,
-        "last": last,
-        "count": count,
     }
     for i, event in enumerate(events):
         params |= {f"e{i}_{k}": getattr(event, k) for k in _FIELDS}
@@ -129,12 +117,11 @@ def _in_one_statement(
     ids: dict[str, int] = {uid: i for uid, i in session.execute(_statement(*shape), params)}
     for event in events:
         event.id = ids[event.uid]
-    chain.head_written(session, chain.CONSENT_CHAIN)
 
 
 @lru_cache(maxsize=256)
 def _statement(events: int, states: int, suppress: int, unsuppress: int) -> Select[Any]:
-    """Events, states, suppression rows and the chain's head in one PostgreSQL statement, built
+    """Events, states and suppression rows in one PostgreSQL statement, built
     once per shape: `WITH ev AS (INSERT ... RETURNING), st AS (INSERT ... ON CONFLICT), ...`."""
     at = bindparam("at", type_=_EVENTS.c.at.type)
     ev = (
@@ -169,7 +156,6 @@ def _statement(events: int, states: int, suppress: int, unsuppress: int) -> Sele
                 "updated_at": upsert.excluded.updated_at,
             },
         ).cte("st"),
-        chain.head_write().cte("head"),
     ]
     if suppress:
         listed = [

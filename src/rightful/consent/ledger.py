@@ -1,4 +1,5 @@
-"""The consent ledger: every choice appended, hash-chained, and the current state derived.
+"""The consent ledger: every choice appended, sequenced into a signed log, and the current
+state derived.
 
 A choice that repeats the person's current explicit choice is not written again, so replays
 (a mail client re-posting an unsubscribe, a page sending GPC on every load) do no harm.
@@ -14,7 +15,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, literal, select
 from sqlalchemy.orm import Session
 
-from rightful.consent import appending, catalog, propagation, snapshot
+from rightful.consent import appending, catalog, log_check, propagation, snapshot
 from rightful.consent.catalog import Channel, Interface, State
 from rightful.consent.models import (
     ConsentEvent,
@@ -24,7 +25,6 @@ from rightful.consent.models import (
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.core.errors import InvalidInputError
-from rightful.security import chain, chain_check
 from rightful.security.chain_check import Verdict
 
 
@@ -118,9 +118,8 @@ def record(
     """Append the choices that change something; returns the events written (flushes only).
     `not_to` names a destination not told of them: the store they were imported from.
 
-    Everything that can be is done before the consent chain's head is locked (checking the
-    choices against the cached catalogue, reading the current states); the lock then covers
-    only the inserts, and is held until commit, so concurrent writers queue for little."""
+    The events, the current state and the suppression list change together (appending.py); no
+    writer waits for another: the sequencer gives the events their place in the log later."""
     if not choices:
         raise InvalidInputError(
             "Send at least one choice.", errors=[{"field": "choices", "message": "Empty."}]
@@ -212,12 +211,9 @@ def history(session: Session, subject_id: str, *, limit: int = 500) -> list[Cons
     return list(session.scalars(stmt))
 
 
-def verify(session: Session) -> Verdict:
-    """Walk the ledger and hold it to its head: intact, or the first problem and where."""
-    stmt = select(ConsentEvent).order_by(ConsentEvent.id).execution_options(yield_per=2000)
-    return chain_check.verify(
-        session, chain.CONSENT_CHAIN, lambda: session.scalars(stmt), appending.event_digest
-    )
+def verify(session: Session, settings: Settings | None = None) -> Verdict:
+    """The whole log held to its signed tree heads: intact, or the first problem and where."""
+    return log_check.verify(session, settings)
 
 
 def rebuild_states(session: Session) -> int:

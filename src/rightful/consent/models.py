@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rightful.core.clock import utcnow
@@ -69,10 +69,15 @@ class ConsentSubject(Base):
 
 
 class ConsentEvent(Base):
-    """One choice, given or withdrawn, as it was made: never changed, hash-chained."""
+    """One choice, given or withdrawn, as it was made: never changed. Its `id` is its arrival
+    order; the sequencer later gives it a `position` in the signed log (consent/sequencer.py).
+    Events written before the log was a Merkle tree also keep their old chain hashes."""
 
     __tablename__ = "consent_events"
-    __table_args__ = (Index("ix_consent_events_subject", "subject_id", "id"),)
+    __table_args__ = (
+        Index("ix_consent_events_subject", "subject_id", "id"),
+        Index("ix_consent_events_position", "position", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uid: Mapped[str] = mapped_column(String(32), unique=True)
@@ -86,8 +91,42 @@ class ConsentEvent(Base):
     proof: Mapped[dict[str, Any]] = mapped_column(default=dict)
     actor: Mapped[str | None] = mapped_column(String(200), default=None)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    prev_hash: Mapped[str] = mapped_column(String(64))
+    position: Mapped[int | None] = mapped_column(default=None)  # None: not sequenced yet
+    prev_hash: Mapped[str | None] = mapped_column(String(64), default=None)  # the old chain
+    hash: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
+class ConsentLogNode(Base):
+    """The hash of one perfect subtree of the consent log: 2**level entries from position
+    number << level (level 0: an entry's leaf hash). Proofs are folded from these."""
+
+    __tablename__ = "consent_log_nodes"
+
+    level: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    number: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class ConsentTreeHead(Base):
+    """A signed tree head: the log's size and root at one moment, signed (one per batch)."""
+
+    __tablename__ = "consent_tree_heads"
+
+    tree_size: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    root_hash: Mapped[str] = mapped_column(String(64))
+    timestamp: Mapped[int] = mapped_column(BigInteger)  # milliseconds since the epoch, as signed
+    key_id: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(200))  # Ed25519, base64
+
+
+class ConsentSequencer(Base):
+    """The one row whose lease a sequencer holds while it sequences (core/claims.py)."""
+
+    __tablename__ = "consent_sequencer"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    claimed_by: Mapped[str | None] = mapped_column(String(40), default=None)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
 class ConsentState(Base):

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rightful.consent import catalog, ledger, subjects
+from rightful.consent import catalog, ledger, receipt_proofs, subjects
 from rightful.consent.models import ConsentEvent, ConsentPurpose, ConsentSubject
 from rightful.consent.state import current
 from rightful.core import i18n
@@ -71,7 +71,7 @@ def _purposes(session: Session, subject: ConsentSubject) -> list[dict[str, Any]]
     return found
 
 
-def _event(e: ConsentEvent) -> dict[str, Any]:
+def _event(e: ConsentEvent, log: dict[str, Any]) -> dict[str, Any]:
     return {
         "event_id": e.uid,
         "event_time": _iso(e.at),
@@ -82,8 +82,7 @@ def _event(e: ConsentEvent) -> dict[str, Any]:
         "collection_method": e.interface,
         "notice_version": e.notice_version,
         "jurisdiction": e.jurisdiction,
-        "prev_hash": e.prev_hash,
-        "hash": e.hash,
+        "log": log,
     }
 
 
@@ -94,12 +93,14 @@ def receipt(
     events: list[ConsentEvent] | None = None,
 ) -> dict[str, Any]:
     """A consent record: every choice as it stands, and the events it covers (all of the
-    subject's when `events` is None), with the hashes that tie them to the ledger."""
+    subject's when `events` is None), each with its place in the signed log and the proof of
+    it, so that anyone can check the record (consent/receipt_check.py)."""
     catalog.ensure_built_in(session)
     covered = sorted(
         events if events is not None else ledger.history(session, subject.id), key=lambda e: e.id
     )
     latest = covered[-1] if covered else None
+    logged, head = receipt_proofs.blocks(session, settings, covered)
     return {
         "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
@@ -121,10 +122,16 @@ def receipt(
         },
         "withdrawal_method": f"{settings.base_url}/preferences",
         "purposes": _purposes(session, subject),
-        "events": [_event(e) for e in covered],
+        "events": [_event(e, logged[e.uid]) for e in covered],
         "proof": {
-            "ledger": "SHA-256 hash chain; each event's hash covers the one before it",
-            "latest_event_hash": latest.hash if latest else None,
+            "ledger": (
+                "Merkle tree log (RFC 9162) with signed tree heads: each event's log entry, "
+                "position and inclusion proof lead to tree_head, signed with a key published "
+                "at public_keys"
+            ),
+            "tree_head": receipt_proofs.signed_head(settings, head) if head else None,
+            "public_keys": settings.base_url + receipt_proofs.KEYS_PATH,
+            "verify_at": settings.base_url + receipt_proofs.VERIFY_PATH,
             "latest_event_proof": latest.proof if latest else None,
         },
     }

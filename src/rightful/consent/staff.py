@@ -85,10 +85,10 @@ def overview(session: Session, *, actor: Actor) -> reports.Overview:
     return reports.overview(session)
 
 
-def verify_ledger(session: Session, *, actor: Actor) -> Verdict:
-    """Whether every event's hash holds and the ledger ends where its head says."""
+def verify_ledger(session: Session, settings: Settings, *, actor: Actor) -> Verdict:
+    """Whether the consent log holds against its signed tree heads, and where it does not."""
     require(actor, P.CONSENT_VIEW)
-    return ledger.verify(session)
+    return ledger.verify(session, settings)
 
 
 def delivery_summary(session: Session, *, actor: Actor) -> DeliverySummary:

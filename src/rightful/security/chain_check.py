@@ -58,6 +58,8 @@ class Verdict:
     problem: str | None = None  # edited | unlinked | missing_at_end | unrecorded | head_mismatch
     broken_at: int | None = None  # the id of the row the problem is found at
     message: str = ""
+    position: int | None = None  # a log's position (the consent log), where it has them
+    event: str | None = None  # the event's public id (uid), where it has one
 
     def as_dict(self) -> dict[str, Any]:
         """The verdict as JSON for the API and the CLI."""

@@ -10,6 +10,9 @@ Each process keeps the keys it has unwrapped in memory, one `Keyring` per store.
 table again when it meets a version it does not know, and at most `key_cache_seconds` after its
 last read before encrypting, to learn of a newer version; `keys retire` waits that long after a
 rotation began, so no process still encrypts with the version being retired.
+
+Each version also yields signing keys (`Keyring.signing_key`), one per purpose, whose public
+halves are kept apart (security/signing_keys.py) so signatures outlive a retired version.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from typing import Protocol
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import create_engine, inspect, select
 from sqlalchemy.engine import make_url
@@ -156,6 +160,17 @@ class Keyring:
                 self._master(version), version, purpose
             )
         return found
+
+    def signing_key(self, version: int, purpose: str) -> Ed25519PrivateKey:
+        """The Ed25519 key one version signs `purpose` with (security/signing_keys.py): derived
+        from that version's key, so rotating the data keys rotates it too."""
+        seed = HKDF(
+            algorithm=hashes.SHA256(),
+            length=32,
+            salt=b"rightful-signing-key",
+            info=purpose.encode(),
+        ).derive(self._master(version))
+        return Ed25519PrivateKey.from_private_bytes(seed)
 
     def refresh(self) -> None:
         """Read the store's versions again (a new one, a retired one)."""

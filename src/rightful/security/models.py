@@ -111,3 +111,16 @@ class KeyRotationStep(Base):
     after: Mapped[str | None] = mapped_column(String(300), default=None)  # the last key done
     rewritten: Mapped[int] = mapped_column(default=0)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class SigningKey(Base):
+    """The public half of a signing key derived from one data-key version (security/keys.py),
+    kept so what it signed still verifies after that version is retired."""
+
+    __tablename__ = "signing_keys"
+
+    key_id: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the key
+    purpose: Mapped[str] = mapped_column(String(40))
+    data_key_version: Mapped[int] = mapped_column()
+    public_key: Mapped[str] = mapped_column(String(100))  # raw Ed25519, base64
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,6 +1,6 @@
-"""Both hash chains (the audit log and the consent ledger) are held to their heads: an edit, a
-deletion anywhere (the last rows included), a reordering and an insertion are each found and
-located by `verify`, through the service, the CLI and the API."""
+"""The audit log's hash chain is held to its head: an edit, a deletion anywhere (the last rows
+included), a reordering and an insertion are each found and located by `verify`. (The consent
+ledger is a signed Merkle log now: tests/integration/consent/test_consent_log.py.)"""
 
 from __future__ import annotations
 
@@ -14,9 +14,6 @@ import pytest
 from sqlalchemy import Engine, Table, delete, select, text, update
 from sqlalchemy.orm import Session
 
-from rightful.consent import appending, catalog, ledger, subjects
-from rightful.consent.catalog import Interface, State
-from rightful.consent.models import ConsentEvent
 from rightful.core.config import Settings
 from rightful.core.db import make_engine
 from rightful.migrations import upgrade
@@ -84,27 +81,12 @@ def _audit_chain(engine: Engine) -> Chain:
     return Chain("audit", engine, table, append, audit.verify_chain, audit._digest)  # type: ignore[arg-type]
 
 
-def _consent_chain(engine: Engine, settings: Settings) -> Chain:
-    with Session(engine) as session:
-        catalog.ensure_built_in(session)
-        session.commit()
-    people = iter(range(1000))
-
-    def append(session: Session, i: int) -> None:  # a new person each time: always written
-        person = subjects.person(session, settings, f"person{next(people)}@example.com")
-        choice = [ledger.Choice(catalog.SALE_SHARE, "all", State.WITHDRAWN)]
-        ledger.record(session, settings, person, choice, ledger.Collected(Interface.API))
-
-    table = ConsentEvent.__table__
-    return Chain("consent", engine, table, append, ledger.verify, appending.event_digest)  # type: ignore[arg-type]
-
-
-@pytest.fixture(params=["audit", "consent"])
-def chain(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Chain]:
+@pytest.fixture
+def chain(tmp_path: Path) -> Iterator[Chain]:
     settings = Settings(data_dir=tmp_path, secret_key=secrets.token_urlsafe(40))
     engine = make_engine(settings.resolved_database_url)
     upgrade(engine)
-    made = _audit_chain(engine) if request.param == "audit" else _consent_chain(engine, settings)
+    made = _audit_chain(engine)
     made.add(ROWS)
     yield made
     engine.dispose()
@@ -112,8 +94,6 @@ def chain(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Chain]:
 
 def _delete(chain: Chain, *ids: int) -> None:
     with chain.engine.begin() as conn:
-        if chain.name == "consent":  # the derived state refers to events; it can be rebuilt
-            conn.execute(text("DELETE FROM consent_states"))
         conn.execute(delete(chain.table).where(chain.table.c.id.in_(ids)))
 
 

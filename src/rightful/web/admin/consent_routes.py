@@ -34,7 +34,7 @@ def consent_home(request: Request, rt: Runtime = Depends(runtime)) -> Response:
             "admin/consent.html",
             overview=desk.overview(session, actor=actor),
             events=desk.recent_events(session, actor=actor) if personal else [],
-            verdict=desk.verify_ledger(session, actor=actor),
+            verdict=desk.verify_ledger(session, rt.settings, actor=actor),
             propagation=desk.delivery_summary(session, actor=actor),
         )
 

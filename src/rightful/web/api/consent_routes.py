@@ -120,8 +120,7 @@ def event_out(e: ConsentEvent) -> dict[str, Any]:
         "proof": e.proof,
         "actor": e.actor,
         "at": e.at.isoformat(),
-        "hash": e.hash,
-        "prev_hash": e.prev_hash,
+        "position": e.position,  # None until the sequencer has put it in the signed log
     }
 
 
@@ -263,10 +262,11 @@ def record_events(
 def verify_ledger(
     rt: Runtime = Depends(runtime), actor: Actor = Depends(api_actor)
 ) -> dict[str, Any]:
-    """Whether every event's hash still holds and the ledger ends where its head says: the
-    first problem (edited, unlinked, missing_at_end, unrecorded, head_mismatch) and where."""
+    """Whether the log holds against its signed tree heads: the first problem (edited,
+    reordered, deleted, inserted, missing_at_end, head_mismatch, bad_signature; unlinked or
+    unrecorded in the chain kept from before the tree) and where (position and event)."""
     with unit_of_work(rt.sessions) as session:
-        verdict = desk.verify_ledger(session, actor=actor)
+        verdict = desk.verify_ledger(session, rt.settings, actor=actor)
     return {**verdict.as_dict(), "first_broken_event": verdict.broken_at}
 
 
