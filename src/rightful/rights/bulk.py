@@ -201,9 +201,11 @@ def import_lines(
             "Split it and send each part."
         )
     good, rejected = check_lines(lines, source=source)
+    # The audit chain's lock first: it outlives the savepoints, and a batch sent twice at once
+    # waits here for the other to commit, then finds its lines below as imported before.
+    chain.tip(session, chain.AUDIT_CHAIN)
     known = _known(session, ((c.source, c.data.external_id) for c in good))
     report = BatchReport(mode=mode, dry_run=dry_run, lines=len(lines), saved=False)
-    chain.tip(session, chain.AUDIT_CHAIN)  # its lock is taken before the first savepoint
     fresh: list[_Checked] = []
     for item in good:
         if (before := known.get((item.source, item.data.external_id))) is None:

@@ -3,7 +3,9 @@ request's path and reported by its line, nothing half-imported, nothing filed tw
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -200,3 +202,23 @@ def test_an_agent_s_request_from_a_batch_is_approved_only_once_its_permission_is
             session, store.settings, request_id=request_id, actor=staff
         )
         assert approved.status == "executing"
+
+
+@pytest.mark.postgres
+def test_the_same_batch_sent_twice_at_once_is_filed_once(tmp_path: Path, postgres_url: str) -> None:
+    # A client that retries before the first call has answered: the second waits for the
+    # first, then reports every line as imported before.
+    runtime = build_runtime(make_settings(tmp_path, database_url=postgres_url))
+    upgrade(runtime.engine)
+    start = threading.Barrier(2)
+
+    def send() -> BatchReport:
+        start.wait()
+        return _import(runtime, GOOD)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        reports = [f.result() for f in [pool.submit(send), pool.submit(send)]]
+    assert sorted(len(r.imported) for r in reports) == [0, 3]
+    assert sorted(len(r.duplicates) for r in reports) == [0, 3]
+    assert _count(runtime, RightsRequest) == 3
+    runtime.engine.dispose()
