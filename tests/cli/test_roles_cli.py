@@ -209,6 +209,9 @@ def _values(runtime: Runtime, folder: Path) -> dict[str, str]:
     addresses.write_text("avery.quinn@example.com\n")
     drop_list = folder / f"20261201_4821_Email_{secrets.token_hex(3)}.csv"
     drop_list.write_text("ID,Hash\n")
+    requests_csv = folder / f"requests-{secrets.token_hex(3)}.csv"
+    line = f"{secrets.token_hex(4)},delete,new.{secrets.token_hex(3)}@example.com"
+    requests_csv.write_text(f"external_id,request_type,email\n{line}\n")
     return {
         "request": awaiting(runtime),
         "target": target,
@@ -216,6 +219,7 @@ def _values(runtime: Runtime, folder: Path) -> dict[str, str]:
         "new": f"new.{secrets.token_hex(3)}@example.com",
         "password": str(password),
         "addresses": str(addresses),
+        "requests_csv": str(requests_csv),
         "records": str(folder / "records.csv"),
         "drop_list": str(drop_list),
         "drop_out": str(folder / "drop-status"),
@@ -223,9 +227,6 @@ def _values(runtime: Runtime, folder: Path) -> dict[str, str]:
     }
 
 
-    requests_csv = folder / f"requests-{secrets.token_hex(3)}.csv"
-    line = f"{secrets.token_hex(4)},delete,new.{secrets.token_hex(3)}@example.com"
-    requests_csv.write_text(f"external_id,request_type,email\n{line}\n")
 STAFF_COMMANDS = sorted(
     (command, i)
     for command, variants in CLI.items()
@@ -235,7 +236,6 @@ STAFF_COMMANDS = sorted(
 
 
 @pytest.mark.parametrize(("command", "variant"), STAFF_COMMANDS, ids=lambda v: str(v))
-        "requests_csv": str(requests_csv),
 def test_each_role_may_run_only_what_its_permissions_allow(
     cli_store: tuple[Runtime, Path], members: dict[Role, Member], command: str, variant: int
 ) -> None:
