@@ -96,10 +96,25 @@ def _draft(session: Session) -> NoticeVersion | None:
     return session.scalar(select(NoticeVersion).where(NoticeVersion.status == "draft"))
 
 
-def current(session: Session) -> NoticeVersion | None:
-    """The published version in force (the newest), or None before the first."""
+def latest(session: Session) -> NoticeVersion | None:
+    """The newest published version, in force or taking effect later; None before the first."""
     stmt = select(NoticeVersion).where(NoticeVersion.status == "published")
     return session.scalar(stmt.order_by(NoticeVersion.number.desc()).limit(1))
+
+
+def current(session: Session, today: date | None = None) -> NoticeVersion | None:
+    """The published version in force: the newest whose effective date has come (before any
+    has, the first one published); None before the first."""
+    today = today or utcnow().date()
+    rows = published_versions(session)
+    in_force = [r for r in rows if r.effective_on is None or r.effective_on <= today]
+    return in_force[0] if in_force else (rows[-1] if rows else None)
+
+
+def upcoming(session: Session) -> NoticeVersion | None:
+    """A published version that takes effect later than the one in force, if any."""
+    newest, now = latest(session), current(session)
+    return newest if newest is not None and now is not None and newest is not now else None
 
 
 def published_versions(session: Session) -> list[NoticeVersion]:
@@ -161,7 +176,7 @@ def publish(
             "See `rightful notices check --draft`.",
             errors=[{"field": m.block, "message": m.message} for m in found],
         )
-    before = current(session)
+    before = latest(session)
     if material and before is not None and not summary.strip():
         raise InvalidInputError(
             "Say what changed (--summary): the people told of a material change read it.",
@@ -247,15 +262,15 @@ def check_version(
         found = check(prepared.blocks, prepared.facts, settings)
     else:
         found = check(stored_blocks(row), gather(session), settings)
-    newest = current(session)
-    return CheckReport(row, found, stale(newest) if row is newest else None)
+    newest = latest(session)  # a reviewed version published ahead counts as the update
+    return CheckReport(row, found, stale(newest) if row is current(session) else None)
 
 
 def check_all(session: Session, settings: Settings, *, actor: Actor) -> list[CheckReport]:
     """Every version with its check against what Rightful holds now, newest first."""
     rows = versions(session, actor=actor)
     facts = gather(session)
-    newest = current(session)
+    newest, now = latest(session), current(session)
     out = []
     for row in rows:
         if row.status == "draft":
@@ -263,21 +278,24 @@ def check_all(session: Session, settings: Settings, *, actor: Actor) -> list[Che
             found = check(prepared.blocks, prepared.facts, settings)
         else:
             found = check(stored_blocks(row), facts, settings)
-        out.append(CheckReport(row, found, stale(newest) if row is newest else None))
+        out.append(CheckReport(row, found, stale(newest) if row is now else None))
     return out
 
 
 def drift(session: Session, settings: Settings) -> list[str]:
-    """What a data-map change just made untrue in the notice in force (for apply's result)."""
-    row = current(session)
-    if row is None:
-        return []
-    found = check(stored_blocks(row), gather(session), settings)
-    return [
-        f"The published privacy notice (version {row.number}) is no longer true: {m.message} "
-        f"{m.fix}"
-        for m in found
-    ]
+    """What a data-map change just made untrue in the notice in force, and in one published
+    to take effect later (for apply's result)."""
+    facts = gather(session)
+    out = []
+    for row in (current(session), upcoming(session)):
+        if row is None:
+            continue
+        out += [
+            f"The published privacy notice (version {row.number}) is no longer true: "
+            f"{m.message} {m.fix}"
+            for m in check(stored_blocks(row), facts, settings)
+        ]
+    return out
 
 
 @dataclass(frozen=True)
@@ -290,14 +308,14 @@ class PublicState:
 
 
 def public_state(session: Session, settings: Settings) -> PublicState:
-    """One read of the version in force, for the privacy center's pages."""
+    """One read of the version in force, for the privacy center's pages. A material change is
+    announced for `notice_banner_days` from the day it took effect (or was published, if
+    later)."""
     row = current(session)
     if row is None:
         return PublicState(False, None)
-    announce = (
-        row.material
-        and row.number > 1  # the first version changes nothing
-        and row.published_at is not None
-        and utcnow() - row.published_at <= timedelta(days=settings.notice_banner_days)
-    )
-    return PublicState(True, row.effective_on if announce else None)
+    if not row.material or row.number == 1 or row.published_at is None:  # the first: no change
+        return PublicState(True, None)
+    start = max(row.published_at.date(), row.effective_on or row.published_at.date())
+    shown = (utcnow().date() - start).days < max(settings.notice_banner_days, 0)
+    return PublicState(True, row.effective_on if shown else None)

@@ -20,8 +20,9 @@ from rightful.notices import service
 from rightful.notices.models import NoticeVersion
 from rightful.security.permissions import system_actor
 from tests.integration.notices.conftest import SOURCE
-from tests.support.app import App
+from tests.support.app import STAFF_EMAIL, STAFF_PASSWORD, App
 from tests.support.services import SmtpTestServer
+from tests.support.signin import post_login, signed_in
 
 OFFICER = system_actor("test")
 
@@ -279,3 +280,32 @@ def test_the_e_mail_about_a_material_change_reaches_the_person(
     text = mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "We now keep support notes for two years." in text
     assert "http://testserver/privacy" in text and "takes effect on March 1, 2026" in text
+
+
+def test_a_version_published_ahead_of_its_date_waits_and_is_announced(lumen: App) -> None:
+    today = utcnow().date()
+    first = publish(lumen, SOURCE, material=True, on=today - timedelta(days=30))
+    later = today + timedelta(days=10)
+    ahead = publish(
+        lumen,
+        SOURCE.replace("for 30 days", "for 60 days"),
+        material=True,
+        on=later,
+        summary="The banner shows for 60 days.",
+    )
+    page = lumen.client.get("/privacy").text
+    assert f"Version {first.number}" in page and "for 30 days" in page  # still in force
+    assert "A new version takes effect on" in page and f"/privacy/versions/{ahead.number}" in page
+    assert lumen.client.get("/privacy.json").json()["version"] == first.number
+    early = lumen.client.get(f"/privacy/versions/{ahead.number}").text
+    assert "which takes effect on" in early and "has been replaced" not in early
+    with lumen.runtime.sessions() as session:
+        assert service.current(session).number == first.number  # type: ignore[union-attr]
+        assert service.current(session, later).number == ahead.number  # type: ignore[union-attr]
+    with lumen.runtime.sessions() as session:
+        [upcoming, in_force] = service.check_all(session, lumen.runtime.settings, actor=OFFICER)
+    assert (upcoming.version.number, in_force.version.number) == (ahead.number, first.number)
+    assert upcoming.passed and in_force.passed and in_force.stale is None
+    assert signed_in(post_login(lumen.client, STAFF_EMAIL, STAFF_PASSWORD))
+    console = lumen.client.get("/admin/notices").text
+    assert f"Takes effect {later.isoformat()}" in console and "In force" in console

@@ -23,12 +23,13 @@ def notices_page(request: Request, rt: Runtime = Depends(runtime)) -> Response:
     with unit_of_work(rt.sessions) as session:
         actor = console_actor(request, session)
         reports = service.check_all(session, rt.settings, actor=actor)
-        current = service.current(session)
+        current, upcoming = service.current(session), service.upcoming(session)
         return render(
             request,
             "admin/notices.html",
             reports=reports,
             current=current.number if current else None,
+            upcoming=upcoming.number if upcoming else None,
             numbers=[r.version.number for r in reports],
         )
 

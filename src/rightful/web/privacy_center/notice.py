@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -20,21 +21,32 @@ from rightful.web.pages import render
 router = APIRouter()
 
 
-def _published(rt: Runtime, number: int | None = None) -> tuple[NoticeVersion, list[int]]:
+@dataclass(frozen=True)
+class _Shown:
+    row: NoticeVersion
+    numbers: list[int]  # every published version, newest first
+    in_force: int
+    upcoming: NoticeVersion | None  # published, taking effect later
+
+
+def _published(rt: Runtime, number: int | None = None) -> _Shown:
     with rt.sessions() as session:
         numbers = [v.number for v in service.published_versions(session)]
-        row = service.current(session) if number is None else service.published(session, number)
-        if row is None:
+        in_force = service.current(session)
+        row = in_force if number is None else service.published(session, number)
+        if row is None or in_force is None:
             raise NotFoundError("No privacy notice is published yet.")
-        session.expunge(row)
-        return row, numbers
+        upcoming = service.upcoming(session)
+        session.expunge_all()
+        return _Shown(row, numbers, in_force.number, upcoming)
 
 
 def _page(request: Request, rt: Runtime, number: int | None) -> Response:
-    row, numbers = _published(rt, number)
+    shown = _published(rt, number)
+    row = shown.row
     title, rest = split_title(row.rendered)
     html, headings = to_html(rest)
-    newest = max(numbers)
+    upcoming = shown.upcoming if shown.upcoming is not row else None
     return render(
         request,
         "privacy_center/notice.html",
@@ -42,8 +54,10 @@ def _page(request: Request, rt: Runtime, number: int | None) -> Response:
         body=html,
         title=title,
         contents=[h for h in headings if h.level == 2],
-        earlier=[n for n in numbers if n != row.number],
-        is_current=row.number == newest,
+        earlier=[n for n in shown.numbers if n != row.number],
+        is_current=row.number == shown.in_force,
+        upcoming=upcoming,
+        replaced=row.number < shown.in_force,
     )
 
 
@@ -78,8 +92,7 @@ def as_data(row: NoticeVersion, base_url: str) -> dict[str, Any]:
 @router.get("/privacy.json")
 def notice_json(rt: Runtime = Depends(runtime)) -> Response:
     """The notice in force as data (for apps, auditors, and comparing versions)."""
-    row, _ = _published(rt)
-    return JSONResponse(as_data(row, rt.settings.base_url))
+    return JSONResponse(as_data(_published(rt).row, rt.settings.base_url))
 
 
 def install_banner(app: FastAPI, rt: Runtime) -> None:
