@@ -117,9 +117,11 @@ def machine(server: Server) -> dict[str, Any]:
     }
 
 
-def run(customers: int, lines: int, every: int, rebuild: bool) -> dict[str, Any]:
+def run(
+    customers: int, lines: int, every: int, rebuild: bool, server: Server | None = None
+) -> dict[str, Any]:
     """Build what is missing, run the cycle and the bound, return every figure."""
-    server = Server()
+    server = server or Server()
     name = estate_name(customers)
     conninfo = server.conninfo(name)
     result: dict[str, Any] = {"machine": machine(server), "customers": customers, "lines": lines}
@@ -165,6 +167,18 @@ def run(customers: int, lines: int, every: int, rebuild: bool) -> dict[str, Any]
     return result
 
 
+def table(result: dict[str, Any]) -> str:
+    """The phases, the total and the bound, as printed."""
+    out = io.StringIO()
+    out.write(f"DROP cycle, {result['lines']:,} lines on {result['customers']:,} customers\n")
+    for phase, seconds in result["rightful"]["seconds"].items():
+        out.write(f"  {phase:<26} {seconds:8.1f} s\n")
+    total = result["rightful"]["import_to_status_file_seconds"]
+    out.write(f"  {'import to status file':<26} {total:8.1f} s\n")
+    out.write(f"  {'one SQL join (bound)':<26} {result['bound']['total_seconds']:8.1f} s")
+    return out.getvalue()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run and print; write benchmarks/results/drop.json."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.drop", description=__doc__)
@@ -176,13 +190,7 @@ def main(argv: list[str] | None = None) -> None:
     result = run(args.customers, args.lines, args.every, args.rebuild)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "drop.json").write_text(json.dumps(result, indent=2, default=str))
-    out = io.StringIO()
-    for phase, seconds in result["rightful"]["seconds"].items():
-        out.write(f"  {phase:<26} {seconds:8.1f} s\n")
-    total = result["rightful"]["import_to_status_file_seconds"]
-    print(f"DROP cycle, {args.lines:,} lines on {args.customers:,} customers\n{out.getvalue()}"
-          f"  {'import to status file':<26} {total:8.1f} s\n"
-          f"  {'one SQL join (bound)':<26} {result['bound']['total_seconds']:8.1f} s")  # fmt: skip
+    print(table(result))
 
 
 if __name__ == "__main__":

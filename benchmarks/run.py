@@ -24,6 +24,7 @@ from benchmarks import (
     bound,
     bulk_intake,
     consent,
+    drop,
     erasure,
     estate,
     http_systems,
@@ -92,6 +93,10 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         help="bulk intake batch sizes, comma-separated (default 1000,10000; 0 skips)",
     )
     parser.add_argument("--bulk-only", action="store_true", help="only the bulk intake section")
+    parser.add_argument(
+        "--drop-lines", type=int, help="DROP list lines, one in ten matching (0 skips)"
+    )
+    parser.add_argument("--drop-only", action="store_true", help="only the DROP cycle")
     parser.add_argument("--quick", action="store_true", help="20,000 customers, 100 requests")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5432)
@@ -108,6 +113,8 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     if args.bulk_lines is None:
         args.bulk_lines = "1000" if quick else "1000,10000"
     args.bulk_sizes = [int(n) for n in args.bulk_lines.split(",") if n.strip() and int(n)]
+    if args.drop_lines is None:
+        args.drop_lines = 100_000 if quick else 1_000_000
     for name, full, small in CONSENT_DEFAULTS:
         if getattr(args, name) is None:
             setattr(args, name, small if quick else full)
@@ -372,6 +379,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.bulk_only:
         _bulk_only(server, args)
         return
+    if args.drop_only:
+        print(drop.table(drop.run(args.customers, args.drop_lines, 10, args.rebuild, server)))
+        return
     result: dict[str, Any] = {
         "machine": report.machine(server),
         "requests": args.requests,
@@ -391,6 +401,8 @@ def main(argv: list[str] | None = None) -> None:
         result["http"] = _http(args)
     if args.bulk_sizes:
         result["bulk_intake"] = _bulk(server, args)
+    if args.drop_lines:
+        result["drop"] = drop.run(args.customers, args.drop_lines, 10, False, server)
     result["machine"]["load_average_1m_at_end"] = round(os.getloadavg()[0], 2)
     report.write(result, RESULTS / "latest.json")
     print(report.table(result))
@@ -404,6 +416,8 @@ def main(argv: list[str] | None = None) -> None:
         print("\n" + http_systems.table(result["http"]))
     if "bulk_intake" in result:
         print("\n" + bulk_intake.table(result["bulk_intake"]))
+    if "drop" in result:
+        print("\n" + drop.table(result["drop"]))
     print(f"\nraw results: {RESULTS / 'latest.json'}; profile: {RESULTS / 'profile.txt'}")
 
 
