@@ -256,10 +256,14 @@ def _answer(
     session.refresh(notice)
     if not result.rowcount:  # type: ignore[attr-defined]
         return False
-    req = session.get(RightsRequest, notice.request_id)
-    if req is not None:
-        req.lease_until = None  # let the worker close the request now
-    session.flush()
+    # Let a worker close the request now. A statement, not the loaded row: one read earlier
+    # in this session may hold a stale lease and then the change would not be written.
+    session.execute(
+        update(RightsRequest)
+        .where(RightsRequest.id == notice.request_id)
+        .values(lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
     audit.record(
         session,
         actor=actor,
