@@ -51,6 +51,7 @@ from rightful.web.privacy_center.consent_forms import (
     ask_for_link,
     link_error,
 )
+from rightful.web.privacy_center.receipt_verify import router as receipt_router
 from rightful.worker.dispatch import Dispatcher
 
 router = APIRouter()
@@ -379,3 +380,8 @@ async def sign_out(request: Request) -> Response:
     for key in (SUBJECT, UNTIL, VIA, SAVED, NOTICE):
         request.session.pop(key, None)
     return _start_page(request, notice=N_("You have signed out. Your choices are saved."))
+
+
+# Checking a receipt, the published keys and an event's proof (receipt_verify.py) are served
+# with the preference center, where receipts are given out.
+router.include_router(receipt_router)
