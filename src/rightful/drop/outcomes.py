@@ -3,8 +3,9 @@
 A matched item's status is decided only once its requests are through the stores: a deletion
 whose stores reported the rows changed is 3 (deleted); one where every row found was kept under
 a legal basis of the erasure policy is 2 (exempted); opt-outs of several people sharing the
-identifier are 4 once each is recorded; an item nothing matched is 5 (not found). An item whose
-request left rows it could not erase, or was refused, waits for staff and is never guessed.
+identifier are 4 once each is recorded; an item nothing matched is 5 (not found). A deletion
+staff denied (the data is exempt, and they said why) is 2. An item whose request left rows it
+could not erase waits for staff and is never guessed.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ def request_code(
     """What one request did, as a DROP status; None while the stores have not all answered."""
     if request_type == RequestType.OPT_OUT_SALE.value:
         return OPTED_OUT if status == Status.COMPLETED.value else None
+    if status == Status.DENIED.value:  # staff kept it all: the law exempts this person's data
+        return EXEMPTED
     erasure = summary.get("erasure")
     if erasure is None or steps_pending or summary.get("not_erased"):
         return None  # not through the stores yet, or rows left that no change could reach
