@@ -8,11 +8,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from sqlalchemy import select
 
 from rightful.core.clock import utcnow
 from rightful.core.db import unit_of_work
 from rightful.drop import service
 from rightful.drop.hashing import ListType, list_hash
+from rightful.rights.models import RightsRequest
 from rightful.security.permissions import system_actor
 from tests.browser.test_access_journey import assert_accessible_basics
 from tests.support.live import LiveRightful
@@ -57,3 +59,9 @@ def test_staff_read_the_drop_clock_and_the_latest_list(
     page.set_viewport_size({"width": 390, "height": 844})
     assert_accessible_basics(page)
     page.screenshot(path=str(SHOTS / "drop-phone.png"), full_page=True)
+    with rt.sessions() as session:
+        request_id = session.scalars(
+            select(RightsRequest.id).where(RightsRequest.channel == "drop")
+        ).one()
+    page.goto(live_rightful.url(f"/admin/requests/{request_id}"))
+    expect(page.locator("p.lead")).to_contain_text("from California's DROP list")
