@@ -19,7 +19,7 @@ from rightful.core.errors import ConflictError, NotFoundError
 from rightful.drop import index, lists, outcomes
 from rightful.drop.bulk import analyze, insert_rows
 from rightful.drop.matching import match_cycle, sweep_recollected
-from rightful.drop.models import DropCycle, DropKept, DropWorkItem
+from rightful.drop.models import DropCycle, DropIndexEntry, DropKept, DropWorkItem
 from rightful.drop.phases import Phases
 from rightful.drop.status import Summary, summary
 from rightful.security import audit
@@ -39,19 +39,38 @@ class Imported:
     deleted_again: int = 0
 
 
+def _known(session: Session, chunk: list[lists.Line]) -> set[tuple[str, str]]:
+    """The chunk's (list type, hash) pairs the index or the kept hashes hold: one look-up per
+    chunk, so the rest are decided not found as they are written, never updated later."""
+    hashes = [line.hash for line in chunk]
+    found: set[tuple[str, str]] = set()
+    for model in (DropIndexEntry, DropKept):
+        stmt = select(model.list_type, model.hash).where(model.hash.in_(hashes)).distinct()
+        found.update((str(t), str(h)) for t, h in session.execute(stmt))
+    return found
+
+
 def _store_chunk(session: Session, cycle: DropCycle, chunk: list[lists.Line]) -> int:
-    """Insert the chunk's work items; mark its withdrawn ones removed. Returns removed count."""
-    items = [
-        {
-            "cycle_id": cycle.id,
-            "item_id": line.item_id,
-            "list_type": line.list_type.value,
-            "hash": line.hash,
-            "file_name": line.file_name,
-        }
-        for line in chunk
-        if not line.removed
-    ]
+    """Insert the chunk's work items (those nobody has decided not found at once); mark its
+    withdrawn ones removed. Returns how many were withdrawn."""
+    known, now = _known(session, chunk), utcnow()
+    items = []
+    for line in chunk:
+        if line.removed:
+            continue
+        found = (line.list_type.value, line.hash) in known
+        items.append(
+            {
+                "cycle_id": cycle.id,
+                "item_id": line.item_id,
+                "list_type": line.list_type.value,
+                "hash": line.hash,
+                "file_name": line.file_name,
+                "outcome": "pending" if found else "not_found",
+                "code": None if found else outcomes.NOT_FOUND,
+                "decided_at": None if found else now,
+            }
+        )
     insert_rows(session, DropWorkItem.__table__, items)  # type: ignore[arg-type]
     gone = [line.item_id for line in chunk if line.removed]
     if gone:  # withdrawn: no status is owed for it any more (DROP's documentation)
@@ -80,7 +99,7 @@ def _duplicates(session: Session, cycle: DropCycle, problems: lists.Problems) ->
                 DropWorkItem.item_id == item_id,
                 DropWorkItem.id != first,
             )
-            .values(outcome="duplicate")
+            .values(outcome="duplicate", code=None, decided_at=None)
             .execution_options(synchronize_session=False)
         )
         for _ in range(later.rowcount):  # type: ignore[attr-defined]
@@ -114,32 +133,35 @@ def import_list(
     clock = Phases(timings)
     require(actor, Permission.REQUESTS_DECIDE)
     require(actor, Permission.ERASURE_APPROVE)
-    if session.scalar(select(DropCycle.id).where(DropCycle.name == path.name)) is not None:
+    cycle = session.scalar(select(DropCycle).where(DropCycle.name == path.name))
+    if cycle is not None and cycle.matched_at is not None:
         raise ConflictError(f"{path.name} was imported already; see `rightful drop status`.")
-    cycle = DropCycle(
-        name=path.name,
-        source=source,
-        broker_id=lists.broker_of(path),
-        imported_by=actor.name,
-        downloaded_at=_downloaded(path, source),
-    )
-    session.add(cycle)
-    session.flush()
-    problems = lists.Problems()
-    lines = removed = 0
-    for chunk in lists.read_lines(path, problems):
-        removed += _store_chunk(session, cycle, chunk)
-        lines += len(chunk)
-    analyze(session, DropWorkItem.__table__)  # type: ignore[arg-type]
-    _duplicates(session, cycle, problems)
-    cycle.lines, cycle.bad_lines, cycle.problems = lines, problems.count, problems.first
-    cycle.imported_at = utcnow()
-    session.commit()  # the list is kept before anything is matched
-    clock.lap("read list")
+    if cycle is None:
+        cycle = DropCycle(
+            name=path.name,
+            source=source,
+            broker_id=lists.broker_of(path),
+            imported_by=actor.name,
+            downloaded_at=_downloaded(path, source),
+        )
+        session.add(cycle)
+        session.flush()
     indexed = index.rebuild(session, settings) if refresh_index else 0
     clock.lap("rebuild index")
     again = sweep_recollected(session, settings, actor=actor) if refresh_index else 0
     clock.lap("records collected again")
+    problems = lists.Problems(cycle.bad_lines, list(cycle.problems))
+    lines, removed = cycle.lines, 0
+    if cycle.imported_at is None:  # else an import cut short after its list was kept: resume
+        for chunk in lists.read_lines(path, problems):
+            removed += _store_chunk(session, cycle, chunk)
+            lines += len(chunk)
+        analyze(session, DropWorkItem.__table__)  # type: ignore[arg-type]
+        _duplicates(session, cycle, problems)
+        cycle.lines, cycle.bad_lines, cycle.problems = lines, problems.count, problems.first
+        cycle.imported_at = utcnow()
+    session.commit()  # the list is kept before anything is matched
+    clock.lap("read list")
     matched = match_cycle(session, settings, cycle.id, actor=actor, timings=timings)
     cycle.matched_at = utcnow()
     clock.restart()

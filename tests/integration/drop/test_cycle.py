@@ -346,3 +346,36 @@ def test_the_45_days_run_from_the_day_a_hand_downloaded_list_carries(tmp_path: P
     assert (clock.days_left, clock.overdue) == (35, False)
     runtime.engine.dispose()
     dispose_all()
+
+
+def test_an_import_cut_short_after_its_list_was_kept_resumes_when_run_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rightful.drop import service
+
+    settings = make_settings(tmp_path)
+    runtime = prepare(settings, estate(tmp_path, None), people=40)
+    actor = system_actor("drop-test")
+    avery, nobody = item_id(), item_id()
+    listed = tmp_path / "20261201_4821_Email.csv"
+    listed.write_text(
+        f"ID,Hash\n{avery},{list_hash(ListType.EMAIL, {'email': AVERY})}\n"
+        f"{nobody},{list_hash(ListType.EMAIL, {'email': 'no@one.example'})}\n"
+    )
+
+    def cut_short(*_: object, **__: object) -> int:
+        raise RuntimeError("the process died here")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(service, "match_cycle", cut_short)
+        with pytest.raises(RuntimeError), unit_of_work(runtime.sessions) as session:
+            service.import_list(session, settings, path=listed, actor=actor)
+    with unit_of_work(runtime.sessions) as session:
+        done = service.import_list(session, settings, path=listed, actor=actor)
+        assert (done.lines, done.matched) == (2, 1)
+    with runtime.sessions() as session:
+        items = dict(session.execute(select(DropWorkItem.item_id, DropWorkItem.outcome)).all())
+        opened = session.scalar(select(func.count()).select_from(RightsRequest))
+    assert items == {avery: "matched", nobody: "not_found"} and opened == 1
+    runtime.engine.dispose()
+    dispose_all()
