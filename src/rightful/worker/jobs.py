@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from rightful.casework.mailbox import poll_if_due
 from rightful.casework.retention import minimise_old_cases
+from rightful.consent import sequencer
 from rightful.consent.deliver import deliver_due, mark_overdue
 from rightful.core import claims
 from rightful.core.runtime import Runtime
@@ -86,6 +87,7 @@ LANES: dict[str, Callable[[Runtime], int]] = {
     EXECUTION: execute,
     MAIL: mail,
     PROPAGATION: propagate,
+    "sequence": lambda runtime: sequencer.run_once(runtime.sessions, runtime.settings),
 }
 
 
