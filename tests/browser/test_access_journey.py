@@ -135,6 +135,8 @@ def staff_console(browser: Browser, live: LiveRightful) -> Iterator[Page]:
         staff.get_by_label("E-mail").fill(live.staff_email)
         staff.get_by_label("Password").fill(live.staff_password)
         staff.get_by_role("button", name="Sign in").click()
+        expect(heading(staff)).to_have_text("Today")  # the morning view comes first
+        staff.get_by_role("link", name="Requests", exact=True).click()
         expect(heading(staff)).to_have_text("Rights requests")
         assert_accessible_basics(staff)
         yield staff

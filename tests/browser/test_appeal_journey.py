@@ -89,7 +89,7 @@ def test_an_appeal_goes_from_denial_to_a_written_outcome_naming_the_regulator(
 
         second = officer.new_page()
         sign_in(second, live_rightful, live_rightful.staff_email, live_rightful.staff_password)
-        second.get_by_role("link", name="Appeals").click()
+        second.get_by_role("link", name="Appeals", exact=True).click()
         second.get_by_role("link", name=f"{reference} appeal").click()
         expect(second.get_by_text("I have had an account under this address")).to_be_visible()
         second.get_by_label("Upheld: the first decision stands").check()

@@ -63,7 +63,7 @@ def test_a_manual_task_is_done_in_the_console_and_its_entry_reaches_the_package(
         page.get_by_label("E-mail").fill(ARCHIVIST)
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Sign in").click()
-        page.get_by_role("link", name="Tasks").click()
+        page.get_by_role("link", name="Tasks", exact=True).click()
         expect(page.get_by_role("heading", name="My tasks")).to_be_visible()
         row = page.get_by_role("row").filter(has_text=reference)
         expect(row).to_contain_text("Paper archive")

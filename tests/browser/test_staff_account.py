@@ -35,7 +35,7 @@ def test_an_officer_sets_up_a_second_factor_and_then_needs_its_code(
     try:
         page = context.new_page()
         sign_in(page, live_rightful)
-        expect(page.get_by_role("heading", level=1)).to_have_text("Rights requests")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Today")
         page.get_by_role("link", name="Olive Officer").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Your account")
         page.get_by_label("Your current password").fill(live_rightful.staff_password)
@@ -53,6 +53,6 @@ def test_an_officer_sets_up_a_second_factor_and_then_needs_its_code(
         sign_in(page, live_rightful)  # the password alone
         expect(page.get_by_role("alert")).to_contain_text("do not match")
         sign_in(page, live_rightful, code=app.at(datetime.now(UTC), counter_offset=1))
-        expect(page.get_by_role("heading", level=1)).to_have_text("Rights requests")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Today")
     finally:
         context.close()

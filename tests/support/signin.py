@@ -43,7 +43,7 @@ def post_login(
 
 def signed_in(response: Response) -> bool:
     """True when a sign-in answer sent the browser into the console."""
-    return response.status_code == 303 and response.headers["location"] == "/admin"
+    return response.status_code == 303 and response.headers["location"] == "/admin/today"
 
 
 def alert(page: str) -> str:

@@ -274,9 +274,9 @@ def test_each_role_may_open_and_post_only_what_its_permissions_allow(
             before = audit_count(console)
             answer = _send(client, method, target, action_form)
             if allowed(role, needs):
-                assert answer.status_code != 403 and answer.headers.get("location") != (
-                    "/admin/login"
-                ), (role, target, answer.status_code)
+                assert answer.status_code != 403 and not answer.headers.get(
+                    "location", ""
+                ).startswith("/admin/login"), (role, target, answer.status_code)
                 continue
             assert answer.status_code == 403, (role, target, answer.status_code)
             assert "Not allowed for your role" in answer.text

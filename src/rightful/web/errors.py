@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -58,6 +59,15 @@ def _page(request: Request, status: int, title: str, detail: str) -> Response:
     return templates.TemplateResponse(request, "message.html", ctx, status_code=status)
 
 
+def _sign_in_first(request: Request) -> str:
+    """The sign-in page, coming back afterwards to the console page a GET asked for (the
+    console's bare address leads to its first page, as a sign-in does)."""
+    path, query = request.url.path, request.url.query
+    if request.method != "GET" or path == "/admin/login" or (path == "/admin" and not query):
+        return "/admin/login"
+    return "/admin/login?" + urlencode({"next": f"{path}?{query}" if query else path})
+
+
 def bearer_challenge(request: Request) -> str:
     """The WWW-Authenticate value of a 401: `invalid_token` when a token was sent."""
     sent = request.headers.get("authorization", "").lower().startswith("bearer ")
@@ -70,7 +80,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RightfulError)
     async def rightful_error(request: Request, exc: RightfulError) -> Response:
         if isinstance(exc, NotAllowedError) and request.url.path.startswith("/admin"):
-            return RedirectResponse("/admin/login", status_code=303)
+            return RedirectResponse(_sign_in_first(request), status_code=303)
         if _wants_page(request):
             return _page(request, exc.status, exc.title, exc.detail)
         answer = problem(
