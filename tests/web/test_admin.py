@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 
 from tests.support.app import STAFF_EMAIL, STAFF_PASSWORD, App, latest_code
 
@@ -35,9 +36,13 @@ def verified_request(app: App) -> str:
 
 
 def test_console_pages_need_a_signed_in_staff_member(rightful_app: App) -> None:
-    for path in ("/admin", "/admin/outbox", "/admin/data-map", "/admin/requests/x"):
+    r = rightful_app.client.get("/admin", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/admin/login"
+    for path in ("/admin/outbox", "/admin/data-map", "/admin/requests/x"):
         r = rightful_app.client.get(path, follow_redirects=False)
-        assert r.status_code == 303 and r.headers["location"] == "/admin/login"
+        assert r.status_code == 303 and r.headers["location"] == "/admin/login?" + urlencode(
+            {"next": path}  # the page to come back to once signed in
+        )
 
 
 def test_wrong_password_gets_one_message_for_every_failure(rightful_app: App) -> None:
@@ -175,6 +180,27 @@ def test_a_verified_deletion_shows_its_erasure_preview(rightful_app: App) -> Non
     page = rightful_app.client.get(f"/admin/requests/{rid}").text
     assert "Erasure preview" in page and "Nothing has changed yet" in page
     assert "Keep rows" in page and "Delete rows" in page and "seven years" in page
+
+
+def test_a_deletion_closed_without_erasing_shows_no_preview(rightful_app: App) -> None:
+    from tests.web.test_api import submit
+
+    rid = str(submit(rightful_app, request_type="delete", declaration_signature=None)["id"])
+    rightful_app.client.post(
+        f"/api/v1/rights-requests/{rid}/verify",
+        headers=rightful_app.auth,
+        json={"code": latest_code(rightful_app.runtime, rid)},
+    )
+    denied = rightful_app.client.post(
+        f"/api/v1/rights-requests/{rid}/deny",
+        headers=rightful_app.auth,
+        json={"reason": "A warranty claim under way lets us keep this.", "basis": "exempt"},
+    )
+    assert denied.status_code == 200, denied.text
+    sign_in(rightful_app)
+    page = rightful_app.client.get(f"/admin/requests/{rid}").text
+    assert "Denied" in page  # closed: nothing will be deleted, so nothing is previewed
+    assert "Erasure preview" not in page and "Nothing has changed yet" not in page
 
 
 def test_after_erasure_the_console_shows_the_record_of_what_was_done(rightful_app: App) -> None:

@@ -167,6 +167,7 @@ def test_the_drop_panel_says_when_the_next_list_is_due_and_warns_once_it_is_late
 @pytest.mark.parametrize(
     ("days_in_force", "state", "says"),
     [
+        (0, "In order", "Its check against the data map passes."),
         (30, "In order", "Its check against the data map passes."),
         (400, "Needs attention", "more than 12 months ago"),
     ],
@@ -183,5 +184,6 @@ def test_the_notice_panel_gives_the_notice_s_age_and_its_check(
         )
     sign_in(lumen)
     page = lumen.client.get("/admin/today").text
-    assert f"Version 1 is in force since {since.isoformat()} ({days_in_force} days)." in page
+    age = f"{days_in_force} days" if days_in_force else "today"  # published today: no "0 days"
+    assert f"Version 1 is in force since {since.isoformat()} ({age})." in page
     assert state in page and says in page

@@ -27,6 +27,11 @@ class Panel:
     more: str = "Read more"  # the link's text
 
 
+def _age(days: int) -> str:
+    """How long something has been so, in words: today, 1 day, 12 days."""
+    return "today" if days <= 0 else "1 day" if days == 1 else f"{days} days"
+
+
 def notice_panel(session: Session, settings: Settings, *, actor: Actor, today: date) -> Panel:
     """The privacy notice in force: since when, whether it is over 12 months old (California
     asks a yearly update) and whether its check against the data map passes."""
@@ -36,7 +41,7 @@ def notice_panel(session: Session, settings: Settings, *, actor: Actor, today: d
         return Panel(title, "attention", "No privacy notice is published yet.", href, more=more)
     since = version.effective_on
     headline = f"Version {version.number} is in force" + (
-        f" since {since.isoformat()} ({(today - since).days} days)." if since else "."
+        f" since {since.isoformat()} ({_age((today - since).days)})." if since else "."
     )
     if not actor.can(Permission.INVENTORY_VIEW):  # the check reads the data map
         return Panel(title, "ok", headline, href, more=more)

@@ -175,6 +175,8 @@ def _erasure_preview(
             for item in req.summary.get("not_erased", [])
         ]
         return {"rows": rows, "error": None, "done": True}
+    if Status(req.status) not in OPEN:  # closed without an erasure: nothing will be deleted
+        return None
     try:
         return {
             "rows": preview(session, rt.settings, request_id=req.id, actor=actor),
