@@ -31,7 +31,7 @@ from benchmarks import consent_bound, consent_bulk, loadgen, report
 from benchmarks.consent_report import table
 from benchmarks.databases import Server
 from benchmarks.loadgen import Served
-from rightful.consent import catalog, ledger, subjects
+from rightful.consent import catalog, ledger, sequencer, subjects
 from rightful.consent.catalog import Interface, State
 from rightful.consent.models import ConsentSubject
 from rightful.core.config import Settings
@@ -397,8 +397,19 @@ def measure(
                 served, store.runtime, conninfo, store.token, sizes.suppressions, probes, log
             )
     result["server_worker_restarts"] = loadgen.worker_restarts(server_log)
+    started = time.perf_counter()  # the whole backlog (seeding and the runs) into the log
+    sequenced = sequencer.run_once(
+        store.runtime.sessions, store.runtime.settings, max_batches=10**9
+    )
+    elapsed = time.perf_counter() - started
+    result["sequencer"] = {
+        "events": sequenced,
+        "seconds": round(elapsed, 2),
+        "events_per_second": round(sequenced / elapsed) if elapsed else None,
+    }
     with unit_of_work(store.runtime.sessions) as session:
-        result["ledger_broken_at"] = ledger.verify(session)
+        verdict = ledger.verify(session, store.runtime.settings)
+        result["ledger_broken_at"] = None if verdict.intact else verdict.as_dict()
         result["subjects"] = session.scalar(select(func.count(ConsentSubject.id)))
     store.runtime.engine.dispose()
     result["bound"] = _bounds(conninfo, shipped, people, sizes.concurrency, log)

@@ -65,6 +65,12 @@ def table(result: dict[str, Any]) -> str:
         )
     if "bulk" in result:
         lines += _bulk_lines(result["bulk"])
+    if "sequencer" in result:  # everything written, sequenced afterwards in batches of 1,000
+        seq = result["sequencer"]
+        lines.append(
+            f" sequencer: {seq['events']:,} pending events into the signed log in"
+            f" {seq['seconds']} s ({seq['events_per_second']:,} events/s)"
+        )
     lines.append(f" ledger intact after the runs: {result['ledger_broken_at'] is None}")
     other, busy = _other_work(result)
     lines.append(

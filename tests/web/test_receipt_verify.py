@@ -12,6 +12,7 @@ from typing import Any
 from rightful.consent import catalog, ledger, receipts, sequencer, subjects
 from rightful.consent.catalog import Interface, State
 from rightful.core.db import unit_of_work
+from tests.integration.consent.test_consent_log import rfc_verify_consistency
 from tests.support.app import App
 
 PERSON = "riley.north@example.com"
@@ -118,3 +119,26 @@ def test_what_is_not_a_receipt_gets_a_clear_answer(rightful_app: App) -> None:
     assert csrf is not None
     empty = rightful_app.client.post("/consent/receipts/verify", data={"csrf": csrf.group(1)})
     assert empty.status_code == 422 and "Paste your receipt or choose its file" in empty.text
+
+
+def test_anyone_who_kept_an_old_head_can_check_the_log_only_grew(rightful_app: App) -> None:
+    _choose(rightful_app, State.WITHDRAWN)
+    _sequenced(rightful_app)
+    kept = rightful_app.client.get("/.well-known/rightful-consent-keys.json").json()
+    old = kept["latest_tree_head"]
+    _choose(rightful_app, State.GIVEN, State.WITHDRAWN)
+    _sequenced(rightful_app)
+    new = rightful_app.client.get("/.well-known/rightful-consent-keys.json").json()
+    newer = new["latest_tree_head"]
+    answer = rightful_app.client.get(
+        "/consent/log/consistency",
+        params={"first": old["tree_size"], "second": newer["tree_size"]},
+    ).json()
+    assert answer["first"] == old and answer["second"] == newer
+    proof = [bytes.fromhex(h) for h in answer["consistency_proof"]]
+    first, second = bytes.fromhex(old["root_hash"]), bytes.fromhex(newer["root_hash"])
+    assert rfc_verify_consistency(old["tree_size"], newer["tree_size"], first, second, proof)
+    unsigned = rightful_app.client.get(
+        "/consent/log/consistency", params={"first": 1, "second": 10**6}
+    )
+    assert unsigned.status_code == 404

@@ -72,3 +72,16 @@ def proof_of(session: Session, settings: Settings, event_uid: str) -> dict[str, 
     if head is not None:
         answer["tree_head"] = signed_head(settings, head)
     return answer
+
+
+def consistency(session: Session, settings: Settings, first: int, second: int) -> dict[str, Any]:
+    """The proof that the log signed at size `first` is a prefix of the one signed at `second`,
+    with both signed heads; NotFoundError unless both sizes were signed, first before second."""
+    old, new = tree.head_of(session, first), tree.head_of(session, second)
+    if old is None or new is None or first > second:
+        raise NotFoundError("We signed no such pair of log heads (the first must be the smaller).")
+    return {
+        "first": signed_head(settings, old),
+        "second": signed_head(settings, new),
+        "consistency_proof": tree.consistency_proof(session, first, second),
+    }

@@ -124,3 +124,12 @@ def event_proof(event_id: str, rt: Runtime = Depends(runtime)) -> JSONResponse:
     with unit_of_work(rt.sessions) as session:
         found = receipt_proofs.proof_of(session, rt.settings, event_id)
     return JSONResponse(found, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/consent/log/consistency")
+def log_consistency(first: int, second: int, rt: Runtime = Depends(runtime)) -> JSONResponse:
+    """Proof that our log only grew between two signed heads (RFC 9162 §2.1.4), for anyone
+    who kept the earlier one."""
+    with unit_of_work(rt.sessions) as session:
+        found = receipt_proofs.consistency(session, rt.settings, first, second)
+    return JSONResponse(found, headers={"Cache-Control": "public, max-age=300"})
