@@ -19,7 +19,7 @@ from rightful.core.errors import ConflictError, NotFoundError
 from rightful.drop import index, lists, outcomes
 from rightful.drop.bulk import analyze, insert_rows
 from rightful.drop.matching import match_cycle, sweep_recollected
-from rightful.drop.models import DropCycle, DropIndexEntry, DropKept, DropWorkItem
+from rightful.drop.models import DropCycle, DropKept, DropWorkItem
 from rightful.drop.phases import Phases
 from rightful.drop.status import Summary, summary
 from rightful.security import audit
@@ -39,38 +39,20 @@ class Imported:
     deleted_again: int = 0
 
 
-def _known(session: Session, chunk: list[lists.Line]) -> set[tuple[str, str]]:
-    """The chunk's (list type, hash) pairs the index or the kept hashes hold: one look-up per
-    chunk, so the rest are decided not found as they are written, never updated later."""
-    hashes = [line.hash for line in chunk]
-    found: set[tuple[str, str]] = set()
-    for model in (DropIndexEntry, DropKept):
-        stmt = select(model.list_type, model.hash).where(model.hash.in_(hashes)).distinct()
-        found.update((str(t), str(h)) for t, h in session.execute(stmt))
-    return found
-
-
 def _store_chunk(session: Session, cycle: DropCycle, chunk: list[lists.Line]) -> int:
-    """Insert the chunk's work items (those nobody has decided not found at once); mark its
-    withdrawn ones removed. Returns how many were withdrawn."""
-    known, now = _known(session, chunk), utcnow()
-    items = []
-    for line in chunk:
-        if line.removed:
-            continue
-        found = (line.list_type.value, line.hash) in known
-        items.append(
-            {
-                "cycle_id": cycle.id,
-                "item_id": line.item_id,
-                "list_type": line.list_type.value,
-                "hash": line.hash,
-                "file_name": line.file_name,
-                "outcome": "pending" if found else "not_found",
-                "code": None if found else outcomes.NOT_FOUND,
-                "decided_at": None if found else now,
-            }
-        )
+    """Insert the chunk's work items; mark its withdrawn ones removed. Returns how many were
+    withdrawn."""
+    items = [
+        {
+            "cycle_id": cycle.id,
+            "item_id": line.item_id,
+            "list_type": line.list_type.value,
+            "hash": line.hash,
+            "file_name": line.file_name,
+        }
+        for line in chunk
+        if not line.removed
+    ]
     insert_rows(session, DropWorkItem.__table__, items)  # type: ignore[arg-type]
     gone = [line.item_id for line in chunk if line.removed]
     if gone:  # withdrawn: no status is owed for it any more (DROP's documentation)
