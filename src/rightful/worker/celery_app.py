@@ -16,7 +16,7 @@ import time
 from functools import cache
 
 from celery import Celery
-from kombu.entity import Queue
+from kombu.entity import Exchange, Queue
 from kombu.exceptions import KombuError
 
 from rightful.casework.mailbox import poll as poll_mailbox
@@ -27,7 +27,7 @@ from rightful.rights.task_clocks import remind_task_owners
 from rightful.worker import jobs
 
 log = logging.getLogger(__name__)
-QUEUES = {lane: f"rightful.{lane}" for lane in (*jobs.LANES, "maintenance")}
+QUEUES = {lane: f"rightful.{lane}" for lane in (*jobs.LANES, "maintenance")}  # one per lane
 # Read at import, as the broker is: beat builds its schedule before any task runs.
 SWEEP_SECONDS = float(os.environ.get("RIGHTFUL_SWEEP_SECONDS") or 60)
 # Publishing gives up after about two seconds: the database keeps the work for the sweep.
@@ -40,23 +40,26 @@ app.conf.update(
     worker_prefetch_multiplier=1,
     broker_connection_retry_on_startup=True,
     broker_connection_timeout=3,
-    task_queues=[Queue(name) for name in QUEUES.values()],  # type: ignore[no-untyped-call]
+    # Each queue its own exchange and key: a message goes to its lane's queue only.
+    task_queues=[
+        Queue(name, Exchange(name, type="direct"), routing_key=name)  # type: ignore[no-untyped-call]
+        for name in QUEUES.values()
+    ],
     task_default_queue=QUEUES[jobs.EXECUTION],
+    task_default_exchange=QUEUES[jobs.EXECUTION],
+    task_default_routing_key=QUEUES[jobs.EXECUTION],
     task_routes={
         "rightful.run_requests": {"queue": QUEUES[jobs.EXECUTION]},
         "rightful.run_request": {"queue": QUEUES[jobs.EXECUTION]},
-        "rightful.mail": {"queue": QUEUES[jobs.MAIL]},
-        "rightful.propagate": {"queue": QUEUES[jobs.PROPAGATION]},
         "rightful.sweep": {"queue": QUEUES["maintenance"]},
         "rightful.due": {"queue": QUEUES["maintenance"]},
         "rightful.mailbox": {"queue": QUEUES["maintenance"]},
     },
     # `celery beat` runs these; each is claimed in the database, so a beat on every machine
-    # still sends one reminder per deadline and one digest a day.
+    # still sends one reminder per deadline and one digest a day. The sweep also asks every
+    # lane but execution for a pass.
     beat_schedule={
         "rightful-sweep": {"task": "rightful.sweep", "schedule": SWEEP_SECONDS},
-        "rightful-mail": {"task": "rightful.mail", "schedule": 30.0},
-        "rightful-propagate": {"task": "rightful.propagate", "schedule": 30.0},
         "rightful-due": {"task": "rightful.due", "schedule": 900.0},
         "rightful-mailbox": {"task": "rightful.mailbox", "schedule": 60.0},
     },
@@ -84,8 +87,11 @@ def _start_heartbeat(runtime: Runtime) -> None:
 
 
 def configure(settings: Settings) -> Celery:
-    """Point the app at the configured broker."""
-    app.conf.broker_url = settings.broker_url
+    """Point the app at the configured broker (a process that used another one, e.g. a test
+    run, drops the connections it pooled for it)."""
+    if app.conf.broker_url != settings.broker_url:
+        app.conf.broker_url = settings.broker_url
+        app._after_fork()  # Celery's own reset of the broker and producer pools
     app.conf.result_backend = None
     return app
 
@@ -107,13 +113,19 @@ def queue_requests(settings: Settings, request_ids: list[str]) -> bool:
 
 
 def queue_lane(settings: Settings, lane: str) -> bool:
-    """Ask the mail or propagation lane for a pass; False when the broker is unreachable."""
+    """Ask a lane (mail, propagation, …) for a pass on its own queue; False when the broker
+    is unreachable (the sweep asks again)."""
     configure(settings)
-    task = mail_task if lane == jobs.MAIL else propagate_task
     try:
-        task.apply_async(retry=True, retry_policy=PUBLISH_RETRY)
+        lane_task.apply_async(
+            (lane,),
+            queue=QUEUES[lane],
+            routing_key=QUEUES[lane],
+            retry=True,
+            retry_policy=PUBLISH_RETRY,
+        )
     except (KombuError, OSError) as exc:
-        log.warning("the broker cannot be reached (%s); the beat will run the %s lane", exc, lane)
+        log.warning("the broker cannot be reached (%s); the sweep will run the %s lane", exc, lane)
         return False
     return True
 
@@ -135,34 +147,26 @@ def run_request_task(request_id: str) -> int:
     return int(run_requests_task([request_id]))
 
 
-@app.task(name="rightful.mail")
-def mail_task() -> int:
-    """Send the outbox until nothing due is left."""
-    runtime, sent = _runtime(), 0
-    while batch := jobs.mail(runtime):
-        sent += batch
-    return sent
-
-
-@app.task(name="rightful.propagate")
-def propagate_task() -> int:
-    """Partner notices, consent deliveries and transfers until nothing due is left."""
-    runtime, sent = _runtime(), 0
-    while batch := jobs.propagate(runtime):
-        sent += batch
-    return sent
+@app.task(name="rightful.lane")
+def lane_task(lane: str) -> int:
+    """One lane's jobs (worker/jobs.py) until nothing due is left in it."""
+    runtime, done = _runtime(), 0
+    while batch := jobs.LANES[lane](runtime):
+        done += batch
+    return done
 
 
 @app.task(name="rightful.sweep")
 def sweep_task() -> int:
     """Housekeeping, then queue every stranded request again (catches anything whose message
-    was lost) and a pass of the mail and propagation lanes."""
+    was lost) and a pass of every other lane."""
     runtime = _runtime()
     jobs.maintain(runtime)
     ids = jobs.stranded(runtime)
     queue_requests(runtime.settings, ids)
-    queue_lane(runtime.settings, jobs.MAIL)
-    queue_lane(runtime.settings, jobs.PROPAGATION)
+    for lane in jobs.LANES:
+        if lane != jobs.EXECUTION:
+            queue_lane(runtime.settings, lane)
     return len(ids)
 
 
