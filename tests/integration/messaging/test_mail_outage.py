@@ -161,9 +161,7 @@ def test_a_message_failed_after_its_schedule_is_sent_again_by_staff_once(
     dispose_all()
 
 
-def test_the_console_offers_to_send_a_failed_message_again(
-    tmp_path: Path, frozen: None
-) -> None:
+def test_the_console_offers_to_send_a_failed_message_again(tmp_path: Path, frozen: None) -> None:
     from tests.support.app import STAFF_EMAIL, STAFF_PASSWORD
 
     port = _free_port()
