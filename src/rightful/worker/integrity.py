@@ -1,5 +1,6 @@
-"""Housekeeping that verifies both hash chains once a day, records what it found and, when one is
-broken, e-mails the privacy office and logs it (record numbers only, never personal data)."""
+"""Housekeeping that verifies both integrity logs (the audit chain, the signed consent log) once
+a day, records what it found and, when one is broken, e-mails the privacy office and logs it
+(record numbers only, never personal data)."""
 
 from __future__ import annotations
 
@@ -22,8 +23,9 @@ from rightful.security.models import ChainCheck
 log = logging.getLogger(__name__)
 
 EVERY = timedelta(days=1)
-CHAINS: dict[str, tuple[str, Callable[[Session], Verdict]]] = {
-    "audit": ("The audit log", audit.verify_chain),
+# The consent log is also held to the keys its settings derive (a signing key added by hand fails).
+CHAINS: dict[str, tuple[str, Callable[[Session, Settings], Verdict]]] = {
+    "audit": ("The audit log", lambda session, _: audit.verify_chain(session)),
     "consent": ("The consent ledger", ledger.verify),
 }
 
@@ -56,7 +58,7 @@ def verify_chains_daily(sessions: sessionmaker[Session], settings: Settings) -> 
             if not _claim(session, chain, utcnow()):
                 continue
             session.commit()  # the claim lands first: the walk may take a while
-            found[chain] = verdict = verify(session)
+            found[chain] = verdict = verify(session, settings)
             row = session.get(ChainCheck, chain)
             assert row is not None  # claimed just above
             row.intact, row.problem = verdict.intact, verdict.problem

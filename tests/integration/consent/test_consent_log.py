@@ -392,3 +392,43 @@ def test_after_a_key_rotation_old_heads_still_verify_and_new_ones_use_the_new_ke
     assert _signed(old_head, published[old_head.key_id].public_key)
     assert _signed(new_head, published[new_head.key_id].public_key)
     assert log.verdict().intact
+
+
+def test_a_head_re_signed_with_a_key_added_by_hand_fails_the_daily_check(log: Log) -> None:
+    """Someone with the database but not the secret keys adds a key of their own and signs
+    with it: the signature holds, but the key is not the one the data key derives."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    from rightful.worker.integrity import verify_chains_daily
+
+    forger = Ed25519PrivateKey.generate()
+    raw = forger.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    key_id = hashlib.sha256(raw).hexdigest()
+    with log.sessions() as session:
+        head = session.get(ConsentTreeHead, EVENTS)
+        assert head is not None
+        message = json.dumps(
+            {
+                "log": "rightful-consent-log",
+                "v": 1,
+                "tree_size": head.tree_size,
+                "root_hash": head.root_hash,
+                "timestamp": head.timestamp,
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+        ).encode()
+        session.add(
+            SigningKey(
+                key_id=key_id,
+                purpose="consent-log",
+                data_key_version=keys.DERIVED,
+                public_key=base64.b64encode(raw).decode(),
+            )
+        )
+        head.key_id, head.signature = key_id, base64.b64encode(forger.sign(message)).decode()
+        session.commit()
+        assert ledger.verify(session).intact  # the table alone cannot tell
+    found = verify_chains_daily(log.sessions, log.settings)
+    assert (found["consent"].problem, found["consent"].position) == ("bad_signature", EVENTS)
