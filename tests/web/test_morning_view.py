@@ -114,7 +114,7 @@ def test_each_count_of_the_morning_view_matches_the_desk(
     rows = re.findall(r'<th scope="row" data-label="Law">([^<]+) <span', page.text)
     assert rows == ["California", "Texas"]
     assert "No privacy notice is published yet." in page.text
-    assert "Not in use: no DROP list has been imported" in page.text
+    assert "Not in use: the 45-day DROP clock applies to registered data brokers" in page.text
     for name in desk:
         assert desk[name] not in page.text  # counts only
 
@@ -145,9 +145,7 @@ def test_the_drop_panel_says_when_the_next_list_is_due_and_warns_once_it_is_late
     rightful_app: App, desk: dict[str, str]
 ) -> None:
     sign_in(rightful_app)
-    assert (
-        "Not in use: no DROP list has been imported" in rightful_app.client.get("/admin/today").text
-    )
+    assert "Not in use: the 45-day DROP clock" in rightful_app.client.get("/admin/today").text
     with unit_of_work(rightful_app.runtime.sessions) as session:
         session.add(
             DropCycle(

@@ -305,6 +305,11 @@ class Settings(BaseSettings):
     case_response_business_days: int = Field(
         default=10, ge=1, le=60, description="The response target of a case, in business days."
     )
+    drop_registered: bool = Field(
+        default=False,
+        description="The organisation is registered as a data broker in California (Cal. Civ. "
+        "Code § 1798.99.82), so DROP's 45-day clock applies to it (docs/drop.md).",
+    )
     drop_api_enabled: bool = Field(
         default=False,
         description="Download DROP lists and upload status files through its API (docs/drop.md).",

@@ -30,6 +30,9 @@ class Summary:
     days_left: int | None
     overdue: bool
     api_enabled: bool
+    # The clock applies: the organisation says it is a registered broker, uses DROP's API or
+    # has imported a list. Otherwise DROP is not in use and nothing is due.
+    in_use: bool = True
     cycle_id: int | None = None
     cycle_name: str | None = None
     counts: dict[str, int] = field(default_factory=dict)
@@ -45,7 +48,8 @@ def summary(session: Session, settings: Settings, *, now: datetime | None = None
         select(DropCycle).order_by(DropCycle.downloaded_at.desc(), DropCycle.id.desc()).limit(1)
     )
     if latest is None:
-        return Summary(None, None, None, True, settings.drop_api_enabled)
+        in_use = settings.drop_registered or settings.drop_api_enabled
+        return Summary(None, None, None, in_use, settings.drop_api_enabled, in_use=in_use)
     due = (latest.downloaded_at + timedelta(days=EVERY_DAYS)).date()
     left = (due - now.date()).days
     return Summary(

@@ -64,12 +64,21 @@ def drop_panel(session: Session, settings: Settings) -> Panel:
     title, href = "Delete Request and Opt-out Platform", "/admin/drop"
     more = "The DROP cycle and its lists"
     found = drop_summary(session, settings)
+    if found.in_use and found.last_download_at is None:
+        return Panel(
+            title,
+            "attention",
+            "No DROP list has been downloaded yet: a registered data broker must download one "
+            "at least every 45 days, so the first is due now.",
+            href,
+            more=more,
+        )
     if found.last_download_at is None or found.next_due is None or found.days_left is None:
         return Panel(
             title,
             "off",
-            "Not in use: no DROP list has been imported. A registered data broker must "
-            "download one at least every 45 days.",
+            "Not in use: the 45-day DROP clock applies to registered data brokers "
+            "(RIGHTFUL_DROP_REGISTERED).",
             href,
             more=more,
         )
