@@ -55,6 +55,12 @@ class ConnectorContract:
     def test_values_are_bound_not_spliced(self, connector: Connector) -> None:
         assert read(connector, email=("' OR '1'='1",)) == []
 
+    def test_a_long_list_of_values_finds_every_match_once(self, connector: Connector) -> None:
+        # A batch of requests reads many people at once: more values than one statement of
+        # any SQL dialect may bind (65,535), each matching row returned once.
+        asked = (*(f"nobody{i}@example.com" for i in range(70_000)), "a@example.com")
+        assert [r["id"] for r in read(connector, email=(*asked, "b@example.com"))] == [1, 2]
+
     def test_no_values_means_no_rows(self, connector: Connector) -> None:
         assert read(connector, email=()) == []
 

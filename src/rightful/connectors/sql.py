@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -122,6 +123,27 @@ def _statements(tbl: Table, changes: list[RowChange]) -> list[tuple[str, Any]]:
     return out
 
 
+def _max_params(engine: Engine) -> int:
+    """Values bound in one read, well under the dialect's limit (SQLite before 3.32: 999;
+    since, PostgreSQL's and MySQL's protocols: 32,766 and 65,535)."""
+    if engine.dialect.name == "sqlite":
+        return 30_000 if sqlite3.sqlite_version_info >= (3, 32) else 900
+    return 30_000 if engine.dialect.name in ("postgresql", "mysql", "mariadb") else 900
+
+
+def _parts(
+    matches: list[tuple[str, Sequence[Any]]], limit: int
+) -> list[list[tuple[str, Sequence[Any]]]]:
+    """The matches in reads of at most `limit` values. Only one field's values are split: a row
+    then matches in exactly one read. Several fields over the limit would find a row twice."""
+    if sum(len(v) for _, v in matches) <= limit:
+        return [matches]
+    if len(matches) > 1:
+        raise ConnectorError("Too many values to read at once for several fields")
+    field, values = matches[0]
+    return [[(field, values[i : i + limit])] for i in range(0, len(values), limit)]
+
+
 class SQLConnector:
     """Reads collections as tables; identifiers quoted and values bound by SQLAlchemy."""
 
@@ -157,13 +179,16 @@ class SQLConnector:
             missing = sorted(wanted - set(tbl.c.keys()))
             if missing:
                 raise ConnectorError(f"{request.collection} has no column(s) {', '.join(missing)}")
-            stmt = select(*(tbl.c[f] for f in request.fields))
-            if matches:
-                stmt = stmt.where(or_(*(tbl.c[f].in_(list(values)) for f, values in matches)))
-            if request.older_than:
-                field, moment = request.older_than
-                stmt = stmt.where(tbl.c[field] < moment)
-            return [dict(r._mapping) for r in self._connection().execute(stmt)]
+            rows: list[Row] = []
+            for part in _parts(matches, _max_params(self._engine)):
+                stmt = select(*(tbl.c[f] for f in request.fields))
+                if part:
+                    stmt = stmt.where(or_(*(tbl.c[f].in_(list(values)) for f, values in part)))
+                if request.older_than:
+                    field, moment = request.older_than
+                    stmt = stmt.where(tbl.c[field] < moment)
+                rows.extend(dict(r._mapping) for r in self._connection().execute(stmt))
+            return rows
         except NoSuchTableError as exc:
             raise ConnectorError(f"There is no table {request.collection}") from exc
         except SQLAlchemyError as exc:
