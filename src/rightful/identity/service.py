@@ -7,7 +7,7 @@ import secrets
 from datetime import timedelta
 from enum import StrEnum
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from rightful.core.clock import utcnow
@@ -160,13 +160,26 @@ def _used_up(settings: Settings, life: tuple[int, int], state: CodeState) -> boo
     return sent >= settings.codes_per_request and state is not CodeState.LIVE
 
 
-def _live_code(session: Session, request_id: str) -> VerificationCode | None:
-    return session.scalar(
-        select(VerificationCode)
-        .where(VerificationCode.request_id == request_id, VerificationCode.used_at.is_(None))
-        .order_by(VerificationCode.id.desc())
+def _live_and_life(
+    session: Session, request_id: str
+) -> tuple[VerificationCode | None, tuple[int, int]]:
+    """The request's latest unused code and `_life`, in one query: the count and sum run over
+    all its codes before the one row is picked."""
+    unused = VerificationCode.used_at.is_(None)
+    row = session.execute(
+        select(
+            VerificationCode,
+            func.count().over(),
+            func.coalesce(func.sum(VerificationCode.attempts).over(), 0),
+        )
+        .where(VerificationCode.request_id == request_id)
+        .order_by(case((unused, 0), else_=1), VerificationCode.id.desc())
         .limit(1)
-    )
+    ).one_or_none()
+    if row is None:
+        return None, (0, 0)
+    code, sent, tried = row
+    return (code if code.used_at is None else None), (int(sent or 0), int(tried or 0))
 
 
 def _state(settings: Settings, live: VerificationCode | None) -> CodeState:
@@ -181,8 +194,9 @@ def _state(settings: Settings, live: VerificationCode | None) -> CodeState:
 
 def code_state(session: Session, settings: Settings, *, request_id: str) -> CodeState:
     """Whether the request's latest code can still be entered (only reads)."""
-    state = _state(settings, _live_code(session, request_id))
-    return CodeState.USED_UP if _used_up(settings, _life(session, request_id), state) else state
+    live, life = _live_and_life(session, request_id)
+    state = _state(settings, live)
+    return CodeState.USED_UP if _used_up(settings, life, state) else state
 
 
 def codes_left(session: Session, settings: Settings, *, request_id: str) -> int:
@@ -196,10 +210,10 @@ def check_code(session: Session, settings: Settings, *, request_id: str, code: s
     Returns None when the code is right, else the message to show. It does not raise, so
     the caller commits the counted try: a rollback must never give an attacker tries back.
     """
-    live = _live_code(session, request_id)
+    live, life = _live_and_life(session, request_id)
     candidate = _hash(settings, "code", f"{request_id}:{code.strip()}")
     state = _state(settings, live)
-    if _used_up(settings, _life(session, request_id), state):
+    if _used_up(settings, life, state):
         return used_up_message(settings)
     if state is CodeState.LOCKED:
         return locked_message(settings.code_max_attempts)

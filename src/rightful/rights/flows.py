@@ -51,10 +51,11 @@ def submit(
         )
         service.route_verified(session, settings, req, actor="system")
     else:
+        # Moved first, so the new row is written once, already verifying (rights/service.py).
+        service.move(session, req, Status.VERIFYING, actor="system")
         code = codes.issue_code(
             session, settings, request_id=req.id, email=address, client=client, replaces=False
         )
-        service.move(session, req, Status.VERIFYING, actor="system")
     limits.check(
         session, settings, limits.rights_requests(settings), address=address, client=client
     )

@@ -131,7 +131,7 @@ def move(
     req.status = to.value
     if to in (Status.COMPLETED, Status.PARTIALLY_COMPLETED, Status.DENIED, Status.WITHDRAWN):
         req.closed_at = utcnow()
-    session.flush()
+    # No flush: the next read or the commit writes the row, once for moves made in a row.
     audit.record(
         session,
         actor=actor,
@@ -238,6 +238,11 @@ def create_request(
         if "email" in identities
         else "",
         required_level=kind.verification_level,
+        # Set here, not left to column defaults: the row is read before its first flush.
+        verification_level=0,
+        consumer_confirmation="not_asked",
+        summary={},
+        updated_at=utcnow(),
         # The text the person read and signed: it cites their own state's law.
         declaration=declaration_for(jurisdiction, data.language) if signed else None,
         declaration_signed_at=now if signed else None,
@@ -245,8 +250,9 @@ def create_request(
         acknowledge_due=laws.acknowledge_due(now, place, mode),
         respond_due=laws.answer_due(kind.type.value, now, place, mode),
     )
+    # Not flushed: the id is made here, and the row goes in with the first status it leaves
+    # with (submit moves it on before anything is read), in one INSERT instead of two writes.
     session.add(req)
-    session.flush()
     audit.record(
         session,
         actor=actor,

@@ -16,6 +16,9 @@ from rightful.security.models import AuditEvent
 from rightful.security.permissions import Actor, Permission, require
 
 GENESIS = chain.GENESIS
+# Eight values a row: well within PostgreSQL's 65,535 and SQLite's 32,766 parameters.
+_ROWS_A_STATEMENT = 1000
+_EVENTS = AuditEvent.metadata.tables[AuditEvent.__tablename__]
 
 
 def _digest(prev_hash: str, event: AuditEvent) -> str:
@@ -40,40 +43,45 @@ def record(
     subject_type: str,
     subject_id: str,
     detail: dict[str, Any] | None = None,
-) -> AuditEvent:
-    """Append one event to the chain (flushes; the caller commits)."""
-    prev_hash = chain.tip(session, chain.AUDIT_CHAIN)
-    event_row = AuditEvent(
-        at=utcnow(),
-        actor=actor,
-        action=action,
-        subject_type=subject_type,
-        subject_id=subject_id,
-        detail=detail or {},
-        prev_hash=prev_hash,
+) -> None:
+    """Add one event to the transaction's; they join the chain together at commit."""
+    chain.queue(
+        session,
+        chain.AUDIT_CHAIN,
+        {
+            "at": utcnow(),
+            "actor": actor,
+            "action": action,
+            "subject_type": subject_type,
+            "subject_id": subject_id,
+            "detail": detail or {},
+        },
     )
-    event_row.hash = _digest(event_row.prev_hash, event_row)
-    session.add(event_row)
-    session.flush()
-    chain.advance(session, chain.AUDIT_CHAIN, event_row.hash)
-    return event_row
 
 
 def record_many(session: Session, events: Iterable[dict[str, Any]]) -> int:
-    """Append many events (each: actor, action, subject_type, subject_id, detail) in one
-    statement, in order, each hashed onto the one before exactly as `record` hashes it
-    (flushes; the caller commits). Returns how many were appended."""
-    prev_hash = chain.tip(session, chain.AUDIT_CHAIN)
-    rows = []
+    """`record` for many events (each: actor, action, subject_type, subject_id, detail), in
+    order. Returns how many were added."""
+    added = 0
     for event in events:
-        row = SimpleNamespace(at=utcnow(), **{**event, "detail": event.get("detail") or {}})
-        row.prev_hash, row.hash = prev_hash, _digest(prev_hash, row)  # type: ignore[arg-type]
-        rows.append(vars(row))
-        chain.advance(session, chain.AUDIT_CHAIN, row.hash)
-        prev_hash = row.hash
-    if rows:
-        session.execute(insert(AuditEvent), rows)
-    return len(rows)
+        record(session, **event)
+        added += 1
+    return added
+
+
+def _append(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Chain a transaction's events onto the head, in the order recorded, and insert them in
+    one statement (the head's lock is taken here, just before commit)."""
+    prev_hash = chain.tip(session, chain.AUDIT_CHAIN)
+    for row in rows:
+        row["prev_hash"] = prev_hash
+        row["hash"] = prev_hash = _digest(prev_hash, SimpleNamespace(**row))  # type: ignore[arg-type]
+        chain.advance(session, chain.AUDIT_CHAIN, prev_hash)
+    for start in range(0, len(rows), _ROWS_A_STATEMENT):  # one INSERT ... VALUES (...), (...)
+        session.execute(insert(_EVENTS).values(rows[start : start + _ROWS_A_STATEMENT]))
+
+
+chain.written_late(chain.AUDIT_CHAIN, _EVENTS, _append)
 
 
 def events_for(session: Session, *, subject_type: str, subject_id: str) -> list[AuditEvent]:

@@ -6,6 +6,12 @@ on SQLite) until commit, so concurrent writers never chain onto the same hash. L
 same transaction reuse the tip; each head is written back once, just before commit, unless its
 writer wrote it within a statement of its own (the consent ledger on PostgreSQL: `unwritten`).
 Writers queue for the lock, so a writer takes it as late as it can (consent/appending.py).
+
+A chain may also be written late (`queue`, the audit log): its rows wait in the session and are
+chained and inserted together just before commit, so the lock is held for the commit's round
+trips only. A statement that reads or writes their table first appends them, so the transaction
+always sees its own rows. Savepoints that may be rolled back go through `savepoint`; commit only
+with every savepoint closed.
 """
 
 from __future__ import annotations
@@ -13,12 +19,14 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Update, bindparam, event, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, Update, bindparam, event, update
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
+from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.sql.util import find_tables
 
 from rightful.security.models import AuditChainHead
 
@@ -26,6 +34,10 @@ GENESIS = "0" * 64
 AUDIT_CHAIN = 1
 CONSENT_CHAIN = 2
 _PENDING = "hash_chains"
+_QUEUED = "hash_chain_rows"
+Appender = Callable[[Session, list[dict[str, Any]]], None]
+# Chains written late: the table their rows go to, and what chains and inserts them.
+_LATE: dict[int, tuple[Table, Appender]] = {}
 # Built once: each append sends them, and building a statement costs more than binding values.
 _HEADS = AuditChainHead.metadata.tables[AuditChainHead.__tablename__]
 _LOCK = (
@@ -85,22 +97,66 @@ def head_written(session: Session, chain: int) -> None:
     session.info[_PENDING][chain]["count"] = 0
 
 
+def written_late(chain: int, table: Table, appender: Appender) -> None:
+    """Register a chain whose rows are `queue`d and handed to `appender` (which takes the tip,
+    hashes them in order and inserts them) together, just before commit."""
+    _LATE[chain] = (table, appender)
+
+
+def queue(session: Session, chain: int, row: dict[str, Any]) -> None:
+    """Add a row to a late-written chain; it is chained and inserted with the transaction's
+    others, in the order queued."""
+    if not session.in_transaction():  # so that a rollback before any statement forgets it
+        session.begin()
+    queued: dict[int, list[dict[str, Any]]] = session.info.setdefault(_QUEUED, {})
+    queued.setdefault(chain, []).append(row)
+
+
+def append_queued(session: Session) -> None:
+    """Chain and insert the rows queued so far (before commit, or before a statement that
+    touches their table)."""
+    queued: dict[int, list[dict[str, Any]]] = session.info.pop(_QUEUED, {})
+    for chain, rows in queued.items():  # a new list each time: `savepoint` keeps the old one
+        if rows:
+            _LATE[chain][1](session, rows)
+
+
 @contextmanager
 def savepoint(session: Session) -> Iterator[None]:
-    """A SAVEPOINT whose rollback also takes back the chain rows appended inside it, so later
-    rows chain onto the last row kept. Take each chain's tip before the first one: its lock must
-    outlive the savepoints."""
+    """A SAVEPOINT whose rollback also takes back the chain rows appended or queued inside it,
+    so later rows chain onto the last row kept. Take each chain's tip before the first one: its
+    lock must outlive the savepoints."""
     kept = copy.deepcopy(session.info.get(_PENDING, {}))
+    # Queued rows only ever grow a list in place (appending them starts a new one): a length
+    # is enough to take back the savepoint's, without copying a large batch's every time.
+    lists = session.info.get(_QUEUED, {})
+    lengths = {chain: (rows, len(rows)) for chain, rows in lists.items()}
     try:
         with session.begin_nested():
             yield
     except BaseException:
         session.info[_PENDING] = kept
+        session.info[_QUEUED] = {chain: rows[:n] for chain, (rows, n) in lengths.items()}
         raise
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _append_before_reading(state: ORMExecuteState) -> None:
+    queued = state.session.info.get(_QUEUED)
+    if not queued or not isinstance(state.statement, ClauseElement):
+        return
+    names = {t.name for t in find_tables(state.statement, include_joins=True, include_crud=True)}
+    if any(rows and _LATE[chain][0].name in names for chain, rows in queued.items()):
+        append_queued(state.session)
 
 
 @event.listens_for(Session, "before_commit")
 def _write_heads(session: Session) -> None:
+    # A savepoint's release fires this too: the rows and heads wait for the real commit, so a
+    # savepoint rolled back later (or failing in its own flush) cannot take them with it.
+    if session.in_nested_transaction():
+        return
+    append_queued(session)
     for chain, current in session.info.pop(_PENDING, {}).items():
         if current["count"]:  # zero: written already (head_written), or nothing appended
             session.execute(
@@ -108,6 +164,10 @@ def _write_heads(session: Session) -> None:
             )
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_heads(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+@event.listens_for(Session, "after_transaction_end")
+def _forget_heads(session: Session, transaction: SessionTransaction) -> None:
+    # Only the whole transaction's end (commit, rollback or close) forgets: a savepoint rolled
+    # back leaves what came before it, and `savepoint` takes back what came inside it.
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
+        session.info.pop(_QUEUED, None)

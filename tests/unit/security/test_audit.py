@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from sqlalchemy import create_engine, update
+from sqlalchemy import create_engine, select, update
 from sqlalchemy.orm import Session
 
 from rightful.all_models import Base
@@ -14,11 +14,10 @@ def test_an_edited_event_breaks_the_chain_at_that_event(tmp_path: Path) -> None:
     engine = create_engine(f"sqlite:///{tmp_path}/a.db")
     Base.metadata.create_all(engine)
     with Session(engine) as session:
-        ids = [
-            audit.record(session, actor="a", action=f"x{i}", subject_type="t", subject_id=str(i)).id
-            for i in range(4)
-        ]
+        for i in range(4):
+            audit.record(session, actor="a", action=f"x{i}", subject_type="t", subject_id=str(i))
         session.commit()
+        ids = list(session.scalars(select(AuditEvent.id).order_by(AuditEvent.id)))
         assert audit.verify_chain(session).intact
         session.execute(update(AuditEvent).where(AuditEvent.id == ids[2]).values(actor="mallory"))
         session.commit()

@@ -22,6 +22,7 @@ from rightful.rights import due as clocks
 from rightful.rights import intake, partners, service, transfers
 from rightful.rights import staff as desk
 from rightful.rights.erasure import preview
+from rightful.rights.kinds import transfer_types
 from rightful.rights.models import RightsRequest
 from rightful.rights.schemas import RequestIn, RequestOut
 from rightful.rights.types import Status
@@ -113,10 +114,11 @@ def out(rt: Runtime, req: RightsRequest, identities: dict[str, str] | None = Non
         identity_method=req.identity_method,
         identity_checked_by=req.identity_checked_by,
         identities=identities,
+        # Only a kind that sends copies on can have a transfer: others skip the read.
         transfer=transfers.transfer_out(
             session, rt.settings, req.id, personal=identities is not None
         )
-        if (session := object_session(req))
+        if req.request_type in transfer_types() and (session := object_session(req))
         else None,
     )
 
