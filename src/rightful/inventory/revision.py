@@ -1,7 +1,9 @@
 """The data map as requests read it: a snapshot per revision, cached per process.
 
-Every change to the data map bumps one counter; a run reads the counter (one statement) and
-re-reads datasets, systems and taxonomy only when it moved.
+Every change to the data map bumps one counter; a transaction reads the counter once (one
+statement) and re-reads datasets, systems and taxonomy only when it moved. Within a transaction
+the map it read first is kept (execution asks for it several times); a bump in the same
+transaction drops it.
 """
 
 from __future__ import annotations
@@ -9,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from threading import Lock
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session, SessionTransaction
 
 from rightful.connectors import registry
 from rightful.inventory.models import DataMapRevision, Dataset, System, TaxonomyEntry
@@ -64,10 +66,18 @@ class DataMap:
 
 _cache: dict[str, DataMap] = {}
 _lock = Lock()
+_HELD = "data_map"  # session.info: the map this transaction read
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _let_go(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_HELD, None)
 
 
 def bump_revision(session: Session) -> None:
     """Mark the data map changed (inside the caller's transaction)."""
+    session.info.pop(_HELD, None)
     result = session.execute(
         update(DataMapRevision)
         .where(DataMapRevision.id == 1)
@@ -102,14 +112,20 @@ def _read(session: Session, revision: int) -> DataMap:
 
 
 def load_map(session: Session) -> DataMap:
-    """The current data map: one statement when this process already holds its revision."""
+    """The current data map: one statement when this process already holds its revision, none
+    when this transaction has read it already."""
+    held: DataMap | None = session.info.get(_HELD)
+    if held is not None and session.in_transaction():
+        return held
     revision = session.scalar(select(DataMapRevision.revision).where(DataMapRevision.id == 1)) or 0
     bind = str(session.get_bind().engine.url)
     with _lock:
         cached = _cache.get(bind)
     if cached is not None and cached.revision == revision and revision:
+        session.info[_HELD] = cached
         return cached
     fresh = _read(session, revision)
     with _lock:
         _cache[bind] = fresh
+    session.info[_HELD] = fresh
     return fresh
