@@ -13,7 +13,7 @@ from rightful.core import claims
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.core.errors import ConnectorError, NotFoundError
-from rightful.rights import service
+from rightful.rights import access_batch, service
 from rightful.rights.erasure_run import apply_erasures, plan_erasures
 from rightful.rights.kinds import automated_types, kind_of
 from rightful.rights.models import RightsRequest
@@ -182,3 +182,28 @@ def run_erasures(
     for rid in mine:  # plans are stored and applied: this is the per-request bookkeeping
         run_request(factory, settings, rid, leases[rid])
     return len(reqs)
+
+
+def run_accesses(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    request_ids: list[str],
+    leases: dict[str, datetime],
+) -> int:
+    """Access requests this worker holds, read together in batches of `execution_batch_size`
+    (one read per collection each), then each finished by `run_request` from its own steps.
+    Returns how many were read together."""
+    together = 0
+    size = settings.execution_batch_size
+    mine = [rid for rid in request_ids if rid in leases]
+    for start in range(0, len(mine), size):
+        with factory() as session:
+            reqs = list(
+                session.scalars(
+                    select(RightsRequest).where(RightsRequest.id.in_(mine[start : start + size]))
+                )
+            )
+            together += len(access_batch.prefetch(session, settings, reqs))
+    for rid in mine:
+        run_request(factory, settings, rid, leases[rid])
+    return together

@@ -202,3 +202,8 @@ def automated_types() -> list[str]:
 def batched_types() -> list[str]:
     """The type values the worker erases together (rights/erasure_run.py)."""
     return [k.type.value for k in KINDS if k.batched]
+
+
+def package_types() -> list[str]:
+    """The type values answered with a package of the person's rows (rights/access_batch.py)."""
+    return [k.type.value for k in KINDS if k.handler == f"{_HANDLERS}:package"]

@@ -15,10 +15,12 @@ from rightful.core.config import Settings
 from rightful.inventory.revision import DataMap, load_map
 from rightful.inventory.stores import Connectors
 from rightful.rights import package, service, tasks
+from rightful.rights.access_batch import access_plan
 from rightful.rights.kinds import kind_of
 from rightful.rights.know import categories_report
 from rightful.rights.models import ExecutionStep, RightsRequest
-from rightful.rights.planning import build_plan, fetch_request
+from rightful.rights.planning import fetch_request
+from rightful.rights.values import seal_rows
 from rightful.security.vault import Vault
 
 # Steps are committed in batches: small requests cost one commit, long ones lose little work.
@@ -49,13 +51,7 @@ def _collect(
         for s in session.scalars(select(ExecutionStep).where(ExecutionStep.request_id == req.id))
     }
     identities = service.identities_of(settings, req)
-    steps = build_plan(
-        data_map.datasets,
-        system_of=data_map.system_of,
-        # Only the identity the person proved (the e-mail, by its code) may find records: a
-        # phone number is matched as a data point, never used to find others who share it.
-        identity_types=["email"],
-    )
+    steps = access_plan(data_map)  # the same reads a batch makes (rights/access_batch.py)
     found: dict[str, list[Row]] = {}
     pending: list[dict[str, Any]] = []
     last_checkpoint = time.monotonic()
@@ -72,7 +68,7 @@ def _collect(
                         "request_id": req.id,
                         "address": step.address,
                         "row_count": len(rows),
-                        "result": vault.encrypt_json(rows),
+                        "result": seal_rows(vault, rows),
                         "finished_at": utcnow(),
                     }
                 )

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import base64
+import json
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rightful.connectors.base import Row
+    from rightful.security.vault import Vault
 
 
 def plain(value: Any, data_type: str | None = None) -> Any:
@@ -27,3 +32,15 @@ def plain(value: Any, data_type: str | None = None) -> Any:
     if data_type == "string":
         return str(value)
     return value
+
+
+def _kept(value: Any) -> Any:
+    made = plain(value)
+    return str(made) if made is value else made
+
+
+def seal_rows(vault: Vault, rows: list[Row]) -> str:
+    """Rows read for a request, encrypted to keep between runs as JSON of what `plain` makes of
+    their values (not `str`: a datetime's text then differs), so a package built from kept rows
+    - a run resumed, a batch's share (rights/access_batch.py) - equals one from rows just read."""
+    return vault.encrypt(json.dumps(rows, default=_kept).encode()).decode()
