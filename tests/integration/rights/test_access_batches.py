@@ -73,7 +73,9 @@ def _vanish(store: Engine, email: str) -> None:
                 )
 
 
-def _ready(tmp_path: Path, estate_url: str | None, *, batches: bool, n: int = 6) -> Runtime:
+def _ready(
+    tmp_path: Path, estate_url: str | None, *, batches: bool, n: int = 6, shout: bool = False
+) -> Runtime:
     settings = make_settings(tmp_path, access_batches=batches, worker_batch_size=100)
     urls = {key: estate_url for key in SYSTEMS} if estate_url else demo_urls(tmp_path)
     runtime = prepare(settings, urls, people=60)
@@ -85,6 +87,9 @@ def _ready(tmp_path: Path, estate_url: str | None, *, batches: bool, n: int = 6)
             {"n": n},
         ).all()
     _approve(runtime, [tuple(p) for p in people])
+    if shout:  # the store now holds customer 3's e-mail in capitals
+        with store.begin() as conn:
+            conn.execute(text("UPDATE customers SET email = UPPER(email) WHERE id = 3"))
     store.dispose()
     for url in set(urls.values()):
         other = create_engine(url)
@@ -149,10 +154,10 @@ def _reads(statements: list[str]) -> int:
 
 
 def _run(
-    tmp_path: Path, estate_url: str | None, *, batches: bool
+    tmp_path: Path, estate_url: str | None, *, batches: bool, shout: bool = False
 ) -> tuple[dict[str, dict[str, Any]], int]:
     """Each person's outcome of a worker's pass over six approved requests, and the reads."""
-    runtime = _ready(tmp_path, estate_url, batches=batches)
+    runtime = _ready(tmp_path, estate_url, batches=batches, shout=shout)
     urls = {key: estate_url for key in SYSTEMS} if estate_url else demo_urls(tmp_path)
     try:
         with _counting([_engine(u) for u in set(urls.values())]) as in_estate:
@@ -232,3 +237,27 @@ def test_statements_for_a_batch_do_not_grow_with_its_size(tmp_path: Path) -> Non
     assert many[:2] == few[:2]
     assert few[0] == 11  # one read per collection of the demo estate
     assert few[1] <= 4  # Rightful's store: steps begun, the data map, one INSERT of every step
+
+
+@pytest.mark.mariadb
+def test_a_store_matching_regardless_of_case_is_read_one_by_one(
+    tmp_path: Path, mariadb_url: str
+) -> None:
+    # MariaDB's default collation finds 'MARIO...@EXAMPLE.COM' for 'mario...@example.com'
+    # alone; the in-memory split would not, so the batch is refused and nothing differs.
+    alone, _ = _run(tmp_path / "alone", mariadb_url, batches=False, shout=True)
+    together, reads = _run(tmp_path / "together", mariadb_url, batches=True, shout=True)
+    assert together == alone
+    assert reads > 11
+    shouted = [o for o in together.values() if o["data"].get("Online store", {}).get("customers")]
+    assert any(
+        c["customers"][0]["email"].isupper() for c in (o["data"]["Online store"] for o in shouted)
+    )
+
+
+def test_the_split_is_refused_when_a_store_compares_loosely() -> None:
+    asked = [("email", ("avery@example.com", "jo@example.com"))]
+    assert access_batch._trusted(asked, [{"email": "jo@example.com"}])
+    assert not access_batch._trusted(asked, [{"email": "JO@example.com"}])
+    assert not access_batch._trusted([("email", ("jo@example.com", "Jo@example.com"))], [])
+    assert not access_batch._trusted([("email", ("jose@example.com", "josé@example.com"))], [])
