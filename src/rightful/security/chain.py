@@ -145,9 +145,26 @@ def _append_before_reading(state: ORMExecuteState) -> None:
     queued = state.session.info.get(_QUEUED)
     if not queued or not isinstance(state.statement, ClauseElement):
         return
-    names = {t.name for t in find_tables(state.statement, include_joins=True, include_crud=True)}
+    names = _tables_of(state.statement)
     if any(rows and _LATE[chain][0].name in names for chain, rows in queued.items()):
         append_queued(state.session)
+
+
+_SEEN: dict[Any, frozenset[str]] = {}
+
+
+def _tables_of(statement: ClauseElement) -> frozenset[str]:
+    # Walking a statement costs about a third of building it; its cache key is worked out for
+    # execution anyway (and kept on the statement), so each shape is walked once a process.
+    cache_key = statement._generate_cache_key()
+    if cache_key is not None and (known := _SEEN.get(cache_key.key)) is not None:
+        return known
+    names = frozenset(t.name for t in find_tables(statement, include_joins=True, include_crud=True))
+    if cache_key is not None:
+        if len(_SEEN) > 5000:  # shapes are few; this only bounds a pathological caller
+            _SEEN.clear()
+        _SEEN[cache_key.key] = names
+    return names
 
 
 @event.listens_for(Session, "before_commit")
