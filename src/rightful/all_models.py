@@ -12,9 +12,9 @@ from rightful.messaging import models as messaging_models
 from rightful.notices import models as notice_models
 from rightful.rights import clock_models as rights_clocks
 from rightful.rights import documents as rights_documents
+from rightful.rights import import_models as rights_imports
 from rightful.rights import models as rights_models
 from rightful.rights import task_models as rights_tasks
-from rightful.rights import import_models as rights_imports
 from rightful.rights import transfer_models as rights_transfers
 from rightful.security import models as security_models
 from rightful.security import replay as security_replay
@@ -34,10 +34,10 @@ __all__ = [
     "notice_models",
     "rights_clocks",
     "rights_documents",
+    "rights_imports",
     "rights_models",
     "rights_tasks",
     "rights_transfers",
-    "rights_imports",
     "security_models",
     "security_replay",
     "security_sessions",

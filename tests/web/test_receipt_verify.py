@@ -142,3 +142,13 @@ def test_anyone_who_kept_an_old_head_can_check_the_log_only_grew(rightful_app: A
         "/consent/log/consistency", params={"first": 1, "second": 10**6}
     )
     assert unsigned.status_code == 404
+
+
+def test_a_receipt_larger_than_a_form_s_usual_limit_is_still_checked(rightful_app: App) -> None:
+    """A long-kept person's receipt (many changes, each with its proof) is far over the 64 kB a
+    plain form may send; the check page takes it like an upload."""
+    _choose(rightful_app, State.WITHDRAWN, State.GIVEN)
+    _sequenced(rightful_app)
+    receipt = _receipt(rightful_app)
+    receipt["note"] = "x" * 200_000  # what the holder wrote beside it: not part of what is signed
+    assert "This receipt is genuine" in _check(rightful_app, receipt)

@@ -33,9 +33,9 @@ from rightful.web.admin.token_routes import router as admin_token_router
 from rightful.web.api import docs as api_docs
 from rightful.web.api.appeal_routes import router as appeal_api_router
 from rightful.web.api.audit_routes import router as audit_api_router
+from rightful.web.api.batch_routes import router as batch_api_router
 from rightful.web.api.consent_routes import router as consent_api_router
 from rightful.web.api.report_routes import router as report_api_router
-from rightful.web.api.batch_routes import router as batch_api_router
 from rightful.web.api.routes import router as api_router
 from rightful.web.api.sms_routes import router as sms_api_router
 from rightful.web.api.subscription_routes import router as subscription_api_router
@@ -49,9 +49,9 @@ from rightful.web.privacy_center.agent_routes import router as agent_confirm_rou
 from rightful.web.privacy_center.appeals import router as appeal_router
 from rightful.web.privacy_center.contact import router as contact_router
 from rightful.web.privacy_center.lookup import router as lookup_router
+from rightful.web.privacy_center.metrics_routes import router as metrics_router
 from rightful.web.privacy_center.notice import install_banner
 from rightful.web.privacy_center.notice import router as notice_router
-from rightful.web.privacy_center.metrics_routes import router as metrics_router
 from rightful.web.privacy_center.preferences import router as preferences_router
 from rightful.web.privacy_center.routes import router as public_router
 from rightful.web.privacy_center.subscribe import router as subscribe_router
@@ -111,10 +111,11 @@ def create_app(runtime: Runtime, *, start_worker: bool | None = None) -> FastAPI
         max_bytes=settings.max_body_bytes,
         bulk={
             "/api/v1/suppressions/bulk": settings.max_bulk_bytes,
+            "/api/v1/rights-requests/batch": settings.max_bulk_bytes,
             # The forms that take documents: a scanned letter, a permission, evidence.
             "/requests": settings.max_upload_bytes,
             "/admin/intake": settings.max_upload_bytes,
-            "/api/v1/rights-requests/batch": settings.max_bulk_bytes,
+            "/consent/receipts/verify": settings.max_upload_bytes,  # receipts with long proofs
         },
     )
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
@@ -133,8 +134,8 @@ def create_app(runtime: Runtime, *, start_worker: bool | None = None) -> FastAPI
         appeal_router,
         contact_router,
         transfer_router,
-        notice_router,
         metrics_router,
+        notice_router,
     ):
         app.include_router(pages, include_in_schema=False)
     app.include_router(banner_router)
@@ -149,10 +150,11 @@ def create_app(runtime: Runtime, *, start_worker: bool | None = None) -> FastAPI
     app.include_router(admin_consent_router, include_in_schema=False)
     app.include_router(admin_token_router, include_in_schema=False)
     app.include_router(admin_laws_router, include_in_schema=False)
-    app.include_router(admin_notice_router, include_in_schema=False)
     app.include_router(admin_drop_router, include_in_schema=False)
+    app.include_router(admin_notice_router, include_in_schema=False)
     app.include_router(admin_report_router, include_in_schema=False)
     app.include_router(admin_staff_router, include_in_schema=False)
+    app.include_router(batch_api_router)  # before api_router: /batch is not a request id
     app.include_router(api_router)
     app.include_router(consent_api_router)
     app.include_router(audit_api_router)
@@ -161,7 +163,6 @@ def create_app(runtime: Runtime, *, start_worker: bool | None = None) -> FastAPI
     app.include_router(sms_api_router)
     app.include_router(subscription_api_router)
     app.include_router(report_api_router)
-    app.include_router(batch_api_router)  # before api_router: /batch is not a request id
     app.add_api_route("/favicon.ico", _no_icon, include_in_schema=False)
     if settings.demo_mode:  # the demo's help desk and e-mail marketing vendors (decision 0015)
         from rightful.demo.vendors import MOUNT, vendor_app
