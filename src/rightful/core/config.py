@@ -160,9 +160,10 @@ class Settings(BaseSettings):
     worker_batch_size: int = Field(
         default=50, ge=1, le=10_000, description="Requests or sends one worker takes at a time."
     )
-    # Access requests read together (rights/access_batch.py); off until proven on every suite.
+    # Access requests read together (rights/access_batch.py); on since every suite touching
+    # execution passed with it on. Off: each request reads alone, as before.
     access_batches: bool = Field(
-        default=False, description="Read approved access requests' rows together, in batches."
+        default=True, description="Read approved access requests' rows together, in batches."
     )
     execution_batch_size: int = Field(
         default=100, ge=2, le=1000, description="Access requests read together at most."
