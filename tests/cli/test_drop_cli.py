@@ -14,7 +14,7 @@ from tests.support.cli import run, runner
 def test_a_list_is_imported_counted_and_answered_with_a_status_file(
     cli_env: Path, tmp_path: Path
 ) -> None:
-    assert "No DROP list imported yet" in run("drop", "status")
+    assert "DROP is not in use" in run("drop", "status")  # not a registered broker
     stem = f"{utcnow():%Y%m%d}_4821_Email"  # downloaded today: the 45 days start now
     listed = tmp_path / f"{stem}.csv"
     listed.write_text(

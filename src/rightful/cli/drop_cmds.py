@@ -51,7 +51,12 @@ def status() -> None:
     with unit_of_work(rt.sessions) as session:
         s = service.view_summary(session, rt.settings, actor=acting(session))
         if s.last_download_at is None:
-            typer.echo("No DROP list imported yet: the first download is due now.")
+            typer.echo(
+                "No DROP list imported yet: the first download is due now."
+                if s.in_use
+                else "No DROP list imported yet. DROP is not in use: its 45-day clock applies "
+                "to registered data brokers (RIGHTFUL_DROP_REGISTERED=true)."
+            )
             return
         late = "  OVERDUE" if s.overdue else f"  ({s.days_left} days left)"
         typer.echo(f"Last download {s.last_download_at:%Y-%m-%d %H:%M} UTC; "
