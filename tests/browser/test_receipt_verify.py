@@ -83,7 +83,9 @@ def test_a_receipt_is_checked_in_the_browser_and_a_changed_one_refused(
     page.get_by_role("button", name="Check the receipt").click()
     refused = page.get_by_role("alert")
     expect(refused.get_by_role("heading")).to_have_text("This receipt could not be confirmed")
-    expect(refused).to_contain_text("differs from what our log recorded (event_type)")
+    expect(refused).to_contain_text(
+        "The receipt shows another choice (given or withdrawn) than our log recorded."
+    )
     photograph(page, shots, "receipt-2-refused")
 
     upload = tmp_path / "consent-record.json"  # the file as the preference center gives it

@@ -30,6 +30,25 @@ _SAME = {
     "jurisdiction": "jurisdiction",
 }
 
+# Why a change's own words were refused, per field of the receipt, for a person to read.
+_DIFFERS = {
+    "event_id": N_("The receipt names this change differently from our log."),
+    "event_time": N_("The receipt gives this change another date or time than our log."),
+    "event_type": N_(
+        "The receipt shows another choice (given or withdrawn) than our log recorded."
+    ),
+    "purpose_id": N_("The receipt shows this choice for another purpose than our log recorded."),
+    "channel": N_(
+        "The receipt shows this choice for another way of contacting you than our log recorded."
+    ),
+    "collection_method": N_(
+        "The receipt says this choice was made somewhere else than our log recorded."
+    ),
+    "notice_version": N_("The receipt names another version of our notice than our log recorded."),
+    "jurisdiction": N_("The receipt names another place than our log recorded."),
+    "pii_principal_id": N_("The receipt is for another person than our log recorded."),
+}
+
 
 @dataclass(frozen=True)
 class EventCheck:
@@ -96,17 +115,8 @@ def _event(
     differs = [shown for shown, key in _SAME.items() if event.get(shown) != entry.get(key)]
     if entry.get("subject") != receipt.get("pii_principal_id"):
         differs.append("pii_principal_id")
-    if differs:
-        return EventCheck(
-            event_id,
-            REFUSED,
-            position,
-            N_(
-                "What the receipt shows of this change differs from what our log recorded "
-                "(%(fields)s).",
-                fields=", ".join(differs),
-            ),
-        )
+    if differs:  # the first difference, in words: the field names mean nothing to a reader
+        return EventCheck(event_id, REFUSED, position, _DIFFERS[differs[0]])
     if head is None:
         return EventCheck(event_id, REFUSED, position, N_("It has no signed log head to check."))
     try:
