@@ -90,6 +90,8 @@ def test_the_notice_has_ordered_headings_anchors_contents_and_a_print_view(
     page.emulate_media(media="screen")
     page.set_viewport_size({"width": 390, "height": 844})
     assert_accessible_basics(page)
+    # The notice's tables fit a phone: no sideways scrolling (WCAG 1.4.10, reflow).
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.screenshot(path=str(SHOTS / "notice-phone.png"), full_page=True)
 
 
