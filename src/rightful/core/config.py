@@ -82,6 +82,14 @@ class Settings(BaseSettings):
     mail_from: str = "Lumen Devices Privacy Office <privacy@lumen.example>"
     company_name: str = "Lumen Devices, Inc."
     privacy_email: str = "privacy@lumen.example"
+    audit_anchor_dir: Path | None = Field(
+        default=None,
+        description="Where the integrity logs' signed heads are appended, outside the database "
+        "(default: anchors/ in the data directory; put it on other storage).",
+    )
+    audit_anchor_email: str = Field(
+        default="", description="Who is e-mailed each day's anchors ('': no one)."
+    )
     postal_address: str = (
         "Lumen Devices, Inc., Attn: Privacy Office, 100 Harbor Way, San Jose, CA 95110"
     )
@@ -369,3 +377,8 @@ class Settings(BaseSettings):
     def http_webhooks_allowed(self) -> bool:
         """Whether webhook addresses may be plain http: in demo mode, or when the operator says."""
         return self.demo_mode or self.allow_http_webhooks
+    @property
+    def anchor_dir(self) -> Path:
+        """Where the integrity logs' heads are anchored outside the store."""
+        return self.audit_anchor_dir or self.data_dir / "anchors"
+
