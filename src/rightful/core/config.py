@@ -377,8 +377,8 @@ class Settings(BaseSettings):
     def http_webhooks_allowed(self) -> bool:
         """Whether webhook addresses may be plain http: in demo mode, or when the operator says."""
         return self.demo_mode or self.allow_http_webhooks
+
     @property
     def anchor_dir(self) -> Path:
         """Where the integrity logs' heads are anchored outside the store."""
         return self.audit_anchor_dir or self.data_dir / "anchors"
-
