@@ -152,3 +152,37 @@ def test_rows_older_than_a_moment_are_found_for_retention(tmp_path: Path) -> Non
         assert [r["id"] for r in found] == [1]
         connector.close()
     dispose_all()
+
+
+def test_people_setting_the_same_value_share_one_update_and_are_counted_apart(
+    sql_connector: Connector,
+) -> None:
+    from sqlalchemy import event
+
+    from rightful.connectors.base import RowChange
+    from rightful.connectors.sql import SQLConnector, _engine
+
+    def same(tag: str, key: int) -> RowChange:
+        return RowChange("user", (("id", key),), {"order": "fixed"}, tag)
+
+    assert isinstance(sql_connector, SQLConnector)
+    updates: list[str] = []
+    engine = _engine(sql_connector._url)
+    listen = lambda *a: updates.append(str(a[2])) if str(a[2]).startswith("UPDATE") else None  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        # Rows 1 and 2 to the same value for two people, 3 to another: two UPDATEs, not three;
+        # row 9 is not there, so its person is counted by what the store holds.
+        changes = [same("p1", 1), same("p2", 2), same("p2", 9)]
+        other = RowChange("user", (("id", 3),), {"order": "other"}, "p3")
+        assert sql_connector.apply([*changes, other]) == {
+            ("user", "p1"): 1,
+            ("user", "p2"): 1,
+            ("user", "p3"): 1,
+        }
+        assert len(updates) == 2
+        assert [r["order"] for r in read(sql_connector, id=(1, 2, 3))] == ["fixed", "fixed", "other"]
+        # Applied again, the same counts: rows matched, not rows whose value moved.
+        assert sql_connector.apply(changes) == {("user", "p1"): 1, ("user", "p2"): 1}
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)

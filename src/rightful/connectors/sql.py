@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from threading import Lock
@@ -99,28 +100,71 @@ def _condition(tbl: Table, fields: tuple[str, ...], nulls: tuple[str, ...], keys
     return and_(*parts)
 
 
-def _statements(tbl: Table, changes: list[RowChange]) -> list[tuple[str, Any]]:
-    """Few statements for many rows: one DELETE per shape of `where`, one UPDATE per distinct
-    values; each with the tag its rows are counted under."""
-    Group = tuple[str, tuple[str, ...], tuple[str, ...], str | None]
-    groups: dict[Group, tuple[dict[str, Any] | None, dict[tuple[Any, ...], None]]] = {}
+Keys = dict[str, list[tuple[Any, ...]]]  # per tag, the `where` values of the rows it asked for
+
+
+@dataclass(frozen=True)
+class _Statement:
+    """One DELETE or UPDATE, the `where` fields it finds rows by, and the rows each tag asked."""
+
+    stmt: Any
+    fields: tuple[str, ...]
+    condition: Any
+    asked: Keys
+
+
+def _statements(tbl: Table, changes: list[RowChange]) -> list[_Statement]:
+    """Few statements for many rows: one DELETE per shape of `where` and tag, one UPDATE per
+    distinct values; each with the tags it serves and the rows each asked for.
+
+    An UPDATE by the table's whole primary key serves every tag setting the same values (two
+    people correcting a field to the same value): a key is one row, so each tag's count can be
+    told apart afterwards (`_counts`). Any other statement serves one tag."""
+    Group = tuple[str | None, tuple[str, ...], tuple[str, ...], str | None]
+    primary = {c.name for c in tbl.primary_key.columns}
+    groups: dict[Group, tuple[dict[str, Any] | None, dict[str, dict[tuple[Any, ...], None]]]] = {}
     for change in changes:
         where = _typed(tbl, dict(change.where))
         fields = tuple(f for f, v in where.items() if v is not None)
         nulls = tuple(f for f, v in where.items() if v is None)
         values = _typed(tbl, change.values) if change.values is not None else None
         marker = None if values is None else repr(sorted(values.items()))
-        group = groups.setdefault((change.tag, fields, nulls, marker), (values, {}))
+        shared = (
+            values is not None
+            and bool(primary)
+            and primary <= set(fields)
+            and not values.keys() & where.keys()
+        )
+        group = groups.setdefault(
+            (None if shared else change.tag, fields, nulls, marker), (values, {})
+        )
         # A row found twice (two people sharing it) is changed once.
-        group[1][tuple(where[f] for f in fields)] = None
-    out: list[tuple[str, Any]] = []
-    for (tag, fields, nulls, _), (values, found) in groups.items():
-        keys = list(found)
+        group[1].setdefault(change.tag, {})[tuple(where[f] for f in fields)] = None
+    out: list[_Statement] = []
+    for (_, fields, nulls, _), (values, by_tag) in groups.items():
+        keys = list(dict.fromkeys(k for asked in by_tag.values() for k in asked))
         for start in range(0, len(keys), _BATCH):
-            where = _condition(tbl, fields, nulls, keys[start : start + _BATCH])
+            part = keys[start : start + _BATCH]
+            inside = set(part)
+            asked = {t: [k for k in ks if k in inside] for t, ks in by_tag.items()}
+            where = _condition(tbl, fields, nulls, part)
             stmt = delete(tbl) if values is None else update(tbl).values(values)
-            out.append((tag, stmt.where(where)))
+            served = {t: ks for t, ks in asked.items() if ks}
+            out.append(_Statement(stmt.where(where), fields, where, served))
     return out
+
+
+def _counts(conn: Connection, tbl: Table, done: _Statement, rowcount: int) -> dict[str, int]:
+    """Rows changed per tag: a statement serving one tag counts for it; one serving several
+    (by whole primary keys) counts each tag's keys, all of them when the store changed as many
+    rows as keys were asked, else those the store holds (read in the same transaction)."""
+    if len(done.asked) == 1:
+        return {tag: rowcount for tag in done.asked}
+    if rowcount == len({k for ks in done.asked.values() for k in ks}):
+        return {t: len(ks) for t, ks in done.asked.items()}
+    found = select(*(tbl.c[f] for f in done.fields)).where(done.condition)
+    held = {tuple(r) for r in conn.execute(found)}
+    return {t: len([k for k in ks if k in held]) for t, ks in done.asked.items()}
 
 
 def _max_params(engine: Engine) -> int:
@@ -226,8 +270,10 @@ class SQLConnector:
                 for collection in order:
                     tbl = _reflect(self._url, self._engine, collection)
                     mine = [c for c in changes if c.collection == collection]
-                    for tag, stmt in _statements(tbl, mine):
-                        changed[(collection, tag)] += conn.execute(stmt).rowcount
+                    for done in _statements(tbl, mine):
+                        rowcount = conn.execute(done.stmt).rowcount
+                        for tag, n in _counts(conn, tbl, done, rowcount).items():
+                            changed[(collection, tag)] += n
             return changed
         except (NoSuchTableError, KeyError) as exc:
             raise ConnectorError(f"Cannot change {exc}: no such table or column") from exc

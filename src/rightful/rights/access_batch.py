@@ -87,32 +87,50 @@ def _batchable(data_map: DataMap, steps: list[Step]) -> bool:
     return all(not s.by_hand and s.connection_type in BATCHED_STORES for s in systems)
 
 
-def prefetch(session: Session, settings: Settings, reqs: Sequence[RightsRequest]) -> list[str]:
-    """Read the rows of many access requests together and keep each one's share as its steps
-    (one multi-row INSERT, committed). Returns the ids prefetched; the others (already begun,
-    or a batch that cannot be read together) simply run one by one."""
+def not_begun(session: Session, reqs: Sequence[RightsRequest]) -> list[RightsRequest]:
+    """The requests with no execution step yet: a batch takes only those (a request already
+    begun, by a crash or a retry, resumes from its own steps)."""
     ids = [r.id for r in reqs]
     begun = set(
         session.scalars(select(ExecutionStep.request_id).where(ExecutionStep.request_id.in_(ids)))
     )
-    todo = [r for r in reqs if r.id not in begun]
-    if len(todo) < 2:
-        return []
-    data_map = load_map(session)
-    steps = access_plan(data_map)
+    return [r for r in reqs if r.id not in begun]
+
+
+def shares(
+    settings: Settings, data_map: DataMap, steps: list[Step], emails: Mapping[str, str]
+) -> dict[str, dict[str, list[Row]]] | None:
+    """Each request's rows of every step (by request id, from its e-mail), read with one read
+    per collection for all of them; None when they cannot be read together (a store that is
+    not SQL, compares loosely, or fails: each request then reads alone)."""
     if not steps or not _batchable(data_map, steps):
-        return []
-    emails = {r.id: service.identities_of(settings, r).get("email") or "" for r in todo}
+        return None
     asked = sorted({e for e in emails.values() if e})
     try:
         with Connectors(settings, data_map.systems) as connectors:
             found = _read_together(steps, asked, connectors)
     except ConnectorError as exc:  # each request meets (and reports) it on its own run
-        log.warning("access batch of %d: cannot read together (%s)", len(todo), exc.code)
-        return []
+        log.warning("batch of %d: cannot read together (%s)", len(emails), exc.code)
+        return None
     if found is None:
+        return None
+    return {rid: rows_of(steps, {"email": email}, found) for rid, email in emails.items()}
+
+
+def prefetch(session: Session, settings: Settings, reqs: Sequence[RightsRequest]) -> list[str]:
+    """Read the rows of many access requests together and keep each one's share as its steps
+    (one multi-row INSERT, committed). Returns the ids prefetched; the others (already begun,
+    or a batch that cannot be read together) simply run one by one."""
+    todo = not_begun(session, reqs)
+    if len(todo) < 2:
         return []
-    session.execute(insert(ExecutionStep), list(_steps_of(settings, todo, emails, steps, found)))
+    data_map = load_map(session)
+    steps = access_plan(data_map)
+    emails = {r.id: service.identities_of(settings, r).get("email") or "" for r in todo}
+    mine = shares(settings, data_map, steps, emails)
+    if mine is None:
+        return []
+    session.execute(insert(ExecutionStep), list(_steps_of(settings, todo, steps, mine)))
     session.commit()
     return [r.id for r in todo]
 
@@ -120,16 +138,14 @@ def prefetch(session: Session, settings: Settings, reqs: Sequence[RightsRequest]
 def _steps_of(
     settings: Settings,
     reqs: Sequence[RightsRequest],
-    emails: Mapping[str, str],
     steps: list[Step],
-    found: Mapping[str, list[Row]],
+    mine: Mapping[str, Mapping[str, list[Row]]],
 ) -> Any:
     vault = Vault(settings, "execution")
     now = utcnow()
     for req in reqs:
-        mine = rows_of(steps, {"email": emails[req.id]}, found)
         for step in steps:
-            rows = mine[step.address]
+            rows = mine[req.id][step.address]
             yield {
                 "request_id": req.id,
                 "address": step.address,

@@ -1,4 +1,5 @@
-"""Correction: the person names what is wrong and the right value; staff review; connectors apply.
+"""Correction: the person names what is wrong and the right value; staff review what would
+change; `correction_run` applies it.
 
 The detail being corrected never counts towards verifying the person: someone who knows only
 the wrong value on file must not be helped by it, nor someone who knows only the new one.
@@ -6,21 +7,22 @@ the wrong value on file must not be helped by it, nor someone who knows only the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from rightful.connectors.base import Row, RowChange, Where
+from rightful.connectors.base import Row, Where
 from rightful.core.config import Settings
 from rightful.core.errors import ConflictError
 from rightful.inventory.keys import locate
-from rightful.inventory.revision import load_map
+from rightful.inventory.revision import DataMap, load_map
 from rightful.inventory.specs import CollectionSpec
 from rightful.inventory.stores import Connectors
 from rightful.rights import service
 from rightful.rights.correction_values import CORRECTABLE, Correctable, new_value
-from rightful.rights.planning import build_plan, traverse
+from rightful.rights.planning import Step, build_plan, traverse
 from rightful.rights.types import RequestType
 
 
@@ -46,21 +48,12 @@ def _fields(coll: CollectionSpec, item: Correctable) -> list[tuple[str, str]]:
     ]
 
 
-def plan_correction(
-    session: Session, settings: Settings, *, request_id: str
+def planned_changes(
+    steps: list[Step], found: Mapping[str, list[Row]], identities: Mapping[str, str]
 ) -> list[FieldCorrection]:
-    """What would change, read from the stores (reads only)."""
-    req = service.access_request(session, request_id)
-    if req.request_type != RequestType.CORRECT.value:
-        raise ConflictError("Only correction requests have a correction to review.")
-    if req.verification_level < req.required_level:
-        raise ConflictError("The person's identity is not verified yet.")
-    identities = service.identities_of(settings, req)
+    """What would change in the rows found (pure): each field of the item's categories whose
+    value differs from the corrected one, in a row the store can find again."""
     item = CORRECTABLE[identities["correction_item"]]
-    data_map = load_map(session)
-    steps = build_plan(data_map.datasets, system_of=data_map.system_of, identity_types=["email"])
-    with Connectors(settings, data_map.systems) as connectors:
-        found: dict[str, list[Row]] = traverse(steps, {"email": identities["email"]}, connectors)
     out = []
     for step in steps:
         by = step.found_by
@@ -77,19 +70,23 @@ def plan_correction(
     return out
 
 
-def apply_correction(
+def correction_plan(data_map: DataMap) -> list[Step]:
+    """The reads of a correction: an access request's (found by the verified e-mail only)."""
+    return build_plan(data_map.datasets, system_of=data_map.system_of, identity_types=["email"])
+
+
+def plan_correction(
     session: Session, settings: Settings, *, request_id: str
 ) -> list[FieldCorrection]:
-    """Apply the reviewed correction, one transaction per system; returns what changed."""
-    changes = plan_correction(session, settings, request_id=request_id)
+    """What would change, read from the stores (reads only): what staff review."""
+    req = service.access_request(session, request_id)
+    if req.request_type != RequestType.CORRECT.value:
+        raise ConflictError("Only correction requests have a correction to review.")
+    if req.verification_level < req.required_level:
+        raise ConflictError("The person's identity is not verified yet.")
+    identities = service.identities_of(settings, req)
     data_map = load_map(session)
+    steps = correction_plan(data_map)
     with Connectors(settings, data_map.systems) as connectors:
-        for system in sorted({c.system for c in changes}):
-            connectors(system).apply(
-                [
-                    RowChange(c.collection, c.where, {c.field: c.corrected})
-                    for c in changes
-                    if c.system == system
-                ]
-            )
-    return changes
+        found: dict[str, list[Row]] = traverse(steps, {"email": identities["email"]}, connectors)
+    return planned_changes(steps, found, identities)

@@ -13,7 +13,7 @@ from rightful.core import claims
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.core.errors import ConnectorError, NotFoundError
-from rightful.rights import access_batch, service
+from rightful.rights import access_batch, correction_run, service
 from rightful.rights.erasure_run import apply_erasures, plan_erasures
 from rightful.rights.kinds import automated_types, kind_of
 from rightful.rights.models import RightsRequest
@@ -204,6 +204,34 @@ def run_accesses(
                 )
             )
             together += len(access_batch.prefetch(session, settings, reqs))
+    for rid in mine:
+        run_request(factory, settings, rid, leases[rid])
+    return together
+
+
+def run_corrections(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    request_ids: list[str],
+    leases: dict[str, datetime],
+) -> int:
+    """Correction requests this worker holds, read, planned and applied together in batches of
+    `execution_batch_size` (`correction_run`), then each recorded by `run_request` from its
+    own steps. Returns how many were corrected together."""
+    together = 0
+    size = settings.execution_batch_size
+    mine = [rid for rid in request_ids if rid in leases]
+    for start in range(0, len(mine), size):
+        with factory() as session:
+            reqs = list(
+                session.scalars(
+                    select(RightsRequest).where(RightsRequest.id.in_(mine[start : start + size]))
+                )
+            )
+            try:
+                together += len(correction_run.correct_together(session, settings, reqs))
+            except ConnectorError as exc:  # each request meets (and reports) it on its own run
+                log.warning("correction batch of %d: cannot finish yet (%s)", len(reqs), exc.code)
     for rid in mine:
         run_request(factory, settings, rid, leases[rid])
     return together

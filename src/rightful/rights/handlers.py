@@ -12,8 +12,7 @@ from sqlalchemy.orm import Session
 from rightful.consent.opt_out import record_opt_out
 from rightful.core.config import Settings
 from rightful.inventory.revision import load_map
-from rightful.rights import service
-from rightful.rights.correction import apply_correction
+from rightful.rights import correction_run, service
 from rightful.rights.correction_values import CORRECTABLE
 from rightful.rights.erasure_finish import erase as erase_for
 from rightful.rights.models import RightsRequest
@@ -93,18 +92,15 @@ def erase(session: Session, settings: Settings, req: RightsRequest) -> Outcome |
 
 
 def correct(session: Session, settings: Settings, req: RightsRequest) -> Outcome:
-    """Correction: the new value written where the old one is kept."""
-    changed = apply_correction(session, settings, request_id=req.id)
+    """Correction: the new value written where the old one is kept; the record and the e-mail
+    say where the stores reported rows changed."""
+    changed = correction_run.correct(session, settings, req)
     item = CORRECTABLE[service.identities_of(settings, req)["correction_item"]]
     names = {s.key: s.name for s in load_map(session).systems.values()}
-    places = sorted({names.get(c.system, c.system) for c in changed})
+    places = sorted({names.get(c["system"], c["system"]) for c in changed})
     return Outcome(
-        summary={
-            "corrected": [
-                {"system": c.system, "collection": c.collection, "field": c.field} for c in changed
-            ]
-        },
-        detail={"fields_changed": len(changed)},
+        summary={"corrected": changed},
+        detail={"fields_changed": sum(c["rows"] for c in changed)},
         template="corrected",
         context={"item": item.label.removeprefix("My ").lower(), "places": places},
     )

@@ -207,3 +207,8 @@ def batched_types() -> list[str]:
 def package_types() -> list[str]:
     """The type values answered with a package of the person's rows (rights/access_batch.py)."""
     return [k.type.value for k in KINDS if k.handler == f"{_HANDLERS}:package"]
+
+
+def correction_types() -> list[str]:
+    """The type values corrected together (rights/correction_run.py)."""
+    return [k.type.value for k in KINDS if k.handler == f"{_HANDLERS}:correct"]

@@ -31,12 +31,13 @@ from rightful.rights.due import run_due_daily
 from rightful.rights.erasure_run import destroy_retained
 from rightful.rights.execution import (
     run_accesses,
+    run_corrections,
     run_erasures,
     run_request,
     runnable_ids,
     take_runnable,
 )
-from rightful.rights.kinds import batched_types, package_types
+from rightful.rights.kinds import batched_types, correction_types, package_types
 from rightful.rights.models import RightsRequest
 from rightful.rights.partners import deliver_notices
 from rightful.rights.retention import expire_packages, minimise_old_requests
@@ -53,8 +54,8 @@ EXECUTION, MAIL, PROPAGATION = "execution", "mail", "propagation"
 
 def execute(runtime: Runtime, ids: list[str] | None = None) -> int:
     """Claim a batch of runnable requests (of `ids`, when given) and run them, deletions with
-    one pass per collection, access requests (with `access_batches`) with one read per
-    collection; returns how many this worker took."""
+    one pass per collection, access requests (with `access_batches`) and corrections with one
+    read per collection; returns how many this worker took."""
     settings = runtime.settings
     with runtime.sessions() as session:
         leases = take_runnable(session, settings, limit=settings.worker_batch_size, ids=ids)
@@ -78,14 +79,26 @@ def execute(runtime: Runtime, ids: list[str] | None = None) -> int:
             if settings.access_batches
             else []
         )
+        corrections = sorted(
+            session.scalars(
+                select(RightsRequest.id).where(
+                    RightsRequest.id.in_(list(leases)),
+                    RightsRequest.request_type.in_(correction_types()),
+                )
+            )
+        )
     if len(deletions) > 1:
         run_erasures(runtime.sessions, settings, deletions, leases)
     if len(accesses) > 1:
         run_accesses(runtime.sessions, settings, accesses, leases)
+    if len(corrections) > 1:
+        run_corrections(runtime.sessions, settings, corrections, leases)
     for request_id, lease in leases.items():
         if len(deletions) > 1 and request_id in deletions:
             continue
         if len(accesses) > 1 and request_id in accesses:
+            continue
+        if len(corrections) > 1 and request_id in corrections:
             continue
         run_request(runtime.sessions, settings, request_id, lease)
     return len(leases)
