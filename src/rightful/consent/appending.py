@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from rightful.consent import catalog
+from rightful.consent import catalog, change_feed
 from rightful.consent.catalog import Channel, State
 from rightful.consent.models import (
     ConsentEvent,
@@ -86,25 +86,38 @@ def _changes(
 
 
 def append(
-    session: Session, subject: ConsentSubject, events: list[ConsentEvent], kinds: dict[str, str]
+    session: Session,
+    subject: ConsentSubject,
+    events: list[ConsentEvent],
+    kinds: dict[str, str],
+    *,
+    announce: bool = False,
 ) -> None:
-    """Insert and apply new events of one subject, made at one moment; sets their ids."""
+    """Insert and apply new events of one subject, made at one moment; sets their ids.
+    `announce`: name the subject on the change feed, in the same statement (PostgreSQL)."""
     session.flush()  # the request's other changes first
+    change_feed.mark_changed(session)
     changes = _changes(subject, events, kinds)
     if session.get_bind().dialect.name == "postgresql":
-        _in_one_statement(session, subject, events, changes)
+        _in_one_statement(session, subject, events, changes, announce)
     else:
         _one_by_one(session, subject, events, changes)
 
 
 def _in_one_statement(
-    session: Session, subject: ConsentSubject, events: list[ConsentEvent], changes: _Changes
+    session: Session,
+    subject: ConsentSubject,
+    events: list[ConsentEvent],
+    changes: _Changes,
+    announce: bool,
 ) -> None:
     params: dict[str, Any] = {
         "subject": subject.id,
         "at": events[0].at,
         "digest": subject.email_sha256,
     }
+    if announce:  # a check keyed by id or by lookup hash (perhaps from before it existed)
+        params["feed"] = change_feed.payload(subject.id, subject.lookup_hash)
     for i, event in enumerate(events):
         params |= {f"e{i}_{k}": getattr(event, k) for k in _FIELDS}
     for i, event in enumerate(changes.states):
@@ -114,15 +127,19 @@ def _in_one_statement(
         params |= {f"a{i}_topic": topic, f"a{i}_reason": reason}
     params |= {f"r{i}_topic": topic for i, topic in enumerate(changes.unsuppress)}
     shape = (len(events), len(changes.states), len(changes.suppress), len(changes.unsuppress))
-    ids: dict[str, int] = {uid: i for uid, i in session.execute(_statement(*shape), params)}
+    rows = session.execute(_statement(*shape, announce), params)
+    ids: dict[str, int] = {row[0]: row[1] for row in rows}
     for event in events:
         event.id = ids[event.uid]
 
 
 @lru_cache(maxsize=256)
-def _statement(events: int, states: int, suppress: int, unsuppress: int) -> Select[Any]:
+def _statement(
+    events: int, states: int, suppress: int, unsuppress: int, announce: bool = False
+) -> Select[Any]:
     """Events, states and suppression rows in one PostgreSQL statement, built
-    once per shape: `WITH ev AS (INSERT ... RETURNING), st AS (INSERT ... ON CONFLICT), ...`."""
+    once per shape: `WITH ev AS (INSERT ... RETURNING), st AS (INSERT ... ON CONFLICT), ...`;
+    with `announce`, the change feed's NOTIFY as a column of it."""
     at = bindparam("at", type_=_EVENTS.c.at.type)
     ev = (
         pg_insert(_EVENTS)
@@ -174,7 +191,10 @@ def _statement(events: int, states: int, suppress: int, unsuppress: int) -> Sele
             _LISTED.c.email_sha256 == bindparam("digest"), _LISTED.c.topic.in_(topics)
         )
         ctes.append(gone.cte("unsup"))
-    return select(ev.c.uid, ev.c.id).add_cte(*ctes)
+    columns: list[Any] = [ev.c.uid, ev.c.id]
+    if announce:
+        columns.append(change_feed.notify_column(bindparam("feed")))
+    return select(*columns).add_cte(*ctes)
 
 
 def _one_by_one(

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, literal, select
 from sqlalchemy.orm import Session
 
-from rightful.consent import appending, catalog, log_check, propagation, snapshot
+from rightful.consent import appending, catalog, change_feed, log_check, propagation, snapshot
 from rightful.consent.catalog import Channel, Interface, State
 from rightful.consent.models import (
     ConsentEvent,
@@ -156,7 +156,8 @@ def record(
             )
         )
     if written:
-        appending.append(session, subject, written, kinds)
+        announce = change_feed.wanted(session, settings)
+        appending.append(session, subject, written, kinds, announce=announce)
         routes = [r for r in confirmed.routes if r.key != not_to]
         propagation.enqueue(session, written, routes)
     return written
@@ -218,6 +219,7 @@ def verify(session: Session, settings: Settings | None = None) -> Verdict:
 
 def rebuild_states(session: Session) -> int:
     """Derive the current state again from the ledger alone; returns how many states."""
+    change_feed.announce(session, change_feed.EVERYTHING)
     session.execute(delete(ConsentState))
     latest: dict[tuple[str, str, str], ConsentEvent] = {}
     stmt = select(ConsentEvent).order_by(ConsentEvent.id).execution_options(yield_per=2000)

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from rightful.consent import catalog, ledger, links, snapshot, subjects
+from rightful.consent import catalog, check_cache, ledger, links, snapshot, subjects
 from rightful.consent.catalog import Channel, Interface, State
 from rightful.consent.ledger import Choice, Collected
 from rightful.consent.models import ConsentEvent, ConsentSubject
-from rightful.consent.state import Decision, decide_from, look_up
+from rightful.consent.state import Decision, decide_from
 from rightful.consent.subjects import email_sha256
 from rightful.consent.suppression import erased_digest
 from rightful.core import i18n
@@ -36,7 +36,8 @@ def check(
 
     One statement: the subject, its states, the suppression lists and the catalogue's revision
     together; the purpose comes from the process's cached catalogue, read again only when that
-    revision says it changed (consent/snapshot.py)."""
+    revision says it changed (consent/snapshot.py). With RIGHTFUL_CONSENT_CACHE_SECONDS on a
+    PostgreSQL store, none while this process holds a recent answer (consent/check_cache.py)."""
     try:
         snapshot.last_known(session).checked(purpose, channel)
     except InvalidInputError:  # perhaps added since this process last read the catalogue
@@ -47,7 +48,9 @@ def check(
     listing = None
     if email and channel == Channel.EMAIL:  # marketing or not is known for sure only below
         listing = (email_sha256(email), purpose, erased_digest(settings, email))
-    found = look_up(session, lookup_hash=lookup, subject_id=subject_id, suppression=listing)
+    found = check_cache.look_up(
+        session, settings, lookup_hash=lookup, subject_id=subject_id, suppression=listing
+    )
     row = snapshot.at(session, found.revision).checked(purpose, channel)
     if subject_id and found.subject_id is None:
         raise NotFoundError("There is no such consent subject.")

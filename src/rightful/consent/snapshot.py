@@ -27,6 +27,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
+from rightful.consent import change_feed
 from rightful.consent.models import ConsentDestination, ConsentPurpose
 from rightful.core.errors import InvalidInputError
 from rightful.inventory.models import DataMapRevision
@@ -187,6 +188,14 @@ def last_known(session: Session) -> Catalogue:
     return held
 
 
+def held_revision(session: Session) -> int | None:
+    """The revision of the catalogue this process holds for the store (None: none), without
+    asking the database."""
+    with _lock:
+        held = _cache.get(_key(session))
+    return None if held is None or session.info.get(_CHANGED, False) else held.revision
+
+
 def bump(session: Session) -> None:
     """Mark the catalogue changed, in the caller's transaction."""
     session.info[_CHANGED] = True
@@ -199,6 +208,7 @@ def bump(session: Session) -> None:
         set_={"revision": case((DataMapRevision.revision == new, other), else_=new)},
     )
     session.connection().execute(stmt)
+    change_feed.announce(session, change_feed.EVERYTHING)
 
 
 @event.listens_for(Session, "before_flush")

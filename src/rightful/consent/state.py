@@ -67,6 +67,7 @@ class Looked:
 
     revision: int | None  # the catalogue's (consent/snapshot.py)
     subject_id: str | None  # None: nobody known by that name
+    person_id: str | None  # a device's or number's person, whose choices count too
     explicit: dict[tuple[str, str], list[str]]  # as `_explicit`, for the subject's family
     suppressed: bool  # the address is on the suppression list, for all marketing or the topic
 
@@ -90,7 +91,14 @@ def _look_up_statement(by_id: bool, listed: bool) -> Select[Any]:
         columns.append(false().label("suppressed"))
     match = subject.c.id if by_id else subject.c.lookup_hash
     return (
-        select(*columns, subject.c.id, states.c.purpose, states.c.channel, states.c.state)
+        select(
+            *columns,
+            subject.c.id,
+            subject.c.person_id,
+            states.c.purpose,
+            states.c.channel,
+            states.c.state,
+        )
         .select_from(select(literal(1).label("one")).subquery("one"))
         .outerjoin(subject, match == bindparam("subject"))
         .outerjoin(states, states.c.subject_id.in_([subject.c.id, subject.c.person_id]))
@@ -112,12 +120,12 @@ def look_up(
         params |= dict(zip(("digest", "topic", "erased"), suppression, strict=True))
     stmt = _look_up_statement(bool(subject_id), suppression is not None)
     rows = session.execute(stmt, params).all()
-    revision, suppressed, found = rows[0][:3]  # the outer joins always leave one row
+    revision, suppressed, found, person = rows[0][:4]  # the outer joins always leave one row
     explicit: dict[tuple[str, str], list[str]] = {}
     for *_, purpose, channel, state in rows:
         if purpose is not None:
             explicit.setdefault((purpose, channel), []).append(state)
-    return Looked(revision, found, explicit, bool(suppressed))
+    return Looked(revision, found, person, explicit, bool(suppressed))
 
 
 def _family(subject: ConsentSubject | None) -> list[str]:

@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from rightful.consent import change_feed
 from rightful.consent.models import ConsentSubject
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
@@ -146,6 +147,7 @@ def link_to_person(session: Session, subject: ConsentSubject, person_id: str) ->
     if subject.kind in ("device", "phone") and subject.person_id != person_id:
         subject.person_id = person_id
         session.flush()
+        change_feed.announce(session, subject.id)  # its checks now count the person's choices
 
 
 def resolve(

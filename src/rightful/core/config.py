@@ -176,6 +176,11 @@ class Settings(BaseSettings):
     execution_batch_size: int = Field(
         default=100, ge=2, le=1000, description="Access requests read together at most."
     )
+    # Deletions erased together are also finished together (rights/erasure_batch.py): their
+    # bookkeeping in one transaction. Off: each is finished by its own run, as before.
+    erasure_batches: bool = Field(
+        default=True, description="Finish the deletions of a batch together."
+    )
     worker_concurrency: int = Field(
         default=1, ge=1, le=64, description="Threads running requests in the embedded worker."
     )
@@ -248,6 +253,13 @@ class Settings(BaseSettings):
     consent_alert_email: str = Field(
         default="", description="Who hears of overdue consent propagation (default: privacy_email)."
     )
+    consent_cache_seconds: float = Field(
+        default=0,
+        ge=0,
+        le=3600,
+        description="Consent checks answered from each process's memory, never from anything "
+        "older than this many seconds (PostgreSQL only; 0: every check reads the store).",
+    )
     due_alert_email: str = Field(
         default="",
         description="Who gets the daily digest of due and overdue requests, reminders and "
@@ -276,6 +288,12 @@ class Settings(BaseSettings):
     )
     staff_session_hours: int = Field(
         default=8, ge=1, le=168, description="A console session ends this long after sign-in."
+    )
+    # An API call's token is looked up in the store at most this often a process
+    # (security/api_tokens.py): a revoked or expired token, or a deactivated owner, is refused
+    # by every process within this many seconds. 0: every call reads the store.
+    api_token_cache_seconds: float = Field(
+        default=5, ge=0, le=60, description="A token checked once is trusted this long."
     )
     signin_lockout_failures: int = Field(
         default=10, ge=3, description="Failed sign-ins in a row that lock an account."
