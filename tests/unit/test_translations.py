@@ -147,6 +147,7 @@ NOT_FOR_CONSUMERS = {
     "admin",  # the console
     "banner",  # the cookie banner has its own texts per language (consent/texts.py)
     "privacy_center/partner_ack.html",  # a business partner confirms a deletion
+    "chain_anchored",
     "chain_broken",
     "consent_overdue",
     "due_digest",

@@ -173,13 +173,14 @@ def check(
 @app.command("verify")
 @fail_on_error
 def verify() -> None:
-    """Check the whole consent log against its signed tree heads; exit 1 and say what is
-    wrong, and where (position and event), if it does not hold."""
+    """Check the whole consent log against its signed tree heads and those anchored outside the
+    store; exit 1 and say what is wrong, and where (position and event), if it does not hold.
+    An intact log's newest head is anchored."""
     from rightful.consent import staff as desk
 
     rt = open_runtime()
     with unit_of_work(rt.sessions) as session:
-        verdict = desk.verify_ledger(session, rt.settings, actor=acting(session))
+        verdict = desk.verify_ledger(session, rt.settings, actor=acting(session), anchor=True)
     if not verdict.intact:
         typer.secho(f"The consent ledger is broken: {verdict.message}", err=True, fg="red")
         raise typer.Exit(1)

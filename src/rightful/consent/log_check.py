@@ -20,16 +20,18 @@ from before the tree keep their old chain, which is walked too (security/chain_c
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from rightful.consent import log_entry, merkle
+from rightful.consent import log_anchor, log_entry, merkle
 from rightful.consent.models import ConsentEvent, ConsentLogNode, ConsentTreeHead
+from rightful.consent.tree import SignedHead
 from rightful.core.config import Settings
-from rightful.security import chain, chain_check, signing_keys
+from rightful.security import anchors, chain, chain_check, signing_keys
 from rightful.security.chain_check import Verdict
 
 EDITED, MOVED, DELETED, INSERTED = "edited", "reordered", "deleted", "inserted"
@@ -39,7 +41,7 @@ _WATCH = 64  # mismatched events kept to tell a move from an edit
 
 @dataclass
 class _Walk:
-    heads: list[ConsentTreeHead]
+    heads: list[ConsentTreeHead | SignedHead]  # the store's, and those anchored outside it
     count: int = 0
     tree: merkle.Frontier = field(default_factory=merkle.Frontier)
     head_at: int = 0  # the next head to compare with
@@ -191,16 +193,20 @@ def _signatures(session: Session, settings: Settings | None, walk: _Walk) -> Non
             return
 
 
-def verify(session: Session, settings: Settings | None = None) -> Verdict:
-    """The whole log held to its signed heads (and its old chain's prefix to that chain's head):
-    intact, or the first problem and where."""
+def verify(session: Session, settings: Settings | None = None, *, anchor: bool = False) -> Verdict:
+    """The whole log held to its signed heads (and its old chain's prefix to that chain's head)
+    and, given the settings, to the heads anchored outside the store: intact, or the first
+    problem and where. With `anchor`, an intact log's newest head is anchored too."""
     chained = select(ConsentEvent).where(ConsentEvent.hash.is_not(None)).order_by(ConsentEvent.id)
     legacy = chain_check.verify(  # events from before the tree: their hashes are set
         session, chain.CONSENT_CHAIN, lambda: cast(Any, session.scalars(chained)), _legacy_digest
     )
     if not legacy.intact:
         return legacy
-    walk = _Walk(list(session.scalars(select(ConsentTreeHead).order_by(ConsentTreeHead.tree_size))))
+    stored = list(session.scalars(select(ConsentTreeHead).order_by(ConsentTreeHead.tree_size)))
+    found = log_anchor.read(session, settings) if settings is not None else None
+    outside = _anchored_only(stored, found)
+    walk = _Walk(sorted([*stored, *outside], key=lambda h: h.tree_size))
     _signatures(session, settings, walk)
     for event, stored in _rows(session):
         _step(walk, event, stored)
@@ -214,17 +220,53 @@ def verify(session: Session, settings: Settings | None = None) -> Verdict:
             MISSING_AT_END,
             walk.last,
             walk.count,
-            f"{missing} event"
-            f"{'s' if missing != 1 else ''} missing at the end: the log ends at {end} "
-            f"(position {walk.count - 1:,}), but we signed it with {newest:,} events.",
+            _shorter(walk.heads[-1], outside, missing)
+            + f"the log ends at {end} (position {walk.count - 1:,}), but we signed it with "
+            f"{newest:,} events.",
         )
     if walk.found:
         return min(walk.found, key=lambda f: (f[0], f[1]))[2]
+    if found is not None and found.forged is not None:
+        return Verdict(
+            False,
+            walk.count,
+            newest,
+            anchors.FORGED_ANCHOR,
+            None,
+            found.forged_message("The consent log"),
+        )
     pending = session.scalar(
         select(func.count()).select_from(ConsentEvent).where(ConsentEvent.position.is_(None))
     )
     waiting = f"; {pending} waiting to be added" if pending else ""
-    return Verdict(True, walk.count, newest, message=f"Intact: {walk.count} events{waiting}.")
+    verdict = Verdict(True, walk.count, newest, message=f"Intact: {walk.count} events{waiting}.")
+    if found is None or settings is None:
+        return verdict
+    if anchor:
+        log_anchor.append(session, settings, newest, found)
+    return replace(verdict, anchored=found.genuine[-1].at.isoformat()) if found.genuine else verdict
+
+
+def _anchored_only(
+    stored: list[ConsentTreeHead], found: anchors.Anchors | None
+) -> list[SignedHead]:
+    """The anchored heads the store does not hold as they were anchored."""
+    kept = {(h.tree_size, h.root_hash) for h in stored}
+    genuine = found.genuine if found is not None else []
+    return [log_anchor.as_head(a) for a in genuine if (a.events, a.hash) not in kept]
+
+
+def _shorter(newest: ConsentTreeHead | SignedHead, outside: list[SignedHead], missing: int) -> str:
+    """How the log's end falls short: of its own newest head, or of one anchored outside."""
+    plural = "s" if missing != 1 else ""
+    if newest not in outside:
+        return f"{missing} event{plural} missing at the end: "
+    signed = datetime.fromtimestamp(newest.timestamp / 1000, UTC)
+    return (
+        f"The consent log holds fewer events than it did on {signed:%Y-%m-%d %H:%M} UTC "
+        f"(a head anchored outside the store): {missing} event{plural} at the end "
+        f"{'are' if missing != 1 else 'is'} missing; "
+    )
 
 
 def _legacy_digest(prev_hash: str, event: Any) -> str:

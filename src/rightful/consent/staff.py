@@ -20,6 +20,7 @@ from rightful.consent import (
     destinations,
     ledger,
     linked,
+    log_check,
     propagation,
     reports,
     service,
@@ -85,10 +86,13 @@ def overview(session: Session, *, actor: Actor) -> reports.Overview:
     return reports.overview(session)
 
 
-def verify_ledger(session: Session, settings: Settings, *, actor: Actor) -> Verdict:
-    """Whether the consent log holds against its signed tree heads, and where it does not."""
+def verify_ledger(
+    session: Session, settings: Settings, *, actor: Actor, anchor: bool = False
+) -> Verdict:
+    """Whether the consent log holds against its signed tree heads and those anchored outside
+    the store, and where it does not; with `anchor`, an intact log's newest head is anchored."""
     require(actor, P.CONSENT_VIEW)
-    return ledger.verify(session, settings)
+    return log_check.verify(session, settings, anchor=anchor)
 
 
 def delivery_summary(session: Session, *, actor: Actor) -> DeliverySummary:

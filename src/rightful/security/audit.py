@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -10,7 +11,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from rightful.core.clock import utcnow
-from rightful.security import chain, chain_check
+from rightful.core.config import Settings
+from rightful.security import anchors, chain, chain_check, signing_keys
 from rightful.security.chain_check import Verdict
 from rightful.security.models import AuditEvent
 from rightful.security.permissions import Actor, Permission, require
@@ -94,13 +96,56 @@ def events_for(session: Session, *, subject_type: str, subject_id: str) -> list[
     return list(session.scalars(stmt))
 
 
-def verify_as(session: Session, *, actor: Actor) -> Verdict:
+def verify_as(
+    session: Session, settings: Settings | None = None, *, actor: Actor, anchor: bool = False
+) -> Verdict:
     """`verify_chain` for a caller, who must hold audit.verify."""
     require(actor, Permission.AUDIT_VERIFY)
-    return verify_chain(session)
+    return verify_chain(session, settings, anchor=anchor)
 
 
-def verify_chain(session: Session) -> Verdict:
-    """Walk the audit log and hold it to its head: intact, or the first problem and where."""
+def verify_chain(
+    session: Session, settings: Settings | None = None, *, anchor: bool = False
+) -> Verdict:
+    """Walk the audit log and hold it to its head and, given the settings, to its anchors
+    outside the store: intact, or the first problem and where. With `anchor`, an intact log's
+    head is anchored too."""
+    found = (
+        anchors.read(session, settings, anchors.AUDIT, anchors.AUDIT_KEYS, _signed)
+        if settings
+        else None
+    )
+    marks = anchors.Marks({a.events for a in found.genuine} if found else set())
     stmt = select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=2000)
-    return chain_check.verify(session, chain.AUDIT_CHAIN, lambda: session.scalars(stmt), _digest)
+    verdict = chain_check.verify(
+        session, chain.AUDIT_CHAIN, lambda: marks.watch(session.scalars(stmt)), _digest
+    )
+    if found is None or settings is None:
+        return verdict
+    verdict = anchors.hold(verdict, found, marks, "The audit log")
+    if anchor and verdict.intact and marks.last is not None:
+        newest = found.genuine[-1] if found.genuine else None
+        if newest is None or (newest.events, newest.hash) != (marks.count, marks.last[1]):
+            anchor_head(session, settings, marks.count, marks.last[1])
+    return verdict
+
+
+def anchor_head(session: Session, settings: Settings, events: int, last_hash: str) -> str:
+    """Append a verified head (its count and last hash, now) to the audit log's anchors, signed
+    with the current data key's anchor key; returns the line."""
+    signer = signing_keys.signer(session, settings, anchors.AUDIT_KEYS)
+    at = utcnow()
+    signature = signer.sign(_message(events, last_hash, at))
+    record = {"events": events, "hash": last_hash, "at": at.isoformat()}
+    return anchors.append(
+        settings, anchors.AUDIT, {**record, "key_id": signer.key_id, "signature": signature}
+    )
+
+
+def _message(events: int, last_hash: str, at: datetime) -> bytes:
+    body = {"anchor": "rightful-audit-log", "v": 1, "events": events, "hash": last_hash}
+    return anchors.canonical({**body, "at": at.isoformat()})
+
+
+def _signed(anchor: anchors.Anchor) -> bytes:
+    return _message(anchor.events, anchor.hash, anchor.at)

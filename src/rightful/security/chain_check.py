@@ -12,7 +12,8 @@ the walk, and rows the second head does not count were added outside Rightful. R
 during the walk are thus never taken for tampering, on PostgreSQL or SQLite alike.
 
 What the head cannot show: someone who deletes the newest rows *and* rewrites the head to match
-leaves a shorter chain that holds. Anchoring the head outside the store is what catches that.
+leaves a shorter chain that holds. The head anchored outside the store catches that
+(security/anchors.py).
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ class Verdict:
     message: str = ""
     position: int | None = None  # a log's position (the consent log), where it has them
     event: str | None = None  # the event's public id (uid), where it has one
+    anchored: str | None = None  # when the newest anchor it was held to was taken (ISO 8601)
 
     def as_dict(self) -> dict[str, Any]:
         """The verdict as JSON for the API and the CLI."""

@@ -12,11 +12,11 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from rightful.consent import ledger
+from rightful.consent import log_check
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.messaging.service import queue_email
-from rightful.security import audit
+from rightful.security import anchors, audit
 from rightful.security.chain_check import Verdict
 from rightful.security.models import ChainCheck
 
@@ -24,9 +24,13 @@ log = logging.getLogger(__name__)
 
 EVERY = timedelta(days=1)
 # The consent log is also held to the keys its settings derive (a signing key added by hand fails).
+# Each is held to its anchors outside the store, and an intact one's head is anchored.
 CHAINS: dict[str, tuple[str, Callable[[Session, Settings], Verdict]]] = {
-    "audit": ("The audit log", lambda session, _: audit.verify_chain(session)),
-    "consent": ("The consent ledger", ledger.verify),
+    "audit": ("The audit log", lambda s, settings: audit.verify_chain(s, settings, anchor=True)),
+    "consent": (
+        "The consent ledger",
+        lambda s, settings: log_check.verify(s, settings, anchor=True),
+    ),
 }
 
 
@@ -72,6 +76,8 @@ def verify_chains_daily(sessions: sessionmaker[Session], settings: Settings) -> 
             verdict.problem,
             verdict.broken_at,
         )
+    if settings.audit_anchor_email and any(v.intact for v in found.values()):
+        _mail_anchors(sessions, settings, [c for c, v in found.items() if v.intact])
     if broken:
         with sessions() as session:
             queue_email(
@@ -90,3 +96,18 @@ def verify_chains_daily(sessions: sessionmaker[Session], settings: Settings) -> 
             )
             session.commit()
     return found
+
+
+def _mail_anchors(sessions: sessionmaker[Session], settings: Settings, chains: list[str]) -> None:
+    """E-mail today's anchors to a mailbox kept apart from the database (an archive)."""
+    lines = [line for c in chains if (line := anchors.newest_line(settings, c))]
+    if lines:
+        with sessions() as session:
+            queue_email(
+                session,
+                settings,
+                to=settings.audit_anchor_email,
+                template="chain_anchored",
+                context={"lines": lines, "folder": str(settings.anchor_dir)},
+            )
+            session.commit()

@@ -20,8 +20,10 @@ router = APIRouter(prefix="/api/v1", dependencies=[Depends(api_actor)], tags=["a
 def verify_audit_log(
     rt: Runtime = Depends(runtime), actor: Actor = Depends(api_actor)
 ) -> dict[str, Any]:
-    """Whether every audit event's hash holds and the log ends where its head says: the first
-    problem (edited, unlinked, missing_at_end, unrecorded, head_mismatch) and where. Needs the
-    `audit.verify` permission."""
+    """Whether every audit event's hash holds and the log ends where its head says and still
+    holds what was anchored outside the store: the first problem (edited, unlinked,
+    missing_at_end, unrecorded, head_mismatch, shorter_than_anchored, differs_from_anchor,
+    forged_anchor) and where; `anchored`: when the newest anchor it was held to was taken.
+    Needs the `audit.verify` permission."""
     with unit_of_work(rt.sessions) as session:
-        return audit.verify_as(session, actor=actor).as_dict()
+        return audit.verify_as(session, rt.settings, actor=actor).as_dict()
