@@ -17,6 +17,7 @@ from rightful.rights import models as rights_models
 from rightful.rights import task_models as rights_tasks
 from rightful.rights import transfer_models as rights_transfers
 from rightful.security import models as security_models
+from rightful.security import rate_limits as security_rate_limits
 from rightful.security import replay as security_replay
 from rightful.security import sessions as security_sessions
 from rightful.security import signin_limits as security_signin_limits
@@ -39,6 +40,7 @@ __all__ = [
     "rights_tasks",
     "rights_transfers",
     "security_models",
+    "security_rate_limits",
     "security_replay",
     "security_sessions",
     "security_signin_limits",

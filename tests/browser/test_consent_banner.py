@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -428,5 +428,42 @@ def test_the_banner_speaks_the_page_language_and_the_ledger_keeps_it(
         recorded = proofs(live_rightful, device_id(context))
         assert recorded and {p["lang"] for p in recorded} == {"es"}
         assert {p["action"] for p in recorded} == {"accept_all"}
+    finally:
+        context.close()
+
+
+def test_an_unsent_choice_and_a_new_gpc_signal_go_in_one_batch(
+    chromium_browser: Browser, shop: Shop, live_rightful: LiveRightful
+) -> None:
+    from urllib.parse import quote
+
+    context = chromium_browser.new_context(extra_http_headers=GPC_HEADERS)
+    context.add_init_script(GPC_IN_PAGE)
+    # The choice this browser made last time, saved but never confirmed as recorded (no "s").
+    saved = f'{{"v":"{live_rightful.runtime.settings.notice_version}","j":"US-CA",'
+    saved += '"c":{"performance":true}}'
+    device = "batch-test-device-0001"
+    context.add_cookies(
+        [
+            {"name": "rf_consent_id", "value": device, "url": shop.base_url},
+            {"name": "rf_consent", "value": quote(saved), "url": shop.base_url},
+        ]
+    )
+    try:
+        page = context.new_page()
+        sent: list[str] = []
+        page.on(
+            "request",
+            lambda r: sent.append(r.post_data or "") if r.url.endswith("/consent/events") else None,
+        )
+        with page.expect_response(lambda r: r.url.endswith("/consent/events")) as answer:
+            page.goto(shop.url("US-CA"))
+        assert answer.value.status == 200
+        assert len(sent) == 1 and '"events"' in sent[0]  # one request for both
+        recorded = ledger(live_rightful, device)
+        assert recorded["cookies.performance"] == ("given", "banner")
+        assert recorded["sale_share"] == ("withdrawn", "gpc")
+        stored = next(c["value"] for c in context.cookies() if c["name"] == "rf_consent")
+        assert '"s":1' in unquote(stored) and '"g":1' in unquote(stored)
     finally:
         context.close()

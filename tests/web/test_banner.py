@@ -491,17 +491,84 @@ def test_the_demo_shop_signs_its_customer_in_to_the_preference_center(
 def test_a_connection_flooding_the_ledger_is_slowed_down_and_nothing_more_is_kept(
     rightful_app: App,
 ) -> None:
-    from rightful.web.banner.routes import EVENTS_PER_CLIENT_PER_MINUTE
-
+    limit = rightful_app.runtime.settings.banner_events_per_minute
     device = device_id()
     answers = [
         post(
             rightful_app,
             {"device_id": device, "jurisdiction": "FR", "choices": {"targeting": n % 2 == 0}},
         )
-        for n in range(EVENTS_PER_CLIENT_PER_MINUTE + 1)
+        for n in range(limit + 1)
     ]
     assert all(a.status_code == 200 for a in answers[:-1])
     assert answers[-1].status_code == 429
     assert answers[-1].headers["content-type"] == "application/problem+json"
-    assert len(events_of(rightful_app, device)) == EVENTS_PER_CLIENT_PER_MINUTE
+    assert len(events_of(rightful_app, device)) == limit
+
+
+# --- batches ----------------------------------------------------------------------------------
+
+
+def item(device: str, **fields: Any) -> dict[str, Any]:
+    return {"device_id": device, "jurisdiction": "FR", "choices": {"targeting": True}} | fields
+
+
+def test_a_batch_records_every_browsers_choices_in_one_request(rightful_app: App) -> None:
+    first, second = device_id(), device_id()
+    body = {
+        "events": [
+            item(first),
+            item(second, choices={"targeting": False, "performance": True}),
+            item(first, jurisdiction="US-CA", choices={}, gpc=True, action="gpc"),
+        ]
+    }
+    r = post(rightful_app, body)
+    assert r.status_code == 200
+    answer = r.json()
+    recorded = [x["recorded"] for x in answer["results"]]
+    assert recorded[:2] == [1, 2] and answer["results"][2]["gpc"] is True
+    assert answer["recorded"] == sum(recorded)
+    assert answer["results"][1]["choices"]["performance"] is True
+    assert states(rightful_app, second)["cookies.targeting"][0] == "withdrawn"
+    assert len(events_of(rightful_app, first)) == 1 + recorded[2]  # targeting, then GPC's
+
+
+@pytest.mark.parametrize(
+    ("bad", "field"),
+    [
+        pytest.param(item(GOOD_ID, choices={"marketing": True}), "events.2.choices", id="unknown"),
+        pytest.param(item("short"), "events.2.device_id", id="device-id"),
+        pytest.param(
+            item(GOOD_ID, choices={"targeting": "yes"}), "events.2.choices.targeting", id="not-bool"
+        ),
+        pytest.param(item(GOOD_ID, jurisdiction="Europe"), "events.2.jurisdiction", id="place"),
+    ],
+)
+def test_a_batch_with_one_bad_event_names_it_and_records_nothing(
+    rightful_app: App, bad: dict[str, Any], field: str
+) -> None:
+    before = ledger_size(rightful_app)
+    r = post(rightful_app, {"events": [item(device_id()), item(device_id()), bad]})
+    assert r.status_code == 422
+    assert r.headers["content-type"] == "application/problem+json"
+    problem = r.json()
+    assert field in [e["field"] for e in problem["errors"]]
+    assert ledger_size(rightful_app) == before  # not even the first two browsers
+
+
+def test_a_batch_with_a_stale_notice_is_refused_whole_and_says_which_event(
+    rightful_app: App,
+) -> None:
+    before = ledger_size(rightful_app)
+    body = {"events": [item(device_id()), item(device_id(), notice_version="1999-01-01")]}
+    r = post(rightful_app, body)
+    assert r.status_code == 409
+    assert r.json()["item"] == 1 and r.json()["errors"][0]["field"] == "events.1"
+    assert ledger_size(rightful_app) == before
+
+
+@pytest.mark.parametrize("count", [0, 51])
+def test_a_batch_holds_1_to_50_events(rightful_app: App, count: int) -> None:
+    r = post(rightful_app, {"events": [item(device_id()) for _ in range(count)]})
+    assert r.status_code == 422
+    assert "events" in [e["field"] for e in r.json()["errors"]]

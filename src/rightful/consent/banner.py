@@ -36,6 +36,7 @@ ACTIONS = ("accept_all", "reject_all", "save", "gpc")
 # The first-party cookie in which consent.js keeps the browser's random id (consent.js's ID).
 DEVICE_COOKIE = "rf_consent_id"
 GPC_SUPPORTED_SINCE = "2026-12-01"  # when Rightful started answering /.well-known/gpc.json
+MAX_BATCH = 50  # answers in one request: a page's pending choices, not a bulk import
 
 
 class Mode(StrEnum):
@@ -243,9 +244,42 @@ def _checked(
 
 def record(session: Session, settings: Settings, answer: Answer) -> Outcome:
     """Record a visitor's banner answer (and GPC signal) in the ledger; flushes only."""
-    # Everything is checked before the first write: a caller's rollback undoes the rest, but on
-    # SQLite the savepoint that creates a new subject commits on its own.
-    cfg, choices = _checked(session, settings, answer)
+    # Everything is checked before the first write, so a refusal writes nothing.
+    return _write(session, settings, answer, *_checked(session, settings, answer))
+
+
+def record_all(session: Session, settings: Settings, answers: list[Answer]) -> list[Outcome]:
+    """Record several answers (a batch from consent.js); flushes only. Every answer is checked
+    before the first write, and a refusal names the answer (`events.<i>.<field>`), so a batch is
+    recorded whole or, with the caller's rollback, not at all."""
+    if not 1 <= len(answers) <= MAX_BATCH:
+        raise _invalid(f"Send 1 to {MAX_BATCH} events in a batch.", "events")
+    checked = [_checked_item(session, settings, i, answer) for i, answer in enumerate(answers)]
+    return [_write(session, settings, a, *c) for a, c in zip(answers, checked, strict=True)]
+
+
+def _checked_item(
+    session: Session, settings: Settings, index: int, answer: Answer
+) -> tuple[BannerConfig, list[Choice]]:
+    """`_checked` for the batch's answer `index`, with the device id too; errors name it."""
+    try:
+        if not subjects.DEVICE_ID.match(answer.device_id or ""):
+            raise _invalid("A device id is 16 to 64 letters, digits, '-' or '_'.", "device_id")
+        return _checked(session, settings, answer)
+    except (InvalidInputError, ConflictError) as exc:
+        errors = [{**e, "field": f"events.{index}.{e['field']}"} for e in exc.errors] or [
+            {"field": f"events.{index}", "message": exc.detail}
+        ]
+        extensions = {**exc.extensions, "item": index}
+        raise type(exc)(
+            f"Event {index}: {exc.detail}", errors=errors, extensions=extensions
+        ) from exc
+
+
+def _write(
+    session: Session, settings: Settings, answer: Answer, cfg: BannerConfig, choices: list[Choice]
+) -> Outcome:
+    """The ledger writes of a checked answer."""
     device = subjects.device(session, settings, answer.device_id)
     events: list[ConsentEvent] = []
     if answer.gpc_source:

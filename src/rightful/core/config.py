@@ -78,6 +78,17 @@ class Settings(BaseSettings):
     )
     base_url: str = "http://127.0.0.1:8000"
     broker_url: str = ""
+    redis_url: str = Field(
+        default="",
+        description="Redis for limits shared by every process (the banner's, appeals'); "
+        "default: the broker when it is Redis, else Rightful's own store.",
+    )
+    banner_events_per_minute: int = Field(
+        default=120,
+        ge=1,
+        description="Banner events (each of a batch counts) one client address may post a "
+        "minute, counted for all processes together.",
+    )
     smtp_url: str = ""
     mail_from: str = "Lumen Devices Privacy Office <privacy@lumen.example>"
     company_name: str = "Lumen Devices, Inc."

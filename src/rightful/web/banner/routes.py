@@ -35,11 +35,11 @@ from rightful.core.errors import (
     UnreadableBodyError,
 )
 from rightful.core.runtime import Runtime
+from rightful.security import rate_limits
 from rightful.security.vault import keyed_hash
 from rightful.web.deps import client_address, runtime
 from rightful.web.errors import TOO_DEEP
 from rightful.web.gpc import gpc_signal
-from rightful.web.throttle import Throttle
 
 WEB = Path(__file__).parent.parent
 SCRIPT = WEB / "static" / "consent.js"
@@ -107,8 +107,17 @@ class EventIn(BaseModel):
     )
 
 
-def _event_in(raw: bytes) -> EventIn:
-    """Parse the body as JSON whatever its content type (consent.js sends text/plain)."""
+class BatchIn(BaseModel):
+    """Several events in one request: `{"events": [event, ...]}`, recorded all or nothing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    events: list[EventIn] = Field(min_length=1, max_length=banner.MAX_BATCH)
+
+
+def _event_in(raw: bytes) -> EventIn | BatchIn:
+    """Parse the body as JSON whatever its content type (consent.js sends text/plain): one
+    event, or a batch when it has `events`."""
     try:
         data = json.loads(raw or b"null")
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -117,8 +126,11 @@ def _event_in(raw: bytes) -> EventIn:
         ) from exc
     except RecursionError as exc:
         raise UnreadableBodyError(TOO_DEEP) from exc
+    shape: type[EventIn | BatchIn] = (
+        BatchIn if isinstance(data, dict) and "events" in data else EventIn
+    )
     try:
-        return EventIn.model_validate(data)
+        return shape.model_validate(data)
     except ValidationError as exc:
         errors = [
             {"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]}
@@ -169,39 +181,37 @@ def banner_config(
     return JSONResponse(body, headers={"Cache-Control": "public, max-age=300"})
 
 
-def _record(rt: Runtime, answer: banner.Answer) -> dict[str, Any]:
-    with unit_of_work(rt.sessions) as session:
-        outcome = banner.record(session, rt.settings, answer)
-        return {
-            "jurisdiction": outcome.config.jurisdiction,
-            "mode": outcome.config.mode.value,
-            "notice_version": outcome.config.notice_version,
-            "gpc": outcome.gpc,
-            "recorded": len(outcome.events),
-            "choices": outcome.allowed,
-        }
+def _outcome_out(outcome: banner.Outcome) -> dict[str, Any]:
+    return {
+        "jurisdiction": outcome.config.jurisdiction,
+        "mode": outcome.config.mode.value,
+        "notice_version": outcome.config.notice_version,
+        "gpc": outcome.gpc,
+        "recorded": len(outcome.events),
+        "choices": outcome.allowed,
+    }
 
 
-EVENTS_PER_CLIENT_PER_MINUTE = 120  # a person clicks a few times; more is a script
-
-
-def _limit(request: Request, rt: Runtime) -> None:
-    """Refuse a connection that posts far more choices than a person makes."""
-    state = request.app.state
-    if getattr(state, "banner_throttle", None) is None:
-        state.banner_throttle = Throttle(EVENTS_PER_CLIENT_PER_MINUTE, window_seconds=60)
-    client = keyed_hash(rt.settings.secret_key, "banner-client", client_address(request))
-    if not state.banner_throttle.allow(client):
+def _record(rt: Runtime, client: str, answers: list[banner.Answer], batch: bool) -> dict[str, Any]:
+    """Count the events against the client's limit (each of a batch counts; a person clicks a
+    few times, more is a script), then write them in one transaction,
+    committed (durable) before the answer; sequencing into the signed log comes later."""
+    window = rate_limits.Window(rt.settings.banner_events_per_minute, seconds=60)
+    counted = rate_limits.allow(
+        rt.sessions, rt.settings, scope="banner", key=client, window=window, cost=len(answers)
+    )
+    if not counted:
         raise RateLimitedError("Too many choices from this connection. Try again in a minute.")
+    with unit_of_work(rt.sessions) as session:
+        if not batch:
+            return _outcome_out(banner.record(session, rt.settings, answers[0]))
+        results = [_outcome_out(o) for o in banner.record_all(session, rt.settings, answers)]
+    return {"recorded": sum(r["recorded"] for r in results), "results": results}
 
 
-@cross_origin.post("/consent/events")
-async def banner_events(request: Request, rt: Runtime = Depends(runtime)) -> Response:
-    """Record a visitor's choices and any GPC signal; answers where they now stand."""
-    _limit(request, rt)
-    body = _event_in(await request.body())
+def _answer(request: Request, body: EventIn) -> banner.Answer:
     origin = request.headers.get("origin", "")[:200]
-    answer = banner.Answer(
+    return banner.Answer(
         device_id=body.device_id,
         jurisdiction=body.jurisdiction,
         choices=dict(body.choices),
@@ -211,7 +221,17 @@ async def banner_events(request: Request, rt: Runtime = Depends(runtime)) -> Res
         language=body.lang,
         proof={"origin": origin} if origin else {},
     )
-    result = await run_in_threadpool(_record, rt, answer)
+
+
+@cross_origin.post("/consent/events")
+async def banner_events(request: Request, rt: Runtime = Depends(runtime)) -> Response:
+    """Record a visitor's choices and any GPC signal, or a batch of them (`{"events": [...]}`,
+    all or nothing); answers where they now stand once the write is committed."""
+    body = _event_in(await request.body())
+    items = body.events if isinstance(body, BatchIn) else [body]
+    client = keyed_hash(rt.settings.secret_key, "banner-client", client_address(request))
+    answers = [_answer(request, item) for item in items]
+    result = await run_in_threadpool(_record, rt, client, answers, isinstance(body, BatchIn))
     return JSONResponse(result, headers={"Cache-Control": "no-store"})
 
 

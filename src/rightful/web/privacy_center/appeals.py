@@ -11,15 +11,16 @@ from rightful.core.errors import ConflictError, InvalidInputError, RateLimitedEr
 from rightful.core.i18n import N_
 from rightful.core.runtime import Runtime
 from rightful.rights import appeals
+from rightful.security import rate_limits
 from rightful.security.vault import keyed_hash
 from rightful.web.deps import check_csrf, client_address, dispatcher, runtime
 from rightful.web.pages import render
-from rightful.web.throttle import Throttle
 from rightful.worker.dispatch import Dispatcher
 
 router = APIRouter()
 PAGE = "privacy_center/appeal.html"
-TRIES_PER_CLIENT_PER_HOUR = 20
+TRIES_PER_CLIENT_PER_HOUR = 20  # counted for every process together
+TRIES = rate_limits.Window(TRIES_PER_CLIENT_PER_HOUR, seconds=3600)
 NO_REASON = N_("Tell us why you disagree with our decision, in a sentence or more.")
 SUMMARY = N_("Some details need attention.")
 TOO_MANY = N_("Too many tries from your connection. Please wait an hour and try again.")
@@ -57,12 +58,11 @@ async def send_appeal(
     form = await request.form()
     check_csrf(request, str(form.get("csrf", "")))
     reason = str(form.get("reason", ""))[: appeals.MAX_REASON]
-    throttle: Throttle | None = getattr(request.app.state, "appeal_throttle", None)
-    if throttle is None:
-        throttle = request.app.state.appeal_throttle = Throttle(TRIES_PER_CLIENT_PER_HOUR)
     client = keyed_hash(rt.settings.secret_key, "appeal-client", client_address(request))
     try:
-        if not throttle.allow(client):
+        if not rate_limits.allow(
+            rt.sessions, rt.settings, scope="appeal", key=client, window=TRIES
+        ):
             raise RateLimitedError(TOO_MANY)
         with unit_of_work(rt.sessions) as session:
             appeals.file_appeal(session, rt.settings, token=token, reason=reason)

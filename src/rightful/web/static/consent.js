@@ -153,8 +153,8 @@
 
   // text/plain keeps the POST a "simple" cross-origin request: no preflight round trip, and
   // keepalive lets it finish while the page unloads. Rightful reads the body as JSON.
-  function send(choices, action) {
-    const body = {
+  function event(choices, action) {
+    return {
       device_id: deviceId(),
       jurisdiction: config.jurisdiction,
       notice_version: config.notice_version,
@@ -163,6 +163,14 @@
       action,
       lang: config.lang, // kept as proof of what the visitor read
     };
+  }
+
+  // One event, or several as {events: [...]} in one request (recorded all or nothing).
+  function send(choices, action) {
+    return post(event(choices, action));
+  }
+
+  function post(body) {
     return fetch(`${origin}/consent/events`, {
       method: "POST",
       mode: "cors",
@@ -224,11 +232,19 @@
     removeWithdrawn(allowed);
     showStatus();
     const current = saved && saved.v === config.notice_version && saved.j === config.jurisdiction;
-    if (current && saved.c && !saved.s) {
-      send(saved.c, "save").then((ok) => ok && save({ ...saved, s: 1 })); // failed last time
-    }
-    if (gpc && !(saved && saved.g)) {
-      send({}, "gpc").then((ok) => ok && save({ ...(saved || {}), g: 1 }));
+    // A choice whose sending failed last time, and a GPC signal not yet recorded: one request.
+    const due = {};
+    if (current && saved.c && !saved.s) due.s = event(saved.c, "save");
+    if (gpc && !(saved && saved.g)) due.g = event({}, "gpc");
+    const marks = Object.keys(due);
+    if (marks.length) {
+      const body = marks.length > 1 ? { events: Object.values(due) } : due[marks[0]];
+      post(body).then((ok) => {
+        if (!ok) return;
+        const next = { ...(saved || {}) };
+        for (const mark of marks) next[mark] = 1;
+        save(next);
+      });
     }
     if (!current || !saved.c || openWhenReady) show(openWhenReady);
     markReady(allowed);

@@ -1,0 +1,154 @@
+"""Limits on public endpoints (the banner's events, appeals) counted for every process together:
+in Redis when one is configured, otherwise in Rightful's own store.
+
+Each limit is a sliding window: at most `limit` hits per key in any `seconds` (the rule each
+process once kept in its own memory). Counting in a shared place means two
+servers behind a load balancer allow a client its share once, not once each. Keys are keyed
+hashes (of a client's address, never the address itself).
+
+Redis keeps a key's hits in a sorted set, pruned, counted and added to by one Lua script, so two
+processes never both take the last place. The store keeps them in one row per key, locked while
+it is read and written (SQLite: the insert that ensures the row takes the write lock first).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
+
+from sqlalchemy import String, Text, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+
+from rightful.core.clock import utcnow
+from rightful.core.config import Settings
+from rightful.core.db import Base, UTCDateTime, unit_of_work
+
+SWEEP_EVERY = 600.0  # seconds between a process's removals of windows that have passed
+_swept = [0.0]
+
+
+class RateLimitWindow(Base):
+    """The recent hits of one key of one limit (store backend)."""
+
+    __tablename__ = "rate_limit_windows"
+
+    key_hash: Mapped[str] = mapped_column(String(80), primary_key=True)
+    hits: Mapped[str] = mapped_column(Text, default="")  # POSIX seconds, space-separated
+    until: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # when all have passed
+
+
+@dataclass(frozen=True)
+class Window:
+    """At most `limit` hits per key in any `seconds`."""
+
+    limit: int
+    seconds: float = 3600.0
+
+
+def redis_url(settings: Settings) -> str:
+    """Where shared limits live: RIGHTFUL_REDIS_URL, else a Redis broker; "" for the store."""
+    if settings.redis_url:
+        return settings.redis_url
+    broker = settings.broker_url
+    return broker if broker.startswith(("redis://", "rediss://")) else ""
+
+
+def allow(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    *,
+    scope: str,
+    key: str,
+    window: Window,
+    cost: int = 1,
+) -> bool:
+    """Count `cost` hits for `key` under limit `scope`; False (counting nothing) when they
+    would pass the limit."""
+    name = f"{scope}:{key}"
+    url = redis_url(settings)
+    if url:
+        return _allow_in_redis(url, name, window, cost)
+    with unit_of_work(sessions) as session:
+        allowed = _allow_in_store(session, name, window, cost)
+        _sweep(session)
+    return allowed
+
+
+# --- Redis ---------------------------------------------------------------------------------
+
+# KEYS[1] the window; ARGV: now, seconds, limit, cost, a unique prefix for the new members.
+_SCRIPT = """
+local now, seconds = tonumber(ARGV[1]), tonumber(ARGV[2])
+local limit, cost = tonumber(ARGV[3]), tonumber(ARGV[4])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - seconds)
+if redis.call('ZCARD', KEYS[1]) + cost > limit then return 0 end
+for i = 1, cost do redis.call('ZADD', KEYS[1], now, ARGV[5] .. i) end
+redis.call('PEXPIRE', KEYS[1], math.ceil(seconds * 1000))
+return 1
+"""
+
+
+@cache
+def _redis(url: str) -> Any:
+    """One client (and connection pool) per URL and process; the script registered once."""
+    import redis  # loaded only where Redis is configured
+
+    client = redis.Redis.from_url(url)
+    return client.register_script(_SCRIPT)
+
+
+def _allow_in_redis(url: str, name: str, window: Window, cost: int) -> bool:
+    now = utcnow().timestamp()
+    args = [now, window.seconds, window.limit, cost, f"{now}:{uuid.uuid4().hex[:12]}:"]
+    return bool(_redis(url)(keys=[f"rightful:limit:{name}"], args=args))
+
+
+# --- Rightful's store ------------------------------------------------------------------------
+
+
+def _locked_row(session: Session, name: str, now: datetime) -> RateLimitWindow:
+    """The key's row, created if missing, locked until commit."""
+    dialect = session.get_bind().dialect.name
+    values: dict[str, Any] = {"key_hash": name, "hits": "", "until": now}
+    # Both create the row only where none is, so two processes never insert it twice.
+    if dialect == "postgresql":
+        session.execute(postgresql.insert(RateLimitWindow).values(values).on_conflict_do_nothing())
+    elif dialect == "sqlite":
+        session.execute(sqlite.insert(RateLimitWindow).values(values).on_conflict_do_nothing())
+    elif session.get(RateLimitWindow, name) is None:
+        session.add(RateLimitWindow(**values))
+        session.flush()
+    row = session.scalar(
+        select(RateLimitWindow)
+        .where(RateLimitWindow.key_hash == name)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert row is not None
+    return row
+
+
+def _allow_in_store(session: Session, name: str, window: Window, cost: int) -> bool:
+    now = utcnow()
+    row = _locked_row(session, name, now)
+    start = now.timestamp() - window.seconds
+    hits = [h for h in (float(x) for x in row.hits.split()) if h > start]
+    allowed = len(hits) + cost <= window.limit
+    if allowed:
+        hits += [now.timestamp()] * cost
+    row.hits = " ".join(f"{h:.6f}" for h in hits)
+    row.until = now + timedelta(seconds=window.seconds) if hits else now
+    return allowed
+
+
+def _sweep(session: Session) -> None:
+    """Now and then, remove the rows whose every hit has left its window."""
+    if time.monotonic() - _swept[0] < SWEEP_EVERY:
+        return
+    _swept[0] = time.monotonic()
+    session.execute(delete(RateLimitWindow).where(RateLimitWindow.until < utcnow()))
