@@ -8,13 +8,14 @@ the API and the CLI call them only through here. Reading one person's choices wr
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy.orm import Session
 
 from rightful.consent import (
+    bulk_check,
     catalog,
     deliver,
     destinations,
@@ -198,6 +199,17 @@ def suppressed_hashes(
     if topic:
         catalog.checked(session, topic, "email")
     return suppression.check_hashes(session, digests, topic)
+
+
+def suppressed_lines(
+    session: Session, *, actor: Actor, lines: Iterable[str], out: IO[str], topic: str | None
+) -> int:
+    """Write the suppressed digests among `lines` (one a line, any number) to `out`; returns
+    how many were checked (consent/bulk_check.py)."""
+    require(actor, P.CONSENT_CHECK)
+    if topic:
+        catalog.checked(session, topic, "email")
+    return bulk_check.suppressed_lines(session, lines, out, topic)
 
 
 def suppressed_phones(

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+import tempfile
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import asdict
 from typing import Any, Literal
 
+from anyio import from_thread
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import PlainTextResponse, Response, StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field, model_validator
 from starlette.concurrency import run_in_threadpool
 
@@ -313,21 +315,57 @@ async def bulk_check(
 ) -> dict[str, Any] | Response:
     """Which of these may not be sent marketing. JSON (`emails` or `sha256`, up to 100,000) or
     text/plain with one SHA-256 digest per line (any number; answers the suppressed lines)."""
-    raw = await request.body()
-    as_text = request.headers.get("content-type", "").startswith("text/plain")
     # The check itself blocks on the database: off the event loop, so other calls go on.
-    return await run_in_threadpool(_bulk, rt, actor, raw, as_text, topic)
+    if request.headers.get("content-type", "").startswith("text/plain"):
+        return await run_in_threadpool(_bulk_text, rt, actor, request.stream(), topic)
+    return await run_in_threadpool(_bulk, rt, actor, await request.body())
 
 
-def _bulk(
-    rt: Runtime, actor: Actor, raw: bytes, as_text: bool, topic: str | None
-) -> dict[str, Any] | Response:
-    if as_text:
-        digests = suppression.parse_hashes(raw.decode("utf-8", "replace").splitlines())
+def _lines(body: AsyncIterator[bytes]) -> Iterator[str]:
+    """The body's lines as they arrive, pulled from the event loop by the worker thread: a
+    million-line list is never held whole."""
+    rest = b""
+    while (chunk := from_thread.run(_next_chunk, body)) is not None:
+        *whole, rest = (rest + chunk).split(b"\n")
+        yield from (line.decode("utf-8", "replace") for line in whole)
+    if rest:
+        yield rest.decode("utf-8", "replace")
+
+
+async def _next_chunk(body: AsyncIterator[bytes]) -> bytes | None:
+    async for chunk in body:
+        if chunk:
+            return chunk
+    return None
+
+
+def _bulk_text(
+    rt: Runtime, actor: Actor, body: AsyncIterator[bytes], topic: str | None
+) -> Response:
+    # The answer (up to the whole list, when all of it is suppressed) waits in a spool that
+    # goes to disk past a megabyte, so the transaction ends before the answer is sent.
+    found = tempfile.SpooledTemporaryFile(  # noqa: SIM115 - closed once sent, or on error
+        max_size=1_000_000, mode="w+", encoding="ascii"
+    )
+    try:
         with unit_of_work(rt.sessions) as session:
-            found = desk.suppressed_hashes(session, actor=actor, digests=digests, topic=topic)
-        lines = "".join(f"{d}\n" for d in digests if d in found)
-        return PlainTextResponse(lines, headers={"X-Checked": str(len(digests))})
+            checked = desk.suppressed_lines(
+                session, actor=actor, lines=_lines(body), out=found, topic=topic
+            )
+    except BaseException:
+        found.close()
+        raise
+    found.seek(0)
+
+    def chunks() -> Iterator[str]:
+        with found:
+            while block := found.read(256_000):
+                yield block
+
+    return StreamingResponse(chunks(), media_type="text/plain", headers={"X-Checked": str(checked)})
+
+
+def _bulk(rt: Runtime, actor: Actor, raw: bytes) -> dict[str, Any]:
     try:
         body = BulkIn.model_validate_json(raw)
     except ValueError as exc:
