@@ -17,9 +17,10 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from rightful.consent import catalog, check_cache, ledger, service, subjects
@@ -251,3 +252,42 @@ def test_a_listener_whose_connection_is_killed_serves_nothing_stale(store: Store
         assert not _check(store, settings, email)
     finally:
         cache.stop()
+
+
+def _plan_nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from _plan_nodes(child)
+
+
+def test_a_check_is_one_statement_of_index_reads_and_none_when_held(store: Store) -> None:
+    settings = store.settings.model_copy(update={"consent_cache_seconds": 600})
+    sent: list[tuple[str, Any]] = []
+    engine = store.sessions.kw["bind"]
+    listen = lambda *args: sent.append(args[2:4])  # noqa: E731 - statement and parameters
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        with single_reads(store.sessions) as session:
+            cache = check_cache.for_store(session, settings)
+            assert cache is not None
+            _wait(lambda: cache.live, "the listener never connected")
+            ask = {"purpose": "marketing", "channel": "email", "email": _email(2)}
+            service.check(session, settings, **(ask | {"email": _email(4)}))
+            sent.clear()  # the process has read the catalogue
+            service.check(session, settings, **ask)
+            assert len(sent) == 1  # the subject, its person's and its states, both lists
+            service.check(session, settings, **ask)
+            assert len(sent) == 1  # from memory
+            session.execute(text("SET enable_seqscan = off"))  # an index, wherever there is one
+            statement, params = sent[0]
+            explain = session.connection().exec_driver_sql(
+                "EXPLAIN (FORMAT JSON) " + statement, params
+            )
+            plan = explain.scalar()
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+        if cache is not None:
+            cache.stop()
+    read = {n.get("Relation Name"): n["Node Type"] for n in _plan_nodes(plan[0]["Plan"])}
+    assert {table for table, node in read.items() if table and "Seq Scan" in node} == set()
+    assert {"consent_subjects", "consent_states", "marketing_suppressions"} <= set(read)
