@@ -1,12 +1,13 @@
 """Delivering consent changes to their destinations, and tracking each until it is acknowledged.
 
-A worker claims a due delivery by moving its attempt count on (optimistic: one worker wins) and
-leasing it for a few minutes, so one that dies mid-send leaves it to be retried, never lost.
-A webhook gets a signed POST (signed as partner erasure notices are) and a 2xx acknowledges
-it; a store is written through its connector. Failures are retried with exponential backoff.
-A crash between sending and recording the answer can mean a second delivery, so the event uid
-travels as an idempotency key. Deliveries past the legal deadline are overdue and staff are
-told once.
+A worker claims due deliveries in the database before sending (core/claims.py, as partner
+notices are): one worker wins each, and one that dies mid-send loses its claims as soon as its
+heartbeat stops, so another sends them. Outcomes are written only while the claim holds, so an
+acknowledgement is recorded and audited once. A webhook gets a signed POST (signed as partner
+erasure notices are) and a 2xx acknowledges it; a store is written through its connector.
+Failures are retried with exponential backoff. A worker killed between sending and recording
+the answer means a second delivery, so the event uid travels as an idempotency key.
+Deliveries past the legal deadline are overdue and staff are told once.
 
 A delivery's whole life (claim, send, retry, overdue) reads in one module; the summary staff
 read is in delivery_report.py (`delivery_summary` is also importable from here).
@@ -19,7 +20,7 @@ import time
 from datetime import datetime, timedelta
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.orm import Session
 
 from rightful.consent import store_import, subjects
@@ -33,6 +34,7 @@ from rightful.consent.models import (
 )
 from rightful.consent.propagation import LEGAL_BUSINESS_DAYS
 from rightful.consent.store_sync import sync_person
+from rightful.core import claims
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.core.errors import ConflictError, ConnectorError, NotFoundError
@@ -41,7 +43,6 @@ from rightful.messaging.service import queue_email
 from rightful.security import audit
 from rightful.security.signing import signature
 
-LEASE = timedelta(minutes=5)  # far longer than one send, so a live worker always finishes first
 TIMEOUT_SECONDS = 10.0
 MAX_BACKOFF_MINUTES = 360
 # At the longest backoff this keeps trying for about 18 days: past the legal deadline, where
@@ -135,94 +136,121 @@ def _attempt(
     return None
 
 
-def _due(session: Session, limit: int) -> list[tuple[int, int, str]]:
-    """(id, attempts, destination) of deliveries due now to active destinations, oldest first."""
-    stmt = (
-        select(ConsentDelivery.id, ConsentDelivery.attempts, ConsentDelivery.destination_key)
-        .join(ConsentDestination, ConsentDestination.key == ConsentDelivery.destination_key)
-        .where(
-            ConsentDestination.active.is_(True),
-            ConsentDelivery.status.in_(RETRYING),
-            ConsentDelivery.next_attempt_at <= utcnow(),
-        )
-        .order_by(ConsentDelivery.next_attempt_at, ConsentDelivery.id)
-        .limit(limit)
+def _claim(session: Session, settings: Settings, limit: int) -> claims.Claim:
+    """Claim up to `limit` deliveries due now to active destinations, oldest first (commits)."""
+    active = select(ConsentDestination.key).where(ConsentDestination.active.is_(True))
+    return claims.claim(
+        session,
+        ConsentDelivery,
+        ConsentDelivery.destination_key.in_(active),
+        ConsentDelivery.status.in_(RETRYING),
+        ConsentDelivery.next_attempt_at <= utcnow(),
+        # Long enough for every send of the batch to time out: a live worker records them all.
+        lease=timedelta(seconds=settings.claim_seconds + limit * TIMEOUT_SECONDS),
+        grace=timedelta(seconds=settings.worker_silent_seconds),
+        limit=limit,
+        order_by=ConsentDelivery.next_attempt_at,
     )
-    due = [(row.id, row.attempts, row.destination_key) for row in session.execute(stmt)]
-    session.commit()  # end the read, so SQLite lets the claims below write
-    return due
 
 
-def _claim(session: Session, delivery_id: int, attempts: int) -> ConsentDelivery | None:
-    # Only the worker that moves `attempts` on from what it read sends; the lease keeps the
-    # others off until it is done, or lets them retry if it died.
-    now = utcnow()
+def _held(won: claims.Claim, delivery_id: int) -> ColumnElement[bool]:
+    return and_(
+        ConsentDelivery.id == delivery_id,
+        ConsentDelivery.status.in_(RETRYING),
+        won.held(ConsentDelivery.claimed_by, ConsentDelivery.claimed_until),
+    )
+
+
+def _record(
+    session: Session,
+    won: claims.Claim,
+    delivery: ConsentDelivery,
+    error: str | None,
+    retry_at: datetime,
+) -> bool:
+    """Write the attempt's outcome and let the claim go, only while this worker's claim holds
+    (a send taken over by another worker is recorded once); an acknowledgement is audited."""
+    now, attempts = utcnow(), delivery.attempts + 1
+    values: dict[str, object] = {"attempts": attempts, "claimed_by": None, "claimed_until": None}
+    if error is None:
+        values.update(status="acknowledged", acknowledged_at=now, last_error=None)
+    else:
+        values.update(last_error=error[:300], next_attempt_at=retry_at)
+        if attempts >= MAX_ATTEMPTS:
+            values["status"] = "failed"
     result = session.execute(
         update(ConsentDelivery)
-        .where(
-            ConsentDelivery.id == delivery_id,
-            ConsentDelivery.status.in_(RETRYING),
-            ConsentDelivery.attempts == attempts,
-            ConsentDelivery.next_attempt_at <= now,
-        )
-        .values(attempts=attempts + 1, next_attempt_at=now + LEASE)
+        .where(_held(won, delivery.id))
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
-    session.commit()
     if not result.rowcount:  # type: ignore[attr-defined]
-        return None
-    return session.get(ConsentDelivery, delivery_id, populate_existing=True)
-
-
-def _record(delivery: ConsentDelivery, error: str | None) -> None:
-    now = utcnow()
+        return False
     if error is None:
-        delivery.status, delivery.acknowledged_at, delivery.last_error = "acknowledged", now, None
-        return
-    delivery.last_error = error[:300]
-    delivery.next_attempt_at = now + backoff(delivery.attempts)
-    if delivery.attempts >= MAX_ATTEMPTS:
-        delivery.status = "failed"
+        audit.record(
+            session,
+            actor="worker",
+            action="consent.delivered",
+            subject_type="consent_delivery",
+            subject_id=str(delivery.id),
+            detail={"destination": delivery.destination_key, "attempts": attempts},
+        )
+    return True
 
 
-def _hold_back(session: Session, delivery: ConsentDelivery) -> None:
+def _put_off(session: Session, won: claims.Claim, delivery_id: int, until: datetime) -> None:
+    # A claimed delivery to a destination that just failed goes back untried, due with it.
+    session.execute(
+        update(ConsentDelivery)
+        .where(_held(won, delivery_id))
+        .values(next_attempt_at=until, claimed_by=None, claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _hold_back(session: Session, settings: Settings, destination_key: str, until: datetime) -> None:
     # A destination that just failed is not tried again for its other changes until this one
     # is due again: a partner that is down costs one timeout per backoff, not one per change.
+    # Deliveries another worker holds are its own to record.
+    grace = timedelta(seconds=settings.worker_silent_seconds)
     session.execute(
         update(ConsentDelivery)
         .where(
-            ConsentDelivery.destination_key == delivery.destination_key,
+            ConsentDelivery.destination_key == destination_key,
             ConsentDelivery.status.in_(RETRYING),
             ConsentDelivery.next_attempt_at <= utcnow(),
+            claims.free(ConsentDelivery.claimed_by, ConsentDelivery.claimed_until, grace),
         )
-        .values(next_attempt_at=delivery.next_attempt_at)
+        .values(next_attempt_at=until)
         .execution_options(synchronize_session=False)
     )
 
 
-def deliver_due(session: Session, settings: Settings, *, limit: int = 50) -> int:
-    """Send the deliveries that are due, committing each (a worker job); returns how many
-    were acknowledged. Stores whose import is due are read first, so what changed in them
-    reaches the ledger before the ledger's changes go out (store_import.py)."""
+def deliver_due(session: Session, settings: Settings, *, limit: int | None = None) -> int:
+    """Claim the deliveries that are due and send each, committing each (a worker job);
+    returns how many were acknowledged. Stores whose import is due are read first, so what
+    changed in them reaches the ledger before the ledger's changes go out (store_import.py)."""
     store_import.import_due(session, settings)
-    due = _due(session, limit)
-    if not due:
-        return 0
-    acknowledged, failing = 0, set[str]()
+    won = _claim(session, settings, limit or settings.worker_batch_size)
+    acknowledged, failing = 0, dict[str, datetime]()
     with httpx.Client(timeout=TIMEOUT_SECONDS) as client:  # one connection per partner
-        for delivery_id, attempts, destination_key in due:
-            if destination_key in failing:
-                continue
-            delivery = _claim(session, delivery_id, attempts)
+        for delivery_id in won.ids:
+            delivery = session.get(ConsentDelivery, delivery_id, populate_existing=True)
             if delivery is None:
-                continue  # another worker has it
+                continue
+            key = delivery.destination_key
+            if key in failing:
+                _put_off(session, won, delivery_id, failing[key])
+                session.commit()
+                continue
             error = _attempt(session, settings, client, delivery)
-            _record(delivery, error)
-            if error is not None:
-                failing.add(destination_key)
-                _hold_back(session, delivery)
+            retry_at = utcnow() + backoff(delivery.attempts + 1)
+            recorded = _record(session, won, delivery, error, retry_at)
+            if recorded and error is not None:
+                failing[key] = retry_at
+                _hold_back(session, settings, key, retry_at)
             session.commit()
-            acknowledged += error is None
+            acknowledged += recorded and error is None
     return acknowledged
 
 

@@ -200,6 +200,9 @@ class ConsentDelivery(Base):
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The worker sending it now (core/claims.py): one send per due attempt.
+    claimed_by: Mapped[str | None] = mapped_column(String(32), default=None)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
 class ConsentStoreImport(Base):

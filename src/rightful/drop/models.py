@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rightful.core.clock import utcnow
@@ -82,7 +82,10 @@ class DropIndexEntry(Base):
     """The DROP hash of one of the company's rows, and where the row is (a keyed index)."""
 
     __tablename__ = "drop_index"
-    __table_args__ = (Index("ix_drop_index_hash", "list_type", "hash"),)
+    __table_args__ = (
+        Index("ix_drop_index_hash", "list_type", "hash"),
+        Index("ix_drop_index_bucket", "address", "bucket"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     list_type: Mapped[str] = mapped_column(String(10))
@@ -90,6 +93,37 @@ class DropIndexEntry(Base):
     system: Mapped[str] = mapped_column(String(100))
     address: Mapped[str] = mapped_column(String(250))  # dataset:collection
     row_key: Mapped[str] = mapped_column(String(200))
+    # The share of its collection's entries it belongs to (drop/refresh.py): a refresh
+    # rewrites only the buckets whose digest changed.
+    bucket: Mapped[int] = mapped_column(default=0)
+
+
+class DropIndexBucket(Base):
+    """One bucket of a collection's index entries: how many, and a digest of them all."""
+
+    __tablename__ = "drop_index_buckets"
+
+    address: Mapped[str] = mapped_column(String(250), primary_key=True)
+    bucket: Mapped[int] = mapped_column(primary_key=True)
+    entries: Mapped[int] = mapped_column(default=0)
+    digest: Mapped[int] = mapped_column(BigInteger, default=0)  # sum of entry digests, signed
+
+
+class DropIndexState(Base):
+    """What the index holds of one collection, and when it was built and last refreshed."""
+
+    __tablename__ = "drop_index_state"
+
+    address: Mapped[str] = mapped_column(String(250), primary_key=True)
+    system: Mapped[str] = mapped_column(String(100))
+    buckets: Mapped[int] = mapped_column(default=1)
+    rows: Mapped[int] = mapped_column(default=0)  # rows read at the last refresh
+    entries: Mapped[int] = mapped_column(default=0)
+    # The data map's revision the collection was built from: another one means a full build.
+    revision: Mapped[int] = mapped_column(default=0)
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    rewritten: Mapped[int] = mapped_column(default=0)  # entries written by the last refresh
 
 
 class DropKept(Base):

@@ -8,11 +8,12 @@ import io
 import json
 import zipfile
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from rightful.core import i18n
+from rightful.core import claims, i18n
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.messaging.models import OutboxMessage
@@ -23,7 +24,7 @@ from rightful.rights.package import load
 from rightful.rights.packaging import package_vault
 from rightful.rights.transfer_intake import recipient_of
 from rightful.rights.transfer_models import PortabilityTransfer
-from rightful.rights.transfer_send import post_package, signed_headers
+from rightful.rights.transfer_send import TIMEOUT_SECONDS, post_package, signed_headers
 from rightful.rights.transfers import (
     OUTCOMES,
     VERIFIED,
@@ -37,7 +38,6 @@ from rightful.rights.transfers import (
 )
 from rightful.rights.types import Status
 
-LEASE = timedelta(minutes=5)  # far longer than one POST: a live worker always records first
 MAX_ATTEMPTS = 8  # 1, 2, 4 … 64 minutes apart: about two hours of retries
 
 
@@ -129,20 +129,38 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(minutes=2 ** max(attempts - 1, 0))
 
 
-def _claim(session: Session, t: PortabilityTransfer) -> bool:
-    # Only the worker that moves `attempts` on from what it read sends; the lease keeps the
-    # others off while it does, and lets one retry if it died. The attempt is audited in the
-    # same commit, before anything leaves: a crash can repeat a POST, never hide one.
-    attempts, now = t.attempts, utcnow()
+def _claim(session: Session, settings: Settings) -> claims.Claim:
+    """Claim confirmed transfers whose package is ready and whose attempt is due, a worker's
+    batch at most (commits); a dead worker's claims are free once its heartbeat stops."""
+    limit = settings.worker_batch_size
+    ready = select(RightsRequest.id).where(
+        RightsRequest.status == Status.COMPLETED.value, RightsRequest.package_file.is_not(None)
+    )
+    return claims.claim(
+        session,
+        PortabilityTransfer,
+        PortabilityTransfer.status == "confirmed",
+        PortabilityTransfer.next_attempt_at <= utcnow(),
+        PortabilityTransfer.request_id.in_(ready),
+        # Long enough for every POST of the batch to time out: a live worker records them all.
+        lease=timedelta(seconds=settings.claim_seconds + limit * TIMEOUT_SECONDS),
+        grace=timedelta(seconds=settings.worker_silent_seconds),
+        limit=limit,
+        order_by=PortabilityTransfer.next_attempt_at,
+    )
+
+
+def _start(session: Session, t: PortabilityTransfer, won: claims.Claim) -> bool:
+    # The attempt is counted and audited in its own commit, before anything leaves, while the
+    # claim holds: a worker killed mid-POST can repeat the POST, never hide it.
     result = session.execute(
         update(PortabilityTransfer)
         .where(
             PortabilityTransfer.id == t.id,
             PortabilityTransfer.status == "confirmed",
-            PortabilityTransfer.attempts == attempts,
-            PortabilityTransfer.next_attempt_at <= now,
+            won.held(PortabilityTransfer.claimed_by, PortabilityTransfer.claimed_until),
         )
-        .values(attempts=attempts + 1, next_attempt_at=now + LEASE)
+        .values(attempts=PortabilityTransfer.attempts + 1)
         .execution_options(synchronize_session=False)
     )
     if not result.rowcount:  # type: ignore[attr-defined]
@@ -154,30 +172,43 @@ def _claim(session: Session, t: PortabilityTransfer) -> bool:
     return True
 
 
-def _post(session: Session, settings: Settings, t: PortabilityTransfer, req: RightsRequest) -> None:
-    if not _claim(session, t):
+def _post(
+    session: Session,
+    settings: Settings,
+    t: PortabilityTransfer,
+    req: RightsRequest,
+    won: claims.Claim,
+) -> None:
+    """POST the package once, by the worker holding the claim; its outcome is written (and
+    audited) only while that claim holds, so a transfer taken over is recorded once."""
+    if not _start(session, t, won):
         return
     url = recipient_of(settings, t)["to"]
     body = _payload(settings, t, req)
     answer_ = post_package(settings, url, body, signed_headers(settings, url, body, uid=t.uid))
-    now = utcnow()
+    now, got = utcnow(), answer_.http_status
+    values: dict[str, Any]
+    detail: dict[str, Any]
     if answer_.accepted:
-        t.status, t.http_status, t.last_error = "accepted", answer_.http_status, None
-        t.sent_at = t.finished_at = now
-        audit_step(session, t, "accepted", "worker", http_status=answer_.http_status)
+        values = {"status": "accepted", "last_error": None, "sent_at": now, "finished_at": now}
+        step, detail = "accepted", {"http_status": got}
     elif answer_.retry and t.attempts < MAX_ATTEMPTS:
-        t.http_status, t.last_error = answer_.http_status, answer_.error
-        t.next_attempt_at = now + backoff(t.attempts)
-        audit_step(session, t, "attempt_failed", "worker", reason=answer_.error, retry=True)
+        values = {"last_error": answer_.error, "next_attempt_at": now + backoff(t.attempts)}
+        step, detail = "attempt_failed", {"reason": answer_.error, "retry": True}
     else:
-        t.status, t.http_status, t.last_error = "failed", answer_.http_status, answer_.error
-        t.finished_at = now
-        audit_step(session, t, "failed", "worker", reason=answer_.error)
+        values = {"status": "failed", "last_error": answer_.error, "finished_at": now}
+        step, detail = "failed", {"reason": answer_.error}
+    if move(session, t, ("confirmed",), won=won, http_status=got, **values):
+        audit_step(session, t, step, "worker", **detail)
     session.commit()
 
 
 def _email(
-    session: Session, settings: Settings, t: PortabilityTransfer, req: RightsRequest
+    session: Session,
+    settings: Settings,
+    t: PortabilityTransfer,
+    req: RightsRequest,
+    won: claims.Claim,
 ) -> None:
     opened = recipient_of(settings, t)
     msg = queue_email(
@@ -194,35 +225,28 @@ def _email(
             "expires": i18n.format_date((req.package_expires_at or utcnow()).date(), req.language),
         },
     )
-    if not move(session, t, ("confirmed",), status="sending", message_id=msg.id):
-        session.rollback()  # another worker queued it first
+    if not move(session, t, ("confirmed",), won=won, status="sending", message_id=msg.id):
+        session.rollback()  # the claim was lost (this worker was silent too long)
         return
     audit_step(session, t, "queued", "worker")
     session.commit()
 
 
 def _send_ready(session: Session, settings: Settings) -> int:
-    ready = session.execute(
-        select(PortabilityTransfer, RightsRequest)
-        .join(RightsRequest, RightsRequest.id == PortabilityTransfer.request_id)
-        .where(
-            PortabilityTransfer.status == "confirmed",
-            PortabilityTransfer.next_attempt_at <= utcnow(),
-            RightsRequest.status == Status.COMPLETED.value,
-            RightsRequest.package_file.is_not(None),
-        )
-        .order_by(PortabilityTransfer.next_attempt_at)
-        .limit(20)
-    ).all()
-    session.commit()  # end the read, so SQLite lets the claims write
-    for t, req in ready:
-        if not package_ready(req):
+    """Claim what is ready and send each, by POST or e-mail; returns how many were claimed."""
+    won = _claim(session, settings)
+    for transfer_id in won.ids:
+        t = session.get(PortabilityTransfer, transfer_id, populate_existing=True)
+        req = session.get(RightsRequest, t.request_id) if t is not None else None
+        if t is None or req is None or not package_ready(req):
+            claims.release(session, PortabilityTransfer, won, transfer_id)
+            session.commit()
             continue
         if t.channel == "endpoint":
-            _post(session, settings, t, req)
+            _post(session, settings, t, req, won)
         else:
-            _email(session, settings, t, req)
-    return len(ready)
+            _email(session, settings, t, req, won)
+    return len(won.ids)
 
 
 def _follow_emails(session: Session, settings: Settings) -> None:

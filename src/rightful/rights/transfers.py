@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from rightful.core import claims
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.core.errors import ConflictError, NotFoundError
@@ -152,15 +153,28 @@ def audit_step(
     )
 
 
-def move(session: Session, t: PortabilityTransfer, frm: tuple[str, ...], **values: Any) -> bool:
+def move(
+    session: Session,
+    t: PortabilityTransfer,
+    frm: tuple[str, ...],
+    *,
+    won: claims.Claim | None = None,
+    **values: Any,
+) -> bool:
     """Change a transfer only if it is still in one of `frm` (one worker or click wins); a
-    moment set in `values` is set only where it was not yet."""
+    moment set in `values` is set only where it was not yet. With `won`, only while that
+    worker's claim holds, and the claim goes with the change."""
     stmt = update(PortabilityTransfer).where(
         PortabilityTransfer.id == t.id, PortabilityTransfer.status.in_(frm)
     )
     for name in ("person_told_at", "confirmation_sent_at"):
         if name in values:
             stmt = stmt.where(getattr(PortabilityTransfer, name).is_(None))
+    if won is not None:
+        stmt = stmt.where(
+            won.held(PortabilityTransfer.claimed_by, PortabilityTransfer.claimed_until)
+        )
+        values.update(claimed_by=None, claimed_until=None)
     result = session.execute(stmt.values(**values).execution_options(synchronize_session=False))
     session.refresh(t)
     return bool(result.rowcount)  # type: ignore[attr-defined]

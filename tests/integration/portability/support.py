@@ -20,14 +20,21 @@ from rightful.security.permissions import system_actor
 from tests.support.app import AVERY, latest_code
 
 
-def submit(runtime: Runtime, to: str, name: str = "Northwind Health") -> str:
-    """A verified portability request naming `to`; returns its id."""
+def submit(
+    runtime: Runtime,
+    to: str,
+    name: str = "Northwind Health",
+    *,
+    person: dict[str, str] | None = None,
+) -> str:
+    """A verified portability request naming `to`, Avery's or `person`'s; returns its id."""
+    who = person or AVERY
     data = RequestIn(
         request_type="portability",  # type: ignore[arg-type]
-        declaration_signature="Avery Quinn",
+        declaration_signature=who.get("name", "Avery Quinn"),
         transfer_to=to,
         transfer_recipient=name,
-        **AVERY,
+        **who,
     )
     with unit_of_work(runtime.sessions) as session:
         request_id = flows.submit(session, runtime.settings, data, client="test").id

@@ -18,7 +18,7 @@ from rightful.core.clock import utcnow
 from rightful.core.runtime import Runtime
 from rightful.rights.transfer_models import PortabilityTransfer
 from rightful.rights.transfer_send import transfer_secret
-from rightful.rights.transfer_worker import MAX_ATTEMPTS, _claim
+from rightful.rights.transfer_worker import MAX_ATTEMPTS, _claim, _start
 from tests.integration.portability.support import (
     actions,
     approve_and_run,
@@ -61,11 +61,12 @@ def runtime(
 
 def _due_now(runtime: Runtime, request_id: str) -> None:
     # The backoff (or a dead worker's lease) has run out.
+    past = utcnow() - timedelta(seconds=1)
     with runtime.sessions() as session:
         session.execute(
             update(PortabilityTransfer)
             .where(PortabilityTransfer.request_id == request_id)
-            .values(next_attempt_at=utcnow() - timedelta(seconds=1))
+            .values(next_attempt_at=past, claimed_until=past)
         )
         session.commit()
 
@@ -144,8 +145,9 @@ def test_a_worker_that_dies_after_claiming_leaves_the_attempt_recorded_and_one_r
     approve_and_run(runtime, request_id)
     confirm(runtime, request_id)
     with runtime.sessions() as session:  # a worker claims it, then dies before sending
+        won = _claim(session, runtime.settings)
         claimed = session.get(PortabilityTransfer, transfer(runtime, request_id).id)
-        assert claimed is not None and _claim(session, claimed)
+        assert claimed is not None and won.ids == [claimed.id] and _start(session, claimed, won)
     deliver(runtime)
     assert receiver.received == []  # its lease keeps others off
     _due_now(runtime, request_id)  # the lease ran out

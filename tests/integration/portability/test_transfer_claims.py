@@ -1,0 +1,170 @@
+"""Portability transfers are claimed in the database (issue 12): two `rightful worker`
+processes on one backlog POST each portable copy to its endpoint once and audit each outcome
+once — also when one worker is killed (SIGKILL) in the middle of a POST, whose transfers
+another worker finishes as soon as the killed one's heartbeat stops, not after its lease."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, select, text
+
+from rightful.connectors.sql import dispose_all
+from rightful.core.runtime import Runtime
+from rightful.demo.estate import demo_urls
+from rightful.rights.transfer_models import PortabilityTransfer
+from rightful.security.models import AuditEvent
+from tests.integration.portability.support import approve_and_run, confirm, deliver, submit
+from tests.integration.rights.test_worker_claims import stop, wait_for
+from tests.support.app import make_settings, prepare
+from tests.support.counting_receiver import CountingReceiver
+
+TRANSFERS = 8
+
+
+def backlog(tmp_path: Path, database_url: str, server: CountingReceiver) -> tuple[Runtime, list]:
+    """A Rightful on PostgreSQL trusting the receiver's CA, with TRANSFERS portable copies
+    confirmed by the person and built, each to its own endpoint on `server`."""
+    runtime = prepare(
+        make_settings(
+            tmp_path,
+            database_url=database_url,
+            transfer_ca_file=server.ca_file,
+            transfer_allow_private_addresses=True,
+        ),
+        people=20,
+    )
+    store = create_engine(demo_urls(runtime.settings.data_dir)["storefront"])
+    with store.connect() as conn:
+        people = conn.execute(
+            text(
+                "SELECT email, phone, first_name || ' ' || last_name FROM customers "
+                "ORDER BY id LIMIT :n"
+            ),
+            {"n": TRANSFERS},
+        ).all()
+    store.dispose()
+    ids = [
+        submit(
+            runtime,
+            server.url(f"inbox{n}"),
+            person={"email": email, "phone_number": phone, "name": name},
+        )
+        for n, (email, phone, name) in enumerate(people)
+    ]
+    deliver(runtime)  # asks each person to confirm
+    for request_id in ids:
+        assert confirm(runtime, request_id) == "confirmed"
+        approve_and_run(runtime, request_id)
+    return runtime, ids
+
+
+def start_worker(runtime: Runtime) -> subprocess.Popen[bytes]:
+    settings = runtime.settings
+    env = {
+        **os.environ,
+        "RIGHTFUL_DATA_DIR": str(settings.data_dir),
+        "RIGHTFUL_SECRET_KEY": settings.secret_key,
+        "RIGHTFUL_DATABASE_URL": settings.resolved_database_url,
+        "RIGHTFUL_BASE_URL": settings.base_url,
+        "RIGHTFUL_TRANSFER_CA_FILE": str(settings.transfer_ca_file),
+        "RIGHTFUL_TRANSFER_ALLOW_PRIVATE_ADDRESSES": "true",
+        "RIGHTFUL_WORKER_BATCH_SIZE": "3",  # small batches: both workers take part
+        # A killed worker's claims are free once it is silent for 3 s (its leases are not
+        # over for minutes): the test finishes only if heartbeats free them.
+        "RIGHTFUL_WORKER_HEARTBEAT_SECONDS": "0.5",
+        "RIGHTFUL_WORKER_SILENT_SECONDS": "3",
+    }
+    rightful = Path(sys.executable).parent / "rightful"
+    return subprocess.Popen(
+        [str(rightful), "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
+def all_accepted(runtime: Runtime, ids: list[str]) -> Callable[[], bool]:
+    def check() -> bool:
+        with runtime.sessions() as session:
+            statuses = session.scalars(
+                select(PortabilityTransfer.status).where(PortabilityTransfer.request_id.in_(ids))
+            ).all()
+            return len(statuses) == len(ids) and set(statuses) == {"accepted"}
+
+    return check
+
+
+def assert_each_transfer_once(runtime: Runtime, ids: list[str], server: CountingReceiver) -> None:
+    with runtime.sessions() as session:
+        uids = {
+            request_id: uid
+            for request_id, uid in session.execute(
+                select(PortabilityTransfer.request_id, PortabilityTransfer.uid).where(
+                    PortabilityTransfer.request_id.in_(ids)
+                )
+            )
+        }
+        accepted = Counter(
+            session.scalars(
+                select(AuditEvent.subject_id).where(
+                    AuditEvent.action == "transfer.accepted", AuditEvent.subject_id.in_(ids)
+                )
+            )
+        )
+    assert set(server.accepted) == {(f"inbox{n}", uids[rid]) for n, rid in enumerate(ids)}
+    assert server.twice() == []  # no endpoint took the same copy twice
+    assert accepted == Counter(ids)  # one audit event each
+
+
+@pytest.mark.postgres
+def test_two_workers_on_one_backlog_post_each_copy_once_with_one_audit_event(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    server = CountingReceiver(tls_folder=tmp_path)
+    try:
+        runtime, ids = backlog(tmp_path, postgres_url, server)
+        workers = [start_worker(runtime), start_worker(runtime)]
+        try:
+            wait_for(all_accepted(runtime, ids), "both workers to send the backlog", seconds=120)
+        finally:
+            stop(workers)
+        assert_each_transfer_once(runtime, ids, server)
+        assert server.posts == TRANSFERS
+        runtime.engine.dispose()
+        dispose_all()
+    finally:
+        server.close()
+
+
+@pytest.mark.postgres
+def test_a_worker_killed_mid_post_leaves_its_transfers_to_another_sent_once(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    server = CountingReceiver(tls_folder=tmp_path, hold_nth=2)
+    try:
+        runtime, ids = backlog(tmp_path, postgres_url, server)
+        first = start_worker(runtime)
+        try:
+            assert server.arrived.wait(120), "the worker never sent the second copy"
+            first.send_signal(signal.SIGKILL)
+            first.wait(timeout=30)
+        finally:
+            if first.poll() is None:
+                first.kill()
+            server.release.set()  # the held POST is answered 503: that copy was not taken
+        workers = [start_worker(runtime), start_worker(runtime)]
+        try:
+            # Seconds once the heartbeat stops; the killed worker's lease would run minutes.
+            wait_for(all_accepted(runtime, ids), "the others to finish the backlog", seconds=90)
+        finally:
+            stop(workers)
+        assert_each_transfer_once(runtime, ids, server)
+        runtime.engine.dispose()
+        dispose_all()
+    finally:
+        server.close()
