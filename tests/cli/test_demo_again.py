@@ -70,6 +70,7 @@ def test_a_fresh_setup_removes_earlier_requests_erasures_and_packages_with_a_new
 ) -> None:
     first = login(setup())
     reference = submit_deletion()
+    run("audit", "verify")  # anchors the old store's log in the data directory
     with sqlite3.connect(demo_dir / "estate" / "storefront.db") as db:  # as an erasure would
         db.execute("DELETE FROM customers WHERE email = ?", (JORDAN,))
     (demo_dir / "packages").mkdir(exist_ok=True)
@@ -84,6 +85,7 @@ def test_a_fresh_setup_removes_earlier_requests_erasures_and_packages_with_a_new
     second = login(fresh)
     assert second[0] != first[0] and second[1] != first[1]
     assert "keeps what earlier runs did: 0 requests" in setup()  # counted from the fresh start
+    assert "The audit log is intact" in run("audit", "verify")  # the old anchors went too
 
 
 def test_a_fresh_start_refuses_outside_demo_mode_and_keeps_the_store(

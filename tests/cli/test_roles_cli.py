@@ -43,6 +43,7 @@ CLI: dict[str, list[tuple[list[str], tuple[Permission, ...] | None]]] = {
     "keys retire": [([], OPERATOR)],
     "keys rewrap": [([], OPERATOR)],
     "keys new-kek": [([], OPERATOR)],
+    "audit anchor": [([], (P.AUDIT_VERIFY, P.CONSENT_VIEW))],
     "audit verify": [([], (P.AUDIT_VERIFY,))],
     "staff create": [
         (

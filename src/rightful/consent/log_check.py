@@ -263,7 +263,7 @@ def _shorter(newest: ConsentTreeHead | SignedHead, outside: list[SignedHead], mi
         return f"{missing} event{plural} missing at the end: "
     signed = datetime.fromtimestamp(newest.timestamp / 1000, UTC)
     return (
-        f"The consent log holds fewer events than it did on {signed:%Y-%m-%d %H:%M} UTC "
+        f"The log holds fewer events than it did on {signed:%Y-%m-%d %H:%M} UTC "
         f"(a head anchored outside the store): {missing} event{plural} at the end "
         f"{'are' if missing != 1 else 'is'} missing; "
     )

@@ -102,7 +102,8 @@ def publish_notice(runtime: Runtime) -> None:
 
 def reset_demo(settings: Settings) -> list[Path]:
     """Remove what earlier demo runs left in the data directory: Rightful's SQLite store (with
-    its requests and outbox), the demo company's databases and the access packages.
+    its requests and outbox), the demo company's databases, the access packages and the logs'
+    anchors kept there.
 
     Demo mode only, and only these files, never the folder: RIGHTFUL_DATA_DIR may be shared."""
     if not settings.demo_mode:
@@ -126,6 +127,10 @@ def reset_demo(settings: Settings) -> list[Path]:
     if settings.package_dir.is_dir():
         shutil.rmtree(settings.package_dir)
         removed.append(settings.package_dir)
+    # The old store's anchors would hold the new one to the old log; one set elsewhere stays.
+    if settings.audit_anchor_dir is None and settings.anchor_dir.is_dir():
+        shutil.rmtree(settings.anchor_dir)
+        removed.append(settings.anchor_dir)
     return removed
 
 

@@ -176,7 +176,7 @@ def hold(verdict: Verdict, found: Anchors, marks: Marks, title: str) -> Verdict:
                 intact=False,
                 problem=SHORTER_THAN_ANCHORED,
                 broken_at=marks.last[0] if marks.last else None,
-                message=f"{title} holds fewer events than it did on {anchor.when()}: "
+                message=f"The log holds fewer events than it did on {anchor.when()}: "
                 f"{missing} event{'s' if missing != 1 else ''} at the end "
                 f"{'are' if missing != 1 else 'is'} missing (it held {anchor.events}, anchored "
                 f"on line {anchor.line} of {found.path}; it holds {marks.count}).",

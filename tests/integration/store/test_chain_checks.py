@@ -3,6 +3,7 @@ privacy office (an e-mail) and the logs (no personal data) when one is broken.""
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 from collections.abc import Iterator
@@ -10,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from rightful.core import clock
 from rightful.core.config import Settings
@@ -18,8 +19,8 @@ from rightful.core.runtime import Runtime, build_runtime
 from rightful.messaging.models import OutboxMessage
 from rightful.messaging.service import open_letter
 from rightful.migrations import upgrade
-from rightful.security import audit
-from rightful.security.models import AuditEvent, ChainCheck
+from rightful.security import anchors, audit
+from rightful.security.models import AuditChainHead, AuditEvent, ChainCheck
 from rightful.worker.integrity import verify_chains_daily
 from rightful.worker.loop import maintain
 
@@ -85,3 +86,37 @@ def test_a_broken_chain_is_recorded_mailed_and_logged_without_personal_data(
     assert line == (
         f"integrity check: the audit chain is broken (missing_at_end at record {newest - 1})"
     )
+
+
+def test_a_log_cut_below_its_anchor_is_recorded_and_mailed(runtime: Runtime) -> None:
+    """The daily check anchors the heads it found intact; the next day, a log whose newest
+    events were deleted and its head rewritten to match is held to that anchor."""
+    assert verify_chains_daily(runtime.sessions, runtime.settings)["audit"].intact
+    anchored = anchors.path_of(runtime.settings, anchors.AUDIT).read_text().splitlines()
+    assert [json.loads(line)["events"] for line in anchored] == [4]
+    with runtime.sessions() as session:
+        ids = list(session.scalars(select(AuditEvent.id).order_by(AuditEvent.id)))
+        session.execute(delete(AuditEvent).where(AuditEvent.id == ids[-1]))
+        last = session.scalar(select(AuditEvent.hash).where(AuditEvent.id == ids[-2]))
+        session.execute(
+            update(AuditChainHead).where(AuditChainHead.id == 1).values(events=3, last_hash=last)
+        )
+        session.commit()
+    clock.freeze(clock.utcnow() + timedelta(days=1, minutes=1))
+    found = verify_chains_daily(runtime.sessions, runtime.settings)
+    assert (found["audit"].problem, found["audit"].broken_at) == ("shorter_than_anchored", ids[-2])
+    assert _checks(runtime)["audit"].problem == "shorter_than_anchored"
+    [alert] = _alerts(runtime)
+    assert "The audit log: The log holds fewer events than it did on " in alert
+    assert ": 1 event at the end is missing (it held 4, anchored on line 1" in alert
+
+
+def test_the_days_anchors_are_mailed_to_the_archive_when_set(runtime: Runtime) -> None:
+    settings = runtime.settings.model_copy(update={"audit_anchor_email": "archive@lumen.example"})
+    verify_chains_daily(runtime.sessions, settings)
+    with runtime.sessions() as session:
+        [mail] = session.scalars(select(OutboxMessage).filter_by(template="chain_anchored"))
+        letter = open_letter(settings, mail)
+    audit_line = anchors.newest_line(settings, anchors.AUDIT)
+    assert letter.to == "archive@lumen.example" and audit_line and audit_line in letter.text
+    assert json.loads(audit_line)["events"] == 4

@@ -34,6 +34,7 @@ class Chain:
     append: Callable[[Session, int], None]
     verify: Callable[[Session], Verdict]
     digest: Callable[[str, Any], str]
+    settings: Settings | None = None  # the store's, for what needs its keys (anchors)
 
     def ids(self) -> list[int]:
         with Session(self.engine) as session:
@@ -87,6 +88,7 @@ def chain(tmp_path: Path) -> Iterator[Chain]:
     engine = make_engine(settings.resolved_database_url)
     upgrade(engine)
     made = _audit_chain(engine)
+    made.settings = settings
     made.add(ROWS)
     yield made
     engine.dispose()
@@ -183,9 +185,16 @@ def test_a_replaced_newest_row_is_found_by_the_head_hash(chain: Chain) -> None:
     assert (verdict.problem, verdict.broken_at) == ("head_mismatch", ids[-1])
 
 
-def test_a_deleted_tail_with_a_rewritten_head_is_beyond_the_head_check(chain: Chain) -> None:
-    """What the head does not prove: an attacker who also rewrites the head row leaves a
-    shorter chain that holds. Anchoring the head outside the store is what catches that."""
+def test_a_deleted_tail_with_a_rewritten_head_is_found_once_the_head_is_anchored(
+    chain: Chain,
+) -> None:
+    """What the head alone does not prove: an attacker who also rewrites the head row leaves a
+    shorter chain that holds against it. The head anchored outside the store before the
+    deletion (security/anchors.py; tests/integration/store/test_chain_anchors.py) finds it."""
+    assert chain.settings is not None
+    with Session(chain.engine) as session:
+        assert audit.verify_chain(session, chain.settings, anchor=True).intact
+        session.commit()
     ids = chain.ids()
     _delete(chain, ids[-1])
     previous = chain.row(ids[-2])["hash"]
@@ -194,7 +203,15 @@ def test_a_deleted_tail_with_a_rewritten_head_is_beyond_the_head_check(chain: Ch
             text("UPDATE audit_chain_head SET events = events - 1, last_hash = :h WHERE id = :c"),
             {"h": previous, "c": 1 if chain.name == "audit" else 2},
         )
-    assert chain.verdict().intact
+    assert chain.verdict().intact  # the rows and their head alone hold together
+    with Session(chain.engine) as session:
+        verdict = audit.verify_chain(session, chain.settings)
+    assert (verdict.intact, verdict.problem, verdict.broken_at) == (
+        False,
+        "shorter_than_anchored",
+        ids[-2],
+    )
+    assert ": 1 event at the end is missing (it held 6, anchored on line 1" in verdict.message
 
 
 def test_rows_committed_during_the_walk_are_not_taken_for_added_rows(
