@@ -8,11 +8,9 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
@@ -20,16 +18,9 @@ from rightful.core import claims, i18n
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.messaging.models import OutboxMessage
+from rightful.messaging.render import as_draft, render, render_draft
 from rightful.security.vault import Vault
 
-_TEMPLATES = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=select_autoescape(["html"]),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-i18n.install(_TEMPLATES)  # a consumer's e-mail in the language they asked in
 SMTP_TIMEOUT_SECONDS = 20
 
 
@@ -68,8 +59,14 @@ def queue_email(
     request_id: str | None = None,
     headers: dict[str, str] | None = None,
     language: str = i18n.DEFAULT,
+    sent: bool = True,
 ) -> OutboxMessage:
-    """Render `template` (.subject, .txt, .html) in `language` and add it to the outbox."""
+    """Add `template` (.subject, .txt, .html) in `language` to the outbox.
+
+    A message a mail server will send is kept as a draft (the template's values, sealed) and
+    rendered by the mail lane (`deliver_pending`), off the caller's request; one that is only
+    recorded (no mail server, or `sent` False: printed and posted) is rendered now, as staff
+    read it from the row."""
     ctx = {
         "lang": i18n.supported(language) or i18n.DEFAULT,
         "company": settings.company_name,
@@ -77,9 +74,13 @@ def queue_email(
         "postal_address": settings.postal_address,
         **context,
     }
-    subject = _TEMPLATES.get_template(f"{template}.subject").render(ctx).strip()
-    text = _TEMPLATES.get_template(f"{template}.txt").render(ctx)
-    html = _TEMPLATES.get_template(f"{template}.html").render(ctx)
+    draft = as_draft(ctx) if settings.smtp_url and sent else None
+    if draft is not None:
+        body = {"to": to, "draft": draft, "headers": headers or {}}
+        return _add(
+            session, settings, template=template, subject="", body=body, request_id=request_id
+        )
+    subject, text, html = render(template, ctx)
     return queue_message(
         session,
         settings,
@@ -107,6 +108,20 @@ def queue_message(
 ) -> OutboxMessage:
     """Add an already written message to the outbox (extra headers such as List-Unsubscribe)."""
     body = {"to": to, "text": text, "html": html, "headers": headers or {}}
+    return _add(
+        session, settings, template=template, subject=subject, body=body, request_id=request_id
+    )
+
+
+def _add(
+    session: Session,
+    settings: Settings,
+    *,
+    template: str,
+    subject: str,
+    body: dict[str, Any],
+    request_id: str | None,
+) -> OutboxMessage:
     msg = OutboxMessage(
         template=template,
         subject=subject,
@@ -119,13 +134,26 @@ def queue_message(
     return msg
 
 
+def _opened(settings: Settings, msg: OutboxMessage) -> tuple[dict[str, Any], str, bool]:
+    """The message's body and subject, a draft rendered now; True when it was a draft."""
+    body: dict[str, Any] = vault(settings).decrypt_json(msg.sealed)
+    if "draft" not in body:
+        return body, msg.subject, False
+    subject, text, html = render_draft(msg.template, body.pop("draft"))
+    return {**body, "text": text, "html": html}, subject, True
+
+
 def open_letter(settings: Settings, msg: OutboxMessage) -> Letter:
-    """Decrypt one message for a staff member's eyes."""
-    body = vault(settings).decrypt_json(msg.sealed)
+    """Decrypt one message for a staff member's eyes (a draft rendered as it will be sent)."""
+    body, subject, _ = _opened(settings, msg)
+    return _letter(msg, body, subject)
+
+
+def _letter(msg: OutboxMessage, body: dict[str, Any], subject: str) -> Letter:
     return Letter(
         id=msg.id,
         to=body["to"],
-        subject=msg.subject,
+        subject=subject,
         text=body["text"],
         html=body["html"],
         status=msg.status,
@@ -257,8 +285,14 @@ def deliver_pending(session: Session, settings: Settings, *, limit: int | None =
         if msg is None:
             continue
         attempts = msg.attempts + 1
+        body, subject, drafted = _opened(settings, msg)
+        # The rendered message replaces its draft with the try's outcome (no extra statement):
+        # staff and a resend see exactly what was sent.
+        rendered = (
+            {"subject": subject, "sealed": vault(settings).encrypt_json(body)} if drafted else {}
+        )
         try:
-            _send(settings, open_letter(settings, msg))
+            _send(settings, _letter(msg, body, subject))
         except (OSError, smtplib.SMTPException) as exc:
             # The reason is kept; the address is not (it is personal data).
             wait = retry_wait(settings, attempts)
@@ -270,10 +304,17 @@ def deliver_pending(session: Session, settings: Settings, *, limit: int | None =
                 last_error=type(exc).__name__,
                 status="queued" if wait is not None else "failed",
                 next_attempt_at=utcnow() + wait if wait is not None else None,
+                **rendered,
             )
         else:
             sent += _record(
-                session, msg.id, None, attempts=attempts, status="sent", sent_at=utcnow()
+                session,
+                msg.id,
+                None,
+                attempts=attempts,
+                status="sent",
+                sent_at=utcnow(),
+                **rendered,
             )
         session.commit()
     return sent

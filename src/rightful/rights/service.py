@@ -107,6 +107,7 @@ def notify_consumer(
         request_id=req.id,
         context={**base, **(context or {})},
         language=language,
+        sent=to is not None,
     )
     if to is None:  # never sent: staff print it from the console and post it
         msg.status = "by_post"
