@@ -110,23 +110,21 @@ def verify_chain(
     """Walk the audit log and hold it to its head and, given the settings, to its anchors
     outside the store: intact, or the first problem and where. With `anchor`, an intact log's
     head is anchored too."""
-    found = (
-        anchors.read(session, settings, anchors.AUDIT, anchors.AUDIT_KEYS, _signed)
-        if settings
-        else None
-    )
-    marks = anchors.Marks({a.events for a in found.genuine} if found else set())
     stmt = select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=2000)
-    verdict = chain_check.verify(
+    if settings is None:
+        return chain_check.verify(
+            session, chain.AUDIT_CHAIN, lambda: session.scalars(stmt), _digest
+        )
+    found = anchors.read(session, settings, anchors.AUDIT, anchors.AUDIT_KEYS, _signed)
+    marks = anchors.Marks({a.events for a in found.genuine})
+    walked = chain_check.verify(
         session, chain.AUDIT_CHAIN, lambda: marks.watch(session.scalars(stmt)), _digest
     )
-    if found is None or settings is None:
-        return verdict
-    verdict = anchors.hold(verdict, found, marks, "The audit log")
-    if anchor and verdict.intact and marks.last is not None:
-        newest = found.genuine[-1] if found.genuine else None
-        if newest is None or (newest.events, newest.hash) != (marks.count, marks.last[1]):
-            anchor_head(session, settings, marks.count, marks.last[1])
+    verdict = anchors.hold(walked, found, marks, "The audit log")
+    head = (marks.count, marks.last[1]) if marks.last is not None else None
+    newest = (found.genuine[-1].events, found.genuine[-1].hash) if found.genuine else None
+    if anchor and verdict.intact and head is not None and head != newest:
+        anchor_head(session, settings, *head)
     return verdict
 
 
