@@ -181,7 +181,11 @@ def test_people_setting_the_same_value_share_one_update_and_are_counted_apart(
             ("user", "p3"): 1,
         }
         assert len(updates) == 2
-        assert [r["order"] for r in read(sql_connector, id=(1, 2, 3))] == ["fixed", "fixed", "other"]
+        assert [r["order"] for r in read(sql_connector, id=(1, 2, 3))] == [
+            "fixed",
+            "fixed",
+            "other",
+        ]
         # Applied again, the same counts: rows matched, not rows whose value moved.
         assert sql_connector.apply(changes) == {("user", "p1"): 1, ("user", "p2"): 1}
     finally:
