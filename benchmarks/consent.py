@@ -78,6 +78,7 @@ class Sizes:
     concurrency: int
     workers: int
     one_by_one: int
+    store: str = STORE  # the database, dropped and created again (--consent-store)
 
 
 @dataclass(frozen=True)
@@ -97,11 +98,11 @@ class Seeded:
     lookup_hash: str
 
 
-def _prepare(server: Server, data_dir: Path) -> Store:
+def prepare_store(server: Server, data_dir: Path, name: str = STORE) -> Store:
     """A fresh store: migrated, the demo catalogue applied, a staff member with an API token."""
-    server.recreate(STORE)
+    server.recreate(name)
     values = {
-        "database_url": server.url(STORE),
+        "database_url": server.url(name),
         "secret_key": secrets.token_urlsafe(48),
         "data_dir": str(data_dir),
         "embedded_worker": "false",
@@ -136,7 +137,7 @@ def event_bodies(prefix: str, count: int, rng: random.Random) -> list[dict[str, 
     ]
 
 
-def _seed_people(store: Store, count: int, rng: random.Random, log: Log) -> list[Seeded]:
+def seed_people(store: Store, count: int, rng: random.Random, log: Log) -> list[Seeded]:
     """People with choices, recorded through the ledger in process (no HTTP), 500 a commit."""
     settings, out = store.runtime.settings, []
     bodies = event_bodies("seeded", count, rng)
@@ -376,18 +377,18 @@ def measure(
     result: dict[str, Any] = {"machine": report.machine(server), "sizes": sizes.__dict__}
     result["machine"]["uvicorn_workers"] = sizes.workers
     source = _source_state()
-    log(f"consent: a fresh store ({STORE}), {sizes.people:,} people with choices")
-    store = _prepare(server, data_dir)
+    log(f"consent: a fresh store ({sizes.store}), {sizes.people:,} people with choices")
+    store = prepare_store(server, data_dir, sizes.store)
     started = time.perf_counter()
-    people = _seed_people(store, sizes.people, random.Random(SEED), log)
+    people = seed_people(store, sizes.people, random.Random(SEED), log)
     result["seed_people_s"] = round(time.perf_counter() - started, 1)
-    consent_bound.settle(server.conninfo(STORE))
+    consent_bound.settle(server.conninfo(sizes.store))
     result["statements"] = _statements(store, *_fixed_requests(people))
     shipped = workload("shipped", sizes, people)
     server_log = results / "consent-server.log"
     results.mkdir(parents=True, exist_ok=True)
     server_log.unlink(missing_ok=True)
-    conninfo = server.conninfo(STORE)
+    conninfo = server.conninfo(sizes.store)
     with loadgen.serving(store.env, sizes.workers, store.token, server_log) as served:
         result["rightful"] = _api(served, store, conninfo, shipped, sizes.concurrency, log)
     if sizes.suppressions:  # on a server of its own, so its peak memory is the bulk check's

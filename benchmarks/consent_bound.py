@@ -70,8 +70,9 @@ def settle(conninfo: str) -> None:
         conn.execute("CHECKPOINT")
 
 
-def copy_tables(conninfo: str) -> None:
-    """Empty copies of the consent tables in schema `bound`, with the chain's head row."""
+def copy_tables(conninfo: str, *, filled: bool = False) -> None:
+    """Copies of the consent tables in schema `bound`, with the chain's head row: empty, or
+    `filled` with the store's rows (so the bound's indexes are as large as Rightful's)."""
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
         conn.execute(f"CREATE SCHEMA {SCHEMA}")
@@ -95,6 +96,10 @@ def copy_tables(conninfo: str) -> None:
             "INSERT INTO audit_chain_head (id, events, last_hash) VALUES (%s, 0, %s)",
             (CONSENT_CHAIN, GENESIS),
         )
+        if filled:  # parents first, for the foreign keys
+            for table in TABLES[:4]:
+                conn.execute(f"INSERT INTO {SCHEMA}.{table} SELECT * FROM public.{table}")
+            conn.execute(f"ANALYZE {', '.join(f'{SCHEMA}.{t}' for t in TABLES[:4])}")
 
 
 def reset_tables(conninfo: str) -> None:
@@ -125,62 +130,82 @@ def write_request(sealed_length: int, chained: bool) -> Job:
     suppression for withdrawn marketing e-mail), in one transaction; with `chained`, the
     consent chain's head row locked first and written last, as Rightful does."""
 
+    writes = _writes(sealed_length, chained)
+
     async def job(conn: psycopg.AsyncConnection[Any], body: dict[str, Any]) -> None:
+        async with conn.transaction():
+            await writes(conn, body)
+
+    return job
+
+
+def write_batch(sealed_length: int) -> Job:
+    """A batch request's writes: every body's `write_request` writes (unchained), all in one
+    transaction."""
+    writes = _writes(sealed_length, chained=False)
+
+    async def job(conn: psycopg.AsyncConnection[Any], bodies: list[dict[str, Any]]) -> None:
+        async with conn.transaction():
+            for body in bodies:
+                await writes(conn, body)
+
+    return job
+
+
+def _writes(sealed_length: int, chained: bool) -> Job:
+    async def writes(conn: psycopg.AsyncConnection[Any], body: dict[str, Any]) -> None:
         now = datetime.now(UTC)
         email = body["email"]
         subject = uuid.uuid4().hex
-        async with conn.transaction():
-            await conn.execute(
-                INSERT_SUBJECT,
+        await conn.execute(
+            INSERT_SUBJECT,
+            (
+                subject,
+                _digest("lookup", email),
+                _digest(email),
+                secrets.token_urlsafe(sealed_length)[:sealed_length],
+                now,
+            ),
+            prepare=True,
+        )
+        prev = GENESIS
+        if chained:
+            found = await conn.execute(LOCK_CHAIN, (CONSENT_CHAIN,), prepare=True)
+            row = await found.fetchone()
+            prev = row[0] if row else GENESIS
+        for choice in body["choices"]:
+            purpose, channel, state = choice["purpose"], choice["channel"], choice["state"]
+            new_hash = _digest(prev, subject, purpose, channel, state)
+            found = await conn.execute(
+                INSERT_EVENT,
                 (
+                    uuid.uuid4().hex,
                     subject,
-                    _digest("lookup", email),
-                    _digest(email),
-                    secrets.token_urlsafe(sealed_length)[:sealed_length],
+                    purpose,
+                    channel,
+                    state,
+                    "bench",
                     now,
+                    prev,
+                    new_hash,
                 ),
                 prepare=True,
             )
-            prev = GENESIS
-            if chained:
-                found = await conn.execute(LOCK_CHAIN, (CONSENT_CHAIN,), prepare=True)
-                row = await found.fetchone()
-                prev = row[0] if row else GENESIS
-            for choice in body["choices"]:
-                purpose, channel, state = choice["purpose"], choice["channel"], choice["state"]
-                new_hash = _digest(prev, subject, purpose, channel, state)
-                found = await conn.execute(
-                    INSERT_EVENT,
-                    (
-                        uuid.uuid4().hex,
-                        subject,
-                        purpose,
-                        channel,
-                        state,
-                        "bench",
-                        now,
-                        prev,
-                        new_hash,
-                    ),
-                    prepare=True,
-                )
-                event = await found.fetchone()
-                assert event is not None
-                prev = new_hash
-                await conn.execute(
-                    UPSERT_STATE, (subject, purpose, channel, state, event[0], now), prepare=True
-                )
-                if purpose in MARKETING and channel == "email" and state == "withdrawn":
-                    topic = "*" if purpose == "marketing" else purpose
-                    await conn.execute(
-                        INSERT_SUPPRESSION, (_digest(email), topic, now), prepare=True
-                    )
-            if chained:
-                await conn.execute(
-                    WRITE_CHAIN, (prev, len(body["choices"]), CONSENT_CHAIN), prepare=True
-                )
+            event = await found.fetchone()
+            assert event is not None
+            prev = new_hash
+            await conn.execute(
+                UPSERT_STATE, (subject, purpose, channel, state, event[0], now), prepare=True
+            )
+            if purpose in MARKETING and channel == "email" and state == "withdrawn":
+                topic = "*" if purpose == "marketing" else purpose
+                await conn.execute(INSERT_SUPPRESSION, (_digest(email), topic, now), prepare=True)
+        if chained:
+            await conn.execute(
+                WRITE_CHAIN, (prev, len(body["choices"]), CONSENT_CHAIN), prepare=True
+            )
 
-    return job
+    return writes
 
 
 async def _lookup(conn: psycopg.AsyncConnection[Any], lookup_hash: str) -> None:

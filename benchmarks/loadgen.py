@@ -257,7 +257,11 @@ def client(served: Served, token: str, connections: int) -> httpx.AsyncClient:
 
 
 async def _post_all(
-    clients: list[httpx.AsyncClient], path: str, bodies: list[Any], judge: Judge
+    clients: list[httpx.AsyncClient],
+    path: str,
+    bodies: list[Any],
+    judge: Judge,
+    headers: Callable[[int], dict[str, str]] | None = None,
 ) -> tuple[list[float], Counter[str]]:
     seconds = [0.0] * len(bodies)
     outcomes: Counter[str] = Counter()
@@ -267,7 +271,7 @@ async def _post_all(
         for i, body in todo:
             start = time.perf_counter()
             try:
-                answer = await http.post(path, json=body)
+                answer = await http.post(path, json=body, headers=headers and headers(i))
             except httpx.TransportError as exc:  # counted, so one dropped connection is seen
                 outcomes[f"error: {type(exc).__name__}"] += 1
                 continue
@@ -289,9 +293,11 @@ def post_all(
     judge: Judge,
     warmup: list[Any],
     database: str,
+    headers: Callable[[int], dict[str, str]] | None = None,
 ) -> Load:
     """POST every body with `concurrency` requests in flight; the warm-up bodies go first,
-    untimed, on the same connections. `database` (a conninfo) is the store, watched."""
+    untimed, on the same connections. `database` (a conninfo) is the store, watched;
+    `headers` gives the extra headers of the i-th request (e.g. the visitor's address)."""
 
     async def run() -> Load:
         # A client per connection: httpx's pool scans every connection for every request,
@@ -306,12 +312,12 @@ def post_all(
                 # the first worker to wake accepts them all and the other stays idle.
                 await http.get("/static/connection-opened")
                 await asyncio.sleep(0.01)
-            await _post_all(clients, path, warmup, judge)
+            await _post_all(clients, path, warmup, judge, headers)
             before = database_work(served)
             with WaitSampler(database) as waits:
                 meter = CpuMeter(served.pid)
                 started = time.perf_counter()
-                seconds, outcomes = await _post_all(clients, path, bodies, judge)
+                seconds, outcomes = await _post_all(clients, path, bodies, judge, headers)
                 wall = time.perf_counter() - started
                 cpu = meter.stop(wall)
             after = database_work(served)

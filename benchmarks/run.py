@@ -24,6 +24,7 @@ from benchmarks import (
     bound,
     bulk_intake,
     consent,
+    consent_events,
     drop,
     erasure,
     estate,
@@ -78,6 +79,21 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--consent-connections", type=int, default=32)
     parser.add_argument(
+        "--consent-store", default=consent.STORE, help="the consent sections' database prefix"
+    )
+    parser.add_argument(
+        "--consent-events-only", action="store_true", help="only the consent events matrix"
+    )
+    parser.add_argument(
+        "--events-requests", type=int, help="requests a kind in the events matrix (0 skips it)"
+    )
+    parser.add_argument("--events-batch", type=int, default=10, help="events in a batch request")
+    parser.add_argument(
+        "--events-bulk-people", type=int, default=0, help="people copied in (e.g. 1000000)"
+    )
+    parser.add_argument("--events-connections", default="32,256")
+    parser.add_argument("--events-workers", default="2,4", help="server processes")
+    parser.add_argument(
         "--consent-workers", type=int, default=os.cpu_count() or 1, help="uvicorn workers"
     )
     parser.add_argument(
@@ -115,6 +131,8 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     args.bulk_sizes = [int(n) for n in args.bulk_lines.split(",") if n.strip() and int(n)]
     if args.drop_lines is None:
         args.drop_lines = 100_000 if quick else 1_000_000
+    if args.events_requests is None:
+        args.events_requests = 200 if quick else 2000
     for name, full, small in CONSENT_DEFAULTS:
         if getattr(args, name) is None:
             setattr(args, name, small if quick else full)
@@ -130,6 +148,7 @@ def _consent(server: Server, args: argparse.Namespace) -> dict[str, Any]:
         concurrency=args.consent_connections,
         workers=args.consent_workers,
         one_by_one=20 if args.quick else 200,
+        store=args.consent_store,
     )
     with tempfile.TemporaryDirectory(prefix="rightful-bench-") as data_dir:
         return consent.measure(server, sizes, Path(data_dir), RESULTS, _log)
@@ -143,6 +162,30 @@ def _consent_only(server: Server, args: argparse.Namespace) -> None:
     report.write(result, path)
     print(consent.table(result["consent"]))
     print(f"\nraw results: {path} (the consent key)")
+
+
+def _consent_events(server: Server, args: argparse.Namespace) -> dict[str, Any]:
+    matrix = consent_events.Matrix(
+        requests=args.events_requests,
+        batch=args.events_batch,
+        people=args.consent_people,
+        bulk_people=args.events_bulk_people,
+        connections=tuple(int(n) for n in args.events_connections.split(",")),
+        workers=tuple(int(n) for n in args.events_workers.split(",")),
+        store=f"{args.consent_store}_events",
+    )
+    with tempfile.TemporaryDirectory(prefix="rightful-bench-") as data_dir:
+        return consent_events.measure(server, matrix, Path(data_dir), RESULTS, _log)
+
+
+def _consent_events_only(server: Server, args: argparse.Namespace) -> None:
+    """`--consent-events-only`: the events matrix alone, put into results/latest.json."""
+    path = RESULTS / "latest.json"
+    result = json.loads(path.read_text()) if path.exists() else {}
+    result["consent_events"] = _consent_events(server, args)
+    report.write(result, path)
+    print(consent_events.table(result["consent_events"]))
+    print(f"\nraw results: {path} (the consent_events key)")
 
 
 def _signin(server: Server, args: argparse.Namespace) -> dict[str, Any]:
@@ -370,6 +413,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.consent_only:
         _consent_only(server, args)
         return
+    if args.consent_events_only:
+        _consent_events_only(server, args)
+        return
     if args.signin_only:
         _signin_only(server, args)
         return
@@ -395,6 +441,8 @@ def main(argv: list[str] | None = None) -> None:
     result["ratio"] = _ratios(result)
     if args.consent_events:
         result["consent"] = _consent(server, args)
+    if args.consent_events and args.events_requests:
+        result["consent_events"] = _consent_events(server, args)
     if args.signin_pages:
         result["signin"] = _signin(server, args)
     if args.http_requests:
@@ -410,6 +458,8 @@ def main(argv: list[str] | None = None) -> None:
         print("\n" + erasure.table(result["erasure"]))
     if "consent" in result:
         print("\n" + consent.table(result["consent"]))
+    if "consent_events" in result:
+        print("\n" + consent_events.table(result["consent_events"]))
     if "signin" in result:
         print("\n" + signin.table(result["signin"]))
     if "http" in result:

@@ -16,11 +16,11 @@ from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
-from rightful.consent import catalog, ledger, subjects, texts
+from rightful.consent import catalog, ledger, snapshot, subjects, texts
 from rightful.consent.catalog import Channel, Interface, State
 from rightful.consent.ledger import Choice, Collected
 from rightful.consent.models import ConsentEvent, ConsentPurpose, ConsentSubject
-from rightful.consent.state import current, decide
+from rightful.consent.state import decide_from, family_states
 from rightful.core.config import Settings
 from rightful.core.errors import ConflictError, InvalidInputError
 
@@ -228,11 +228,19 @@ def _person_opt_outs(choices: list[Choice]) -> list[Choice]:
 
 
 def _checked(
-    session: Session, settings: Settings, answer: Answer
+    session: Session,
+    settings: Settings,
+    answer: Answer,
+    configs: dict[str | None, BannerConfig] | None = None,
 ) -> tuple[BannerConfig, list[Choice]]:
-    """The banner configuration and the ledger choices an answer asks for, or a clear error."""
-    # Recording needs the switches, not the words: built-in English spares a query per choice.
-    cfg = _config(session, settings, answer.jurisdiction, texts.BUILT_IN_ENGLISH)
+    """The banner configuration and the ledger choices an answer asks for, or a clear error;
+    `configs` keeps each jurisdiction's configuration for the rest of a batch."""
+    configs = {} if configs is None else configs
+    cfg = configs.get(answer.jurisdiction)
+    if cfg is None:
+        # Recording needs the switches, not the words: built-in English spares a query a choice.
+        cfg = _config(session, settings, answer.jurisdiction, texts.BUILT_IN_ENGLISH)
+        configs[answer.jurisdiction] = cfg
     if answer.action not in ACTIONS:
         raise _invalid(f"The action is one of {', '.join(ACTIONS)}.", "action")
     _language_of(answer)
@@ -254,18 +262,25 @@ def record_all(session: Session, settings: Settings, answers: list[Answer]) -> l
     recorded whole or, with the caller's rollback, not at all."""
     if not 1 <= len(answers) <= MAX_BATCH:
         raise _invalid(f"Send 1 to {MAX_BATCH} events in a batch.", "events")
-    checked = [_checked_item(session, settings, i, answer) for i, answer in enumerate(answers)]
+    configs: dict[str | None, BannerConfig] = {}
+    checked = [
+        _checked_item(session, settings, i, answer, configs) for i, answer in enumerate(answers)
+    ]
     return [_write(session, settings, a, *c) for a, c in zip(answers, checked, strict=True)]
 
 
 def _checked_item(
-    session: Session, settings: Settings, index: int, answer: Answer
+    session: Session,
+    settings: Settings,
+    index: int,
+    answer: Answer,
+    configs: dict[str | None, BannerConfig],
 ) -> tuple[BannerConfig, list[Choice]]:
     """`_checked` for the batch's answer `index`, with the device id too; errors name it."""
     try:
         if not subjects.DEVICE_ID.match(answer.device_id or ""):
             raise _invalid("A device id is 16 to 64 letters, digits, '-' or '_'.", "device_id")
-        return _checked(session, settings, answer)
+        return _checked(session, settings, answer, configs)
     except (InvalidInputError, ConflictError) as exc:
         errors = [{**e, "field": f"events.{index}.{e['field']}"} for e in exc.errors] or [
             {"field": f"events.{index}", "message": exc.detail}
@@ -306,15 +321,17 @@ def allowed(session: Session, cfg: BannerConfig, subject: ConsentSubject) -> dic
     """Each switch as it now stands for this browser (and the person it belongs to).
 
     In opt-in mode only an explicit yes counts; otherwise the stricter of the browser's and the
-    person's choices, falling back to the catalogue default."""
-    chosen = {(c.purpose, c.channel) for c in current(session, subject) if c.explicit}
+    person's choices, falling back to the catalogue default. Two reads: the states, and the
+    cached catalogue's revision."""
+    chosen, explicit_states = family_states(session, subject)
+    purposes = snapshot.current(session)
     result = {}
     for category in cfg.switches():
         verdicts = []
         for key in category.purposes:
-            purpose = catalog.checked(session, key, category.channel)
+            purpose = purposes.checked(key, category.channel)
             explicit = (key, category.channel) in chosen
-            ok = decide(session, subject, purpose, category.channel).allowed
+            ok = decide_from(explicit_states, purpose, category.channel).allowed
             verdicts.append(ok and (explicit or cfg.mode == Mode.OPT_OUT or category.required))
         result[category.key] = all(verdicts)
     return result

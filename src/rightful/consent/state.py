@@ -177,6 +177,25 @@ def current(session: Session, subject: ConsentSubject | None) -> list[Current]:
     return result
 
 
+def family_states(
+    session: Session, subject: ConsentSubject
+) -> tuple[frozenset[tuple[str, str]], dict[tuple[str, str], list[str]]]:
+    """In one read: the (purpose, channel) pairs this subject chose itself, and the explicit
+    states of it and its person as `decide_from` takes them."""
+    own: set[tuple[str, str]] = set()
+    found: dict[tuple[str, str], list[str]] = {}
+    rows = session.execute(
+        select(
+            ConsentState.subject_id, ConsentState.purpose, ConsentState.channel, ConsentState.state
+        ).where(ConsentState.subject_id.in_(_family(subject)))
+    )
+    for subject_id, purpose, channel, state in rows:
+        found.setdefault((purpose, channel), []).append(state)
+        if subject_id == subject.id:
+            own.add((purpose, channel))
+    return frozenset(own), found
+
+
 def decide(
     session: Session, subject: ConsentSubject | None, purpose: Purpose, channel: str
 ) -> Decision:
