@@ -2,7 +2,8 @@
 
 `CpuMeter` splits CPU seconds between a server's process tree, this process (the load
 generator), PostgreSQL's processes and everything else; `WaitSampler` samples
-`pg_stat_activity`; `peak_rss_mib` reads a process tree's peak memory.
+`pg_stat_activity`; `peak_rss_mib` reads a process tree's peak memory; `tree_memory_mib` and
+`tree_cpu_s` add up several trees (a server and its workers).
 """
 
 from __future__ import annotations
@@ -155,3 +156,40 @@ class WaitSampler:
         return {
             name: round(count / max(self.samples, 1), 2) for name, count in self.seen.most_common()
         } | {"samples": self.samples}
+
+
+def _status_kib(pid: str, field: str) -> int:
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0
+    return next((int(s.split()[1]) for s in lines if s.startswith(field)), 0)
+
+
+def _pss_kib(pid: str) -> int:
+    try:
+        lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return 0
+    return next((int(s.split()[1]) for s in lines if s.startswith("Pss:")), 0)
+
+
+def tree_memory_mib(pids: list[int]) -> dict[str, float]:
+    """Memory of several process trees together (a server and its workers), in MiB: the sum
+    of each process's peak resident size (VmHWM, an upper bound of the trees' peak), and the
+    resident (RSS) and proportional (PSS: pages shared after a fork counted once) sizes now."""
+    processes = _processes()
+    found = sorted({p for pid in pids for p in _tree(pid, processes)})
+    return {
+        "processes": len(found),
+        "peak_rss_sum_mib": round(sum(_status_kib(p, "VmHWM") for p in found) / 1024, 1),
+        "rss_sum_mib": round(sum(_status_kib(p, "VmRSS") for p in found) / 1024, 1),
+        "pss_sum_mib": round(sum(_pss_kib(p) for p in found) / 1024, 1),
+    }
+
+
+def tree_cpu_s(pids: list[int]) -> float:
+    """CPU seconds used so far by several process trees (with their reaped children)."""
+    processes = _processes()
+    found = {p for pid in pids for p in _tree(pid, processes)}
+    return sum(_ticks(processes[p][1]) for p in found) / os.sysconf("SC_CLK_TCK")

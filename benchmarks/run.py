@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from benchmarks import (
+    api_run,
     bound,
     bulk_intake,
     consent,
@@ -114,6 +115,10 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--drop-only", action="store_true", help="only the DROP cycle")
     parser.add_argument("--quick", action="store_true", help="20,000 customers, 100 requests")
+    parser.add_argument(
+        "--api", action="store_true", help="only the API run: HTTP and real workers (--api-*)"
+    )
+    api_run.add_arguments(parser)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5432)
     args = parser.parse_args(argv)
@@ -410,6 +415,9 @@ def main(argv: list[str] | None = None) -> None:
     """Build or reuse the estate, run every measurement, print and save the results."""
     args = _args(argv)
     server = Server(args.host, args.port)
+    if args.api:
+        api_run.run(server, args)
+        return
     if args.consent_only:
         _consent_only(server, args)
         return
@@ -451,6 +459,8 @@ def main(argv: list[str] | None = None) -> None:
         result["bulk_intake"] = _bulk(server, args)
     if args.drop_lines:
         result["drop"] = drop.run(args.customers, args.drop_lines, 10, False, server)
+    if args.api_sizes.strip("0, "):
+        api_run.run(server, args)  # its own table and results/api.json
     result["machine"]["load_average_1m_at_end"] = round(os.getloadavg()[0], 2)
     report.write(result, RESULTS / "latest.json")
     print(report.table(result))
