@@ -107,10 +107,12 @@ def build_package(
     collection, or None while owners of systems handled by hand have tasks open."""
     data_map = load_map(session)
     found = _collect(session, settings, req, data_map)
-    tasks.open_tasks(session, settings, req, kind=tasks.LOOKUP, found=found)
-    if tasks.open_for(session, req.id):
+    known = tasks.tasks_of(session, req.id)  # read once: what is open, then what was entered
+    if tasks.open_tasks(session, settings, req, kind=tasks.LOOKUP, found=found, known=known):
         return None
-    by_hand = tasks.package_entries(session, settings, req.id)
+    if any(t.status == "open" for t in known):
+        return None
+    by_hand = tasks.package_entries(session, settings, req.id, known)
     content = package.assemble(
         found,
         data_map.collections,

@@ -137,12 +137,14 @@ def open_tasks(
     found: Mapping[str, list[Row]],
     decide: Any = None,
     refused: Mapping[str, str] | None = None,
+    known: list[ManualTask] | None = None,
 ) -> list[ManualTask]:
     """Give each system handled by hand that this request reaches (and each API collection in
     `refused`: address -> why) a task, once; returns the tasks opened now.
 
     `found` are the rows read from the other systems (for values that lead into these ones);
-    `decide(step)` is the erasure policy's decision for a collection (erasure tasks)."""
+    `decide(step)` is the erasure policy's decision for a collection (erasure tasks);
+    `known`: the request's tasks when the caller has read them (`tasks_of`)."""
     data_map = load_map(session)
     refused = refused or {}
     steps = build_plan(
@@ -153,7 +155,12 @@ def open_tasks(
     for step in steps:
         if data_map.systems[step.system].by_hand or step.address in refused:
             wanted.setdefault(step.system, []).append(step)
-    have = set(session.scalars(select(ManualTask.system).where(ManualTask.request_id == req.id)))
+    if known is None:
+        have = set(
+            session.scalars(select(ManualTask.system).where(ManualTask.request_id == req.id))
+        )
+    else:
+        have = {t.system for t in known}
     identities = {
         k: v for k, v in service.identities_of(settings, req).items() if k not in _NOT_IDENTITIES
     }
@@ -491,16 +498,22 @@ def _close(
 
 
 def _staff_names(session: Session, emails: set[str]) -> dict[str, str]:
+    if not emails:  # no task closed by a named person: nothing to ask the store
+        return {}
     rows = session.execute(
         select(StaffUser.email, StaffUser.name).where(StaffUser.email.in_(emails))
     )
     return {email: name for email, name in rows}
 
 
-def package_entries(session: Session, settings: Settings, request_id: str) -> list[dict[str, Any]]:
+def package_entries(
+    session: Session, settings: Settings, request_id: str, known: list[ManualTask] | None = None
+) -> list[dict[str, Any]]:
     """Each lookup task's result for the package, labelled: the system, who entered it and
-    when; or that nothing was found; or why it was not searched."""
-    tasks = [t for t in tasks_of(session, request_id) if t.kind == LOOKUP and t.status != "open"]
+    when; or that nothing was found; or why it was not searched. `known`: the request's tasks
+    when the caller has read them."""
+    every = tasks_of(session, request_id) if known is None else known
+    tasks = [t for t in every if t.kind == LOOKUP and t.status != "open"]
     names = {s.key: s.name for s in load_map(session).systems.values()}
     people = _staff_names(session, {t.completed_by for t in tasks if t.completed_by})
     vault = _vault(settings)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from rightful.core.clock import as_utc, utcnow
 from rightful.core.errors import NotFoundError
-from rightful.security import audit
+from rightful.security import audit, checked_tokens
 from rightful.security.models import ApiToken, StaffUser
 from rightful.security.permissions import Actor, Permission, require, staff_actor
 from rightful.security.service import verified_token
@@ -40,24 +40,36 @@ class TokenView:
         )
 
 
-def token_actor(session: Session, *, token: str) -> Actor:
+def token_actor(session: Session, *, token: str, cache_seconds: float = 0) -> Actor:
     """The actor a bearer token acts as (its owner's role ∩ its scopes), or NotAllowedError;
-    notes when it was last used."""
-    row, staff = verified_token(session, token=token)
+    notes when it was last used. With `cache_seconds`, a token found live is trusted that long
+    in this process without asking the store (its expiry is still checked on every call)."""
+    key = checked_tokens.key(token)
     now = utcnow()
-    if row.last_used_at is None or as_utc(row.last_used_at) <= now - TOUCH_EVERY:
+    known = checked_tokens.recall(key) if cache_seconds else None
+    if known is not None and known.expires_at is not None and as_utc(known.expires_at) <= now:
+        checked_tokens.forget(key)
+        known = None  # expired since: the store gives the one refusal
+    if known is None:
+        row, staff = verified_token(session, token=token)
+        actor = staff_actor(
+            name=staff.email, staff_id=staff.id, role=staff.role, scopes=row.scopes, token_id=row.id
+        )
+        known = checked_tokens.Checked(actor, row.id, row.expires_at, row.last_used_at)
+        if cache_seconds:
+            checked_tokens.remember(key, known, cache_seconds)
+    if known.last_used_at is None or as_utc(known.last_used_at) <= now - TOUCH_EVERY:
         session.execute(
             update(ApiToken)
             .where(
-                ApiToken.id == row.id,
+                ApiToken.id == known.token_id,
                 or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - TOUCH_EVERY),
             )
             .values(last_used_at=now)
             .execution_options(synchronize_session=False)
         )
-    return staff_actor(
-        name=staff.email, staff_id=staff.id, role=staff.role, scopes=row.scopes, token_id=row.id
-    )
+        known.last_used_at = now
+    return known.actor
 
 
 def list_tokens(session: Session, *, actor: Actor, email: str | None = None) -> list[TokenView]:
@@ -87,7 +99,8 @@ def list_tokens(session: Session, *, actor: Actor, email: str | None = None) -> 
 
 
 def revoke_token(session: Session, *, prefix: str, actor: Actor) -> ApiToken:
-    """Stop a token working at once (by its prefix, the part after `rf_`)."""
+    """Stop a token working (by its prefix, the part after `rf_`): at once in this process,
+    within `api_token_cache_seconds` in every other one."""
     require(actor, Permission.TOKENS_MANAGE)
     row = session.scalar(select(ApiToken).where(ApiToken.prefix == prefix.strip()))
     if row is None:
@@ -95,6 +108,7 @@ def revoke_token(session: Session, *, prefix: str, actor: Actor) -> ApiToken:
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         session.flush()
+        checked_tokens.forget()
         audit.record(
             session,
             actor=actor.name,

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from rightful.core.clock import as_utc, utcnow
 from rightful.core.errors import ConflictError, InvalidInputError, NotAllowedError, NotFoundError
-from rightful.security import audit, sessions
+from rightful.security import audit, checked_tokens, sessions
 from rightful.security.models import ApiToken, StaffUser
 from rightful.security.password_policy import check_new_password
 from rightful.security.passwords import hash_secret, verify_secret
@@ -113,6 +113,7 @@ def deactivate_staff(session: Session, *, email: str, actor: Actor) -> StaffUser
     for token in tokens:
         token.revoked_at = now
     session.flush()
+    checked_tokens.forget()  # this process refuses them at once, others within the bound
     sessions.revoke_all(session, user.id, "deactivated", actor=actor.name)
     audit.record(
         session,

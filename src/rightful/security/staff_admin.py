@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.core.errors import ConflictError, InvalidInputError, VerificationError
-from rightful.security import audit, replay, sessions, signin_limits, totp
+from rightful.security import audit, checked_tokens, replay, sessions, signin_limits, totp
 from rightful.security.models import StaffUser
 from rightful.security.password_policy import check_new_password
 from rightful.security.passwords import hash_secret
@@ -170,6 +170,7 @@ def change_role(session: Session, *, email: str, role: str, actor: Actor) -> Sta
         keep_an_admin(session, user)
     old, user.role = user.role, new
     session.flush()
+    checked_tokens.forget()  # their tokens act with the new role: at once here, soon elsewhere
     sessions.revoke_all(session, user.id, "role changed", actor=actor.name)
     audit.record(
         session,

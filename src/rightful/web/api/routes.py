@@ -43,8 +43,10 @@ def api_actor(
     """Who signed the call: the token owner's role, narrowed to the token's scopes."""
     if creds is None:
         raise NotAllowedError("Send an API token as 'Authorization: Bearer rf_...'.")
-    with single_reads(rt.sessions) as session:  # one statement, on every API call
-        return token_actor(session, token=creds.credentials)
+    with single_reads(rt.sessions) as session:  # one statement, at most every few seconds
+        return token_actor(
+            session, token=creds.credentials, cache_seconds=rt.settings.api_token_cache_seconds
+        )
 
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(api_actor)])
