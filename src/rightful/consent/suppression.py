@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from rightful.consent.catalog import ALL_MARKETING, Channel, State
@@ -111,10 +111,27 @@ def erased_digest(settings: Settings, address: str) -> str:
 
 def remember_erased(session: Session, settings: Settings, address: str, request_id: str) -> None:
     """Keep an erased person's e-mail as a keyed hash only, so later imports are cleaned."""
-    digest = erased_digest(settings, address)
-    if session.scalar(select(Suppression.id).where(Suppression.identity_hash == digest)) is None:
-        session.add(Suppression(identity_hash=digest, request_id=request_id))
-        session.flush()
+    remember_all_erased(session, settings, [(address, request_id)])
+
+
+def remember_all_erased(
+    session: Session, settings: Settings, people: list[tuple[str, str]]
+) -> None:
+    """`remember_erased` for many (address, request id): one read of those already kept, one
+    insert of the others, each address once (under the first request naming it)."""
+    wanted: dict[str, str] = {}
+    for address, request_id in people:
+        wanted.setdefault(erased_digest(settings, address), request_id)
+    if not wanted:
+        return
+    kept = set(
+        session.scalars(
+            select(Suppression.identity_hash).where(Suppression.identity_hash.in_(list(wanted)))
+        )
+    )
+    new = [{"identity_hash": d, "request_id": r} for d, r in wanted.items() if d not in kept]
+    if new:
+        session.execute(insert(Suppression), new)
 
 
 def erased(session: Session, settings: Settings, emails: list[str]) -> list[str]:

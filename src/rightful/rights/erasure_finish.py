@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from rightful import laws
 from rightful.consent.erasure import after_erasure as consent_after_erasure
-from rightful.consent.suppression import remember_erased
+from rightful.consent.suppression import remember_all_erased
 from rightful.core import i18n
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
@@ -29,8 +29,9 @@ from rightful.rights.erasure_run import (
     not_erased,
     plan_erasure,
 )
-from rightful.rights.models import PartnerNotice, RightsRequest
-from rightful.rights.partners import open_notices, unanswered
+from rightful.rights.models import ErasureStep, PartnerNotice, RightsRequest
+from rightful.rights.partners import OPEN_STATUSES, open_notices_for
+from rightful.rights.task_models import ManualTask
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,7 @@ class ErasureOutcome:
     partial: bool
 
 
-def _partners_told(session: Session, notices: list[PartnerNotice]) -> list[dict[str, Any]]:
-    names = {p.key: p.name for p in session.scalars(select(Partner))}
+def _partners_told(names: dict[str, str], notices: list[PartnerNotice]) -> list[dict[str, Any]]:
     # Staff's internal note never reaches the person: only the explanation written for them.
     return [
         {
@@ -89,20 +89,68 @@ def erase(session: Session, settings: Settings, req: RightsRequest) -> ErasureOu
     """Erase in every system, then finish once every partner has answered (None: waiting)."""
     plan_erasure(session, settings, req)
     steps = apply_erasure(session, settings, req)
-    remember_erased(session, settings, service.identities_of(settings, req)["email"], req.id)
-    email = service.identities_of(settings, req).get("email")
-    if email:  # the consent record keeps its proof, loses the address, and stops all marketing
-        consent_after_erasure(
-            session, settings, email=email, jurisdiction=req.jurisdiction, reference=req.reference
-        )
+    return conclude(session, settings, [(req, steps)])[req.id]
+
+
+def conclude(
+    session: Session, settings: Settings, erased: list[tuple[RightsRequest, list[ErasureStep]]]
+) -> dict[str, ErasureOutcome | None]:
+    """After the stores' changes: suppression, consent, the record and partner notices of each
+    request (None while partners or manual tasks have not answered). One request or a batch
+    (`erasure_batch`) goes through this same code, each read and insert made once for all."""
+    reqs = [req for req, _ in erased]
+    emails = {req.id: service.identities_of(settings, req).get("email") for req in reqs}
+    remember_all_erased(session, settings, [(e, rid) for rid, e in emails.items() if e])
+    for req in reqs:  # the consent record keeps its proof, loses the address, stops marketing
+        if email := emails[req.id]:
+            consent_after_erasure(
+                session,
+                settings,
+                email=email,
+                jurisdiction=req.jurisdiction,
+                reference=req.reference,
+            )
     names = {s.key: s.name for s in load_map(session).systems.values()}
+    notices = open_notices_for(session, reqs)
+    by_request = tasks.tasks_by_request(session, [req.id for req in reqs])
+    answered = [r.id for r in reqs if not _waiting(notices[r.id], by_request[r.id])]
+    partner_names = {p.key: p.name for p in session.scalars(select(Partner))} if answered else {}
+    return {
+        req.id: _outcome(
+            settings,
+            req,
+            steps,
+            names,
+            notices[req.id],
+            by_request[req.id],
+            partner_names,
+        )
+        for req, steps in erased
+    }
+
+
+def _waiting(notices: list[PartnerNotice], by_task: list[ManualTask]) -> bool:
+    """A partner or a manual task has not answered yet."""
+    return any(n.status in OPEN_STATUSES for n in notices) or any(
+        t.status == "open" for t in by_task
+    )
+
+
+def _outcome(
+    settings: Settings,
+    req: RightsRequest,
+    steps: list[ErasureStep],
+    names: dict[str, str],
+    notices: list[PartnerNotice],
+    by_task: list[ManualTask],
+    partner_names: dict[str, str],
+) -> ErasureOutcome | None:
     done, missed = erasure_summary(steps, names), not_erased(steps, names)
     req.summary = {"erasure": done, "not_erased": missed}
-    notices = open_notices(session, settings, req)
-    if unanswered(session, req.id) or tasks.open_for(session, req.id):
+    if _waiting(notices, by_task):
         return None
-    told = _partners_told(session, notices)
-    by_hand = tasks.record_lines(session, req.id)
+    told = _partners_told(partner_names, notices)
+    by_hand = tasks.lines_of(by_task, names)
     waived = [t for t in by_hand if t["status"] == "waived"]
     minimise_identities(settings, req)
     return ErasureOutcome(

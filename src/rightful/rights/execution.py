@@ -14,6 +14,7 @@ from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.core.errors import ConnectorError, NotFoundError
 from rightful.rights import access_batch, correction_run, service
+from rightful.rights.erasure_batch import finish_erasures
 from rightful.rights.erasure_run import apply_erasures, plan_erasures
 from rightful.rights.kinds import automated_types, kind_of
 from rightful.rights.models import RightsRequest
@@ -155,7 +156,8 @@ def run_erasures(
     leases: dict[str, datetime] | None = None,
 ) -> int:
     """Erase for many deletion requests with one read and one write pass per collection, then
-    finish each request as `run_request` does. Returns how many were erased in the batch.
+    finish them together (`erasure_batch`; each alone, as `run_request` does, with
+    `erasure_batches` off). Returns how many were erased in the batch.
     `leases`: the requests' lease ends when the caller already claimed them."""
     lease = timedelta(seconds=settings.lease_seconds)
     with factory() as session:
@@ -166,11 +168,11 @@ def run_erasures(
                 if until is not None:
                     leases[rid] = until
         mine = [rid for rid in request_ids if rid in leases]
-        reqs = [
-            r
-            for r in (session.get(RightsRequest, rid) for rid in mine)
-            if r is not None and kind_of(r.request_type).batched
-        ]
+        loaded = {
+            r.id: r
+            for r in session.scalars(select(RightsRequest).where(RightsRequest.id.in_(mine)))
+        }
+        reqs = [r for r in map(loaded.get, mine) if r and kind_of(r.request_type).batched]
         try:
             plan_erasures(session, settings, reqs)
             apply_erasures(session, settings, [r.id for r in reqs])
@@ -179,7 +181,19 @@ def run_erasures(
                 "erasure batch of %d: cannot finish yet (%s); will retry", len(reqs), exc.code
             )
         session.commit()
-    for rid in mine:  # plans are stored and applied: this is the per-request bookkeeping
+        left = mine
+        if settings.erasure_batches:  # the bookkeeping of the batch, in one transaction
+            batch = {r.id for r in reqs}
+            finished = finish_erasures(
+                session,
+                settings,
+                {rid: leases[rid] for rid in batch},
+                recheck_at=utcnow() + PARTNER_RECHECK,
+            )
+            session.commit()
+            # Not held any more (taken over, or no longer executing): another's, or done.
+            left = [rid for rid in mine if rid not in batch or rid in finished.left]
+    for rid in left:  # each finished alone: retried, or reported, as `run_request` does
         run_request(factory, settings, rid, leases[rid])
     return len(reqs)
 

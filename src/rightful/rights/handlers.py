@@ -14,6 +14,7 @@ from rightful.core.config import Settings
 from rightful.inventory.revision import load_map
 from rightful.rights import correction_run, service
 from rightful.rights.correction_values import CORRECTABLE
+from rightful.rights.erasure_finish import ErasureOutcome
 from rightful.rights.erasure_finish import erase as erase_for
 from rightful.rights.models import RightsRequest
 from rightful.rights.packaging import build_categories, build_package, download_url
@@ -80,8 +81,11 @@ def categories(session: Session, settings: Settings, req: RightsRequest) -> Outc
 def erase(session: Session, settings: Settings, req: RightsRequest) -> Outcome | None:
     """Deletion: the approved erasure, then partners told; None while they have not answered."""
     outcome = erase_for(session, settings, req)
-    if outcome is None:
-        return None
+    return None if outcome is None else erased(outcome)
+
+
+def erased(outcome: ErasureOutcome) -> Outcome:
+    """What a finished deletion records and tells the person (alone or in a batch)."""
     return Outcome(
         summary=outcome.summary,
         detail=outcome.detail,

@@ -14,7 +14,7 @@ import time
 from datetime import timedelta
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from rightful import laws
@@ -60,32 +60,60 @@ def notice_from_token(settings: Settings, token: str) -> int:
 
 def open_notices(session: Session, settings: Settings, req: RightsRequest) -> list[PartnerNotice]:
     """One notice per partner that received personal data (once per request)."""
-    existing = {
-        n.partner_key: n
-        for n in session.scalars(select(PartnerNotice).where(PartnerNotice.request_id == req.id))
-    }
+    return open_notices_for(session, [req])[req.id]
+
+
+def open_notices_for(session: Session, reqs: list[RightsRequest]) -> dict[str, list[PartnerNotice]]:
+    """`open_notices` for many requests: one read of their notices and, when some are new, one
+    insert of them all and a second read. Each request's notices come oldest first."""
+    ids = [r.id for r in reqs]
+    existing = _notices_of(session, ids)
     keys = sorted(set(session.scalars(select(Disclosure.partner_key))))
-    today = laws.local_date(utcnow(), req.jurisdiction)
-    for key in keys:
-        if key in existing:
-            continue
-        partner = session.get(Partner, key)
-        if partner is None:
-            continue
-        channel = (
-            "webhook" if partner.erasure_webhook else "email" if partner.contact_email else "manual"
-        )
-        existing[key] = PartnerNotice(
-            request_id=req.id,
-            partner_key=key,
-            channel=channel,
-            status="failed" if channel == "manual" else "pending",
-            last_error="no webhook or e-mail address on file" if channel == "manual" else None,
-            due=add_business_days(today, ANSWER_BUSINESS_DAYS),
-        )
-        session.add(existing[key])
-    session.flush()
-    return list(existing.values())
+    missing = [k for k in keys if any(k not in mine for mine in existing.values())]
+    partners = (
+        {p.key: p for p in session.scalars(select(Partner).where(Partner.key.in_(missing)))}
+        if missing
+        else {}
+    )
+    new = []
+    for req in reqs:
+        today = laws.local_date(utcnow(), req.jurisdiction)
+        for key in keys:
+            partner = partners.get(key)
+            if key in existing[req.id] or partner is None:
+                continue
+            channel = (
+                "webhook"
+                if partner.erasure_webhook
+                else "email"
+                if partner.contact_email
+                else "manual"
+            )
+            new.append(
+                {
+                    "request_id": req.id,
+                    "partner_key": key,
+                    "channel": channel,
+                    "status": "failed" if channel == "manual" else "pending",
+                    "last_error": "no webhook or e-mail address on file"
+                    if channel == "manual"
+                    else None,
+                    "due": add_business_days(today, ANSWER_BUSINESS_DAYS),
+                }
+            )
+    if new:
+        session.execute(insert(PartnerNotice), new)
+        existing = _notices_of(session, ids)
+    return {rid: list(mine.values()) for rid, mine in existing.items()}
+
+
+def _notices_of(session: Session, ids: list[str]) -> dict[str, dict[str, PartnerNotice]]:
+    found: dict[str, dict[str, PartnerNotice]] = {rid: {} for rid in ids}
+    for notice in session.scalars(
+        select(PartnerNotice).where(PartnerNotice.request_id.in_(ids)).order_by(PartnerNotice.id)
+    ):
+        found[notice.request_id][notice.partner_key] = notice
+    return found
 
 
 def unanswered(session: Session, request_id: str) -> list[PartnerNotice]:
