@@ -57,6 +57,7 @@ def status() -> None:
                 else "No DROP list imported yet. DROP is not in use: its 45-day clock applies "
                 "to registered data brokers (RIGHTFUL_DROP_REGISTERED=true)."
             )
+            _say_index(s.index)
             return
         late = "  OVERDUE" if s.overdue else f"  ({s.days_left} days left)"
         typer.echo(f"Last download {s.last_download_at:%Y-%m-%d %H:%M} UTC; "
@@ -68,6 +69,25 @@ def status() -> None:
             typer.echo(f"Status file written {s.status_file_at:%Y-%m-%d %H:%M} UTC")
         if s.uploaded_at:
             typer.echo(f"Uploaded {s.uploaded_at:%Y-%m-%d %H:%M} UTC")
+        _say_index(s.index)
+
+
+def _say_index(index: object) -> None:
+    from rightful.drop.refresh import IndexStatus
+
+    if not isinstance(index, IndexStatus):
+        return
+    if index.built_at is None or index.refreshed_at is None:
+        typer.echo("Index: never built (the next import builds it).")
+        return
+    typer.echo(
+        f"Index: built {index.built_at:%Y-%m-%d %H:%M} UTC, refreshed "
+        f"{index.refreshed_at:%Y-%m-%d %H:%M} UTC; {index.entries} entries from "
+        f"{index.rows} rows in {index.collections} collection(s); "
+        f"{index.rewritten} rewritten by the last refresh"
+    )
+    if index.stale:
+        typer.echo(f"  STALE: {index.why_stale} (the next import refreshes it first)")
 
 
 @app.command("status-file")

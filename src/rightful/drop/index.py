@@ -4,25 +4,23 @@ For every collection the data map annotates with identifiers DROP lists (e-mail,
 parts of name + date of birth + ZIP, and so on), each row's DROP hashes are computed once, with
 the one set of rules in drop/hashing.py, and kept beside where the row is (system, collection,
 key). Matching a list is then one join in Rightful's own store, whatever the store holding the
-row (SQLite, PostgreSQL, MariaDB). The index is rebuilt before each match, so it follows the
-stores: an erased person's rows leave it, a re-collected person's rows come back.
+row (SQLite, PostgreSQL, MariaDB). drop/refresh.py keeps it current: built once, then
+refreshed before each match by rewriting only the buckets whose rows changed.
 """
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import delete, text
 from sqlalchemy.orm import Session
 
 from rightful.connectors.base import Row
 from rightful.core.config import Settings
 from rightful.core.errors import InvalidInputError
-from rightful.drop.bulk import analyze, insert_rows
 from rightful.drop.hashing import LIST_FIELDS, STANDARDISE, ListType, list_hash, sha256_base64
-from rightful.drop.models import DropIndexEntry
 from rightful.inventory.keys import key_fields
 from rightful.inventory.revision import load_map
 from rightful.inventory.specs import CollectionSpec
@@ -155,43 +153,55 @@ def _entries(item: Indexable, rows: list[Row]) -> Iterator[dict[str, Any]]:
                 }
 
 
-def _first(seen: set[tuple[str, str]], entry: dict[str, Any]) -> bool:
-    key = (entry["list_type"], entry["hash"])
-    if entry["list_type"] != ListType.EMAIL.value:
-        return True
-    if key in seen:
-        return False
-    seen.add(key)
-    return True
+def fine_bucket(value: str) -> int:
+    """The bucket (0..65535) an entry belongs to: the first two bytes of its hash, which
+    SHA-256 spreads evenly, so a refresh compares and rewrites the index a bucket at a time."""
+    return int.from_bytes(base64.b64decode(value)[:2], "big")
 
 
-def rebuild(session: Session, settings: Settings) -> int:
-    """Compute every indexed row's DROP hashes afresh (flushes; the caller commits).
-    Returns how many entries the index holds."""
-    cover = coverage(session, settings)
-    table = DropIndexEntry.__table__
-    postgres = session.connection().dialect.name == "postgresql"
-    if postgres:  # emptied at once, and its index built once after the load, not row by row
-        session.execute(text("TRUNCATE drop_index"))
-        session.execute(text("DROP INDEX ix_drop_index_hash"))
-    else:
-        session.execute(delete(DropIndexEntry))
-    count = 0
-    data_map = load_map(session)
-    with Connectors(settings, data_map.systems) as connectors:
-        for item in cover.indexed:
-            scanner: Scanner = connectors(item.system)  # type: ignore[assignment]
-            columns = tuple(dict.fromkeys([item.key, *item.drop_fields.values()]))
-            seen: set[tuple[str, str]] = set()
-            for rows in scanner.scan(item.collection.name, columns, CHUNK):
-                # One row per e-mail hash and collection is enough: the same address is the same
-                # person to the request path, which finds the other rows. Other identifiers
-                # (a household's phone) can be several people's, so every row is kept.
-                batch = [e for e in _entries(item, rows) if _first(seen, e)]
-                insert_rows(session, DropIndexEntry.__table__, batch)  # type: ignore[arg-type]
-                count += len(batch)
-    if postgres:
-        session.execute(text("CREATE INDEX ix_drop_index_hash ON drop_index (list_type, hash)"))
-    analyze(session, table)  # type: ignore[arg-type]
-    session.flush()
-    return count
+@dataclass
+class Scan:
+    """How many rows one read of a collection saw."""
+
+    rows: int = 0
+
+
+def collection_entries(
+    scanner: Scanner, item: Indexable, scan: Scan, *, only: set[int] | None = None
+) -> Iterator[list[dict[str, Any]]]:
+    """A collection's index entries in chunks, each with its bucket (those in `only`, when
+    given). One entry per e-mail hash and collection is enough: the same address is the same
+    person to the request path, which finds the other rows; it is the row with the smallest
+    key, so two reads of the same rows give the same entries. Other identifiers (a household's
+    phone) can be several people's, so every row is kept."""
+    columns = tuple(dict.fromkeys([item.key, *item.drop_fields.values()]))
+    email = ListType.EMAIL.value
+    first: dict[str, str] = {}  # e-mail hash -> smallest row key
+    for rows in scanner.scan(item.collection.name, columns, CHUNK):
+        scan.rows += len(rows)
+        batch = []
+        for entry in _entries(item, rows):
+            bucket = fine_bucket(entry["hash"])
+            if only is not None and bucket not in only:
+                continue
+            if entry["list_type"] == email:
+                known = first.get(entry["hash"])
+                if known is None or entry["row_key"] < known:
+                    first[entry["hash"]] = entry["row_key"]
+                continue
+            batch.append({**entry, "bucket": bucket})
+        if batch:
+            yield batch
+    emails = [
+        {
+            "list_type": email,
+            "hash": value,
+            "system": item.system,
+            "address": item.collection.address,
+            "row_key": key,
+            "bucket": fine_bucket(value),
+        }
+        for value, key in first.items()
+    ]
+    for start in range(0, len(emails), CHUNK):
+        yield emails[start : start + CHUNK]

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.core.errors import ConflictError, NotFoundError
-from rightful.drop import index, lists, outcomes
+from rightful.drop import lists, outcomes, refresh
 from rightful.drop.bulk import analyze, insert_rows
 from rightful.drop.matching import match_cycle, sweep_recollected
 from rightful.drop.models import DropCycle, DropKept, DropWorkItem
@@ -37,6 +37,7 @@ class Imported:
     matched: int
     indexed: int
     deleted_again: int = 0
+    index_rewritten: int = 0  # entries the refresh before matching wrote
 
 
 def _store_chunk(session: Session, cycle: DropCycle, chunk: list[lists.Line]) -> int:
@@ -108,7 +109,7 @@ def import_list(
     refresh_index: bool = True,
     timings: dict[str, float] | None = None,
 ) -> Imported:
-    """Import a downloaded ZIP or CSV, rebuild the index, match, open the requests and decide
+    """Import a downloaded ZIP or CSV, refresh the index, match, open the requests and decide
     the items already decidable (flushes and commits per chunk: a million lines never wait in
     one transaction). An archive imported before is refused. `timings` (benchmarks) receives
     each phase's seconds."""
@@ -128,8 +129,8 @@ def import_list(
         )
         session.add(cycle)
         session.flush()
-    indexed = index.rebuild(session, settings) if refresh_index else 0
-    clock.lap("rebuild index")
+    fresh = refresh.refresh(session, settings) if refresh_index else None
+    clock.lap("refresh index")
     again = sweep_recollected(session, settings, actor=actor) if refresh_index else 0
     clock.lap("records collected again")
     problems = lists.Problems(cycle.bad_lines, list(cycle.problems))
@@ -160,11 +161,13 @@ def import_list(
             "bad_lines": problems.count,
             "matched": matched,
             "deleted_again": again,
+            **({"index_rewritten": fresh.rewritten, "index_full": fresh.full} if fresh else {}),
         },
     )
     session.commit()
     clock.lap("commit")
-    return Imported(cycle, lines, problems.count, removed, matched, indexed, again)
+    indexed, rewritten = (fresh.entries, fresh.rewritten) if fresh else (0, 0)
+    return Imported(cycle, lines, problems.count, removed, matched, indexed, again, rewritten)
 
 
 def access_cycle(session: Session, *, actor: Actor, cycle_id: int | None = None) -> DropCycle:

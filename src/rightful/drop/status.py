@@ -17,6 +17,7 @@ from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.drop import outcomes
 from rightful.drop.models import DropCycle
+from rightful.drop.refresh import IndexStatus, index_status
 
 EVERY_DAYS = 45
 
@@ -39,6 +40,7 @@ class Summary:
     bad_lines: int = 0
     status_file_at: datetime | None = None
     uploaded_at: datetime | None = None
+    index: IndexStatus | None = None  # the keyed index of the stores (drop/refresh.py)
 
 
 def summary(session: Session, settings: Settings, *, now: datetime | None = None) -> Summary:
@@ -49,7 +51,15 @@ def summary(session: Session, settings: Settings, *, now: datetime | None = None
     )
     if latest is None:
         in_use = settings.drop_registered or settings.drop_api_enabled
-        return Summary(None, None, None, in_use, settings.drop_api_enabled, in_use=in_use)
+        return Summary(
+            None,
+            None,
+            None,
+            in_use,
+            settings.drop_api_enabled,
+            in_use=in_use,
+            index=index_status(session, now=now) if in_use else None,
+        )
     due = (latest.downloaded_at + timedelta(days=EVERY_DAYS)).date()
     left = (due - now.date()).days
     return Summary(
@@ -64,4 +74,5 @@ def summary(session: Session, settings: Settings, *, now: datetime | None = None
         bad_lines=latest.bad_lines,
         status_file_at=latest.status_file_at,
         uploaded_at=latest.uploaded_at,
+        index=index_status(session, now=now),
     )

@@ -25,6 +25,7 @@ from rightful.consent import sequencer
 from rightful.consent.deliver import deliver_due, mark_overdue
 from rightful.core import claims
 from rightful.core.runtime import Runtime
+from rightful.drop.refresh import refresh_if_due
 from rightful.messaging import limits as mail_limits
 from rightful.messaging.service import deliver_pending
 from rightful.rights.due import run_due_daily
@@ -146,7 +147,18 @@ def maintain(runtime: Runtime) -> None:
         replay.forget_expired(session)
         claims.forget_dead(session, older_than=_long_gone(runtime))
         session.commit()
+    refresh_drop_index(runtime)
     verify_chains_daily(runtime.sessions, settings)
+
+
+def refresh_drop_index(runtime: Runtime) -> None:
+    """Keep DROP's index of the stores current, daily while DROP is in use; a store that is
+    down waits for the next try (the next import refreshes it anyway)."""
+    try:
+        with runtime.sessions() as session:
+            refresh_if_due(session, runtime.settings)
+    except Exception:
+        log.exception("refreshing the DROP index failed; retrying at the next housekeeping")
 
 
 def read_mailbox(runtime: Runtime) -> None:
