@@ -78,25 +78,35 @@ def _kept_steps(
         }
 
 
+def _steps(session: Session, request_ids: list[str]) -> list[ExecutionStep]:
+    return list(
+        session.scalars(
+            select(ExecutionStep)
+            .where(ExecutionStep.request_id.in_(request_ids))
+            .order_by(ExecutionStep.id)
+        )
+    )
+
+
 def correct(session: Session, settings: Settings, req: RightsRequest) -> list[dict[str, Any]]:
     """Carry out one correction, resuming from its kept plan when it has one (a batch's, or a
     run that died); returns what the stores reported changed (`record`)."""
-    if not access_batch.not_begun(session, [req]):
-        apply_planned(session, settings, [req.id])
-        return record(session, settings, req.id)
-    identities = service.identities_of(settings, req)
-    data_map = load_map(session)
-    steps = correction_plan(data_map)
-    with Connectors(settings, data_map.systems) as connectors:
-        found = traverse(steps, {"email": identities["email"]}, connectors)
-    changes = planned_changes(steps, found, identities)
-    if steps:
-        session.execute(
-            insert(ExecutionStep), list(_kept_steps(settings, req.id, steps, found, changes))
-        )
-    session.commit()  # the plan is kept before anything changes
-    apply_planned(session, settings, [req.id])
-    return record(session, settings, req.id)
+    kept = _steps(session, [req.id])
+    if not kept:
+        identities = service.identities_of(settings, req)
+        data_map = load_map(session)
+        steps = correction_plan(data_map)
+        with Connectors(settings, data_map.systems) as connectors:
+            found = traverse(steps, {"email": identities["email"]}, connectors)
+        changes = planned_changes(steps, found, identities)
+        if steps:
+            session.execute(
+                insert(ExecutionStep), list(_kept_steps(settings, req.id, steps, found, changes))
+            )
+        session.commit()  # the plan is kept before anything changes
+        kept = _steps(session, [req.id])
+    apply_planned(session, settings, kept)
+    return record(settings, kept)
 
 
 def correct_together(
@@ -129,7 +139,7 @@ def correct_together(
         ],
     )
     session.commit()  # every plan is kept before anything changes
-    apply_planned(session, settings, [r.id for r in todo])
+    apply_planned(session, settings, _steps(session, [r.id for r in todo]))
     return [r.id for r in todo]
 
 
@@ -150,18 +160,15 @@ def _entangled(steps: list[Step], plans: Mapping[str, list[FieldCorrection]]) ->
     return False
 
 
-def apply_planned(session: Session, settings: Settings, request_ids: list[str]) -> None:
-    """Apply the kept changes of these corrections: per system, one transaction for all of
-    them; each step then keeps the rows the store reported changed per field, not the plan."""
+def apply_planned(session: Session, settings: Settings, steps: list[ExecutionStep]) -> None:
+    """Apply the kept changes of these steps (of one or many corrections): per system, one
+    transaction for all of them; each step then keeps the rows the store reported changed per
+    field, not the plan."""
     vault = _vault(settings)
     pending = [
         (step, payload)
-        for step in session.scalars(
-            select(ExecutionStep)
-            .where(ExecutionStep.request_id.in_(request_ids), ExecutionStep.result.is_not(None))
-            .order_by(ExecutionStep.id)
-        )
-        if PLANNED in (payload := vault.decrypt_json(step.result or "{}"))
+        for step in steps
+        if step.result and PLANNED in (payload := vault.decrypt_json(step.result))
     ]
     if not pending:
         return
@@ -202,17 +209,13 @@ def _short(changes: list[RowChange], changed: Changed) -> list[RowChange]:
     ]
 
 
-def record(session: Session, settings: Settings, request_id: str) -> list[dict[str, Any]]:
+def record(settings: Settings, steps: list[ExecutionStep]) -> list[dict[str, Any]]:
     """Per system, collection and field, the rows the stores reported changed (none left out
     that changed, none listed that did not), in the order the data was found."""
     vault = _vault(settings)
     out = []
-    for step in session.scalars(
-        select(ExecutionStep)
-        .where(ExecutionStep.request_id == request_id, ExecutionStep.result.is_not(None))
-        .order_by(ExecutionStep.id)
-    ):
-        payload = vault.decrypt_json(step.result or "{}")
+    for step in steps:
+        payload = vault.decrypt_json(step.result) if step.result else {}
         for field, rows in (payload.get(CHANGED) or {}).items():
             if rows:
                 place = {"system": payload["system"], "collection": payload["collection"]}
