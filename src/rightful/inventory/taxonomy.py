@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from fideslang.default_taxonomy import DEFAULT_TAXONOMY
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -14,6 +13,10 @@ KINDS = ("data_category", "data_use", "data_subject")
 
 def load_default(session: Session) -> int:
     """Insert the fideslang default taxonomy entries not yet present; returns how many."""
+    # fideslang's models take a server's start about a tenth of its import time: loaded here,
+    # when the store is set up or migrated, not by every process that starts.
+    from fideslang.default_taxonomy import DEFAULT_TAXONOMY
+
     existing = {
         (k, key) for k, key in session.execute(select(TaxonomyEntry.kind, TaxonomyEntry.key))
     }

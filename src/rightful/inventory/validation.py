@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from fideslang.models import Dataset as FidesDataset
 from pydantic import ValidationError
 
 from rightful.inventory.graph import collections_by_address, edges, traversal_levels
@@ -36,6 +35,8 @@ def check_format(doc: Any, *, file: str) -> list[Problem]:
     """Validate one dataset against the fideslang model Fides itself uses."""
     if not isinstance(doc, dict):
         return [problem("each dataset must be a mapping with fides_key and collections", file=file)]
+    from fideslang.models import Dataset as FidesDataset  # heavy: loaded only to validate
+
     try:
         FidesDataset(**doc)
     except ValidationError as exc:

@@ -8,8 +8,6 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from markdown_it import MarkdownIt
-
 from rightful import laws
 from rightful.notices.blocks import Block, Segment
 from rightful.notices.ccpa import CATEGORIES
@@ -222,6 +220,8 @@ RESERVED = frozenset({"main", "top", "contents-title", "versions-title", "text-t
 def to_html(markdown: str) -> tuple[str, list[Heading]]:
     """HTML (raw HTML in the source is escaped, not passed through) and the headings, each
     with a unique id."""
+    from markdown_it import MarkdownIt  # loaded when a notice is first shown, not at start
+
     md = MarkdownIt("commonmark", {"html": False}).enable("table")
     tokens = md.parse(markdown)
     headings: list[Heading] = []

@@ -82,3 +82,12 @@ def test_a_pack_with_an_unknown_declaration_rule_is_refused(tmp_path: Path) -> N
     _write_texas(tmp_path, "    need: practice\n", "    need: sometimes\n")
     with pytest.raises(ConfigurationError, match="required, practice or none"):
         laws.read_packs(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "calendar", ["{country: XX, subdivision: TX}", "{country: US, subdivision: ZZ}"]
+)
+def test_a_pack_with_an_unknown_holiday_calendar_is_refused(tmp_path: Path, calendar: str) -> None:
+    _write_texas(tmp_path, "{country: US, subdivision: TX}", calendar)
+    with pytest.raises(ConfigurationError, match="unknown holiday calendar"):
+        laws.read_packs(tmp_path)
