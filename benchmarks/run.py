@@ -114,6 +114,11 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         "--drop-lines", type=int, help="DROP list lines, one in ten matching (0 skips)"
     )
     parser.add_argument("--drop-only", action="store_true", help="only the DROP cycle")
+    parser.add_argument(
+        "--cold-start",
+        action="store_true",
+        help="only rightful serve's first answer and memory (benchmarks/cold_start.py)",
+    )
     parser.add_argument("--quick", action="store_true", help="20,000 customers, 100 requests")
     parser.add_argument(
         "--api", action="store_true", help="only the API run: HTTP and real workers (--api-*)"
@@ -414,6 +419,11 @@ def _bulk_only(server: Server, args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Build or reuse the estate, run every measurement, print and save the results."""
     args = _args(argv)
+    if args.cold_start:  # no PostgreSQL needed: a SQLite store of its own
+        from benchmarks import cold_start
+
+        print(json.dumps(cold_start.run(runs=7, importtime=True), indent=2))
+        return
     server = Server(args.host, args.port)
     if args.api:
         api_run.run(server, args)
