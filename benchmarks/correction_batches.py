@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -106,6 +107,7 @@ def run(server: Server, counter: StatementCounter, requests: int, mode: str) -> 
     load_data_map(runtime, dict.fromkeys(SYSTEMS, server.url(ESTATE)))
     ids = _approve(runtime, server, requests)
     before = counter.snapshot()
+    counter.captured = []
     started = time.perf_counter()
     if mode == "alone":
         for request_id in ids:
@@ -115,6 +117,16 @@ def run(server: Server, counter: StatementCounter, requests: int, mode: str) -> 
             pass
     seconds = time.perf_counter() - started
     counts = delta(before, counter.snapshot())
+    # Reads of rows, apart from the catalogue reads reflecting each table once a process.
+    catalogue = ("pg_catalog", "information_schema")
+    row_reads = [
+        sql
+        for side, sql in counter.captured or []
+        if side == "estate"
+        and re.match(r"SELECT \w+\.\w+", sql)
+        and not any(c in sql for c in catalogue)
+    ]
+    counter.captured = None
     with runtime.sessions() as session:
         reqs = list(session.scalars(select(RightsRequest).where(RightsRequest.id.in_(ids))))
         done = sum(1 for r in reqs if r.status == "completed")
@@ -132,6 +144,7 @@ def run(server: Server, counter: StatementCounter, requests: int, mode: str) -> 
         "store_statements_per_request": round(counts.get("store.statements", 0) / n, 1),
         "estate_statements_per_request": round(counts.get("estate.statements", 0) / n, 2),
         "estate_selects_per_request": round(counts.get("estate.SELECT", 0) / n, 2),
+        "estate_row_reads": len(row_reads),
         "estate_updates_per_request": round(counts.get("estate.UPDATE", 0) / n, 2),
     }
 
