@@ -27,7 +27,7 @@ from tests.support.app import make_settings, prepare
 
 SLOW_UPDATES = """
 CREATE FUNCTION slow_update() RETURNS trigger AS $$
-BEGIN PERFORM pg_sleep(1); RETURN NEW; END $$ LANGUAGE plpgsql;
+BEGIN PERFORM pg_sleep(2); RETURN NEW; END $$ LANGUAGE plpgsql;
 CREATE TRIGGER slow BEFORE UPDATE ON customers FOR EACH ROW EXECUTE FUNCTION slow_update();
 """
 CORRECTED_PHONE = "SELECT phone FROM customers WHERE id = 3"
@@ -70,7 +70,7 @@ def _crash_then_resume(
             wait_for(lambda: phone_now() == "+14155550177", "the estate to commit")
             time.sleep(0.5)
         else:
-            time.sleep(1.5)  # inside the estate's slow transaction (six rows, a second each)
+            time.sleep(1.5)  # inside the estate's slow transaction (six rows, two seconds each)
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=10)
     finally:
