@@ -4,13 +4,16 @@ reported, never from the plan.
 A correction's plan is kept as its execution steps before anything changes: one step per
 collection read (`row_count`: the rows found, as for an access request), its sealed `result`
 the changes planned there until its system's transaction is done, then the rows the store
-reported changed per field. A worker that dies resumes from them: a system that committed is
-never written again, one that did not is written once, and a change the store committed just
-before the worker died is counted from what the store shows (`in_effect`).
+reported changed per field. A worker that dies resumes from them: a system whose counts are
+recorded is never written again; one whose transaction was lost is written then; one that
+committed just before the worker died is given the same values again (nothing moves) and
+counted once, by the rows its keys match or, for rows found by their old value, by what the
+store shows (`in_effect`).
 
 Many corrections waiting together are read with one read per collection and split back per
 request (`access_batch.shares`: refused, and each run alone, in the cases access refuses), each
-planned from its own share, then applied in one transaction per system for the whole batch.
+planned from its own share (refused too when one could change what another finds or writes:
+`_entangled`), then applied in one transaction per system for the whole batch.
 Each change carries its request and field as its tag; a store makes one UPDATE per distinct
 (collection, field, new value) and reports rows per tag, which each request's record is built from.
 """
