@@ -18,7 +18,6 @@ from rightful.rights.erasure_finish import ErasureOutcome
 from rightful.rights.erasure_finish import erase as erase_for
 from rightful.rights.models import RightsRequest
 from rightful.rights.packaging import build_categories, build_package, download_url
-from rightful.rights.tasks import record_lines
 from rightful.rights.types import Status
 
 
@@ -66,10 +65,10 @@ def _download(
 def package(session: Session, settings: Settings, req: RightsRequest) -> Outcome | None:
     """Access and portability: every row found, in a download (None while manual tasks for
     systems handled by hand are open)."""
-    counts = build_package(session, settings, req)
-    if counts is None:
+    built = build_package(session, settings, req)
+    if built is None:
         return None
-    return _download(settings, req, counts, record_lines(session, req.id))
+    return _download(settings, req, built.counts, built.by_hand)
 
 
 def categories(session: Session, settings: Settings, req: RightsRequest) -> Outcome:

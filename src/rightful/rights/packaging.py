@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -100,11 +101,18 @@ def _keep(settings: Settings, req: RightsRequest, data: bytes) -> None:
     req.package_expires_at = utcnow() + timedelta(days=settings.package_link_days)
 
 
-def build_package(
-    session: Session, settings: Settings, req: RightsRequest
-) -> dict[str, int] | None:
-    """Read the person's rows everywhere and keep the sealed package; returns rows per
-    collection, or None while owners of systems handled by hand have tasks open."""
+@dataclass(frozen=True)
+class Built:
+    """A kept package: rows per collection, and what each closed manual task did (the
+    record's lines, `tasks.lines_of`)."""
+
+    counts: dict[str, int]
+    by_hand: list[dict[str, Any]]
+
+
+def build_package(session: Session, settings: Settings, req: RightsRequest) -> Built | None:
+    """Read the person's rows everywhere and keep the sealed package; None while owners of
+    systems handled by hand have tasks open."""
     data_map = load_map(session)
     found = _collect(session, settings, req, data_map)
     known = tasks.tasks_of(session, req.id)  # read once: what is open, then what was entered
@@ -123,7 +131,8 @@ def build_package(
     )
     extra = {"entered_by_hand": by_hand} if by_hand else None
     _keep(settings, req, package.render_zip(content, meta=_meta(settings, req), extra=extra))
-    return content.counts
+    names = {s.key: s.name for s in data_map.systems.values()}
+    return Built(content.counts, tasks.lines_of(known, names))
 
 
 def build_categories(session: Session, settings: Settings, req: RightsRequest) -> None:

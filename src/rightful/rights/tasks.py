@@ -530,13 +530,6 @@ def package_entries(
     ]
 
 
-def record_lines(session: Session, request_id: str) -> list[dict[str, Any]]:
-    """What each closed task did, for the record and the person's e-mail: confirmed (and how),
-    nothing held, or waived with its reason. No one's data."""
-    names = {s.key: s.name for s in load_map(session).systems.values()}
-    return lines_of(tasks_of(session, request_id), names)
-
-
 def tasks_by_request(session: Session, request_ids: list[str]) -> dict[str, list[ManualTask]]:
     """`tasks_of` for many requests in one read (an erasure batch's)."""
     found: dict[str, list[ManualTask]] = {rid: [] for rid in request_ids}
@@ -550,7 +543,8 @@ def tasks_by_request(session: Session, request_ids: list[str]) -> dict[str, list
 
 
 def lines_of(tasks: list[ManualTask], names: Mapping[str, str]) -> list[dict[str, Any]]:
-    """`record_lines` of tasks already read; `names`: system key -> name."""
+    """What each closed task did, for the record and the person's e-mail: confirmed (and how),
+    nothing held, or waived with its reason (no one's data); `names`: system key -> name."""
     return [
         {
             "system": names.get(t.system, t.system),
