@@ -167,10 +167,10 @@ class Scan:
 
 
 def collection_entries(
-    scanner: Scanner, item: Indexable, scan: Scan, *, only: set[int] | None = None
+    scanner: Scanner, item: Indexable, scan: Scan
 ) -> Iterator[list[dict[str, Any]]]:
-    """A collection's index entries in chunks, each with its bucket (those in `only`, when
-    given). One entry per e-mail hash and collection is enough: the same address is the same
+    """A collection's index entries in chunks, each with its bucket. One entry per e-mail hash
+    and collection is enough: the same address is the same
     person to the request path, which finds the other rows; it is the row with the smallest
     key, so two reads of the same rows give the same entries. Other identifiers (a household's
     phone) can be several people's, so every row is kept."""
@@ -181,15 +181,12 @@ def collection_entries(
         scan.rows += len(rows)
         batch = []
         for entry in _entries(item, rows):
-            bucket = fine_bucket(entry["hash"])
-            if only is not None and bucket not in only:
-                continue
             if entry["list_type"] == email:
                 known = first.get(entry["hash"])
                 if known is None or entry["row_key"] < known:
                     first[entry["hash"]] = entry["row_key"]
                 continue
-            batch.append({**entry, "bucket": bucket})
+            batch.append({**entry, "bucket": fine_bucket(entry["hash"])})
         if batch:
             yield batch
     emails = [

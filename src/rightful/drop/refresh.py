@@ -5,8 +5,9 @@ Each collection's entries fall into 65,536 buckets by their hash, and each bucke
 count and a digest (a sum of the entries' 64-bit BLAKE2b digests) of what it holds. A refresh
 reads the collection once, computes the buckets' digests as they are now, and rewrites only the
 buckets that differ: people added, changed (their new hash in, the old one out) or erased since.
-Rows are read again only for those buckets. No watermark is needed, so a store without an
-"updated at" column, and rows deleted outright, are followed as well.
+What was read is kept in a temporary table meanwhile, so those buckets are written from it, not
+read again. No watermark is needed, so a store without an "updated at" column, and rows
+deleted outright, are followed as well.
 
 The first build, and any build after the data map changed (other collections or fields),
 writes everything at once, as before.
@@ -20,7 +21,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session
 
 from rightful.core.clock import utcnow
@@ -119,33 +131,48 @@ def _build_all(
     return Refreshed(True, rows, entries, entries)
 
 
+# Where a refresh keeps what it read of one collection, so the buckets that changed are
+# written from it rather than read from the store a second time. Temporary: no log, no index.
+_SCAN = Table(
+    "drop_index_scan",
+    MetaData(),
+    Column("list_type", String(10)),
+    Column("hash", String(44)),
+    Column("system", String(100)),
+    Column("address", String(250)),
+    Column("row_key", String(200)),
+    Column("bucket", Integer),
+    prefixes=["TEMPORARY"],
+)
+_COLUMNS = ("list_type", "hash", "system", "address", "row_key", "bucket")
+
+
 def _refresh_one(
     session: Session, item: Indexable, scanner: Scanner, state: DropIndexState
 ) -> tuple[int, int]:
     """Rewrite the buckets of one collection that changed; returns (rows read, rewritten)."""
     address = item.collection.address
     scan, now = Scan(), Tally()
+    connection = session.connection()
+    _SCAN.create(connection, checkfirst=True)
+    session.execute(delete(_SCAN))
     for batch in collection_entries(scanner, item, scan):
+        insert_rows(session, _SCAN, batch)
         _add(now, batch)
     before = _stored(session, address)
-    changed = {b for b in before.keys() | now.keys() if before.get(b) != now.get(b)}
-    written = Tally()
-    if changed:
-        ordered = sorted(changed)
-        for start in range(0, len(ordered), WRITE_CHUNK):
-            part = ordered[start : start + WRITE_CHUNK]
-            for model in (DropIndexEntry, DropIndexBucket):
-                session.execute(
-                    delete(model).where(model.address == address, model.bucket.in_(part))
-                )
-        # Read again for those buckets only: what is written is what its digest says.
-        for batch in collection_entries(scanner, item, Scan(), only=changed):
-            insert_rows(session, DropIndexEntry.__table__, batch)  # type: ignore[arg-type]
-            _add(written, batch)
-        _write_buckets(session, address, written)
-    rewritten = sum(n for n, _ in written.values())
+    changed = sorted(b for b in before.keys() | now.keys() if before.get(b) != now.get(b))
+    entry = DropIndexEntry.__table__
+    for start in range(0, len(changed), WRITE_CHUNK):
+        part = changed[start : start + WRITE_CHUNK]
+        for model in (DropIndexEntry, DropIndexBucket):
+            session.execute(delete(model).where(model.address == address, model.bucket.in_(part)))
+        read = select(*(_SCAN.c[c] for c in _COLUMNS)).where(_SCAN.c.bucket.in_(part))
+        session.execute(insert(entry).from_select(_COLUMNS, read))  # type: ignore[arg-type]
+    _write_buckets(session, address, {b: now[b] for b in changed if b in now})
+    _SCAN.drop(connection)
+    rewritten = sum(now[b][0] for b in changed if b in now)
     state.rows, state.refreshed_at, state.rewritten = scan.rows, utcnow(), rewritten
-    state.entries = sum(n for b, (n, _) in now.items() if b not in changed) + rewritten
+    state.entries = sum(n for n, _ in now.values())
     return scan.rows, rewritten
 
 
