@@ -2,7 +2,7 @@
 refreshed by buckets between cycles (issue 12).
 
 Revision ID: 0037
-Revises: 0036
+Revises: 0033
 Create Date: 2026-12-05
 """
 
@@ -12,6 +12,7 @@ from alembic import op
 import rightful.core.db
 
 revision = "0037"
+# 0034-0036 were handed out but not written when this was; chain to whichever precedes it.
 down_revision = "0033"
 branch_labels = None
 depends_on = None
