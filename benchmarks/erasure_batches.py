@@ -7,8 +7,8 @@ get the same approved deletions twice; the worker's pass (`worker.jobs.execute`,
 at once) erases them and waits for the partners, every partner confirms, and a second pass
 completes them. Once with `erasure_batches` off (each request's bookkeeping by its own
 `run_request`, as before) and once on (`rights/erasure_batch.py`). Statements are counted on the
-store's engine; those still made for each person (the consent record, the plan's rows, the
-completion e-mail's insert) are counted apart as well.
+store's engine; those still made for each person (the consent record, the plan's check for
+manual tasks, the completion e-mail's insert) are counted apart as well.
 """
 
 from __future__ import annotations
@@ -45,8 +45,8 @@ from rightful.worker.jobs import execute
 STORE, ESTATE = "rightful_bench_t1_store", "rightful_bench_t1_estate"
 PER_PERSON = {
     "consent record": re.compile(r"\b(consent_\w+|marketing_suppressions)\b"),
-    "plan rows and task check": re.compile(
-        r"^INSERT INTO erasure_steps |FROM manual_tasks WHERE manual_tasks.request_id = \S+$"
+    "plan's check for manual tasks": re.compile(
+        r"FROM manual_tasks WHERE manual_tasks.request_id = \S+$"
     ),
     "completion e-mail": re.compile(r"^INSERT INTO outbox_messages "),
 }

@@ -108,7 +108,7 @@ def finish_erasures(
     if rows:
         session.execute(update(RightsRequest), rows)
     for req in ready:
-        if (outcome := finished.get(req.id)) is not None:
-            service.notify_consumer(session, settings, req, outcome.template, outcome.context)
+        if (done := finished.get(req.id)) is not None:
+            service.notify_consumer(session, settings, req, done.template, done.context)
     waiting = [r.id for r in ready if r.id not in finished]
     return Finished([r.id for r in reqs if r not in ready], waiting)

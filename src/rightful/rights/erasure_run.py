@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from rightful import laws
@@ -38,6 +38,8 @@ from rightful.rights.policy import Policy, decide
 from rightful.rights.types import RequestType
 from rightful.security import audit
 from rightful.security.vault import Vault, keyed_hash
+
+_STEPS = ErasureStep.metadata.tables[ErasureStep.__tablename__]
 
 
 def _vault(settings: Settings) -> Vault:
@@ -67,9 +69,10 @@ def plan_erasures(session: Session, settings: Settings, reqs: list[RightsRequest
         found = traverse(steps, {"email": sorted(set(emails.values()))}, connectors)
         refused = api_refusals(steps, policy, connectors)
         members = member_systems(steps, connectors)
+    planned_rows: list[dict[str, Any]] = []
     for req in todo:
         mine = found if len(todo) == 1 else rows_of(steps, {"email": emails[req.id]}, found)
-        _store_plan(session, settings, req, steps, mine, policy, refused, members)
+        planned_rows += _store_plan(settings, req, steps, mine, policy, refused, members)
         today = laws.local_date(req.received_at, req.jurisdiction)
         tasks.open_tasks(
             session,
@@ -80,11 +83,12 @@ def plan_erasures(session: Session, settings: Settings, reqs: list[RightsRequest
             decide=lambda step, day=today: decide(step.collection, policy, day),
             refused=refused,
         )
+    if planned_rows:  # every request's plan in one insert (Core: rows of one shape, NULLs kept)
+        session.execute(insert(_STEPS), planned_rows)
     session.commit()  # the plans (and tasks for what no API can erase) are kept before anything
 
 
 def _store_plan(
-    session: Session,
     settings: Settings,
     req: RightsRequest,
     steps: list[Step],
@@ -92,7 +96,8 @@ def _store_plan(
     policy: Policy,
     refused: Mapping[str, str],
     members: set[str],
-) -> None:
+) -> list[dict[str, Any]]:
+    """The rows of `ErasureStep` holding one request's plan, one a system."""
     today = laws.local_date(req.received_at, req.jurisdiction)
     secret = keyed_hash(settings.secret_key, "masking", "hmac-secret")
     per_system: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {}
@@ -115,18 +120,17 @@ def _store_plan(
         plan.extend(c.to_json() for c in changes)
         report.append(item)
     vault = _vault(settings)
-    for position, system in enumerate(_dependents_first(steps, list(per_system))):
-        plan, report = per_system[system]
-        session.add(
-            ErasureStep(
-                request_id=req.id,
-                system=system,
-                position=position,
-                changes=vault.encrypt_json(plan),
-                report=report,
-                retained_until=_earliest_end(report),
-            )
-        )
+    return [
+        {
+            "request_id": req.id,
+            "system": system,
+            "position": position,
+            "changes": vault.encrypt_json(per_system[system][0]),
+            "report": per_system[system][1],
+            "retained_until": _earliest_end(per_system[system][1]),
+        }
+        for position, system in enumerate(_dependents_first(steps, list(per_system)))
+    ]
 
 
 def _earliest_end(report: list[dict[str, Any]]) -> date | None:

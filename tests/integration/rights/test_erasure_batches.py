@@ -35,10 +35,10 @@ from tests.support.app import latest_code, make_settings, prepare
 PEOPLE = 6
 VANISHED = 4  # this customer's e-mail is changed everywhere after approval: matches nothing
 WAIVED = 5  # one partner of this customer's request cannot confirm: staff waive it
-# Still one a person: the consent record (consent/erasure.py), the plan's rows and task check
-# (erasure_run.plan_erasures) and the completion e-mail's insert (messaging, to be batched).
+# Still one a person: the consent record (consent/erasure.py), the plan's check for manual
+# tasks (erasure_run.plan_erasures) and the completion e-mail's insert (messaging).
 PER_PERSON = re.compile(
-    r"\b(consent_\w+|marketing_suppressions)\b|^INSERT INTO (erasure_steps|outbox_messages) "
+    r"\b(consent_\w+|marketing_suppressions)\b|^INSERT INTO outbox_messages "
     r"|FROM manual_tasks WHERE manual_tasks.request_id = \?$"
 )
 LINK = re.compile(r"/(status|partners/ack)/[\w.~-]+")
@@ -213,9 +213,7 @@ def test_a_batch_finishes_deletions_as_one_by_one_does_on_postgres(
 def test_a_batch_finishes_deletions_as_one_by_one_does_on_mariadb(
     tmp_path: Path, make_mariadb_db: Callable[[], str]
 ) -> None:
-    _same_as_one_by_one(
-        tmp_path, lambda _: dict.fromkeys(SYSTEMS, make_mariadb_db()), lambda: None
-    )
+    _same_as_one_by_one(tmp_path, lambda _: dict.fromkeys(SYSTEMS, make_mariadb_db()), lambda: None)
 
 
 @contextmanager
