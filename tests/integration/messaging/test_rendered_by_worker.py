@@ -130,6 +130,32 @@ def test_a_message_rendered_by_the_worker_is_the_same_as_one_rendered_when_queue
     assert "R-2" in drafted_mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
 
 
+def test_a_draft_is_rendered_in_the_language_it_was_queued_in(
+    mailing: Runtime, smtp_server: SmtpTestServer
+) -> None:
+    with unit_of_work(mailing.sessions) as session:
+        for to, drafted in (("drafted@example.com", True), ("rendered@example.com", False)):
+            queue_email(
+                session,
+                mailing.settings,
+                to=to,
+                template="preferences_link",
+                context={"url": "http://testserver/preferences/open/abc", "hours": 24},
+                language="es",
+                sent=drafted,
+            )
+    with mailing.sessions() as session:
+        assert deliver_pending(session, mailing.settings) == 2
+    drafted_mail = smtp_server.wait_for("drafted@example.com")
+    rendered_mail = smtp_server.wait_for("rendered@example.com")
+    english = "Your link to manage your privacy choices"
+    assert drafted_mail["subject"] == rendered_mail["subject"] != english
+    for part in ("plain", "html"):
+        a, b = drafted_mail.get_body((part,)), rendered_mail.get_body((part,))
+        assert a is not None and b is not None
+        assert a.get_payload(decode=True) == b.get_payload(decode=True)
+
+
 def test_a_draft_the_mail_server_refused_is_kept_rendered_and_sent_on_the_next_try(
     tmp_path: Path, smtp_server: SmtpTestServer
 ) -> None:
