@@ -162,6 +162,11 @@ class CheckCache:
         self._set_live(False)
 
     @property
+    def stopped(self) -> bool:
+        """Whether `stop` was called: it never serves again."""
+        return self._stop.is_set()
+
+    @property
     def live(self) -> bool:
         """Whether answers may be served: the listener is connected (or there is none)."""
         with self._lock:
@@ -215,7 +220,7 @@ def for_store(session: Session, settings: Settings) -> CheckCache | None:
     key = (os.getpid(), url, seconds)  # a forked child starts its own thread
     with _caches_lock:
         cache = _caches.get(key)
-        if cache is None:
+        if cache is None or cache.stopped:
             cache = _caches[key] = CheckCache(seconds, _conninfo(engine.url))
             cache.start()
     return cache
