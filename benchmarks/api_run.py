@@ -286,7 +286,7 @@ def _per_request(before: Counter[str], after: Counter[str], n: int) -> dict[str,
 async def _sizes(
     dep: Deployment, inbox: Inbox, watcher: Watcher, people: list[Person], kind: str
 ) -> dict[str, Any]:
-    """Warm-ups, then each size of run; people are taken from the front of the list."""
+    """Warm-ups, then each size of run; people are taken from the end of the list."""
     assert dep.store is not None
     out: dict[str, Any] = {}
     async with _client(dep.base_url, dep.store.token) as http:

@@ -382,6 +382,13 @@ class Watcher:
         return future
 
     def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._watch()
+            except psycopg.OperationalError:  # e.g. a shared server out of connections
+                self._stop.wait(1.0)
+
+    def _watch(self) -> None:
         with psycopg.connect(self.conninfo, autocommit=True) as conn:
             while not self._stop.wait(0.02):
                 with self._lock:
@@ -396,12 +403,18 @@ class Watcher:
 
 
 def statuses(conninfo: str, ids: list[str]) -> Counter[str]:
-    """How many of the requests are in each status (done: as the watcher decides)."""
-    with psycopg.connect(conninfo) as conn:
-        rows = conn.execute(
-            "SELECT CASE WHEN package_file IS NOT NULL OR summary::jsonb ? 'erasure'"
-            " OR status = ANY(%s) THEN 'done:' || status ELSE status END, count(*)"
-            " FROM rights_requests WHERE id = ANY(%s) GROUP BY 1",
-            (list(TERMINAL), ids),
-        ).fetchall()
-    return Counter({name: int(n) for name, n in rows})
+    """How many of the requests are in each status (done: as the watcher decides); tries for a
+    minute when the server has no connection free."""
+    for _ in range(60):
+        try:
+            with psycopg.connect(conninfo) as conn:
+                rows = conn.execute(
+                    "SELECT CASE WHEN package_file IS NOT NULL OR summary::jsonb ? 'erasure'"
+                    " OR status = ANY(%s) THEN 'done:' || status ELSE status END, count(*)"
+                    " FROM rights_requests WHERE id = ANY(%s) GROUP BY 1",
+                    (list(TERMINAL), ids),
+                ).fetchall()
+            return Counter({name: int(n) for name, n in rows})
+        except psycopg.OperationalError:
+            time.sleep(1.0)
+    raise RuntimeError("the store took no connection for a minute")
