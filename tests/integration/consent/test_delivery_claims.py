@@ -5,10 +5,7 @@ worker finishes as soon as the killed one's heartbeat stops, not after its lease
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
-import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,7 +21,7 @@ from rightful.consent.models import ConsentDelivery, ConsentEvent
 from rightful.core.db import unit_of_work
 from rightful.core.runtime import Runtime
 from rightful.security.models import AuditEvent
-from tests.integration.rights.test_worker_claims import stop, wait_for
+from tests.support import workers
 from tests.support.app import make_settings, prepare
 from tests.support.counting_receiver import CountingReceiver
 
@@ -62,23 +59,10 @@ def backlog(tmp_path: Path, database_url: str, server: CountingReceiver) -> Runt
 
 
 def start_worker(runtime: Runtime) -> subprocess.Popen[bytes]:
-    settings = runtime.settings
-    env = {
-        **os.environ,
-        "RIGHTFUL_DATA_DIR": str(settings.data_dir),
-        "RIGHTFUL_SECRET_KEY": settings.secret_key,
-        "RIGHTFUL_DATABASE_URL": settings.resolved_database_url,
-        "RIGHTFUL_BASE_URL": settings.base_url,
-        "RIGHTFUL_ALLOW_HTTP_WEBHOOKS": "true",
-        "RIGHTFUL_WORKER_BATCH_SIZE": "4",  # small batches: both workers take part
-        # A killed worker's claims are free once it is silent for 3 s (its leases are not
-        # over for minutes): the test finishes only if heartbeats free them.
-        "RIGHTFUL_WORKER_HEARTBEAT_SECONDS": "0.5",
-        "RIGHTFUL_WORKER_SILENT_SECONDS": "3",
-    }
-    rightful = Path(sys.executable).parent / "rightful"
-    return subprocess.Popen(
-        [str(rightful), "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    return workers.start_worker(
+        runtime,
+        RIGHTFUL_ALLOW_HTTP_WEBHOOKS="true",
+        RIGHTFUL_WORKER_BATCH_SIZE="4",  # small batches: both workers take part
     )
 
 
@@ -113,11 +97,13 @@ def test_two_workers_on_one_backlog_deliver_each_change_once_with_one_audit_even
     tmp_path: Path, postgres_url: str, receiver: CountingReceiver
 ) -> None:
     runtime = backlog(tmp_path, postgres_url, receiver)
-    workers = [start_worker(runtime), start_worker(runtime)]
+    pair = [start_worker(runtime), start_worker(runtime)]
     try:
-        wait_for(all_acknowledged(runtime), "both workers to deliver the backlog", seconds=120)
+        workers.wait_for(
+            all_acknowledged(runtime), "both workers to deliver the backlog", seconds=120
+        )
     finally:
-        stop(workers)
+        workers.stop(pair)
     assert_each_delivery_once(runtime, receiver)
     assert receiver.posts == len(PARTNERS) * PEOPLE
     runtime.engine.dispose()
@@ -131,21 +117,15 @@ def test_a_worker_killed_mid_post_leaves_its_deliveries_to_another_sent_once(
     server = CountingReceiver(hold_nth=3)
     try:
         runtime = backlog(tmp_path, postgres_url, server)
-        first = start_worker(runtime)
-        try:
-            assert server.arrived.wait(120), "the worker never sent the third change"
-            first.send_signal(signal.SIGKILL)
-            first.wait(timeout=30)
-        finally:
-            if first.poll() is None:
-                first.kill()
-            server.release.set()  # the held POST is answered 503: that change was not taken
-        workers = [start_worker(runtime), start_worker(runtime)]
+        workers.kill_while_held(start_worker(runtime), server, "the third change")
+        pair = [start_worker(runtime), start_worker(runtime)]
         try:
             # Seconds once the heartbeat stops; the killed worker's lease would run minutes.
-            wait_for(all_acknowledged(runtime), "the others to finish the backlog", seconds=90)
+            workers.wait_for(
+                all_acknowledged(runtime), "the others to finish the backlog", seconds=90
+            )
         finally:
-            stop(workers)
+            workers.stop(pair)
         assert_each_delivery_once(runtime, server)
         runtime.engine.dispose()
         dispose_all()

@@ -5,10 +5,7 @@ another worker finishes as soon as the killed one's heartbeat stops, not after i
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
-import sys
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -22,7 +19,7 @@ from rightful.demo.estate import demo_urls
 from rightful.rights.transfer_models import PortabilityTransfer
 from rightful.security.models import AuditEvent
 from tests.integration.portability.support import approve_and_run, confirm, deliver, submit
-from tests.integration.rights.test_worker_claims import stop, wait_for
+from tests.support import workers
 from tests.support.app import make_settings, prepare
 from tests.support.counting_receiver import CountingReceiver
 
@@ -67,24 +64,11 @@ def backlog(tmp_path: Path, database_url: str, server: CountingReceiver) -> tupl
 
 
 def start_worker(runtime: Runtime) -> subprocess.Popen[bytes]:
-    settings = runtime.settings
-    env = {
-        **os.environ,
-        "RIGHTFUL_DATA_DIR": str(settings.data_dir),
-        "RIGHTFUL_SECRET_KEY": settings.secret_key,
-        "RIGHTFUL_DATABASE_URL": settings.resolved_database_url,
-        "RIGHTFUL_BASE_URL": settings.base_url,
-        "RIGHTFUL_TRANSFER_CA_FILE": str(settings.transfer_ca_file),
-        "RIGHTFUL_TRANSFER_ALLOW_PRIVATE_ADDRESSES": "true",
-        "RIGHTFUL_WORKER_BATCH_SIZE": "3",  # small batches: both workers take part
-        # A killed worker's claims are free once it is silent for 3 s (its leases are not
-        # over for minutes): the test finishes only if heartbeats free them.
-        "RIGHTFUL_WORKER_HEARTBEAT_SECONDS": "0.5",
-        "RIGHTFUL_WORKER_SILENT_SECONDS": "3",
-    }
-    rightful = Path(sys.executable).parent / "rightful"
-    return subprocess.Popen(
-        [str(rightful), "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    return workers.start_worker(
+        runtime,
+        RIGHTFUL_TRANSFER_CA_FILE=str(runtime.settings.transfer_ca_file),
+        RIGHTFUL_TRANSFER_ALLOW_PRIVATE_ADDRESSES="true",
+        RIGHTFUL_WORKER_BATCH_SIZE="3",  # small batches: both workers take part
     )
 
 
@@ -128,11 +112,13 @@ def test_two_workers_on_one_backlog_post_each_copy_once_with_one_audit_event(
     server = CountingReceiver(tls_folder=tmp_path)
     try:
         runtime, ids = backlog(tmp_path, postgres_url, server)
-        workers = [start_worker(runtime), start_worker(runtime)]
+        pair = [start_worker(runtime), start_worker(runtime)]
         try:
-            wait_for(all_accepted(runtime, ids), "both workers to send the backlog", seconds=120)
+            workers.wait_for(
+                all_accepted(runtime, ids), "both workers to send the backlog", seconds=120
+            )
         finally:
-            stop(workers)
+            workers.stop(pair)
         assert_each_transfer_once(runtime, ids, server)
         assert server.posts == TRANSFERS
         runtime.engine.dispose()
@@ -148,21 +134,15 @@ def test_a_worker_killed_mid_post_leaves_its_transfers_to_another_sent_once(
     server = CountingReceiver(tls_folder=tmp_path, hold_nth=2)
     try:
         runtime, ids = backlog(tmp_path, postgres_url, server)
-        first = start_worker(runtime)
-        try:
-            assert server.arrived.wait(120), "the worker never sent the second copy"
-            first.send_signal(signal.SIGKILL)
-            first.wait(timeout=30)
-        finally:
-            if first.poll() is None:
-                first.kill()
-            server.release.set()  # the held POST is answered 503: that copy was not taken
-        workers = [start_worker(runtime), start_worker(runtime)]
+        workers.kill_while_held(start_worker(runtime), server, "the second copy")
+        pair = [start_worker(runtime), start_worker(runtime)]
         try:
             # Seconds once the heartbeat stops; the killed worker's lease would run minutes.
-            wait_for(all_accepted(runtime, ids), "the others to finish the backlog", seconds=90)
+            workers.wait_for(
+                all_accepted(runtime, ids), "the others to finish the backlog", seconds=90
+            )
         finally:
-            stop(workers)
+            workers.stop(pair)
         assert_each_transfer_once(runtime, ids, server)
         runtime.engine.dispose()
         dispose_all()

@@ -29,7 +29,7 @@ from tests.integration.rights.test_erasure_batches import (
     _ready,
     _run,
 )
-from tests.integration.rights.test_worker_claims import wait_for
+from tests.support.workers import wait_for
 
 # Inside the store's transaction: each deleted review takes 3 s.
 SLOW_ESTATE = """

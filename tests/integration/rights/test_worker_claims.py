@@ -5,10 +5,7 @@ once — also when one worker is killed (SIGKILL) in the middle of a webhook."""
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -29,6 +26,7 @@ from rightful.rights.models import PartnerNotice, RightsRequest
 from rightful.rights.schemas import RequestIn
 from rightful.security.models import AuditEvent
 from rightful.security.permissions import system_actor
+from tests.support import workers
 from tests.support.app import latest_code, make_settings, prepare
 
 PARTNERS = ("brightads", "helpdesk_cloud", "lumen_services", "parcelgo", "payflow")
@@ -124,41 +122,7 @@ def backlog(tmp_path: Path, database_url: str, server: CountingPartners) -> tupl
 
 
 def start_worker(runtime: Runtime) -> subprocess.Popen[bytes]:
-    settings = runtime.settings
-    env = {
-        **os.environ,
-        "RIGHTFUL_DATA_DIR": str(settings.data_dir),
-        "RIGHTFUL_SECRET_KEY": settings.secret_key,
-        "RIGHTFUL_DATABASE_URL": settings.resolved_database_url,
-        "RIGHTFUL_BASE_URL": settings.base_url,
-        "RIGHTFUL_ALLOW_HTTP_WEBHOOKS": "true",
-        # A killed worker's claims are free once it is silent for 3 s (its leases are not
-        # over for minutes): the test finishes only if heartbeats free them.
-        "RIGHTFUL_WORKER_HEARTBEAT_SECONDS": "0.5",
-        "RIGHTFUL_WORKER_SILENT_SECONDS": "3",
-    }
-    rightful = Path(sys.executable).parent / "rightful"
-    return subprocess.Popen(
-        [str(rightful), "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-
-
-def stop(workers: list[subprocess.Popen[bytes]]) -> None:
-    for worker in workers:
-        if worker.poll() is None:
-            worker.terminate()
-    for worker in workers:
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-
-
-def wait_for(check: Callable[[], bool], what: str, seconds: float = 240) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < deadline, f"gave up waiting for {what}"
-        time.sleep(0.3)
+    return workers.start_worker(runtime, RIGHTFUL_ALLOW_HTTP_WEBHOOKS="true")
 
 
 def all_completed(runtime: Runtime, ids: list[str]) -> Callable[[], bool]:
@@ -197,11 +161,11 @@ def test_two_workers_on_one_backlog_tell_each_partner_once(
     tmp_path: Path, postgres_url: str, partners: CountingPartners
 ) -> None:
     runtime, ids = backlog(tmp_path, postgres_url, partners)
-    workers = [start_worker(runtime), start_worker(runtime)]
+    pair = [start_worker(runtime), start_worker(runtime)]
     try:
-        wait_for(all_completed(runtime, ids), "both workers to finish the backlog")
+        workers.wait_for(all_completed(runtime, ids), "both workers to finish the backlog")
     finally:
-        stop(workers)
+        workers.stop(pair)
     assert_each_notice_once(runtime, ids, partners)
     assert partners.posts == len(PARTNERS) * PEOPLE
     runtime.engine.dispose()
@@ -215,20 +179,12 @@ def test_a_worker_killed_mid_webhook_leaves_its_notices_to_the_others_sent_once(
     server = CountingPartners(hold_nth=7)
     try:
         runtime, ids = backlog(tmp_path, postgres_url, server)
-        first = start_worker(runtime)
+        workers.kill_while_held(start_worker(runtime), server, "the seventh notice")
+        pair = [start_worker(runtime), start_worker(runtime)]
         try:
-            assert server.arrived.wait(180), "the worker never sent the seventh notice"
-            first.send_signal(signal.SIGKILL)
-            first.wait(timeout=30)
+            workers.wait_for(all_completed(runtime, ids), "the other workers to finish the backlog")
         finally:
-            if first.poll() is None:
-                first.kill()
-            server.release.set()  # the held POST is answered 503: that notice was not done
-        workers = [start_worker(runtime), start_worker(runtime)]
-        try:
-            wait_for(all_completed(runtime, ids), "the other workers to finish the backlog")
-        finally:
-            stop(workers)
+            workers.stop(pair)
         assert_each_notice_once(runtime, ids, server)
         runtime.engine.dispose()
         dispose_all()

@@ -17,8 +17,8 @@ from tests.integration.rights.test_http_worker_crash import (
     approved,
     status,
 )
-from tests.integration.rights.test_worker_claims import stop, wait_for
 from tests.support.app import App
+from tests.support.workers import stop, wait_for
 
 
 def start_worker(runtime: Runtime) -> subprocess.Popen[bytes]:
