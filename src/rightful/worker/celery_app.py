@@ -132,9 +132,10 @@ def queue_lane(settings: Settings, lane: str) -> bool:
 
 @app.task(name="rightful.run_requests")
 def run_requests_task(request_ids: list[str]) -> int:
-    """Run requests (ids only, never personal data); deletions together in one batch."""
+    """Run requests (ids only, never personal data), with every other runnable one, in
+    batches (`jobs.drain`)."""
     runtime = _runtime()
-    ran = jobs.execute(runtime, request_ids)
+    ran = jobs.drain(runtime, request_ids)
     if ran:  # what they queued (e-mail, partner notices, transfers) goes out in its own lane
         queue_lane(runtime.settings, jobs.MAIL)
         queue_lane(runtime.settings, jobs.PROPAGATION)

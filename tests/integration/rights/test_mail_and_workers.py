@@ -23,6 +23,7 @@ from rightful.rights.execution import run_request
 from rightful.rights.models import ExecutionStep, RightsRequest
 from rightful.rights.schemas import RequestIn
 from rightful.security.permissions import system_actor
+from rightful.worker import jobs
 from rightful.worker.dispatch import Dispatcher
 from tests.support.app import AVERY, code_from, latest_code, link_from, make_settings, prepare
 from tests.support.services import SmtpTestServer
@@ -116,14 +117,15 @@ def test_a_request_is_run_once_even_when_two_workers_race(tmp_path: Path) -> Non
 
 @pytest.mark.postgres
 @pytest.mark.redis
-def test_celery_worker_on_redis_runs_the_request_with_postgres_as_the_store(
+def test_celery_worker_on_redis_runs_the_request_and_those_waiting_with_it_on_postgres(
     tmp_path: Path, postgres_url: str, redis_url: str
 ) -> None:
     settings = make_settings(
         tmp_path, database_url=postgres_url, broker_url=redis_url, embedded_worker=False
     )
     runtime = prepare(settings)
-    request_id = submit_and_approve(runtime)
+    request_id, *waiting = [submit_and_approve(runtime) for _ in range(3)]
+    # One message only: the task runs the others too (in one batch), with no sweep running.
     Dispatcher(runtime, None).request_ready(request_id)
     env = {
         **os.environ,
@@ -152,9 +154,13 @@ def test_celery_worker_on_redis_runs_the_request_with_postgres_as_the_store(
     )
     try:
         status = ""
+        ids = [request_id, *waiting]
         for _ in range(120):  # wait up to a minute for the worker to finish
             with runtime.sessions() as session:
-                status = session.get(RightsRequest, request_id).status  # type: ignore[union-attr]
+                statuses = set(
+                    session.scalars(select(RightsRequest.status).where(RightsRequest.id.in_(ids)))
+                )
+            status = ",".join(sorted(statuses))
             if status == "completed" or worker.poll() is not None:
                 break
             time.sleep(0.5)
@@ -163,7 +169,19 @@ def test_celery_worker_on_redis_runs_the_request_with_postgres_as_the_store(
         output = worker.communicate(timeout=30)[0].decode(errors="replace")
     assert status == "completed", output[-3000:]
     with runtime.sessions() as session:
-        assert len(list(session.scalars(select(ExecutionStep)))) == 11
+        assert len(list(session.scalars(select(ExecutionStep)))) == 11 * 3
+    runtime.engine.dispose()
+    dispose_all()
+
+
+def test_draining_runs_every_waiting_request_not_only_the_one_asked_for(tmp_path: Path) -> None:
+    runtime = prepare(make_settings(tmp_path))
+    ids = [submit_and_approve(runtime) for _ in range(3)]
+    assert jobs.drain(runtime, ids[:1]) == 3
+    with runtime.sessions() as session:
+        statuses = session.scalars(select(RightsRequest.status).where(RightsRequest.id.in_(ids)))
+        assert set(statuses) == {"completed"}
+    assert jobs.drain(runtime, ids[:1]) == 0  # nothing twice
     runtime.engine.dispose()
     dispose_all()
 
