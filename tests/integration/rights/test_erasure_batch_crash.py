@@ -5,10 +5,8 @@ counts, rows left, notices, audit events and e-mails of an uninterrupted run (Po
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -29,6 +27,7 @@ from tests.integration.rights.test_erasure_batches import (
     _ready,
     _run,
 )
+from tests.support import workers
 from tests.support.workers import wait_for
 
 # Inside the store's transaction: each deleted review takes 3 s.
@@ -46,21 +45,7 @@ CREATE TRIGGER slow BEFORE INSERT ON suppressions FOR EACH STATEMENT EXECUTE FUN
 
 
 def start_worker(runtime: Runtime) -> subprocess.Popen[bytes]:
-    settings = runtime.settings
-    env = {
-        **os.environ,
-        "RIGHTFUL_DATA_DIR": str(settings.data_dir),
-        "RIGHTFUL_SECRET_KEY": settings.secret_key,
-        "RIGHTFUL_DATABASE_URL": settings.resolved_database_url,
-        "RIGHTFUL_BASE_URL": settings.base_url,
-        # The killed worker's leases are free once it is silent for 3 s.
-        "RIGHTFUL_WORKER_HEARTBEAT_SECONDS": "0.5",
-        "RIGHTFUL_WORKER_SILENT_SECONDS": "3",
-    }
-    rightful = Path(sys.executable).parent / "rightful"
-    return subprocess.Popen(
-        [str(rightful), "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    return workers.start_worker(runtime)
 
 
 def _stop(worker: subprocess.Popen[bytes]) -> None:
