@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import statistics
 import sys
@@ -449,7 +450,9 @@ def _deployment(
     return out
 
 
-def measure(server: Server, args: argparse.Namespace) -> dict[str, Any]:
+def measure(
+    server: Server, args: argparse.Namespace, save: Callable[[dict[str, Any]], None]
+) -> dict[str, Any]:
     """Every deployment asked for, on one copy of the estate; the cold start first."""
     template = _estate(server, args.api_customers)
     per_deployment = sum(args.sizes) + 1 + WARMUPS
@@ -469,10 +472,11 @@ def measure(server: Server, args: argparse.Namespace) -> dict[str, Any]:
             prepare_store(server, STORE, server.url(COPY), env)
             result["cold_start_s"] = cold_starts(env, args.api_cold_starts, RESULTS / "api-logs")
             _log(f"cold starts: {result['cold_start_s']}")
-            result["deployments"] = {
-                name: _deployment(name, server, args, work, inbox, people)
-                for name in args.deployments
-            }
+            result["deployments"] = {}
+            for name in args.deployments:  # each kept as soon as measured: a later crash loses none
+                figures = _deployment(name, server, args, work, inbox, people)
+                result["deployments"][name] = figures
+                save(result | {"deployments": {name: figures}})
         finally:
             erasure.drop(server, COPY)
         result["mail_received"] = inbox.received
@@ -486,9 +490,12 @@ def run(server: Server, args: argparse.Namespace) -> None:
     args.deployments = [d for d in args.api_deployments.split(",") if d]
     args.kinds = [k for k in args.api_kinds.split(",") if k]
     path = RESULTS / "api.json"
-    merged = merge(path, measure(server, args))
-    report.write(merged, path)
-    print(table(merged))
+
+    def save(partial: dict[str, Any]) -> None:
+        report.write(merge(path, partial), path)
+
+    measure(server, args, save)
+    print(table(json.loads(path.read_text())))
     print(f"\nraw results: {path}")
 
 
