@@ -4,7 +4,7 @@ Several chains (the audit log, the consent ledger) keep their last hash in one r
 `audit_chain_head`. Updating that row takes its lock (a row lock on PostgreSQL, the write lock
 on SQLite) until commit, so concurrent writers never chain onto the same hash. Later rows of the
 same transaction reuse the tip; each head is written back once, just before commit, unless its
-writer wrote it within a statement of its own (the consent ledger on PostgreSQL: `unwritten`).
+writer wrote it within a statement of its own (`unwritten`; the audit log's insert on PostgreSQL).
 Writers queue for the lock, so a writer takes it as late as it can (consent/appending.py).
 
 A chain may also be written late (`queue`, the audit log): its rows wait in the session and are

@@ -104,11 +104,14 @@ def test_submit_verify_and_approve_each_send_a_few_statements(counted: Counted) 
         counted.clear()
         assert run_request(counted.runtime.sessions, counted.runtime.settings, rid) == "completed"
         sent["execution"] = list(counted.statements)
+    # PostgreSQL writes the audit head back in the events' insert: one statement fewer a call.
+    fewer = 1 if counted.runtime.engine.dialect.name == "postgresql" else 0
     for step, statements in sent.items():
-        assert len(statements) <= MOST[step], (step, statements)
-        # The audit chain once a transaction, last: lock the head, one insert, write the head.
+        assert len(statements) <= MOST[step] - fewer, (step, statements)
+        # The audit chain once a transaction, last: lock the head, one insert, write the head
+        # (on PostgreSQL, the insert writes the head).
         chain = _audit_writes(statements)
-        assert len(chain) == 3 and statements[-3:] == chain, (step, statements)
+        assert len(chain) == 3 - fewer and statements[-len(chain) :] == chain, (step, statements)
         assert chain[0].startswith("UPDATE audit_chain_head") and "RETURNING" in chain[0]
     with counted.runtime.sessions() as session:
         actions = [
