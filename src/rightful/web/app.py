@@ -34,6 +34,7 @@ from rightful.web.api import docs as api_docs
 from rightful.web.api.appeal_routes import router as appeal_api_router
 from rightful.web.api.audit_routes import router as audit_api_router
 from rightful.web.api.batch_routes import router as batch_api_router
+from rightful.web.api.check_path import LeanCheckMiddleware
 from rightful.web.api.consent_routes import router as consent_api_router
 from rightful.web.api.report_routes import router as report_api_router
 from rightful.web.api.routes import router as api_router
@@ -58,17 +59,22 @@ from rightful.web.privacy_center.subscribe import router as subscribe_router
 from rightful.web.privacy_center.transfers import router as transfer_router
 from rightful.web.privacy_center.unsubscribe import router as unsubscribe_router
 from rightful.web.privacy_center.withdraw import router as withdraw_router
-from rightful.worker.dispatch import Dispatcher
+from rightful.worker.dispatch import Dispatcher, Waker
 from rightful.worker.loop import EmbeddedWorker
 
 HERE = Path(__file__).parent
 
 
-def create_app(runtime: Runtime, *, start_worker: bool | None = None) -> FastAPI:
-    """Build the app; the embedded worker runs unless told otherwise."""
+def create_app(
+    runtime: Runtime, *, start_worker: bool | None = None, worker_elsewhere: Waker | None = None
+) -> FastAPI:
+    """Build the app; the embedded worker runs unless told otherwise, or unless it runs in
+    another process (`worker_elsewhere`, woken through it: web/wake.py)."""
     settings = runtime.settings
     embedded = None
-    if start_worker if start_worker is not None else settings.embedded_worker:
+    if worker_elsewhere is None and (
+        start_worker if start_worker is not None else settings.embedded_worker
+    ):
         embedded = EmbeddedWorker(runtime)
 
     @asynccontextmanager
@@ -88,13 +94,15 @@ def create_app(runtime: Runtime, *, start_worker: bool | None = None) -> FastAPI
         redoc_url=None,
     )
     app.state.runtime = runtime
-    app.state.dispatcher = Dispatcher(runtime, embedded)
+    app.state.dispatcher = Dispatcher(runtime, embedded or worker_elsewhere)
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
     app.state.templates.env.globals["company"] = settings.company_name
     app.state.templates.env.globals["demo_mode"] = settings.demo_mode
     app.state.templates.env.globals["settings"] = settings  # error pages show contact details too
     i18n.install(app.state.templates.env)  # consumer pages in the reader's language
     install_banner(app, runtime)  # a material change to the privacy notice, for a while
+    # Innermost, so the limits, headers and session handling outside it are the same for all.
+    app.add_middleware(LeanCheckMiddleware, runtime=runtime)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
