@@ -139,12 +139,16 @@ def serve(
     allow_public_demo: bool = typer.Option(
         False, help="In demo mode, listen on an address other machines can reach anyway"
     ),
+    workers: int = typer.Option(
+        1,
+        min=1,
+        max=64,
+        envvar="RIGHTFUL_SERVE_WORKERS",
+        help="Server processes (one a core); the embedded worker still runs once",
+    ),
 ) -> None:
     """Serve the privacy center, admin console and API (with the embedded worker)."""
-    import uvicorn
-
-    from rightful.web.app import create_app
-    from rightful.web.serving import UVICORN_OPTIONS
+    from rightful.web.serving import serve as run_server
 
     refuse_public_demo(host, allowed=allow_public_demo)
     rt = open_runtime()
@@ -156,8 +160,7 @@ def serve(
         rt.engine.dispose()
         rt = build_runtime(rt.settings.model_copy(update={"base_url": f"http://{host}:{port}"}))
         follow_base_url(rt)
-    app = create_app(rt)
-    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False, **UVICORN_OPTIONS)
+    run_server(rt, host=host, port=port, workers=workers)
 
 
 @app.command()

@@ -8,18 +8,25 @@ sweep queues every stranded request again. Handing on therefore never fails the 
 from __future__ import annotations
 
 import logging
+from typing import Protocol
 
 from rightful.core.runtime import Runtime
 from rightful.worker import jobs
-from rightful.worker.loop import EmbeddedWorker
 
 log = logging.getLogger(__name__)
+
+
+class Waker(Protocol):
+    """The embedded worker, in this process or (`rightful serve --workers N`) in another."""
+
+    def wake(self, lane: str | None = None) -> None:
+        """Run `lane` (every lane if None) soon."""
 
 
 class Dispatcher:
     """Wakes the embedded worker's lane or sends a Celery task; payloads are ids only."""
 
-    def __init__(self, runtime: Runtime, embedded: EmbeddedWorker | None) -> None:
+    def __init__(self, runtime: Runtime, embedded: Waker | None) -> None:
         self.runtime = runtime
         self.embedded = embedded
 
