@@ -1,10 +1,18 @@
-"""Bulk suppression checks of any length: digests read a line at a time, never held whole.
+"""Bulk suppression checks of any length: digests read a block at a time, never held whole.
 
-On PostgreSQL the lines go into a temporary table with COPY as they are read, and one join
-against `marketing_suppressions` finds the suppressed ones, read back through a server-side
-cursor; Python holds one block of lines at a time, whether the list is a thousand or ten
-million long. SQLite gets the same answer a chunk of lines at a time. The answer is the
-suppressed lines in the order sent, repeats included, as `suppression.check_hashes` gives them.
+The input is bytes in chunks of any size (an HTTP body as it arrives, a file read in blocks),
+one digest a line. A block of whole lines in the usual form (64 lower-case hex characters and a
+newline each) is checked at once, on bytes, without a step per line: its alphabet by deleting
+the allowed bytes and seeing nothing left, its shape by every 65th byte being a newline. Any
+other block (upper case, blank lines, spaces, CRLF, a malformed line) is checked a line at a
+time as before: stripped, lower-cased, 64 hex characters, blank lines skipped, numbered from 1.
+
+On PostgreSQL the checked blocks go into a temporary table with COPY as they are read (the
+table numbers the rows itself, so a block is written as it came), and one join against
+`marketing_suppressions` finds the suppressed ones, read back through a server-side cursor;
+Python holds one block at a time, whether the list is a thousand or ten million long. SQLite
+gets the same answer a chunk of lines at a time. The answer is the suppressed lines in the order
+sent, repeats included, as `suppression.check_hashes` gives them.
 """
 
 from __future__ import annotations
@@ -16,30 +24,75 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from rightful.consent.models import MarketingSuppression
-from rightful.consent.suppression import CHUNK, SHA256
+from rightful.consent.suppression import CHUNK
 from rightful.core.errors import InvalidInputError
 
-BLOCK = 10_000  # lines a COPY write or a result fetch carries
+BLOCK = 10_000  # lines a result fetch carries
+BLOCK_BYTES = 1 << 20  # about what a COPY write carries
+HEX = "0123456789abcdef"
+_HEX_LINES = (HEX + "\n").encode()
+LINE = 65  # a digest and its newline
 
 
 class _Lines:
-    """Digests from lines (blank ones skipped), numbered; malformed ones noted, not yielded."""
+    """Checked blocks of digest lines (lower-case hex, each ending in a newline) from chunks of
+    bytes; malformed lines noted by number, never passed on."""
 
-    def __init__(self, lines: Iterable[str]) -> None:
-        self._lines = lines
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks = chunks
         self.bad: list[int] = []
-        self.count = 0
+        self.count = 0  # digests passed on
+        self._seen = 0  # lines read, blank ones included
 
-    def __iter__(self) -> Iterator[str]:
-        for number, raw in enumerate(self._lines, start=1):
-            value = raw.strip().lower()
+    def __iter__(self) -> Iterator[bytes]:
+        pending: list[bytes] = []
+        size = 0
+        for block in self._whole_lines():
+            pending.append(self._checked(block))
+            size += len(pending[-1])
+            if size >= BLOCK_BYTES:
+                yield b"".join(pending)
+                pending, size = [], 0
+        if size:
+            yield b"".join(pending)
+
+    def _whole_lines(self) -> Iterator[bytes]:
+        rest = b""
+        for chunk in self._chunks:
+            cut = chunk.rfind(b"\n")
+            if cut < 0:
+                rest += chunk
+                continue
+            yield rest + chunk[: cut + 1]
+            rest = chunk[cut + 1 :]
+        if rest:
+            yield rest + b"\n"
+
+    def _checked(self, block: bytes) -> bytes:
+        lines = block.count(b"\n")
+        if (
+            len(block) == LINE * lines
+            and block[LINE - 1 :: LINE] == b"\n" * lines
+            and not block.translate(None, _HEX_LINES)
+        ):
+            self._seen += lines
+            self.count += lines
+            return block
+        return self._line_by_line(block)
+
+    def _line_by_line(self, block: bytes) -> bytes:
+        good = []
+        for raw in block.split(b"\n")[:-1]:  # every line ends in a newline here
+            self._seen += 1
+            value = raw.decode("utf-8", "replace").strip().lower()
             if not value:
                 continue
-            if SHA256.match(value):
-                self.count += 1
-                yield value
+            if len(value) == LINE - 1 and not value.strip(HEX):
+                good.append(value.encode() + b"\n")
             else:
-                self.bad.append(number)
+                self.bad.append(self._seen)
+        self.count += len(good)
+        return b"".join(good)
 
     def refuse_if_malformed(self) -> None:
         """Any malformed line named (the first ten), as `suppression.parse_hashes` does."""
@@ -55,13 +108,14 @@ class _Lines:
 
 
 def suppressed_lines(
-    session: Session, lines: Iterable[str], out: IO[str], topic: str | None = None
+    session: Session, chunks: Iterable[bytes], out: IO[str], topic: str | None = None
 ) -> int:
-    """Write to `out`, one a line, the digests among `lines` that must not be sent marketing
-    (all of it, or `topic`); returns how many were checked. A malformed line is named and
-    nothing is answered (what `out` holds then means nothing)."""
+    """Write to `out`, one a line, the digests among the lines in `chunks` (bytes, split
+    anywhere) that must not be sent marketing (all of it, or `topic`); returns how many were
+    checked. A malformed line is named and nothing is answered (what `out` holds then means
+    nothing)."""
     topics = ["*", topic] if topic else ["*"]
-    digests = _Lines(lines)
+    digests = _Lines(chunks)
     if session.get_bind().dialect.name == "postgresql":
         _by_copy(session, digests, topics, out)
     else:
@@ -72,18 +126,14 @@ def suppressed_lines(
 def _by_copy(session: Session, digests: _Lines, topics: list[str], out: IO[str]) -> None:
     conn = session.connection()
     conn.exec_driver_sql(
-        "CREATE TEMP TABLE IF NOT EXISTS rf_bulk_lines (n bigint, h text) ON COMMIT DROP"
+        "CREATE TEMP TABLE IF NOT EXISTS rf_bulk_lines"
+        " (n bigint GENERATED ALWAYS AS IDENTITY, h text) ON COMMIT DROP"
     )
-    conn.exec_driver_sql("TRUNCATE rf_bulk_lines")
+    conn.exec_driver_sql("TRUNCATE rf_bulk_lines RESTART IDENTITY")
     raw: Any = conn.connection.driver_connection
-    with raw.cursor() as cur, cur.copy("COPY rf_bulk_lines (n, h) FROM STDIN") as copy:
-        block: list[str] = []
-        for n, digest in enumerate(digests):  # checked hex: nothing to escape
-            block.append(f"{n}\t{digest}\n")
-            if len(block) == BLOCK:
-                copy.write("".join(block))
-                block.clear()
-        copy.write("".join(block))
+    with raw.cursor() as cur, cur.copy("COPY rf_bulk_lines (h) FROM STDIN") as copy:
+        for block in digests:  # checked hex lines: nothing to escape
+            copy.write(block)
     digests.refuse_if_malformed()
     conn.exec_driver_sql("ANALYZE rf_bulk_lines")  # a temporary table has no statistics
     found = conn.execution_options(stream_results=True, yield_per=BLOCK).execute(
@@ -99,11 +149,11 @@ def _by_copy(session: Session, digests: _Lines, topics: list[str], out: IO[str])
 
 def _in_chunks(session: Session, digests: _Lines, topics: list[str], out: IO[str]) -> None:
     chunk: list[str] = []
-    for digest in digests:
-        chunk.append(digest)
-        if len(chunk) == CHUNK:
-            _write_hits(session, chunk, topics, out)
-            chunk = []
+    for block in digests:
+        chunk.extend(block.decode().split())
+        while len(chunk) >= CHUNK:
+            _write_hits(session, chunk[:CHUNK], topics, out)
+            del chunk[:CHUNK]
     _write_hits(session, chunk, topics, out)
     digests.refuse_if_malformed()
 

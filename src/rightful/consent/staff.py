@@ -202,14 +202,14 @@ def suppressed_hashes(
 
 
 def suppressed_lines(
-    session: Session, *, actor: Actor, lines: Iterable[str], out: IO[str], topic: str | None
+    session: Session, *, actor: Actor, chunks: Iterable[bytes], out: IO[str], topic: str | None
 ) -> int:
-    """Write the suppressed digests among `lines` (one a line, any number) to `out`; returns
-    how many were checked (consent/bulk_check.py)."""
+    """Write the suppressed digests among the lines in `chunks` (bytes, one digest a line, any
+    number) to `out`; returns how many were checked (consent/bulk_check.py)."""
     require(actor, P.CONSENT_CHECK)
     if topic:
         catalog.checked(session, topic, "email")
-    return bulk_check.suppressed_lines(session, lines, out, topic)
+    return bulk_check.suppressed_lines(session, chunks, out, topic)
 
 
 def suppressed_phones(

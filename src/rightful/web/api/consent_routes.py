@@ -321,15 +321,11 @@ async def bulk_check(
     return await run_in_threadpool(_bulk, rt, actor, await request.body())
 
 
-def _lines(body: AsyncIterator[bytes]) -> Iterator[str]:
-    """The body's lines as they arrive, pulled from the event loop by the worker thread: a
+def _chunks(body: AsyncIterator[bytes]) -> Iterator[bytes]:
+    """The body as it arrives, pulled from the event loop by the worker thread: a
     million-line list is never held whole."""
-    rest = b""
     while (chunk := from_thread.run(_next_chunk, body)) is not None:
-        *whole, rest = (rest + chunk).split(b"\n")
-        yield from (line.decode("utf-8", "replace") for line in whole)
-    if rest:
-        yield rest.decode("utf-8", "replace")
+        yield chunk
 
 
 async def _next_chunk(body: AsyncIterator[bytes]) -> bytes | None:
@@ -350,7 +346,7 @@ def _bulk_text(
     try:
         with unit_of_work(rt.sessions) as session:
             checked = desk.suppressed_lines(
-                session, actor=actor, lines=_lines(body), out=found, topic=topic
+                session, actor=actor, chunks=_chunks(body), out=found, topic=topic
             )
     except BaseException:
         found.close()
