@@ -45,20 +45,20 @@ def _log(message: str) -> None:
 def run(
     server: Server,
     counter: StatementCounter,
-    customers: int,
-    requests: int,
-    batch: int,
+    args: argparse.Namespace,
     batched: bool,
 ) -> dict[str, Any]:
-    """Stage `requests` verified access requests in a fresh store, then time the worker's
+    """Stage `args.requests` verified access requests in a fresh store, then time the worker's
     passes until all are done."""
-    estate = server.url(estate_name(customers))
-    people = sample_people(server.conninfo(estate_name(customers)), customers, requests)
-    server.recreate(STORE)
+    customers, requests, batch = args.customers, args.requests, args.batch
+    estate_db = args.estate_db or estate_name(customers)
+    estate = server.url(estate_db)
+    people = sample_people(server.conninfo(estate_db), customers, requests)
+    server.recreate(args.store_db)
     revision._cache.clear()
     values = settings_values(server, Path(tempfile.mkdtemp(prefix="rightful-batches-")))
     values.update(
-        database_url=server.url(STORE),
+        database_url=server.url(args.store_db),
         access_batches=batched,
         worker_batch_size=batch,
         execution_batch_size=batch,
@@ -105,14 +105,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch", type=int, default=100, help="requests a worker pass takes")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5432)
+    parser.add_argument("--estate-db", default=None, help="the estate's database (built already)")
+    parser.add_argument("--store-db", default=STORE, help="the store's database (recreated)")
     args = parser.parse_args(argv)
     server = Server(args.host, args.port)
-    counter = StatementCounter(STORE)
+    counter = StatementCounter(args.store_db)
     counter.install()  # once: it listens on every engine of the process
     results = []
     for batched in (False, True):
         _log(f"access batches: {args.requests} requests, batched={batched}")
-        results.append(run(server, counter, args.customers, args.requests, args.batch, batched))
+        results.append(run(server, counter, args, batched))
     same = results[0].pop("_rows") == results[1].pop("_rows")
     print(
         json.dumps(

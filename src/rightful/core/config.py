@@ -179,8 +179,8 @@ class Settings(BaseSettings):
     worker_batch_size: int = Field(
         default=50, ge=1, le=10_000, description="Requests or sends one worker takes at a time."
     )
-    # Access requests read together (rights/access_batch.py); on since every suite touching
-    # execution passed with it on. Off: each request reads alone, as before.
+    # Access requests read and finished together (rights/access_batch.py, access_finish.py); on
+    # since every suite touching execution passed with it on. Off: each alone, as before.
     access_batches: bool = Field(
         default=True, description="Read approved access requests' rows together, in batches."
     )
@@ -191,6 +191,11 @@ class Settings(BaseSettings):
     # bookkeeping in one transaction. Off: each is finished by its own run, as before.
     erasure_batches: bool = Field(
         default=True, description="Finish the deletions of a batch together."
+    )
+    # Corrections read, planned and written together (rights/correction_run.py). Off: each
+    # request reads and writes alone, as before.
+    correction_batches: bool = Field(
+        default=True, description="Read and write the corrections of a batch together."
     )
     worker_concurrency: int = Field(
         default=1, ge=1, le=64, description="Threads running requests in the embedded worker."

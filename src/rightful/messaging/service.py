@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import smtplib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from email.message import EmailMessage
@@ -11,7 +12,7 @@ from email.utils import make_msgid
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from rightful.core import claims, i18n
@@ -67,6 +68,53 @@ def queue_email(
     rendered by the mail lane (`deliver_pending`), off the caller's request; one that is only
     recorded (no mail server, or `sent` False: printed and posted) is rendered now, as staff
     read it from the row."""
+    subject, body = _compose(
+        settings,
+        to=to,
+        template=template,
+        context=context,
+        headers=headers,
+        language=language,
+        sent=sent,
+    )
+    return _add(
+        session, settings, template=template, subject=subject, body=body, request_id=request_id
+    )
+
+
+def queue_emails(session: Session, settings: Settings, letters: Sequence[Mapping[str, Any]]) -> int:
+    """`queue_email` for many messages (each: its keyword arguments, and the `status` to give
+    it when not the usual one), in one multi-row INSERT; returns how many. Nothing is read
+    back: for a batch that needs no message's id (rights/access_finish.py)."""
+    rows = []
+    for letter in letters:
+        args = {k: v for k, v in letter.items() if k not in ("request_id", "status")}
+        subject, body = _compose(settings, **args)
+        rows.append(
+            {
+                "template": letter["template"],
+                "subject": subject,
+                "sealed": vault(settings).encrypt_json(body),
+                "request_id": letter.get("request_id"),
+                "status": letter.get("status") or _first_status(settings),
+            }
+        )
+    if rows:
+        session.execute(insert(OutboxMessage), rows)
+    return len(rows)
+
+
+def _compose(
+    settings: Settings,
+    *,
+    to: str,
+    template: str,
+    context: dict[str, Any],
+    headers: dict[str, str] | None = None,
+    language: str = i18n.DEFAULT,
+    sent: bool = True,
+) -> tuple[str, dict[str, Any]]:
+    """A message's subject and sealed body: a draft for the mail lane, or rendered now."""
     ctx = {
         "lang": i18n.supported(language) or i18n.DEFAULT,
         "company": settings.company_name,
@@ -76,22 +124,9 @@ def queue_email(
     }
     draft = as_draft(ctx) if settings.smtp_url and sent else None
     if draft is not None:
-        body = {"to": to, "draft": draft, "headers": headers or {}}
-        return _add(
-            session, settings, template=template, subject="", body=body, request_id=request_id
-        )
+        return "", {"to": to, "draft": draft, "headers": headers or {}}
     subject, text, html = render(template, ctx)
-    return queue_message(
-        session,
-        settings,
-        to=to,
-        subject=subject,
-        text=text,
-        html=html,
-        template=template,
-        request_id=request_id,
-        headers=headers,
-    )
+    return subject, {"to": to, "text": text, "html": html, "headers": headers or {}}
 
 
 def queue_message(
@@ -127,11 +162,15 @@ def _add(
         subject=subject,
         sealed=vault(settings).encrypt_json(body),
         request_id=request_id,
-        status="queued" if settings.smtp_url else "recorded",
+        status=_first_status(settings),
     )
     session.add(msg)
     session.flush()
     return msg
+
+
+def _first_status(settings: Settings) -> str:
+    return "queued" if settings.smtp_url else "recorded"
 
 
 def _opened(settings: Settings, msg: OutboxMessage) -> tuple[dict[str, Any], str, bool]:

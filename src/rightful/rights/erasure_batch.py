@@ -31,9 +31,10 @@ from rightful.rights.models import ErasureStep, RightsRequest
 from rightful.rights.types import Status
 
 
-def _held(session: Session, leases: dict[str, datetime]) -> list[RightsRequest]:
+def held(session: Session, leases: dict[str, datetime]) -> list[RightsRequest]:
     """The requests still executing under this worker's lease, locked until the commit: one
-    whose lease ran out and was taken over belongs to the other worker now."""
+    whose lease ran out and was taken over belongs to the other worker now. (Every batch's
+    claim check: `access_finish` uses it too.)"""
     by_lease: dict[datetime, list[str]] = {}
     for rid, until in leases.items():
         by_lease.setdefault(until, []).append(rid)
@@ -78,7 +79,7 @@ def finish_erasures(
 ) -> Finished:
     """Finish together the held deletions whose erasure is applied in every system, as
     `run_request` would each (the caller commits)."""
-    reqs = _held(session, leases)
+    reqs = held(session, leases)
     steps = _steps(session, [r.id for r in reqs])
     ready = [r for r in reqs if steps[r.id] and all(s.done_at for s in steps[r.id])]
     outcomes = conclude(session, settings, [(r, steps[r.id]) for r in ready])

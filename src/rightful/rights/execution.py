@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, select, update
@@ -14,6 +15,7 @@ from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.core.errors import ConnectorError, NotFoundError
 from rightful.rights import access_batch, correction_run, service
+from rightful.rights.access_finish import finish_accesses
 from rightful.rights.erasure_batch import finish_erasures
 from rightful.rights.erasure_run import apply_erasures, plan_erasures
 from rightful.rights.kinds import automated_types, kind_of
@@ -40,8 +42,16 @@ def claim(
     A worker that dies keeps its lease until it runs out or its heartbeat falls silent for
     `worker_silent_seconds`; then another takes the work over.
     """
+    return _take(session, request_id, lease, settings)[0]
+
+
+def _take(
+    session: Session, request_id: str, lease: timedelta, settings: Settings | None
+) -> tuple[datetime | None, RightsRequest | None]:
+    """`claim`, and on PostgreSQL the request as claimed (read back by the same UPDATE, so the
+    run that follows need not read it again)."""
     until = utcnow() + lease
-    result = session.execute(
+    taking = (
         update(RightsRequest)
         .where(
             RightsRequest.id == request_id,
@@ -51,8 +61,15 @@ def claim(
         .values(lease_until=until, lease_holder=claims.worker_id())
         .execution_options(synchronize_session=False)
     )
+    if session.get_bind().dialect.name == "postgresql":
+        taken = session.scalars(
+            taking.returning(RightsRequest), execution_options={"populate_existing": True}
+        ).first()
+        session.commit()
+        return (until, taken) if taken is not None else (None, None)
+    result = session.execute(taking)
     session.commit()
-    return until if result.rowcount else None  # type: ignore[attr-defined]
+    return (until if result.rowcount else None), None  # type: ignore[attr-defined]
 
 
 def runnable_ids(
@@ -111,12 +128,14 @@ def run_request(
     """Execute one request to completion; safe to call again after any crash. Returns status.
     `leased`: the lease end when the caller already claimed it (`take_runnable`)."""
     with factory() as session:
+        taken = None
         if leased is None:
-            leased = claim(session, request_id, timedelta(seconds=settings.lease_seconds), settings)
+            lease = timedelta(seconds=settings.lease_seconds)
+            leased, taken = _take(session, request_id, lease, settings)
         if leased is None:
             req = session.get(RightsRequest, request_id)
             return req.status if req else "missing"
-        req = service.access_request(session, request_id)
+        req = taken or service.access_request(session, request_id)
         try:
             outcome = kind_of(req.request_type).run(session, settings, req)
             if outcome is None:  # waiting for partners or manual tasks; an answer wakes it sooner
@@ -205,22 +224,17 @@ def run_accesses(
     leases: dict[str, datetime],
 ) -> int:
     """Access requests this worker holds, read together in batches of `execution_batch_size`
-    (one read per collection each), then each finished by `run_request` from its own steps.
+    (one read per collection each) and finished together (`access_finish`: packages as alone,
+    the batch's bookkeeping in one transaction); those it leaves are finished by `run_request`.
     Returns how many were read together."""
-    together = 0
-    size = settings.execution_batch_size
-    mine = [rid for rid in request_ids if rid in leases]
-    for start in range(0, len(mine), size):
-        with factory() as session:
-            reqs = list(
-                session.scalars(
-                    select(RightsRequest).where(RightsRequest.id.in_(mine[start : start + size]))
-                )
-            )
-            together += len(access_batch.prefetch(session, settings, reqs))
-    for rid in mine:
-        run_request(factory, settings, rid, leases[rid])
-    return together
+
+    def batch(session: Session, reqs: list[RightsRequest]) -> tuple[int, list[str]]:
+        together = len(access_batch.prefetch(session, settings, reqs))
+        left = finish_accesses(session, settings, {r.id: leases[r.id] for r in reqs})
+        session.commit()
+        return together, left
+
+    return _held_batches(factory, settings, request_ids, leases, batch)
 
 
 def run_corrections(
@@ -230,22 +244,42 @@ def run_corrections(
     leases: dict[str, datetime],
 ) -> int:
     """Correction requests this worker holds, read, planned and applied together in batches of
-    `execution_batch_size` (`correction_run`), then each recorded by `run_request` from its
-    own steps. Returns how many were corrected together."""
-    together = 0
+    `execution_batch_size` (`correction_run`; each alone with `correction_batches` off), then
+    each recorded by `run_request` from its own steps. Returns how many were corrected
+    together."""
+
+    def batch(session: Session, reqs: list[RightsRequest]) -> tuple[int, list[str]]:
+        together = 0
+        if settings.correction_batches:
+            try:
+                together = len(correction_run.correct_together(session, settings, reqs))
+            except ConnectorError as exc:  # each request meets (and reports) it on its own run
+                log.warning("correction batch of %d: cannot finish yet (%s)", len(reqs), exc.code)
+        return together, [r.id for r in reqs]
+
+    return _held_batches(factory, settings, request_ids, leases, batch)
+
+
+def _held_batches(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    request_ids: list[str],
+    leases: dict[str, datetime],
+    batch: Callable[[Session, list[RightsRequest]], tuple[int, list[str]]],
+) -> int:
+    """The requests this worker holds, `execution_batch_size` at a time, each batch in a
+    session of its own: `batch` returns how many it did together and the ids it leaves to
+    `run_request`, which then runs them one by one, in the order given. Returns the first sum."""
+    together, left = 0, set[str]()
     size = settings.execution_batch_size
     mine = [rid for rid in request_ids if rid in leases]
     for start in range(0, len(mine), size):
         with factory() as session:
-            reqs = list(
-                session.scalars(
-                    select(RightsRequest).where(RightsRequest.id.in_(mine[start : start + size]))
-                )
-            )
-            try:
-                together += len(correction_run.correct_together(session, settings, reqs))
-            except ConnectorError as exc:  # each request meets (and reports) it on its own run
-                log.warning("correction batch of %d: cannot finish yet (%s)", len(reqs), exc.code)
+            chunk = mine[start : start + size]
+            reqs = list(session.scalars(select(RightsRequest).where(RightsRequest.id.in_(chunk))))
+            done, rest = batch(session, reqs)
+            together, left = together + done, left | set(rest)
     for rid in mine:
-        run_request(factory, settings, rid, leases[rid])
+        if rid in left:
+            run_request(factory, settings, rid, leases[rid])
     return together

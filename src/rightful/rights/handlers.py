@@ -32,12 +32,13 @@ class Outcome:
     status: Status = Status.COMPLETED
 
 
-def _download(
+def download(
     settings: Settings,
     req: RightsRequest,
     counts: dict[str, int],
     by_hand: list[dict[str, Any]] | None = None,
 ) -> Outcome:
+    """What a kept package records and tells the person (alone or in a batch)."""
     by_hand = by_hand or []
     waived = [t for t in by_hand if t["status"] == "waived"]
     return Outcome(
@@ -68,13 +69,13 @@ def package(session: Session, settings: Settings, req: RightsRequest) -> Outcome
     built = build_package(session, settings, req)
     if built is None:
         return None
-    return _download(settings, req, built.counts, built.by_hand)
+    return download(settings, req, built.counts, built.by_hand)
 
 
 def categories(session: Session, settings: Settings, req: RightsRequest) -> Outcome:
     """Know: the categories collected and shared, from the data map, in a download."""
     build_categories(session, settings, req)
-    return _download(settings, req, {})
+    return download(settings, req, {})
 
 
 def erase(session: Session, settings: Settings, req: RightsRequest) -> Outcome | None:

@@ -21,6 +21,7 @@ from rightful.rights.kinds import kind_of
 from rightful.rights.know import categories_report
 from rightful.rights.models import ExecutionStep, RightsRequest
 from rightful.rights.planning import fetch_request
+from rightful.rights.task_models import ManualTask
 from rightful.rights.values import seal_rows
 from rightful.security.vault import Vault
 
@@ -120,6 +121,19 @@ def build_package(session: Session, settings: Settings, req: RightsRequest) -> B
         return None
     if any(t.status == "open" for t in known):
         return None
+    return seal_found(session, settings, req, data_map, found, known)
+
+
+def seal_found(
+    session: Session,
+    settings: Settings,
+    req: RightsRequest,
+    data_map: DataMap,
+    found: dict[str, list[Row]],
+    known: list[ManualTask],
+) -> Built:
+    """Keep the sealed package of rows already read (`found`) and of the request's closed
+    manual tasks (`known`): alone (`build_package`) or in a batch (`access_finish`)."""
     by_hand = tasks.package_entries(session, settings, req.id, known)
     content = package.assemble(
         found,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -17,7 +18,7 @@ from rightful.core.config import Settings
 from rightful.core.errors import ConflictError, InvalidInputError, NotFoundError
 from rightful.core.i18n import N_
 from rightful.identity.points import configured_points
-from rightful.messaging.service import queue_email
+from rightful.messaging.service import queue_email, queue_emails
 from rightful.rights import appeal_terms, due
 from rightful.rights.declaration import declaration_for, needed
 from rightful.rights.denial_basis import parse_basis
@@ -87,8 +88,34 @@ def notify_consumer(
     """E-mail the requester at their verified address, in the language they asked in; the
     request's basics are always there. A request from a platform (DROP: `reply_by` "none")
     has no one to write to, so nothing is sent."""
-    if req.reply_by == "none":
+    letter = _letter(settings, req, template, context)
+    if letter is None:
         return
+    status = letter.pop("status")
+    msg = queue_email(session, settings, **letter)
+    if status is not None:
+        msg.status = status
+        session.flush()
+
+
+def notify_consumers(
+    session: Session,
+    settings: Settings,
+    letters: Sequence[tuple[RightsRequest, str, dict[str, Any] | None]],
+) -> int:
+    """`notify_consumer` for many requests (each: request, template, context), the outbox's
+    rows in one multi-row INSERT. Returns how many were queued."""
+    found = (_letter(settings, req, template, context) for req, template, context in letters)
+    return queue_emails(session, settings, [x for x in found if x is not None])
+
+
+def _letter(
+    settings: Settings, req: RightsRequest, template: str, context: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """What `queue_email` is given for a request's e-mail, and the status it is kept with
+    (None: the usual one); None when there is no one to write to."""
+    if req.reply_by == "none":
+        return None
     language = req.language or i18n.DEFAULT
     base = {
         "reference": req.reference,
@@ -99,19 +126,16 @@ def notify_consumer(
         "appeal": appeal_terms.offer(settings, req),
     }
     to = reply_address(settings, req)
-    msg = queue_email(
-        session,
-        settings,
-        to=to or "post",
-        template=template,
-        request_id=req.id,
-        context={**base, **(context or {})},
-        language=language,
-        sent=to is not None,
-    )
-    if to is None:  # never sent: staff print it from the console and post it
-        msg.status = "by_post"
-        session.flush()
+    return {
+        "to": to or "post",
+        "template": template,
+        "request_id": req.id,
+        "context": {**base, **(context or {})},
+        "language": language,
+        "sent": to is not None,
+        # Never sent: staff print it from the console and post it.
+        "status": None if to is not None else "by_post",
+    }
 
 
 def move(
@@ -124,23 +148,46 @@ def move(
     detail: dict[str, Any] | None = None,
 ) -> None:
     """The single place a status changes; refuses moves the lifecycle does not allow."""
-    current = Status(req.status)
-    if to not in TRANSITIONS[current]:
-        raise ConflictError(
-            f"A request that is '{STATUS_LABELS[current]}' cannot become '{STATUS_LABELS[to]}'."
+    move_many(session, [(req, to, detail)], actor=actor, reason=reason)
+
+
+def move_many(
+    session: Session,
+    moves: Sequence[tuple[RightsRequest, Status, dict[str, Any] | None]],
+    *,
+    actor: str,
+    reason: str | None = None,
+) -> None:
+    """`move` for many requests at once (each: request, status, detail; a request once):
+    every move checked before any is made, each audited exactly as alone, the events appended
+    together."""
+    for req, to, _ in moves:
+        current = Status(req.status)
+        if to not in TRANSITIONS[current]:
+            raise ConflictError(
+                f"A request that is '{STATUS_LABELS[current]}' cannot become '{STATUS_LABELS[to]}'."
+            )
+    events = []
+    for req, to, detail in moves:
+        current = Status(req.status)
+        req.status = to.value
+        if to in (Status.COMPLETED, Status.PARTIALLY_COMPLETED, Status.DENIED, Status.WITHDRAWN):
+            req.closed_at = utcnow()
+        events.append(
+            {
+                "actor": actor,
+                "action": f"request.{to.value}",
+                "subject_type": "rights_request",
+                "subject_id": req.id,
+                "detail": {
+                    "from": current.value,
+                    **({"reason": reason} if reason else {}),
+                    **(detail or {}),
+                },
+            }
         )
-    req.status = to.value
-    if to in (Status.COMPLETED, Status.PARTIALLY_COMPLETED, Status.DENIED, Status.WITHDRAWN):
-        req.closed_at = utcnow()
-    # No flush: the next read or the commit writes the row, once for moves made in a row.
-    audit.record(
-        session,
-        actor=actor,
-        action=f"request.{to.value}",
-        subject_type="rights_request",
-        subject_id=req.id,
-        detail={"from": current.value, **({"reason": reason} if reason else {}), **(detail or {})},
-    )
+    # No flush: the next read or the commit writes the rows, once for moves made in a row.
+    audit.record_many(session, events)
 
 
 def _identities(settings: Settings, data: RequestIn) -> dict[str, str]:

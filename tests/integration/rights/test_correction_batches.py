@@ -135,8 +135,10 @@ def outcomes(runtime: Runtime) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _run(tmp_path: Path, estate_url: str | None, *, together: bool) -> dict[str, Any]:
-    settings = make_settings(tmp_path, worker_batch_size=100)
+def _run(
+    tmp_path: Path, estate_url: str | None, *, together: bool, **overrides: object
+) -> dict[str, Any]:
+    settings = make_settings(tmp_path, worker_batch_size=100, **overrides)
     urls = {key: estate_url for key in SYSTEMS} if estate_url else demo_urls(tmp_path)
     runtime = prepare(settings, urls, people=20)
     ids = approve_corrections(runtime, urls)
@@ -199,3 +201,11 @@ def test_corrections_together_give_what_one_by_one_gives_on_mariadb(
     tmp_path: Path, mariadb_url: str
 ) -> None:
     _same_as_one_by_one(tmp_path, mariadb_url)
+
+
+def test_with_the_setting_off_the_worker_corrects_each_request_alone(tmp_path: Path) -> None:
+    # RIGHTFUL_CORRECTION_BATCHES=false: the worker's pass reads and writes as one by one does.
+    off = _run(tmp_path / "off", None, together=True, correction_batches=False)
+    alone = _run(tmp_path / "alone", None, together=False)
+    assert off == alone
+    assert (off["reads"], off["updates"]) != (11, 5)
