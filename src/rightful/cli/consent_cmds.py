@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import sys
+import tempfile
 from pathlib import Path
 
 import typer
@@ -14,6 +15,8 @@ from rightful.core.db import unit_of_work
 app = typer.Typer(help="Consent and marketing choices.", no_args_is_help=True)
 suppressions = typer.Typer(help="The marketing suppression list.", no_args_is_help=True)
 app.add_typer(suppressions, name="suppressions")
+READ_BYTES = 1 << 20  # what `suppressions check` reads of its file at a time
+ADDRESSES_AT_ONCE = 10_000
 
 
 @app.command("apply")
@@ -222,25 +225,39 @@ def check_file(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
     topic: str = typer.Option(None, help="Also a topic's own opt-outs"),
 ) -> None:
-    """Print which lines of FILE (SHA-256 digests or addresses, one per line) are suppressed."""
+    """Print which lines of FILE (SHA-256 digests or addresses, one per line, as its first line
+    is) are suppressed. FILE is read as it comes, never whole: a named pipe will do."""
+    from rightful.consent import bulk_check
     from rightful.consent import staff as desk
-    from rightful.consent import suppression
 
-    lines = [line.strip() for line in file.read_text().splitlines() if line.strip()]
     rt = open_runtime()
-    with unit_of_work(rt.sessions) as session:
+    # Answers wait in a spool (on disk past a megabyte): a refusal prints none of them.
+    with (
+        file.open("rb", buffering=0) as stream,
+        tempfile.SpooledTemporaryFile(max_size=1_000_000, mode="w+") as found,
+        unit_of_work(rt.sessions) as session,
+    ):
         actor = acting(session)
-        if lines and all(suppression.SHA256.match(x.lower()) for x in lines):
-            digests = suppression.parse_hashes(lines)
-            found = desk.suppressed_hashes(session, actor=actor, digests=digests, topic=topic)
-            hits = [d for d in digests if d in found]
-        else:
-            hits = desk.suppressed_addresses(
-                session, rt.settings, actor=actor, emails=lines, topic=topic
+        first, chunks = bulk_check.first_line(iter(lambda: stream.read(READ_BYTES), b""))
+        if bulk_check.is_digest(first):
+            checked = desk.suppressed_lines(
+                session, actor=actor, chunks=chunks, out=found, topic=topic
             )
-    for hit in hits:
-        typer.echo(hit)
-    typer.secho(f"{len(hits)} of {len(lines)} suppressed.", err=True)
+        else:
+            checked = 0
+            for emails in bulk_check.text_lines(chunks, ADDRESSES_AT_ONCE):
+                checked += len(emails)
+                hits = desk.suppressed_addresses(
+                    session, rt.settings, actor=actor, emails=emails, topic=topic
+                )
+                found.writelines(f"{hit}\n" for hit in hits)
+        found.seek(0)
+        suppressed = 0
+        for hit in found:
+            typer.echo(hit, nl=False)
+            suppressed += 1
+    rt.engine.dispose()
+    typer.secho(f"{suppressed} of {checked} suppressed.", err=True)
 
 
 @app.command("destinations")

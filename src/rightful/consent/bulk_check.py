@@ -18,6 +18,7 @@ sent, repeats included, as `suppression.check_hashes` gives them.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from itertools import chain
 from typing import IO, Any
 
 from sqlalchemy import select, text
@@ -170,3 +171,38 @@ def _write_hits(session: Session, chunk: list[str], topics: list[str], out: IO[s
         )
     )
     out.write("".join(f"{d}\n" for d in chunk if d in hits))
+
+
+def first_line(chunks: Iterable[bytes]) -> tuple[bytes, Iterator[bytes]]:
+    """The first non-blank line of `chunks`, stripped (b"" if there is none), and all of
+    `chunks` again: what a file of lines holds is told by its first, without reading it all."""
+    rest = iter(chunks)
+    head = b""
+    for chunk in rest:
+        head += chunk
+        for line in head.split(b"\n")[:-1]:
+            if line.strip():
+                return line.strip(), chain([head], rest)
+    return head.strip().partition(b"\n")[0].strip(), iter([head])
+
+
+def is_digest(line: bytes) -> bool:
+    """Whether a stripped line is a SHA-256 digest in hex (either case)."""
+    return len(line) == LINE - 1 and not line.lower().strip(HEX.encode())
+
+
+def text_lines(chunks: Iterable[bytes], batch: int) -> Iterator[list[str]]:
+    """The non-blank lines of `chunks`, stripped, `batch` at a time; at least one batch (empty
+    when there are none), so whatever the caller checks them with is asked at least once."""
+    lines: list[str] = []
+    rest = b""
+    sent = False
+    for chunk in chain(chunks, [b"\n"]):
+        *whole, rest = (rest + chunk).split(b"\n")
+        lines.extend(v for v in (w.decode("utf-8", "replace").strip() for w in whole) if v)
+        while len(lines) >= batch:
+            yield lines[:batch]
+            del lines[:batch]
+            sent = True
+    if lines or not sent:
+        yield lines
