@@ -21,29 +21,22 @@ import asyncio
 import json
 import os
 import random
-import secrets
 import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import psycopg
 
-import rightful.demo
-from benchmarks import consent_bound, consent_bulk, loadgen, report
+from benchmarks import consent, consent_bound, consent_bulk, loadgen, report
+from benchmarks.consent import Store
 from benchmarks.databases import Server
 from benchmarks.procstat import peak_rss_mib
-from rightful.consent import catalog, subjects
+from rightful.consent import subjects
 from rightful.core.config import Settings
-from rightful.core.db import unit_of_work
-from rightful.core.runtime import Runtime, build_runtime
-from rightful.migrations import upgrade
-from rightful.security import service as staff_service
-from rightful.security.permissions import system_actor
 
 SEED = 1414
 HOT = 1_000
@@ -55,42 +48,6 @@ CHECK_PAIRS = (  # as benchmarks/consent.py asks
     ("sale_share", "all"),
     ("targeted_advertising", "all"),
 )
-
-
-@dataclass(frozen=True)
-class Store:
-    """The store: how to open it here and in the server, and the API token."""
-
-    runtime: Runtime
-    env: dict[str, str]
-    token: str
-
-
-def prepare(server: Server, name: str, data_dir: Path) -> Store:
-    """A fresh store: migrated, the demo catalogue applied, a staff member with an API token."""
-    server.recreate(name)
-    values = {
-        "database_url": server.url(name),
-        "secret_key": secrets.token_urlsafe(48),
-        "data_dir": str(data_dir),
-        "embedded_worker": "false",
-    }
-    runtime = build_runtime(Settings(**values))  # type: ignore[arg-type]
-    upgrade(runtime.engine)
-    text = (Path(rightful.demo.__file__).parent / "consent.yml").read_text()
-    with unit_of_work(runtime.sessions) as session:
-        catalog.apply(session, catalog.parse(text))
-        bench = system_actor("bench")
-        staff = staff_service.create_staff(
-            session,
-            email="checks@lumen.example",
-            name="Benchmark",
-            password=secrets.token_urlsafe(16),
-            actor=bench,
-        )
-        token = staff_service.create_api_token(session, staff=staff, name="checks", actor=bench)
-    env = {f"RIGHTFUL_{k.upper()}": v for k, v in values.items()}
-    return Store(runtime, env, token)
 
 
 def _judge_check(_: Any, answer: httpx.Response) -> str:
@@ -310,7 +267,7 @@ def main(argv: list[str] | None = None) -> None:
 def _measure(
     server: Server, args: argparse.Namespace, data_dir: Path, result: dict[str, Any], log: Log
 ) -> None:
-    store = prepare(server, args.store, data_dir)
+    store = consent.prepare_store(server, data_dir, args.store)
     conninfo = server.conninfo(args.store)
     result["seed_s"] = round(seed(conninfo, store.runtime.settings, args.people, log), 1)
     RESULTS.mkdir(parents=True, exist_ok=True)
