@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
 import rightful.demo
 from rightful.consent import catalog
@@ -121,3 +122,46 @@ def test_a_client_is_let_in_again_once_its_hits_leave_the_window(
         assert choose(b) == 200
     finally:
         clock.freeze(None)
+
+
+class Commits:
+    """Commits, and statements naming the limits' table, sent by both servers' engines."""
+
+    def __init__(self, *clients: TestClient) -> None:
+        self.engines = [c.app.state.runtime.engine for c in clients]  # type: ignore[attr-defined]
+        self.commits = 0
+        self.on_limits = 0
+
+    def _commit(self, *_: object) -> None:
+        self.commits += 1
+
+    def _statement(self, *args: object) -> None:
+        self.on_limits += "rate_limit_windows" in str(args[2])
+
+    def __enter__(self) -> Commits:
+        for engine in self.engines:
+            event.listen(engine, "commit", self._commit)
+            event.listen(engine, "before_cursor_execute", self._statement)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for engine in self.engines:
+            event.remove(engine, "commit", self._commit)
+            event.remove(engine, "before_cursor_execute", self._statement)
+
+
+@pytest.mark.parametrize("backend", ["store", "redis"])
+def test_the_limit_is_counted_in_the_write_and_commits_once_a_request(
+    two_servers: Servers, postgres_url: str, request: pytest.FixtureRequest, backend: str
+) -> None:
+    redis_url = request.getfixturevalue("redis_url") if backend == "redis" else ""
+    a, b = two_servers(database_url=postgres_url, redis_url=redis_url)
+    choose(a)  # each process's first request reads its catalogue
+    choose(b)
+    with Commits(a, b) as counted:
+        assert choose(a) == 200
+        assert counted.commits == 1  # the events and their count, together
+        assert choose(b) == 429  # LIMIT taken, on the other server
+        assert counted.commits == 1  # a refusal commits nothing
+    # Redis keeps the counts: not one statement on the store's table for them.
+    assert counted.on_limits == (0 if backend == "redis" else 4)

@@ -10,16 +10,16 @@ the banner adds the "sale or sharing" choice. A Global Privacy Control signal al
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
-from rightful.consent import catalog, ledger, snapshot, subjects, texts
-from rightful.consent.catalog import Channel, Interface, State
-from rightful.consent.ledger import Choice, Collected
-from rightful.consent.models import ConsentEvent, ConsentPurpose, ConsentSubject
+from rightful.consent import banner_writes, catalog, snapshot, subjects, texts
+from rightful.consent.catalog import Channel, State
+from rightful.consent.ledger import Choice
+from rightful.consent.models import ConsentEvent, ConsentSubject
 from rightful.consent.state import decide_from, family_states
 from rightful.core.config import Settings
 from rightful.core.errors import ConflictError, InvalidInputError
@@ -120,7 +120,7 @@ def mode_for(jurisdiction: str) -> Mode:
     return Mode.OPT_OUT if jurisdiction.split("-")[0] in OPT_OUT_COUNTRIES else Mode.OPT_IN
 
 
-def _category(purpose: ConsentPurpose, mode: Mode, words: texts.Wording) -> Category:
+def _category(purpose: snapshot.Purpose, mode: Mode, words: texts.Wording) -> Category:
     required = purpose.key == catalog.STRICTLY_NECESSARY
     default_given = purpose.default == State.GIVEN
     return Category(
@@ -129,14 +129,14 @@ def _category(purpose: ConsentPurpose, mode: Mode, words: texts.Wording) -> Cate
         channel=Channel.WEB,
         title=words.title(purpose),
         description=words.description(purpose),
-        cookies=tuple(str(c) for c in purpose.cookie_names),
+        cookies=purpose.cookie_names,
         required=required,
         default=required or (mode == Mode.OPT_OUT and default_given),
     )
 
 
-def _sale_share(session: Session, words: texts.Wording) -> Category:
-    row = catalog.checked(session, catalog.SALE_SHARE, Channel.ALL)
+def _sale_share(known: snapshot.Catalogue, words: texts.Wording) -> Category:
+    row = known.checked(catalog.SALE_SHARE, Channel.ALL)
     return Category(
         key=SALE_SHARE_CHOICE,
         purposes=SALE_SHARE_PURPOSES,
@@ -152,21 +152,33 @@ def config(
 ) -> BannerConfig:
     """What the banner shows in a jurisdiction, in the best language for `language` (e.g.
     `es-MX`): categories, texts, and the notice version."""
-    return _config(session, settings, jurisdiction, texts.wording(session, settings, language))
+    words = texts.wording(session, settings, language)
+    catalog.ensure_built_in(session)
+    return _config(snapshot.current(session), settings, jurisdiction, words)
+
+
+def _known(session: Session) -> snapshot.Catalogue:
+    """The catalogue to check answers with: this process's copy, without a statement (the write
+    confirms its revision, banner_writes.py); read when none is held or it lacks the built-ins."""
+    known = snapshot.last_known(session)
+    if catalog.SALE_SHARE not in known.purposes:
+        catalog.ensure_built_in(session)
+        known = snapshot.current(session)
+    return known
 
 
 def _config(
-    session: Session, settings: Settings, jurisdiction: str | None, words: texts.Wording
+    known: snapshot.Catalogue, settings: Settings, jurisdiction: str | None, words: texts.Wording
 ) -> BannerConfig:
     code = jurisdiction_of(settings, jurisdiction)
     mode = mode_for(code)
-    catalog.ensure_built_in(session)
+    cookies = [p for p in known.purposes.values() if p.kind == "cookies"]  # in display order
     return BannerConfig(
         jurisdiction=code,
         mode=mode,
         notice_version=settings.notice_version,
-        categories=[_category(p, mode, words) for p in catalog.purposes(session, kind="cookies")],
-        sale_share=_sale_share(session, words) if mode == Mode.OPT_OUT else None,
+        categories=[_category(p, mode, words) for p in cookies],
+        sale_share=_sale_share(known, words) if mode == Mode.OPT_OUT else None,
         texts=words.banner_texts(mode.value),
         language=words.language,
     )
@@ -239,7 +251,7 @@ def _checked(
     cfg = configs.get(answer.jurisdiction)
     if cfg is None:
         # Recording needs the switches, not the words: built-in English spares a query a choice.
-        cfg = _config(session, settings, answer.jurisdiction, texts.BUILT_IN_ENGLISH)
+        cfg = _config(_known(session), settings, answer.jurisdiction, texts.BUILT_IN_ENGLISH)
         configs[answer.jurisdiction] = cfg
     if answer.action not in ACTIONS:
         raise _invalid(f"The action is one of {', '.join(ACTIONS)}.", "action")
@@ -252,21 +264,37 @@ def _checked(
 
 def record(session: Session, settings: Settings, answer: Answer) -> Outcome:
     """Record a visitor's banner answer (and GPC signal) in the ledger; flushes only."""
-    # Everything is checked before the first write, so a refusal writes nothing.
-    return _write(session, settings, answer, *_checked(session, settings, answer))
+    return record_all(session, settings, [answer], numbered=False)[0]
 
 
-def record_all(session: Session, settings: Settings, answers: list[Answer]) -> list[Outcome]:
+def record_all(
+    session: Session, settings: Settings, answers: list[Answer], *, numbered: bool = True
+) -> list[Outcome]:
     """Record several answers (a batch from consent.js); flushes only. Every answer is checked
-    before the first write, and a refusal names the answer (`events.<i>.<field>`), so a batch is
-    recorded whole or, with the caller's rollback, not at all."""
+    before the first write, and a refusal names the answer (`events.<i>.<field>`; not when
+    `numbered` is False: a single answer), so a batch is recorded whole or, with the caller's
+    rollback, not at all. The statements sent do not grow with the batch (banner_writes.py)."""
     if not 1 <= len(answers) <= MAX_BATCH:
         raise _invalid(f"Send 1 to {MAX_BATCH} events in a batch.", "events")
     configs: dict[str | None, BannerConfig] = {}
     checked = [
-        _checked_item(session, settings, i, answer, configs) for i, answer in enumerate(answers)
+        _checked_item(session, settings, i, answer, configs, numbered)
+        for i, answer in enumerate(answers)
     ]
-    return [_write(session, settings, a, *c) for a, c in zip(answers, checked, strict=True)]
+    items = [
+        banner_writes.Checked(a, cfg, c, _person_opt_outs(c))
+        for a, (cfg, c) in zip(answers, checked, strict=True)
+    ]
+    written, known = banner_writes.write(session, settings, items, [_read_in(a) for a in answers])
+    return [
+        Outcome(
+            item.config,
+            w.events,
+            allowed_from(item.config, known, w.own, w.family),
+            item.answer.gpc_source is not None,
+        )
+        for item, w in zip(items, written, strict=True)
+    ]
 
 
 def _checked_item(
@@ -275,6 +303,7 @@ def _checked_item(
     index: int,
     answer: Answer,
     configs: dict[str | None, BannerConfig],
+    numbered: bool = True,
 ) -> tuple[BannerConfig, list[Choice]]:
     """`_checked` for the batch's answer `index`, with the device id too; errors name it."""
     try:
@@ -282,6 +311,8 @@ def _checked_item(
             raise _invalid("A device id is 16 to 64 letters, digits, '-' or '_'.", "device_id")
         return _checked(session, settings, answer, configs)
     except (InvalidInputError, ConflictError) as exc:
+        if not numbered:
+            raise
         errors = [{**e, "field": f"events.{index}.{e['field']}"} for e in exc.errors] or [
             {"field": f"events.{index}", "message": exc.detail}
         ]
@@ -291,40 +322,23 @@ def _checked_item(
         ) from exc
 
 
-def _write(
-    session: Session, settings: Settings, answer: Answer, cfg: BannerConfig, choices: list[Choice]
-) -> Outcome:
-    """The ledger writes of a checked answer."""
-    device = subjects.device(session, settings, answer.device_id)
-    events: list[ConsentEvent] = []
-    if answer.gpc_source:
-        events += ledger.honour_gpc(
-            session, settings, device, jurisdiction=cfg.jurisdiction, source=answer.gpc_source
-        )
-    if choices:
-        collected = Collected(
-            interface=Interface.BANNER,
-            jurisdiction=cfg.jurisdiction,
-            notice_version=cfg.notice_version,
-            proof={"action": answer.action, "mode": cfg.mode.value, **_read_in(answer)},
-        )
-        events += ledger.record(session, settings, device, choices, collected)
-        opt_outs = _person_opt_outs(choices)
-        if opt_outs and device.person_id:  # linked: they count for the person (linked.py)
-            person = subjects.by_id(session, device.person_id)
-            for_person = replace(collected, proof={**collected.proof, "device": device.id})
-            events += ledger.record(session, settings, person, opt_outs, for_person)
-    return Outcome(cfg, events, allowed(session, cfg, device), answer.gpc_source is not None)
-
-
 def allowed(session: Session, cfg: BannerConfig, subject: ConsentSubject) -> dict[str, bool]:
-    """Each switch as it now stands for this browser (and the person it belongs to).
+    """Each switch as it now stands for this browser (and the person it belongs to); two reads:
+    the states, and the cached catalogue's revision."""
+    chosen, explicit_states = family_states(session, subject)
+    return allowed_from(cfg, snapshot.current(session), chosen, explicit_states)
+
+
+def allowed_from(
+    cfg: BannerConfig,
+    purposes: snapshot.Catalogue,
+    chosen: frozenset[tuple[str, str]],
+    explicit_states: dict[tuple[str, str], list[str]],
+) -> dict[str, bool]:
+    """`allowed` from the browser's own choices and its family's states (state.family_states).
 
     In opt-in mode only an explicit yes counts; otherwise the stricter of the browser's and the
-    person's choices, falling back to the catalogue default. Two reads: the states, and the
-    cached catalogue's revision."""
-    chosen, explicit_states = family_states(session, subject)
-    purposes = snapshot.current(session)
+    person's choices, falling back to the catalogue default."""
     result = {}
     for category in cfg.switches():
         verdicts = []

@@ -72,7 +72,7 @@ def made_at(proof: dict[str, Any], at: datetime) -> datetime:
     return at
 
 
-def _kinds(known: snapshot.Catalogue, choices: list[Choice]) -> dict[str, str]:
+def kinds_of(known: snapshot.Catalogue, choices: list[Choice]) -> dict[str, str]:
     """Each chosen purpose's kind; a clear error for anything that cannot be chosen."""
     kinds = {}
     for c in choices:
@@ -126,14 +126,14 @@ def record(
         )
     try:
         known = snapshot.last_known(session)
-        kinds = _kinds(known, choices)
+        kinds = kinds_of(known, choices)
     except InvalidInputError:  # perhaps added since this process last read the catalogue
         known = snapshot.current(session)
-        kinds = _kinds(known, choices)
+        kinds = kinds_of(known, choices)
     revision, current = _explicit(session, subject.id)
     confirmed = snapshot.at(session, revision)
     if confirmed is not known:
-        kinds = _kinds(confirmed, choices)
+        kinds = kinds_of(confirmed, choices)
     now = utcnow()
     written: list[ConsentEvent] = []
     for c in choices:

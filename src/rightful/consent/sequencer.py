@@ -14,8 +14,10 @@ batch commits, so a sequencer that lost its lease (it ran out while it was stall
 commit a batch over another's. The positions' unique index and the heads' and nodes' primary
 keys stand behind that: two batches from the same size can never both commit.
 
-Scheduled by the worker (worker/jobs.py, the `sequence` lane): a pass every couple of seconds,
-and straight on while a backlog lasts. `run_once` may be called from anywhere else too.
+Scheduled by the worker (worker/jobs.py, the `sequence` lane): a pass when a writer wakes it
+(consent/sequence_wake.py), every `consent_sequencer_poll_seconds` besides, and straight on while
+a backlog lasts. A pass that finds nothing pending costs one indexed read and takes no lease, so
+the poll can be frequent. `run_once` may be called from anywhere else too.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -39,7 +41,7 @@ from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.security import signing_keys
 
-__all__ = ["BATCH", "LEASE", "run_once"]
+__all__ = ["BATCH", "LEASE", "pending", "run_once"]
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +61,9 @@ def run_once(
 ) -> int:
     """Sequence what is pending if this process wins the lease; returns how many events."""
     with session_factory() as session:
+        if not pending(session):
+            return 0
+        session.rollback()  # the read's snapshot ends here; each batch reads afresh
         won = _claim(session, settings, lease)
         if won is None:
             return 0
@@ -72,6 +77,11 @@ def run_once(
         finally:
             _release(session, won.holder, until)
     return done
+
+
+def pending(session: Session) -> bool:
+    """Whether any event waits for its position (the positions' index finds the first)."""
+    return bool(session.scalar(select(exists().where(ConsentEvent.position.is_(None)))))
 
 
 def _claim(session: Session, settings: Settings, lease: timedelta) -> claims.Claim | None:

@@ -13,7 +13,7 @@ import hashlib
 import re
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import select, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -22,11 +22,13 @@ from rightful.consent import change_feed
 from rightful.consent.models import ConsentSubject
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
+from rightful.core.db import Base
 from rightful.core.errors import InvalidInputError, NotFoundError
 from rightful.identity import normalize
 from rightful.security.vault import Vault, keyed_hash
 
 DEVICE_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+_SUBJECTS = Base.metadata.tables[ConsentSubject.__tablename__]
 
 
 def email_sha256(address: str) -> str:
@@ -123,6 +125,31 @@ def device(session: Session, settings: Settings, device_id: str) -> ConsentSubje
     return _get_or_create(
         session, lookup, ConsentSubject(id=uuid.uuid4().hex, kind="device", lookup_hash=lookup)
     )
+
+
+def devices(session: Session, settings: Settings, device_ids: list[str]) -> list[ConsentSubject]:
+    """`device` for each id (ids already checked), in order: on PostgreSQL the new ones made and
+    the known ones read in one statement."""
+    if session.get_bind().dialect.name != "postgresql":
+        return [device(session, settings, d) for d in device_ids]
+    lookups = {d: _lookup(settings, "device", d) for d in device_ids}
+    table, now = _SUBJECTS, utcnow()
+    rows = [
+        {c.key: None for c in table.columns}
+        | {"id": uuid.uuid4().hex, "kind": "device", "lookup_hash": h, "created_at": now}
+        for h in dict.fromkeys(lookups.values())
+    ]
+    made = pg_insert(table).values(rows).on_conflict_do_nothing().returning(*table.c).cte("made")
+    known = select(*table.c).where(table.c.lookup_hash.in_(list(lookups.values())))
+    both = union_all(select(*made.c), known)
+    found = {s.lookup_hash: s for s in session.scalars(select(ConsentSubject).from_statement(both))}
+    raced = [h for h in lookups.values() if h not in found]  # made by another since we looked
+    if raced:
+        for s in session.scalars(
+            select(ConsentSubject).where(ConsentSubject.lookup_hash.in_(raced))
+        ):
+            found[s.lookup_hash] = s
+    return [found[lookups[d]] for d in device_ids]
 
 
 def by_id(session: Session, subject_id: str) -> ConsentSubject:

@@ -276,6 +276,15 @@ class Settings(BaseSettings):
         description="Consent checks answered from each process's memory, never from anything "
         "older than this many seconds (PostgreSQL only; 0: every check reads the store).",
     )
+    # The sequencer's poll is one indexed read when nothing is pending (consent/sequencer.py),
+    # so it can be frequent; writers also wake it (consent/sequence_wake.py, PostgreSQL).
+    consent_sequencer_poll_seconds: float = Field(
+        default=0.25,
+        gt=0,
+        le=3600,
+        description="How often the worker looks for consent events to sequence into the signed "
+        "log, besides when writers wake it.",
+    )
     due_alert_email: str = Field(
         default="",
         description="Who gets the daily digest of due and overdue requests, reminders and "

@@ -8,7 +8,12 @@ hashes (of a client's address, never the address itself).
 
 Redis keeps a key's hits in a sorted set, pruned, counted and added to by one Lua script, so two
 processes never both take the last place. The store keeps them in one row per key, locked while
-it is read and written (SQLite: the insert that ensures the row takes the write lock first).
+it is read and written: on PostgreSQL and SQLite one upsert creates or locks the row and returns
+its hits, and one UPDATE writes them back.
+
+`count` runs in the caller's transaction, so a write and its limit commit once; called as the
+request's last statements, the key's row stays locked only while that commit is made, and a
+refusal (the caller rolls back) counts nothing. `allow` counts in a transaction of its own.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import String, Text, delete, select
+from sqlalchemy import String, Text, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
@@ -69,13 +74,30 @@ def allow(
 ) -> bool:
     """Count `cost` hits for `key` under limit `scope`; False (counting nothing) when they
     would pass the limit."""
+    if redis_url(settings):
+        return count(None, settings, scope=scope, key=key, window=window, cost=cost)
+    with unit_of_work(sessions) as session:
+        return count(session, settings, scope=scope, key=key, window=window, cost=cost)
+
+
+def count(
+    session: Session | None,
+    settings: Settings,
+    *,
+    scope: str,
+    key: str,
+    window: Window,
+    cost: int = 1,
+) -> bool:
+    """`allow` in the caller's transaction (no store statement when Redis keeps the counts;
+    `session` may then be None); the caller commits, or rolls back a refusal's other writes."""
     name = f"{scope}:{key}"
     url = redis_url(settings)
     if url:
         return _allow_in_redis(url, name, window, cost)
-    with unit_of_work(sessions) as session:
-        allowed = _allow_in_store(session, name, window, cost)
-        _sweep(session)
+    assert session is not None, "the store's counts need the caller's session"
+    allowed = _allow_in_store(session, name, window, cost)
+    _sweep(session)
     return allowed
 
 
@@ -111,16 +133,32 @@ def _allow_in_redis(url: str, name: str, window: Window, cost: int) -> bool:
 # --- Rightful's store ------------------------------------------------------------------------
 
 
-def _locked_row(session: Session, name: str, now: datetime) -> RateLimitWindow:
-    """The key's row, created if missing, locked until commit."""
+_TABLE = Base.metadata.tables["rate_limit_windows"]
+
+
+@cache
+def _upsert(dialect: str) -> Any:
+    """Create the key's row or, if it is there, lock it (a no-op update) and return its hits."""
+    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert_(_TABLE)
+    return stmt.on_conflict_do_update(
+        index_elements=["key_hash"], set_={"key_hash": stmt.excluded.key_hash}
+    ).returning(_TABLE.c.hits)
+
+
+def _locked_hits(session: Session, name: str, now: datetime) -> str:
+    """The key's hits, its row created if missing and locked until commit."""
     dialect = session.get_bind().dialect.name
     values: dict[str, Any] = {"key_hash": name, "hits": "", "until": now}
-    # Both create the row only where none is, so two processes never insert it twice.
-    if dialect == "postgresql":
-        session.execute(postgresql.insert(RateLimitWindow).values(values).on_conflict_do_nothing())
-    elif dialect == "sqlite":
-        session.execute(sqlite.insert(RateLimitWindow).values(values).on_conflict_do_nothing())
-    elif session.get(RateLimitWindow, name) is None:
+    if dialect in ("postgresql", "sqlite"):  # one statement; the row is never inserted twice
+        return str(session.execute(_upsert(dialect), values).scalar_one())
+    return _locked_row(session, name, now).hits
+
+
+def _locked_row(session: Session, name: str, now: datetime) -> RateLimitWindow:
+    """The key's row, created if missing, locked until commit (stores without ON CONFLICT)."""
+    values: dict[str, Any] = {"key_hash": name, "hits": "", "until": now}
+    if session.get(RateLimitWindow, name) is None:
         session.add(RateLimitWindow(**values))
         session.flush()
     row = session.scalar(
@@ -135,14 +173,19 @@ def _locked_row(session: Session, name: str, now: datetime) -> RateLimitWindow:
 
 def _allow_in_store(session: Session, name: str, window: Window, cost: int) -> bool:
     now = utcnow()
-    row = _locked_row(session, name, now)
     start = now.timestamp() - window.seconds
-    hits = [h for h in (float(x) for x in row.hits.split()) if h > start]
+    hits = [h for h in (float(x) for x in _locked_hits(session, name, now).split()) if h > start]
     allowed = len(hits) + cost <= window.limit
     if allowed:
         hits += [now.timestamp()] * cost
-    row.hits = " ".join(f"{h:.6f}" for h in hits)
-    row.until = now + timedelta(seconds=window.seconds) if hits else now
+    session.execute(
+        update(_TABLE)
+        .where(_TABLE.c.key_hash == name)
+        .values(
+            hits=" ".join(f"{h:.6f}" for h in hits),
+            until=now + timedelta(seconds=window.seconds) if hits else now,
+        )
+    )
     return allowed
 
 

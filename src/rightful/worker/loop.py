@@ -2,7 +2,9 @@
 
 One thread per lane (worker/jobs.py) — execution (`worker_concurrency` threads), mail and
 propagation — plus one for housekeeping and the mailbox and one for the heartbeat. A lane that
-found work goes straight on; one that found none waits `interval` seconds or until woken.
+found work goes straight on; one that found none waits `interval` seconds or until woken. The
+consent sequencer's lane waits at most `consent_sequencer_poll_seconds`, and on PostgreSQL a
+listener wakes it when writers say events are waiting (consent/sequence_wake.py).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from rightful.consent import sequence_wake
 from rightful.core.runtime import Runtime
 from rightful.worker import jobs
 from rightful.worker.jobs import maintain
@@ -21,6 +24,7 @@ __all__ = ["MAINTENANCE_SECONDS", "EmbeddedWorker", "maintain", "run_once"]
 log = logging.getLogger(__name__)
 
 MAINTENANCE_SECONDS = 60.0
+SEQUENCE = "sequence"  # the consent sequencer's lane (worker/jobs.py)
 
 
 def run_once(runtime: Runtime, *, maintenance: bool = True) -> int:
@@ -48,6 +52,13 @@ class EmbeddedWorker:
         self.interval = interval
         self._stop = threading.Event()
         self._wakes = {lane: threading.Event() for lane in jobs.LANES}
+        poll = min(interval, runtime.settings.consent_sequencer_poll_seconds)
+        self._waits = {SEQUENCE: poll} if SEQUENCE in jobs.LANES else {}
+        self.sequence_wake: sequence_wake.Listener | None = None
+        if SEQUENCE in jobs.LANES and runtime.engine.dialect.name == "postgresql":
+            self.sequence_wake = sequence_wake.Listener(
+                runtime.engine.url, lambda: self.wake(SEQUENCE)
+            )
         threads = max(1, runtime.settings.worker_concurrency)
         self._threads = [
             self._thread(f"rightful-{jobs.EXECUTION}-{n}", self._lane, jobs.EXECUTION)
@@ -70,6 +81,8 @@ class EmbeddedWorker:
         """Start every lane."""
         for thread in self._threads:
             thread.start()
+        if self.sequence_wake is not None:
+            self.sequence_wake.start()
 
     def wake(self, lane: str | None = None) -> None:
         """Run a lane (or all) soon, e.g. right after a request was approved."""
@@ -80,6 +93,8 @@ class EmbeddedWorker:
     def stop(self) -> None:
         """Let each lane finish its current pass and stop."""
         self._stop.set()
+        if self.sequence_wake is not None:
+            self.sequence_wake.stop()
         self.wake()
         for thread in self._threads:
             if thread.is_alive():
@@ -97,13 +112,14 @@ class EmbeddedWorker:
     def _lane(self, lane: str) -> None:
         # Each pass must outlive any one failure: the database keeps the work.
         job, wake = jobs.LANES[lane], self._wakes[lane]
+        wait = self._waits.get(lane, self.interval)
         while not self._stop.is_set():
             try:
                 if job(self.runtime):
                     continue  # more may be waiting: no sleep during a backlog
             except Exception:
                 log.exception("the %s lane's pass failed; retrying", lane)
-            wake.wait(self.interval)
+            wake.wait(wait)
             wake.clear()
 
     def _housekeeping(self) -> None:

@@ -193,19 +193,20 @@ def _outcome_out(outcome: banner.Outcome) -> dict[str, Any]:
 
 
 def _record(rt: Runtime, client: str, answers: list[banner.Answer], batch: bool) -> dict[str, Any]:
-    """Count the events against the client's limit (each of a batch counts; a person clicks a
-    few times, more is a script), then write them in one transaction,
-    committed (durable) before the answer; sequencing into the signed log comes later."""
+    """Write the events and count them against the client's limit (each of a batch counts; a
+    person clicks a few times, more is a script) in one transaction, committed (durable) before
+    the answer; sequencing into the signed log comes later. The count is the last statement, so
+    the client's row is locked only while the commit is made, and a refusal rolls back all."""
     window = rate_limits.Window(rt.settings.banner_events_per_minute, seconds=60)
-    counted = rate_limits.allow(
-        rt.sessions, rt.settings, scope="banner", key=client, window=window, cost=len(answers)
-    )
-    if not counted:
-        raise RateLimitedError("Too many choices from this connection. Try again in a minute.")
     with unit_of_work(rt.sessions) as session:
-        if not batch:
-            return _outcome_out(banner.record(session, rt.settings, answers[0]))
-        results = [_outcome_out(o) for o in banner.record_all(session, rt.settings, answers)]
+        outcomes = banner.record_all(session, rt.settings, answers, numbered=batch)
+        if not rate_limits.count(
+            session, rt.settings, scope="banner", key=client, window=window, cost=len(answers)
+        ):
+            raise RateLimitedError("Too many choices from this connection. Try again in a minute.")
+    if not batch:
+        return _outcome_out(outcomes[0])
+    results = [_outcome_out(o) for o in outcomes]
     return {"recorded": sum(r["recorded"] for r in results), "results": results}
 
 
