@@ -37,6 +37,15 @@ def _values(point: DataPoint, coll: CollectionSpec, row: Row) -> set[str]:
     return found
 
 
+def holding(points: list[DataPoint], collections: Mapping[str, CollectionSpec]) -> set[str]:
+    """Addresses of the collections with a field any of `points` is matched against."""
+    return {
+        address
+        for address, coll in collections.items()
+        if any(_fields_for(point, coll) for point in points)
+    }
+
+
 def matched_points(
     provided: Mapping[str, str],
     records: Mapping[str, list[Row]],

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from rightful.core.config import Settings
 from rightful.identity import service as codes
-from rightful.identity.matching import matched_points
+from rightful.identity.matching import holding, matched_points
 from rightful.identity.points import configured_points
 from rightful.inventory.revision import load_map
 from rightful.inventory.stores import Connectors
@@ -16,7 +16,7 @@ from rightful.messaging import limits
 from rightful.rights import declaration, service
 from rightful.rights.correction_values import CORRECTABLE
 from rightful.rights.models import RightsRequest
-from rightful.rights.planning import build_plan, traverse
+from rightful.rights.planning import Step, build_plan, traverse
 from rightful.rights.schemas import RequestIn
 from rightful.rights.types import Status
 
@@ -99,19 +99,32 @@ def resend_code(session: Session, settings: Settings, *, request_id: str, client
 
 def _matching_level(session: Session, settings: Settings, req: RightsRequest) -> int:
     identities = service.identities_of(settings, req)
-    data_map = load_map(session)
-    steps = build_plan(
-        data_map.datasets, system_of=data_map.system_of, identity_types=["email"], max_level=1
-    )
-    with Connectors(settings, data_map.systems) as connectors:
-        records = traverse(steps, {"email": identities["email"]}, connectors)
     # The detail being corrected never vouches for the person (see rights/correction.py).
     corrected = CORRECTABLE.get(identities.get("correction_item", ""))
     skip = {"email", "correction_item", "correction_value", "correction_evidence"}
     skip |= {corrected.identity_point} if corrected and corrected.identity_point else set()
     provided = {k: v for k, v in identities.items() if k not in skip}
     points = configured_points(settings)
+    data_map = load_map(session)
+    steps = build_plan(
+        data_map.datasets, system_of=data_map.system_of, identity_types=["email"], max_level=1
+    )
+    # Only collections holding a point the person gave can match it: the rest (and what finds
+    # only them) are not read. Most of verify's time was these reads.
+    given = [p for p in points if provided.get(p.key)]
+    steps = _reaching(steps, holding(given, data_map.collections))
+    with Connectors(settings, data_map.systems) as connectors:
+        records = traverse(steps, {"email": identities["email"]}, connectors)
     return 1 + len(matched_points(provided, records, data_map.collections, points))
+
+
+def _reaching(steps: list[Step], wanted: set[str]) -> list[Step]:
+    """The steps that read a `wanted` collection or find rows an earlier kept step needs."""
+    needed = set(wanted)
+    for step in reversed(steps):  # steps come in dependency order: inputs before their users
+        if step.address in needed:
+            needed |= {edge.source for edge in step.inputs}
+    return [step for step in steps if step.address in needed]
 
 
 @dataclass(frozen=True)
