@@ -154,9 +154,12 @@ CLI: dict[str, list[tuple[list[str], tuple[Permission, ...] | None]]] = {
 
 
 def commands(group: Any, prefix: str = "") -> set[str]:
-    """Every leaf command of the CLI, as typed after `rightful`."""
+    """Every leaf command of the CLI, as typed after `rightful` (looked up as click does, so
+    the groups loaded on first use are found too: cli/lazy.py)."""
     found = set()
-    for name, command in group.commands.items():
+    context = typer.Context(group)
+    for name in group.list_commands(context):
+        command = group.get_command(context, name)
         if hasattr(command, "commands"):  # a group
             found |= commands(command, f"{prefix}{name} ")
         else:

@@ -140,3 +140,14 @@ def register(staff: typer.Typer) -> None:
     staff.command("role")(set_role)
     staff.command("deactivate")(deactivate)
     staff.add_typer(tokens, name="token")
+
+
+def staff_group() -> typer.Typer:
+    """The `staff` group, built when first used (cli/lazy.py): signing in (cli/signin_cmds.py)
+    and the accounts, roles and tokens of this module."""
+    from rightful.cli import signin_cmds
+
+    staff = typer.Typer(help="Staff accounts and API tokens.", no_args_is_help=True)
+    signin_cmds.register(staff)  # unlock, totp
+    register(staff)  # create, invite, role, deactivate, token create|list|revoke
+    return staff

@@ -18,8 +18,8 @@ from __future__ import annotations
 import json
 import time
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-import httpx
 from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.orm import Session
 
@@ -42,6 +42,9 @@ from rightful.core.urls import webhook_problem
 from rightful.messaging.service import queue_email
 from rightful.security import audit
 from rightful.security.signing import signature
+
+if TYPE_CHECKING:
+    import httpx
 
 TIMEOUT_SECONDS = 10.0
 MAX_BACKOFF_MINUTES = 360
@@ -109,6 +112,8 @@ def _post(
 
 def _error_label(exc: Exception) -> str:
     # The status or the class only: messages can quote URLs, rows or addresses.
+    import httpx  # when first used: the server's start does not wait for it
+
     if isinstance(exc, httpx.HTTPStatusError):
         return f"HTTP {exc.response.status_code}"
     return type(exc).__name__
@@ -118,6 +123,8 @@ def _attempt(
     session: Session, settings: Settings, client: httpx.Client, delivery: ConsentDelivery
 ) -> str | None:
     """Deliver once; None when acknowledged, otherwise why not."""
+    import httpx
+
     destination = session.get(ConsentDestination, delivery.destination_key)
     event = session.get(ConsentEvent, delivery.event_id)
     subject = session.get(ConsentSubject, event.subject_id) if event else None
@@ -230,6 +237,8 @@ def deliver_due(session: Session, settings: Settings, *, limit: int | None = Non
     """Claim the deliveries that are due and send each, committing each (a worker job);
     returns how many were acknowledged. Stores whose import is due are read first, so what
     changed in them reaches the ledger before the ledger's changes go out (store_import.py)."""
+    import httpx
+
     store_import.import_due(session, settings)
     won = _claim(session, settings, limit or settings.worker_batch_size)
     acknowledged, failing = 0, dict[str, datetime]()

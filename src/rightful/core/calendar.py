@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from functools import cache
+from typing import TYPE_CHECKING
 
-import holidays
+if TYPE_CHECKING:
+    import holidays
 
 
 @cache
 def _holidays(country: str, subdivision: str | None, year: int) -> holidays.HolidayBase:
+    import holidays  # when first asked: the server's start does not wait for it
+
     return holidays.country_holidays(country, subdiv=subdivision, years=year)
 
 

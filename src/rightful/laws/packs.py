@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays
 import yaml
 
 from rightful.core.errors import ConfigurationError
@@ -101,6 +100,8 @@ def _positive(part: _Reader, key: str) -> int:
 
 
 def _place(source: str, raw: Any) -> Place:
+    import holidays  # when a pack is first read, not when the server starts
+
     part = _Reader(source, raw, "jurisdictions[]")
     code = part.text("code").upper()
     timezone = part.text("timezone")

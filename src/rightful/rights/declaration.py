@@ -6,9 +6,11 @@ rules, not asked under the GDPR and the UK GDPR): `needed` is the one answer, fo
 the API, the console's intake, the mailbox's cases and verification alike.
 
 A declaration under penalty of perjury cites the law of the place where it is made: the
-consumer's state or country. `GOVERNING_LAW` is the one table of those citations, keyed by
+consumer's state or country. `governing_laws()` is the one table of those citations, keyed by
 the jurisdiction codes of `rightful.laws` (US-CA, US-TX, GB, IE...); the form, the API and the
-CLI offer exactly these codes.
+CLI offer exactly these codes. It is built when first asked for, not at import: building it
+reads every rule pack and loads every holiday calendar, which `rightful serve` should not wait
+for before its first answer.
 """
 
 from __future__ import annotations
@@ -52,9 +54,6 @@ def _law_of(place: laws.Jurisdiction, language: str) -> str:
 def governing_laws(language: str = i18n.DEFAULT) -> dict[str, str]:
     """Every jurisdiction's citation in `language`, by code (the form's list)."""
     return {j.code: _law_of(j, language) for j in laws.all_jurisdictions()}
-
-
-GOVERNING_LAW: dict[str, str] = governing_laws()
 
 
 def governing_law(jurisdiction: str, language: str = i18n.DEFAULT) -> str:

@@ -13,7 +13,6 @@ import json
 import time
 from datetime import timedelta
 
-import httpx
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
@@ -142,6 +141,8 @@ def _payload(
 
 def _post(settings: Settings, url: str, partner_key: str, payload: dict[str, object]) -> bool:
     """POST a signed notice; True when the partner says it already deleted."""
+    import httpx  # when first used: the server's start does not wait for it
+
     body = json.dumps(payload, sort_keys=True).encode()
     stamp = str(int(time.time()))
     headers = {
@@ -162,6 +163,8 @@ def _post(settings: Settings, url: str, partner_key: str, payload: dict[str, obj
 def _send(session: Session, settings: Settings, notice: PartnerNotice, won: claims.Claim) -> None:
     """One due notice or reminder, by the worker holding its claim; every outcome is written
     only while that claim holds, so a send taken over by another worker is recorded once."""
+    import httpx
+
     req = session.get(RightsRequest, notice.request_id)
     partner = session.get(Partner, notice.partner_key)
     assert req is not None and partner is not None

@@ -24,9 +24,6 @@ from rightful.rights.kinds import transfer_types
 from rightful.rights.transfer_intake import read_recipient
 from rightful.rights.types import RequestType
 
-# Every covered jurisdiction, US states first, the explicit "not listed" choices last.
-JURISDICTIONS = laws.choices()
-US_STATES = JURISDICTIONS  # the forms' older name for the same list
 EARLIEST_RECEIVED = date(2022, 1, 1)
 # Channels on which staff take a request down themselves; the person may have no e-mail.
 STAFF_CHANNELS = frozenset({"post", "phone", "in_person"})

@@ -22,16 +22,19 @@ import time
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import certifi
-import httpx
 
 from rightful.core.config import Settings
 from rightful.core.errors import InvalidInputError
 from rightful.security.permissions import Actor, Permission, require
 from rightful.security.signing import signature
 from rightful.security.vault import keyed_hash
+
+if TYPE_CHECKING:
+    import httpx
 
 TIMEOUT_SECONDS = 20.0
 RETRIED_STATUSES = frozenset({408, 425, 429})
@@ -109,6 +112,8 @@ def _resolve(host: str, port: int, *, allow_private: bool) -> list[str]:
 
 def _label(exc: httpx.HTTPError) -> str:
     # The kind of failure only: messages can quote addresses.
+    import httpx  # when first used: the server's start does not wait for it
+
     cause: BaseException | None = exc
     while cause is not None:
         if isinstance(cause, ssl.SSLCertVerificationError):
@@ -123,6 +128,8 @@ def _label(exc: httpx.HTTPError) -> str:
 
 def post_package(settings: Settings, url: str, body: bytes, headers: dict[str, str]) -> Answer:
     """POST a signed package once; never raises for what the endpoint or network does."""
+    import httpx
+
     parts = urlsplit(url)
     host, port = parts.hostname or "", parts.port or 443
     if parts.scheme != "https":

@@ -15,7 +15,7 @@ import threading
 import time
 from functools import cache
 
-from celery import Celery
+from celery import Celery, signals
 from kombu.entity import Exchange, Queue
 from kombu.exceptions import KombuError
 
@@ -25,6 +25,7 @@ from rightful.core.runtime import Runtime, build_runtime
 from rightful.rights.due import run_due_daily
 from rightful.rights.task_clocks import remind_task_owners
 from rightful.worker import jobs
+from rightful.worker.preload import before_fork
 
 log = logging.getLogger(__name__)
 QUEUES = {lane: f"rightful.{lane}" for lane in (*jobs.LANES, "maintenance")}  # one per lane
@@ -191,3 +192,10 @@ def mailbox_task() -> int:
     result = poll_mailbox(runtime.sessions, runtime.settings)
     queue_lane(runtime.settings, jobs.MAIL)
     return sum(result.outcomes.values())
+
+
+@signals.worker_init.connect
+def _load_before_fork(**_: object) -> None:
+    """What every pool process needs, loaded once in the parent before it forks them, so they
+    share it instead of each loading its own (worker/preload.py)."""
+    before_fork()

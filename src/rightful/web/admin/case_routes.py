@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
+from rightful import laws
 from rightful.casework import confirm, intake, service
 from rightful.casework.replies import reply_templates
 from rightful.casework.types import CHANNEL_LABELS, KIND_LABELS, OUTCOMES, STATUS_LABELS
@@ -21,7 +22,6 @@ from rightful.core.errors import (
 )
 from rightful.core.runtime import Runtime
 from rightful.rights.kinds import labels
-from rightful.rights.schemas import US_STATES
 from rightful.security.permissions import Permission
 from rightful.web.admin.access import console_actor
 from rightful.web.deps import check_csrf, dispatcher, runtime
@@ -105,7 +105,7 @@ def _case_view(
         channels=CHANNEL_LABELS,
         outcomes=OUTCOMES,
         request_types=labels(),
-        states=US_STATES,
+        states=laws.choices(),
         replies=reply_templates(rt.settings.base_url, case.language),  # the person's language
         chosen_template=template,
         chosen=chosen or {},

@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData, UploadFile
 
+from rightful import laws
 from rightful.core.clock import utcnow
 from rightful.core.db import unit_of_work
 from rightful.core.errors import InvalidInputError, NotFoundError, RightfulError
@@ -18,7 +19,7 @@ from rightful.core.runtime import Runtime
 from rightful.rights import agents, intake
 from rightful.rights import service as rights_service
 from rightful.rights.correction_values import CORRECTABLE
-from rightful.rights.schemas import US_STATES, RequestIn
+from rightful.rights.schemas import RequestIn
 from rightful.rights.types import Status
 from rightful.web.admin.access import console_actor
 from rightful.web.admin.routes import request_detail
@@ -70,7 +71,7 @@ def _form(
         errors=errors,
         channels=intake.CHANNELS,
         methods=intake.METHODS,
-        states=US_STATES,
+        states=laws.choices(),
         correctables=CORRECTABLE,
         today=utcnow().date().isoformat(),
     )

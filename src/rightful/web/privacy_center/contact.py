@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
+from rightful import laws
 from rightful.casework import confirm, intake
 from rightful.casework.types import Kind
 from rightful.core.db import unit_of_work
@@ -23,7 +24,6 @@ from rightful.core.runtime import Runtime
 from rightful.rights import service as rights_service
 from rightful.rights.declaration import needed
 from rightful.rights.kinds import labels
-from rightful.rights.schemas import US_STATES
 from rightful.web.deps import check_csrf, client_address, dispatcher, runtime
 from rightful.web.i18n import language_of
 from rightful.web.pages import render
@@ -108,7 +108,7 @@ def _confirm(
         errors=errors,
         summary=summary,
         kinds=labels(),
-        states=US_STATES,
+        states=laws.choices(),
         **signing.page_context(request, values),
     )
 
@@ -143,7 +143,7 @@ async def confirm_submit(
     errors: dict[str, str] = {}
     if values["request_type"] not in labels():
         errors["request_type"] = N_("Choose what you would like us to do.")
-    if values["jurisdiction"] not in dict(US_STATES):
+    if values["jurisdiction"] not in dict(laws.choices()):
         errors["jurisdiction"] = N_("Choose the state you live in.")
     elif (
         not errors

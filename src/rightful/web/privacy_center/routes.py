@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
+from rightful import laws
 from rightful.core.clock import utcnow
 from rightful.core.db import unit_of_work
 from rightful.core.errors import (
@@ -28,7 +29,7 @@ from rightful.rights.intake import Upload
 from rightful.rights.kinds import kind_of, labels
 from rightful.rights.package import load
 from rightful.rights.packaging import download_url, package_vault
-from rightful.rights.schemas import US_STATES, RequestIn
+from rightful.rights.schemas import RequestIn
 from rightful.rights.types import STATUS_LABELS, Status
 from rightful.rights.withdrawal import withdrawable
 from rightful.web.deps import check_csrf, client_address, dispatcher, runtime
@@ -76,7 +77,7 @@ def _form_page(
         summary=summary,
         types=labels(),
         points=configured_points(request.app.state.runtime.settings),
-        states=US_STATES,
+        states=laws.choices(),
         correctables=CORRECTABLE,
         **signing.page_context(request, values),
         parent_evidence=request.app.state.runtime.settings.parent_evidence,

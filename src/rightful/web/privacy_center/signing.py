@@ -14,7 +14,6 @@ from rightful.core.config import Settings
 from rightful.core.errors import InvalidInputError
 from rightful.core.i18n import N_
 from rightful.rights.declaration import (
-    GOVERNING_LAW,
     declaration_for,
     governing_law,
     governing_laws,
@@ -34,7 +33,7 @@ def known(code: object) -> str | None:
         found = laws.parse(str(code or "")).code
     except InvalidInputError:
         return None
-    return found if found in GOVERNING_LAW else None
+    return found if found in governing_laws() else None
 
 
 def shown_state(values: dict[str, Any]) -> str:

@@ -1,0 +1,84 @@
+"""What a process imports before it can work (issue 12: cold start and the workers' memory).
+
+Each check runs in a fresh interpreter, so what this test process already imported does not
+count. No timing: the modules themselves are the outcome that makes `rightful serve` answer
+sooner and the Celery pool share its memory.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from rightful.core.startup import loading
+
+
+def _modules_after(code: str) -> set[str]:
+    """The modules a fresh interpreter holds after running `code`."""
+    done = subprocess.run(
+        [sys.executable, "-c", f"{code}\nimport json, sys; print(json.dumps(sorted(sys.modules)))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return set(json.loads(done.stdout.splitlines()[-1]))
+
+
+def _under(modules: set[str], *packages: str) -> list[str]:
+    return sorted(m for m in modules if m.split(".")[0] in packages or m.startswith(packages))
+
+
+def test_the_command_line_loads_no_command_group_it_is_not_running() -> None:
+    """`rightful serve` starts by importing the CLI: every other group (rights import, DROP,
+    the mailbox...) is imported when that group is used, not before."""
+    loaded = _modules_after("import rightful.cli.main")
+    unwanted = ("celery", "kombu", "httpx", "rich", "fastapi", "uvicorn", "holidays")
+    assert _under(loaded, *unwanted) == []
+    assert _under(loaded, "rightful.drop", "rightful.web", "rightful.cli.rights_cmds") == []
+
+
+def test_the_server_loads_no_broker_http_client_or_holiday_calendar_before_it_answers() -> None:
+    """What serving needs is loaded; Celery, httpx (only partner notices and transfers send
+    with it) and the holiday calendars (the first deadline reads them) are not."""
+    loaded = _modules_after("import rightful.cli.main, rightful.web.app, rightful.worker.loop")
+    assert "fastapi" in loaded
+    assert _under(loaded, "celery", "kombu", "httpx", "holidays", "rich", "pygments") == []
+
+
+def test_a_celery_worker_loads_what_its_pool_needs_before_forking_and_never_the_web_app() -> None:
+    """The worker's app imports no FastAPI, pages or server; before its pool forks, the parent
+    has loaded the connector kinds, httpx and the holiday calendars (shared by every child, not
+    loaded once in each) and frozen them."""
+    code = (
+        "import gc, rightful.worker.celery_app\n"
+        "from celery import signals\n"
+        "signals.worker_init.send(sender=None)\n"  # what `celery worker` sends before forking
+        "assert gc.get_freeze_count() > 0 and gc.isenabled()\n"
+    )
+    bare = _modules_after("import rightful.worker.celery_app")
+    assert _under(bare, "fastapi", "starlette", "uvicorn", "rightful.web", "rightful.cli") == []
+    forked = _modules_after(code)
+    for needed in ("httpx", "holidays.countries", "rightful.connectors.sql"):
+        assert needed in forked
+    assert _under(forked, "fastapi", "starlette", "uvicorn", "rightful.web") == []
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_loading_freezes_what_it_made_and_leaves_collection_as_it_was(enabled: bool) -> None:
+    """The collector is paused inside the block and as it was after; what was made is frozen."""
+    import gc
+
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        with loading():
+            assert not gc.isenabled()
+            made: list[list[int]] = [[] for _ in range(100)]
+        assert gc.isenabled() is enabled
+        assert gc.get_freeze_count() >= len(made)
+    finally:
+        gc.unfreeze()
+        (gc.enable if was else gc.disable)()
