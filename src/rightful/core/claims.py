@@ -13,11 +13,12 @@ from __future__ import annotations
 import os
 import secrets
 import socket
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, String, and_, func, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Mapped, Session, mapped_column
 
 from rightful.core.clock import utcnow
@@ -26,6 +27,15 @@ from rightful.core.db import Base, UTCDateTime
 ID_LENGTH = 24  # a worker's id; a claim's holder is the id and 8 more characters
 HOLDER_LENGTH = ID_LENGTH + 8
 _identity: tuple[int, str] | None = None
+_identity_lock = threading.Lock()
+
+
+def _new_lock_in_child() -> None:  # a fork while another thread held it must not deadlock
+    global _identity_lock
+    _identity_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_new_lock_in_child)
 
 
 class WorkerBeat(Base):
@@ -44,9 +54,12 @@ def worker_id() -> str:
     """This process's id as a claim holder, random (pids are reused across machines)."""
     global _identity
     pid = os.getpid()
-    if _identity is None or _identity[0] != pid:  # a forked child is a new worker
-        _identity = (pid, secrets.token_hex(ID_LENGTH // 2))
-    return _identity[1]
+    # Locked: a task's first claim and the heartbeat thread's first beat come together, and
+    # two ids would leave the claim under one nobody beats for (taken over while alive).
+    with _identity_lock:
+        if _identity is None or _identity[0] != pid:  # a forked child is a new worker
+            _identity = (pid, secrets.token_hex(ID_LENGTH // 2))
+        return _identity[1]
 
 
 def beat(session: Session, *, lanes: str = "") -> None:
@@ -89,6 +102,8 @@ class Claim:
     holder: str
     until: datetime
     ids: list[Any]
+    # The rows themselves, as claimed, when the claim read them back whole (PostgreSQL).
+    rows: list[Any] = field(default_factory=list)
 
     def held(
         self, holder: InstrumentedAttribute[Any], until: InstrumentedAttribute[Any]
@@ -110,18 +125,20 @@ def claim(
 
     The candidates are read first and claimed by one UPDATE that repeats every condition, so
     two workers reading the same candidates split them: PostgreSQL re-checks the conditions
-    on a row another transaction changed, SQLite serialises the writers.
+    on a row another transaction changed, SQLite serialises the writers. On PostgreSQL the
+    read, the claim and the read back are one statement (`_claim_returning`).
     """
     holder, until = worker_id() + secrets.token_hex(4), utcnow() + lease
     condition = and_(*where, free(model.claimed_by, model.claimed_until, grace))
-    candidates = list(
-        session.scalars(
-            select(model.id)
-            .where(condition)
-            .order_by(model.id if order_by is None else order_by)
-            .limit(limit)
-        )
+    candidates_query = (
+        select(model.id)
+        .where(condition)
+        .order_by(model.id if order_by is None else order_by)
+        .limit(limit)
     )
+    if session.get_bind().dialect.name == "postgresql":
+        return _claim_returning(session, model, condition, candidates_query, holder, until)
+    candidates = list(session.scalars(candidates_query))
     if not candidates:
         session.commit()
         return Claim(holder, until, [])
@@ -137,6 +154,32 @@ def claim(
         select(model.id).where(won.held(model.claimed_by, model.claimed_until)).order_by(model.id)
     )
     return Claim(holder, until, list(ids))
+
+
+def _claim_returning(
+    session: Session,
+    model: Any,
+    condition: ColumnElement[bool],
+    candidates: Select[Any],
+    holder: str,
+    until: datetime,
+) -> Claim:
+    # Candidates another worker is claiming right now are skipped, not waited for; the UPDATE
+    # repeats the conditions all the same. The rows come back whole, so the caller need not
+    # read them again (`Claim.rows`).
+    locked = candidates.with_for_update(of=model, skip_locked=True)
+    rows = list(
+        session.scalars(
+            update(model)
+            .where(model.id.in_(locked.scalar_subquery()), condition)
+            .values(claimed_by=holder, claimed_until=until)
+            .returning(model)
+            .execution_options(synchronize_session=False, populate_existing=True)
+        )
+    )
+    session.commit()
+    rows.sort(key=lambda row: row.id)
+    return Claim(holder, until, [row.id for row in rows], rows)
 
 
 def release(session: Session, model: Any, won: Claim, row_id: Any) -> bool:

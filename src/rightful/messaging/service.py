@@ -319,8 +319,9 @@ def deliver_pending(session: Session, settings: Settings, *, limit: int | None =
         limit=limit,
     )
     sent = 0
+    claimed = {row.id: row for row in won.rows}  # read back by the claim (PostgreSQL)
     for msg_id in won.ids:
-        msg = session.get(OutboxMessage, msg_id, populate_existing=True)
+        msg = claimed.get(msg_id) or session.get(OutboxMessage, msg_id, populate_existing=True)
         if msg is None:
             continue
         attempts = msg.attempts + 1

@@ -96,6 +96,8 @@ def take_runnable(
     UPDATE, so workers polling together take different ones; returns each one's lease end."""
     until = utcnow() + timedelta(seconds=settings.lease_seconds)
     holder = claims.worker_id() + secrets.token_hex(4)
+    if session.get_bind().dialect.name == "postgresql":
+        return _take_returning(session, settings, limit, ids, holder, until)
     candidates = runnable_ids(session, limit, settings) if ids is None else ids[:limit]
     if candidates:
         session.execute(
@@ -116,6 +118,45 @@ def take_runnable(
         .where(RightsRequest.lease_holder == holder, RightsRequest.lease_until == until)
         .order_by(RightsRequest.updated_at)
     )
+    return {rid: until for rid in won}
+
+
+def _take_returning(
+    session: Session,
+    settings: Settings,
+    limit: int,
+    ids: list[str] | None,
+    holder: str,
+    until: datetime,
+) -> dict[str, datetime]:
+    # One statement instead of three: the candidates, the claim and what it won. Candidates
+    # another worker is taking right now are skipped rather than waited for.
+    if ids is None:
+        candidates = (
+            select(RightsRequest.id)
+            .where(
+                RightsRequest.status == Status.EXECUTING.value,
+                RightsRequest.request_type.in_(automated_types()),
+                _free(settings),
+            )
+            .order_by(RightsRequest.updated_at)
+            .limit(limit)
+            .with_for_update(of=RightsRequest, skip_locked=True)
+            .scalar_subquery()
+        )
+        chosen = RightsRequest.id.in_(candidates)
+    else:
+        chosen = RightsRequest.id.in_(ids[:limit])
+    won = list(
+        session.scalars(
+            update(RightsRequest)
+            .where(chosen, RightsRequest.status == Status.EXECUTING.value, _free(settings))
+            .values(lease_until=until, lease_holder=holder)
+            .returning(RightsRequest.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    session.commit()
     return {rid: until for rid in won}
 
 

@@ -38,6 +38,9 @@ ACCESS = {
 # tasks were read once (no read left to flush the package's row early: one UPDATE with the
 # status) and an empty staff look-up skipped.
 MOST = {"submit": 9, "verify": 8, "approve": 5, "execution": 11}
+# On PostgreSQL, fewer: the audit head written back by the events' insert (-1 each), the mail
+# ask recorded by its count's statement (submit), the claimed request read back by its claim.
+MOST_POSTGRES = {"submit": 7, "verify": 7, "approve": 4, "execution": 9}
 
 
 @dataclass
@@ -104,10 +107,10 @@ def test_submit_verify_and_approve_each_send_a_few_statements(counted: Counted) 
         counted.clear()
         assert run_request(counted.runtime.sessions, counted.runtime.settings, rid) == "completed"
         sent["execution"] = list(counted.statements)
-    # PostgreSQL writes the audit head back in the events' insert: one statement fewer a call.
-    fewer = 1 if counted.runtime.engine.dialect.name == "postgresql" else 0
+    postgres = counted.runtime.engine.dialect.name == "postgresql"
+    most, fewer = (MOST_POSTGRES, 1) if postgres else (MOST, 0)
     for step, statements in sent.items():
-        assert len(statements) <= MOST[step] - fewer, (step, statements)
+        assert len(statements) <= most[step], (step, statements)
         # The audit chain once a transaction, last: lock the head, one insert, write the head
         # (on PostgreSQL, the insert writes the head).
         chain = _audit_writes(statements)
