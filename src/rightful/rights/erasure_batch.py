@@ -108,8 +108,10 @@ def finish_erasures(
         session.expunge(req)
     if rows:
         session.execute(update(RightsRequest), rows)
-    for req in ready:
-        if (done := finished.get(req.id)) is not None:
-            service.notify_consumer(session, settings, req, done.template, done.context)
+    service.notify_consumers(  # every e-mail in one INSERT
+        session,
+        settings,
+        [(r, done.template, done.context) for r in ready if (done := finished.get(r.id))],
+    )
     waiting = [r.id for r in ready if r.id not in finished]
     return Finished([r.id for r in reqs if r not in ready], waiting)
