@@ -11,6 +11,7 @@ map does not always categorise such fields, so their names count too.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rightful.inventory.names import has_any, name_words
 from rightful.inventory.specs import CollectionSpec, FieldSpec
@@ -109,11 +110,18 @@ def withheld_kind(spec: FieldSpec, *, financial: bool = False) -> Kind | None:
 
     `financial` says the field's collection holds financial data (see `is_financial`).
     """
-    for category in spec.data_categories:
+    return _kind(spec.name, tuple(spec.data_categories), financial)
+
+
+# Asked for every value of every row of a package, about the same few hundred fields: the
+# phrase search was most of a package's build (issue 12, access batches). Fields are few.
+@lru_cache(maxsize=4096)
+def _kind(name: str, categories: tuple[str, ...], financial: bool) -> Kind | None:
+    for category in categories:
         for prefix, kind in CATEGORIES:
             if category == prefix or category.startswith(prefix + "."):
                 return KINDS[kind]
-    words = name_words(spec.name)
+    words = name_words(name)
     if financial and " ".join(words) in FINANCIAL_NAMES:
         return KINDS["card"]
     for kind, phrases in NAMES.items():
