@@ -14,17 +14,19 @@ import os
 import threading
 import time
 from functools import cache
+from typing import Any
 
 from celery import Celery, signals
 from kombu.entity import Exchange, Queue
 from kombu.exceptions import KombuError
+from sqlalchemy.exc import OperationalError
 
 from rightful.casework.mailbox import poll as poll_mailbox
 from rightful.core.config import Settings
 from rightful.core.runtime import Runtime, build_runtime
 from rightful.rights.due import run_due_daily
 from rightful.rights.task_clocks import remind_task_owners
-from rightful.worker import jobs
+from rightful.worker import jobs, pending
 from rightful.worker.preload import before_fork
 
 log = logging.getLogger(__name__)
@@ -34,6 +36,12 @@ SWEEP_SECONDS = float(os.environ.get("RIGHTFUL_SWEEP_SECONDS") or 60)
 # Publishing gives up after about two seconds: the database keeps the work for the sweep.
 PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 1}
 
+# Each queue its own exchange and key: a message goes to its lane's queue only.
+_QUEUES_BY_NAME = {
+    name: Queue(name, Exchange(name, type="direct"), routing_key=name)  # type: ignore[no-untyped-call]
+    for name in QUEUES.values()
+}
+
 app = Celery("rightful", broker=os.environ.get("RIGHTFUL_BROKER_URL") or None)
 app.conf.update(
     task_acks_late=True,
@@ -41,11 +49,7 @@ app.conf.update(
     worker_prefetch_multiplier=1,
     broker_connection_retry_on_startup=True,
     broker_connection_timeout=3,
-    # Each queue its own exchange and key: a message goes to its lane's queue only.
-    task_queues=[
-        Queue(name, Exchange(name, type="direct"), routing_key=name)  # type: ignore[no-untyped-call]
-        for name in QUEUES.values()
-    ],
+    task_queues=list(_QUEUES_BY_NAME.values()),
     task_default_queue=QUEUES[jobs.EXECUTION],
     task_default_exchange=QUEUES[jobs.EXECUTION],
     task_default_routing_key=QUEUES[jobs.EXECUTION],
@@ -113,11 +117,19 @@ def queue_requests(settings: Settings, request_ids: list[str]) -> bool:
     return True
 
 
-def queue_lane(settings: Settings, lane: str) -> bool:
-    """Ask a lane (mail, propagation, …) for a pass on its own queue; False when the broker
-    is unreachable (the sweep asks again)."""
+def queue_lane(settings: Settings, lane: str, *, always: bool = False) -> bool:
+    """Ask a lane (mail, propagation, …) for a pass on its own queue, when this process
+    committed work for it since it last asked (`pending`), or `always` (the sweep); False when
+    the broker is unreachable (the sweep asks again).
+
+    At most one pass waits per lane: none is sent while the lane's queue holds one, since that
+    pass starts after this caller's rows were committed and so will see them."""
+    if not (pending.take(lane) or always):
+        return True
     configure(settings)
     try:
+        if _waiting(QUEUES[lane]):
+            return True
         lane_task.apply_async(
             (lane,),
             queue=QUEUES[lane],
@@ -131,34 +143,61 @@ def queue_lane(settings: Settings, lane: str) -> bool:
     return True
 
 
-@app.task(name="rightful.run_requests")
+def _waiting(queue: str) -> int:
+    """Messages in `queue` no worker has taken yet (declared as the workers declare it)."""
+    with app.pool.acquire(block=True) as conn:
+        bound = _QUEUES_BY_NAME[queue](conn.default_channel)
+        return int(bound.queue_declare().message_count)  # type: ignore[no-untyped-call]
+
+
+def _ask_for_new_work(settings: Settings) -> None:
+    """A pass of each lane this task gave new work (e-mail, partner notices, transfers)."""
+    for lane in (jobs.MAIL, jobs.PROPAGATION):
+        queue_lane(settings, lane)
+
+
+# Each Rightful task retries with backoff when Rightful's store fails (a dropped connection,
+# too many clients, a serialization failure): its requests were given back (jobs.execute), so
+# the retry, or any worker, runs them soon; the sweep remains the backstop.
+STORE_RETRY: dict[str, Any] = {
+    "autoretry_for": (OperationalError,),
+    "retry_backoff": 1,
+    "retry_backoff_max": 60,
+    "retry_jitter": True,
+    "max_retries": 12,
+}
+
+
+@app.task(name="rightful.run_requests", **STORE_RETRY)
 def run_requests_task(request_ids: list[str]) -> int:
     """Run requests (ids only, never personal data), with every other runnable one, in
     batches (`jobs.drain`)."""
     runtime = _runtime()
-    ran = jobs.drain(runtime, request_ids)
-    if ran:  # what they queued (e-mail, partner notices, transfers) goes out in its own lane
-        queue_lane(runtime.settings, jobs.MAIL)
-        queue_lane(runtime.settings, jobs.PROPAGATION)
-    return ran
+    try:
+        return jobs.drain(runtime, request_ids)
+    finally:  # what they queued goes out in its own lane, even if a later batch failed
+        _ask_for_new_work(runtime.settings)
 
 
-@app.task(name="rightful.run_request")
+@app.task(name="rightful.run_request", **STORE_RETRY)
 def run_request_task(request_id: str) -> int:
     """One request (kept for messages queued by an earlier version)."""
     return int(run_requests_task([request_id]))
 
 
-@app.task(name="rightful.lane")
+@app.task(name="rightful.lane", **STORE_RETRY)
 def lane_task(lane: str) -> int:
     """One lane's jobs (worker/jobs.py) until nothing due is left in it."""
     runtime, done = _runtime(), 0
-    while batch := jobs.LANES[lane](runtime):
-        done += batch
+    try:
+        while batch := jobs.LANES[lane](runtime):
+            done += batch
+    finally:  # e.g. a partner notice sent by e-mail
+        _ask_for_new_work(runtime.settings)
     return done
 
 
-@app.task(name="rightful.sweep")
+@app.task(name="rightful.sweep", **STORE_RETRY)
 def sweep_task() -> int:
     """Housekeeping, then queue every stranded request again (catches anything whose message
     was lost) and a pass of every other lane."""
@@ -168,29 +207,29 @@ def sweep_task() -> int:
     queue_requests(runtime.settings, ids)
     for lane in jobs.LANES:
         if lane != jobs.EXECUTION:
-            queue_lane(runtime.settings, lane)
+            queue_lane(runtime.settings, lane, always=True)
     return len(ids)
 
 
-@app.task(name="rightful.due")
+@app.task(name="rightful.due", **STORE_RETRY)
 def due_task() -> int:
     """Reminders, escalations and the daily digest (also part of the sweep's housekeeping)."""
     runtime = _runtime()
     with runtime.sessions() as session:
         run = run_due_daily(session, runtime.settings)
         tasks = remind_task_owners(session, runtime.settings)
-    queue_lane(runtime.settings, jobs.MAIL)
+    _ask_for_new_work(runtime.settings)
     return run.reminders + run.escalations + int(run.digest) + tasks.reminders + tasks.escalations
 
 
-@app.task(name="rightful.mailbox")
+@app.task(name="rightful.mailbox", **STORE_RETRY)
 def mailbox_task() -> int:
     """Read the privacy mailbox (each message claimed in the database, so two beats are safe)."""
     runtime = _runtime()
     if not runtime.settings.mailbox_host:
         return 0
     result = poll_mailbox(runtime.sessions, runtime.settings)
-    queue_lane(runtime.settings, jobs.MAIL)
+    _ask_for_new_work(runtime.settings)
     return sum(result.outcomes.values())
 
 

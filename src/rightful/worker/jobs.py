@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from rightful.casework.mailbox import poll_if_due
 from rightful.casework.retention import minimise_old_cases
@@ -45,12 +47,14 @@ from rightful.rights.retention import expire_packages, minimise_old_requests
 from rightful.rights.retention_schedule import run_retention_daily
 from rightful.rights.task_clocks import remind_task_owners
 from rightful.rights.transfer_worker import deliver_transfers
+from rightful.rights.types import Status
 from rightful.security import replay, signin_limits
 from rightful.security import sessions as staff_sessions
+from rightful.worker import pending
 from rightful.worker.integrity import verify_chains_daily
 
 log = logging.getLogger(__name__)
-EXECUTION, MAIL, PROPAGATION = "execution", "mail", "propagation"
+EXECUTION, MAIL, PROPAGATION = "execution", pending.MAIL, pending.PROPAGATION
 
 
 def execute(runtime: Runtime, ids: list[str] | None = None) -> int:
@@ -58,51 +62,84 @@ def execute(runtime: Runtime, ids: list[str] | None = None) -> int:
     one pass per collection, access requests (with `access_batches`) and corrections with one
     read per collection; returns how many this worker took."""
     settings = runtime.settings
+    _release_unreleased(runtime)
     with runtime.sessions() as session:
         leases = take_runnable(session, settings, limit=settings.worker_batch_size, ids=ids)
-        deletions = sorted(
-            session.scalars(
-                select(RightsRequest.id).where(
-                    RightsRequest.id.in_(list(leases)),
-                    RightsRequest.request_type.in_(batched_types()),
-                )
-            )
-        )
-        accesses = (
-            sorted(
-                session.scalars(
-                    select(RightsRequest.id).where(
-                        RightsRequest.id.in_(list(leases)),
-                        RightsRequest.request_type.in_(package_types()),
-                    )
-                )
-            )
-            if settings.access_batches
-            else []
-        )
-        corrections = sorted(
-            session.scalars(
-                select(RightsRequest.id).where(
-                    RightsRequest.id.in_(list(leases)),
-                    RightsRequest.request_type.in_(correction_types()),
-                )
-            )
-        )
-    if len(deletions) > 1:
-        run_erasures(runtime.sessions, settings, deletions, leases)
-    if len(accesses) > 1:
-        run_accesses(runtime.sessions, settings, accesses, leases)
-    if len(corrections) > 1:
-        run_corrections(runtime.sessions, settings, corrections, leases)
-    for request_id, lease in leases.items():
-        if len(deletions) > 1 and request_id in deletions:
-            continue
-        if len(accesses) > 1 and request_id in accesses:
-            continue
-        if len(corrections) > 1 and request_id in corrections:
-            continue
-        run_request(runtime.sessions, settings, request_id, lease)
+        types = _types(session, list(leases))
+    try:
+        _run(runtime, leases, types)
+    except OperationalError:
+        # Rightful's store failed (connection dropped, too many clients, a serialization
+        # failure): give the leases back so a retry (Celery's, with backoff) or another
+        # worker takes the requests now, not when the leases end. Steps done are kept.
+        _unreleased.update(leases)
+        _release_unreleased(runtime)
+        raise
     return len(leases)
+
+
+def _run(runtime: Runtime, leases: dict[str, datetime], types: dict[str, str]) -> None:
+    settings = runtime.settings
+    batches = [
+        (run_erasures, _of(types, batched_types())),
+        (run_accesses, _of(types, package_types()) if settings.access_batches else []),
+        (run_corrections, _of(types, correction_types())),
+    ]
+    alone = dict(leases)
+    for run, batch in batches:
+        if len(batch) > 1:  # a batch of one runs on the single request's path
+            run(runtime.sessions, settings, batch, leases)
+            for request_id in batch:
+                alone.pop(request_id)
+    for request_id, lease in alone.items():
+        run_request(runtime.sessions, settings, request_id, lease)
+
+
+def _types(session: Session, ids: list[str]) -> dict[str, str]:
+    """Each taken request's type, in one query."""
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(RightsRequest.id, RightsRequest.request_type).where(RightsRequest.id.in_(ids))
+    )
+    return {request_id: str(kind) for request_id, kind in rows}
+
+
+def _of(types: dict[str, str], kinds: list[str]) -> list[str]:
+    return sorted(request_id for request_id, kind in types.items() if kind in kinds)
+
+
+# Leases this process took and could not give back yet (the store was down): tried again
+# before its next batch; if the process dies first, its silent heartbeat frees them.
+_unreleased: dict[str, datetime] = {}
+
+
+def _release_unreleased(runtime: Runtime) -> None:
+    """Give back this process's leases on requests a failed batch left executing; best effort."""
+    if not _unreleased:
+        return
+    leases = dict(_unreleased)
+    try:
+        with runtime.sessions() as session:
+            for until in set(leases.values()):
+                session.execute(
+                    update(RightsRequest)
+                    .where(
+                        RightsRequest.id.in_([i for i, u in leases.items() if u == until]),
+                        RightsRequest.status == Status.EXECUTING.value,
+                        RightsRequest.lease_until == until,
+                        func.substr(RightsRequest.lease_holder, 1, claims.ID_LENGTH)
+                        == claims.worker_id(),
+                    )
+                    .values(lease_until=None, lease_holder=None)
+                    .execution_options(synchronize_session=False)
+                )
+            session.commit()
+    except OperationalError:
+        log.warning("the store is still failing; %d leases are given back later", len(leases))
+        return
+    for request_id in leases:
+        _unreleased.pop(request_id, None)
 
 
 def drain(runtime: Runtime, ids: list[str] | None = None) -> int:
@@ -121,14 +158,14 @@ def drain(runtime: Runtime, ids: list[str] | None = None) -> int:
 
 def mail(runtime: Runtime) -> int:
     """Send what the outbox holds and is due; returns how many were sent."""
-    with runtime.sessions() as session:
+    with pending.quiet(MAIL), runtime.sessions() as session:
         return deliver_pending(session, runtime.settings)
 
 
 def propagate(runtime: Runtime) -> int:
     """Partner notices, consent deliveries and transfers; returns how many notices went out
     (the part that can come in large batches)."""
-    with runtime.sessions() as session:
+    with pending.quiet(PROPAGATION), runtime.sessions() as session:
         sent = deliver_notices(session, runtime.settings)
         deliver_due(session, runtime.settings)
         deliver_transfers(session, runtime.settings)
