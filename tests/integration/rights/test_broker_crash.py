@@ -1,6 +1,9 @@
-"""Redis killed with SIGKILL under a Celery backlog (issue 12): the queued messages are gone,
-yet one tick of beat's sweep queues every stranded request again — all of them, not 20 — and
-each request finishes, once.
+"""Redis killed with SIGKILL while a Celery backlog waits in it (issue 12): the queued messages
+are gone, yet one tick of beat's sweep queues the stranded requests again and each finishes, once.
+
+The kill comes before a worker starts: a running task drains every runnable request in batches
+(`jobs.drain`), so a backlog a worker has begun on is finished without the broker; requests are
+stranded only when their messages are lost and no task is running.
 
 The test runs its own redis-server on a free port (no persistence, so the kill loses every
 queued message), never the machine's Redis that other tests share; it is killed and restarted
@@ -20,6 +23,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from redis import Redis
 from sqlalchemy import create_engine, func, select, text
 
 from rightful.connectors.sql import dispose_all
@@ -160,6 +164,10 @@ def approve_backlog(runtime: Runtime) -> list[str]:
     return ids
 
 
+def redis_client(url: str) -> Redis:
+    return Redis.from_url(url, socket_timeout=5)
+
+
 def completed(runtime: Runtime, ids: list[str]) -> int:
     with runtime.sessions() as session:
         return int(
@@ -187,13 +195,14 @@ def test_redis_killed_under_a_celery_backlog_and_every_request_finishes_once(
     dispatcher = Dispatcher(runtime, None)
     for request_id in ids:
         assert dispatcher.request_ready(request_id)
+    assert redis_client(own_redis.url).dbsize() > 0  # the backlog's messages wait in Redis
+    own_redis.kill()  # every queued message is lost
+    own_redis.start()  # empty: only the database knows what is left
+    assert redis_client(own_redis.url).dbsize() == 0
+    assert completed(runtime, ids) == 0
     processes: list[subprocess.Popen[bytes]] = []
     try:
         processes.append(celery(runtime, "worker", "--pool=solo", "--without-heartbeat"))
-        wait_for(lambda: completed(runtime, ids) >= 2, "the worker to start on the backlog")
-        own_redis.kill()  # every message still queued is lost
-        assert completed(runtime, ids) < BACKLOG - 20
-        own_redis.start()  # empty: only the database knows what is left
         configure(settings).send_task("rightful.sweep")  # one tick of beat's sweep
         wait_for(lambda: completed(runtime, ids) == BACKLOG, "every request to finish")
     finally:
