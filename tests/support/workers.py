@@ -43,6 +43,33 @@ def start_worker(runtime: Runtime, **extra_env: str) -> subprocess.Popen[bytes]:
     )
 
 
+def start_celery_worker(runtime: Runtime, **extra_env: str) -> subprocess.Popen[bytes]:
+    """A Celery worker (solo pool, every queue) on the runtime's store and broker; its log in
+    the data folder."""
+    settings = runtime.settings
+    env = {
+        **os.environ,
+        "RIGHTFUL_DATA_DIR": str(settings.data_dir),
+        "RIGHTFUL_SECRET_KEY": settings.secret_key,
+        "RIGHTFUL_DATABASE_URL": settings.resolved_database_url,
+        "RIGHTFUL_BROKER_URL": settings.broker_url,
+        "RIGHTFUL_BASE_URL": settings.base_url,
+        "RIGHTFUL_SMTP_URL": settings.smtp_url or "",
+        **extra_env,
+    }
+    celery = Path(sys.executable).parent / "celery"
+    with (settings.data_dir / "celery.log").open("ab") as log:  # the child keeps its own copy
+        return subprocess.Popen(
+            [
+                str(celery), "-A", "rightful.worker.celery_app:app", "worker", "--pool=solo",
+                "--loglevel=info", "--without-heartbeat", "--without-gossip", "--without-mingle",
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
+
 def kill_while_held(worker: subprocess.Popen[bytes], server: HoldsAPost, what: str) -> None:
     """SIGKILL the worker while the server holds its POST; the held POST is then answered 503,
     so what it carried was not taken and must be sent again by another worker."""

@@ -19,9 +19,11 @@ from typing import Any
 from celery import Celery, signals
 from kombu.entity import Exchange, Queue
 from kombu.exceptions import KombuError
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from rightful.casework.mailbox import poll as poll_mailbox
+from rightful.consent import sequence_wake
 from rightful.core.config import Settings
 from rightful.core.runtime import Runtime, build_runtime
 from rightful.rights.due import run_due_daily
@@ -30,6 +32,7 @@ from rightful.worker import jobs, pending
 from rightful.worker.preload import before_fork
 
 log = logging.getLogger(__name__)
+SEQUENCE = "sequence"  # the consent sequencer's lane (worker/jobs.py)
 QUEUES = {lane: f"rightful.{lane}" for lane in (*jobs.LANES, "maintenance")}  # one per lane
 # Read at import, as the broker is: beat builds its schedule before any task runs.
 SWEEP_SECONDS = float(os.environ.get("RIGHTFUL_SWEEP_SECONDS") or 60)
@@ -238,3 +241,19 @@ def _load_before_fork(**_: object) -> None:
     """What every pool process needs, loaded once in the parent before it forks them, so they
     share it instead of each loading its own (worker/preload.py)."""
     before_fork()
+
+
+@signals.worker_ready.connect
+def _listen_for_consent_writes(**_: object) -> None:
+    """On PostgreSQL, writers of consent events notify (consent/sequence_wake.py): the worker's
+    main process listens and asks the sequencer's lane for a pass, so an event waits for the
+    sequencer's batch, not for the sweep's interval."""
+    settings = Settings()
+    url = make_url(settings.resolved_database_url)
+    if SEQUENCE not in QUEUES or url.get_backend_name() != "postgresql":
+        return
+    sequence_wake.Listener(url, lambda: _ask_sequencer(settings)).start()
+
+
+def _ask_sequencer(settings: Settings) -> None:
+    queue_lane(settings, SEQUENCE, always=True)  # none is sent while one already waits

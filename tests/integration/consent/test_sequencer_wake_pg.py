@@ -1,5 +1,6 @@
 """Writers wake the worker's sequencer on PostgreSQL: with its poll an hour away, a choice just
-recorded is still given its place in a signed tree head while the test waits."""
+recorded is still given its place in a signed tree head while the test waits — by the embedded
+worker, and by a Celery worker with no beat (so no sweep asks its lane for a pass)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from rightful.core.runtime import Runtime, build_runtime
 from rightful.migrations import upgrade
 from rightful.worker.loop import EmbeddedWorker
 from tests.support.app import make_settings
+from tests.support.workers import start_celery_worker, stop
 
 pytestmark = pytest.mark.postgres
 
@@ -48,9 +50,9 @@ def record(runtime: Runtime, address: str) -> str:
         return event.uid
 
 
-def signed_head_including(runtime: Runtime, uid: str) -> int:
-    """The size of a signed head that includes the event, waiting for one at most WAIT."""
-    deadline = time.monotonic() + WAIT
+def signed_head_including(runtime: Runtime, uid: str, patience: float = WAIT) -> int:
+    """The size of a signed head that includes the event, waiting for one at most `patience`."""
+    deadline = time.monotonic() + patience
     while True:
         with runtime.sessions() as session:
             position = session.scalar(select(ConsentEvent.position).filter_by(uid=uid))
@@ -76,3 +78,39 @@ def test_a_recorded_choice_wakes_the_sequencer_long_before_its_poll(runtime: Run
         assert signed_head_including(runtime, second) == 2
     finally:
         worker.stop()
+
+
+@pytest.mark.redis
+def test_a_recorded_choice_wakes_the_sequencer_on_celery_with_no_sweep(
+    tmp_path: Path, postgres_url: str, redis_url: str
+) -> None:
+    settings = make_settings(
+        tmp_path,
+        database_url=postgres_url,
+        broker_url=redis_url,
+        embedded_worker=False,
+        consent_sequencer_poll_seconds=HOUR,
+    )
+    made = build_runtime(settings)
+    upgrade(made.engine)
+    with unit_of_work(made.sessions) as session:
+        catalog.ensure_built_in(session)
+    worker = start_celery_worker(made)
+    try:
+        # The worker's listener may not be up yet: a choice recorded before it listens is
+        # sequenced by the next wake-up, so keep recording until one is included.
+        deadline = time.monotonic() + WAIT
+        uid, n = "", 0
+        while True:
+            n += 1
+            uid = record(made, f"person{n}@example.com")
+            try:
+                signed_head_including(made, uid, patience=1.0)
+                break
+            except AssertionError:
+                assert time.monotonic() < deadline, "no signed head: nobody woke the sequencer"
+        later = record(made, "later@example.com")  # a later write wakes it again
+        assert signed_head_including(made, later) == n + 1
+    finally:
+        stop([worker])
+        made.engine.dispose()

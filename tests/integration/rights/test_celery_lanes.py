@@ -4,9 +4,6 @@ gives its requests back and retries, instead of holding them until the lease end
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import psycopg
@@ -30,7 +27,7 @@ from rightful.worker.celery_app import QUEUES
 from rightful.worker.dispatch import Dispatcher
 from tests.support.app import latest_code, make_settings, prepare
 from tests.support.services import SmtpTestServer
-from tests.support.workers import stop, wait_for
+from tests.support.workers import start_celery_worker, stop, wait_for
 
 BURST = 20
 
@@ -72,30 +69,6 @@ def approve_as_the_api_does(runtime: Runtime, n: int) -> list[str]:
     return ids
 
 
-def celery_worker(runtime: Runtime) -> subprocess.Popen[bytes]:
-    settings = runtime.settings
-    env = {
-        **os.environ,
-        "RIGHTFUL_DATA_DIR": str(settings.data_dir),
-        "RIGHTFUL_SECRET_KEY": settings.secret_key,
-        "RIGHTFUL_DATABASE_URL": settings.resolved_database_url,
-        "RIGHTFUL_BROKER_URL": settings.broker_url,
-        "RIGHTFUL_BASE_URL": settings.base_url,
-        "RIGHTFUL_SMTP_URL": settings.smtp_url or "",
-    }
-    celery = Path(sys.executable).parent / "celery"
-    with (settings.data_dir / "celery.log").open("ab") as log:  # the child keeps its own copy
-        return subprocess.Popen(
-            [
-                str(celery), "-A", "rightful.worker.celery_app:app", "worker", "--pool=solo",
-                "--loglevel=info", "--without-heartbeat", "--without-gossip", "--without-mingle",
-            ],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
-
-
 def statuses(runtime: Runtime, ids: list[str]) -> set[str]:
     with runtime.sessions() as session:
         return set(session.scalars(select(RightsRequest.status).where(RightsRequest.id.in_(ids))))
@@ -126,7 +99,7 @@ def test_a_burst_of_approvals_leaves_one_mail_pass_waiting_and_every_message_goe
     assert broker.llen(QUEUES["mail"]) == 1
     assert broker.llen(QUEUES["propagation"]) == 0  # access requests give partners nothing
     assert broker.llen(QUEUES["execution"]) == BURST
-    worker = celery_worker(runtime)
+    worker = start_celery_worker(runtime)
     try:
         wait_for(lambda: statuses(runtime, ids) == {"completed"}, "every request to complete")
 
@@ -175,7 +148,7 @@ def test_a_task_whose_store_connection_is_killed_finishes_its_requests_without_t
     url = make_url(postgres_url).set(drivername="postgresql")
     with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as conn:
         conn.execute(FAULT)  # the worker's first write of steps loses its connection
-    worker = celery_worker(runtime)
+    worker = start_celery_worker(runtime)
     try:
         # The leases last 600 s: only a retry of the task, its leases given back, finishes
         # them within the wait.
