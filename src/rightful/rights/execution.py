@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, Select, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from rightful.core import claims
@@ -76,7 +76,12 @@ def runnable_ids(
     session: Session, limit: int | None = 20, settings: Settings | None = None
 ) -> list[str]:
     """Executing, automated requests whose lease is free (all of them with `limit=None`)."""
-    stmt = (
+    return list(session.scalars(_runnable(settings).limit(limit)))
+
+
+def _runnable(settings: Settings | None) -> Select[str]:
+    """The ids of executing, automated requests whose lease is free, oldest change first."""
+    return (
         select(RightsRequest.id)
         .where(
             RightsRequest.status == Status.EXECUTING.value,
@@ -84,9 +89,7 @@ def runnable_ids(
             _free(settings),
         )
         .order_by(RightsRequest.updated_at)
-        .limit(limit)
     )
-    return list(session.scalars(stmt))
 
 
 def take_runnable(
@@ -133,13 +136,7 @@ def _take_returning(
     # another worker is taking right now are skipped rather than waited for.
     if ids is None:
         candidates = (
-            select(RightsRequest.id)
-            .where(
-                RightsRequest.status == Status.EXECUTING.value,
-                RightsRequest.request_type.in_(automated_types()),
-                _free(settings),
-            )
-            .order_by(RightsRequest.updated_at)
+            _runnable(settings)
             .limit(limit)
             .with_for_update(of=RightsRequest, skip_locked=True)
             .scalar_subquery()
