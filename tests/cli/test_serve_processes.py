@@ -18,13 +18,10 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from rightful.core.db import unit_of_work
 from rightful.core.runtime import Runtime
 from rightful.messaging.models import OutboxMessage
 from rightful.security.models import AuditEvent
-from rightful.security.permissions import system_actor
-from rightful.security.service import create_api_token, create_staff
-from tests.support.app import AVERY, STAFF_EMAIL, STAFF_PASSWORD, latest_code, make_settings
+from tests.support.app import AVERY, latest_code, make_settings, officer_token
 from tests.support.app import prepare as prepare_store
 from tests.support.services import SmtpTestServer
 
@@ -121,15 +118,7 @@ def store(tmp_path: Path, smtp_server: SmtpTestServer) -> Iterator[tuple[Runtime
         tmp_path, smtp_url=smtp_server.url, base_url=f"http://127.0.0.1:{port}"
     )
     runtime = prepare_store(settings)
-    with unit_of_work(runtime.sessions) as session:
-        staff = create_staff(
-            session,
-            email=STAFF_EMAIL,
-            name="Olive Officer",
-            password=STAFF_PASSWORD,
-            actor=system_actor("test"),
-        )
-        token = create_api_token(session, staff=staff, name="tests", actor=system_actor("test"))
+    token = officer_token(runtime)
     yield runtime, token, port
     runtime.engine.dispose()
 

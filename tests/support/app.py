@@ -65,10 +65,8 @@ def prepare(
     return runtime
 
 
-@pytest.fixture
-def rightful_app(tmp_path: Path) -> Iterator[App]:
-    """Rightful on SQLite with the demo estate; no SMTP, no background worker."""
-    runtime = prepare(make_settings(tmp_path))
+def officer_token(runtime: Runtime) -> str:
+    """A staff member (Olive Officer, admin) added to the store, and an API token of hers."""
     with unit_of_work(runtime.sessions) as session:
         staff = create_staff(
             session,
@@ -77,7 +75,14 @@ def rightful_app(tmp_path: Path) -> Iterator[App]:
             password=STAFF_PASSWORD,
             actor=system_actor("test"),
         )
-        token = create_api_token(session, staff=staff, name="tests", actor=system_actor("test"))
+        return create_api_token(session, staff=staff, name="tests", actor=system_actor("test"))
+
+
+@pytest.fixture
+def rightful_app(tmp_path: Path) -> Iterator[App]:
+    """Rightful on SQLite with the demo estate; no SMTP, no background worker."""
+    runtime = prepare(make_settings(tmp_path))
+    token = officer_token(runtime)
     with TestClient(create_app(runtime, start_worker=False)) as client:
         yield App(runtime, client, token)
     runtime.engine.dispose()

@@ -15,7 +15,7 @@ from rightful.security.api_tokens import revoke_token
 from rightful.security.models import ApiToken
 from rightful.security.permissions import system_actor
 from rightful.web.app import create_app
-from tests.support.app import App, make_settings, prepare
+from tests.support.app import App, make_settings, officer_token, prepare
 
 CHECK = "/api/v1/consent/check"
 PERSON = "robin@example.com"
@@ -25,15 +25,8 @@ PROBLEM = "application/problem+json"
 @pytest.fixture
 def checks_app(tmp_path: Path) -> Iterator[App]:
     """Rightful on SQLite with one person's choices; the token checked on every call."""
-    from rightful.security.service import create_api_token, create_staff
-
     runtime = prepare(make_settings(tmp_path, api_token_cache_seconds=0), people=2)
-    bench = system_actor("test")
-    with unit_of_work(runtime.sessions) as session:
-        staff = create_staff(
-            session, email="o@lumen.example", name="O", password="x" * 20, actor=bench
-        )
-        token = create_api_token(session, staff=staff, name="tests", actor=bench)
+    token = officer_token(runtime)
     with TestClient(create_app(runtime, start_worker=False)) as client:
         app = App(runtime, client, token)
         choices = [

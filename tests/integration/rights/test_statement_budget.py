@@ -14,16 +14,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 
 from rightful.connectors.sql import dispose_all
-from rightful.core.db import unit_of_work
 from rightful.core.runtime import Runtime
 from rightful.security import audit
-from rightful.security.permissions import system_actor
-from rightful.security.service import create_api_token, create_staff
 from rightful.web.app import create_app
 from rightful.worker import jobs
 from rightful.worker.dispatch import Dispatcher
 from rightful.worker.loop import EmbeddedWorker
-from tests.support.app import AVERY, code_from, make_settings, prepare
+from tests.support.app import AVERY, code_from, make_settings, officer_token, prepare
 from tests.support.services import SmtpTestServer
 
 pytestmark = pytest.mark.postgres
@@ -71,15 +68,7 @@ class Counted:
 def counted(tmp_path: Path, postgres_url: str, smtp_server: SmtpTestServer) -> Iterator[Counted]:
     settings = make_settings(tmp_path, database_url=postgres_url, smtp_url=smtp_server.url)
     runtime = prepare(settings)
-    with unit_of_work(runtime.sessions) as session:
-        staff = create_staff(
-            session,
-            email="officer@lumen.example",
-            name="Olive Officer",
-            password="correct horse battery staple",
-            actor=system_actor("test"),
-        )
-        token = create_api_token(session, staff=staff, name="tests", actor=system_actor("test"))
+    token = officer_token(runtime)
     app = create_app(runtime, start_worker=False)
     # The lanes are woken but not started: the test runs each lane's job itself, as its thread
     # would, so that each step's statements are counted apart.
