@@ -62,10 +62,15 @@ def _get_or_create(session: Session, lookup: str, make: ConsentSubject) -> Conse
     return found
 
 
+def person_lookup(settings: Settings, address: str) -> str:
+    """The keyed hash a person is found by, from their normalised address."""
+    return _lookup(settings, "person", address)
+
+
 def person(session: Session, settings: Settings, address: str) -> ConsentSubject:
     """The person with this e-mail address, created on first use."""
     clean = normalize.email(address)
-    lookup = _lookup(settings, "person", clean)
+    lookup = person_lookup(settings, clean)
     found = _get_or_create(
         session,
         lookup,
@@ -84,7 +89,7 @@ def person(session: Session, settings: Settings, address: str) -> ConsentSubject
 
 def find_person(session: Session, settings: Settings, address: str) -> ConsentSubject | None:
     """The person with this address, if any choice was ever recorded for them."""
-    lookup = _lookup(settings, "person", normalize.email(address))
+    lookup = person_lookup(settings, normalize.email(address))
     return session.scalar(select(ConsentSubject).where(ConsentSubject.lookup_hash == lookup))
 
 
