@@ -276,6 +276,14 @@ class Settings(BaseSettings):
         description="Consent checks answered from each process's memory, never from anything "
         "older than this many seconds (PostgreSQL only; 0: every check reads the store).",
     )
+    consent_group_size: int = Field(
+        default=64,
+        ge=1,
+        le=1000,
+        description="Consent event requests one server process writes together in one "
+        "transaction (those that arrive while the previous group is being written); 1 writes "
+        "each request alone.",
+    )
     # The sequencer's poll is one indexed read when nothing is pending (consent/sequencer.py),
     # so it can be frequent; writers also wake it (consent/sequence_wake.py, PostgreSQL).
     consent_sequencer_poll_seconds: float = Field(
