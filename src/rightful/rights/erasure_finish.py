@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rightful import laws
-from rightful.consent.erasure import after_erasure as consent_after_erasure
+from rightful.consent.erasure import Erased, after_erasures
 from rightful.consent.suppression import remember_all_erased
 from rightful.core import i18n
 from rightful.core.clock import utcnow
@@ -101,15 +101,12 @@ def conclude(
     reqs = [req for req, _ in erased]
     emails = {req.id: service.identities_of(settings, req).get("email") for req in reqs}
     remember_all_erased(session, settings, [(e, rid) for rid, e in emails.items() if e])
-    for req in reqs:  # the consent record keeps its proof, loses the address, stops marketing
-        if email := emails[req.id]:
-            consent_after_erasure(
-                session,
-                settings,
-                email=email,
-                jurisdiction=req.jurisdiction,
-                reference=req.reference,
-            )
+    # The consent records keep their proof, lose the address, stop marketing: all at once.
+    after_erasures(
+        session,
+        settings,
+        [Erased(e, r.jurisdiction, r.reference) for r in reqs if (e := emails[r.id])],
+    )
     names = {s.key: s.name for s in load_map(session).systems.values()}
     notices = open_notices_for(session, reqs)
     by_request = tasks.tasks_by_request(session, [req.id for req in reqs])
