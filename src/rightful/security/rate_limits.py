@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import String, Text, delete, select, update
+from sqlalchemy import String, Text, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
@@ -91,12 +91,26 @@ def count(
 ) -> bool:
     """`allow` in the caller's transaction (no store statement when Redis keeps the counts;
     `session` may then be None); the caller commits, or rolls back a refusal's other writes."""
-    name = f"{scope}:{key}"
+    return count_each(session, settings, scope=scope, hits=[(key, cost)], window=window)[0]
+
+
+def count_each(
+    session: Session | None,
+    settings: Settings,
+    *,
+    scope: str,
+    hits: list[tuple[str, int]],
+    window: Window,
+) -> list[bool]:
+    """`count` for several requests (key, cost) in the caller's transaction, in order, each
+    refused on its own when it would pass its key's limit: in the store, every key's row
+    locked in one statement (in key order, so two callers never wait for each other in a
+    circle) and written back in one."""
     url = redis_url(settings)
     if url:
-        return _allow_in_redis(url, name, window, cost)
+        return [_allow_in_redis(url, f"{scope}:{k}", window, cost) for k, cost in hits]
     assert session is not None, "the store's counts need the caller's session"
-    allowed = _allow_in_store(session, name, window, cost)
+    allowed = _allow_in_store(session, [(f"{scope}:{k}", cost) for k, cost in hits], window)
     _sweep(session)
     return allowed
 
@@ -143,16 +157,17 @@ def _upsert(dialect: str) -> Any:
     stmt = insert_(_TABLE)
     return stmt.on_conflict_do_update(
         index_elements=["key_hash"], set_={"key_hash": stmt.excluded.key_hash}
-    ).returning(_TABLE.c.hits)
+    ).returning(_TABLE.c.key_hash, _TABLE.c.hits)
 
 
-def _locked_hits(session: Session, name: str, now: datetime) -> str:
-    """The key's hits, its row created if missing and locked until commit."""
+def _locked_hits(session: Session, names: list[str], now: datetime) -> dict[str, str]:
+    """Each key's hits, its row created if missing and locked until commit."""
     dialect = session.get_bind().dialect.name
-    values: dict[str, Any] = {"key_hash": name, "hits": "", "until": now}
-    if dialect in ("postgresql", "sqlite"):  # one statement; the row is never inserted twice
-        return str(session.execute(_upsert(dialect), values).scalar_one())
-    return _locked_row(session, name, now).hits
+    rows: list[dict[str, Any]] = [{"key_hash": n, "hits": "", "until": now} for n in names]
+    if dialect in ("postgresql", "sqlite"):  # one statement; no row is ever inserted twice
+        found = session.execute(_upsert(dialect).values(rows)).all()
+        return {name: hits for name, hits in found}
+    return {n: _locked_row(session, n, now).hits for n in names}
 
 
 def _locked_row(session: Session, name: str, now: datetime) -> RateLimitWindow:
@@ -171,22 +186,40 @@ def _locked_row(session: Session, name: str, now: datetime) -> RateLimitWindow:
     return row
 
 
-def _allow_in_store(session: Session, name: str, window: Window, cost: int) -> bool:
+def _allow_in_store(session: Session, hits: list[tuple[str, int]], window: Window) -> list[bool]:
     now = utcnow()
     start = now.timestamp() - window.seconds
-    hits = [h for h in (float(x) for x in _locked_hits(session, name, now).split()) if h > start]
-    allowed = len(hits) + cost <= window.limit
-    if allowed:
-        hits += [now.timestamp()] * cost
-    session.execute(
-        update(_TABLE)
-        .where(_TABLE.c.key_hash == name)
-        .values(
-            hits=" ".join(f"{h:.6f}" for h in hits),
-            until=now + timedelta(seconds=window.seconds) if hits else now,
-        )
-    )
+    names = sorted({name for name, _ in hits})
+    recent = {
+        name: [h for h in (float(x) for x in found.split()) if h > start]
+        for name, found in _locked_hits(session, names, now).items()
+    }
+    allowed = []
+    for name, cost in hits:
+        ok = len(recent[name]) + cost <= window.limit
+        if ok:
+            recent[name] += [now.timestamp()] * cost
+        allowed.append(ok)
+    rows = [
+        {
+            "name": name,
+            "new_hits": " ".join(f"{h:.6f}" for h in found),
+            "new_until": now + timedelta(seconds=window.seconds) if found else now,
+        }
+        for name, found in recent.items()
+    ]
+    session.execute(_write_back(), rows)
     return allowed
+
+
+@cache
+def _write_back() -> Any:
+    """A key's hits and when they have all passed, by key (one statement for many keys)."""
+    return (
+        update(_TABLE)
+        .where(_TABLE.c.key_hash == bindparam("name"))
+        .values(hits=bindparam("new_hits"), until=bindparam("new_until"))
+    )
 
 
 def _sweep(session: Session) -> None:
