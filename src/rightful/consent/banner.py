@@ -274,6 +274,13 @@ def record_all(
     before the first write, and a refusal names the answer (`events.<i>.<field>`; not when
     `numbered` is False: a single answer), so a batch is recorded whole or, with the caller's
     rollback, not at all. The statements sent do not grow with the batch (banner_writes.py)."""
+    return record_checked(session, settings, check_all(session, settings, answers, numbered))
+
+
+def check_all(
+    session: Session, settings: Settings, answers: list[Answer], numbered: bool = True
+) -> list[banner_writes.Checked]:
+    """`record_all`'s checks, before anything is written: what each answer records."""
     if not 1 <= len(answers) <= MAX_BATCH:
         raise _invalid(f"Send 1 to {MAX_BATCH} events in a batch.", "events")
     configs: dict[str | None, BannerConfig] = {}
@@ -281,10 +288,17 @@ def record_all(
         _checked_item(session, settings, i, answer, configs, numbered)
         for i, answer in enumerate(answers)
     ]
-    items = [
+    return [
         banner_writes.Checked(a, cfg, c, _person_opt_outs(c))
         for a, (cfg, c) in zip(answers, checked, strict=True)
     ]
+
+
+def record_checked(
+    session: Session, settings: Settings, items: list[banner_writes.Checked]
+) -> list[Outcome]:
+    """Write checked answers (of one request or of several, banner_writes.py); flushes only."""
+    answers = [i.answer for i in items]
     written, known = banner_writes.write(session, settings, items, [_read_in(a) for a in answers])
     return [
         Outcome(
