@@ -166,12 +166,18 @@ def _claim_returning(
 ) -> Claim:
     # Candidates another worker is claiming right now are skipped, not waited for; the UPDATE
     # repeats the conditions all the same. The rows come back whole, so the caller need not
-    # read them again (`Claim.rows`).
-    locked = candidates.with_for_update(of=model, skip_locked=True)
+    # read them again (`Claim.rows`). The locked pick is a MATERIALIZED CTE, run once: as an
+    # IN subquery the planner may rescan it once per row (nested-loop semi join), each scan
+    # locking further rows, and the claim took far more than `limit`.
+    locked = (
+        candidates.with_for_update(of=model, skip_locked=True)
+        .cte("picked")
+        .prefix_with("MATERIALIZED")
+    )
     rows = list(
         session.scalars(
             update(model)
-            .where(model.id.in_(locked.scalar_subquery()), condition)
+            .where(model.id.in_(select(locked.c.id)), condition)
             .values(claimed_by=holder, claimed_until=until)
             .returning(model)
             .execution_options(synchronize_session=False, populate_existing=True)
