@@ -4,7 +4,8 @@
 own app over a store named by RIGHTFUL_* variables, no embedded worker) and stops it by its
 process id. `post_all` sends a list of JSON bodies over N keep-alive connections with
 `httpx.AsyncClient` and times each request, with `procstat` saying who used the machine and
-what PostgreSQL's backends were doing meanwhile.
+what PostgreSQL's backends were doing meanwhile. `post_all_wrk` sends them with wrk instead
+(`benchmarks/wrk.py`: far less CPU a request, for a fixed time), and `drive` picks either.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from benchmarks import wrk
 from benchmarks.procstat import CpuMeter, WaitSampler
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,6 +43,9 @@ if importlib.util.find_spec("sniffio") is None:
     sys.modules["sniffio"] = None  # type: ignore[assignment]
 COUNTS_ENV = "RIGHTFUL_BENCH_COUNTS_DIR"  # where each worker writes what it sent PostgreSQL
 Judge = Callable[[Any, httpx.Response], str]
+Headers = Callable[[int], dict[str, str]]
+DRIVERS = ("wrk", "httpx")
+WARM_S = 2  # wrk's untimed run before each timed one
 
 
 # ---------------------------------------------------------------------------------- the server
@@ -325,3 +330,168 @@ def post_all(
             return Load(seconds, wall, outcomes, cpu, sent, waits.summary())
 
     return asyncio.run(run())
+
+
+# ------------------------------------------------------------------------------ with wrk
+
+
+@dataclass(frozen=True)
+class Driven:
+    """A run's figures (`Load.summary`'s keys, and `driver`) and the bodies that reached the
+    server, warm-up first: what the caller checks the store against."""
+
+    summary: dict[str, Any]
+    sent: list[Any]
+
+
+def bodies_needed(driver: str, requests: int, duration_s: float, per_second: int) -> int:
+    """How many bodies a run takes: the httpx driver sends `requests`; wrk runs for a time,
+    so enough for `per_second` (more than the server is expected to answer) throughout."""
+    return requests if driver == "httpx" else round(per_second * duration_s)
+
+
+def drive(
+    driver: str,
+    served: Served,
+    token: str,
+    path: str,
+    bodies: list[Any],
+    *,
+    concurrency: int,
+    judge: Judge,
+    patterns: list[tuple[str, str]],
+    warmup: list[Any],
+    database: str,
+    duration_s: float,
+    headers: Headers | None = None,
+) -> Driven:
+    """The bodies through `driver`: httpx judges each answer with `judge`; wrk counts the 2xx
+    answers matching each (label, Lua pattern) of `patterns` and runs for `duration_s`."""
+    if driver == "httpx":
+        load = post_all(
+            served,
+            token,
+            path,
+            bodies,
+            concurrency=concurrency,
+            judge=judge,
+            warmup=warmup,
+            database=database,
+            headers=headers,
+        )
+        return Driven(load.summary(concurrency) | {"driver": "httpx"}, warmup + bodies)
+    return post_all_wrk(
+        served,
+        token,
+        path,
+        bodies,
+        concurrency=concurrency,
+        patterns=patterns,
+        warmup=warmup,
+        database=database,
+        duration_s=duration_s,
+        headers=headers,
+    )
+
+
+def _requests_file(
+    directory: Path,
+    name: str,
+    served: Served,
+    token: str,
+    path: str,
+    bodies: list[Any],
+    headers: Headers | None,
+    first: int,
+) -> Path:
+    """The bodies as whole requests for wrk; request i's extra headers are `headers(first + i)`
+    so the warm-up's visitors and the timed run's differ."""
+    host = served.base_url.removeprefix("http://")
+    common = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    file = directory / f"{name}.requests"
+    wrk.write_requests(
+        file,
+        (
+            wrk.render(
+                host,
+                path,
+                json.dumps(body).encode(),
+                common | (headers(first + i) if headers else {}),
+            )
+            for i, body in enumerate(bodies)
+        ),
+    )
+    return file
+
+
+def post_all_wrk(
+    served: Served,
+    token: str,
+    path: str,
+    bodies: list[Any],
+    *,
+    concurrency: int,
+    patterns: list[tuple[str, str]],
+    warmup: list[Any],
+    database: str,
+    duration_s: float,
+    headers: Headers | None = None,
+) -> Driven:
+    """`post_all` with wrk: the warm-up bodies for WARM_S seconds, then the bodies for
+    `duration_s`, over `concurrency` connections. wrk's CPU is the client's; this process
+    only samples PostgreSQL meanwhile (`sampler_cpu_s`)."""
+    wrk.require()
+    with tempfile.TemporaryDirectory(prefix="rightful-wrk-") as tmp:
+        directory = Path(tmp)
+        warm_file = _requests_file(directory, "warm", served, token, path, warmup, headers, 0)
+        timed_file = _requests_file(
+            directory, "timed", served, token, path, bodies, headers, len(warmup)
+        )
+        warm = wrk.run(served.base_url, warm_file, connections=concurrency, duration_s=WARM_S)
+        before = database_work(served)
+        with WaitSampler(database) as waits:
+            meter = CpuMeter(served.pid)
+            started = time.perf_counter()
+            result = wrk.run(
+                served.base_url,
+                timed_file,
+                connections=concurrency,
+                duration_s=duration_s,
+                patterns=patterns,
+            )
+            cpu = meter.stop(time.perf_counter() - started)
+        after = database_work(served)  # includes the requests left in flight at the end
+    sent = [bodies[i] for i in result.sent_records()]
+    cpu["sampler_cpu_s"] = cpu["client_cpu_s"]
+    cpu["client_cpu_s"] = round(result.cpu_s, 2)
+    cpu["other_cpu_s"] = round(max(cpu["other_cpu_s"] - result.cpu_s, 0.0), 2)
+    answers = max(result.answers, 1)
+    summary = {
+        "driver": "wrk",
+        "requests": result.answers,
+        "sent": len(sent),
+        "concurrency": concurrency,
+        "wall_s": round(result.duration_s, 2),
+        "per_second": round(result.answers / result.duration_s, 1),
+        "latency": {
+            "mean_ms": result.latency_ms["mean"],
+            "median_ms": result.latency_ms["p50"],
+            "p95_ms": result.latency_ms["p95"],
+            "p99_ms": result.latency_ms["p99"],
+            "max_ms": result.latency_ms["max"],
+        },
+        "outcomes": dict(sorted(result.outcomes().items())),
+        "errors": result.non_2xx + sum(v for k, v in result.errors.items() if k != "status"),
+        "warmup": {"requests": warm.answers, "outcomes": dict(sorted(warm.outcomes().items()))},
+        "cpu": cpu,
+        "cpu_ms_per_request": {
+            side: round(1000 * cpu[f"{side}_cpu_s"] / answers, 3)
+            for side in ("server", "postgres", "client")
+        },
+        "database_per_request": {
+            k: round((after[k] - before[k]) / max(len(sent), 1), 2) for k in sorted(after)
+        },
+        "postgres_backends": waits.summary(),
+    }
+    warm_sent = [warmup[i] for i in warm.sent_records()]
+    return Driven(summary, warm_sent + sent)

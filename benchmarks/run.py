@@ -30,10 +30,12 @@ from benchmarks import (
     erasure,
     estate,
     http_systems,
+    loadgen,
     parallel,
     profiling,
     report,
     signin,
+    wrk,
 )
 from benchmarks.counting import StatementCounter, transactions
 from benchmarks.databases import DEFAULT_CUSTOMERS, STORE, Server, estate_name
@@ -92,7 +94,16 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--events-bulk-people", type=int, default=0, help="people copied in (e.g. 1000000)"
     )
-    parser.add_argument("--events-connections", default="32,256")
+    parser.add_argument("--events-connections", default="8,16,32,256")
+    parser.add_argument(
+        "--consent-driver",
+        choices=loadgen.DRIVERS,
+        default="wrk",
+        help="the events matrix's load generator (wrk: apt-get install -y wrk)",
+    )
+    parser.add_argument(
+        "--events-duration", type=float, help="seconds of each wrk run (default 10, quick 3)"
+    )
     parser.add_argument("--events-workers", default="2,4", help="server processes")
     parser.add_argument(
         "--consent-workers", type=int, default=os.cpu_count() or 1, help="uvicorn workers"
@@ -141,12 +152,29 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     args.bulk_sizes = [int(n) for n in args.bulk_lines.split(",") if n.strip() and int(n)]
     if args.drop_lines is None:
         args.drop_lines = 100_000 if quick else 1_000_000
+    if args.events_duration is None:
+        args.events_duration = 3 if quick else 10
     if args.events_requests is None:
         args.events_requests = 200 if quick else 2000
     for name, full, small in CONSENT_DEFAULTS:
         if getattr(args, name) is None:
             setattr(args, name, small if quick else full)
+    if args.consent_driver == "wrk" and _events_matrix_runs(args):
+        try:
+            wrk.require()  # now, not after the estate and the other sections
+        except wrk.WrkMissingError as exc:
+            parser.error(str(exc))
     return args
+
+
+def _events_matrix_runs(args: argparse.Namespace) -> bool:
+    """Whether this run reaches the consent events matrix (see `main`)."""
+    if args.consent_events_only:
+        return True
+    alone = ("cold_start", "api", "consent_only", "signin_only", "http_only", "bulk_only")
+    if any(getattr(args, name) for name in (*alone, "drop_only", "only_erasures")):
+        return False
+    return bool(args.consent_events and args.events_requests)
 
 
 def _consent(server: Server, args: argparse.Namespace) -> dict[str, Any]:
@@ -183,6 +211,8 @@ def _consent_events(server: Server, args: argparse.Namespace) -> dict[str, Any]:
         connections=tuple(int(n) for n in args.events_connections.split(",")),
         workers=tuple(int(n) for n in args.events_workers.split(",")),
         store=f"{args.consent_store}_events",
+        driver=args.consent_driver,
+        duration_s=args.events_duration,
     )
     with tempfile.TemporaryDirectory(prefix="rightful-bench-") as data_dir:
         return consent_events.measure(server, matrix, Path(data_dir), RESULTS, _log)

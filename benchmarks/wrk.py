@@ -21,7 +21,10 @@ from pathlib import Path
 
 SCRIPT = Path(__file__).parent / "wrk" / "replay.lua"
 MARKER = "wrk-result "
-INSTALL = "wrk is not installed: `apt-get install -y wrk` (Debian's wrk 4.1), or use --driver httpx"
+INSTALL = (
+    "wrk is not installed: `apt-get install -y wrk` (Debian's wrk 4.1),"
+    " or choose the httpx load generator (--driver httpx; --consent-driver httpx in benchmarks.run)"
+)
 
 
 class WrkMissingError(RuntimeError):
