@@ -30,7 +30,7 @@ from rightful.rights.erasure_run import (
     plan_erasure,
 )
 from rightful.rights.models import ErasureStep, PartnerNotice, RightsRequest
-from rightful.rights.partners import OPEN_STATUSES, open_notices_for
+from rightful.rights.partners import OPEN_STATUSES, notices_of, open_notices_for
 from rightful.rights.task_models import ManualTask
 
 
@@ -99,16 +99,20 @@ def conclude(
     request (None while partners or manual tasks have not answered). One request or a batch
     (`erasure_batch`) goes through this same code, each read and insert made once for all."""
     reqs = [req for req, _ in erased]
-    emails = {req.id: service.identities_of(settings, req).get("email") for req in reqs}
+    before = notices_of(session, [req.id for req in reqs])
+    # Notices already opened: an earlier pass did the rest in the same transaction. (Without
+    # partners there are none, and the steps below, each safe to repeat, run again.)
+    first = [req for req in reqs if not before[req.id]]
+    emails = {req.id: service.identities_of(settings, req).get("email") for req in first}
     remember_all_erased(session, settings, [(e, rid) for rid, e in emails.items() if e])
     # The consent records keep their proof, lose the address, stop marketing: all at once.
     after_erasures(
         session,
         settings,
-        [Erased(e, r.jurisdiction, r.reference) for r in reqs if (e := emails[r.id])],
+        [Erased(e, r.jurisdiction, r.reference) for r in first if (e := emails[r.id])],
     )
     names = {s.key: s.name for s in load_map(session).systems.values()}
-    notices = open_notices_for(session, reqs)
+    notices = open_notices_for(session, reqs, before)
     by_request = tasks.tasks_by_request(session, [req.id for req in reqs])
     answered = [r.id for r in reqs if not _waiting(notices[r.id], by_request[r.id])]
     partner_names = {p.key: p.name for p in session.scalars(select(Partner))} if answered else {}

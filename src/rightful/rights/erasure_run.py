@@ -13,8 +13,9 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from rightful import laws
 from rightful.connectors.base import Changed, Connector, Row, RowChange, total, transactional
@@ -70,6 +71,7 @@ def plan_erasures(session: Session, settings: Settings, reqs: list[RightsRequest
         refused = api_refusals(steps, policy, connectors)
         members = member_systems(steps, connectors)
     planned_rows: list[dict[str, Any]] = []
+    known = tasks.tasks_by_request(session, [r.id for r in todo])  # one read for the batch
     for req in todo:
         mine = found if len(todo) == 1 else rows_of(steps, {"email": emails[req.id]}, found)
         planned_rows += _store_plan(settings, req, steps, mine, policy, refused, members)
@@ -82,6 +84,7 @@ def plan_erasures(session: Session, settings: Settings, reqs: list[RightsRequest
             found=mine,
             decide=lambda step, day=today: decide(step.collection, policy, day),
             refused=refused,
+            known=known[req.id],
         )
     if planned_rows:  # every request's plan in one insert (Core: rows of one shape, NULLs kept)
         session.execute(insert(_STEPS), planned_rows)
@@ -163,33 +166,30 @@ def _dependents_first(steps: list[Step], systems: list[str]) -> list[str]:
 
 def apply_erasure(session: Session, settings: Settings, req: RightsRequest) -> list[ErasureStep]:
     """Apply each system's stored changes in one transaction; record counts, drop the data."""
-    apply_erasures(session, settings, [req.id])
-    return list(
-        session.scalars(
-            select(ErasureStep)
-            .where(ErasureStep.request_id == req.id)
-            .order_by(ErasureStep.position)
-        )
-    )
+    return apply_erasures(session, settings, [req.id])
 
 
-def apply_erasures(session: Session, settings: Settings, request_ids: list[str]) -> None:
+def apply_erasures(
+    session: Session, settings: Settings, request_ids: list[str]
+) -> list[ErasureStep]:
     """Apply the stored changes of many erasures: per system, one transaction for them all.
 
     Each request's line of the record says how many rows the store reported changed. Where that
     is fewer than planned (an earlier attempt that died after the store committed, or a row two
     people shared), the rows are read again and those already in their erased state are counted:
-    what the store shows, never what was planned.
+    what the store shows, never what was planned. Returns every step of these requests (done
+    before or now), in order.
     """
     data_map = load_map(session)
     vault = _vault(settings)
-    pending = list(
+    every = list(
         session.scalars(
             select(ErasureStep)
-            .where(ErasureStep.request_id.in_(request_ids), ErasureStep.done_at.is_(None))
-            .order_by(ErasureStep.position)
+            .where(ErasureStep.request_id.in_(request_ids))
+            .order_by(ErasureStep.position, ErasureStep.id)
         )
     )
+    pending = [step for step in every if step.done_at is None]
     order = list(dict.fromkeys(step.system for step in pending))
     keyed = {c.name for c in data_map.collections.values() if key_fields(c)}
     with Connectors(settings, data_map.systems) as connectors:
@@ -209,15 +209,33 @@ def apply_erasures(session: Session, settings: Settings, request_ids: list[str])
             short = _short(changes, changed)
             if short:
                 changed = {**changed, **in_effect(connector, short, keyed)}
-            for step in steps:
-                step.report = [
-                    {**item, "changed": changed.get((item["collection"], step.request_id), 0)}
-                    if "planned" in item
-                    else item
-                    for item in step.report
-                ]
-                step.changes, step.done_at = None, utcnow()
+            _record_done(session, steps, changed)
             session.commit()  # this system is done for all of them; a crash resumes after it
+    return every
+
+
+def _record_done(session: Session, steps: list[ErasureStep], changed: Changed) -> None:
+    """Each step's counts from what the store reported, its plan dropped: one UPDATE for all
+    (executemany), the loaded steps kept in step with it."""
+    now = utcnow()
+    rows = [
+        {
+            "id": step.id,
+            "report": [
+                {**item, "changed": changed.get((item["collection"], step.request_id), 0)}
+                if "planned" in item
+                else item
+                for item in step.report
+            ],
+            "changes": None,
+            "done_at": now,
+        }
+        for step in steps
+    ]
+    session.execute(update(ErasureStep), rows)
+    for step, row in zip(steps, rows, strict=True):
+        for key in ("report", "changes", "done_at"):
+            set_committed_value(step, key, row[key])
 
 
 def _apply_one_by_one(

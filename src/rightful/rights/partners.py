@@ -13,7 +13,7 @@ import json
 import time
 from datetime import timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import case, insert, select, update
 from sqlalchemy.orm import Session
 
 from rightful import laws
@@ -24,7 +24,7 @@ from rightful.core.config import Settings
 from rightful.core.errors import ConflictError, InvalidInputError, NotFoundError
 from rightful.core.urls import webhook_problem
 from rightful.inventory.models import Disclosure, Partner
-from rightful.messaging.service import queue_email
+from rightful.messaging.service import queue_emails
 from rightful.rights import service
 from rightful.rights.models import PartnerNotice, RightsRequest
 from rightful.security import audit
@@ -62,11 +62,16 @@ def open_notices(session: Session, settings: Settings, req: RightsRequest) -> li
     return open_notices_for(session, [req])[req.id]
 
 
-def open_notices_for(session: Session, reqs: list[RightsRequest]) -> dict[str, list[PartnerNotice]]:
-    """`open_notices` for many requests: one read of their notices and, when some are new, one
-    insert of them all and a second read. Each request's notices come oldest first."""
+def open_notices_for(
+    session: Session,
+    reqs: list[RightsRequest],
+    existing: dict[str, dict[str, PartnerNotice]] | None = None,
+) -> dict[str, list[PartnerNotice]]:
+    """`open_notices` for many requests: one read of their notices (unless given: `existing`,
+    from `notices_of`) and, when some are new, one insert of them all and a second read. Each
+    request's notices come oldest first."""
     ids = [r.id for r in reqs]
-    existing = _notices_of(session, ids)
+    existing = notices_of(session, ids) if existing is None else existing
     keys = sorted(set(session.scalars(select(Disclosure.partner_key))))
     missing = [k for k in keys if any(k not in mine for mine in existing.values())]
     partners = (
@@ -102,11 +107,12 @@ def open_notices_for(session: Session, reqs: list[RightsRequest]) -> dict[str, l
             )
     if new:
         session.execute(insert(PartnerNotice), new)
-        existing = _notices_of(session, ids)
+        existing = notices_of(session, ids)
     return {rid: list(mine.values()) for rid, mine in existing.items()}
 
 
-def _notices_of(session: Session, ids: list[str]) -> dict[str, dict[str, PartnerNotice]]:
+def notices_of(session: Session, ids: list[str]) -> dict[str, dict[str, PartnerNotice]]:
+    """Each request's notices by partner key, in one read."""
     found: dict[str, dict[str, PartnerNotice]] = {rid: {} for rid in ids}
     for notice in session.scalars(
         select(PartnerNotice).where(PartnerNotice.request_id.in_(ids)).order_by(PartnerNotice.id)
@@ -160,42 +166,46 @@ def _post(settings: Settings, url: str, partner_key: str, payload: dict[str, obj
         return False
 
 
-def _send(session: Session, settings: Settings, notice: PartnerNotice, won: claims.Claim) -> None:
-    """One due notice or reminder, by the worker holding its claim; every outcome is written
-    only while that claim holds, so a send taken over by another worker is recorded once."""
+def _send(
+    session: Session,
+    settings: Settings,
+    notice: PartnerNotice,
+    won: claims.Claim,
+    req: RightsRequest,
+    partner: Partner,
+) -> None:
+    """One due webhook notice or reminder, by the worker holding its claim; every outcome is
+    written only while that claim holds, so a send taken over by another worker is recorded
+    once."""
     import httpx
 
-    req = session.get(RightsRequest, notice.request_id)
-    partner = session.get(Partner, notice.partner_key)
-    assert req is not None and partner is not None
     reminder = notice.reminders + (1 if notice.status == "sent" else 0)
     payload = _payload(settings, notice, req, reminder)
     now = utcnow()
-    if notice.channel == "webhook":
-        # Checked again at send time: an address stored while plain http was allowed (demo
-        # mode) must not receive a person's e-mail once it no longer is.
-        url = str(partner.erasure_webhook)
-        if webhook_problem(url, allow_http=settings.http_webhooks_allowed):
-            _record(session, notice.id, won, status="failed", last_error="insecure address")
-            return
-        try:
-            done = _post(settings, url, partner.key, payload)
-        except httpx.HTTPError as exc:
-            attempts = notice.attempts + 1
-            _record(
-                session,
-                notice.id,
-                won,
-                attempts=attempts,
-                last_error=type(exc).__name__,
-                status="failed" if attempts >= MAX_ATTEMPTS else "pending",
-                next_attempt_at=now + timedelta(minutes=min(2 ** (attempts - 1), 360)),
-            )
-            return
-        if done:
-            _answer(session, notice, "acknowledged", actor=f"partner:{partner.key}", won=won)
-            return
-    sent = _record(
+    # Checked again at send time: an address stored while plain http was allowed (demo
+    # mode) must not receive a person's e-mail once it no longer is.
+    url = str(partner.erasure_webhook)
+    if webhook_problem(url, allow_http=settings.http_webhooks_allowed):
+        _record(session, notice.id, won, status="failed", last_error="insecure address")
+        return
+    try:
+        done = _post(settings, url, partner.key, payload)
+    except httpx.HTTPError as exc:
+        attempts = notice.attempts + 1
+        _record(
+            session,
+            notice.id,
+            won,
+            attempts=attempts,
+            last_error=type(exc).__name__,
+            status="failed" if attempts >= MAX_ATTEMPTS else "pending",
+            next_attempt_at=now + timedelta(minutes=min(2 ** (attempts - 1), 360)),
+        )
+        return
+    if done:
+        _answer(session, notice.id, "acknowledged", actor=f"partner:{partner.key}", won=won)
+        return
+    _record(
         session,
         notice.id,
         won,
@@ -204,15 +214,58 @@ def _send(session: Session, settings: Settings, notice: PartnerNotice, won: clai
         reminders=reminder,
         next_attempt_at=now + _business_days(REMINDER_BUSINESS_DAYS),
     )
-    if sent and notice.channel != "webhook":
-        queue_email(
-            session,
-            settings,
-            to=str(partner.contact_email),
-            template="partner_erasure",
-            request_id=req.id,
-            context={"partner": partner.name, **payload},
+
+
+def _send_emails(
+    session: Session,
+    settings: Settings,
+    notices: list[PartnerNotice],
+    won: claims.Claim,
+    reqs: dict[str, RightsRequest],
+    partners: dict[str, Partner],
+) -> None:
+    """Due e-mailed notices and reminders, together: recorded as sent in one UPDATE while this
+    worker's claim holds and no answer came meanwhile, then those it recorded queued in one
+    insert (an e-mail goes out only for a send recorded, once)."""
+    if not notices:
+        return
+    sent = set(
+        session.scalars(
+            update(PartnerNotice)
+            .where(
+                PartnerNotice.id.in_([n.id for n in notices]),
+                PartnerNotice.status.in_(OPEN_STATUSES),
+                won.held(PartnerNotice.claimed_by, PartnerNotice.claimed_until),
+            )
+            .values(
+                status="sent",
+                last_error=None,
+                # A reminder when it was sent before: as `reminder` below, from the same row.
+                reminders=PartnerNotice.reminders
+                + case((PartnerNotice.status == "sent", 1), else_=0),
+                next_attempt_at=utcnow() + _business_days(REMINDER_BUSINESS_DAYS),
+                claimed_by=None,
+                claimed_until=None,
+            )
+            .returning(PartnerNotice.id)
+            .execution_options(synchronize_session=False)
         )
+    )
+    letters = []
+    for notice in notices:
+        if notice.id not in sent:
+            continue
+        req, partner = reqs[notice.request_id], partners[notice.partner_key]
+        reminder = notice.reminders + (1 if notice.status == "sent" else 0)
+        letters.append(
+            {
+                "to": str(partner.contact_email),
+                "template": "partner_erasure",
+                "request_id": req.id,
+                "context": {"partner": partner.name, **_payload(settings, notice, req, reminder)},
+            }
+        )
+    queue_emails(session, settings, letters)
 
 
 def _record(session: Session, notice_id: int, won: claims.Claim, **values: object) -> bool:
@@ -251,29 +304,71 @@ def deliver_notices(session: Session, settings: Settings, *, limit: int | None =
         limit=limit,
         order_by=PartnerNotice.next_attempt_at,
     )
-    for notice_id in won.ids:
-        notice = session.get(PartnerNotice, notice_id, populate_existing=True)
-        if notice is not None and notice.status in ("pending", "sent"):
-            _send(session, settings, notice, won)
-        session.commit()
+    if won.ids:
+        send_due(session, settings, _claimed(session, won), won)
     return len(won.ids)
+
+
+def send_due(
+    session: Session, settings: Settings, claimed: list[PartnerNotice], won: claims.Claim
+) -> None:
+    """Send the claimed notices still due: their requests and partners read once, each webhook
+    alone (committed after it), the e-mails together (`_send_emails`)."""
+    notices = [n for n in claimed if n.status in ("pending", "sent")]
+    if not notices:
+        return
+    reqs = {
+        r.id: r
+        for r in session.scalars(
+            select(RightsRequest).where(RightsRequest.id.in_({n.request_id for n in notices}))
+        )
+    }
+    partners = {
+        p.key: p
+        for p in session.scalars(
+            select(Partner).where(Partner.key.in_({n.partner_key for n in notices}))
+        )
+    }
+    for notice in notices:
+        if notice.channel == "webhook":
+            req, partner = reqs[notice.request_id], partners[notice.partner_key]
+            _send(session, settings, notice, won, req, partner)
+            session.commit()
+    emailed = [n for n in notices if n.channel != "webhook"]
+    _send_emails(session, settings, emailed, won, reqs, partners)
+    session.commit()
+
+
+def _claimed(session: Session, won: claims.Claim) -> list[PartnerNotice]:
+    """The notices a claim won: as it returned them (PostgreSQL), else read in one query."""
+    if won.rows:
+        return list(won.rows)
+    return list(
+        session.scalars(
+            select(PartnerNotice)
+            .where(PartnerNotice.id.in_(won.ids))
+            .order_by(PartnerNotice.id)
+            .execution_options(populate_existing=True)
+        )
+    )
 
 
 def _answer(
     session: Session,
-    notice: PartnerNotice,
+    notice_id: int,
     status: str,
     *,
-    actor: str,
+    actor: str | None,
     note: str | None = None,
     won: claims.Claim | None = None,
-) -> bool:
+) -> PartnerNotice | None:
     """Close a notice with the partner's or staff's answer, once: of two answers racing (a
-    webhook's reply and the confirmation link, two clicks), one changes it and is audited."""
-    conditions = [PartnerNotice.id == notice.id, PartnerNotice.status.in_(OPEN_STATUSES)]
+    webhook's reply and the confirmation link, two clicks), one changes it and is audited.
+    Returns the notice it closed (None: answered already). `actor` None: the partner."""
+    conditions = [PartnerNotice.id == notice_id, PartnerNotice.status.in_(OPEN_STATUSES)]
     if won is not None:
         conditions.append(won.held(PartnerNotice.claimed_by, PartnerNotice.claimed_until))
-    result = session.execute(
+    answered = session.scalars(
         update(PartnerNotice)
         .where(*conditions)
         .values(
@@ -282,36 +377,37 @@ def _answer(
             note=note,
             **({"claimed_by": None, "claimed_until": None} if won is not None else {}),
         )
-        .execution_options(synchronize_session=False)
-    )
-    session.refresh(notice)
-    if not result.rowcount:  # type: ignore[attr-defined]
-        return False
+        .returning(PartnerNotice)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    ).first()
+    if answered is None:
+        return None
     # Let a worker close the request now. A statement, not the loaded row: one read earlier
     # in this session may hold a stale lease and then the change would not be written.
     session.execute(
         update(RightsRequest)
-        .where(RightsRequest.id == notice.request_id)
+        .where(RightsRequest.id == answered.request_id)
         .values(lease_until=None)
         .execution_options(synchronize_session=False)
     )
     audit.record(
         session,
-        actor=actor,
+        actor=actor or f"partner:{answered.partner_key}",
         action=f"partner.{status}",
         subject_type="rights_request",
-        subject_id=notice.request_id,
-        detail={"partner": notice.partner_key, **({"reason": note} if note else {})},
+        subject_id=answered.request_id,
+        detail={"partner": answered.partner_key, **({"reason": note} if note else {})},
     )
-    return True
+    return answered
 
 
 def acknowledge(session: Session, settings: Settings, *, token: str) -> PartnerNotice:
     """A partner confirms through its signed link (a second time changes nothing)."""
-    notice = session.get(PartnerNotice, notice_from_token(settings, token))
+    notice_id = notice_from_token(settings, token)
+    answered = _answer(session, notice_id, "acknowledged", actor=None)
+    notice = answered or session.get(PartnerNotice, notice_id)  # read only when already closed
     if notice is None:
         raise NotFoundError("There is no such notice.")
-    _answer(session, notice, "acknowledged", actor=f"partner:{notice.partner_key}")
     return notice
 
 
@@ -351,6 +447,6 @@ def waive(
     if notice.status not in OPEN_STATUSES:
         raise ConflictError("This partner has already answered.")
     notice.explanation = explanation.strip()
-    if not _answer(session, notice, "waived", actor=actor.name, note=reason.strip()):
+    if not _answer(session, notice.id, "waived", actor=actor.name, note=reason.strip()):
         raise ConflictError("This partner has already answered.")
     return notice

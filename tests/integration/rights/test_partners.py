@@ -25,8 +25,7 @@ from rightful.inventory.models import Partner
 from rightful.messaging.service import list_outbox, open_letter
 from rightful.rights.execution import run_request
 from rightful.rights.models import PartnerNotice
-from rightful.rights.partners import _send as send_notice
-from rightful.rights.partners import acknowledge, deliver_notices, partner_secret
+from rightful.rights.partners import acknowledge, deliver_notices, partner_secret, send_due
 from rightful.security.permissions import system_actor
 from rightful.security.tokens import LinkSigner
 from rightful.web.app import create_app
@@ -297,7 +296,7 @@ def test_a_confirmation_arriving_while_the_notice_is_sent_is_never_overwritten(
         assert won.ids == [notice.id]
         with unit_of_work(runtime.sessions) as partner:
             acknowledge(partner, runtime.settings, token=signer.sign(str(notice.id)))
-        send_notice(sender, runtime.settings, notice, won)
+        send_due(sender, runtime.settings, [notice], won)
         sender.commit()
     assert notices(runtime, request_id)["parcelgo"].status == "acknowledged"
     with runtime.sessions() as session:
