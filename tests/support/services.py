@@ -278,6 +278,8 @@ class ReceivedMail:
     envelope_from: str
     envelope_to: tuple[str, ...]
     message: EmailMessage
+    raw: bytes = b""  # as it came over the wire (headers exactly as written, before parsing)
+    session: int = 0  # which SMTP session (connection) carried it, counted from 1
 
     def is_addressed_to(self, address: str) -> bool:
         """Tell whether the address is an envelope recipient or in the To/Cc headers."""
@@ -297,6 +299,12 @@ class SmtpTestServer:
         self.port = 0
         self.messages: list[ReceivedMail] = []
         self._arrived = threading.Condition()
+        self._sessions: dict[int, object] = {}  # by id(), each kept so no id is reused
+
+    @property
+    def sessions(self) -> int:
+        """How many SMTP sessions (connections) delivered at least one message."""
+        return len({mail.session for mail in self.messages})
 
     @property
     def url(self) -> str:
@@ -313,11 +321,17 @@ class SmtpTestServer:
             envelope_from=str(envelope.mail_from),
             envelope_to=tuple(envelope.rcpt_tos),
             message=message,
+            raw=raw,
+            session=self._session_number(session),
         )
         with self._arrived:
             self.messages.append(mail)
             self._arrived.notify_all()
         return "250 Message accepted for delivery"
+
+    def _session_number(self, session: object) -> int:
+        self._sessions.setdefault(id(session), session)
+        return list(self._sessions).index(id(session)) + 1
 
     def wait_for(
         self, to: str, *, subject_contains: str | None = None, timeout: float = 15.0
