@@ -342,6 +342,12 @@ class Driven:
 
     summary: dict[str, Any]
     sent: list[Any]
+    warmed: int  # how many of `sent` were the warm-up's
+
+    @property
+    def timed(self) -> list[Any]:
+        """The timed run's bodies that reached the server."""
+        return self.sent[self.warmed :]
 
 
 def bodies_needed(driver: str, requests: int, duration_s: float, per_second: int) -> int:
@@ -379,7 +385,7 @@ def drive(
             database=database,
             headers=headers,
         )
-        return Driven(load.summary(concurrency) | {"driver": "httpx"}, warmup + bodies)
+        return Driven(load.summary(concurrency) | {"driver": "httpx"}, warmup + bodies, len(warmup))
     return post_all_wrk(
         served,
         token,
@@ -494,4 +500,4 @@ def post_all_wrk(
         "postgres_backends": waits.summary(),
     }
     warm_sent = [warmup[i] for i in warm.sent_records()]
-    return Driven(summary, warm_sent + sent)
+    return Driven(summary, warm_sent + sent, len(warm_sent))
