@@ -5,16 +5,17 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, select, update
+from sqlalchemy import ColumnElement, Select, Update, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from rightful.core import claims
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.core.errors import ConnectorError, NotFoundError
-from rightful.rights import access_batch, correction_run, service
+from rightful.rights import access_batch, claimed, correction_run, service
 from rightful.rights.access_finish import finish_accesses
 from rightful.rights.erasure_batch import finish_erasures
 from rightful.rights.erasure_run import apply_erasures, plan_erasures
@@ -33,6 +34,19 @@ def _free(settings: Settings | None) -> ColumnElement[bool]:
     return claims.free(RightsRequest.lease_holder, RightsRequest.lease_until, grace)
 
 
+@dataclass
+class Taken:
+    """What a claim won: each request's lease end, which identifies the claim. On PostgreSQL
+    also what the claim's own statement read back (`claimed`): the rows as claimed, the data
+    map's revision and the requests with neither steps nor tasks yet, so the run that follows
+    need not read them again."""
+
+    leases: dict[str, datetime]
+    rows: dict[str, RightsRequest] = field(default_factory=dict)
+    revision: int | None = None
+    untouched: set[str] = field(default_factory=set)
+
+
 def claim(
     session: Session, request_id: str, lease: timedelta, settings: Settings | None = None
 ) -> datetime | None:
@@ -42,14 +56,11 @@ def claim(
     A worker that dies keeps its lease until it runs out or its heartbeat falls silent for
     `worker_silent_seconds`; then another takes the work over.
     """
-    return _take(session, request_id, lease, settings)[0]
+    return _take(session, request_id, lease, settings).leases.get(request_id)
 
 
-def _take(
-    session: Session, request_id: str, lease: timedelta, settings: Settings | None
-) -> tuple[datetime | None, RightsRequest | None]:
-    """`claim`, and on PostgreSQL the request as claimed (read back by the same UPDATE, so the
-    run that follows need not read it again)."""
+def _take(session: Session, request_id: str, lease: timedelta, settings: Settings | None) -> Taken:
+    """`claim`, and on PostgreSQL what the claim read back (`Taken`)."""
     until = utcnow() + lease
     taking = (
         update(RightsRequest)
@@ -62,14 +73,26 @@ def _take(
         .execution_options(synchronize_session=False)
     )
     if session.get_bind().dialect.name == "postgresql":
-        taken = session.scalars(
-            taking.returning(RightsRequest), execution_options={"populate_existing": True}
-        ).first()
-        session.commit()
-        return (until, taken) if taken is not None else (None, None)
+        return _won(session, taking, until)
     result = session.execute(taking)
     session.commit()
-    return (until if result.rowcount else None), None  # type: ignore[attr-defined]
+    return Taken({request_id: until} if result.rowcount else {})  # type: ignore[attr-defined]
+
+
+def _won(session: Session, taking: Update, until: datetime) -> Taken:
+    """Run a claim's UPDATE with RETURNING the rows it won and what the run needs besides
+    (`claimed`), and commit: one statement for the claim and the reads after it."""
+    won = session.execute(
+        taking.returning(RightsRequest, claimed.revision_column(), claimed.untouched_column()),
+        execution_options={"populate_existing": True},
+    ).all()
+    session.commit()
+    return Taken(
+        leases={req.id: until for req, _, _ in won},
+        rows={req.id: req for req, _, _ in won},
+        revision=won[0][1] if won else None,
+        untouched={req.id for req, _, fresh in won if fresh},
+    )
 
 
 def runnable_ids(
@@ -97,6 +120,13 @@ def take_runnable(
 ) -> dict[str, datetime]:
     """Claim up to `limit` runnable requests (of `ids`, when given) for this worker in one
     UPDATE, so workers polling together take different ones; returns each one's lease end."""
+    return take(session, settings, limit=limit, ids=ids).leases
+
+
+def take(
+    session: Session, settings: Settings, *, limit: int, ids: list[str] | None = None
+) -> Taken:
+    """`take_runnable`, with what the claim read back on PostgreSQL (`Taken`)."""
     until = utcnow() + timedelta(seconds=settings.lease_seconds)
     holder = claims.worker_id() + secrets.token_hex(4)
     if session.get_bind().dialect.name == "postgresql":
@@ -115,13 +145,13 @@ def take_runnable(
         )
     session.commit()
     if not candidates:
-        return {}
+        return Taken({})
     won = session.scalars(
         select(RightsRequest.id)
         .where(RightsRequest.lease_holder == holder, RightsRequest.lease_until == until)
         .order_by(RightsRequest.updated_at)
     )
-    return {rid: until for rid in won}
+    return Taken({rid: until for rid in won})
 
 
 def _take_returning(
@@ -131,9 +161,10 @@ def _take_returning(
     ids: list[str] | None,
     holder: str,
     until: datetime,
-) -> dict[str, datetime]:
-    # One statement instead of three: the candidates, the claim and what it won. Candidates
-    # another worker is taking right now are skipped rather than waited for.
+) -> Taken:
+    # One statement instead of five: the candidates, the claim, what it won, the data map's
+    # revision and whether each has begun. Candidates another worker is taking right now are
+    # skipped rather than waited for.
     if ids is None:
         candidates = (
             _runnable(settings)
@@ -144,17 +175,14 @@ def _take_returning(
         chosen = RightsRequest.id.in_(candidates)
     else:
         chosen = RightsRequest.id.in_(ids[:limit])
-    won = list(
-        session.scalars(
-            update(RightsRequest)
-            .where(chosen, RightsRequest.status == Status.EXECUTING.value, _free(settings))
-            .values(lease_until=until, lease_holder=holder)
-            .returning(RightsRequest.id)
-            .execution_options(synchronize_session=False)
-        )
+    return _won(
+        session,
+        update(RightsRequest)
+        .where(chosen, RightsRequest.status == Status.EXECUTING.value, _free(settings))
+        .values(lease_until=until, lease_holder=holder)
+        .execution_options(synchronize_session=False),
+        until,
     )
-    session.commit()
-    return {rid: until for rid in won}
 
 
 def run_request(
@@ -162,18 +190,24 @@ def run_request(
     settings: Settings,
     request_id: str,
     leased: datetime | None = None,
+    taken: Taken | None = None,
 ) -> str:
     """Execute one request to completion; safe to call again after any crash. Returns status.
-    `leased`: the lease end when the caller already claimed it (`take_runnable`)."""
+    `leased`: the lease end when the caller already claimed it (`take_runnable`); `taken`: that
+    claim's read back, when it was this request's first (nothing ran on it since)."""
     with factory() as session:
-        taken = None
         if leased is None:
-            lease = timedelta(seconds=settings.lease_seconds)
-            leased, taken = _take(session, request_id, lease, settings)
+            taken = _take(session, request_id, timedelta(seconds=settings.lease_seconds), settings)
+            leased = taken.leases.get(request_id)
         if leased is None:
             req = session.get(RightsRequest, request_id)
             return req.status if req else "missing"
-        req = taken or service.access_request(session, request_id)
+        if taken is not None and request_id in taken.rows:
+            req = taken.rows[request_id]
+            session.add(req)  # as claimed: no need to read it again
+            claimed.hold(session, taken.revision, taken.untouched & {request_id})
+        else:
+            req = service.access_request(session, request_id)
         try:
             outcome = kind_of(req.request_type).run(session, settings, req)
             if outcome is None:  # waiting for partners or manual tasks; an answer wakes it sooner

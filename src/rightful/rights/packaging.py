@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from rightful.connectors.base import Row
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
-from rightful.inventory.revision import DataMap, load_map
+from rightful.inventory.revision import DataMap
 from rightful.inventory.stores import Connectors
-from rightful.rights import package, service, tasks
+from rightful.rights import claimed, package, service, tasks
 from rightful.rights.access_batch import access_plan
 from rightful.rights.kinds import kind_of
 from rightful.rights.know import categories_report
@@ -44,14 +44,21 @@ def _save_steps(session: Session, pending: list[dict[str, Any]]) -> None:
         pending.clear()
 
 
+def _done(session: Session, request_id: str) -> dict[str, str | None]:
+    """The request's reads kept so far: address -> sealed rows."""
+    rows = session.execute(
+        select(ExecutionStep.address, ExecutionStep.result).where(
+            ExecutionStep.request_id == request_id
+        )
+    )
+    return {address: result for address, result in rows}
+
+
 def _collect(
     session: Session, settings: Settings, req: RightsRequest, data_map: DataMap
 ) -> dict[str, list[Row]]:
     vault = Vault(settings, "execution")
-    done = {
-        s.address: s.result
-        for s in session.scalars(select(ExecutionStep).where(ExecutionStep.request_id == req.id))
-    }
+    done = {} if claimed.untouched(session, req.id) else _done(session, req.id)
     identities = service.identities_of(settings, req)
     steps = access_plan(data_map)  # the same reads a batch makes (rights/access_batch.py)
     found: dict[str, list[Row]] = {}
@@ -114,10 +121,14 @@ class Built:
 def build_package(session: Session, settings: Settings, req: RightsRequest) -> Built | None:
     """Read the person's rows everywhere and keep the sealed package; None while owners of
     systems handled by hand have tasks open."""
-    data_map = load_map(session)
+    data_map = claimed.data_map(session)
     found = _collect(session, settings, req, data_map)
-    known = tasks.tasks_of(session, req.id)  # read once: what is open, then what was entered
-    if tasks.open_tasks(session, settings, req, kind=tasks.LOOKUP, found=found, known=known):
+    # Read once (none when the claim saw none): what is open, then what was entered.
+    known = [] if claimed.untouched(session, req.id) else tasks.tasks_of(session, req.id)
+    by_hand = any(s.by_hand for s in data_map.systems.values())
+    if by_hand and tasks.open_tasks(
+        session, settings, req, kind=tasks.LOOKUP, found=found, known=known
+    ):
         return None
     if any(t.status == "open" for t in known):
         return None
@@ -134,7 +145,7 @@ def seal_found(
 ) -> Built:
     """Keep the sealed package of rows already read (`found`) and of the request's closed
     manual tasks (`known`): alone (`build_package`) or in a batch (`access_finish`)."""
-    by_hand = tasks.package_entries(session, settings, req.id, known)
+    by_hand = tasks.package_entries(session, settings, req.id, known) if known else []
     content = package.assemble(
         found,
         data_map.collections,

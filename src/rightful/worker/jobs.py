@@ -33,12 +33,13 @@ from rightful.messaging.service import deliver_pending
 from rightful.rights.due import run_due_daily
 from rightful.rights.erasure_run import destroy_retained
 from rightful.rights.execution import (
+    Taken,
     run_accesses,
     run_corrections,
     run_erasures,
     run_request,
     runnable_ids,
-    take_runnable,
+    take,
 )
 from rightful.rights.kinds import batched_types, correction_types, package_types
 from rightful.rights.models import RightsRequest
@@ -64,22 +65,22 @@ def execute(runtime: Runtime, ids: list[str] | None = None) -> int:
     settings = runtime.settings
     _release_unreleased(runtime)
     with runtime.sessions() as session:
-        leases = take_runnable(session, settings, limit=settings.worker_batch_size, ids=ids)
-        types = _types(session, list(leases))
+        taken = take(session, settings, limit=settings.worker_batch_size, ids=ids)
+        types = _types(session, taken)
     try:
-        _run(runtime, leases, types)
+        _run(runtime, taken, types)
     except OperationalError:
         # Rightful's store failed (connection dropped, too many clients, a serialization
         # failure): give the leases back so a retry (Celery's, with backoff) or another
         # worker takes the requests now, not when the leases end. Steps done are kept.
-        _unreleased.update(leases)
+        _unreleased.update(taken.leases)
         _release_unreleased(runtime)
         raise
-    return len(leases)
+    return len(taken.leases)
 
 
-def _run(runtime: Runtime, leases: dict[str, datetime], types: dict[str, str]) -> None:
-    settings = runtime.settings
+def _run(runtime: Runtime, taken: Taken, types: dict[str, str]) -> None:
+    settings, leases = runtime.settings, taken.leases
     batches = [
         (run_erasures, _of(types, batched_types())),
         (run_accesses, _of(types, package_types()) if settings.access_batches else []),
@@ -92,13 +93,14 @@ def _run(runtime: Runtime, leases: dict[str, datetime], types: dict[str, str]) -
             for request_id in batch:
                 alone.pop(request_id)
     for request_id, lease in alone.items():
-        run_request(runtime.sessions, settings, request_id, lease)
+        run_request(runtime.sessions, settings, request_id, lease, taken)
 
 
-def _types(session: Session, ids: list[str]) -> dict[str, str]:
-    """Each taken request's type, in one query."""
-    if not ids:
-        return {}
+def _types(session: Session, taken: Taken) -> dict[str, str]:
+    """Each taken request's type: as claimed, or read in one query."""
+    ids = list(taken.leases)
+    if taken.rows or not ids:
+        return {rid: req.request_type for rid, req in taken.rows.items()}
     rows = session.execute(
         select(RightsRequest.id, RightsRequest.request_type).where(RightsRequest.id.in_(ids))
     )

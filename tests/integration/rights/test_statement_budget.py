@@ -36,12 +36,14 @@ ACCESS = {
 # 14, 5 and 4, 50 in all. Then: the audit head written back by the events' insert (-1 a
 # transaction), mail and requests claimed with one UPDATE ... RETURNING (-2 each claim) and the
 # claimed messages not read again (-1 an e-mail), the mail ask recorded by its count (-1).
+# Execution 11 -> 6: the claim's RETURNING carries the request, the data map's revision and
+# whether it has steps or tasks yet (rights/claimed.py), so none is read after it.
 BUDGET = {
     "submit": 7,
     "code e-mail": 2,
     "verify": 7,
     "approve": 4,
-    "execution": 11,
+    "execution": 6,
     "completion e-mail": 2,
     "package": 3,
 }
