@@ -30,7 +30,7 @@ from rightful.core.config import Settings
 if TYPE_CHECKING:
     from rightful.consent.banner import Answer, BannerConfig
 
-__all__ = ["Checked", "Written", "write"]
+__all__ = ["Checked", "Written", "write", "write_choices"]
 
 _STATES = ConsentState.__table__
 _EXPLICIT = (
@@ -75,7 +75,8 @@ def write(
     mode); flushes only. Returns what each wrote, and the catalogue they were checked with."""
     devices = subjects.devices(session, settings, [i.answer.device_id for i in items])
     people = _people(session, devices)
-    kinds, confirmed, states = _read(session, items, [*devices, *people.values()])
+    chosen = [c for i in items for c in i.choices]
+    kinds, confirmed, states = _read(session, chosen, [*devices, *people.values()])
     plan = _Plan(settings, states, utcnow())
     written = []
     for item, device, proof in zip(items, devices, read_in, strict=True):
@@ -99,11 +100,28 @@ def write(
                 )
         mine = [e for _, e in plan.events[start:]]
         written.append(Written(device, mine, *plan.family(device)))
-    if plan.events:
-        announce = change_feed.wanted(session, settings)
-        appending.append_many(session, [(s, [e]) for s, e in plan.events], kinds, announce=announce)
-        propagation.enqueue(session, [e for _, e in plan.events], confirmed.routes)
+    plan.write(session, kinds, confirmed)
     return written, confirmed
+
+
+def write_choices(
+    session: Session,
+    settings: Settings,
+    items: list[tuple[ConsentSubject, list[Choice], Collected]],
+) -> list[list[ConsentEvent]]:
+    """`ledger.record` for several subjects' choices (of one request or of several, in order;
+    choices already checked against the catalogue), in the same statements as banner answers;
+    flushes only. Returns the events each item wrote: those that change something."""
+    chosen = [c for _, choices, _ in items for c in choices]
+    kinds, confirmed, states = _read(session, chosen, [s for s, _, _ in items])
+    plan = _Plan(settings, states, utcnow())
+    written = []
+    for subject, choices, collected in items:
+        start = len(plan.events)
+        plan.add(subject, choices, collected)
+        written.append([e for _, e in plan.events[start:]])
+    plan.write(session, kinds, confirmed)
+    return written
 
 
 def _people(session: Session, devices: list[ConsentSubject]) -> dict[str, ConsentSubject]:
@@ -116,14 +134,14 @@ def _people(session: Session, devices: list[ConsentSubject]) -> dict[str, Consen
 
 
 def _read(
-    session: Session, items: list[Checked], subjects_: Iterable[ConsentSubject]
+    session: Session, chosen: list[Choice], subjects_: Iterable[ConsentSubject]
 ) -> tuple[dict[str, str], snapshot.Catalogue, States]:
     """Each purpose's kind, the catalogue confirmed current (the process's copy, unless the
     revision read says it changed) and the subjects' explicit states: one statement."""
     ids = list(dict.fromkeys(s.id for s in subjects_))
     rows = session.execute(_EXPLICIT, {"ids": ids}).all()
     confirmed = snapshot.at(session, rows[0][0])
-    kinds_of(confirmed, [c for i in items for c in i.choices])  # still offered, or a clear error
+    kinds_of(confirmed, chosen)  # still offered, or a clear error
     states: States = {i: {} for i in ids}
     for _, subject_id, purpose, channel, state in rows:
         if purpose is not None:
@@ -167,6 +185,16 @@ class _Plan:
         self.add(device, offered, collected)
         if person is not None:
             self.add(person, [c for c in offered if c.channel == Channel.ALL], collected)
+
+    def write(self, session: Session, kinds: dict[str, str], known: snapshot.Catalogue) -> None:
+        """Every planned event, state and suppression change in one statement (PostgreSQL),
+        and the destinations to tell."""
+        if not self.events:
+            return
+        announce = change_feed.wanted(session, self.settings)
+        pairs = [(s, [e]) for s, e in self.events]
+        appending.append_many(session, pairs, kinds, announce=announce)
+        propagation.enqueue(session, [e for _, e in self.events], known.routes)
 
     def family(
         self, device: ConsentSubject

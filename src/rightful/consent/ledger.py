@@ -85,6 +85,19 @@ def kinds_of(known: snapshot.Catalogue, choices: list[Choice]) -> dict[str, str]
     return kinds
 
 
+def checked_kinds(
+    session: Session, choices: list[Choice]
+) -> tuple[snapshot.Catalogue, dict[str, str]]:
+    """The catalogue the choices were checked with and each chosen purpose's kind, or a clear
+    error: this process's copy first, read again when it lacks a purpose (perhaps added since)."""
+    try:
+        known = snapshot.last_known(session)
+        return known, kinds_of(known, choices)
+    except InvalidInputError:
+        known = snapshot.current(session)
+        return known, kinds_of(known, choices)
+
+
 _EXPLICIT = (
     select(
         snapshot.revision_column(),
@@ -124,12 +137,7 @@ def record(
         raise InvalidInputError(
             "Send at least one choice.", errors=[{"field": "choices", "message": "Empty."}]
         )
-    try:
-        known = snapshot.last_known(session)
-        kinds = kinds_of(known, choices)
-    except InvalidInputError:  # perhaps added since this process last read the catalogue
-        known = snapshot.current(session)
-        kinds = kinds_of(known, choices)
+    known, kinds = checked_kinds(session, choices)
     revision, current = _explicit(session, subject.id)
     confirmed = snapshot.at(session, revision)
     if confirmed is not known:

@@ -19,7 +19,7 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field, model_validator
 from starlette.concurrency import run_in_threadpool
 
-from rightful.consent import catalog, ledger, suppression
+from rightful.consent import catalog, event_groups, ledger, suppression
 from rightful.consent import staff as desk
 from rightful.consent.catalog import Interface, State
 from rightful.consent.models import ConsentEvent
@@ -27,6 +27,7 @@ from rightful.core.db import single_reads, unit_of_work
 from rightful.core.errors import InvalidInputError
 from rightful.core.runtime import Runtime
 from rightful.security.permissions import Actor
+from rightful.web import event_groups as grouped
 from rightful.web.api.routes import api_actor
 from rightful.web.deps import runtime
 from rightful.web.params import RowId
@@ -228,35 +229,27 @@ def map_events(events: list[ConsentEvent]) -> list[dict[str, Any]]:
 
 
 @router.post("/consent/events", status_code=201)
-def record_events(
-    body: EventsIn, rt: Runtime = Depends(runtime), actor: Actor = Depends(api_actor)
+async def record_events(
+    request: Request,
+    body: EventsIn,
+    rt: Runtime = Depends(runtime),
+    actor: Actor = Depends(api_actor),
 ) -> dict[str, Any]:
     """Record choices made elsewhere (a sign-up form, a call centre). Unchanged ones are skipped."""
-    with unit_of_work(rt.sessions) as session:
-        subject = desk.subject_for_record(
-            session,
-            rt.settings,
-            actor=actor,
-            email=body.email,
-            device_id=body.device_id,
-            subject_id=body.subject_id,
-            phone=body.phone,
-        )
-        events = desk.record(
-            session,
-            rt.settings,
-            actor=actor,
-            subject=subject,
-            choices=[ledger.Choice(c.purpose, c.channel, c.state) for c in body.choices],
-            collected=ledger.Collected(
-                interface=Interface(body.interface),
-                jurisdiction=body.jurisdiction,
-                notice_version=body.notice_version,
-                proof=body.proof,
-                actor=actor.name,
-            ),
-        )
-    # Answered after the commit: until it, the consent chain's head is locked (ledger.record).
+    record = event_groups.ApiRecord(
+        actor=actor,
+        subject=body.model_dump(include={"email", "phone", "device_id", "subject_id"}),
+        choices=[ledger.Choice(c.purpose, c.channel, c.state) for c in body.choices],
+        collected=ledger.Collected(
+            interface=Interface(body.interface),
+            jurisdiction=body.jurisdiction,
+            notice_version=body.notice_version,
+            proof=body.proof,
+            actor=actor.name,
+        ),
+    )
+    # Answered after the commit of the group the request was written in (group_commit.py).
+    subject, events = await grouped.api(request, rt).submit(record)
     return {"subject_id": subject.id, "events": map_events(events)}
 
 

@@ -23,20 +23,18 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
-from starlette.concurrency import run_in_threadpool
 
-from rightful.consent import assertion, banner, texts
+from rightful.consent import assertion, banner, event_groups, texts
 from rightful.core.db import unit_of_work
 from rightful.core.errors import (
     InvalidInputError,
     NotFoundError,
-    RateLimitedError,
     RightfulError,
     UnreadableBodyError,
 )
 from rightful.core.runtime import Runtime
-from rightful.security import rate_limits
 from rightful.security.vault import keyed_hash
+from rightful.web import event_groups as grouped
 from rightful.web.deps import client_address, runtime
 from rightful.web.errors import TOO_DEEP
 from rightful.web.gpc import gpc_signal
@@ -192,18 +190,7 @@ def _outcome_out(outcome: banner.Outcome) -> dict[str, Any]:
     }
 
 
-def _record(rt: Runtime, client: str, answers: list[banner.Answer], batch: bool) -> dict[str, Any]:
-    """Write the events and count them against the client's limit (each of a batch counts; a
-    person clicks a few times, more is a script) in one transaction, committed (durable) before
-    the answer; sequencing into the signed log comes later. The count is the last statement, so
-    the client's row is locked only while the commit is made, and a refusal rolls back all."""
-    window = rate_limits.Window(rt.settings.banner_events_per_minute, seconds=60)
-    with unit_of_work(rt.sessions) as session:
-        outcomes = banner.record_all(session, rt.settings, answers, numbered=batch)
-        if not rate_limits.count(
-            session, rt.settings, scope="banner", key=client, window=window, cost=len(answers)
-        ):
-            raise RateLimitedError("Too many choices from this connection. Try again in a minute.")
+def _result(outcomes: list[banner.Outcome], batch: bool) -> dict[str, Any]:
     if not batch:
         return _outcome_out(outcomes[0])
     results = [_outcome_out(o) for o in outcomes]
@@ -227,12 +214,22 @@ def _answer(request: Request, body: EventIn) -> banner.Answer:
 @cross_origin.post("/consent/events")
 async def banner_events(request: Request, rt: Runtime = Depends(runtime)) -> Response:
     """Record a visitor's choices and any GPC signal, or a batch of them (`{"events": [...]}`,
-    all or nothing); answers where they now stand once the write is committed."""
-    body = _event_in(await request.body())
-    items = body.events if isinstance(body, BatchIn) else [body]
+    all or nothing); answers where they now stand once the write is committed.
+
+    Every request counts against the client's shared limit (each event of a batch; a body that
+    cannot be read too), in the write's own transaction; a refusal writes nothing. Requests
+    arriving together are written and committed together (consent/group_commit.py)."""
     client = keyed_hash(rt.settings.secret_key, "banner-client", client_address(request))
-    answers = [_answer(request, item) for item in items]
-    result = await run_in_threadpool(_record, rt, client, answers, isinstance(body, BatchIn))
+    try:
+        body = _event_in(await request.body())
+    except InvalidInputError as exc:
+        asked = event_groups.BannerRequest(client, [], batch=False, refused=exc)
+    else:
+        items = body.events if isinstance(body, BatchIn) else [body]
+        answers = [_answer(request, item) for item in items]
+        asked = event_groups.BannerRequest(client, answers, batch=isinstance(body, BatchIn))
+    outcomes = await grouped.banner(request, rt).submit(asked)
+    result = _result(outcomes, asked.batch)
     return JSONResponse(result, headers={"Cache-Control": "no-store"})
 
 
