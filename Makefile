@@ -64,7 +64,7 @@ translations: $(DEV) ## Update the catalogues from the code and templates (NEW=f
 	if [ -n "$(NEW)" ]; then $(BIN)/pybabel --quiet init -i $$pot -d $(LOCALES) -l $(NEW); fi && \
 	$(BIN)/pybabel --quiet update -i $$pot -d $(LOCALES) --ignore-obsolete
 
-bench: $(DEV) ## Build a large estate on PostgreSQL and time access requests
+bench: $(DEV) ## Build a large estate on PostgreSQL and time access requests (consent load: apt-get install -y wrk)
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 clean: ## Remove the virtual environment and local data
