@@ -21,7 +21,7 @@ repeats the current one is not written twice.
 from __future__ import annotations
 
 import asyncio
-import weakref
+import contextlib
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -51,6 +51,7 @@ class UnconfirmedWriteError(RightfulError):
 class _Lane(Generic[T, R]):
     """One event loop's waiting items, and whether a group is being written."""
 
+    loop: asyncio.AbstractEventLoop
     waiting: deque[tuple[T, asyncio.Future[R]]] = field(default_factory=deque)
     task: asyncio.Task[None] | None = None
 
@@ -61,16 +62,16 @@ class Grouper(Generic[T, R]):
 
     def __init__(self, write: Callable[[list[T]], Sequence[R | Exception]], size: int) -> None:
         self.write, self.size = write, size
-        self._lanes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Lane[T, R]] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._lane: _Lane[T, R] | None = None
 
     async def submit(self, item: T) -> R:
         """The item's answer once its group is committed, or its error raised."""
         if self.size <= 1:
             return _settled((await to_thread.run_sync(self.write, [item]))[0])
         loop = asyncio.get_running_loop()
-        lane = self._lanes.setdefault(loop, _Lane())
+        lane = self._lane
+        if lane is None or lane.loop is not loop:  # a server has one loop; tests start others
+            lane = self._lane = _Lane(loop)
         future: asyncio.Future[R] = loop.create_future()
         lane.waiting.append((item, future))
         if lane.task is None:
@@ -118,7 +119,7 @@ def run_group(
         try:
             outcomes = list(write(session, items))
         except Exception as exc:  # told apart below
-            session.rollback()
+            _quietly(session.rollback)
             if len(items) == 1:
                 return [exc]
             return [run_group(sessions, [item], write)[0] for item in items]
@@ -128,8 +129,14 @@ def run_group(
         try:
             session.commit()
         except Exception:  # its outcome is unknown: none is retried
-            session.rollback()
+            _quietly(session.rollback)
             return [UnconfirmedWriteError("Send the choice again.")] * len(items)
         return outcomes
     finally:
         session.close()
+
+
+def _quietly(undo: Callable[[], None]) -> None:
+    """Roll back on a connection that may be gone (closing the session discards it anyway)."""
+    with contextlib.suppress(Exception):
+        undo()
