@@ -2,8 +2,9 @@
 transaction, each answered only after that transaction's commit.
 
 A request hands its item to `Grouper.submit` and waits. When no group is being written, the
-items waiting (at most `size`, oldest first) are written together in a worker thread, through
-a `write` that sends a fixed number of statements whatever the group's size
+items waiting (oldest first, at most `size` of them counted by `weight`: a banner batch weighs
+its events, as the statements' length grows with them) are written together in a worker
+thread, through a `write` that sends a fixed number of statements whatever the group's size
 (consent/event_groups.py); whatever arrives meanwhile waits for the next group. One commit and
 one hand-off to a thread then serve many requests, which is what limited events a second: the
 store was never the bound, one transaction and the Python around it per request was.
@@ -60,8 +61,13 @@ class Grouper(Generic[T, R]):
     """Items written in groups of at most `size` by `write`; `size` 1 writes each alone, as
     requests did before (concurrently, each its own transaction)."""
 
-    def __init__(self, write: Callable[[list[T]], Sequence[R | Exception]], size: int) -> None:
-        self.write, self.size = write, size
+    def __init__(
+        self,
+        write: Callable[[list[T]], Sequence[R | Exception]],
+        size: int,
+        weight: Callable[[T], int] = lambda _: 1,
+    ) -> None:
+        self.write, self.size, self.weight = write, size, weight
         self._lane: _Lane[T, R] | None = None
 
     async def submit(self, item: T) -> R:
@@ -82,7 +88,7 @@ class Grouper(Generic[T, R]):
         """Write groups until nothing waits."""
         try:
             while lane.waiting:
-                taken = [lane.waiting.popleft() for _ in range(min(self.size, len(lane.waiting)))]
+                taken = self._take(lane)
                 group = [(item, f) for item, f in taken if not f.cancelled()]  # caller gone
                 if not group:
                     continue
@@ -99,6 +105,15 @@ class Grouper(Generic[T, R]):
                         future.set_result(outcome)
         finally:
             lane.task = None
+
+    def _take(self, lane: _Lane[T, R]) -> list[tuple[T, asyncio.Future[R]]]:
+        """The next group: the oldest item, and those after it while they fit in `size`."""
+        taken = [lane.waiting.popleft()]
+        load = self.weight(taken[0][0])
+        while lane.waiting and load + self.weight(lane.waiting[0][0]) <= self.size:
+            load += self.weight(lane.waiting[0][0])
+            taken.append(lane.waiting.popleft())
+        return taken
 
 
 def _settled(outcome: R | Exception) -> R:

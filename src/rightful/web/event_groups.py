@@ -25,12 +25,16 @@ ApiGroup = Grouper[event_groups.ApiRecord, tuple[ConsentSubject, list[ConsentEve
 
 def banner(request: Request, rt: Runtime) -> BannerGroup:
     """The banner requests' group commit."""
-    return _grouper(request, rt, "consent_banner_group", event_groups.write_banner)
+    return _grouper(
+        request, rt, "consent_banner_group", event_groups.write_banner, lambda r: r.cost
+    )
 
 
 def api(request: Request, rt: Runtime) -> ApiGroup:
     """The API's event requests' group commit."""
-    return _grouper(request, rt, "consent_api_group", event_groups.write_api)
+    return _grouper(
+        request, rt, "consent_api_group", event_groups.write_api, lambda r: len(r.choices)
+    )
 
 
 def _grouper(
@@ -38,6 +42,7 @@ def _grouper(
     rt: Runtime,
     name: str,
     write: Callable[[Session, Settings, list[T]], Sequence[R | Exception]],
+    weight: Callable[[T], int],
 ) -> Grouper[T, R]:
     state = request.app.state
     found: Grouper[T, R] | None = getattr(state, name, None)
@@ -46,7 +51,7 @@ def _grouper(
         def group(items: list[T]) -> list[R | Exception]:
             return run_group(rt.sessions, items, lambda s, i: write(s, rt.settings, i))
 
-        found = Grouper(group, rt.settings.consent_group_size)
+        found = Grouper(group, rt.settings.consent_group_size, weight)
         setattr(state, name, found)
     return found
 
