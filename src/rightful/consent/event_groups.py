@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from rightful.consent import banner, banner_writes, ledger
+from rightful.consent import banner, banner_writes, ledger, subjects
 from rightful.consent import staff as desk
 from rightful.consent.ledger import Choice, Collected
 from rightful.consent.models import ConsentEvent, ConsentSubject
@@ -80,29 +80,54 @@ def write_api(
     session: Session, settings: Settings, records: list[ApiRecord]
 ) -> list[tuple[ConsentSubject, list[ConsentEvent]] | Exception]:
     """Each record's subject and the events written for it (unchanged choices skipped), or the
-    error it gets; flushes only."""
-    found: list[ConsentSubject | Exception] = [_subject(session, settings, r) for r in records]
+    error it gets; flushes only. People and browsers are made or found all at once."""
+    found: list[ConsentSubject | Exception | None] = [
+        _checked(session, settings, r) for r in records
+    ]
+    for kind, make in (("email", subjects.people), ("device_id", subjects.devices)):
+        named = [i for i, r in enumerate(records) if found[i] is None and r.subject.get(kind)]
+        if named:
+            made = make(session, settings, [records[i].subject[kind] for i in named])
+            for i, subject in zip(named, made, strict=True):
+                found[i] = subject
+    for i, record in enumerate(records):  # a phone number: alone
+        if found[i] is None:
+            try:
+                found[i] = desk.subject_for_record(
+                    session, settings, actor=record.actor, **record.subject
+                )
+            except RightfulError as exc:
+                found[i] = exc
     good = [
         (subject, r.choices, r.collected)
         for r, subject in zip(records, found, strict=True)
-        if not isinstance(subject, Exception)
+        if isinstance(subject, ConsentSubject)
     ]
     written = iter(banner_writes.write_choices(session, settings, good) if good else [])
-    return [s if isinstance(s, Exception) else (s, next(written)) for s in found]
+    return [(s, next(written)) if isinstance(s, ConsentSubject) else _error(s) for s in found]
 
 
-def _subject(session: Session, settings: Settings, record: ApiRecord) -> ConsentSubject | Exception:
-    """The subject to record for, its choices checked, or the error recording it alone gives:
-    a subject named by id is looked up first, as alone; one made new only once the choices
-    passed, so a refused record leaves no subject behind."""
+def _error(outcome: Exception | None) -> Exception:
+    assert outcome is not None, "every record has a subject or an error by now"
+    return outcome
+
+
+def _checked(
+    session: Session, settings: Settings, record: ApiRecord
+) -> ConsentSubject | Exception | None:
+    """A record's problem, in the order recording it alone finds them (the permission, the
+    subject's name, the choices), or its subject when named by id; None when it is to be made
+    or found with the others, once its choices passed (a refused record leaves no subject)."""
     ref = record.subject
     try:
+        require(record.actor, Permission.CONSENT_RECORD)
         if ref.get("subject_id"):
             subject = desk.subject_for_record(session, settings, actor=record.actor, **ref)
             ledger.checked_kinds(session, record.choices)
             return subject
-        require(record.actor, Permission.CONSENT_RECORD)
+        if ref.get("device_id") and not subjects.DEVICE_ID.match(ref["device_id"]):
+            subjects.device(session, settings, ref["device_id"])  # its problem document
         ledger.checked_kinds(session, record.choices)
-        return desk.subject_for_record(session, settings, actor=record.actor, **ref)
+        return None
     except RightfulError as exc:
         return exc
