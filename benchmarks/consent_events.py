@@ -1,5 +1,5 @@
 """Consent events at a site's pace: event requests through the real server with 2 and 4 server
-processes at 32 and 256 connections, single events and batches, the sequencing lag, and the
+processes at 8, 16, 32 and 256 connections, single events and batches, the sequencing lag, and the
 PostgreSQL bound of each in the same run.
 
 A fresh store (`--consent-store`, default `rightful_bench_consent_events`) gets the demo consent
