@@ -1,13 +1,15 @@
 """Group commit: the event requests one server process receives at the same time written in one
 transaction, each answered only after that transaction's commit.
 
-A request hands its item to `Grouper.submit` and waits. When no group is being written, the
-items waiting (oldest first, at most `size` of them counted by `weight`: a banner batch weighs
-its events, as the statements' length grows with them) are written together in a worker
-thread, through a `write` that sends a fixed number of statements whatever the group's size
-(consent/event_groups.py); whatever arrives meanwhile waits for the next group. One commit and
-one hand-off to a thread then serve many requests, which is what limited events a second: the
-store was never the bound, one transaction and the Python around it per request was.
+A request hands its item to `Grouper.submit` and waits. When fewer than `WRITERS` groups are
+being written, the items waiting (oldest first, at most `size` of them counted by `weight`: a
+banner batch weighs its events, as the statements' length grows with them) are written
+together in a worker thread, through a `write` that sends a fixed number of statements
+whatever the group's size (consent/event_groups.py); whatever arrives meanwhile waits for the
+next group. One commit and one hand-off to a thread then serve many requests, which is what
+limited events a second: the store was never the bound, one transaction and the Python around
+it per request was. Two writers, not one, so that one group's Python runs while the other waits
+for the store (its statements, its commit's flush to disk).
 
 `write` returns one outcome per item: its answer, or the error its request gets (a bad item
 fails alone; the others are written). `run_group` is the `write` the event endpoints use: when
@@ -35,6 +37,7 @@ from rightful.core.errors import RateLimitedError, RightfulError
 
 __all__ = ["Grouper", "UnconfirmedWriteError", "run_group"]
 
+WRITERS = 2  # groups a process writes at once
 T = TypeVar("T")
 R = TypeVar("R")
 Outcomes = list["R | Exception"]
@@ -54,7 +57,7 @@ class _Lane(Generic[T, R]):
 
     loop: asyncio.AbstractEventLoop
     waiting: deque[tuple[T, asyncio.Future[R]]] = field(default_factory=deque)
-    task: asyncio.Task[None] | None = None
+    writers: set[asyncio.Task[None]] = field(default_factory=set)
 
 
 class Grouper(Generic[T, R]):
@@ -80,8 +83,8 @@ class Grouper(Generic[T, R]):
             lane = self._lane = _Lane(loop)
         future: asyncio.Future[R] = loop.create_future()
         lane.waiting.append((item, future))
-        if lane.task is None:
-            lane.task = loop.create_task(self._drain(lane))
+        if len(lane.writers) < WRITERS:
+            lane.writers.add(loop.create_task(self._drain(lane)))
         return await future
 
     async def _drain(self, lane: _Lane[T, R]) -> None:
@@ -104,7 +107,9 @@ class Grouper(Generic[T, R]):
                     else:
                         future.set_result(outcome)
         finally:
-            lane.task = None
+            task = asyncio.current_task()
+            if task is not None:
+                lane.writers.discard(task)
 
     def _take(self, lane: _Lane[T, R]) -> list[tuple[T, asyncio.Future[R]]]:
         """The next group: the oldest item, and those after it while they fit in `size`."""
