@@ -17,7 +17,7 @@ from datetime import datetime
 from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, insert, select, tuple_
+from sqlalchemy import Select, String, bindparam, column, delete, insert, select, tuple_, values
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -180,18 +180,28 @@ def _statement(
         .returning(_EVENTS.c.uid, _EVENTS.c.id)
         .cte("ev")
     )
-    rows = [
-        {
-            "subject_id": bindparam(f"s{i}_subject"),
-            "purpose": bindparam(f"s{i}_purpose"),
-            "channel": bindparam(f"s{i}_channel"),
-            "state": bindparam(f"s{i}_state"),
-            "event_id": select(ev.c.id).where(ev.c.uid == bindparam(f"s{i}_uid")).scalar_subquery(),
-            "updated_at": at,
-        }
-        for i in range(states)
-    ]
-    upsert = pg_insert(_STATES).values(rows)
+    # Each state row names its event by uid, joined to the inserted events once: a scalar
+    # subquery a row made PostgreSQL plan one subplan per state (grouped writes vary in shape,
+    # so they are planned each time, not prepared).
+    chosen = values(
+        column("uid", String),
+        column("subject_id", String),
+        column("purpose", String),
+        column("channel", String),
+        column("state", String),
+        name="chosen",
+    ).data(
+        [
+            tuple(bindparam(f"s{i}_{k}") for k in ("uid", "subject", "purpose", "channel", "state"))
+            for i in range(states)
+        ]
+    )
+    picked = select(
+        chosen.c.subject_id, chosen.c.purpose, chosen.c.channel, chosen.c.state, ev.c.id, at
+    ).select_from(chosen.join(ev, ev.c.uid == chosen.c.uid))
+    upsert = pg_insert(_STATES).from_select(
+        ["subject_id", "purpose", "channel", "state", "event_id", "updated_at"], picked
+    )
     ctes = [
         upsert.on_conflict_do_update(
             index_elements=["subject_id", "purpose", "channel"],
