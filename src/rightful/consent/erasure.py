@@ -20,7 +20,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, literal, select, update
+from sqlalchemy import and_, bindparam, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -74,14 +74,7 @@ def after_erasures(session: Session, settings: Settings, people: list[Erased]) -
     """`after_erasure` for many people at once (flushes only); returns the choices recorded."""
     if not people:
         return 0
-    persons = _persons(session, settings, [p.email for p in people])
-    numbers: dict[str, list[ConsentSubject]] = {p.id: [] for p in persons.values()}
-    for number in session.scalars(
-        select(ConsentSubject).where(
-            ConsentSubject.person_id.in_(list(numbers)), ConsentSubject.kind == "phone"
-        )
-    ):
-        numbers[str(number.person_id)].append(number)
+    persons, numbers = _persons(session, settings, [p.email for p in people])
     subjects = [*persons.values(), *(n for mine in numbers.values() for n in mine)]
     kinds, known, states = _read(session, [s.id for s in subjects])
     plan = _Plan(settings, states, utcnow())
@@ -104,11 +97,14 @@ def after_erasures(session: Session, settings: Settings, people: list[Erased]) -
     return len(plan.events)
 
 
-def _persons(session: Session, settings: Settings, emails: list[str]) -> dict[str, ConsentSubject]:
-    """Each address's person, by normalised address: one read, and for people never seen, one
-    insert and a read of what it made (their address is not sealed: it would go at once)."""
+def _persons(
+    session: Session, settings: Settings, emails: list[str]
+) -> tuple[dict[str, ConsentSubject], dict[str, list[ConsentSubject]]]:
+    """Each address's person, by normalised address, and the phone numbers linked to each, by
+    person id: one read, and for people never seen, one insert and a read of what it made
+    (their address is not sealed: it would go at once)."""
     lookups = {person_lookup(settings, e): e for e in dict.fromkeys(map(normalize.email, emails))}
-    found = _by_lookup(session, list(lookups))
+    found, numbers = _with_numbers(session, list(lookups))
     missing = [h for h in lookups if h not in found]
     if missing:
         now = utcnow()
@@ -125,17 +121,32 @@ def _persons(session: Session, settings: Settings, emails: list[str]) -> dict[st
         ]
         insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
         session.execute(insert(_SUBJECTS).values(rows).on_conflict_do_nothing())
-        found |= _by_lookup(session, missing)  # made here, or by another writer just now
-    return {lookups[h]: subject for h, subject in found.items()}
+        made, _ = _with_numbers(session, missing)  # made here, or by another writer just now
+        found |= made
+    persons = {lookups[h]: subject for h, subject in found.items()}
+    return persons, {p.id: numbers.get(p.id, []) for p in persons.values()}
 
 
-def _by_lookup(session: Session, lookups: list[str]) -> dict[str, ConsentSubject]:
-    return {
-        s.lookup_hash: s
-        for s in session.scalars(
-            select(ConsentSubject).where(ConsentSubject.lookup_hash.in_(lookups))
+def _with_numbers(
+    session: Session, lookups: list[str]
+) -> tuple[dict[str, ConsentSubject], dict[str, list[ConsentSubject]]]:
+    """The people with these lookup hashes, and their linked phone numbers: one read."""
+    ids = select(ConsentSubject.id).where(ConsentSubject.lookup_hash.in_(lookups))
+    found: dict[str, ConsentSubject] = {}
+    numbers: dict[str, list[ConsentSubject]] = {}
+    for subject in session.scalars(
+        select(ConsentSubject).where(
+            or_(
+                ConsentSubject.lookup_hash.in_(lookups),
+                and_(ConsentSubject.kind == "phone", ConsentSubject.person_id.in_(ids)),
+            )
         )
-    }
+    ):
+        if subject.kind == "phone" and subject.person_id:
+            numbers.setdefault(subject.person_id, []).append(subject)
+        else:
+            found[subject.lookup_hash] = subject
+    return found, numbers
 
 
 def _read(

@@ -21,7 +21,7 @@ from rightful.core import i18n
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.inventory.models import Partner
-from rightful.inventory.revision import load_map
+from rightful.inventory.revision import DataMap, load_map
 from rightful.rights import service, tasks
 from rightful.rights.erasure_run import (
     apply_erasure,
@@ -30,7 +30,12 @@ from rightful.rights.erasure_run import (
     plan_erasure,
 )
 from rightful.rights.models import ErasureStep, PartnerNotice, RightsRequest
-from rightful.rights.partners import OPEN_STATUSES, notices_of, open_notices_for
+from rightful.rights.partners import (
+    OPEN_STATUSES,
+    disclosed_partners,
+    notices_of,
+    open_notices_for,
+)
 from rightful.rights.task_models import ManualTask
 
 
@@ -87,13 +92,17 @@ def minimise_identities(settings: Settings, req: RightsRequest) -> None:
 
 def erase(session: Session, settings: Settings, req: RightsRequest) -> ErasureOutcome | None:
     """Erase in every system, then finish once every partner has answered (None: waiting)."""
-    plan_erasure(session, settings, req)
-    steps = apply_erasure(session, settings, req)
-    return conclude(session, settings, [(req, steps)])[req.id]
+    data_map = load_map(session)  # once for the pass, though each step commits
+    plan_erasure(session, settings, req, data_map)
+    steps = apply_erasure(session, settings, req, data_map)
+    return conclude(session, settings, [(req, steps)], data_map)[req.id]
 
 
 def conclude(
-    session: Session, settings: Settings, erased: list[tuple[RightsRequest, list[ErasureStep]]]
+    session: Session,
+    settings: Settings,
+    erased: list[tuple[RightsRequest, list[ErasureStep]]],
+    data_map: DataMap | None = None,
 ) -> dict[str, ErasureOutcome | None]:
     """After the stores' changes: suppression, consent, the record and partner notices of each
     request (None while partners or manual tasks have not answered). One request or a batch
@@ -111,11 +120,15 @@ def conclude(
         settings,
         [Erased(e, r.jurisdiction, r.reference) for r in first if (e := emails[r.id])],
     )
-    names = {s.key: s.name for s in load_map(session).systems.values()}
-    notices = open_notices_for(session, reqs, before)
+    names = {s.key: s.name for s in (data_map or load_map(session)).systems.values()}
+    disclosed = disclosed_partners(session)
+    notices = open_notices_for(session, reqs, before, disclosed)
     by_request = tasks.tasks_by_request(session, [req.id for req in reqs])
     answered = [r.id for r in reqs if not _waiting(notices[r.id], by_request[r.id])]
-    partner_names = {p.key: p.name for p in session.scalars(select(Partner))} if answered else {}
+    partner_names = {k: p.name for k, p in disclosed.items() if p is not None}
+    if any(n.partner_key not in partner_names for r in answered for n in notices[r]):
+        # A notice to a partner no longer disclosed to: its name from the partners on file.
+        partner_names = {p.key: p.name for p in session.scalars(select(Partner))}
     return {
         req.id: _outcome(
             settings,

@@ -22,7 +22,7 @@ from rightful.connectors.base import Changed, Connector, Row, RowChange, total, 
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.inventory.keys import key_fields
-from rightful.inventory.revision import load_map
+from rightful.inventory.revision import DataMap, load_map
 from rightful.inventory.stores import Connectors
 from rightful.rights import service, tasks
 from rightful.rights.erasure import current_policy
@@ -47,13 +47,21 @@ def _vault(settings: Settings) -> Vault:
     return Vault(settings, "erasure")
 
 
-def plan_erasure(session: Session, settings: Settings, req: RightsRequest) -> None:
+def plan_erasure(
+    session: Session, settings: Settings, req: RightsRequest, data_map: DataMap | None = None
+) -> None:
     """Read the person's rows, decide by policy and store the changes per system (once)."""
-    plan_erasures(session, settings, [req])
+    plan_erasures(session, settings, [req], data_map)
 
 
-def plan_erasures(session: Session, settings: Settings, reqs: list[RightsRequest]) -> None:
-    """Plan many erasures with one read per collection for all of them (a batch)."""
+def plan_erasures(
+    session: Session,
+    settings: Settings,
+    reqs: list[RightsRequest],
+    data_map: DataMap | None = None,
+) -> None:
+    """Plan many erasures with one read per collection for all of them (a batch). `data_map`:
+    the one the caller read for this pass (else read here)."""
     planned = set(
         session.scalars(
             select(ErasureStep.request_id).where(ErasureStep.request_id.in_([r.id for r in reqs]))
@@ -63,7 +71,7 @@ def plan_erasures(session: Session, settings: Settings, reqs: list[RightsRequest
     if not todo:
         return
     policy = current_policy(session, RequestType.DELETE.value)
-    data_map = load_map(session)
+    data_map = data_map or load_map(session)
     emails = {r.id: service.identities_of(settings, r)["email"] for r in todo}
     steps = build_plan(data_map.datasets, system_of=data_map.system_of, identity_types=["email"])
     with Connectors(settings, data_map.systems) as connectors:
@@ -164,13 +172,18 @@ def _dependents_first(steps: list[Step], systems: list[str]) -> list[str]:
     return ordered
 
 
-def apply_erasure(session: Session, settings: Settings, req: RightsRequest) -> list[ErasureStep]:
+def apply_erasure(
+    session: Session, settings: Settings, req: RightsRequest, data_map: DataMap | None = None
+) -> list[ErasureStep]:
     """Apply each system's stored changes in one transaction; record counts, drop the data."""
-    return apply_erasures(session, settings, [req.id])
+    return apply_erasures(session, settings, [req.id], data_map)
 
 
 def apply_erasures(
-    session: Session, settings: Settings, request_ids: list[str]
+    session: Session,
+    settings: Settings,
+    request_ids: list[str],
+    data_map: DataMap | None = None,
 ) -> list[ErasureStep]:
     """Apply the stored changes of many erasures: per system, one transaction for them all.
 
@@ -180,7 +193,7 @@ def apply_erasures(
     what the store shows, never what was planned. Returns every step of these requests (done
     before or now), in order.
     """
-    data_map = load_map(session)
+    data_map = data_map or load_map(session)
     vault = _vault(settings)
     every = list(
         session.scalars(

@@ -62,28 +62,34 @@ def open_notices(session: Session, settings: Settings, req: RightsRequest) -> li
     return open_notices_for(session, [req])[req.id]
 
 
+def disclosed_partners(session: Session) -> dict[str, Partner | None]:
+    """The partners the data map discloses personal data to, by key (None: a disclosure to a
+    partner not on file), in one read."""
+    rows = session.execute(
+        select(Disclosure.partner_key, Partner).outerjoin(
+            Partner, Partner.key == Disclosure.partner_key
+        )
+    ).all()
+    return {key: partner for key, partner in sorted(rows, key=lambda row: row[0])}
+
+
 def open_notices_for(
     session: Session,
     reqs: list[RightsRequest],
     existing: dict[str, dict[str, PartnerNotice]] | None = None,
+    disclosed: dict[str, Partner | None] | None = None,
 ) -> dict[str, list[PartnerNotice]]:
     """`open_notices` for many requests: one read of their notices (unless given: `existing`,
-    from `notices_of`) and, when some are new, one insert of them all and a second read. Each
-    request's notices come oldest first."""
+    from `notices_of`), one of the partners (unless given: `disclosed_partners`) and, when
+    some are new, one insert of them all (read back by it on PostgreSQL, else by a second
+    read). Each request's notices come oldest first."""
     ids = [r.id for r in reqs]
     existing = notices_of(session, ids) if existing is None else existing
-    keys = sorted(set(session.scalars(select(Disclosure.partner_key))))
-    missing = [k for k in keys if any(k not in mine for mine in existing.values())]
-    partners = (
-        {p.key: p for p in session.scalars(select(Partner).where(Partner.key.in_(missing)))}
-        if missing
-        else {}
-    )
+    partners = disclosed_partners(session) if disclosed is None else disclosed
     new = []
     for req in reqs:
         today = laws.local_date(utcnow(), req.jurisdiction)
-        for key in keys:
-            partner = partners.get(key)
+        for key, partner in partners.items():
             if key in existing[req.id] or partner is None:
                 continue
             channel = (
@@ -105,7 +111,13 @@ def open_notices_for(
                     "due": add_business_days(today, ANSWER_BUSINESS_DAYS),
                 }
             )
-    if new:
+    if new and session.get_bind().dialect.name == "postgresql":
+        made = session.scalars(
+            insert(PartnerNotice).returning(PartnerNotice, sort_by_parameter_order=True), new
+        )
+        for notice in made:  # after the request's older ones: in the order of their ids
+            existing[notice.request_id][notice.partner_key] = notice
+    elif new:
         session.execute(insert(PartnerNotice), new)
         existing = notices_of(session, ids)
     return {rid: list(mine.values()) for rid, mine in existing.items()}

@@ -55,25 +55,26 @@ def _deletion(person: dict[str, str]) -> dict[str, str]:
 # Statements each step sends to the store, at most. Before this budget (268d8c9): erasure 32,
 # partner notices 40, confirmations 30 (6 each), completion 22. Then: the consent record
 # set-based and made once (consent/erasure.py), the notices sent together, a confirmation one
-# UPDATE ... RETURNING, the steps recorded by one UPDATE. The steps the access request's life
-# shares (submit, verify, approve, the person's e-mails) keep its budget
-# (test_statement_budget.py). "partner notices" is the propagation lane's pass: the consent
-# deliveries of the withdrawn marketing go with it.
+# UPDATE ... RETURNING, the steps recorded by one UPDATE, the data map read once a pass, the
+# partners with their disclosures in one read, the new notices read back by their insert. The
+# steps the access request's life shares (submit, verify, approve, the person's e-mails) keep
+# its budget (test_statement_budget.py). "partner notices" is the propagation lane's pass: the
+# consent deliveries of the withdrawn marketing go with it.
 BUDGET = {
     "submit": 7,
     "code e-mail": 2,
     "verify": 7,
     "approve": 4,
-    "erasure": 28,
+    "erasure": 23,
     "partner notices": 18,
     "partner e-mails": 3,
     "confirmations": 15,
-    "completion": 11,
+    "completion": 10,
     "completion e-mail": 2,
 }
-WHOLE_LIFE = 97
+WHOLE_LIFE = 91
 # Both worker passes over a batch of deletions, whatever its size.
-BATCH_BUDGET = 200
+BATCH_BUDGET = 50
 
 
 @dataclass
