@@ -280,9 +280,9 @@ class Settings(BaseSettings):
         default=64,
         ge=1,
         le=1000,
-        description="Consent event requests one server process writes together in one "
-        "transaction (those that arrive while the previous group is being written); 1 writes "
-        "each request alone.",
+        description="Consent events (of as many event requests as they fill; a banner batch "
+        "counts each event) one server process writes together in one transaction, of those "
+        "that arrived while earlier groups were being written; 1 writes each request alone.",
     )
     # The sequencer's poll is one indexed read when nothing is pending (consent/sequencer.py),
     # so it can be frequent; writers also wake it (consent/sequence_wake.py, PostgreSQL).
