@@ -59,6 +59,12 @@ def digest(prev_hash: str, fields: list[Any]) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+def tail(fields: list[Any]) -> str:
+    """What follows '["' + the previous hash + '", ' in `digest`'s body: the fields' JSON
+    without its opening bracket (ASCII: JSON escapes the rest), for a store that hashes."""
+    return json.dumps(fields, sort_keys=True, default=str)[1:]
+
+
 def tip(session: Session, chain: int) -> str:
     """The hash to chain the next row onto, taking the head row's lock on first use."""
     tips: dict[int, dict[str, Any]] = session.info.setdefault(_PENDING, {})
@@ -70,6 +76,18 @@ def tip(session: Session, chain: int) -> str:
             session.flush()
         current = tips[chain] = {"last": prev or GENESIS, "count": 0}
     return str(current["last"])
+
+
+def holds(session: Session, chain: int) -> bool:
+    """Whether this transaction already holds the chain's head (its lock and tip)."""
+    return chain in session.info.get(_PENDING, {})
+
+
+def took(session: Session, chain: int, last_hash: str) -> None:
+    """Note that a statement of the caller's own locked the head and wrote it back ending in
+    `last_hash` (the audit log's single-statement append on PostgreSQL): later rows of the
+    transaction chain onto it under the lock, as after `tip`."""
+    session.info.setdefault(_PENDING, {})[chain] = {"last": last_hash, "count": 0}
 
 
 def advance(session: Session, chain: int, new_hash: str) -> None:

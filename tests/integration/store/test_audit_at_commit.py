@@ -1,5 +1,5 @@
 """A transaction's audit events join the chain together at commit: one head lock, one insert,
-hashed in the order recorded (the head written back by the insert on PostgreSQL); savepoints
+hashed in the order recorded (on PostgreSQL all in one statement, the store hashing); savepoints
 rolled back take theirs back, and the transaction reads its own events before it commits. On
 SQLite and PostgreSQL."""
 
@@ -58,13 +58,16 @@ def test_a_transactions_events_go_in_one_insert_under_one_head_lock(engine: Engi
         assert verdict.intact, verdict.message
         assert verdict.events == verdict.head_events == 6
         assert _actions(session) == [f"x{n}" for n in range(6)]
-    assert statements[0].startswith("UPDATE audit_chain_head") and "RETURNING" in statements[0]
     if engine.dialect.name == "postgresql":
-        # The head is written back by the insert's own statement (an UPDATE inside WITH).
-        assert len(statements) == 2, statements
-        assert statements[1].startswith("WITH head_written AS (UPDATE audit_chain_head SET")
-        assert "INSERT INTO audit_events" in statements[1]
+        # One statement: the head locked (FOR UPDATE), the events hashed by the store, inserted,
+        # and the head written back (an UPDATE inside WITH).
+        assert len(statements) == 1, statements
+        assert "FROM audit_chain_head WHERE id = " in statements[0]
+        assert "FOR UPDATE" in statements[0]
+        assert "UPDATE audit_chain_head SET" in statements[0]
+        assert "INSERT INTO audit_events" in statements[0]
     else:
+        assert statements[0].startswith("UPDATE audit_chain_head") and "RETURNING" in statements[0]
         assert [s.split(" (")[0] for s in statements[1:]] == [
             "INSERT INTO audit_events",
             statements[2].split(" (")[0],  # the head written back

@@ -26,13 +26,14 @@ def append_concurrently(url: str) -> None:
         try:
             for i in range(EVENTS):
                 with Session(engine) as session:
-                    audit.record(
-                        session,
-                        actor=f"worker{n}",
-                        action="test",
-                        subject_type="t",
-                        subject_id=str(i),
-                    )
+                    for k in range(1 + i % 3):  # a transaction appends one to three events
+                        audit.record(
+                            session,
+                            actor=f"worker{n}",
+                            action="test",
+                            subject_type="t",
+                            subject_id=f"{i}.{k}",
+                        )
                     session.commit()
         except BaseException as exc:  # reported by the main thread
             errors.append(exc)
@@ -44,7 +45,9 @@ def append_concurrently(url: str) -> None:
         t.join()
     with Session(engine) as session:
         assert not errors, errors
-        assert session.scalar(select(func.count()).select_from(AuditEvent)) == WORKERS * EVENTS
+        assert session.scalar(select(func.count()).select_from(AuditEvent)) == WORKERS * sum(
+            1 + i % 3 for i in range(EVENTS)
+        )
         assert audit.verify_chain(session).intact
     engine.dispose()
 
