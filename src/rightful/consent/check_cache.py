@@ -6,7 +6,11 @@ to notifications. Within it, the change feed (consent/change_feed.py) drops entr
 change commits: one listener thread a process holds `LISTEN rightful_consent` on a connection of
 its own. While that connection is down (killed, a restart of PostgreSQL) the cache holds nothing
 and keeps nothing, and it starts empty when the listener is back, since notifications sent in
-between are lost. A read racing a notification for the subjects it read is not kept.
+between are lost. A read racing a notification for the subjects it read is not kept. The same
+connection hears API tokens stopped (`rightful_tokens`, security/checked_tokens.py), so a
+revoked token stops working in this process when the revocation commits, not only within
+`api_token_cache_seconds`; the cached check on the event loop (web/api/check_path.py) relies on
+both.
 
 PostgreSQL only. On SQLite a check is one indexed read of a local file, about what a shared
 change counter would cost to poll, so there is no cache there (decision 0018).
@@ -18,19 +22,21 @@ import logging
 import os
 import threading
 import time
+import weakref
 from collections import OrderedDict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, Engine
 from sqlalchemy.orm import Session
 
 from rightful.consent import change_feed, snapshot
 from rightful.consent.state import Looked
 from rightful.consent.state import look_up as read
 from rightful.core.config import Settings
+from rightful.security import checked_tokens
 
 log = logging.getLogger(__name__)
 
@@ -174,6 +180,7 @@ class CheckCache:
 
     def _set_live(self, live: bool, pid: int | None = None) -> None:
         self.invalidate(None)  # whichever way it goes, what was kept may have been missed
+        checked_tokens.forget()
         with self._lock:
             self._live = live
             self.listener_pid = pid
@@ -186,10 +193,14 @@ class CheckCache:
             try:
                 with psycopg.connect(self._conninfo, autocommit=True) as conn:
                     conn.execute(f"LISTEN {change_feed.CHANNEL}")
+                    conn.execute(f"LISTEN {checked_tokens.CHANNEL}")
                     self._set_live(True, conn.info.backend_pid)
                     while not self._stop.is_set():
                         for note in conn.notifies(timeout=PING_SECONDS):
-                            self.invalidate(note.payload.split())
+                            if note.channel == checked_tokens.CHANNEL:
+                                checked_tokens.forget()
+                            else:
+                                self.invalidate(note.payload.split())
                         conn.execute("SELECT 1")  # a half-open connection shows here
             except psycopg.Error as exc:
                 log.warning("consent change feed lost its connection (%s)", type(exc).__name__)
@@ -202,6 +213,7 @@ class CheckCache:
 
 _caches: dict[tuple[int, str, float], CheckCache] = {}
 _caches_lock = threading.Lock()
+_urls: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
 
 
 def _conninfo(url: URL) -> str:
@@ -212,18 +224,53 @@ def _conninfo(url: URL) -> str:
 
 def for_store(session: Session, settings: Settings) -> CheckCache | None:
     """This process's cache for the session's store, started on first use; None when off."""
+    return for_engine(session.get_bind().engine, settings)
+
+
+def for_engine(engine: Engine, settings: Settings) -> CheckCache | None:
+    """This process's cache for the engine's store, started on first use; None when off."""
     seconds = settings.consent_cache_seconds
-    engine = session.get_bind().engine
     if seconds <= 0 or engine.dialect.name != "postgresql":
         return None
-    url = engine.url.render_as_string(hide_password=False)
-    key = (os.getpid(), url, seconds)  # a forked child starts its own thread
+    key = (os.getpid(), _url(engine), seconds)  # a forked child starts its own thread
     with _caches_lock:
         cache = _caches.get(key)
         if cache is None or cache.stopped:
             cache = _caches[key] = CheckCache(seconds, _conninfo(engine.url))
             cache.start()
     return cache
+
+
+def _url(engine: Engine) -> str:
+    """The engine's URL with its password (two stores may differ only in it); rendered once
+    an engine, as every cached check asks."""
+    url = _urls.get(engine)
+    if url is None:
+        url = _urls[engine] = engine.url.render_as_string(hide_password=False)
+    return url
+
+
+def _key(lookup_hash: str | None, subject_id: str | None, suppression: Any) -> Key:
+    return (bool(subject_id), subject_id or lookup_hash or "", suppression)
+
+
+def held(
+    engine: Engine,
+    settings: Settings,
+    *,
+    revision: int,
+    lookup_hash: str | None = None,
+    subject_id: str | None = None,
+    suppression: tuple[str, str, str] | None = None,
+) -> Looked | None:
+    """What `look_up` would answer from memory, read with the catalogue at `revision`, without
+    a session or the store (web/api/check_path.py answers on the event loop with it); None:
+    the store must be asked."""
+    cache = for_engine(engine, settings)
+    if cache is None:
+        return None
+    found = cache.get(_key(lookup_hash, subject_id, suppression))
+    return found if found is not None and found.revision == revision else None
 
 
 def look_up(
@@ -240,7 +287,7 @@ def look_up(
         return read(
             session, lookup_hash=lookup_hash, subject_id=subject_id, suppression=suppression
         )
-    key: Key = (bool(subject_id), subject_id or lookup_hash or "", suppression)
+    key = _key(lookup_hash, subject_id, suppression)
     held = cache.get(key)
     # Served only with the catalogue it was read with, so a check never mixes two.
     if held is not None and held.revision == snapshot.held_revision(session):

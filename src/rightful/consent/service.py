@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from rightful.consent import catalog, check_cache, ledger, links, snapshot, subjects
 from rightful.consent.catalog import Channel, Interface, State
 from rightful.consent.ledger import Choice, Collected
 from rightful.consent.models import ConsentEvent, ConsentSubject
-from rightful.consent.state import Decision, decide_from
+from rightful.consent.snapshot import Purpose
+from rightful.consent.state import Decision, Looked, decide_from
 from rightful.consent.subjects import email_sha256
 from rightful.consent.suppression import erased_digest
 from rightful.core import i18n
@@ -42,18 +45,64 @@ def check(
         snapshot.last_known(session).checked(purpose, channel)
     except InvalidInputError:  # perhaps added since this process last read the catalogue
         snapshot.current(session).checked(purpose, channel)
+    asked = _looked_by(settings, purpose, channel, email, device_id, subject_id, phone)
+    found = check_cache.look_up(session, settings, **asked)
+    row = snapshot.at(session, found.revision).checked(purpose, channel)
+    if subject_id and found.subject_id is None:
+        raise NotFoundError("There is no such consent subject.")
+    return _decided(found, row, channel)
+
+
+def check_held(
+    engine: Engine,
+    settings: Settings,
+    *,
+    purpose: str,
+    channel: str,
+    email: str | None = None,
+    device_id: str | None = None,
+    subject_id: str | None = None,
+    phone: str | None = None,
+) -> Decision | None:
+    """`check`'s answer from this process's memory alone (the catalogue and an answer the check
+    cache holds for it), with no session and no statement; None when `check` must be asked,
+    which also gives every error."""
+    catalogue = snapshot.held_for(engine)
+    if catalogue is None:
+        return None
+    row = catalogue.purposes.get(purpose)
+    if row is None or channel not in row.channels:
+        return None
+    try:
+        asked = _looked_by(settings, purpose, channel, email, device_id, subject_id, phone)
+    except InvalidInputError:
+        return None
+    found = check_cache.held(engine, settings, revision=catalogue.revision, **asked)
+    if found is None or (subject_id and found.subject_id is None):
+        return None
+    return _decided(found, row, channel)
+
+
+def _looked_by(
+    settings: Settings,
+    purpose: str,
+    channel: str,
+    email: str | None,
+    device_id: str | None,
+    subject_id: str | None,
+    phone: str | None,
+) -> dict[str, Any]:
+    """What a check looks its subject up by (`check_cache.look_up`'s arguments)."""
     lookup = subjects.lookup_hash(
         settings, email=email, device_id=device_id, subject_id=subject_id, phone=phone
     )
     listing = None
-    if email and channel == Channel.EMAIL:  # marketing or not is known for sure only below
+    if email and channel == Channel.EMAIL:  # marketing or not is known for sure later
         listing = (email_sha256(email), purpose, erased_digest(settings, email))
-    found = check_cache.look_up(
-        session, settings, lookup_hash=lookup, subject_id=subject_id, suppression=listing
-    )
-    row = snapshot.at(session, found.revision).checked(purpose, channel)
-    if subject_id and found.subject_id is None:
-        raise NotFoundError("There is no such consent subject.")
+    return {"lookup_hash": lookup, "subject_id": subject_id, "suppression": listing}
+
+
+def _decided(found: Looked, row: Purpose, channel: str) -> Decision:
     if found.suppressed and row.kind == "marketing":
         return Decision(False, State.WITHDRAWN.value, "on the suppression list")
     return decide_from(found.explicit, row, channel)

@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import ScalarSelect, case, event, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from rightful.consent import change_feed
@@ -107,6 +108,13 @@ def revision_column() -> ScalarSelect[int]:
 
 def _key(session: Session) -> str:
     return str(session.get_bind().engine.url)
+
+
+def held_for(engine: Engine) -> Catalogue | None:
+    """The catalogue this process last read for the engine's store (None: none yet), without
+    asking the database or opening a session: for answers given from memory alone."""
+    with _lock:
+        return _cache.get(str(engine.url))
 
 
 def route_of(destination: ConsentDestination) -> Route:

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from rightful.consent import (
@@ -179,6 +180,14 @@ def check(session: Session, settings: Settings, *, actor: Actor, **ask: Any) -> 
     """May this purpose be used on this channel for this subject? Creates nothing."""
     require(actor, P.CONSENT_CHECK)
     return service.check(session, settings, **ask)
+
+
+def check_held(engine: Engine, settings: Settings, *, actor: Actor, **ask: Any) -> Decision | None:
+    """`check`'s answer from this process's memory alone, with no statement; None when `check`
+    must be asked (which also gives every refusal and error)."""
+    if not actor.can(P.CONSENT_CHECK):
+        return None
+    return service.check_held(engine, settings, **ask)
 
 
 def suppressed_addresses(

@@ -46,19 +46,17 @@ def token_actor(session: Session, *, token: str, cache_seconds: float = 0) -> Ac
     in this process without asking the store (its expiry is still checked on every call)."""
     key = checked_tokens.key(token)
     now = utcnow()
-    known = checked_tokens.recall(key) if cache_seconds else None
-    if known is not None and known.expires_at is not None and as_utc(known.expires_at) <= now:
-        checked_tokens.forget(key)
-        known = None  # expired since: the store gives the one refusal
+    known = _recalled(key, now) if cache_seconds else None
     if known is None:
+        read_after = checked_tokens.ticket()
         row, staff = verified_token(session, token=token)
         actor = staff_actor(
             name=staff.email, staff_id=staff.id, role=staff.role, scopes=row.scopes, token_id=row.id
         )
         known = checked_tokens.Checked(actor, row.id, row.expires_at, row.last_used_at)
         if cache_seconds:
-            checked_tokens.remember(key, known, cache_seconds)
-    if known.last_used_at is None or as_utc(known.last_used_at) <= now - TOUCH_EVERY:
+            checked_tokens.remember(key, known, cache_seconds, read_after)
+    if _touch_due(known, now):
         session.execute(
             update(ApiToken)
             .where(
@@ -70,6 +68,27 @@ def token_actor(session: Session, *, token: str, cache_seconds: float = 0) -> Ac
         )
         known.last_used_at = now
     return known.actor
+
+
+def held_actor(token: str) -> Actor | None:
+    """`token_actor`'s answer from this process's memory alone, when it needs no statement at
+    all (the token checked within the bound, unexpired, its last use noted within the minute);
+    None: ask `token_actor`, which also gives every refusal."""
+    now = utcnow()
+    known = _recalled(checked_tokens.key(token), now)
+    return None if known is None or _touch_due(known, now) else known.actor
+
+
+def _recalled(key: str, now: datetime) -> checked_tokens.Checked | None:
+    known = checked_tokens.recall(key)
+    if known is not None and known.expires_at is not None and as_utc(known.expires_at) <= now:
+        checked_tokens.forget(key)
+        return None  # expired since: the store gives the one refusal
+    return known
+
+
+def _touch_due(known: checked_tokens.Checked, now: datetime) -> bool:
+    return known.last_used_at is None or as_utc(known.last_used_at) <= now - TOUCH_EVERY
 
 
 def list_tokens(session: Session, *, actor: Actor, email: str | None = None) -> list[TokenView]:
@@ -99,8 +118,9 @@ def list_tokens(session: Session, *, actor: Actor, email: str | None = None) -> 
 
 
 def revoke_token(session: Session, *, prefix: str, actor: Actor) -> ApiToken:
-    """Stop a token working (by its prefix, the part after `rf_`): at once in this process,
-    within `api_token_cache_seconds` in every other one."""
+    """Stop a token working (by its prefix, the part after `rf_`): at once in this process and
+    in every process listening to the change feed, within `api_token_cache_seconds` in any
+    other one."""
     require(actor, Permission.TOKENS_MANAGE)
     row = session.scalar(select(ApiToken).where(ApiToken.prefix == prefix.strip()))
     if row is None:
@@ -108,7 +128,7 @@ def revoke_token(session: Session, *, prefix: str, actor: Actor) -> ApiToken:
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         session.flush()
-        checked_tokens.forget()
+        checked_tokens.forget_everywhere(session)
         audit.record(
             session,
             actor=actor.name,

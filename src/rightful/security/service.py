@@ -113,7 +113,7 @@ def deactivate_staff(session: Session, *, email: str, actor: Actor) -> StaffUser
     for token in tokens:
         token.revoked_at = now
     session.flush()
-    checked_tokens.forget()  # this process refuses them at once, others within the bound
+    checked_tokens.forget_everywhere(session)  # at once here and where heard, else the bound
     sessions.revoke_all(session, user.id, "deactivated", actor=actor.name)
     audit.record(
         session,

@@ -170,7 +170,7 @@ def change_role(session: Session, *, email: str, role: str, actor: Actor) -> Sta
         keep_an_admin(session, user)
     old, user.role = user.role, new
     session.flush()
-    checked_tokens.forget()  # their tokens act with the new role: at once here, soon elsewhere
+    checked_tokens.forget_everywhere(session)  # their tokens act with the new role
     sessions.revoke_all(session, user.id, "role changed", actor=actor.name)
     audit.record(
         session,

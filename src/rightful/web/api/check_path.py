@@ -8,6 +8,12 @@ check). Here a well-formed call is parsed with the route's own model, and the to
 check run in one hand-off, through the same functions (`token_actor`, `staff.check`), so the
 authorisation and the caches' bounds are the route's.
 
+A check whose token and answer this process already holds (the token cache, and the check
+cache with the catalogue it was read with: `api_tokens.held_actor`, `staff.check_held`) is
+answered on the event loop, with no thread hand-off, no session and no statement; their bounds
+are the ones above, and both forget what the change feed says changed. Only misses go to the
+thread.
+
 Anything else is handed to the documented route in `consent_routes.py` with the body it sent:
 a body that is not JSON or does not validate, no bearer token, and any `RightfulError` (a
 revoked token, an unknown purpose or subject). That route then gives the answer and the
@@ -28,7 +34,7 @@ from rightful.consent.state import Decision
 from rightful.core.db import single_reads
 from rightful.core.errors import RightfulError
 from rightful.core.runtime import Runtime
-from rightful.security.api_tokens import token_actor
+from rightful.security.api_tokens import held_actor, token_actor
 from rightful.web.api.consent_routes import CheckIn
 
 PATH = "/api/v1/consent/check"
@@ -49,7 +55,9 @@ class LeanCheckMiddleware:
         body = await _body(receive)
         asked = _parse(scope, body)
         if asked is not None:
-            decision = await to_thread.run_sync(_decide, self.runtime, *asked)
+            decision = _held(self.runtime, *asked)
+            if decision is None:
+                decision = await to_thread.run_sync(_decide, self.runtime, *asked)
             if decision is not None:
                 await _answer(send, decision)
                 return
@@ -97,6 +105,12 @@ def _parse(scope: Scope, body: bytes) -> tuple[str, dict[str, Any]] | None:
     except (ValueError, ValidationError):  # UnicodeDecodeError and JSONDecodeError included
         return None
     return credentials, checked.model_dump()
+
+
+def _held(rt: Runtime, token: str, ask: dict[str, Any]) -> Decision | None:
+    """The answer from memory alone, or None (then `_decide` asks the store)."""
+    actor = held_actor(token)
+    return None if actor is None else desk.check_held(rt.engine, rt.settings, actor=actor, **ask)
 
 
 def _decide(rt: Runtime, token: str, ask: dict[str, Any]) -> Decision | None:
