@@ -22,6 +22,7 @@ from rightful.security import replay as security_replay
 from rightful.security import sessions as security_sessions
 from rightful.security import signin_limits as security_signin_limits
 from rightful.security import totp as security_totp
+from rightful.worker import schedule as worker_schedule
 
 __all__ = [
     "Base",
@@ -46,4 +47,5 @@ __all__ = [
     "security_signin_limits",
     "security_totp",
     "worker_claims",
+    "worker_schedule",
 ]
