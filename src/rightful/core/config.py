@@ -386,6 +386,12 @@ class Settings(BaseSettings):
         description="DROP's API; its sandbox is https://api.drop.privacy.ca.gov/sandbox.",
     )
     drop_api_key: str = Field(default="", description="The X-API-KEY from the Data Broker Portal.")
+    celery_schedule: bool = Field(
+        default=True,
+        description="Celery workers' main processes send the periodic jobs (the sweep, reminders,"
+        " the mailbox) themselves, one worker per run by a lease in the store: no `celery beat`."
+        " Off to leave them to a beat you run.",
+    )
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

@@ -2,9 +2,11 @@
 (worker/jobs.py) as the embedded worker, one queue per lane.
 
 `celery -A rightful.worker.celery_app:app worker` consumes every queue; `-Q rightful.execution`
-(or `.mail`, `.propagation`, `.maintenance`) gives a lane its own workers. `celery beat` runs
-the sweep, which queues every stranded request again — all of them, in batches — so a broker
-that lost its messages (a crash, a restart without persistence) loses no work.
+(or `.mail`, `.propagation`, `.maintenance`) gives a lane its own workers. Each worker's main
+process sends the periodic jobs (`SCHEDULE`), one worker per run by a lease in the store
+(worker/schedule.py), so no `celery beat` is needed; among them the sweep, which queues every
+stranded request again — all of them, in batches — so a broker that lost its messages (a crash,
+a restart without persistence) loses no work.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import logging
 import os
 import threading
 import time
+from datetime import timedelta
 from functools import cache
 from typing import Any
 
@@ -25,17 +28,22 @@ from sqlalchemy.exc import OperationalError
 from rightful.casework.mailbox import poll as poll_mailbox
 from rightful.consent import sequence_wake
 from rightful.core.config import Settings
+from rightful.core.db import make_engine, make_sessionmaker
 from rightful.core.runtime import Runtime, build_runtime
 from rightful.rights.due import run_due_daily
 from rightful.rights.task_clocks import remind_task_owners
 from rightful.worker import jobs, pending
 from rightful.worker.preload import before_fork
+from rightful.worker.schedule import Scheduler
 
 log = logging.getLogger(__name__)
 SEQUENCE = "sequence"  # the consent sequencer's lane (worker/jobs.py)
 QUEUES = {lane: f"rightful.{lane}" for lane in (*jobs.LANES, "maintenance")}  # one per lane
 # Read at import, as the broker is: beat builds its schedule before any task runs.
 SWEEP_SECONDS = float(os.environ.get("RIGHTFUL_SWEEP_SECONDS") or 60)
+# The periodic jobs and seconds between runs: each worker's main process sends them (one worker
+# per run: worker/schedule.py); `celery beat` can still run them (RIGHTFUL_CELERY_SCHEDULE=false).
+SCHEDULE = {"rightful.sweep": SWEEP_SECONDS, "rightful.due": 900.0, "rightful.mailbox": 60.0}
 # Publishing gives up after about two seconds: the database keeps the work for the sweep.
 PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 1}
 
@@ -63,14 +71,10 @@ app.conf.update(
         "rightful.due": {"queue": QUEUES["maintenance"]},
         "rightful.mailbox": {"queue": QUEUES["maintenance"]},
     },
-    # `celery beat` runs these; each is claimed in the database, so a beat on every machine
-    # still sends one reminder per deadline and one digest a day. The sweep also asks every
-    # lane but execution for a pass.
-    beat_schedule={
-        "rightful-sweep": {"task": "rightful.sweep", "schedule": SWEEP_SECONDS},
-        "rightful-due": {"task": "rightful.due", "schedule": 900.0},
-        "rightful-mailbox": {"task": "rightful.mailbox", "schedule": 60.0},
-    },
+    # For a `celery beat` of the operator's own. What the jobs do is claimed in the database,
+    # so a beat beside the workers' schedule still sends one reminder per deadline and one
+    # digest a day. The sweep also asks every lane but execution for a pass.
+    beat_schedule={task: {"task": task, "schedule": every} for task, every in SCHEDULE.items()},
 )
 
 
@@ -241,6 +245,35 @@ def _load_before_fork(**_: object) -> None:
     """What every pool process needs, loaded once in the parent before it forks them, so they
     share it instead of each loading its own (worker/preload.py)."""
     before_fork()
+
+
+@signals.worker_ready.connect
+def _keep_the_schedule(**_: object) -> None:
+    """The worker's main process sends the periodic jobs when its lease says it is its turn
+    (worker/schedule.py); the pool runs them."""
+    settings = Settings()
+    if not settings.celery_schedule:
+        return
+    # The main process's own engine: its pool processes are forked from it (and again when
+    # one is replaced), and must not share its connections.
+    engine = make_engine(settings.resolved_database_url, pool_size=1)
+    os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
+    grace = timedelta(seconds=settings.worker_silent_seconds)
+    scheduler = Scheduler(
+        make_sessionmaker(engine), SCHEDULE, lambda task: _send(settings, task), grace=grace
+    )
+    scheduler.start()
+
+
+def _send(settings: Settings, task: str) -> bool:
+    """Publish a periodic job's task; False when the broker is unreachable."""
+    configure(settings)
+    try:
+        app.send_task(task, retry=True, retry_policy=PUBLISH_RETRY)
+    except (KombuError, OSError) as exc:
+        log.warning("the broker cannot be reached (%s); %s is sent at the next try", exc, task)
+        return False
+    return True
 
 
 @signals.worker_ready.connect
