@@ -208,9 +208,9 @@ def serve(processes: Processes, env: dict[str, str], port: int) -> str:
 
 
 def celery(processes: Processes, env: dict[str, str], concurrency: int) -> None:
-    """A Celery worker with `concurrency` prefork processes on every Rightful queue, and beat
-    in it (`-B`; production runs one `celery ... beat`, docs/operations.md): its sweep every
-    RIGHTFUL_SWEEP_SECONDS (60) queues anything stranded again, housekeeping as in production."""
+    """A Celery worker with `concurrency` prefork processes on every Rightful queue; its main
+    process sends the periodic jobs as in production (no beat, docs/operations.md): the sweep
+    every RIGHTFUL_SWEEP_SECONDS (60) queues anything stranded again, and housekeeping."""
     processes.start(
         "celery",
         env,
@@ -218,9 +218,6 @@ def celery(processes: Processes, env: dict[str, str], concurrency: int) -> None:
         "-A",
         "rightful.worker.celery_app:app",
         "worker",
-        "-B",
-        "--schedule",
-        str(Path(env["RIGHTFUL_DATA_DIR"]) / "celerybeat-schedule"),
         "--pool",
         "prefork",
         "--concurrency",
