@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import re
-import smtplib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from email.message import EmailMessage
-from email.utils import make_msgid
 from typing import Any
-from urllib.parse import urlsplit
 
-from sqlalchemy import insert, or_, select, update
+from jinja2 import TemplateError
+from sqlalchemy import case, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from rightful.core import claims, i18n
@@ -20,9 +17,8 @@ from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.messaging.models import OutboxMessage
 from rightful.messaging.render import as_draft, render, render_draft
+from rightful.messaging.smtp import SMTP_TIMEOUT_SECONDS, Outgoing, send_all
 from rightful.security.vault import Vault
-
-SMTP_TIMEOUT_SECONDS = 20
 
 
 @dataclass(frozen=True)
@@ -259,51 +255,98 @@ def list_outbox(
     return list(session.scalars(stmt))
 
 
-def _send(settings: Settings, letter: Letter) -> None:
-    parts = urlsplit(settings.smtp_url)
-    message = EmailMessage()
-    message["From"] = settings.mail_from
-    message["To"] = letter.to
-    message["Subject"] = letter.subject
-    message["Message-ID"] = make_msgid(domain="rightful.local")
-    for name, value in letter.headers.items():
-        message[name] = value
-    message.set_content(letter.text)
-    message.add_alternative(letter.html, subtype="html")
-    port = parts.port or (465 if parts.scheme == "smtps" else 25)
-    smtp_cls = smtplib.SMTP_SSL if parts.scheme == "smtps" else smtplib.SMTP
-    with smtp_cls(parts.hostname or "127.0.0.1", port, timeout=SMTP_TIMEOUT_SECONDS) as smtp:
-        if parts.scheme == "smtp+starttls":
-            smtp.starttls()
-        if parts.username:
-            smtp.login(parts.username, parts.password or "")
-        smtp.send_message(message)
-
-
 def retry_wait(settings: Settings, attempts: int) -> timedelta | None:
     """How long to wait after the `attempts`-th failed try; None once the schedule is used up."""
     schedule = settings.mail_retry_schedule
     return timedelta(seconds=schedule[attempts - 1]) if attempts <= len(schedule) else None
 
 
-def _record(session: Session, msg_id: int, won: claims.Claim | None, **values: object) -> bool:
-    """Write a try's outcome and let the claim go: a failure only while this worker still
-    holds the claim (`won`), a delivery whatever the claim says now (the server has it, and
-    leaving it queued would send it again)."""
+def _outcome(
+    session: Session,
+    ids: list[int],
+    won: claims.Claim | None,
+    rendered: dict[int, tuple[str, str]],
+    **values: Any,
+) -> int:
+    """Write one outcome for `ids` in one statement, and let their claims go: a failure only
+    while this worker still holds the claim (`won`), a delivery whatever the claim says now
+    (the server has it, and leaving it queued would send it again). A message rendered from
+    its draft keeps what was rendered (`rendered`: subject and sealed body by id), so staff and
+    a resend see exactly what was tried."""
+    if not ids:
+        return 0
+    mine = {i: rendered[i] for i in ids if i in rendered}
+    if mine:
+        by_id = OutboxMessage.id
+        values["subject"] = case(
+            {i: s for i, (s, _) in mine.items()}, value=by_id, else_=OutboxMessage.subject
+        )
+        values["sealed"] = case(
+            {i: b for i, (_, b) in mine.items()}, value=by_id, else_=OutboxMessage.sealed
+        )
     held = [won.held(OutboxMessage.claimed_by, OutboxMessage.claimed_until)] if won else []
     result = session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == msg_id, OutboxMessage.status == "queued", *held)
-        .values(**values, claimed_by=None, claimed_until=None)
+        .where(OutboxMessage.id.in_(ids), OutboxMessage.status == "queued", *held)
+        .values(**values, attempts=OutboxMessage.attempts + 1, claimed_by=None, claimed_until=None)
         .execution_options(synchronize_session=False)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _per_id(column: Any, values: dict[int, Any]) -> Any:
+    """A CASE giving each id its own value (typed as `column`, so dates bind as stored)."""
+    return case(
+        {i: literal(v, type_=column.type) for i, v in values.items()}, value=OutboxMessage.id
+    )
+
+
+def _failed(
+    session: Session,
+    settings: Settings,
+    won: claims.Claim,
+    failures: list[tuple[OutboxMessage, str]],
+    rendered: dict[int, tuple[str, str]],
+) -> None:
+    """Record failed tries in one statement: each waits its turn in the retry schedule, and
+    only one that used the schedule up is failed."""
+    if not failures:
+        return
+    now, status, retry_at, error = utcnow(), {}, {}, {}
+    for msg, reason in failures:
+        wait = retry_wait(settings, msg.attempts + 1)
+        status[msg.id] = "queued" if wait is not None else "failed"
+        retry_at[msg.id] = now + wait if wait is not None else None
+        error[msg.id] = reason  # the reason is kept; the address is not (personal data)
+    _outcome(
+        session,
+        list(status),
+        won,
+        rendered,
+        status=_per_id(OutboxMessage.status, status),
+        next_attempt_at=_per_id(OutboxMessage.next_attempt_at, retry_at),
+        last_error=_per_id(OutboxMessage.last_error, error),
+    )
+
+
+def _claimed(session: Session, won: claims.Claim) -> list[OutboxMessage]:
+    """The messages a claim won: as it returned them (PostgreSQL), else read in one query."""
+    if won.rows or not won.ids:
+        return list(won.rows)
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.id.in_(won.ids))
+        .order_by(OutboxMessage.id)
+        .execution_options(populate_existing=True)
+    )
+    return list(session.scalars(query))
 
 
 def deliver_pending(session: Session, settings: Settings, *, limit: int | None = None) -> int:
-    """Claim queued messages that are due and send them over SMTP; a failed try waits its turn
-    in `mail_retry_schedule`, and only a message that used the schedule up is failed.
-    Returns how many were sent."""
+    """Claim queued messages that are due and send them over one SMTP session; a failed try
+    waits its turn in `mail_retry_schedule`, and only a message that used the schedule up is
+    failed. The pass writes its outcomes in two statements at most (sent, failed), committed
+    together after the session. Returns how many were sent."""
     if not settings.smtp_url:
         return 0
     now, limit = utcnow(), limit or settings.worker_batch_size
@@ -318,43 +361,31 @@ def deliver_pending(session: Session, settings: Settings, *, limit: int | None =
         grace=timedelta(seconds=settings.worker_silent_seconds),
         limit=limit,
     )
-    sent = 0
-    claimed = {row.id: row for row in won.rows}  # read back by the claim (PostgreSQL)
-    for msg_id in won.ids:
-        msg = claimed.get(msg_id) or session.get(OutboxMessage, msg_id, populate_existing=True)
-        if msg is None:
-            continue
-        attempts = msg.attempts + 1
-        body, subject, drafted = _opened(settings, msg)
-        # The rendered message replaces its draft with the try's outcome (no extra statement):
-        # staff and a resend see exactly what was sent.
-        rendered = (
-            {"subject": subject, "sealed": vault(settings).encrypt_json(body)} if drafted else {}
-        )
+    messages = _claimed(session, won)
+    if not messages:
+        return 0
+    seal, rendered = vault(settings), {}
+    ready: list[tuple[OutboxMessage, Outgoing]] = []
+    failures: list[tuple[OutboxMessage, str]] = []
+    for msg in messages:
         try:
-            _send(settings, _letter(msg, body, subject))
-        except (OSError, smtplib.SMTPException) as exc:
-            # The reason is kept; the address is not (it is personal data).
-            wait = retry_wait(settings, attempts)
-            _record(
-                session,
-                msg.id,
-                won,
-                attempts=attempts,
-                last_error=type(exc).__name__,
-                status="queued" if wait is not None else "failed",
-                next_attempt_at=utcnow() + wait if wait is not None else None,
-                **rendered,
+            body, subject, drafted = _opened(settings, msg)
+        except (TemplateError, LookupError, TypeError, ValueError) as exc:
+            # One message that cannot be rendered must not hold back the rest of the pass.
+            failures.append((msg, type(exc).__name__))
+            continue
+        if drafted:
+            rendered[msg.id] = (subject, seal.encrypt_json(body))
+        ready.append(
+            (
+                msg,
+                Outgoing(body["to"], subject, body["text"], body["html"], body.get("headers", {})),
             )
-        else:
-            sent += _record(
-                session,
-                msg.id,
-                None,
-                attempts=attempts,
-                status="sent",
-                sent_at=utcnow(),
-                **rendered,
-            )
-        session.commit()
+        )
+    answers = send_all(settings.smtp_url, settings.mail_from, [letter for _, letter in ready])
+    sent_ids = [msg.id for (msg, _), error in zip(ready, answers, strict=True) if error is None]
+    failures += [(msg, e) for (msg, _), e in zip(ready, answers, strict=True) if e is not None]
+    sent = _outcome(session, sent_ids, None, rendered, status="sent", sent_at=utcnow())
+    _failed(session, settings, won, failures, rendered)
+    session.commit()
     return sent
