@@ -6,9 +6,10 @@ import hmac
 import secrets
 from datetime import timedelta
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import case, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, case, func, or_, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
@@ -182,6 +183,40 @@ def _live_and_life(
     return (code if code.used_at is None else None), (int(sent or 0), int(tried or 0))
 
 
+# A request's latest unused code (None when it has none), and `_life`: what `check_code` reads.
+CodeRead = tuple[VerificationCode | None, tuple[int, int]]
+
+
+def with_codes(
+    stmt: Select[Any], request_id: ColumnElement[str] | InstrumentedAttribute[str]
+) -> Select[Any]:
+    """`stmt` (which selects the request `request_id` belongs to) with `_live_and_life` as three
+    more columns: the live code outer-joined, codes sent and tries made. The caller's one
+    statement then reads its request and the code together (`read_of` turns them back)."""
+    code = aliased(VerificationCode)
+    latest = (
+        select(code.id)
+        .where(code.request_id == request_id, code.used_at.is_(None))
+        .order_by(code.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    sent = select(func.count()).where(code.request_id == request_id).scalar_subquery()
+    tried = (
+        select(func.coalesce(func.sum(code.attempts), 0))
+        .where(code.request_id == request_id)
+        .scalar_subquery()
+    )
+    return stmt.add_columns(VerificationCode, sent, tried).outerjoin(
+        VerificationCode, VerificationCode.id == latest
+    )
+
+
+def read_of(live: VerificationCode | None, sent: int | None, tried: int | None) -> CodeRead:
+    """`with_codes`' three columns as `check_code` takes them."""
+    return live, (int(sent or 0), int(tried or 0))
+
+
 def _state(settings: Settings, live: VerificationCode | None) -> CodeState:
     if live is None:
         return CodeState.NONE
@@ -204,13 +239,21 @@ def codes_left(session: Session, settings: Settings, *, request_id: str) -> int:
     return max(0, settings.codes_per_request - _life(session, request_id)[0])
 
 
-def check_code(session: Session, settings: Settings, *, request_id: str, code: str) -> str | None:
-    """Accept the request's live code once; count every wrong try.
+def check_code(
+    session: Session,
+    settings: Settings,
+    *,
+    request_id: str,
+    code: str,
+    read: CodeRead | None = None,
+) -> str | None:
+    """Accept the request's live code once; count every wrong try. `read`: the code and the
+    request's counts when the caller read them with the request (`with_codes`).
 
     Returns None when the code is right, else the message to show. It does not raise, so
     the caller commits the counted try: a rollback must never give an attacker tries back.
     """
-    live, life = _live_and_life(session, request_id)
+    live, life = read if read is not None else _live_and_life(session, request_id)
     candidate = _hash(settings, "code", f"{request_id}:{code.strip()}")
     state = _state(settings, live)
     if _used_up(settings, life, state):

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from threading import Lock
+from typing import Any
 
-from sqlalchemy import event, select, update
+from sqlalchemy import ScalarSelect, event, select, update
 from sqlalchemy.orm import Session, SessionTransaction
 
 from rightful.connectors import registry
@@ -69,15 +70,31 @@ _lock = Lock()
 _HELD = "data_map"  # session.info: the map this transaction read
 
 
+_SEEN = "data_map_revision"  # session.info: the revision a statement of the caller's read
+
+
 @event.listens_for(Session, "after_transaction_end")
 def _let_go(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
         session.info.pop(_HELD, None)
+        session.info.pop(_SEEN, None)
+
+
+def revision_column() -> ScalarSelect[Any]:
+    """The revision as a column, for a statement the caller sends anyway (`saw_revision`)."""
+    return select(DataMapRevision.revision).where(DataMapRevision.id == 1).scalar_subquery()
+
+
+def saw_revision(session: Session, revision: int | None) -> None:
+    """Note the revision a statement of this transaction read (`revision_column`): `load_map`
+    then takes it instead of reading it again."""
+    session.info[_SEEN] = revision or 0
 
 
 def bump_revision(session: Session) -> None:
     """Mark the data map changed (inside the caller's transaction)."""
     session.info.pop(_HELD, None)
+    session.info.pop(_SEEN, None)
     result = session.execute(
         update(DataMapRevision)
         .where(DataMapRevision.id == 1)
@@ -113,11 +130,14 @@ def _read(session: Session, revision: int) -> DataMap:
 
 def load_map(session: Session) -> DataMap:
     """The current data map: one statement when this process already holds its revision, none
-    when this transaction has read it already."""
+    when this transaction has read it already (or its revision, `saw_revision`)."""
     held: DataMap | None = session.info.get(_HELD)
     if held is not None and session.in_transaction():
         return held
-    revision = session.scalar(select(DataMapRevision.revision).where(DataMapRevision.id == 1)) or 0
+    seen: int | None = session.info.get(_SEEN) if session.in_transaction() else None
+    if seen is None:
+        seen = session.scalar(select(DataMapRevision.revision).where(DataMapRevision.id == 1))
+    revision = seen or 0
     bind = str(session.get_bind().engine.url)
     with _lock:
         cached = _cache.get(bind)

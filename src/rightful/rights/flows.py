@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rightful.core.config import Settings
 from rightful.identity import service as codes
 from rightful.identity.matching import holding, matched_points
 from rightful.identity.points import configured_points
-from rightful.inventory.revision import load_map
+from rightful.inventory.revision import load_map, revision_column, saw_revision
 from rightful.inventory.stores import Connectors
 from rightful.messaging import limits
 from rightful.rights import declaration, service
@@ -127,6 +128,20 @@ def _reaching(steps: list[Step], wanted: set[str]) -> list[Step]:
     return [step for step in steps if step.address in needed]
 
 
+def _with_code(session: Session, request_id: str) -> tuple[RightsRequest, codes.CodeRead | None]:
+    """The request, its live code and counts, and the data map's revision (for the data points'
+    check), in one statement; by reference or NotFoundError as `access_request`."""
+    stmt = codes.with_codes(select(RightsRequest), RightsRequest.id)
+    row = session.execute(
+        stmt.add_columns(revision_column()).where(RightsRequest.id == request_id)
+    ).one_or_none()
+    if row is None:
+        return service.access_request(session, request_id), None
+    req, live, sent, tried, revision = row
+    saw_revision(session, revision)
+    return req, codes.read_of(live, sent, tried)
+
+
 @dataclass(frozen=True)
 class Verification:
     """The request after a code was tried, and what to tell the person if it was wrong."""
@@ -140,10 +155,10 @@ def verify(session: Session, settings: Settings, *, request_id: str, code: str) 
 
     A wrong code is not raised: the caller commits the counted try, then shows `error`.
     """
-    req = service.access_request(session, request_id)
+    req, read = _with_code(session, request_id)
     if req.status != Status.VERIFYING.value:
         return Verification(req, None)
-    error = codes.check_code(session, settings, request_id=req.id, code=code)
+    error = codes.check_code(session, settings, request_id=req.id, code=code, read=read)
     if error and _close_used_up(session, settings, req):
         return Verification(req, None)  # the status page says why it closed
     if error:

@@ -113,8 +113,7 @@ def verify(
 ) -> flows.Verification:
     """Pass on the code a person read out or typed on the company's own site."""
     require(actor, Permission.REQUESTS_SUBMIT)
-    req = service.access_request(session, request_id)
-    return flows.verify(session, settings, request_id=req.id, code=code)
+    return flows.verify(session, settings, request_id=request_id, code=code)
 
 
 def retention_preview(

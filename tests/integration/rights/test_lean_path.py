@@ -41,7 +41,8 @@ MOST = {"submit": 9, "verify": 8, "approve": 5, "execution": 11}
 # On PostgreSQL, fewer: the audit head written back by the events' insert (-1 each), the mail
 # ask recorded by its count's statement (submit), the claimed request read back by its claim.
 # Then the audit log appended in one statement on PostgreSQL (-1 each).
-MOST_POSTGRES = {"submit": 6, "verify": 6, "approve": 3, "execution": 8}
+# Verify: the request, its code and the data map's revision read in one statement (-2).
+MOST_POSTGRES = {"submit": 6, "verify": 4, "approve": 3, "execution": 8}
 
 
 @dataclass

@@ -39,11 +39,12 @@ ACCESS = {
 # Execution 11 -> 6: the claim's RETURNING carries the request, the data map's revision and
 # whether it has steps or tasks yet (rights/claimed.py), so none is read after it.
 # Submit, verify, approve and package 7, 7, 4, 3 -> 6, 6, 3, 2: the audit log appended in one
-# statement (security/audit_append.py).
+# statement (security/audit_append.py). Verify 6 -> 4: the request, its live code with its
+# counts and the data map's revision read in one statement (flows._with_code).
 BUDGET = {
     "submit": 6,
     "code e-mail": 2,
-    "verify": 6,
+    "verify": 4,
     "approve": 3,
     "execution": 6,
     "completion e-mail": 2,
