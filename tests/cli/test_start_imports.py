@@ -48,6 +48,14 @@ def test_the_server_loads_no_broker_http_client_or_holiday_calendar_before_it_an
     assert _under(loaded, "celery", "kombu", "httpx", "holidays", "rich", "pygments") == []
 
 
+def test_the_polling_worker_loads_no_postgresql_driver_until_it_listens() -> None:
+    """`rightful worker` on SQLite or MariaDB never uses psycopg: the consent sequencer's
+    wake-up (consent/sequence_wake.py) imports it in its listening thread, which only a worker
+    on PostgreSQL starts."""
+    loaded = _modules_after("import rightful.cli.main, rightful.worker.loop")
+    assert _under(loaded, "psycopg", "psycopg_binary", "psycopg_c") == []
+
+
 def test_a_celery_worker_loads_what_its_pool_needs_before_forking_and_never_the_web_app() -> None:
     """The worker's app imports no FastAPI, pages or server; before its pool forks, the parent
     has loaded the connector kinds, httpx and the holiday calendars (shared by every child, not

@@ -17,10 +17,12 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import psycopg
 from sqlalchemy import URL, func, select
+
+if TYPE_CHECKING:
+    import psycopg
 
 __all__ = ["CHANNEL", "WAKE_EVERY", "Listener", "due", "notify_column"]
 
@@ -71,6 +73,10 @@ class Listener:
         self._thread.join(timeout=5)
 
     def _run(self) -> None:
+        # Imported here: writers import this module for `due` and `notify_column`, and a server
+        # on SQLite (or one that never listens) has no use for psycopg.
+        import psycopg
+
         while not self._stop.is_set():
             try:
                 with psycopg.connect(self._conninfo, autocommit=True) as conn:
