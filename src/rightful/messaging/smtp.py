@@ -12,17 +12,34 @@ from __future__ import annotations
 import smtplib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from email.generator import BytesGenerator
 from email.header import Header
 from email.message import EmailMessage, Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
-from email.policy import compat32
+from email.policy import Compat32
 from email.utils import formataddr, make_msgid, parseaddr
+from functools import cache
+from io import BytesIO
+from typing import Any
 from urllib.parse import urlsplit
 
 SMTP_TIMEOUT_SECONDS = 20
-# Headers kept as written up to SMTP's line limit: nothing folds a link into encoded words.
-_POLICY = compat32.clone(max_line_length=998)
+
+
+class _AsWritten(Compat32):
+    """compat32 writing an ASCII header value as it is (already on one line, or folded by
+    `_header`): no Header object built and folded again for every header of every message,
+    and nothing folds a long link into encoded words. Up to SMTP's 998-character line."""
+
+    def fold_binary(self, name: str, value: Any) -> bytes:
+        """The header's bytes on the wire."""
+        if isinstance(value, str) and value.isascii() and len(name) + len(value) < 996:
+            return f"{name}: {value}{self.linesep}".encode("ascii")
+        return super().fold_binary(name, value)
+
+
+_POLICY = _AsWritten(max_line_length=998)
 # The server answered about this message only; the session is still good for the next one.
 _MESSAGE_REFUSED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
 
@@ -46,11 +63,11 @@ def mime(sender: str, letter: Outgoing) -> Message:
     of CPU a message against 0.8 ms), and folded a List-Unsubscribe link longer than a line
     into RFC 2047 encoded words, which that header does not allow. Addresses outside ASCII
     (SMTPUTF8) need the modern API's policy and keep it."""
-    if not (parseaddr(sender)[1].isascii() and letter.to.isascii()):
+    if not (_envelope_sender(sender).isascii() and letter.to.isascii()):
         return _international(sender, letter)
     message = MIMEMultipart("alternative", policy=_POLICY)
     headers = {
-        "From": formataddr(parseaddr(sender), charset="utf-8"),
+        "From": _from_header(sender),
         "To": letter.to,
         "Subject": letter.subject,
         "Message-ID": make_msgid(domain="rightful.local"),
@@ -62,6 +79,27 @@ def mime(sender: str, letter: Outgoing) -> Message:
     message.attach(MIMEText(letter.text, "plain", "utf-8", policy=_POLICY))
     message.attach(MIMEText(letter.html, "html", "utf-8", policy=_POLICY))
     return message
+
+
+@cache
+def _from_header(sender: str) -> str:
+    return formataddr(parseaddr(sender), charset="utf-8")
+
+
+@cache
+def _envelope_sender(sender: str) -> str:
+    return parseaddr(sender)[1]
+
+
+def _send_one(smtp: smtplib.SMTP, sender: str, letter: Outgoing) -> dict[str, Any]:
+    """Send one message; the recipients the server refused (if it took any)."""
+    message = mime(sender, letter)
+    if isinstance(message, EmailMessage):  # addresses outside ASCII: smtplib picks SMTPUTF8
+        return dict(smtp.send_message(message))
+    # The envelope is known: no copy of the message and no parse of its address headers.
+    wire = BytesIO()
+    BytesGenerator(wire, mangle_from_=False).flatten(message, linesep="\r\n")
+    return dict(smtp.sendmail(_envelope_sender(sender), [letter.to], wire.getvalue()))
 
 
 def _header(value: str) -> str:
@@ -123,7 +161,7 @@ def send_all(url: str, sender: str, letters: Sequence[Outgoing]) -> list[str | N
                     outcomes += [type(exc).__name__] * (len(letters) - position)
                     return outcomes
             try:
-                refused = smtp.send_message(mime(sender, letter))
+                refused = _send_one(smtp, sender, letter)
             except _MESSAGE_REFUSED as exc:
                 outcomes.append(type(exc).__name__)
             except (OSError, smtplib.SMTPException) as exc:
