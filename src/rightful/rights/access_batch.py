@@ -5,7 +5,7 @@ A batch only reads. Each request then runs as it always has (`execution.run_requ
 its steps done, exactly as a run resumed after a crash does, and builds, seals, records and
 notifies as before. So packages, steps, audit events and e-mails are the one-by-one ones.
 
-Splitting is the one-by-one walk replayed in memory over the batch's rows (`planning.rows_of`):
+Splitting is the one-by-one walk replayed in memory over the batch's rows (`planning.Split`):
 a request's rows of a collection are those matching *its own* e-mail or the values of *its own*
 rows upstream, so a row reached by two requests goes to both and a row reaches no request that
 did not reach it. That replay compares values in Python; a store that compares more loosely (a
@@ -27,11 +27,11 @@ from rightful.connectors.base import Row, nonempty_matches
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.core.errors import ConnectorError
-from rightful.inventory.revision import DataMap, load_map
+from rightful.inventory.revision import DataMap
 from rightful.inventory.stores import Connectors
-from rightful.rights import service
+from rightful.rights import claimed, service
 from rightful.rights.models import ExecutionStep, RightsRequest
-from rightful.rights.planning import Step, build_plan, fetch_request, rows_of
+from rightful.rights.planning import Split, Step, build_plan, fetch_request
 from rightful.rights.values import seal_rows
 from rightful.security.vault import Vault
 
@@ -89,10 +89,17 @@ def _batchable(data_map: DataMap, steps: list[Step]) -> bool:
 
 def not_begun(session: Session, reqs: Sequence[RightsRequest]) -> list[RightsRequest]:
     """The requests with no execution step yet: a batch takes only those (a request already
-    begun, by a crash or a retry, resumes from its own steps)."""
-    ids = [r.id for r in reqs]
-    begun = set(
-        session.scalars(select(ExecutionStep.request_id).where(ExecutionStep.request_id.in_(ids)))
+    begun, by a crash or a retry, resumes from its own steps). Those the claim saw untouched
+    are not asked about again."""
+    ids = [r.id for r in reqs if not claimed.untouched(session, r.id)]
+    begun = (
+        set(
+            session.scalars(
+                select(ExecutionStep.request_id).where(ExecutionStep.request_id.in_(ids))
+            )
+        )
+        if ids
+        else set()
     )
     return [r for r in reqs if r.id not in begun]
 
@@ -114,25 +121,33 @@ def shares(
         return None
     if found is None:
         return None
-    return {rid: rows_of(steps, {"email": email}, found) for rid, email in emails.items()}
+    split = Split(steps, found)  # one index of the batch's rows for every request's share
+    return {rid: split.share({"email": email}) for rid, email in emails.items()}
 
 
-def prefetch(session: Session, settings: Settings, reqs: Sequence[RightsRequest]) -> list[str]:
+def prefetch(
+    session: Session, settings: Settings, reqs: Sequence[RightsRequest]
+) -> dict[str, dict[str, str]]:
     """Read the rows of many access requests together and keep each one's share as its steps
-    (one multi-row INSERT, committed). Returns the ids prefetched; the others (already begun,
-    or a batch that cannot be read together) simply run one by one."""
+    (one multi-row INSERT, committed). Returns what was kept, by request id: address -> sealed
+    rows, as the steps hold them (so finishing need not read them back). The others (already
+    begun, or a batch that cannot be read together) simply run one by one."""
     todo = not_begun(session, reqs)
     if len(todo) < 2:
-        return []
-    data_map = load_map(session)
+        return {}
+    data_map = claimed.data_map(session)
     steps = access_plan(data_map)
     emails = {r.id: service.identities_of(settings, r).get("email") or "" for r in todo}
     mine = shares(settings, data_map, steps, emails)
     if mine is None:
-        return []
-    session.execute(insert(ExecutionStep), list(_steps_of(settings, todo, steps, mine)))
+        return {}
+    rows = list(_steps_of(settings, todo, steps, mine))
+    session.execute(insert(ExecutionStep), rows)
     session.commit()
-    return [r.id for r in todo]
+    kept: dict[str, dict[str, str]] = {r.id: {} for r in todo}
+    for row in rows:
+        kept[row["request_id"]][row["address"]] = row["result"]
+    return kept
 
 
 def _steps_of(

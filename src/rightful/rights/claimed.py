@@ -1,7 +1,7 @@
 """What a worker's claim already read, so the run that follows does not ask the store again.
 
-On PostgreSQL the claim is one UPDATE ... RETURNING (`execution.take_runnable`); its RETURNING
-also carries the data map's revision and whether each request has execution steps or manual
+On PostgreSQL the claim is one UPDATE ... RETURNING (`execution.take`); its RETURNING also
+carries the data map's revision and whether each request has execution steps or manual
 tasks yet. A run handed those (`hold`) then skips three reads: the revision (when this process
 holds the map at that revision), its steps and its tasks (when it has none).
 

@@ -60,7 +60,7 @@ def claim(
 
 
 def _take(session: Session, request_id: str, lease: timedelta, settings: Settings | None) -> Taken:
-    """`claim`, and on PostgreSQL what the claim read back (`Taken`)."""
+    """`claim`, and what the claim read back where the store can (`Taken`)."""
     until = utcnow() + lease
     taking = (
         update(RightsRequest)
@@ -72,11 +72,18 @@ def _take(session: Session, request_id: str, lease: timedelta, settings: Setting
         .values(lease_until=until, lease_holder=claims.worker_id())
         .execution_options(synchronize_session=False)
     )
-    if session.get_bind().dialect.name == "postgresql":
+    if _reads_back(session):
         return _won(session, taking, until)
     result = session.execute(taking)
     session.commit()
     return Taken({request_id: until} if result.rowcount else {})  # type: ignore[attr-defined]
+
+
+def _reads_back(session: Session) -> bool:
+    """Whether the claim reads back what the run needs (`_won`): on PostgreSQL. MariaDB has no
+    UPDATE ... RETURNING; SQLite has, but SQLAlchemy writes its RETURNING columns without their
+    table, so "has it begun" would compare a step's `request_id` with the step's own `id`."""
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def _won(session: Session, taking: Update, until: datetime) -> Taken:
@@ -126,10 +133,10 @@ def take_runnable(
 def take(
     session: Session, settings: Settings, *, limit: int, ids: list[str] | None = None
 ) -> Taken:
-    """`take_runnable`, with what the claim read back on PostgreSQL (`Taken`)."""
+    """`take_runnable`, with what the claim read back where the store can (`Taken`)."""
     until = utcnow() + timedelta(seconds=settings.lease_seconds)
     holder = claims.worker_id() + secrets.token_hex(4)
-    if session.get_bind().dialect.name == "postgresql":
+    if _reads_back(session):
         return _take_returning(session, settings, limit, ids, holder, until)
     candidates = runnable_ids(session, limit, settings) if ids is None else ids[:limit]
     if candidates:
@@ -245,11 +252,13 @@ def run_erasures(
     settings: Settings,
     request_ids: list[str],
     leases: dict[str, datetime] | None = None,
+    taken: Taken | None = None,
 ) -> int:
     """Erase for many deletion requests with one read and one write pass per collection, then
     finish them together (`erasure_batch`; each alone, as `run_request` does, with
     `erasure_batches` off). Returns how many were erased in the batch.
-    `leases`: the requests' lease ends when the caller already claimed them."""
+    `leases`: the requests' lease ends when the caller already claimed them (`taken`: with
+    what the claim read back)."""
     lease = timedelta(seconds=settings.lease_seconds)
     with factory() as session:
         if leases is None:
@@ -259,10 +268,7 @@ def run_erasures(
                 if until is not None:
                     leases[rid] = until
         mine = [rid for rid in request_ids if rid in leases]
-        loaded = {
-            r.id: r
-            for r in session.scalars(select(RightsRequest).where(RightsRequest.id.in_(mine)))
-        }
+        loaded = {r.id: r for r in _loaded(session, mine, taken)}
         reqs = [r for r in map(loaded.get, mine) if r and kind_of(r.request_type).batched]
         try:
             plan_erasures(session, settings, reqs)
@@ -294,6 +300,7 @@ def run_accesses(
     settings: Settings,
     request_ids: list[str],
     leases: dict[str, datetime],
+    taken: Taken | None = None,
 ) -> int:
     """Access requests this worker holds, read together in batches of `execution_batch_size`
     (one read per collection each) and finished together (`access_finish`: packages as alone,
@@ -301,12 +308,12 @@ def run_accesses(
     Returns how many were read together."""
 
     def batch(session: Session, reqs: list[RightsRequest]) -> tuple[int, list[str]]:
-        together = len(access_batch.prefetch(session, settings, reqs))
-        left = finish_accesses(session, settings, {r.id: leases[r.id] for r in reqs})
+        kept = access_batch.prefetch(session, settings, reqs)
+        left = finish_accesses(session, settings, {r.id: leases[r.id] for r in reqs}, kept)
         session.commit()
-        return together, left
+        return len(kept), left
 
-    return _held_batches(factory, settings, request_ids, leases, batch)
+    return _held_batches(factory, settings, request_ids, leases, batch, taken)
 
 
 def run_corrections(
@@ -314,6 +321,7 @@ def run_corrections(
     settings: Settings,
     request_ids: list[str],
     leases: dict[str, datetime],
+    taken: Taken | None = None,
 ) -> int:
     """Correction requests this worker holds, read, planned and applied together in batches of
     `execution_batch_size` (`correction_run`; each alone with `correction_batches` off), then
@@ -329,7 +337,7 @@ def run_corrections(
                 log.warning("correction batch of %d: cannot finish yet (%s)", len(reqs), exc.code)
         return together, [r.id for r in reqs]
 
-    return _held_batches(factory, settings, request_ids, leases, batch)
+    return _held_batches(factory, settings, request_ids, leases, batch, taken)
 
 
 def _held_batches(
@@ -338,20 +346,32 @@ def _held_batches(
     request_ids: list[str],
     leases: dict[str, datetime],
     batch: Callable[[Session, list[RightsRequest]], tuple[int, list[str]]],
+    taken: Taken | None = None,
 ) -> int:
     """The requests this worker holds, `execution_batch_size` at a time, each batch in a
     session of its own: `batch` returns how many it did together and the ids it leaves to
-    `run_request`, which then runs them one by one, in the order given. Returns the first sum."""
+    `run_request`, which then runs them one by one, in the order given. Returns the first sum.
+    `taken`: the claim's read back, when nothing ran on these requests since (`claimed`)."""
     together, left = 0, set[str]()
     size = settings.execution_batch_size
     mine = [rid for rid in request_ids if rid in leases]
     for start in range(0, len(mine), size):
         with factory() as session:
             chunk = mine[start : start + size]
-            reqs = list(session.scalars(select(RightsRequest).where(RightsRequest.id.in_(chunk))))
-            done, rest = batch(session, reqs)
+            done, rest = batch(session, _loaded(session, chunk, taken))
             together, left = together + done, left | set(rest)
     for rid in mine:
         if rid in left:
             run_request(factory, settings, rid, leases[rid])
     return together
+
+
+def _loaded(session: Session, ids: list[str], taken: Taken | None) -> list[RightsRequest]:
+    """The requests `ids` in `session`: as claimed (and what the claim read, `claimed.hold`)
+    when the claim read them back, else read in one query."""
+    if taken is None or any(rid not in taken.rows for rid in ids):
+        return list(session.scalars(select(RightsRequest).where(RightsRequest.id.in_(ids))))
+    claimed.hold(session, taken.revision, taken.untouched & set(ids))
+    reqs = [taken.rows[rid] for rid in ids]
+    session.add_all(reqs)
+    return reqs

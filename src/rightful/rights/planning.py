@@ -148,13 +148,41 @@ def rows_of(
     steps: list[Step], identities: Mapping[str, str], found: Mapping[str, list[Row]]
 ) -> dict[str, list[Row]]:
     """One person's share of rows read for many people at once: the same walk, in memory."""
-    mine: dict[str, list[Row]] = {}
-    for step in steps:
-        wanted = [(f, set(v)) for f, v in nonempty_matches(fetch_request(step, identities, mine))]
-        mine[step.address] = [
-            r for r in found.get(step.address, []) if any(r.get(f) in v for f, v in wanted)
-        ]
-    return mine
+    return Split(steps, found).share(identities)
+
+
+class Split:
+    """Rows read for many people at once, split per person (`share`): each person's rows are
+    looked up by value in an index built once per collection and field, not found by scanning
+    every row for every person; a row keeps the place the store gave it."""
+
+    def __init__(self, steps: list[Step], found: Mapping[str, list[Row]]) -> None:
+        self.steps, self.found = steps, found
+        self._index: dict[tuple[str, str], dict[Any, list[int]]] = {}
+
+    def _by_value(self, address: str, field: str) -> dict[Any, list[int]]:
+        key = (address, field)
+        if key not in self._index:
+            index: dict[Any, list[int]] = {}
+            for position, row in enumerate(self.found.get(address, [])):
+                try:
+                    index.setdefault(row.get(field), []).append(position)
+                except TypeError:  # a list or a mapping: no asked value can equal it
+                    continue
+            self._index[key] = index
+        return self._index[key]
+
+    def share(self, identities: Mapping[str, str]) -> dict[str, list[Row]]:
+        """The rows matching `identities` or the values of this person's own rows upstream."""
+        mine: dict[str, list[Row]] = {}
+        for step in self.steps:
+            rows, hits = self.found.get(step.address, []), set[int]()
+            for field, values in nonempty_matches(fetch_request(step, identities, mine)):
+                index = self._by_value(step.address, field)
+                for value in values:
+                    hits.update(index.get(value, ()))
+            mine[step.address] = [rows[i] for i in sorted(hits)]
+        return mine
 
 
 def traverse(

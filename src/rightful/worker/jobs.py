@@ -89,7 +89,7 @@ def _run(runtime: Runtime, taken: Taken, types: dict[str, str]) -> None:
     alone = dict(leases)
     for run, batch in batches:
         if len(batch) > 1:  # a batch of one runs on the single request's path
-            run(runtime.sessions, settings, batch, leases)
+            run(runtime.sessions, settings, batch, leases, taken)
             for request_id in batch:
                 alone.pop(request_id)
     for request_id, lease in alone.items():

@@ -9,7 +9,7 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -307,9 +307,9 @@ def test_the_split_is_refused_when_a_store_compares_loosely() -> None:
     assert not access_batch._trusted([("email", ("jose@example.com", "josé@example.com"))], [])
 
 
-def _store_statements(tmp_path: Path, n: int) -> list[str]:
+def _store_statements(tmp_path: Path, n: int, store: str | None = None) -> list[str]:
     """Statements to Rightful's store for a worker's pass over `n` approved access requests."""
-    runtime = _ready(tmp_path, None, batches=True, n=n)
+    runtime = _ready(tmp_path, None, batches=True, n=n, store=store)
     try:
         with _counting([runtime.engine]) as in_store:
             assert execute(runtime) == n
@@ -328,4 +328,24 @@ def test_a_batch_is_finished_in_a_handful_of_statements(tmp_path: Path) -> None:
     # Packages, records, statuses, audit events and e-mails: the same statements for 20 as
     # for 5 (one UPDATE of every request, one INSERT of every e-mail and of every event).
     assert len(many) == len(few), "\n".join(many)
-    assert len(few) <= 25
+    # The steps a batch just wrote are not read back to finish it (17 before). On PostgreSQL
+    # the claim reads back much more: the test below.
+    assert len(few) <= 16, "\n".join(few)
+
+
+@pytest.mark.postgres
+def test_a_batch_on_postgres_is_finished_in_a_handful_of_statements(
+    tmp_path: Path, make_postgres_db: Callable[[], str]
+) -> None:
+    # The audit chain's own statements (security/chain.py) are left out: how it appends a
+    # transaction's events is its business, counted by its own tests.
+    def counted(statements: list[str]) -> list[str]:
+        return [s for s in statements if "audit_" not in s]
+
+    few = counted(_store_statements(tmp_path / "few", 5, make_postgres_db()))
+    many = counted(_store_statements(tmp_path / "many", 20, make_postgres_db()))
+    assert len(many) == len(few), "\n".join(many)
+    # The claim, the data map's revision (this process's first look at the store), every
+    # step in one INSERT, the claim check (locked), every request in one UPDATE, every e-mail
+    # in one INSERT (11 before).
+    assert len(few) <= 6, "\n".join(few)
