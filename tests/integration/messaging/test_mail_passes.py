@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import event, select
 
 from rightful.connectors.sql import dispose_all
+from rightful.core import clock
 from rightful.core.db import unit_of_work
 from rightful.core.runtime import Runtime, build_runtime
 from rightful.messaging.models import OutboxMessage
@@ -194,3 +196,52 @@ def test_a_long_list_unsubscribe_link_arrives_as_written(
     assert f"List-Unsubscribe: {link}\r\n".encode() in mail.raw
     assert mail.message["Subject"] == "Novedades de Lumen: ¿qué hay de nuevo?"
     assert mail.message.get_body(("plain",)).get_content() == "Hola"  # type: ignore[union-attr]
+
+
+class ClosingServer(SmtpTestServer):
+    """The test SMTP server, answering the second message with 421 (closing the session)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.data_commands = 0
+
+    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:
+        """aiosmtpd hook: 421 once, for the second message; every other one is kept."""
+        self.data_commands += 1
+        if self.data_commands == 2:
+            return "421 4.3.2 Shutting down, try again later"
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_a_session_closed_mid_pass_is_opened_again_and_every_message_arrives_once(
+    tmp_path: Path, closing: list[Runtime]
+) -> None:
+    server = ClosingServer()
+    server.port = _free_port()
+    controller = Controller(
+        server, hostname=HOST, port=server.port, loop=asyncio.new_event_loop(), ready_timeout=10
+    )
+    controller.start()
+    try:
+        runtime = _store(tmp_path, server.url)
+        closing.append(runtime)
+        _queue_codes(runtime, PEOPLE[:5])
+        with runtime.sessions() as session:
+            assert deliver_pending(session, runtime.settings) == 4
+        assert server.sessions == 2  # the rest of the pass went on in a new session
+        second = _rows(runtime)[1]
+        assert (second.status, second.attempts, second.last_error) == (
+            "queued",
+            1,
+            "SMTPDataError",
+        )
+        clock.freeze(clock.utcnow() + timedelta(minutes=2))  # its next try is due
+        try:
+            with runtime.sessions() as session:
+                assert deliver_pending(session, runtime.settings) == 1
+        finally:
+            clock.freeze(None)
+    finally:
+        _stop_controller(controller)
+    assert sorted(to for m in server.messages for to in m.envelope_to) == sorted(PEOPLE[:5])
+    assert {(r.status, r.claimed_by) for r in _rows(runtime)} == {("sent", None)}
