@@ -8,7 +8,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, case, func, insert, literal, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from rightful.core.clock import utcnow
@@ -111,6 +111,20 @@ def issue_code(
         raise VerificationError(used_up_message(settings))
     identity_hash = _hash(settings, "email", email)
     client_hash = _hash(settings, "client", client or "trusted")
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    row = {
+        "request_id": request_id,
+        "code_hash": _hash(settings, "code", f"{request_id}:{code}"),
+        "identity_hash": identity_hash,
+        "client_hash": client_hash,
+    }
+    # Over a limit, nothing goes in and the counts below say which, as before.
+    if (
+        not replaces
+        and session.get_bind().dialect.name == "postgresql"
+        and _insert_within_limits(session, settings, row, counts_client=client is not None)
+    ):
+        return code
     to_identity, from_client = _recent_codes(
         session, identity_hash, client_hash if client is not None else None
     )
@@ -129,18 +143,43 @@ def issue_code(
             .where(VerificationCode.request_id == request_id, VerificationCode.used_at.is_(None))
             .values(used_at=now)
         )
-    code = f"{secrets.randbelow(1_000_000):06d}"
     session.add(
-        VerificationCode(
-            request_id=request_id,
-            code_hash=_hash(settings, "code", f"{request_id}:{code}"),
-            identity_hash=identity_hash,
-            client_hash=client_hash,
-            expires_at=now + timedelta(minutes=settings.code_ttl_minutes),
-        )
+        VerificationCode(**row, expires_at=now + timedelta(minutes=settings.code_ttl_minutes))
     )
     session.flush()
     return code
+
+
+def _insert_within_limits(
+    session: Session, settings: Settings, row: dict[str, str], *, counts_client: bool
+) -> bool:
+    """Insert a new request's code only if the hour's codes to its address (and, for a browser,
+    from its client) are under their limits, counted in the insert's own statement: one
+    statement where the count and the insert took two. False, with nothing inserted, when over."""
+    now = utcnow()
+    since = now - timedelta(hours=1)
+    recent = VerificationCode.created_at >= since
+    to_identity = select(func.count()).where(
+        VerificationCode.identity_hash == row["identity_hash"], recent
+    )
+    under = [to_identity.scalar_subquery() < settings.codes_per_identity_per_hour]
+    if counts_client:
+        from_client = select(func.count()).where(
+            VerificationCode.client_hash == row["client_hash"], recent
+        )
+        under.append(from_client.scalar_subquery() < settings.codes_per_client_per_hour)
+    moment = VerificationCode.created_at.type
+    values = {
+        **row,
+        "attempts": 0,
+        "expires_at": now + timedelta(minutes=settings.code_ttl_minutes),
+        "created_at": now,
+    }
+    chosen = select(
+        *(literal(v, moment if k.endswith("_at") else None) for k, v in values.items())
+    ).where(*under)
+    added = insert(VerificationCode).from_select(list(values), chosen)
+    return session.scalar(added.returning(VerificationCode.id)) is not None
 
 
 def _life(session: Session, request_id: str) -> tuple[int, int]:
