@@ -69,7 +69,7 @@ def test_a_celery_worker_loads_what_its_pool_needs_before_forking_and_never_the_
     bare = _modules_after("import rightful.worker.celery_app")
     assert _under(bare, "fastapi", "starlette", "uvicorn", "rightful.web", "rightful.cli") == []
     forked = _modules_after(code)
-    for needed in ("httpx", "holidays.countries", "rightful.connectors.sql"):
+    for needed in ("httpx", "httpcore", "holidays.countries", "rightful.connectors.sql"):
         assert needed in forked
     assert _under(forked, "fastapi", "starlette", "uvicorn", "rightful.web") == []
 

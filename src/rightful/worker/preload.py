@@ -11,16 +11,24 @@ The web app is not part of it: a worker never imports FastAPI or the pages.
 from __future__ import annotations
 
 import importlib
+import logging
 
+from kombu.transport import get_transport_cls
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import configure_mappers
 
 from rightful import laws
 from rightful.connectors import registry
+from rightful.core.config import Settings
 from rightful.core.startup import loading
+
+log = logging.getLogger(__name__)
 
 # Imported on first use in the code the jobs run; loaded here so the pool shares them.
 MODULES = (
     "httpx",
+    "httpcore",  # httpx's transport, imported by its first client
     "rightful.all_models",
     "rightful.rights.packaging",
     "rightful.messaging.render",
@@ -35,3 +43,15 @@ def before_fork() -> None:
         registry.kinds()  # each connector kind's module (sql, http, manual, plug-ins)
         laws.all_jurisdictions()  # the rule packs and their holiday calendars
         configure_mappers()  # SQLAlchemy's mapper set-up, done once instead of per child
+        _clients(Settings())
+
+
+def _clients(settings: Settings) -> None:
+    """The store's driver (psycopg: some 80 modules) and the broker's client (redis: some 60),
+    which each child would otherwise import at its first statement and its first message."""
+    make_url(settings.resolved_database_url).get_dialect().import_dbapi()
+    if settings.broker_url:
+        try:
+            get_transport_cls(make_url(settings.broker_url).get_backend_name())
+        except (ArgumentError, ImportError, KeyError):  # only sharing lost: Celery reports it
+            log.warning("the broker's client could not be loaded before the fork")
