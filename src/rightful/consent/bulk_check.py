@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 from itertools import chain
 from typing import IO, Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rightful.consent.models import MarketingSuppression
@@ -140,15 +140,16 @@ def _by_copy(session: Session, digests: _Lines, topics: list[str], out: IO[str])
     digests.refuse_if_malformed()
     # The join's hash of the list and its sort of the hits in memory, not in batches on disk.
     conn.exec_driver_sql(f"SET LOCAL work_mem = '{JOIN_MEMORY}'")
-    found = conn.execution_options(stream_results=True, yield_per=BLOCK).execute(
-        text(
+    # Read through psycopg's own server-side cursor: SQLAlchemy's streamed rows cost about five
+    # times the CPU for a million digests' hits (0.26-0.36 s against 0.06 s).
+    with raw.cursor("rf_bulk_hits") as hits:
+        hits.execute(
             "SELECT b.h FROM rf_bulk_lines b WHERE EXISTS (SELECT 1 FROM marketing_suppressions m"
-            " WHERE m.email_sha256 = b.h AND m.topic = ANY(:topics)) ORDER BY b.ctid"
-        ),
-        {"topics": topics},
-    )
-    for rows in found.partitions():
-        out.write("".join(f"{digest}\n" for (digest,) in rows))
+            " WHERE m.email_sha256 = b.h AND m.topic = ANY(%s)) ORDER BY b.ctid",
+            (topics,),
+        )
+        while rows := hits.fetchmany(BLOCK):
+            out.write("".join(f"{digest}\n" for (digest,) in rows))
 
 
 def _in_chunks(session: Session, digests: _Lines, topics: list[str], out: IO[str]) -> None:
