@@ -9,14 +9,28 @@ from rightful.core.errors import InvalidInputError
 from rightful.identity.points import DataPoint
 from rightful.inventory.specs import CollectionSpec
 
+# (collection's id, point, its categories) -> (the collection, its fields for the point). The
+# data map's collections live as long as its revision is current (inventory/revision.py), so
+# each verification walked the same ones again; the entry holds the collection, so its id is
+# not reused while cached, and `is` checks it is that one.
+_FIELDS: dict[tuple[int, str, tuple[str, ...]], tuple[CollectionSpec, list[tuple[str, str]]]] = {}
+
 
 def _fields_for(point: DataPoint, coll: CollectionSpec) -> list[tuple[str, str]]:
-    return [
+    key = (id(coll), point.key, point.categories)
+    known = _FIELDS.get(key)
+    if known is not None and known[0] is coll:
+        return known[1]
+    found = [
         (path, cat)
         for path, spec in coll.walk()
         for cat in spec.data_categories
         if any(cat == c or cat.startswith(c + ".") for c in point.categories)
     ]
+    if len(_FIELDS) > 20_000:  # old revisions' collections: let them go
+        _FIELDS.clear()
+    _FIELDS[key] = (coll, found)
+    return found
 
 
 def _values(point: DataPoint, coll: CollectionSpec, row: Row) -> set[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from rightful.core.config import Settings
@@ -128,13 +128,18 @@ def _reaching(steps: list[Step], wanted: set[str]) -> list[Step]:
     return [step for step in steps if step.address in needed]
 
 
+# Built once (building it cost more than the rest of verify's Python): the request by id.
+_WITH_CODE = (
+    codes.with_codes(select(RightsRequest), RightsRequest.id)
+    .add_columns(revision_column())
+    .where(RightsRequest.id == bindparam("request_id"))
+)
+
+
 def _with_code(session: Session, request_id: str) -> tuple[RightsRequest, codes.CodeRead | None]:
     """The request, its live code and counts, and the data map's revision (for the data points'
     check), in one statement; by reference or NotFoundError as `access_request`."""
-    stmt = codes.with_codes(select(RightsRequest), RightsRequest.id)
-    row = session.execute(
-        stmt.add_columns(revision_column()).where(RightsRequest.id == request_id)
-    ).one_or_none()
+    row = session.execute(_WITH_CODE, {"request_id": request_id}).one_or_none()
     if row is None:
         return service.access_request(session, request_id), None
     req, live, sent, tried, revision = row
