@@ -36,8 +36,9 @@ ACCESS = {
 # 14, 5 and 4, 50 in all. Then: the audit head written back by the events' insert (-1 a
 # transaction), mail and requests claimed with one UPDATE ... RETURNING (-2 each claim) and the
 # claimed messages not read again (-1 an e-mail), the mail ask recorded by its count (-1).
-# Execution 11 -> 6: the claim's RETURNING carries the request, the data map's revision and
-# whether it has steps or tasks yet (rights/claimed.py), so none is read after it.
+# Execution 11 -> 5: the claim's RETURNING carries the request, the data map's revision and
+# whether it has steps or tasks yet (rights/claimed.py), so none is read after it; the audit
+# log appended in one statement.
 # Submit, verify, approve and package 7, 7, 4, 3 -> 6, 6, 3, 2: the audit log appended in one
 # statement (security/audit_append.py). Verify 6 -> 4: the request, its live code with its
 # counts and the data map's revision read in one statement (flows._with_code). Submit 6 -> 5:
@@ -47,7 +48,7 @@ BUDGET = {
     "code e-mail": 2,
     "verify": 4,
     "approve": 3,
-    "execution": 6,
+    "execution": 5,
     "completion e-mail": 2,
     "package": 2,
 }
