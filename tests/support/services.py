@@ -37,6 +37,8 @@ from psycopg import sql
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from rightful.consent import check_cache
+
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
@@ -124,10 +126,15 @@ def make_postgres_db(_postgres_port: int) -> Iterator[Callable[[], str]]:
         with _postgres_admin(_postgres_port) as conn:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         created.append(name)
+        return url(name)
+
+    def url(name: str) -> str:
         return f"postgresql+psycopg://postgres@{HOST}:{_postgres_port}/{name}"
 
     yield make
     if created:
+        for name in created:  # their listeners go before their stores (consent/check_cache.py)
+            check_cache.stop_for(url(name))
         with _postgres_admin(_postgres_port) as conn:
             for name in created:
                 # FORCE ends sessions a test left open (e.g. an engine nobody disposed).

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from sqlalchemy.engine import URL, Engine
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import Session
 
 from rightful.consent import change_feed, snapshot
@@ -70,6 +70,7 @@ class CheckCache:
         self._thread: threading.Thread | None = None
         self.listener_pid: int | None = None  # the listening backend, while connected
         self.connections = 0  # how many times the listener has connected
+        self.attempts = 0  # how many times it has tried to
         self.served = 0  # answers given from memory
 
     # ------------------------------------------------------------------ reads and writes
@@ -160,12 +161,13 @@ class CheckCache:
         self._thread = threading.Thread(target=self._listen, name="consent-feed", daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
-        """Stop listening; the cache then serves nothing."""
+    def stop(self, wait: float = PING_SECONDS + 2) -> None:
+        """Stop listening; the cache then serves nothing. The listener leaves at its next
+        wake-up (at most PING_SECONDS); `wait` says how long to wait for it."""
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=PING_SECONDS + 2)
         self._set_live(False)
+        if self._thread is not None and wait > 0:
+            self._thread.join(timeout=wait)
 
     @property
     def stopped(self) -> bool:
@@ -179,6 +181,11 @@ class CheckCache:
             return self._live
 
     def _set_live(self, live: bool, pid: int | None = None) -> None:
+        with self._lock:
+            if not live and not self._live:
+                return  # still down: nothing was kept or trusted on the feed's word since
+            if live and self._stop.is_set():
+                return  # connected as it was being stopped
         self.invalidate(None)  # whichever way it goes, what was kept may have been missed
         checked_tokens.forget()
         with self._lock:
@@ -190,6 +197,7 @@ class CheckCache:
     def _listen(self) -> None:
         assert self._conninfo is not None
         while not self._stop.is_set():
+            self.attempts += 1
             try:
                 with psycopg.connect(self._conninfo, autocommit=True) as conn:
                     conn.execute(f"LISTEN {change_feed.CHANNEL}")
@@ -239,6 +247,22 @@ def for_engine(engine: Engine, settings: Settings) -> CheckCache | None:
             cache = _caches[key] = CheckCache(seconds, _conninfo(engine.url))
             cache.start()
     return cache
+
+
+def stop_for(store: Engine | str) -> None:
+    """Stop this process's caches for a store, given its engine or URL (its app is shutting
+    down, or it is about to be dropped): their listeners leave, and one left behind cannot
+    make the process forget its tokens later."""
+    if isinstance(store, Engine):
+        url = _url(store)
+    else:
+        url = make_url(store).render_as_string(hide_password=False)
+    with _caches_lock:
+        stopping = [cache for key, cache in _caches.items() if key[1] == url]
+        for key in [key for key in _caches if key[1] == url]:
+            del _caches[key]
+    for cache in stopping:
+        cache.stop(wait=0)
 
 
 def _url(engine: Engine) -> str:

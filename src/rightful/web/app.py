@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 
 from rightful import __version__
+from rightful.consent import check_cache
 from rightful.core import i18n
 from rightful.core.runtime import Runtime
 from rightful.web import errors
@@ -84,6 +85,7 @@ def create_app(
         yield
         if embedded:
             embedded.stop()
+        check_cache.stop_for(runtime.engine)
 
     app = FastAPI(
         title="Rightful API",

@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import psycopg
 import pytest
 from anyio import to_thread
 from fastapi.testclient import TestClient
-from sqlalchemy import event, update
+from psycopg import sql
+from sqlalchemy import event, make_url, update
 
 from rightful.consent import check_cache
 from rightful.core.clock import utcnow
@@ -190,3 +192,46 @@ def test_with_the_token_cache_off_a_revoked_token_is_refused_at_once(
         assert checks.check() == 200
         checks.revoke_unannounced()
         assert checks.check() == 401
+
+
+def test_a_listener_that_keeps_failing_forgets_the_process_tokens_once(
+    make_postgres_db: Any,
+) -> None:
+    """A store gone for good (here: dropped) leaves its listener retrying; each retry must not
+    make the whole process forget its tokens again, or no token stays held anywhere in it."""
+    url = make_postgres_db()
+    cache = check_cache.CheckCache(60, check_cache._conninfo(make_url(url)))
+    cache.start()
+    try:
+        _wait_for(lambda: cache.live, "the listener never connected")
+        where = make_url(url)
+        admin = f"host={where.host} port={where.port} user=postgres dbname=postgres"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            drop = sql.SQL("DROP DATABASE {} WITH (FORCE)")
+            conn.execute(drop.format(sql.Identifier(where.database)))
+        _wait_for(lambda: not cache.live, "the listener never noticed")
+        forgotten = checked_tokens.ticket()
+        tried = cache.attempts
+        _wait_for(lambda: cache.attempts >= tried + 2, "the listener stopped retrying")
+        assert checked_tokens.ticket() == forgotten
+    finally:
+        cache.stop()
+
+
+def test_an_app_shutting_down_stops_its_change_feed(tmp_path: Path, postgres_url: str) -> None:
+    settings = make_settings(tmp_path, database_url=postgres_url, consent_cache_seconds=60)
+    runtime = prepare(settings, people=2)
+    cache = check_cache.for_engine(runtime.engine, runtime.settings)
+    assert cache is not None
+    with TestClient(create_app(runtime, start_worker=False)):
+        _wait_for(lambda: cache.live, "the listener never connected")
+    assert cache.stopped and not cache.live
+    runtime.engine.dispose()
+
+
+def _wait_for(condition: Any, what: str) -> None:
+    for _ in range(1000):
+        if condition():
+            return
+        time.sleep(0.01)
+    raise AssertionError(what)
