@@ -171,15 +171,18 @@ def _take_returning(
 ) -> Taken:
     # One statement instead of five: the candidates, the claim, what it won, the data map's
     # revision and whether each has begun. Candidates another worker is taking right now are
-    # skipped rather than waited for.
+    # skipped rather than waited for. The locked pick is a MATERIALIZED CTE, run once: as an
+    # IN subquery the planner may rescan it once per row (nested-loop semi join), each scan
+    # locking further requests, and the claim took far more than `limit` (core/claims.py).
     if ids is None:
-        candidates = (
+        picked = (
             _runnable(settings)
             .limit(limit)
             .with_for_update(of=RightsRequest, skip_locked=True)
-            .scalar_subquery()
+            .cte("picked")
+            .prefix_with("MATERIALIZED")
         )
-        chosen = RightsRequest.id.in_(candidates)
+        chosen = RightsRequest.id.in_(select(picked.c.id))
     else:
         chosen = RightsRequest.id.in_(ids[:limit])
     return _won(
