@@ -8,8 +8,10 @@ sooner and the Celery pool share its memory.
 from __future__ import annotations
 
 import json
+import secrets
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -53,6 +55,29 @@ def test_the_polling_worker_loads_no_postgresql_driver_until_it_listens() -> Non
     wake-up (consent/sequence_wake.py) imports it in its listening thread, which only a worker
     on PostgreSQL starts."""
     loaded = _modules_after("import rightful.cli.main, rightful.worker.loop")
+    assert _under(loaded, "psycopg", "psycopg_binary", "psycopg_c") == []
+
+
+def test_the_server_on_sqlite_loads_no_postgresql_driver(tmp_path: Path) -> None:
+    """A server on SQLite, started and answering, holds no psycopg: the consent check cache
+    (consent/check_cache.py) imports it in its change feed's thread, which only a store on
+    PostgreSQL starts."""
+    code = (
+        "from fastapi.testclient import TestClient\n"
+        "from rightful.core.config import Settings\n"
+        "from rightful.core.runtime import build_runtime\n"
+        "from rightful.migrations import upgrade\n"
+        "import rightful.cli.main, rightful.worker.loop\n"
+        "from rightful.web.app import create_app\n"
+        f"rt = build_runtime(Settings(data_dir='{tmp_path}', base_url='http://testserver',"
+        f" secret_key='{secrets.token_urlsafe(40)}'))\n"
+        "upgrade(rt.engine)\n"
+        "with TestClient(create_app(rt, start_worker=False)) as client:\n"
+        "    assert client.get('/healthz').status_code == 200\n"
+        "    assert client.post('/api/v1/consent/check', json={}).status_code == 401\n"
+    )
+    loaded = _modules_after(code)
+    assert "rightful.consent.check_cache" in loaded
     assert _under(loaded, "psycopg", "psycopg_binary", "psycopg_c") == []
 
 

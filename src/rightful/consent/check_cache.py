@@ -28,7 +28,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import psycopg
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import Session
 
@@ -195,6 +194,10 @@ class CheckCache:
                 self.connections += 1
 
     def _listen(self) -> None:
+        # The driver is imported here, in the listener's thread: a server on SQLite or MariaDB
+        # never starts one, so it never loads psycopg.
+        import psycopg
+
         assert self._conninfo is not None
         while not self._stop.is_set():
             self.attempts += 1
