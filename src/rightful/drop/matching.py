@@ -28,7 +28,7 @@ from rightful.inventory.keys import key_fields
 from rightful.inventory.revision import DataMap, load_map
 from rightful.inventory.stores import Connectors
 from rightful.rights.models import RightsRequest
-from rightful.rights.planning import build_plan, rows_of, traverse
+from rightful.rights.planning import Split, build_plan, traverse
 from rightful.rights.types import OPEN, RequestType
 from rightful.security.permissions import Actor
 
@@ -113,15 +113,19 @@ def _followed(
         mine = {p: v for p, (k, v) in seeds.items() if k == kind}
         steps = build_plan(data_map.datasets, system_of=data_map.system_of, identity_types=[kind])
         found = traverse(steps, {kind: sorted(set(mine.values()))}, connectors)
+        split = Split(steps, found)  # one index of the rows read for every value's share
+        emails: dict[str, set[str]] = {}  # rows sharing a value (a phone) share its people
         for place, value in mine.items():
-            rows = rows_of(steps, {kind: value}, found)
-            out[place] = {
-                str(r[f]).strip().lower()
-                for address, got in rows.items()
-                for r in got
-                for f in email_fields.get(address, [])
-                if r.get(f)
-            }
+            if value not in emails:
+                rows = split.share({kind: value})
+                emails[value] = {
+                    str(r[f]).strip().lower()
+                    for address, got in rows.items()
+                    for r in got
+                    for f in email_fields.get(address, [])
+                    if r.get(f)
+                }
+            out[place] = set(emails[value])
     return out
 
 

@@ -34,7 +34,7 @@ from rightful.rights.erasure_plan import (
     plan_collection,
 )
 from rightful.rights.models import ErasureStep, RightsRequest
-from rightful.rights.planning import Step, build_plan, rows_of, traverse
+from rightful.rights.planning import Split, Step, build_plan, traverse
 from rightful.rights.policy import Policy, decide
 from rightful.rights.types import RequestType
 from rightful.security import audit
@@ -80,8 +80,9 @@ def plan_erasures(
         members = member_systems(steps, connectors)
     planned_rows: list[dict[str, Any]] = []
     known = tasks.tasks_by_request(session, [r.id for r in todo])  # one read for the batch
+    split = Split(steps, found)  # one index of the batch's rows for every request's share
     for req in todo:
-        mine = found if len(todo) == 1 else rows_of(steps, {"email": emails[req.id]}, found)
+        mine = found if len(todo) == 1 else split.share({"email": emails[req.id]})
         planned_rows += _store_plan(settings, req, steps, mine, policy, refused, members)
         today = laws.local_date(req.received_at, req.jurisdiction)
         tasks.open_tasks(

@@ -144,13 +144,6 @@ def fetch_request(
     return FetchRequest(collection=step.collection.name, fields=names, match=tuple(typed))
 
 
-def rows_of(
-    steps: list[Step], identities: Mapping[str, str], found: Mapping[str, list[Row]]
-) -> dict[str, list[Row]]:
-    """One person's share of rows read for many people at once: the same walk, in memory."""
-    return Split(steps, found).share(identities)
-
-
 class Split:
     """Rows read for many people at once, split per person (`share`): each person's rows are
     looked up by value in an index built once per collection and field, not found by scanning
