@@ -55,11 +55,14 @@ def create_app() -> FastAPI:
     """What uvicorn serves: Rightful's app, settings from RIGHTFUL_*, the embedded worker off."""
     from rightful.core.runtime import build_runtime
     from rightful.web.app import create_app as rightful_app
+    from rightful.web.serving import built
 
     _set_nodelay_on_accepted_sockets()
     if os.environ.get(COUNTS_ENV):
         _count_database_work(Path(os.environ[COUNTS_ENV]))
-    return rightful_app(build_runtime(), start_worker=False)
+    # Frozen once built, as `rightful serve` does, so the first call is not the one paying
+    # for the process's first full garbage collection.
+    return built(lambda: rightful_app(build_runtime(), start_worker=False))
 
 
 def _count_database_work(directory: Path) -> None:

@@ -10,12 +10,14 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, case, func, insert, literal, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
+from sqlalchemy.orm.attributes import set_committed_value
 
 from rightful.core.clock import utcnow
 from rightful.core.config import Settings
 from rightful.core.errors import RateLimitedError, VerificationError
 from rightful.core.i18n import N_
 from rightful.identity.models import VerificationCode
+from rightful.security import audit_append
 from rightful.security.vault import keyed_hash
 
 WRONG_CODE = N_(
@@ -222,6 +224,18 @@ def _live_and_life(
     return (code if code.used_at is None else None), (int(sent or 0), int(tried or 0))
 
 
+# A right code used up: written with the transaction's audit events (the request's move), in
+# their statement on PostgreSQL. The tries are set as counted in Python, as the ORM would.
+_USED = audit_append.rider(
+    "code_used",
+    VerificationCode.__tablename__,
+    "UPDATE verification_codes SET attempts = :attempts, used_at = :used_at WHERE id = :id",
+    attempts=VerificationCode.__table__.c.attempts.type,
+    used_at=VerificationCode.__table__.c.used_at.type,
+    id=VerificationCode.__table__.c.id.type,
+)
+
+
 # A request's latest unused code (None when it has none), and `_life`: what `check_code` reads.
 CodeRead = tuple[VerificationCode | None, tuple[int, int]]
 
@@ -322,6 +336,11 @@ def check_code(
                 n=settings.code_max_attempts,
             )
         return _wrong(left)
-    live.used_at = utcnow()
-    session.flush()
+    # Not a change for the ORM to flush: the row is written by `_USED`; the object shows it.
+    used_at = utcnow()
+    set_committed_value(live, "attempts", live.attempts)
+    set_committed_value(live, "used_at", used_at)
+    audit_append.ride(
+        session, _USED, {"attempts": live.attempts, "used_at": used_at, "id": live.id}
+    )
     return None

@@ -12,15 +12,35 @@ The head's row lock is taken by the statement's FOR UPDATE and held to commit. U
 COMMITTED a writer that waited for it reads the head its predecessor committed, and the UPDATE
 of the same row follows that newest version too, so two writers never chain onto one hash
 (tests/integration/store/test_audit_concurrency.py).
+
+A write whose caller needs nothing back may ride along (`ride`): it waits in the session and
+goes in the append's statement as one more data-modifying WITH, one statement fewer for its
+transaction. It is written alone instead when the transaction appends no events that way
+(before commit), when a statement touches its table first, inside a savepoint, and on other
+stores: the transaction always sees its own writes, as when they were sent at once.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BindParameter, Integer, String, Table, TextClause, bindparam, text
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    BindParameter,
+    ClauseElement,
+    Integer,
+    String,
+    Table,
+    TextClause,
+    bindparam,
+    event,
+    text,
+)
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
+from sqlalchemy.sql.util import find_tables
+from sqlalchemy.types import TypeEngine
 
 from rightful.security import chain
 
@@ -36,12 +56,90 @@ _CASTS = {
     "subject_id": "VARCHAR",
     "detail": "JSON",
 }
-# Built once for each number of events: building costs more than binding values.
-_BUILT: dict[int, TextClause] = {}
+_RIDERS = "audit_riders"
 
 
-def _statement(table: Table, count: int) -> TextClause:
-    built = _BUILT.get(count)
+@dataclass(frozen=True)
+class Rider:
+    """A kind of write that may ride in the append's statement: `sql` (one INSERT, UPDATE or
+    DELETE of `table`, written by the module that owns the table) with its bind parameters'
+    names and types. Only names and bind parameters go in `sql`, never a value."""
+
+    name: str
+    table: str
+    sql: str
+    types: tuple[tuple[str, TypeEngine[Any]], ...]
+
+    def binds(self, prefix: str = "") -> list[BindParameter[Any]]:
+        return [bindparam(prefix + k, type_=t) for k, t in self.types]
+
+    def renamed(self, prefix: str) -> str:
+        """`sql` with each bind parameter's name prefixed, to sit beside other riders'."""
+        names = "|".join(re.escape(k) for k, _ in self.types)
+        return re.sub(rf":({names})\b", lambda m: f":{prefix}{m.group(1)}", self.sql)
+
+    def alone(self) -> TextClause:
+        return text(self.sql).bindparams(*self.binds())
+
+
+def rider(name: str, table: str, sql: str, **types: TypeEngine[Any]) -> Rider:
+    """Declare a kind of riding write (once, at import)."""
+    return Rider(name, table, sql, tuple(types.items()))
+
+
+def ride(session: Session, kind: Rider, values: dict[str, Any]) -> None:
+    """Write `values` by `kind` in this transaction: in the audit append's statement when the
+    transaction appends events in one (PostgreSQL), or alone (see the module's notes)."""
+    if session.get_bind().dialect.name != "postgresql" or session.in_nested_transaction():
+        session.execute(kind.alone(), values)
+        return
+    if not session.in_transaction():
+        session.begin()
+    session.info.setdefault(_RIDERS, []).append((kind, values))
+
+
+def _take_riders(session: Session) -> list[tuple[Rider, dict[str, Any]]]:
+    riders: list[tuple[Rider, dict[str, Any]]] = session.info.pop(_RIDERS, [])
+    return riders
+
+
+def write_riders(session: Session) -> None:
+    """Write the riders still waiting, each alone."""
+    for kind, values in _take_riders(session):
+        session.execute(kind.alone(), values)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _write_before_touching(state: ORMExecuteState) -> None:
+    riders = state.session.info.get(_RIDERS)
+    if not riders or not isinstance(state.statement, ClauseElement):
+        return
+    touched = {t.name for t in find_tables(state.statement, include_joins=True, include_crud=True)}
+    if any(kind.table in touched for kind, _ in riders):
+        write_riders(state.session)
+
+
+@event.listens_for(Session, "before_commit")
+def _write_left(session: Session) -> None:
+    # After the chains' own listener (security/chain.py, registered first), whose append takes
+    # the riders along when it can; a savepoint's release waits for the real commit.
+    if not session.in_nested_transaction():
+        write_riders(session)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_RIDERS, None)
+
+
+# Built once for each number of events and riders' kinds: building costs more than binding.
+_BUILT: dict[tuple[int, tuple[str, ...]], TextClause] = {}
+
+
+def _statement(table: Table, count: int, kinds: tuple[Rider, ...] = ()) -> TextClause:
+    key = (count, tuple(k.name for k in kinds))
+    built = _BUILT.get(key)
     if built is not None:
         return built
     rows = ", ".join(
@@ -53,6 +151,9 @@ def _statement(table: Table, count: int) -> TextClause:
         for n in range(1, count + 1)
     )
     columns = ", ".join(_FIELDS)
+    riding = "".join(
+        f", rider{n} AS (\n    {kind.renamed(f'r{n}_')}\n)" for n, kind in enumerate(kinds, 1)
+    )
     # Only names from this module and bind parameters go in: no value is ever spliced in.
     sql = f"""
 WITH RECURSIVE head AS MATERIALIZED (
@@ -70,7 +171,7 @@ WITH RECURSIVE head AS MATERIALIZED (
     SET events = audit_chain_head.events + :count,
         last_hash = (SELECT hash FROM chained WHERE n = :count)
     WHERE id = :chain
-)
+){riding}
 INSERT INTO {table.name} ({columns}, prev_hash, hash)
 SELECT {", ".join(f"ev.{f}" for f in _FIELDS)}, chained.prev_hash, chained.hash
 FROM ev JOIN chained ON chained.n = ev.n ORDER BY ev.n
@@ -82,7 +183,9 @@ RETURNING id, hash"""  # noqa: S608
     for n in range(1, count + 1):
         binds += [bindparam(f"{f}{n}", type_=table.c[f].type) for f in _FIELDS]
         binds.append(bindparam(f"tail{n}", type_=String()))
-    built = _BUILT[count] = text(sql).bindparams(*binds)
+    for n, kind in enumerate(kinds, 1):
+        binds += kind.binds(f"r{n}_")
+    built = _BUILT[key] = text(sql).bindparams(*binds)
     return built
 
 
@@ -93,14 +196,20 @@ def append(
     fields: Callable[[dict[str, Any]], list[Any]],
 ) -> bool:
     """Chain `rows` (each: the event's fields) onto the head and insert them in one statement;
-    `fields(row)` lists what `chain.digest` hashes of a row. False, with nothing written, when
-    the store has no head row yet (a store made without migrations: the caller starts it)."""
+    `fields(row)` lists what `chain.digest` hashes of a row. False, with no event written, when
+    the store has no head row yet (a store made without migrations: the caller starts it).
+    The transaction's riders go in the same statement, and are written by it either way."""
     values: dict[str, Any] = {"chain": chain.AUDIT_CHAIN, "count": len(rows)}
     for n, row in enumerate(rows, 1):
         values.update({f"{f}{n}": row[f] for f in _FIELDS})
         values[f"tail{n}"] = chain.tail(fields(row))
-    written = session.execute(_statement(table, len(rows)), values).all()
+    riders = _take_riders(session)
+    for n, (_, rider_values) in enumerate(riders, 1):
+        values.update({f"r{n}_{k}": v for k, v in rider_values.items()})
+    kinds = tuple(kind for kind, _ in riders)
+    written = session.execute(_statement(table, len(rows), kinds), values).all()
     if not written:
+        # No head row: nothing was inserted, but the riders' writes were made all the same.
         return False
     chain.took(session, chain.AUDIT_CHAIN, max(written)[1])
     return True

@@ -11,10 +11,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 
 from rightful.connectors.sql import dispose_all
 from rightful.core.runtime import Runtime
+from rightful.identity.models import VerificationCode
+from rightful.messaging.limits import MailAsk
 from rightful.security import audit
 from rightful.web.app import create_app
 from rightful.worker import jobs
@@ -43,10 +45,11 @@ ACCESS = {
 # statement (security/audit_append.py). Verify 6 -> 4: the request, its live code with its
 # counts and the data map's revision read in one statement (flows._with_code). Submit 6 -> 5:
 # a new request's code inserted only under the hour's limits, counted in its own statement.
+# Verify 4 -> 3: the used code written in the audit events' statement (audit_append.ride).
 BUDGET = {
     "submit": 5,
     "code e-mail": 2,
-    "verify": 4,
+    "verify": 3,
     "approve": 3,
     "execution": 5,
     "completion e-mail": 2,
@@ -137,7 +140,16 @@ def test_an_access_requests_life_through_the_api_stays_within_its_statement_budg
             for e in audit.events_for(session, subject_type="rights_request", subject_id=rid)
         ]
         verdict = audit.verify_chain(session)
+        codes = session.execute(
+            select(VerificationCode.attempts, VerificationCode.used_at).where(
+                VerificationCode.request_id == rid
+            )
+        ).all()
+        asks = session.scalar(select(func.count()).select_from(MailAsk))
     assert verdict.intact, verdict.message
+    # The one code sent, used by its one try; one mail ask counted for each request.
+    assert [(tries, used is not None) for tries, used in codes] == [(1, True)]
+    assert asks == 2
     assert actions == [
         "request.received",
         "request.verifying",
