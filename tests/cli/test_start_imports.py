@@ -115,3 +115,32 @@ def test_loading_freezes_what_it_made_and_leaves_collection_as_it_was(enabled: b
     finally:
         gc.unfreeze()
         (gc.enable if was else gc.disable)()
+
+
+def test_the_embedded_workers_first_pass_over_an_idle_store_loads_no_http_client(
+    tmp_path: Path,
+) -> None:
+    """`rightful serve` starts its worker's lanes before it answers: with nothing to deliver,
+    their first pass does not import httpx (with rich and pygments, about as much CPU as a
+    fifth of the server's start), only a send does."""
+    from rightful.core.config import Settings
+    from rightful.core.runtime import build_runtime
+    from rightful.migrations import upgrade
+
+    values = {"data_dir": str(tmp_path), "secret_key": secrets.token_urlsafe(40)}
+    runtime = build_runtime(Settings(**values))  # type: ignore[arg-type]
+    upgrade(runtime.engine)  # here: Alembic's templates load pygments in the process migrating
+    runtime.engine.dispose()
+    code = (
+        "from rightful.core.config import Settings\n"
+        "from rightful.core.runtime import build_runtime\n"
+        "from rightful.worker import jobs\n"
+        f"runtime = build_runtime(Settings(**{values!r}))\n"
+        "for job in jobs.LANES.values():\n"
+        "    job(runtime)\n"
+        "jobs.read_mailbox(runtime)\n"
+        "runtime.engine.dispose()\n"
+    )
+    loaded = _modules_after(code)
+    assert "rightful.consent.deliver" in loaded  # the propagation lane did run
+    assert _under(loaded, "httpx", "httpcore", "rich", "pygments") == []

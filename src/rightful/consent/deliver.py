@@ -237,10 +237,13 @@ def deliver_due(session: Session, settings: Settings, *, limit: int | None = Non
     """Claim the deliveries that are due and send each, committing each (a worker job);
     returns how many were acknowledged. Stores whose import is due are read first, so what
     changed in them reaches the ledger before the ledger's changes go out (store_import.py)."""
-    import httpx
-
     store_import.import_due(session, settings)
     won = _claim(session, settings, limit or settings.worker_batch_size)
+    if not won.ids:
+        return 0
+    # Only now: an idle pass (each lane's first, while the server starts) does not load httpx.
+    import httpx
+
     acknowledged, failing = 0, dict[str, datetime]()
     with httpx.Client(timeout=TIMEOUT_SECONDS) as client:  # one connection per partner
         for delivery_id in won.ids:
