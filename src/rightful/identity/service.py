@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Insert,
+    Select,
+    case,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -103,11 +115,14 @@ def issue_code(
     email: str,
     client: str | None,
     replaces: bool = True,
+    counted: Callable[[Insert], Any] | None = None,
 ) -> str:
     """A new 6-digit code for a request; earlier codes stop working. Rate-limited.
 
     `client` is the browser's address; None for trusted callers (API tokens, staff), whose one
     server address speaks for many consumers, so only the per-address limit applies to them.
+    `counted`, for a new request's code on PostgreSQL, sends the insert within the limits (an
+    INSERT ... RETURNING) in a statement of the caller's and returns what it returned.
     """
     if replaces and _life(session, request_id)[0] >= settings.codes_per_request:
         raise VerificationError(used_up_message(settings))
@@ -121,12 +136,10 @@ def issue_code(
         "client_hash": client_hash,
     }
     # Over a limit, nothing goes in and the counts below say which, as before.
-    if (
-        not replaces
-        and session.get_bind().dialect.name == "postgresql"
-        and _insert_within_limits(session, settings, row, counts_client=client is not None)
-    ):
-        return code
+    if not replaces and session.get_bind().dialect.name == "postgresql":
+        added = _within_limits(settings, row, counts_client=client is not None)
+        if (counted(added) if counted else session.scalar(added)) is not None:
+            return code
     to_identity, from_client = _recent_codes(
         session, identity_hash, client_hash if client is not None else None
     )
@@ -152,12 +165,11 @@ def issue_code(
     return code
 
 
-def _insert_within_limits(
-    session: Session, settings: Settings, row: dict[str, str], *, counts_client: bool
-) -> bool:
-    """Insert a new request's code only if the hour's codes to its address (and, for a browser,
-    from its client) are under their limits, counted in the insert's own statement: one
-    statement where the count and the insert took two. False, with nothing inserted, when over."""
+def _within_limits(settings: Settings, row: dict[str, str], *, counts_client: bool) -> Insert:
+    """The insert of a new request's code only if the hour's codes to its address (and, for a
+    browser, from its client) are under their limits, counted in the insert's own statement:
+    one statement where the count and the insert took two. It returns the new code's id, and
+    no row, with nothing inserted, when over."""
     now = utcnow()
     since = now - timedelta(hours=1)
     recent = VerificationCode.created_at >= since
@@ -180,8 +192,7 @@ def _insert_within_limits(
     chosen = select(
         *(literal(v, moment if k.endswith("_at") else None) for k, v in values.items())
     ).where(*under)
-    added = insert(VerificationCode).from_select(list(values), chosen)
-    return session.scalar(added.returning(VerificationCode.id)) is not None
+    return insert(VerificationCode).from_select(list(values), chosen).returning(VerificationCode.id)
 
 
 def _life(session: Session, request_id: str) -> tuple[int, int]:

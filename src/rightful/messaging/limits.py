@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Index, Select, String, delete, func, insert, literal, or_, select
+from sqlalchemy import Index, Insert, Select, String, delete, func, insert, literal, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from rightful.core.clock import utcnow
@@ -104,6 +105,12 @@ def _count_and_ask(
     """`_recent`, and the ask recorded unless the client is over its limit, in one statement:
     the insert rides in the count's WITH (PostgreSQL), whose count does not see it, so the
     numbers are those from before the ask, as in two statements."""
+    return _counts(session, _asking(limit, address_hash, client_hash, client))
+
+
+def _asking(
+    limit: MailLimit, address_hash: str, client_hash: str, client: str | None
+) -> Select[int, int]:
     since = utcnow() - WINDOW
     row = select(
         literal(limit.kind), literal(address_hash), literal(client_hash), literal(utcnow())
@@ -115,7 +122,55 @@ def _count_and_ask(
         row = row.where(recent.scalar_subquery() < limit.per_client)
     columns = ["kind", "address_hash", "client_hash", "asked_at"]
     ask = insert(MailAsk).from_select(columns, row).cte("ask")
-    return _counts(session, _counted(address_hash, client_hash).add_cte(ask))
+    return _counted(address_hash, client_hash).add_cte(ask)
+
+
+def _hashes(
+    settings: Settings, limit: MailLimit, address: str, client: str | None
+) -> tuple[str, str]:
+    # The hash purposes are the kind's name, so the consent-link counts kept before this
+    # module existed (the same purposes) still count after the upgrade.
+    return (
+        keyed_hash(settings.secret_key, limit.kind, address),
+        keyed_hash(settings.secret_key, f"{limit.kind}-client", client or "trusted"),
+    )
+
+
+@dataclass(frozen=True)
+class Asked:
+    """An ask counted by `ask_along`, to be judged as `check` judges it."""
+
+    limit: MailLimit
+    client: str | None
+    sent_to: int
+    per_client: int
+
+    def check(self) -> None:
+        """Refuse (RateLimitedError) as `check` would have: the client first, then the address."""
+        if self.client and self.per_client >= self.limit.per_client:
+            raise RateLimitedError(self.limit.client_message)
+        if self.sent_to >= self.limit.per_address:
+            raise RateLimitedError(self.limit.address_message)
+
+
+def ask_along(
+    session: Session,
+    settings: Settings,
+    limit: MailLimit,
+    *,
+    address: str,
+    client: str | None,
+    along: Insert,
+) -> tuple[Asked, Any]:
+    """Count one ask as `check` does, with `along` (the caller's INSERT ... RETURNING of one
+    column) in the same statement, on PostgreSQL: one statement where they took two. Returns
+    the ask, for the caller to judge (`Asked.check`) after its own checks, and what `along`
+    returned (None when it inserted nothing)."""
+    address_hash, client_hash = _hashes(settings, limit, address, client)
+    added = along.cte("along")
+    query = _asking(limit, address_hash, client_hash, client).add_cte(added)
+    row = session.execute(query.add_columns(select(added).scalar_subquery())).one()
+    return Asked(limit, client, int(row[0] or 0), int(row[1] or 0)), row[2]
 
 
 def may_send(
@@ -127,10 +182,7 @@ def may_send(
     often gives False, and the caller decides whether to skip quietly (a page whose answer must
     not differ by address) or refuse (`check`). A trusted caller (`client` None: an API token,
     staff, the CLI, whose one server speaks for many people) has only the per-address limit."""
-    # The hash purposes are the kind's name, so the consent-link counts kept before this
-    # module existed (the same purposes) still count after the upgrade.
-    address_hash = keyed_hash(settings.secret_key, limit.kind, address)
-    client_hash = keyed_hash(settings.secret_key, f"{limit.kind}-client", client or "trusted")
+    address_hash, client_hash = _hashes(settings, limit, address, client)
     if session.get_bind().dialect.name == "postgresql":
         sent_to, per_client = _count_and_ask(session, limit, address_hash, client_hash, client)
         if client and per_client >= limit.per_client:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Insert, bindparam, select
 from sqlalchemy.orm import Session
 
 from rightful.core.config import Settings
@@ -42,6 +43,17 @@ def submit(
     req = service.create_request(session, settings, data, actor=actor)
     address = service.reply_address(settings, req) or ""  # an agent's or parent's own address
     code = None
+    limit = limits.rights_requests(settings)
+    asked: list[limits.Asked] = []
+
+    def count_along(along: Insert) -> Any:
+        # The mail ask counted in the code's insert's statement; judged after the code's limits.
+        found, inserted = limits.ask_along(
+            session, settings, limit, address=address, client=client, along=along
+        )
+        asked.append(found)
+        return inserted
+
     if req.required_level == 0:
         service.move(
             session,
@@ -55,11 +67,18 @@ def submit(
         # Moved first, so the new row is written once, already verifying (rights/service.py).
         service.move(session, req, Status.VERIFYING, actor="system")
         code = codes.issue_code(
-            session, settings, request_id=req.id, email=address, client=client, replaces=False
+            session,
+            settings,
+            request_id=req.id,
+            email=address,
+            client=client,
+            replaces=False,
+            counted=count_along,
         )
-    limits.check(
-        session, settings, limits.rights_requests(settings), address=address, client=client
-    )
+    if asked:
+        asked[0].check()
+    else:
+        limits.check(session, settings, limit, address=address, client=client)
     service.acknowledge(session, settings, req, code=code)
     return req
 

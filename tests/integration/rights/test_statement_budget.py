@@ -45,9 +45,10 @@ ACCESS = {
 # statement (security/audit_append.py). Verify 6 -> 4: the request, its live code with its
 # counts and the data map's revision read in one statement (flows._with_code). Submit 6 -> 5:
 # a new request's code inserted only under the hour's limits, counted in its own statement.
+# Submit 5 -> 4: that insert goes in the mail ask's counting statement (limits.ask_along).
 # Verify 4 -> 3: the used code written in the audit events' statement (audit_append.ride).
 BUDGET = {
-    "submit": 5,
+    "submit": 4,
     "code e-mail": 2,
     "verify": 3,
     "approve": 3,
