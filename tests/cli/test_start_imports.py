@@ -44,10 +44,12 @@ def test_the_command_line_loads_no_command_group_it_is_not_running() -> None:
 
 def test_the_server_loads_no_broker_http_client_or_holiday_calendar_before_it_answers() -> None:
     """What serving needs is loaded; Celery, httpx (only partner notices and transfers send
-    with it) and the holiday calendars (the first deadline reads them) are not."""
+    with it), the holiday calendars (the first deadline reads them), PyJWT (the first signed
+    assertion from the company's site) and phonenumbers (the first phone number) are not."""
     loaded = _modules_after("import rightful.cli.main, rightful.web.app, rightful.worker.loop")
     assert "fastapi" in loaded
-    assert _under(loaded, "celery", "kombu", "httpx", "holidays", "rich", "pygments") == []
+    unwanted = ("celery", "kombu", "httpx", "holidays", "rich", "pygments", "jwt", "phonenumbers")
+    assert _under(loaded, *unwanted) == []
 
 
 def test_the_polling_worker_loads_no_postgresql_driver_until_it_listens() -> None:

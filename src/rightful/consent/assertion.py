@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import jwt
 from sqlalchemy.orm import Session
 
 from rightful.core.config import Settings
@@ -61,6 +60,8 @@ def _token_id(claims: dict[str, Any]) -> str:
 
 def verified(settings: Settings, assertion: str) -> SignedIn:
     """The person a valid, unexpired assertion meant for us names (only reads: see sign_in)."""
+    import jwt  # when first used: the server's start does not wait for it
+
     key, algorithms = _key_and_algorithms(settings)
     try:
         claims: dict[str, Any] = jwt.decode(
@@ -111,6 +112,8 @@ def issue(
     device_id: str | None = None,
 ) -> str:
     """An assertion as the company's site would make it (used by the demo store and tests)."""
+    import jwt
+
     now = int(time.time())
     claims = {
         **({"phone_number": phone_number} if phone_number else {}),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from rightful.core.errors import InvalidInputError
@@ -28,6 +27,8 @@ def email(value: str) -> str:
 
 def phone(value: str, region: str = "US") -> str:
     """E.164, e.g. +14155550134."""
+    import phonenumbers  # when first used: the server's start does not wait for it
+
     try:
         parsed = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException as exc:
