@@ -33,7 +33,7 @@ from rightful.core.runtime import Runtime, build_runtime
 from rightful.rights.due import run_due_daily
 from rightful.rights.task_clocks import remind_task_owners
 from rightful.worker import jobs, pending
-from rightful.worker.preload import before_fork
+from rightful.worker.preload import before_fork, rehearse
 from rightful.worker.schedule import Scheduler
 
 log = logging.getLogger(__name__)
@@ -79,8 +79,17 @@ app.conf.update(
 
 
 @cache
-def _runtime() -> Runtime:
+def _built() -> Runtime:
+    """Settings, engine and sessions: built by Celery's parent before it forks (shared by its
+    pool processes, each with its own connections), or by the first task."""
     runtime = build_runtime()
+    os.register_at_fork(after_in_child=lambda: runtime.engine.dispose(close=False))
+    return runtime
+
+
+@cache
+def _runtime() -> Runtime:
+    runtime = _built()
     _start_heartbeat(runtime)  # in the process that runs tasks (each prefork child)
     return runtime
 
@@ -243,8 +252,20 @@ def mailbox_task() -> int:
 @signals.worker_init.connect
 def _load_before_fork(**_: object) -> None:
     """What every pool process needs, loaded once in the parent before it forks them, so they
-    share it instead of each loading its own (worker/preload.py)."""
+    share it instead of each loading its own (worker/preload.py); on PostgreSQL, with what a
+    rehearsal of their jobs builds too."""
     before_fork()
+    if make_url(Settings().resolved_database_url).get_backend_name() == "postgresql":
+        rehearse(_built(), _REHEARSED)  # elsewhere each child builds its runtime, as before
+
+
+# What each pool process runs, rehearsed by the parent before the fork (worker/preload.py).
+_REHEARSED = (
+    lambda runtime: jobs.heartbeat(runtime, ",".join(QUEUES)),
+    jobs.maintain,
+    jobs.stranded,
+    *jobs.LANES.values(),
+)
 
 
 @signals.worker_ready.connect
