@@ -18,7 +18,7 @@ from rightful.core.config import Settings
 from rightful.core.errors import ConflictError, InvalidInputError, NotFoundError
 from rightful.core.i18n import N_
 from rightful.identity.points import configured_points
-from rightful.messaging.service import queue_email, queue_emails
+from rightful.messaging.service import queue_emails, queue_letter
 from rightful.rights import appeal_terms, due
 from rightful.rights.declaration import declaration_for, needed
 from rightful.rights.denial_basis import parse_basis
@@ -91,11 +91,7 @@ def notify_consumer(
     letter = _letter(settings, req, template, context)
     if letter is None:
         return
-    status = letter.pop("status")
-    msg = queue_email(session, settings, **letter)
-    if status is not None:
-        msg.status = status
-        session.flush()
+    queue_letter(session, settings, **letter)  # nothing read back: it rides (messaging)
 
 
 def notify_consumers(
@@ -112,7 +108,7 @@ def notify_consumers(
 def _letter(
     settings: Settings, req: RightsRequest, template: str, context: dict[str, Any] | None
 ) -> dict[str, Any] | None:
-    """What `queue_email` is given for a request's e-mail, and the status it is kept with
+    """What `queue_letter` is given for a request's e-mail, and the status it is kept with
     (None: the usual one); None when there is no one to write to."""
     if req.reply_by == "none":
         return None

@@ -95,7 +95,13 @@ def ride(session: Session, kind: Rider, values: dict[str, Any]) -> None:
         return
     if not session.in_transaction():
         session.begin()
-    session.info.setdefault(_RIDERS, []).append((kind, values))
+    riders = session.info.setdefault(_RIDERS, [])
+    if any(waiting is kind for waiting, _ in riders):
+        # One statement's WITHs run in no set order: rows of one kind (an outbox's, whose ids
+        # order the sending) keep the order they were given in when written before this one.
+        write_riders(session)
+        riders = session.info.setdefault(_RIDERS, [])
+    riders.append((kind, values))
 
 
 def _take_riders(session: Session) -> list[tuple[Rider, dict[str, Any]]]:

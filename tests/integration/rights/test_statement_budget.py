@@ -47,12 +47,14 @@ ACCESS = {
 # a new request's code inserted only under the hour's limits, counted in its own statement.
 # Submit 5 -> 4: that insert goes in the mail ask's counting statement (limits.ask_along).
 # Verify 4 -> 3: the used code written in the audit events' statement (audit_append.ride).
+# Submit 4 -> 3 and execution 5 -> 4: the request's e-mail written in that statement too
+# (messaging.queue_letter).
 BUDGET = {
-    "submit": 4,
+    "submit": 3,
     "code e-mail": 2,
     "verify": 3,
     "approve": 3,
-    "execution": 5,
+    "execution": 4,
     "completion e-mail": 2,
     "package": 2,
 }

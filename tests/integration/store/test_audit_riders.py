@@ -31,6 +31,8 @@ ASK = audit_append.rider(
     asked_at=_ASKS.c.asked_at.type,
 )
 
+OTHER = audit_append.rider("test_other_ask", "mail_asks", ASK.sql, **dict(ASK.types))
+
 
 @pytest.fixture
 def engine(postgres_url: str) -> Iterator[Engine]:
@@ -40,9 +42,9 @@ def engine(postgres_url: str) -> Iterator[Engine]:
     made.dispose()
 
 
-def _ask(session: Session, n: int) -> None:
+def _ask(session: Session, n: int, kind: audit_append.Rider = ASK) -> None:
     values = {"kind": "t", "address_hash": f"a{n}", "client_hash": "c", "asked_at": utcnow()}
-    audit_append.ride(session, ASK, values)
+    audit_append.ride(session, kind, values)
 
 
 def _asks(session: Session) -> list[str]:
@@ -63,12 +65,21 @@ def test_riders_go_in_the_events_statement(engine: Engine) -> None:
     with Session(engine) as session:
         statements = _counting(engine)
         _ask(session, 1)
-        _ask(session, 2)
+        _ask(session, 2, OTHER)
         audit.record(session, actor="a", action="x", subject_type="t", subject_id="1")
         session.commit()
         assert len(statements) == 1, statements
         assert sorted(_asks(session)) == ["a1", "a2"]
         assert audit.verify_chain(session).intact
+
+
+def test_riders_of_one_kind_are_written_in_the_order_given(engine: Engine) -> None:
+    with Session(engine) as session:
+        for n in range(1, 6):
+            _ask(session, n)
+        audit.record(session, actor="a", action="x", subject_type="t", subject_id="1")
+        session.commit()
+        assert _asks(session) == ["a1", "a2", "a3", "a4", "a5"]  # by id
 
 
 def test_a_rider_without_events_is_written_alone_at_commit(engine: Engine) -> None:
