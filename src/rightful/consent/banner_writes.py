@@ -17,7 +17,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import bindparam, literal, select
+from sqlalchemy import String, any_, bindparam, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from rightful.consent import appending, catalog, change_feed, propagation, snapshot, subjects
@@ -33,17 +34,23 @@ if TYPE_CHECKING:
 __all__ = ["Checked", "Written", "write", "write_choices"]
 
 _STATES = ConsentState.__table__
-_EXPLICIT = (
-    select(
-        snapshot.revision_column(),
-        _STATES.c.subject_id,
-        _STATES.c.purpose,
-        _STATES.c.channel,
-        _STATES.c.state,
-    )
-    .select_from(select(literal(1).label("one")).subquery("one"))
-    .outerjoin(_STATES, _STATES.c.subject_id.in_(bindparam("ids", expanding=True)))
-)
+_EXPLICIT = select(
+    snapshot.revision_column(),
+    _STATES.c.subject_id,
+    _STATES.c.purpose,
+    _STATES.c.channel,
+    _STATES.c.state,
+).select_from(select(literal(1).label("one")).subquery("one"))
+_EXPLICIT_BY_DIALECT = {
+    # An array on PostgreSQL, not an expanding IN: the text stays the same whatever the number
+    # of subjects, so it is compiled once and PostgreSQL can prepare it.
+    "postgresql": _EXPLICIT.outerjoin(
+        _STATES, _STATES.c.subject_id == any_(bindparam("ids", type_=ARRAY(String)))
+    ),
+    "other": _EXPLICIT.outerjoin(
+        _STATES, _STATES.c.subject_id.in_(bindparam("ids", expanding=True))
+    ),
+}
 States = dict[str, dict[tuple[str, str], str]]  # subject id → (purpose, channel) → state
 
 
@@ -139,7 +146,9 @@ def _read(
     """Each purpose's kind, the catalogue confirmed current (the process's copy, unless the
     revision read says it changed) and the subjects' explicit states: one statement."""
     ids = list(dict.fromkeys(s.id for s in subjects_))
-    rows = session.execute(_EXPLICIT, {"ids": ids}).all()
+    dialect = session.get_bind().dialect.name
+    explicit = _EXPLICIT_BY_DIALECT["postgresql" if dialect == "postgresql" else "other"]
+    rows = session.execute(explicit, {"ids": ids}).all()
     confirmed = snapshot.at(session, rows[0][0])
     kinds_of(confirmed, chosen)  # still offered, or a clear error
     states: States = {i: {} for i in ids}
