@@ -262,3 +262,27 @@ def test_a_group_that_fails_acknowledges_nothing_it_did_not_write(pg_server: Ser
             ]
     # Nothing written without its 201: not #4's, not the unconfirmed group's.
     assert len(pg_server.events(purpose="marketing.newsletter")) == statuses.count(201)
+
+
+def test_grouped_choices_keep_the_suppression_list_in_step_and_their_order(
+    server: Server,
+) -> None:
+    """The grouped append's suppression rows (added and removed) and event order, on both
+    stores: a withdrawal lists the address, giving it back removes it, and the events of a
+    request get ids in the order its choices were sent."""
+    withdrawn = ("marketing.newsletter", "email", "withdrawn")
+    emails = [f"s{i}@example.com" for i in range(6)]
+    answers = server.send(*(api(e, withdrawn, NEWSLETTER, withdrawn) for e in emails))
+    assert [r.status_code for r in answers] == [201] * len(emails)
+    for answer in answers:
+        sent = [e["id"] for e in answer.json()["events"]]
+        assert len(sent) == 3
+        assert [e.uid for e in server.events(subject_id=answer.json()["subject_id"])] == sent
+    with unit_of_work(server.runtime.sessions) as session:
+        listed = session.execute(text("SELECT email_sha256, topic FROM marketing_suppressions"))
+        assert sorted(t for _, t in listed) == ["marketing.newsletter"] * len(emails)
+    back = server.send(*(api(e, NEWSLETTER) for e in emails[:4]))
+    assert [len(r.json()["events"]) for r in back] == [1] * 4
+    with unit_of_work(server.runtime.sessions) as session:
+        left = session.scalar(text("SELECT count(*) FROM marketing_suppressions"))
+    assert left == len(emails) - 4
