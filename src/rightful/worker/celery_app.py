@@ -259,10 +259,11 @@ def _load_before_fork(**_: object) -> None:
         rehearse(_built(), _REHEARSED)  # elsewhere each child builds its runtime, as before
 
 
-# What each pool process runs, rehearsed by the parent before the fork (worker/preload.py).
+# What each pool process runs, rehearsed by the parent before the fork (worker/preload.py); not
+# the chains' check, which holds the store to its anchors on disk (an empty store to real ones).
 _REHEARSED = (
     lambda runtime: jobs.heartbeat(runtime, ",".join(QUEUES)),
-    jobs.maintain,
+    jobs.tidy,
     jobs.stranded,
     *jobs.LANES.values(),
 )

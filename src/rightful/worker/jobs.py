@@ -183,7 +183,15 @@ LANES: dict[str, Callable[[Runtime], int]] = {
 
 
 def maintain(runtime: Runtime) -> None:
-    """Housekeeping on Rightful's own data and the stores' retention; none of it is urgent."""
+    """Housekeeping on Rightful's own data and the stores' retention, then the daily check of
+    the tamper-evident chains; none of it is urgent."""
+    tidy(runtime)
+    verify_chains_daily(runtime.sessions, runtime.settings)
+
+
+def tidy(runtime: Runtime) -> None:
+    """The housekeeping of `maintain`, without the chains' check (which also reads and writes
+    their anchors, files outside the store)."""
     settings = runtime.settings
     with runtime.sessions() as session:
         expire_packages(session, settings)
@@ -201,7 +209,6 @@ def maintain(runtime: Runtime) -> None:
         claims.forget_dead(session, older_than=_long_gone(runtime))
         session.commit()
     refresh_drop_index(runtime)
-    verify_chains_daily(runtime.sessions, settings)
 
 
 def refresh_drop_index(runtime: Runtime) -> None:

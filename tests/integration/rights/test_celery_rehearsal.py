@@ -5,6 +5,7 @@ its first run builds are made once and shared by the pool processes, and nothing
 from __future__ import annotations
 
 import gc
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from rightful.core.db import Base
 from rightful.core.runtime import Runtime, build_runtime
 from rightful.rights.models import RightsRequest
 from rightful.worker import celery_app, jobs
+from rightful.worker.integrity import verify_chains_daily
 from rightful.worker.preload import rehearse
 from tests.integration.rights.test_mail_and_workers import submit_and_approve
 from tests.support.app import make_settings, prepare
@@ -68,6 +70,31 @@ def test_the_rehearsal_builds_the_jobs_sql_and_leaves_the_store_and_the_inboxes_
             == "completed"
         )
     assert smtp_server.messages
+    for engine in (runtime.engine, parent.engine):
+        engine.dispose()
+    dispose_all()
+
+
+@pytest.mark.postgres
+def test_the_rehearsal_holds_no_empty_store_to_the_real_anchors(
+    tmp_path: Path, postgres_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The chains' daily check is not rehearsed: on the empty copies it would find the audit
+    log shorter than its anchors on disk and report it broken (or anchor an empty log)."""
+    settings = make_settings(tmp_path, database_url=postgres_url, embedded_worker=False)
+    runtime = prepare(settings)
+    submit_and_approve(runtime)  # events in the audit log
+    verify_chains_daily(runtime.sessions, settings)  # and its head anchored on disk
+    anchored = {p.name: p.read_bytes() for p in settings.anchor_dir.iterdir()}
+    assert anchored
+    parent = build_runtime(settings)
+    try:
+        with caplog.at_level(logging.INFO):
+            rehearse(parent, celery_app._REHEARSED)
+    finally:
+        gc.unfreeze()
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    assert {p.name: p.read_bytes() for p in settings.anchor_dir.iterdir()} == anchored
     for engine in (runtime.engine, parent.engine):
         engine.dispose()
     dispose_all()
