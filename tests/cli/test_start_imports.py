@@ -52,10 +52,21 @@ def test_the_command_line_is_imported_without_the_collector_and_frozen() -> None
 def test_the_server_loads_no_broker_http_client_or_holiday_calendar_before_it_answers() -> None:
     """What serving needs is loaded; Celery, httpx (only partner notices and transfers send
     with it), the holiday calendars (the first deadline reads them), PyJWT (the first signed
-    assertion from the company's site) and phonenumbers (the first phone number) are not."""
+    assertion from the company's site), phonenumbers (the first phone number) and PyYAML (the
+    first file of policy, rules or data map read) are not."""
     loaded = _modules_after("import rightful.cli.main, rightful.web.app, rightful.worker.loop")
     assert "fastapi" in loaded
-    unwanted = ("celery", "kombu", "httpx", "holidays", "rich", "pygments", "jwt", "phonenumbers")
+    unwanted = (
+        "celery",
+        "kombu",
+        "httpx",
+        "holidays",
+        "rich",
+        "pygments",
+        "jwt",
+        "phonenumbers",
+        "yaml",
+    )
     assert _under(loaded, *unwanted) == []
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -152,6 +151,8 @@ def _invalid(message: str, field: str = "purpose") -> InvalidInputError:
 
 def parse(text: str, *, name: str = "consent.yml") -> CatalogFile:
     """A catalogue file, with every problem named."""
+    import yaml  # when first used: the server's start does not wait for it
+
     try:
         raw: Any = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -135,6 +134,8 @@ def _problems(exc: ValidationError) -> list[dict[str, str]]:
 
 def parse_destinations(text: str, *, name: str = "consent.yml") -> list[DestinationSpec] | None:
     """The `destinations:` of a catalogue file, or None when it has no such section."""
+    import yaml  # when first used: the server's start does not wait for it
+
     try:
         raw: Any = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:

@@ -6,7 +6,6 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -56,6 +55,8 @@ def _typed(
 
 
 def _parse(files: list[tuple[str, str]]) -> _Parsed:
+    import yaml  # when first used: the server's start does not wait for it
+
     parsed = _Parsed()
     for name, text in files:
         try:
@@ -370,6 +371,8 @@ def summary(session: Session, *, actor: Actor) -> dict[str, Any]:
 
 def export_yaml(session: Session, *, actor: Actor) -> str:
     """The data map as one fideslang-compatible YAML document (no secrets)."""
+    import yaml
+
     data = summary(session, actor=actor)
     doc = {
         "dataset": [d.document for d in load_datasets(session)],

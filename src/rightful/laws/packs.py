@@ -13,8 +13,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-
 from rightful.core.errors import ConfigurationError
 from rightful.laws.rules import (
     KINDS,
@@ -179,6 +177,8 @@ def _free(part: _Reader) -> int | None:
 
 def read_pack(path: Path) -> RulePack:
     """One pack file, checked."""
+    import yaml  # when first used: the server's start does not wait for it
+
     source = path.name
     root = _Reader(source, yaml.safe_load(path.read_text(encoding="utf-8")))
     effective = root.data.get("effective")

@@ -10,7 +10,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from rightful.core.errors import InvalidInputError
@@ -167,6 +166,8 @@ def _problem(line: int, message: str) -> dict[str, str]:
 
 
 def _body(kind: str, text: str, line: int, problems: list[dict[str, str]]) -> Any:
+    import yaml  # when first used: the server's start does not wait for it
+
     if not text.strip():
         return None
     try:

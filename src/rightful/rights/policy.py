@@ -7,7 +7,6 @@ from dataclasses import field as dataclass_field
 from datetime import date, timedelta
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from rightful.core.errors import InvalidInputError
@@ -118,6 +117,8 @@ class CollectionDecision:
 
 def parse_policy(text: str, *, source: str = "policy") -> Policy:
     """A policy from YAML (`policy:` mapping), with every problem named."""
+    import yaml  # when first used: the server's start does not wait for it
+
     try:
         doc = yaml.safe_load(text)
         return Policy.model_validate((doc or {}).get("policy"))

@@ -11,7 +11,6 @@ import hashlib
 from collections.abc import Callable
 from typing import Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -264,6 +263,8 @@ def _check_strategies(config: HTTPConfig) -> None:
 def load_config(text: str) -> HTTPConfig:
     """Parse a config (with or without the peer's `saas_config:` wrapper); InvalidInputError
     naming the first unsupported key or wrong value."""
+    import yaml  # when first used: the server's start does not wait for it
+
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
