@@ -5,9 +5,9 @@ already sees them.
 No lock is shared between writers: an event is inserted with its arrival order (its id) and no
 position; the sequencer (consent/sequencer.py) later gives it its place in the signed log. On
 PostgreSQL the events, states and suppression rows of any number of subjects (a banner batch)
-go in one statement (data-modifying CTEs, one multi-row INSERT per table), which also wakes the
-sequencer now and then (consent/sequence_wake.py); SQLite gets the same changes as plain
-statements.
+go in one statement (data-modifying CTEs, one INSERT per table from array parameters, so its text
+does not change with the number of rows), which also wakes the sequencer now and then
+(consent/sequence_wake.py); SQLite gets the same changes as plain statements.
 """
 
 from __future__ import annotations
