@@ -151,7 +151,8 @@ def _in_one_statement(
         params[key] = [row[i] for row in changes.suppress]
     for i, key in enumerate(("r_digest", "r_topic")):
         params[key] = [row[i] for row in changes.unsuppress]
-    rows = session.execute(_statement(feed is not None, sequence_wake.due()), params)
+    shape = (bool(changes.suppress), bool(changes.unsuppress), feed is not None)
+    rows = session.execute(_statement(*shape, sequence_wake.due()), params)
     ids: dict[str, int] = {row[0]: row[1] for row in rows}
     for event in events:
         event.id = ids[event.uid]
@@ -161,15 +162,19 @@ def _array(name: str, of: str) -> str:
     return f"CAST(:{name} AS {of}[])"
 
 
-@lru_cache(maxsize=4)
-def _statement(announce: bool = False, wake: bool = False) -> TextClause:
+@lru_cache(maxsize=16)
+def _statement(
+    suppress: bool = False, unsuppress: bool = False, announce: bool = False, wake: bool = False
+) -> TextClause:
     """Events, states and suppression rows in one PostgreSQL statement whatever their number:
     each column one array parameter (unnest), so its text is the same for every write: built and
     compiled once per process, and prepared by PostgreSQL after a few uses. A shape per number
     of rows (multi-row VALUES) was compiled by SQLAlchemy and planned by PostgreSQL on nearly
     every grouped write, as groups vary in size: most of a grouped write's CPU.
     `WITH ev AS (INSERT ... RETURNING), st AS (INSERT ... ON CONFLICT), ...`; with `announce`,
-    the change feed's NOTIFY as a column of it; with `wake`, the sequencer's."""
+    the change feed's NOTIFY as a column of it; with `wake`, the sequencer's. The suppression
+    list's CTEs only when some rows change it (no empty data-modifying CTE for a banner's cookie
+    choices to plan and run): at most 16 texts."""
     names = ", ".join(_FIELDS)
     arrays = ", ".join(_array(f"e_{k}", "timestamptz" if k == "at" else "varchar") for k in _FIELDS)
     picked = ", ".join("CAST(e.proof AS json)" if k == "proof" else f"e.{k}" for k in _FIELDS)
@@ -183,6 +188,21 @@ def _statement(announce: bool = False, wake: bool = False) -> TextClause:
         columns.append(f"(SELECT pg_notify('{change_feed.CHANNEL}', :feed))")
     if wake:
         columns.append(f"(SELECT pg_notify('{sequence_wake.CHANNEL}', ''))")
+    more: list[str] = []
+    if suppress:
+        more.append(f"""sup AS (
+    INSERT INTO {_LISTED.name} (email_sha256, topic, reason, since)
+    SELECT a.digest, a.topic, a.reason, CAST(:at AS timestamptz)
+    FROM unnest({listed}) AS a(digest, topic, reason)
+    ON CONFLICT DO NOTHING
+)""")  # noqa: S608 - table and column names, constants
+    if unsuppress:
+        more.append(f"""unsup AS (
+    DELETE FROM {_LISTED.name}
+    WHERE (email_sha256, topic) IN (
+        SELECT r.digest, r.topic FROM unnest({gone}) AS r(digest, topic)
+    )
+)""")  # noqa: S608 - table and column names, constants
     # Each state row names its event by uid, joined to the inserted events once; the events
     # go in in the order given (WITH ORDINALITY), which is their arrival order (their ids).
     sql = f"""
@@ -197,17 +217,7 @@ WITH ev AS (
     JOIN ev ON ev.uid = c.uid
     ON CONFLICT (subject_id, purpose, channel) DO UPDATE SET state = excluded.state,
         event_id = excluded.event_id, updated_at = excluded.updated_at
-), sup AS (
-    INSERT INTO {_LISTED.name} (email_sha256, topic, reason, since)
-    SELECT a.digest, a.topic, a.reason, CAST(:at AS timestamptz)
-    FROM unnest({listed}) AS a(digest, topic, reason)
-    ON CONFLICT DO NOTHING
-), unsup AS (
-    DELETE FROM {_LISTED.name}
-    WHERE (email_sha256, topic) IN (
-        SELECT r.digest, r.topic FROM unnest({gone}) AS r(digest, topic)
-    )
-)
+){"".join(", " + m for m in more)}
 SELECT {", ".join(columns)} FROM ev"""  # noqa: S608 - table and column names, constants
     return text(sql)
 
