@@ -20,6 +20,7 @@ from __future__ import annotations
 import gc
 import importlib
 import logging
+import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -51,6 +52,7 @@ MODULES = (
 
 def before_fork() -> None:
     """Load what every child would otherwise load for itself, then freeze it."""
+    _without_httpx_cli()
     with loading():
         for module in MODULES:
             importlib.import_module(module)
@@ -58,6 +60,15 @@ def before_fork() -> None:
         laws.all_jurisdictions()  # the rule packs and their holiday calendars
         configure_mappers()  # SQLAlchemy's mapper set-up, done once instead of per child
         _clients(Settings())
+
+
+def _without_httpx_cli() -> None:
+    """httpx's package imports its command-line client when it can, and with it rich and
+    pygments (some 70 modules, 4 MiB); nothing in a worker runs it. A None in `sys.modules`
+    makes that import fail, and httpx then leaves its `main` a stub, as it does when the
+    client's extras are not installed."""
+    if "httpx" not in sys.modules:
+        sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
 
 def _clients(settings: Settings) -> None:
