@@ -63,8 +63,9 @@ def before_fork() -> None:
 
 
 def _without_httpx_cli() -> None:
-    """httpx's package imports its command-line client when it can, and with it rich and
-    pygments (some 70 modules, 4 MiB); nothing in a worker runs it. A None in `sys.modules`
+    """httpx's package imports its command-line client when it can, and with it rich (and
+    pygments, which a worker also loads through other imports; together some 70 modules and 4
+    MiB in a bare interpreter); nothing in a worker runs it. A None in `sys.modules`
     makes that import fail, and httpx then leaves its `main` a stub, as it does when the
     client's extras are not installed."""
     if "httpx" not in sys.modules:
@@ -91,8 +92,8 @@ def rehearse(runtime: Runtime, passes: Iterable[Callable[[Runtime], object]]) ->
     of the rehearsal, ORM or text, reads and writes only the empty copies: no request, message
     or notice is found, so nothing outside the store is called either. Process-wide caches of
     the data map and consent catalogue (inventory/revision.py, consent/snapshot.py) never reuse
-    what they read at revision 0, which is all an empty store has; a row the rehearsal adds
-    (a heartbeat) may take a value from a real sequence, a gap nobody reads. A store that cannot be
+    what they read at revision 0, which is all an empty store has; a row the rehearsal adds may
+    take a value from a real sequence (not rolled back), a gap nobody reads. A store that cannot be
     reached or a job that fails here only costs the sharing: the children run as before."""
     settings, engine = runtime.settings, runtime.engine
     if engine.dialect.name != "postgresql":
