@@ -42,6 +42,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 from sqlalchemy.sql.util import find_tables
 from sqlalchemy.types import TypeEngine
 
+from rightful.core import written
 from rightful.security import chain
 
 # Events a statement chains at most; a longer batch takes the head's lock and hashes in Python
@@ -90,6 +91,7 @@ def rider(name: str, table: str, sql: str, **types: TypeEngine[Any]) -> Rider:
 def ride(session: Session, kind: Rider, values: dict[str, Any]) -> None:
     """Write `values` by `kind` in this transaction: in the audit append's statement when the
     transaction appends events in one (PostgreSQL), or alone (see the module's notes)."""
+    written.note(session, kind.table)  # the ORM's events never see these statements
     if session.get_bind().dialect.name != "postgresql" or session.in_nested_transaction():
         session.execute(kind.alone(), values)
         return

@@ -2,11 +2,11 @@
 was put in (or put back into) its tables, never after every call.
 
 Each session notes the lane tables it wrote (rows added or changed in a flush, ORM INSERT and
-UPDATE statements); a commit hands them to the process-wide set that `take` empties. Noting on
-commit, not on flush, means whoever takes a lane asks for its pass after the rows are visible.
-A lane's pass notes nothing in its own tables (`quiet`): sending a message is not new mail, but
-a partner notice sent by e-mail is. Anything missed here (e.g. raw SQL) waits for the sweep,
-which asks every lane regardless.
+UPDATE statements, and plain SQL a module says it wrote through core/written.py); a commit hands
+them to the process-wide set that `take` empties. Noting on commit, not on flush, means whoever
+takes a lane asks for its pass after the rows are visible. A lane's pass notes nothing in its own
+tables (`quiet`): sending a message is not new mail, but a partner notice sent by e-mail is.
+Anything missed here waits for the sweep, which asks every lane regardless.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
+
+from rightful.core import written
 
 __all__ = ["quiet", "take"]
 
@@ -55,7 +57,7 @@ def quiet(lane: str) -> Iterator[None]:
 
 
 def _note(session: Session, table: Any) -> None:
-    lane = LANE_OF_TABLE.get(getattr(table, "name", ""))
+    lane = LANE_OF_TABLE.get(table if isinstance(table, str) else getattr(table, "name", ""))
     if lane is not None and lane != getattr(_local, "quiet", None):
         session.info.setdefault(_KEY, set()).add(lane)
 
@@ -74,6 +76,8 @@ def _executed(state: ORMExecuteState) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _committed_lanes(session: Session) -> None:
+    for table in written.take(session):  # written in plain SQL (core/written.py)
+        _note(session, table)
     lanes = session.info.pop(_KEY, None)
     if lanes:
         with _lock:
