@@ -18,6 +18,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q -U pip
 
+# Bytecode written ahead (incremental): a start then skips compiling Rightful's modules, even where
+# PYTHONDONTWRITEBYTECODE keeps Python from caching them itself.
+COMPILE := $(BIN)/python -m compileall -q src
+
 $(RUNTIME): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e .
 	touch $(RUNTIME)
@@ -29,18 +33,22 @@ $(DEV): pyproject.toml | $(BIN)/python
 install: $(DEV) ## Create .venv and install Rightful with its dev tools
 
 demo: $(RUNTIME) ## Set up the demo company on SQLite and serve it at http://127.0.0.1:8000
+	@$(COMPILE)
 	RIGHTFUL_DEMO_MODE=true $(BIN)/rightful demo setup
 	RIGHTFUL_DEMO_MODE=true $(BIN)/rightful serve
 
 demo-reset: $(RUNTIME) ## Start the demo over (remove its requests, erasures and e-mails) and serve it
+	@$(COMPILE)
 	RIGHTFUL_DEMO_MODE=true $(BIN)/rightful demo setup --fresh
 	RIGHTFUL_DEMO_MODE=true $(BIN)/rightful serve
 
 serve: $(RUNTIME) ## Serve the privacy center and admin console (uses RIGHTFUL_* settings)
+	@$(COMPILE)
 	$(BIN)/rightful db upgrade
 	$(BIN)/rightful serve
 
 worker: $(RUNTIME) ## Run a Celery worker (needs RIGHTFUL_BROKER_URL)
+	@$(COMPILE)
 	$(BIN)/celery -A rightful.worker.celery_app:app worker --loglevel=info --concurrency=2
 
 test: $(DEV) ## Run the whole test suite on real services
