@@ -19,25 +19,10 @@ from rightful.inventory.revision import load_map
 from rightful.inventory.stores import Connectors
 from rightful.rights.planning import build_plan, traverse
 from tests.support.app import make_settings, prepare
+from tests.support.looks import counting_traverse
 
 KIND = "phone_number"
 SHARED = "+15105550199"  # customers 2 and 3 share it (a household line)
-
-
-class _Looked(dict[str, Any]):
-    """A row read from the estate that counts how often its values are looked at."""
-
-    def __init__(self, row: Row) -> None:
-        super().__init__(row)
-        self.looks = 0
-
-    def get(self, key: str, default: Any = None) -> Any:
-        self.looks += 1
-        return super().get(key, default)
-
-    def __getitem__(self, key: str) -> Any:
-        self.looks += 1
-        return super().__getitem__(key)
 
 
 def _walk(
@@ -54,13 +39,7 @@ def _walk(
         ).all()
     shop.dispose()
     seeds = {("storefront", "storefront:customers", str(i)): (KIND, p) for i, p in phones}
-    read: list[_Looked] = []
-
-    def counted(*args: Any, **kwargs: Any) -> dict[str, list[Any]]:
-        found = traverse(*args, **kwargs)
-        rows = {address: [_Looked(r) for r in got] for address, got in found.items()}
-        read.extend(r for got in rows.values() for r in got)
-        return rows
+    counted, read = counting_traverse()
 
     with runtime.sessions() as session:
         data_map = load_map(session)

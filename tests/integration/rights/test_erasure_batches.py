@@ -32,6 +32,7 @@ from rightful.worker.jobs import execute
 from tests.integration.rights.test_access_batches import SHARED_PHONE, _vanish
 from tests.integration.rights.test_erasure import estate_urls, partners_confirm, snapshot
 from tests.support.app import latest_code, make_settings, prepare
+from tests.support.looks import counting_traverse
 
 PEOPLE = 6
 VANISHED = 4  # this customer's e-mail is changed everywhere after approval: matches nothing
@@ -258,33 +259,11 @@ def test_a_batchs_bookkeeping_takes_as_many_statements_for_20_deletions_as_for_5
     assert many_apart > few_apart
 
 
-class _Looked(dict[str, Any]):
-    """A row read from the estate that counts how often its values are looked at."""
-
-    def __init__(self, row: dict[str, Any]) -> None:
-        super().__init__(row)
-        self.looks = 0
-
-    def get(self, key: str, default: Any = None) -> Any:
-        self.looks += 1
-        return super().get(key, default)
-
-    def __getitem__(self, key: str) -> Any:
-        self.looks += 1
-        return super().__getitem__(key)
-
-
 def _most_looks_at_a_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, n: int) -> int:
     """How often the erasure pass for `n` approved deletions looked at its busiest estate row
     while splitting the batch's rows per request and planning each one's changes."""
     runtime, _ = _ready(tmp_path, estate_urls(tmp_path, None), None, batch=100, n=n)
-    read: list[_Looked] = []
-
-    def counted(*args: Any, **kwargs: Any) -> dict[str, list[Any]]:
-        found = traverse(*args, **kwargs)
-        rows = {address: [_Looked(r) for r in got] for address, got in found.items()}
-        read.extend(r for got in rows.values() for r in got)
-        return rows
+    counted, read = counting_traverse()
 
     monkeypatch.setattr(erasure_run, "traverse", counted)
     try:
