@@ -5,15 +5,12 @@ tests/integration/store/test_audit_concurrency.py."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
-from rightful.core.db import make_engine
-from rightful.migrations import upgrade
 from rightful.security import audit, chain
 from rightful.security.models import AuditEvent
 
@@ -25,14 +22,6 @@ AWKWARD: list[dict[str, Any]] = [
     {"nested": {"b": [1, 2.5, "ü"], "a": {"z": "😀", "y": "\u2028"}}},
     {"list": ["x", {"k": "v"}], "float": 0.1},
 ]
-
-
-@pytest.fixture
-def engine(postgres_url: str) -> Iterator[Engine]:
-    made = make_engine(postgres_url)
-    upgrade(made)
-    yield made
-    made.dispose()
 
 
 def test_the_stores_hashes_are_pythons_for_any_detail(engine: Engine) -> None:

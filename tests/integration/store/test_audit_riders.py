@@ -4,7 +4,6 @@ that way, before a statement that touches its table, and forgotten with a rollba
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,9 +11,7 @@ from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 
 from rightful.core.clock import utcnow
-from rightful.core.db import make_engine
 from rightful.messaging.limits import MailAsk
-from rightful.migrations import upgrade
 from rightful.security import audit, audit_append
 
 pytestmark = pytest.mark.postgres
@@ -32,14 +29,6 @@ ASK = audit_append.rider(
 )
 
 OTHER = audit_append.rider("test_other_ask", "mail_asks", ASK.sql, **dict(ASK.types))
-
-
-@pytest.fixture
-def engine(postgres_url: str) -> Iterator[Engine]:
-    made = make_engine(postgres_url)
-    upgrade(made)
-    yield made
-    made.dispose()
 
 
 def _ask(session: Session, n: int, kind: audit_append.Rider = ASK) -> None:
