@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import Engine, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from rightful.consent import catalog, ledger, sequencer, subjects
+from rightful.consent import catalog, ledger, log_entry, merkle, sequencer, subjects, tree
 from rightful.consent.catalog import Interface, State
 from rightful.consent.models import ConsentEvent, ConsentSequencer, ConsentTreeHead
 from rightful.core import claims
@@ -139,6 +139,32 @@ def test_a_sequencer_killed_mid_batch_is_resumed_without_gaps_or_duplicates(stor
     assert store.heads() == [5, 10, 17, 24, 30]
     with store.sessions() as session:
         assert ledger.verify(session, store.settings).intact
+
+
+def test_a_backlog_is_sequenced_in_one_run_in_growing_batches(store: Store) -> None:
+    store.record(25)
+    assert sequencer.run_once(store.sessions, store.settings, first=2, most=8) == 25
+    assert store.positions() == list(range(25))  # arrival order, no gap, nothing twice
+    assert store.heads() == [2, 6, 14, 22, 25]  # 2, 4, 8, 8, then what was left
+    store.record(3, start=25)
+    assert sequencer.run_once(store.sessions, store.settings, first=2, most=8) == 3
+    assert store.heads() == [2, 6, 14, 22, 25, 27, 28]  # a new run starts small again
+    with store.sessions() as session:
+        assert ledger.verify(session, store.settings).intact
+        head = tree.latest_head(session)
+        assert head is not None
+        for position in (0, 13, 27):
+            event = session.scalars(select(ConsentEvent).filter_by(position=position)).one()
+            path = [bytes.fromhex(h) for h in tree.inclusion_proof(session, position, 28)]
+            leaf = log_entry.leaf(log_entry.entry(event, position))
+            assert merkle.verify_inclusion(position, 28, leaf, path, bytes.fromhex(head.root_hash))
+        for older in (2, 6, 14, 22, 25, 27):
+            proof = [bytes.fromhex(h) for h in tree.consistency_proof(session, older, 28)]
+            was = tree.head_of(session, older)
+            assert was is not None
+            assert merkle.verify_consistency(
+                older, 28, bytes.fromhex(was.root_hash), bytes.fromhex(head.root_hash), proof
+            )
 
 
 def test_sequencers_racing_each_round_one_wins_the_batch(store: Store) -> None:
