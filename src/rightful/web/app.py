@@ -44,6 +44,7 @@ from rightful.web.api.subscription_routes import router as subscription_api_rout
 from rightful.web.api.task_routes import router as task_api_router
 from rightful.web.banner.routes import router as banner_router
 from rightful.web.health import router as health_router
+from rightful.web.hot_routes import install_first as install_event_routes_first
 from rightful.web.hsts import HstsMiddleware
 from rightful.web.i18n import router as language_router
 from rightful.web.middleware import LimitsMiddleware
@@ -174,6 +175,7 @@ def create_app(
     app.include_router(subscription_api_router)
     app.include_router(report_api_router)
     app.add_api_route("/favicon.ico", _no_icon, include_in_schema=False)
+    install_event_routes_first(app)  # matched before the ~200 routes above (web/hot_routes.py)
     if settings.demo_mode:  # the demo's help desk and e-mail marketing vendors (decision 0015)
         from rightful.demo.vendors import MOUNT, vendor_app
 

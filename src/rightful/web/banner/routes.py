@@ -87,6 +87,7 @@ async def _as_problem(request: Request, exc: Exception) -> Response:
 DEMO_CUSTOMER = "avery.quinn@example.com"
 router = APIRouter(tags=["consent banner"])
 cross_origin = APIRouter(route_class=_CrossOriginRoute, tags=["consent banner"])
+cross_origin_route = _CrossOriginRoute  # web/hot_routes.py registers the events route again
 
 
 class EventIn(BaseModel):
