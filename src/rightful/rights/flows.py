@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 from rightful.core.config import Settings
 from rightful.identity import service as codes
 from rightful.identity.matching import holding, matched_points
-from rightful.identity.points import configured_points
-from rightful.inventory.revision import load_map, revision_column, saw_revision
+from rightful.identity.points import DataPoint, configured_points
+from rightful.inventory.revision import DataMap, load_map, revision_column, saw_revision
+from rightful.inventory.specs import CollectionSpec
 from rightful.inventory.stores import Connectors
 from rightful.messaging import limits
 from rightful.rights import declaration, service
@@ -126,16 +127,39 @@ def _matching_level(session: Session, settings: Settings, req: RightsRequest) ->
     provided = {k: v for k, v in identities.items() if k not in skip}
     points = configured_points(settings)
     data_map = load_map(session)
+    given = [p for p in points if provided.get(p.key)]
+    steps, collections = _matching_plan(data_map, given)
+    with Connectors(settings, data_map.systems) as connectors:
+        records = traverse(steps, {"email": identities["email"]}, connectors)
+    return 1 + len(matched_points(provided, records, collections, points))
+
+
+# (points given, with their categories) -> (the data map, its matching steps, its collections).
+# The plan depends only on the data map and the points given, and a data map lives as long as
+# its revision is current (inventory/revision.py): building it again on every verification was
+# a quarter of verify's Python. The entry holds the map, so `is` checks it is that one.
+Collections = dict[str, CollectionSpec]
+_PLANS: dict[tuple[tuple[str, tuple[str, ...]], ...], tuple[DataMap, list[Step], Collections]] = {}
+
+
+def _matching_plan(data_map: DataMap, given: list[DataPoint]) -> tuple[list[Step], Collections]:
+    """The steps that read what can match the `given` points (from the e-mail address, one
+    level deep), and the data map's collections by address."""
+    key = tuple((p.key, p.categories) for p in given)
+    known = _PLANS.get(key)
+    if known is not None and known[0] is data_map:
+        return known[1], known[2]
+    collections = data_map.collections
     steps = build_plan(
         data_map.datasets, system_of=data_map.system_of, identity_types=["email"], max_level=1
     )
     # Only collections holding a point the person gave can match it: the rest (and what finds
     # only them) are not read. Most of verify's time was these reads.
-    given = [p for p in points if provided.get(p.key)]
-    steps = _reaching(steps, holding(given, data_map.collections))
-    with Connectors(settings, data_map.systems) as connectors:
-        records = traverse(steps, {"email": identities["email"]}, connectors)
-    return 1 + len(matched_points(provided, records, data_map.collections, points))
+    steps = _reaching(steps, holding(given, collections))
+    if len(_PLANS) > 1_000:  # many companies' own points, or old maps: let them go
+        _PLANS.clear()
+    _PLANS[key] = (data_map, steps, collections)
+    return steps, collections
 
 
 def _reaching(steps: list[Step], wanted: set[str]) -> list[Step]:

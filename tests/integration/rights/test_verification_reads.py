@@ -9,6 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event
 
+from rightful.core.db import unit_of_work
+from rightful.inventory.revision import bump_revision
+from rightful.rights import flows, planning
 from tests.support.app import AVERY, App, latest_code
 
 FROM = re.compile(r'\bFROM\s+"?(\w+)"?', re.IGNORECASE)
@@ -65,3 +68,37 @@ def test_a_request_with_the_e_mail_alone_reads_nothing_to_match(
     )
     assert estate_reads == []
     assert answer.json()["verification_level"] == 1  # the code only
+
+
+def verify(app: App, rid: str) -> dict[str, Any]:
+    answer = app.client.post(
+        f"/api/v1/rights-requests/{rid}/verify",
+        headers=app.auth,
+        json={"code": latest_code(app.runtime, rid)},
+    )
+    assert answer.status_code == 200, answer.text
+    return dict(answer.json())
+
+
+def test_the_matching_plan_is_built_once_a_data_map_and_again_when_the_map_changes(
+    rightful_app: App, estate_reads: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built: list[int] = []
+    real = planning.build_plan
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        built.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(flows, "build_plan", counted)
+    first, second = submit(rightful_app, AVERY), submit(rightful_app, AVERY)
+    assert verify(rightful_app, first)["verification_level"] == 4
+    assert verify(rightful_app, second)["verification_level"] == 4
+    assert len(built) == 1  # the same map and points: the plan kept from the first
+    with unit_of_work(rightful_app.runtime.sessions) as session:
+        bump_revision(session)  # the data map changed: plan over the new one
+    third = submit(rightful_app, AVERY)
+    estate_reads.clear()
+    assert verify(rightful_app, third)["verification_level"] == 4
+    assert len(built) == 2
+    assert sorted(set(estate_reads)) == ["addresses", "customers"]
