@@ -8,7 +8,6 @@ nothing can single out gets no change and is counted as not erased, never report
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -68,15 +67,24 @@ def _masked(
 
 
 def with_values(row: Row, values: Mapping[str, Any]) -> Row:
-    """The row as it will be once `values` are set, dotted names setting nested members."""
-    out = copy.deepcopy(dict(row))
+    """The row as it will be once `values` are set, dotted names setting nested members.
+
+    `row` is left as it was: only the objects on a dotted name's path are copied, the rest is
+    shared with it (this runs for every retained row; a deep copy of each was most of it)."""
+    out = dict(row)
+    copied: set[int] = {id(out)}
     for name, value in values.items():
         *parents, last = name.split(".")
         node = out
         for part in parents:
-            if not isinstance(node.get(part), dict):
-                node[part] = {}
-            node = node[part]
+            held = node.get(part)
+            if not isinstance(held, dict):
+                held = {}
+            elif id(held) not in copied:
+                held = dict(held)
+            copied.add(id(held))
+            node[part] = held
+            node = held
         node[last] = value
     return out
 

@@ -9,7 +9,7 @@ and nothing is done twice to data that was already changed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
@@ -35,7 +35,7 @@ from rightful.rights.erasure_plan import (
 )
 from rightful.rights.models import ErasureStep, RightsRequest
 from rightful.rights.planning import Split, Step, build_plan, traverse
-from rightful.rights.policy import Policy, decide
+from rightful.rights.policy import CollectionDecision, Policy, decide
 from rightful.rights.types import RequestType
 from rightful.security import audit
 from rightful.security.vault import Vault, keyed_hash
@@ -81,40 +81,68 @@ def plan_erasures(
     planned_rows: list[dict[str, Any]] = []
     known = tasks.tasks_by_request(session, [r.id for r in todo])  # one read for the batch
     split = Split(steps, found)  # one index of the batch's rows for every request's share
+    decided = _Decisions(policy)  # each collection decided once a day, not once a person
+    by_hand = tasks.manual_steps(session, refused)  # the batch's systems handled by hand, once
+    secret = keyed_hash(settings.secret_key, "masking", "hmac-secret")
+    vault = _vault(settings)
     for req in todo:
         mine = found if len(todo) == 1 else split.share({"email": emails[req.id]})
-        planned_rows += _store_plan(settings, req, steps, mine, policy, refused, members)
         today = laws.local_date(req.received_at, req.jurisdiction)
+        planned_rows += _store_plan(
+            req, steps, mine, refused, members, vault, secret=secret, decide=decided.on(today)
+        )
         tasks.open_tasks(
             session,
             settings,
             req,
             kind=tasks.ERASE,
             found=mine,
-            decide=lambda step, day=today: decide(step.collection, policy, day),
+            decide=decided.on(today),
             refused=refused,
             known=known[req.id],
+            wanted=by_hand,
         )
     if planned_rows:  # every request's plan in one insert (Core: rows of one shape, NULLs kept)
         session.execute(insert(_STEPS), planned_rows)
     session.commit()  # the plans (and tasks for what no API can erase) are kept before anything
 
 
+class _Decisions:
+    """The policy's decision for each collection on a day, made once for a whole batch (it
+    depends on nothing else: `policy.decide`)."""
+
+    def __init__(self, policy: Policy) -> None:
+        self._policy = policy
+        self._made: dict[tuple[str, date], CollectionDecision] = {}
+
+    def on(self, today: date) -> Callable[[Step], CollectionDecision]:
+        """The decision for a step's collection on `today`."""
+
+        def decided(step: Step) -> CollectionDecision:
+            key = (step.address, today)
+            if key not in self._made:
+                self._made[key] = decide(step.collection, self._policy, today)
+            return self._made[key]
+
+        return decided
+
+
 def _store_plan(
-    settings: Settings,
     req: RightsRequest,
     steps: list[Step],
     found: dict[str, list[Row]],
-    policy: Policy,
     refused: Mapping[str, str],
     members: set[str],
+    vault: Vault,
+    *,
+    secret: str,
+    decide: Callable[[Step], CollectionDecision],
 ) -> list[dict[str, Any]]:
-    """The rows of `ErasureStep` holding one request's plan, one a system."""
-    today = laws.local_date(req.received_at, req.jurisdiction)
-    secret = keyed_hash(settings.secret_key, "masking", "hmac-secret")
+    """The rows of `ErasureStep` holding one request's plan, one a system (`decide`: the
+    policy's decision for a step's collection on the request's day; `secret`: the masking's)."""
     per_system: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {}
     for step in reversed(steps):  # dependents first, across systems too
-        decision = decide(step.collection, policy, today)
+        decision = decide(step)
         until = decision.retain_until.isoformat() if decision.retain_until else None
         changes, item = plan_collection(
             step,
@@ -131,7 +159,6 @@ def _store_plan(
         plan, report = per_system.setdefault(step.system, ([], []))
         plan.extend(c.to_json() for c in changes)
         report.append(item)
-    vault = _vault(settings)
     return [
         {
             "request_id": req.id,

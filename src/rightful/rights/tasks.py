@@ -128,6 +128,20 @@ def task_due(req: RightsRequest) -> date:
     return due
 
 
+def manual_steps(session: Session, refused: Mapping[str, str]) -> dict[str, list[Step]]:
+    """The steps, by system, that a task does: every collection of a system handled by hand and
+    each API collection in `refused` (the same for every request of a batch)."""
+    data_map = load_map(session)
+    steps = build_plan(
+        data_map.datasets, system_of=data_map.every_system_of, identity_types=["email"]
+    )
+    wanted: dict[str, list[Step]] = {}
+    for step in steps:
+        if data_map.systems[step.system].by_hand or step.address in refused:
+            wanted.setdefault(step.system, []).append(step)
+    return wanted
+
+
 def open_tasks(
     session: Session,
     settings: Settings,
@@ -138,23 +152,20 @@ def open_tasks(
     decide: Any = None,
     refused: Mapping[str, str] | None = None,
     known: list[ManualTask] | None = None,
+    wanted: Mapping[str, list[Step]] | None = None,
 ) -> list[ManualTask]:
     """Give each system handled by hand that this request reaches (and each API collection in
     `refused`: address -> why) a task, once; returns the tasks opened now.
 
     `found` are the rows read from the other systems (for values that lead into these ones);
     `decide(step)` is the erasure policy's decision for a collection (erasure tasks);
-    `known`: the request's tasks when the caller has read them (`tasks_of`)."""
+    `known`: the request's tasks when the caller has read them (`tasks_of`); `wanted`: the
+    systems' steps (`manual_steps` of the same `refused`) when the caller has them (a batch)."""
     data_map = load_map(session)
     refused = refused or {}
-    steps = build_plan(
-        data_map.datasets, system_of=data_map.every_system_of, identity_types=["email"]
-    )
+    if wanted is None:
+        wanted = manual_steps(session, refused)
     names = {k: s.name for k, s in data_map.system_by_dataset.items()}
-    wanted: dict[str, list[Step]] = {}
-    for step in steps:
-        if data_map.systems[step.system].by_hand or step.address in refused:
-            wanted.setdefault(step.system, []).append(step)
     if known is None:
         have = set(
             session.scalars(select(ManualTask.system).where(ManualTask.request_id == req.id))

@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, text
 from rightful.connectors.sql import dispose_all
 from rightful.core.clock import utcnow
 from rightful.core.db import unit_of_work
-from rightful.rights.erasure import apply_policy
+from rightful.rights.erasure import apply_policy, current_policy
 from rightful.rights.retention_schedule import preview_retention, run_retention
 from rightful.security.permissions import system_actor
 from rightful.worker.loop import run_once
@@ -99,5 +99,24 @@ def test_a_collection_without_a_primary_key_is_kept_to_its_schedule(tmp_path: Pa
     assert [(c.collection, c.rows) for c in done] == [("visit", 1)]  # what the store deleted
     assert [c.rows for c in again] == [0]
     assert count(url, "SELECT count(*) FROM visit") == 2  # the two November 20-21 visits stay
+    runtime.engine.dispose()
+    dispose_all()
+
+
+def test_the_stored_policy_is_parsed_once_and_again_when_replaced(tmp_path: Path) -> None:
+    runtime = prepare(make_settings(tmp_path), people=10)
+    with unit_of_work(runtime.sessions) as session:
+        apply_policy(session, text=SCHEDULE, actor=system_actor("test"))
+    with runtime.sessions() as session:
+        first, again = current_policy(session, "retention"), current_policy(session, "retention")
+    assert first is again  # each batch of deletions asks: the YAML is not parsed each time
+    longer = SCHEDULE.replace("keep_days: 730", "keep_days: 731")
+    assert longer != SCHEDULE
+    with unit_of_work(runtime.sessions) as session:
+        apply_policy(session, text=longer, actor=system_actor("test"))
+    with runtime.sessions() as session:
+        replaced = current_policy(session, "retention")
+    days = {s.collection: s.keep_days for s in replaced.schedules}
+    assert 731 in days.values() and 730 not in days.values()
     runtime.engine.dispose()
     dispose_all()
