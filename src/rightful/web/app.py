@@ -132,6 +132,10 @@ def create_app(
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     errors.install(app)
     api_docs.install(app)
+    # First: a probe's answer needs none of the routes below. FastAPI builds an included
+    # router's routes when a request is first matched against them, in order, so placed here
+    # the first /healthz (a load balancer's, an orchestrator's) waits for none of them.
+    app.include_router(health_router)  # no token, no session, no audit (web/health.py)
     # Pages for people are not part of the API reference; the banner's endpoints are.
     for pages in (
         public_router,
@@ -150,7 +154,6 @@ def create_app(
     ):
         app.include_router(pages, include_in_schema=False)
     app.include_router(banner_router)
-    app.include_router(health_router)  # no token, no session, no audit (web/health.py)
     app.include_router(admin_signin_router, include_in_schema=False)
     app.include_router(admin_account_router, include_in_schema=False)
     app.include_router(admin_intake_router, include_in_schema=False)

@@ -7,17 +7,18 @@ language code. The staff console and the API stay in English.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.routing import Match
 
 from rightful.core import i18n
+from rightful.web.routing import DeferredRouter
 
 COOKIE = "rightful_lang"
 COOKIE_SECONDS = 365 * 86400
 ENGLISH_ONLY = ("/admin", "/api/")  # the console and the API speak the privacy office's language
 
-router = APIRouter()
+router = DeferredRouter()
 
 
 def language_of(request: Request) -> str:

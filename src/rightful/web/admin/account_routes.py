@@ -11,7 +11,7 @@ from functools import partial
 from typing import Any
 
 from anyio import to_thread
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from rightful.core.db import unit_of_work
@@ -23,8 +23,9 @@ from rightful.security.signin import Attempt
 from rightful.web.deps import SESSION_ID, check_csrf, client_address, runtime, staff_from_session
 from rightful.web.hashing import verify_password
 from rightful.web.pages import render
+from rightful.web.routing import DeferredRouter
 
-router = APIRouter(prefix="/admin/account")
+router = DeferredRouter(prefix="/admin/account")
 DONE = {
     "password": "Your password is changed. Every other session of your account has ended.",
     "second-factor": "Your second factor is on: sign in with a code from the app from now on.",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from rightful.core.clock import utcnow
@@ -20,9 +20,10 @@ from rightful.security.permissions import Permission
 from rightful.web.admin.access import console_actor
 from rightful.web.deps import check_csrf, dispatcher, runtime
 from rightful.web.pages import render
+from rightful.web.routing import DeferredRouter
 from rightful.worker.dispatch import Dispatcher
 
-router = APIRouter(prefix="/admin/appeals")
+router = DeferredRouter(prefix="/admin/appeals")
 STATUSES = {"open": "Open", "decided": "Decided"}
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
@@ -26,9 +26,10 @@ from rightful.security.permissions import Permission
 from rightful.web.admin.access import console_actor
 from rightful.web.deps import check_csrf, dispatcher, runtime
 from rightful.web.pages import render
+from rightful.web.routing import DeferredRouter
 from rightful.worker.dispatch import Dispatcher
 
-router = APIRouter(prefix="/admin/cases")
+router = DeferredRouter(prefix="/admin/cases")
 # What staff chose in a case's forms, shown again when an action is refused.
 KEPT_ON_ERROR = ("request_type", "jurisdiction", "outcome", "text")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -19,8 +19,9 @@ from rightful.web.admin.access import console_actor
 from rightful.web.deps import check_csrf, runtime
 from rightful.web.pages import render
 from rightful.web.params import RowId
+from rightful.web.routing import DeferredRouter
 
-router = APIRouter(prefix="/admin/consent")
+router = DeferredRouter(prefix="/admin/consent")
 
 
 @router.get("")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import Response
 
 from rightful.core.db import unit_of_work
@@ -11,8 +11,9 @@ from rightful.drop import service
 from rightful.web.admin.access import console_actor
 from rightful.web.deps import runtime
 from rightful.web.pages import render
+from rightful.web.routing import DeferredRouter
 
-router = APIRouter(prefix="/admin/drop")
+router = DeferredRouter(prefix="/admin/drop")
 
 
 @router.get("")

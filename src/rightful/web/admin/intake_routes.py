@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData, UploadFile
@@ -26,9 +26,10 @@ from rightful.web.admin.routes import request_detail
 from rightful.web.deps import check_csrf, dispatcher, runtime
 from rightful.web.pages import render
 from rightful.web.params import RowId
+from rightful.web.routing import DeferredRouter
 from rightful.worker.dispatch import Dispatcher
 
-router = APIRouter(prefix="/admin/intake")
+router = DeferredRouter(prefix="/admin/intake")
 FIELDS = (
     "channel",
     "received_at",

@@ -3,7 +3,7 @@ sections they cite, and which mode is on (per jurisdiction, or the strictest for
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import Response
 
 from rightful import laws
@@ -13,8 +13,9 @@ from rightful.rights.kinds import labels
 from rightful.web.admin.access import console_actor
 from rightful.web.deps import runtime
 from rightful.web.pages import render
+from rightful.web.routing import DeferredRouter
 
-router = APIRouter(prefix="/admin/laws")
+router = DeferredRouter(prefix="/admin/laws")
 
 
 def _ordered(packs: list[laws.RulePack]) -> list[laws.RulePack]:

@@ -3,7 +3,7 @@ version's text, and the difference between two versions."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import Response
 
 from rightful.core.db import unit_of_work
@@ -13,8 +13,9 @@ from rightful.notices.render import split_title, to_html
 from rightful.web.admin.access import console_actor
 from rightful.web.deps import runtime
 from rightful.web.pages import render
+from rightful.web.routing import DeferredRouter
 
-router = APIRouter(prefix="/admin/notices")
+router = DeferredRouter(prefix="/admin/notices")
 
 
 @router.get("")

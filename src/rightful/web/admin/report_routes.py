@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 
 from rightful.core.clock import utcnow
@@ -16,8 +16,9 @@ from rightful.reports.metrics import SCOPES
 from rightful.web.admin.access import console_actor
 from rightful.web.deps import runtime
 from rightful.web.pages import render
+from rightful.web.routing import DeferredRouter
 
-router = APIRouter(prefix="/admin")
+router = DeferredRouter(prefix="/admin")
 
 
 @router.get("/today")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -34,9 +34,10 @@ from rightful.web.admin.laws_view import request_law_context
 from rightful.web.deps import check_csrf, dispatcher, runtime
 from rightful.web.pages import render
 from rightful.web.params import RowId
+from rightful.web.routing import DeferredRouter
 from rightful.worker.dispatch import Dispatcher
 
-router = APIRouter(prefix="/admin")
+router = DeferredRouter(prefix="/admin")
 
 
 @router.get("")

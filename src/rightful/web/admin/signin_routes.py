@@ -11,7 +11,7 @@ import secrets
 from urllib.parse import urlsplit
 
 from anyio import to_thread
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from rightful.core.db import unit_of_work
@@ -23,8 +23,9 @@ from rightful.security.signin_limits import SigninThrottledError
 from rightful.web.deps import SESSION_ID, check_csrf, client_address, runtime
 from rightful.web.hashing import verify_password
 from rightful.web.pages import render
+from rightful.web.routing import DeferredRouter
 
-router = APIRouter(prefix="/admin")
+router = DeferredRouter(prefix="/admin")
 BUSY_RETRY_SECONDS = 5
 FIRST_PAGE = "/admin/today"  # the morning view: what needs doing today
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from anyio import to_thread
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -23,8 +23,9 @@ from rightful.web.admin.access import console_actor
 from rightful.web.deps import check_csrf, runtime
 from rightful.web.pages import render
 from rightful.web.params import RowId
+from rightful.web.routing import DeferredRouter
 
-router = APIRouter(prefix="/admin")
+router = DeferredRouter(prefix="/admin")
 DONE = {
     "invited": "Invitation sent. They choose their own password from the e-mailed link.",
     "role": "Role changed. Their sessions ended, so the new role applies at once.",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
@@ -17,9 +17,10 @@ from rightful.security.permissions import Permission
 from rightful.web.admin.access import console_actor
 from rightful.web.deps import check_csrf, dispatcher, runtime
 from rightful.web.pages import render
+from rightful.web.routing import DeferredRouter
 from rightful.worker.dispatch import Dispatcher
 
-router = APIRouter(prefix="/admin/tasks")
+router = DeferredRouter(prefix="/admin/tasks")
 SHOW = {"open": "Open", "done": "Done", "waived": "Waived", "": "All"}
 
 

@@ -3,7 +3,7 @@ revoking one stops it at once (administrators only: tokens.manage)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from rightful.core.clock import utcnow
@@ -13,8 +13,9 @@ from rightful.security.api_tokens import list_tokens, revoke_token
 from rightful.web.admin.access import console_actor
 from rightful.web.deps import check_csrf, runtime
 from rightful.web.pages import render
+from rightful.web.routing import DeferredRouter
 
-router = APIRouter(prefix="/admin/tokens")
+router = DeferredRouter(prefix="/admin/tokens")
 
 
 @router.get("")

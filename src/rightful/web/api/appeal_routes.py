@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 from pydantic import BaseModel, Field
 
 from rightful.core.db import unit_of_work
@@ -15,9 +15,10 @@ from rightful.rights.models import RightsRequest
 from rightful.security.permissions import Actor
 from rightful.web.api.routes import api_actor
 from rightful.web.deps import dispatcher, runtime
+from rightful.web.routing import DeferredRouter
 from rightful.worker.dispatch import Dispatcher
 
-router = APIRouter(prefix="/api/v1", dependencies=[Depends(api_actor)], tags=["appeals"])
+router = DeferredRouter(prefix="/api/v1", dependencies=[Depends(api_actor)], tags=["appeals"])
 
 
 class AppealOut(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 
 from rightful.core.db import unit_of_work
 from rightful.core.runtime import Runtime
@@ -12,8 +12,9 @@ from rightful.security import audit
 from rightful.security.permissions import Actor
 from rightful.web.api.routes import api_actor
 from rightful.web.deps import runtime
+from rightful.web.routing import DeferredRouter
 
-router = APIRouter(prefix="/api/v1", dependencies=[Depends(api_actor)], tags=["audit"])
+router = DeferredRouter(prefix="/api/v1", dependencies=[Depends(api_actor)], tags=["audit"])
 
 
 @router.get("/audit/verify")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 
 from rightful.core.db import unit_of_work
 from rightful.core.runtime import Runtime
@@ -12,9 +12,10 @@ from rightful.rights.types import Status
 from rightful.security.permissions import Actor
 from rightful.web.api.routes import api_actor
 from rightful.web.deps import dispatcher, runtime
+from rightful.web.routing import DeferredRouter
 from rightful.worker.dispatch import Dispatcher
 
-router = APIRouter(prefix="/api/v1", dependencies=[Depends(api_actor)])
+router = DeferredRouter(prefix="/api/v1", dependencies=[Depends(api_actor)])
 
 
 @router.post(

@@ -14,7 +14,7 @@ from dataclasses import asdict
 from typing import Any, Literal
 
 from anyio import from_thread
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field, model_validator
 from starlette.concurrency import run_in_threadpool
@@ -31,8 +31,9 @@ from rightful.web import event_groups as grouped
 from rightful.web.api.routes import api_actor
 from rightful.web.deps import runtime
 from rightful.web.params import RowId
+from rightful.web.routing import DeferredRouter
 
-router = APIRouter(prefix="/api/v1", dependencies=[Depends(api_actor)], tags=["consent"])
+router = DeferredRouter(prefix="/api/v1", dependencies=[Depends(api_actor)], tags=["consent"])
 
 
 class SubjectRef(BaseModel):

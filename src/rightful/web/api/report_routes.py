@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
@@ -17,8 +17,11 @@ from rightful.reports.metrics import metrics_for_staff
 from rightful.security.permissions import Actor
 from rightful.web.api.routes import api_actor
 from rightful.web.deps import runtime
+from rightful.web.routing import DeferredRouter
 
-router = APIRouter(prefix="/api/v1/reports", dependencies=[Depends(api_actor)], tags=["reports"])
+router = DeferredRouter(
+    prefix="/api/v1/reports", dependencies=[Depends(api_actor)], tags=["reports"]
+)
 
 
 class KindFigures(BaseModel):

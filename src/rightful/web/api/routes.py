@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import Body, Depends, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
@@ -32,6 +32,7 @@ from rightful.security.permissions import Actor
 from rightful.security.vault import Vault
 from rightful.web.deps import dispatcher, runtime
 from rightful.web.params import RowId
+from rightful.web.routing import DeferredRouter
 from rightful.worker.dispatch import Dispatcher
 
 _bearer = HTTPBearer(auto_error=False)
@@ -57,7 +58,7 @@ def _stored_actor(rt: Runtime, token: str) -> Actor:
         return token_actor(session, token=token, cache_seconds=rt.settings.api_token_cache_seconds)
 
 
-router = APIRouter(prefix="/api/v1", dependencies=[Depends(api_actor)])
+router = DeferredRouter(prefix="/api/v1", dependencies=[Depends(api_actor)])
 
 
 class Reason(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 from pydantic import BaseModel, Field
 
 from rightful.consent import staff as desk
@@ -15,8 +15,9 @@ from rightful.security.permissions import Actor
 from rightful.web.api.consent_routes import map_events
 from rightful.web.api.routes import api_actor
 from rightful.web.deps import runtime
+from rightful.web.routing import DeferredRouter
 
-router = APIRouter(prefix="/api/v1", dependencies=[Depends(api_actor)], tags=["consent"])
+router = DeferredRouter(prefix="/api/v1", dependencies=[Depends(api_actor)], tags=["consent"])
 
 
 class ReplyIn(BaseModel):

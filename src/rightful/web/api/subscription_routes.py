@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 from pydantic import BaseModel, Field
 
 from rightful.consent import staff as desk
@@ -17,9 +17,10 @@ from rightful.messaging import limits
 from rightful.security.permissions import Actor
 from rightful.web.api.routes import api_actor
 from rightful.web.deps import dispatcher, runtime
+from rightful.web.routing import DeferredRouter
 from rightful.worker.dispatch import Dispatcher
 
-router = APIRouter(prefix="/api/v1", dependencies=[Depends(api_actor)], tags=["consent"])
+router = DeferredRouter(prefix="/api/v1", dependencies=[Depends(api_actor)], tags=["consent"])
 
 
 class SubscriptionIn(BaseModel):

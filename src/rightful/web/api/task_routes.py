@@ -6,7 +6,7 @@ import base64
 import binascii
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 from pydantic import BaseModel, Field
 
 from rightful.core.db import unit_of_work
@@ -16,9 +16,10 @@ from rightful.rights import tasks
 from rightful.security.permissions import Actor, Permission
 from rightful.web.api.routes import api_actor
 from rightful.web.deps import dispatcher, runtime
+from rightful.web.routing import DeferredRouter
 from rightful.worker.dispatch import Dispatcher
 
-router = APIRouter(prefix="/api/v1", dependencies=[Depends(api_actor)], tags=["tasks"])
+router = DeferredRouter(prefix="/api/v1", dependencies=[Depends(api_actor)], tags=["tasks"])
 
 
 class TaskOut(BaseModel):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import Response
 
 from rightful.core.db import unit_of_work
@@ -18,9 +18,10 @@ from rightful.rights.kinds import kind_of
 from rightful.rights.types import OPEN, Status
 from rightful.web.deps import check_csrf, dispatcher, runtime
 from rightful.web.pages import render
+from rightful.web.routing import DeferredRouter
 from rightful.worker.dispatch import Dispatcher
 
-router = APIRouter()
+router = DeferredRouter()
 
 
 @router.get("/confirm-agent/{token}")

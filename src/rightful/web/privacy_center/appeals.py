@@ -3,7 +3,7 @@ why they disagree, inside their law's window (rights/appeals.py)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from rightful.core.db import unit_of_work
@@ -15,9 +15,10 @@ from rightful.security import rate_limits
 from rightful.security.vault import keyed_hash
 from rightful.web.deps import check_csrf, client_address, dispatcher, runtime
 from rightful.web.pages import render
+from rightful.web.routing import DeferredRouter
 from rightful.worker.dispatch import Dispatcher
 
-router = APIRouter()
+router = DeferredRouter()
 PAGE = "privacy_center/appeal.html"
 TRIES_PER_CLIENT_PER_HOUR = 20  # counted for every process together
 TRIES = rate_limits.Window(TRIES_PER_CLIENT_PER_HOUR, seconds=3600)

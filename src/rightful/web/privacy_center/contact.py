@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
@@ -28,9 +28,10 @@ from rightful.web.deps import check_csrf, client_address, dispatcher, runtime
 from rightful.web.i18n import language_of
 from rightful.web.pages import render
 from rightful.web.privacy_center import signing
+from rightful.web.routing import DeferredRouter
 from rightful.worker.dispatch import Dispatcher
 
-router = APIRouter()
+router = DeferredRouter()
 SUMMARY = N_("Some details need attention.")
 CONTACT_KINDS = {
     Kind.QUESTION.value: N_("A question"),

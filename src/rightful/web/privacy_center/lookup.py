@@ -3,7 +3,7 @@ by e-mail. The page says the same whatever was typed (rights/lookup.py)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import Response
 
 from rightful.core.db import unit_of_work
@@ -14,9 +14,10 @@ from rightful.identity import normalize
 from rightful.rights import lookup
 from rightful.web.deps import check_csrf, client_address, dispatcher, runtime
 from rightful.web.pages import render
+from rightful.web.routing import DeferredRouter
 from rightful.worker.dispatch import Dispatcher
 
-router = APIRouter()
+router = DeferredRouter()
 PAGE = "privacy_center/lookup.html"
 NO_EMAIL = N_("Enter the e-mail address you made the request with.")
 NO_REFERENCE = N_("Enter the reference from our e-mail, such as R-7KQ3MXP9.")

@@ -11,7 +11,7 @@ import threading
 import time
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from rightful.core.clock import utcnow
@@ -23,8 +23,9 @@ from rightful.rights.denial_basis import LABELS as DENIAL_LABELS
 from rightful.rights.denial_basis import SHORT_LABELS as DENIAL_SHORT
 from rightful.web.deps import runtime
 from rightful.web.pages import render
+from rightful.web.routing import DeferredRouter
 
-router = APIRouter(prefix="/privacy/metrics")
+router = DeferredRouter(prefix="/privacy/metrics")
 KEEP_SECONDS = 600
 
 

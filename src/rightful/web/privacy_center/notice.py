@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -17,8 +17,9 @@ from rightful.notices.models import NoticeVersion
 from rightful.notices.render import split_title, to_html
 from rightful.web.deps import runtime
 from rightful.web.pages import render
+from rightful.web.routing import DeferredRouter
 
-router = APIRouter()
+router = DeferredRouter()
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -52,9 +52,10 @@ from rightful.web.privacy_center.consent_forms import (
     link_error,
 )
 from rightful.web.privacy_center.receipt_verify import router as receipt_router
+from rightful.web.routing import DeferredRouter
 from rightful.worker.dispatch import Dispatcher
 
-router = APIRouter()
+router = DeferredRouter()
 SESSION_SECONDS = 3600  # how long an opened link or site sign-in lets the person change choices
 SUBJECT, UNTIL, VIA, SAVED, NOTICE = (
     "consent_subject",

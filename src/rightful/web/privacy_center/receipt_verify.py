@@ -11,7 +11,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import UploadFile
 
@@ -24,8 +24,9 @@ from rightful.security import signing_keys
 from rightful.web.deps import check_csrf, runtime
 from rightful.web.i18n import language_of
 from rightful.web.pages import render
+from rightful.web.routing import DeferredRouter
 
-router = APIRouter()
+router = DeferredRouter()
 PAGE = "privacy_center/receipt_verify.html"
 NOTHING = N_("Paste your receipt or choose its file, then check it again.")
 NOT_JSON = N_("This is not a consent receipt: it is not in the JSON format we issue receipts in.")

@@ -3,7 +3,7 @@ asks (mail scanners follow links); the signed token names a pseudonymous id, nev
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import Response
 
 from rightful.consent import subscriptions
@@ -14,8 +14,9 @@ from rightful.core.runtime import Runtime
 from rightful.web.deps import check_csrf, runtime
 from rightful.web.pages import render
 from rightful.web.privacy_center.consent_forms import link_error
+from rightful.web.routing import DeferredRouter
 
-router = APIRouter()
+router = DeferredRouter()
 
 
 @router.get("/subscribe/confirm/{token}")

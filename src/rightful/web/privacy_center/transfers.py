@@ -5,7 +5,7 @@ button is pressed."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import Response
 
 from rightful.core.db import unit_of_work
@@ -13,9 +13,10 @@ from rightful.core.runtime import Runtime
 from rightful.rights import transfers
 from rightful.web.deps import check_csrf, dispatcher, runtime
 from rightful.web.pages import render
+from rightful.web.routing import DeferredRouter
 from rightful.worker.dispatch import Dispatcher
 
-router = APIRouter()
+router = DeferredRouter()
 
 
 @router.get("/transfers/confirm/{token}")

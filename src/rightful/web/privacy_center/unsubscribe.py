@@ -6,7 +6,7 @@ an address. A GET only ever asks: mail scanners follow links.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import PlainTextResponse, Response
 from starlette.datastructures import FormData
 
@@ -19,9 +19,10 @@ from rightful.web.deps import check_csrf, dispatcher, runtime
 from rightful.web.errors import problem
 from rightful.web.pages import render
 from rightful.web.privacy_center.consent_forms import address_form, ask_for_link, link_error
+from rightful.web.routing import DeferredRouter
 from rightful.worker.dispatch import Dispatcher
 
-router = APIRouter()
+router = DeferredRouter()
 ONE_CLICK_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 TIMING = {"target_hours": TARGET_HOURS, "legal_days": LEGAL_BUSINESS_DAYS}
 

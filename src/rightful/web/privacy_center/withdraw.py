@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from rightful.core.db import unit_of_work
@@ -13,9 +13,10 @@ from rightful.rights.kinds import kind_of
 from rightful.rights.withdrawal import withdraw, withdrawable
 from rightful.web.deps import check_csrf, dispatcher, runtime
 from rightful.web.pages import render
+from rightful.web.routing import DeferredRouter
 from rightful.worker.dispatch import Dispatcher
 
-router = APIRouter()
+router = DeferredRouter()
 
 
 def _request_id(rt: Runtime, token: str) -> str:
