@@ -1,9 +1,9 @@
-"""`rightful serve` as an operator runs it: on uvloop and httptools when installed, and in
-several processes (`--workers N`) with the embedded worker still doing each piece of work once."""
+"""`rightful serve` as an operator runs it: on uvloop and httptools (dependencies, decision
+0019's 2026-12-06 section), in one process and in several (`--workers N`), with the embedded worker
+still doing each piece of work once."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import signal
 import socket
@@ -12,10 +12,12 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib.metadata import requires
 from pathlib import Path
 
 import httpx
 import pytest
+from packaging.requirements import Requirement
 from sqlalchemy import func, select
 
 from rightful.core.runtime import Runtime
@@ -142,19 +144,22 @@ def _wait(what: str, done: object, seconds: float = 180) -> None:
         time.sleep(0.3)
 
 
-@pytest.mark.skipif(
-    not (importlib.util.find_spec("uvloop") and importlib.util.find_spec("httptools")),
-    reason="uvloop and httptools are optional (docs/decisions/0019); not installed here",
-)
-def test_serve_runs_on_uvloop_and_httptools_when_installed(
-    store: tuple[Runtime, str, int],
-) -> None:
+def _runs_on_uvloop_and_httptools(pid: int) -> bool:
+    """Whether the process has loaded the compiled event loop and HTTP parser (asyncio's loop
+    and h11 load neither)."""
+    loaded = Path(f"/proc/{pid}/maps").read_text()
+    return "/uvloop/loop." in loaded and "/httptools/parser/parser." in loaded
+
+
+def test_uvloop_and_httptools_are_dependencies() -> None:
+    required = {Requirement(r).name for r in requires("rightful") or []}
+    assert {"uvloop", "httptools"} <= required
+
+
+def test_serve_runs_on_uvloop_and_httptools(store: tuple[Runtime, str, int]) -> None:
     runtime, _, port = store
     with served(runtime, port) as process:
-        loaded = Path(f"/proc/{process.pid}/maps").read_text()
-    # The compiled event loop and HTTP parser are in the serving process, not asyncio and h11.
-    assert "/uvloop/loop." in loaded
-    assert "/httptools/parser/parser." in loaded
+        assert _runs_on_uvloop_and_httptools(process.pid)
 
 
 def test_serve_with_two_workers_answers_from_two_processes_and_does_the_work_once(
@@ -166,7 +171,9 @@ def test_serve_with_two_workers_answers_from_two_processes_and_does_the_work_onc
         served(runtime, port, "--workers", "2") as process,
         httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=60) as http,
     ):
-        assert len(_server_processes(process.pid)) == 2
+        servers = _server_processes(process.pid)
+        assert len(servers) == 2
+        assert all(_runs_on_uvloop_and_httptools(pid) for pid in servers)
         ids = [_access_request(http, runtime) for _ in range(REQUESTS)]
 
         def statuses() -> list[str]:

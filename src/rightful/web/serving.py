@@ -3,8 +3,9 @@
 One process by default, the embedded worker's threads beside the server's. With `workers` > 1
 uvicorn starts that many server processes on one socket (each its own interpreter, so a
 machine's cores all serve) and the embedded worker runs once, in the process supervising them,
-woken by theirs through web/wake.py. uvicorn picks uvloop and httptools when installed (not
-dependencies: on this machine they bought nothing measurable, docs/decisions/0019).
+woken by theirs through web/wake.py. Every server process runs on uvloop and httptools
+(dependencies; uvicorn's `auto` picks them): on the consent check path the event loop and the
+HTTP parser are a large share of what a check costs the server (docs/decisions/0019).
 """
 
 from __future__ import annotations
