@@ -78,6 +78,15 @@ def _order(levels: Mapping[str, int], kept: list[Edge]) -> list[str]:
     return order
 
 
+_PlanKey = tuple[int, tuple[tuple[str, str], ...], tuple[str, ...], int | None]
+# Plans of the data maps this process holds (`inventory.revision` keeps one per store and
+# revision): each batch of deletions, each access request and each verification planned the
+# same map again. Keyed by the datasets' tuple itself (kept in the entry, compared with `is`),
+# so a new revision's map is planned afresh; the specs and steps are frozen.
+_plans: dict[_PlanKey, tuple[tuple[DatasetSpec, ...], tuple[Step, ...]]] = {}
+_PLANS_KEPT = 16
+
+
 def build_plan(
     datasets: Iterable[DatasetSpec],
     *,
@@ -85,9 +94,29 @@ def build_plan(
     identity_types: Iterable[str],
     max_level: int | None = None,
 ) -> list[Step]:
-    """Steps in dependency order from the identities the request carries."""
-    datasets = [d for d in datasets if d.key in system_of]
+    """Steps in dependency order from the identities the request carries (planned once for a
+    data map's tuple of datasets, the same list's steps after)."""
+    if not isinstance(datasets, tuple):  # a list may change: planned each time
+        return _build_plan(datasets, system_of, set(identity_types), max_level)
     kinds = set(identity_types)
+    key = (id(datasets), tuple(sorted(system_of.items())), tuple(sorted(kinds)), max_level)
+    held = _plans.get(key)
+    if held is not None and held[0] is datasets:
+        return list(held[1])
+    steps = _build_plan(datasets, system_of, kinds, max_level)
+    if len(_plans) >= _PLANS_KEPT:
+        _plans.clear()
+    _plans[key] = (datasets, tuple(steps))
+    return steps
+
+
+def _build_plan(
+    datasets: Iterable[DatasetSpec],
+    system_of: Mapping[str, str],
+    kinds: set[str],
+    max_level: int | None,
+) -> list[Step]:
+    datasets = [d for d in datasets if d.key in system_of]
     levels = traversal_levels(datasets, kinds)
     if max_level is not None:
         levels = {a: lvl for a, lvl in levels.items() if lvl <= max_level}

@@ -78,3 +78,18 @@ def test_traverse_walks_across_systems_with_fake_connectors() -> None:
     assert [r["id"] for r in found["storefront:orders"]] == [10]
     assert [r["id"] for r in found["storefront:order_items"]] == [100]
     assert [r["id"] for r in found["support_desk:chat_messages"]] == [50]
+
+
+def test_a_data_maps_plan_is_made_once_and_afresh_for_a_new_map() -> None:
+    held = tuple(demo_specs())  # a data map's datasets, as inventory.revision holds them
+    first = build_plan(held, system_of=SYSTEMS, identity_types=["email"])
+    again = build_plan(held, system_of=SYSTEMS, identity_types=["email"])
+    assert again == first
+    assert all(a is b for a, b in zip(again, first, strict=True))  # not planned again
+    assert again is not first  # each caller its own list
+    fewer = tuple(d for d in held if d.key != "engagement")  # a later revision of the map
+    replanned = build_plan(fewer, system_of=SYSTEMS, identity_types=["email"])
+    assert {s.system for s in replanned} == {"storefront", "support_desk"}
+    by_phone = build_plan(held, system_of=SYSTEMS, identity_types=["phone_number"])
+    assert by_phone != first
+    assert build_plan(list(held), system_of=SYSTEMS, identity_types=["email"]) == first
