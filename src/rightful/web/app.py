@@ -136,7 +136,21 @@ def create_app(
     # router's routes when a request is first matched against them, in order, so placed here
     # the first /healthz (a load balancer's, an orchestrator's) waits for none of them.
     app.include_router(health_router)  # no token, no session, no audit (web/health.py)
-    # Pages for people are not part of the API reference; the banner's endpoints are.
+    # Then the API and the banner: FastAPI tries routers in order, each router's routes in
+    # turn, so an integrator's call placed after the ~100 page and console routes was first
+    # matched against all of them (no path is shared, so the order changes no answer; the
+    # API reference keeps its order: pages and console are not in it).
+    app.include_router(banner_router)
+    app.include_router(batch_api_router)  # before api_router: /batch is not a request id
+    app.include_router(api_router)
+    app.include_router(consent_api_router)
+    app.include_router(audit_api_router)
+    app.include_router(appeal_api_router)
+    app.include_router(task_api_router)
+    app.include_router(sms_api_router)
+    app.include_router(subscription_api_router)
+    app.include_router(report_api_router)
+    # Pages for people are not part of the API reference.
     for pages in (
         public_router,
         preferences_router,
@@ -153,7 +167,6 @@ def create_app(
         notice_router,
     ):
         app.include_router(pages, include_in_schema=False)
-    app.include_router(banner_router)
     app.include_router(admin_signin_router, include_in_schema=False)
     app.include_router(admin_account_router, include_in_schema=False)
     app.include_router(admin_intake_router, include_in_schema=False)
@@ -168,15 +181,6 @@ def create_app(
     app.include_router(admin_notice_router, include_in_schema=False)
     app.include_router(admin_report_router, include_in_schema=False)
     app.include_router(admin_staff_router, include_in_schema=False)
-    app.include_router(batch_api_router)  # before api_router: /batch is not a request id
-    app.include_router(api_router)
-    app.include_router(consent_api_router)
-    app.include_router(audit_api_router)
-    app.include_router(appeal_api_router)
-    app.include_router(task_api_router)
-    app.include_router(sms_api_router)
-    app.include_router(subscription_api_router)
-    app.include_router(report_api_router)
     app.add_api_route("/favicon.ico", _no_icon, include_in_schema=False)
     install_event_routes_first(app)  # matched before the ~200 routes above (web/hot_routes.py)
     if settings.demo_mode:  # the demo's help desk and e-mail marketing vendors (decision 0015)
